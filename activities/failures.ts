@@ -1,0 +1,26 @@
+// Turns domain errors into Temporal activity failures: what to retry, after how long, and what needs a human.
+import { ApplicationFailure } from '@temporalio/activity';
+import { InputError } from '../lib/problems.js';
+import { LlmCallError } from '../lib/llm/types.js';
+
+export function asActivityFailure(err: unknown): unknown {
+  if (err instanceof InputError) return ApplicationFailure.nonRetryable(err.message, 'InputError');
+  if (err instanceof LlmCallError) {
+    if (!err.retryable) return ApplicationFailure.nonRetryable(err.message, 'LlmConfigError');
+    return ApplicationFailure.create({
+      message: err.message,
+      type: 'LlmRetryable',
+      ...(err.retryAfterMs !== undefined ? { nextRetryDelay: err.retryAfterMs } : {}),
+    });
+  }
+  return err;
+}
+
+/** Runs an activity body, mapping its errors. */
+export async function mapped<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw asActivityFailure(err);
+  }
+}

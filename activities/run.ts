@@ -1,0 +1,50 @@
+// CPU activities of a run (main task queue): thin adapters from references (run dir, mix, seed) to lib.
+import { Context } from '@temporalio/activity';
+import type { Experiment } from '../lib/experiment.js';
+import * as setup from '../lib/run-setup.js';
+import { mergeRunDatasets } from '../lib/datasets.js';
+import * as training from '../lib/training.js';
+import { writeReport as writeRunReport } from '../lib/report.js';
+import type { RunProgress } from '../lib/run-state.js';
+import { mapped } from './failures.js';
+
+const beat = () => Context.current().heartbeat();
+
+export async function startRun(input: { experiment: Experiment; runId: string; runDir: string }): Promise<{ counts: Record<string, number> }> {
+  return mapped(async () => setup.startRun(input.experiment, input.runDir));
+}
+
+export async function selectSilverCandidates(input: { runDir: string }): Promise<{ pages: number; counts: Record<string, number> }> {
+  return mapped(() => setup.selectSilverCandidates(input.runDir, beat));
+}
+
+export async function planBronze(input: { runDir: string }): Promise<{ pages: number; counts: Record<string, number> }> {
+  return mapped(async () => setup.planBronze(input.runDir));
+}
+
+export async function mergeDatasets(input: { runDir: string }): Promise<{ counts: Record<string, number> }> {
+  return mapped(async () => ({ counts: (await mergeRunDatasets(input.runDir)).counts }));
+}
+
+export async function embedDatasets(input: { runDir: string }): Promise<{ sentences: number }> {
+  return mapped(() => training.embedRunDatasets(input.runDir, beat));
+}
+
+export async function trainMix(input: { runDir: string; mix: string; seed: number }): Promise<{ n: number }> {
+  return mapped(() => training.trainMix(input.runDir, input.mix, input.seed, beat));
+}
+
+export async function trainFinalModel(input: { runDir: string }): Promise<{ path: string; n: number }> {
+  return mapped(() => training.trainFinalModel(input.runDir, beat));
+}
+
+export async function evaluateMix(input: { runDir: string; mix: string; seed: number }): Promise<{ microF1: number; macroF1: number }> {
+  return mapped(async () => {
+    const r = await training.evaluateMix(input.runDir, input.mix, input.seed);
+    return { microF1: r.metrics.microF1, macroF1: r.metrics.macroF1 };
+  });
+}
+
+export async function writeReport(input: { runDir: string; progress: RunProgress; workflowId: string; uiUrl?: string }): Promise<{ reportPath: string }> {
+  return mapped(async () => ({ reportPath: writeRunReport(input).reportPath }));
+}

@@ -1,0 +1,20 @@
+// Renders a run's progress (from the workflow's query) as short human lines.
+import type { RunProgress, StageName } from '../lib/run-state.js';
+import { STAGES } from '../lib/run-state.js';
+
+export function progressLine(p: RunProgress): string {
+  const stage = p.stage === 'done' ? 'done' : p.stage;
+  const s = p.stage === 'done' ? undefined : p.stages[p.stage as StageName];
+  const part = s && s.total > 0 ? ` ${s.done}/${s.total}${s.failedPages ? ` (${s.failedPages} failed)` : ''}` : '';
+  const llm = p.llm.calls + p.llm.cacheHits > 0
+    ? ` · LLM ${p.llm.calls} calls, ${p.llm.cacheHits} cached, ${p.llm.promptTokens + p.llm.completionTokens} tokens${p.llm.failures ? `, ${p.llm.failures} unusable answers` : ''}`
+    : '';
+  return `[${stage}]${part}${llm}`;
+}
+
+export function stageTable(p: RunProgress): string {
+  return STAGES.map((name) => {
+    const s = p.stages[name];
+    return `  ${name.padEnd(10)} ${s.status.padEnd(8)} ${s.total ? `${s.done}/${s.total}` : ''}${s.failedPages ? ` (${s.failedPages} pages failed)` : ''}`;
+  }).join('\n');
+}

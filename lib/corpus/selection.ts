@@ -1,0 +1,279 @@
+// Chooses the note sentences sent for silver labelling: de-duplicated cue hits plus a seeded random share of others.
+import { createHash } from 'node:crypto';
+import type { CandidateRow } from '../records.js';
+import type { Taxonomy } from '../taxonomy.js';
+import { normaliseSentence, splitSentences } from './sentences.js';
+
+export interface SelectionOptions {
+  taxonomy: Pick<Taxonomy, 'labels'>;
+  /** Extra terms that make a sentence a hit (reason `lexicon:<term>`). */
+  lexicon: readonly string[];
+  /** Most candidates returned. */
+  maxSentences: number;
+  /** Share of `maxSentences` reserved for random non-hit sentences (reason `random`), 0..1. */
+  negativeShare: number;
+  seed: number;
+  /**
+   * `none` (default): hits are a uniform sample of all hit sentences. `label`: the hit quota is shared evenly between
+   * the labels (lexicon terms count as one group) and what a label cannot fill goes to the others, so that rare
+   * labels are not crowded out by frequent cues.
+   */
+  balance?: 'none' | 'label';
+  /** Called every 1,000 notes (e.g. to heartbeat). */
+  onProgress?: (progress: { notes: number; sentences: number }) => void;
+}
+
+export interface SelectionStats {
+  notes: number;
+  /** Sentences produced by the splitter, duplicates included. */
+  sentences: number;
+  /** Distinct normalised sentences. */
+  uniqueSentences: number;
+  /** Distinct sentences that contain a cue or lexicon term. */
+  cueHits: number;
+  selected: number;
+  /** Selected candidates per reason (`cue:<label>:<cue>`, `lexicon:<term>`, `random`). */
+  byReason: Record<string, number>;
+}
+
+export interface SelectionResult {
+  candidates: CandidateRow[];
+  stats: SelectionStats;
+}
+
+interface Matcher {
+  any: RegExp | null;
+  cues: Array<{ reason: string; group: string; re: RegExp }>;
+}
+
+const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const BEFORE = '(?<![\\p{L}\\p{N}])';
+const AFTER = '(?![\\p{L}\\p{N}])';
+
+/** Cue patterns: whole words/phrases, case-insensitive, any whitespace between words. */
+export function buildMatcher(taxonomy: Pick<Taxonomy, 'labels'>, lexicon: readonly string[]): Matcher {
+  const cues: Matcher['cues'] = [];
+  const sources: string[] = [];
+  const add = (term: string, reason: string, group: string): void => {
+    const t = term.trim();
+    if (!t) return;
+    const src = t.split(/\s+/).map(escape).join('\\s+');
+    sources.push(src);
+    cues.push({ reason, group, re: new RegExp(`${BEFORE}(?:${src})${AFTER}`, 'iu') });
+  };
+  for (const label of taxonomy.labels) for (const cue of label.cues) add(cue, `cue:${label.id}:${cue.trim()}`, label.id);
+  for (const term of lexicon) add(term, `lexicon:${term.trim()}`, 'lexicon');
+  const any = sources.length ? new RegExp(`${BEFORE}(?:${sources.join('|')})${AFTER}`, 'iu') : null;
+  return { any, cues };
+}
+
+/** The first cue (taxonomy order, then lexicon) found in `text`, or undefined. */
+export function matchCue(matcher: Matcher, text: string): { reason: string; group: string } | undefined {
+  if (!matcher.any || !matcher.any.test(text)) return undefined;
+  return matcher.cues.find((c) => c.re.test(text));
+}
+
+/** mulberry32: a small, fast, seeded PRNG giving floats in [0, 1). */
+export function seededRandom(seed: number, stream = 0): () => number {
+  let a = (Math.imul(seed | 0, 0x9e3779b1) ^ Math.imul(stream + 1, 0x85ebca6b)) >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Item {
+  hi: number;
+  lo: number;
+  row: CandidateRow;
+}
+
+/** Algorithm R: a uniform sample of at most `size` of the items offered, in bounded memory. */
+class Reservoir {
+  readonly items: Item[] = [];
+  seen = 0;
+  constructor(
+    private readonly size: number,
+    private readonly random: () => number,
+  ) {}
+  offer(item: Item): void {
+    this.seen++;
+    if (this.items.length < this.size) this.items.push(item);
+    else if (this.size > 0) {
+      const j = Math.floor(this.random() * this.seen);
+      if (j < this.size) this.items[j] = item;
+    }
+  }
+}
+
+/**
+ * Splits every note, de-duplicates sentences by normalised text (the first occurrence gives noteId and offsets;
+ * `count` says how often it occurs), and selects up to `maxSentences`: round(maxSentences × (1 − negativeShare)) cue
+ * hits and the rest random non-hits (sentences without letters are never chosen). Quotas are not transferred: with
+ * fewer hits than the hit quota there are fewer candidates, never more random ones. Deterministic for a given corpus
+ * order and seed; candidates are sorted by id (`c-` + 12 hex of sha1 of the normalised text).
+ * Memory: a 64-bit hash and a count per distinct sentence (typed arrays, at most 24 bytes each), plus the reservoirs.
+ */
+export async function selectCandidates(
+  notes: AsyncIterable<{ id: string; text: string }> | Iterable<{ id: string; text: string }>,
+  opts: SelectionOptions,
+): Promise<SelectionResult> {
+  if (!Number.isInteger(opts.maxSentences) || opts.maxSentences < 0) throw new Error('maxSentences must be a non-negative integer');
+  if (!(opts.negativeShare >= 0 && opts.negativeShare <= 1)) throw new Error('negativeShare must be within 0..1');
+  const matcher = buildMatcher(opts.taxonomy, opts.lexicon);
+  const hitQuota = Math.round(opts.maxSentences * (1 - opts.negativeShare));
+  const negQuota = opts.maxSentences - hitQuota;
+  const hitRandom = seededRandom(opts.seed, 1);
+  const hits = new Map<string, Reservoir>();
+  const negatives = new Reservoir(negQuota, seededRandom(opts.seed, 2));
+  const counts = new CountTable();
+  const stats: SelectionStats = { notes: 0, sentences: 0, uniqueSentences: 0, cueHits: 0, selected: 0, byReason: {} };
+
+  for await (const note of notes) {
+    stats.notes++;
+    for (const s of splitSentences(note.text)) {
+      stats.sentences++;
+      const norm = normaliseSentence(s.text);
+      if (!norm) continue;
+      const [hi, lo] = hash64(norm);
+      if (!counts.add(hi, lo)) continue; // seen before: only counted
+      stats.uniqueSentences++;
+      const cue = matchCue(matcher, s.text);
+      const row: CandidateRow = {
+        id: '', // set for the chosen few at the end
+        noteId: note.id,
+        start: s.start,
+        end: s.end,
+        text: s.text,
+        reason: cue?.reason ?? 'random',
+        count: 1,
+      };
+      if (cue) {
+        stats.cueHits++;
+        const group = opts.balance === 'label' ? cue.group : 'all';
+        let r = hits.get(group);
+        if (!r) hits.set(group, (r = new Reservoir(hitQuota, hitRandom)));
+        r.offer({ hi, lo, row });
+      } else if (/\p{L}/u.test(s.text)) {
+        negatives.offer({ hi, lo, row });
+      }
+    }
+    if (opts.onProgress && stats.notes % 1000 === 0) opts.onProgress({ notes: stats.notes, sentences: stats.sentences });
+  }
+
+  const chosen = [...allocate([...hits.entries()], hitQuota, seededRandom(opts.seed, 3)), ...negatives.items];
+  const candidates = chosen.map(({ hi, lo, row }) => ({ ...row, id: candidateId(row.text), count: counts.get(hi, lo) }));
+  candidates.sort((a, b) => cmp(a.id, b.id) || cmp(a.noteId, b.noteId) || a.start - b.start);
+  for (const c of candidates) stats.byReason[c.reason] = (stats.byReason[c.reason] ?? 0) + 1;
+  stats.selected = candidates.length;
+  return { candidates, stats };
+}
+
+/** `c-` + the first 12 hex digits of sha1 of the normalised sentence. */
+export function candidateId(sentence: string): string {
+  return `c-${createHash('sha1').update(normaliseSentence(sentence)).digest('hex').slice(0, 12)}`;
+}
+
+/** A fast 64-bit string hash (two 32-bit multiply-xorshift lanes, cyrb53-style), for de-duplication only. */
+function hash64(s: string): [number, number] {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return [h1 >>> 0, h2 >>> 0];
+}
+
+const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Shares `quota` evenly between groups (sorted by name); a group with fewer items leaves the rest to the others. */
+function allocate(groups: Array<[string, Reservoir]>, quota: number, random: () => number): Item[] {
+  groups.sort((a, b) => cmp(a[0], b[0]));
+  const take = new Map<string, number>(groups.map(([g]) => [g, 0]));
+  let left = quota;
+  let open = groups.filter(([, r]) => r.items.length > 0);
+  while (left > 0 && open.length) {
+    const share = Math.max(1, Math.floor(left / open.length));
+    for (const [g, r] of open) {
+      if (left === 0) break;
+      const t = take.get(g)!;
+      const add = Math.min(share, r.items.length - t, left);
+      take.set(g, t + add);
+      left -= add;
+    }
+    open = open.filter(([g, r]) => take.get(g)! < r.items.length);
+  }
+  const out: Item[] = [];
+  for (const [g, r] of groups) {
+    const n = take.get(g)!;
+    if (n >= r.items.length) out.push(...r.items);
+    else out.push(...shuffle([...r.items], random).slice(0, n));
+  }
+  return out;
+}
+
+function shuffle<T>(items: T[], random: () => number): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [items[i], items[j]] = [items[j]!, items[i]!];
+  }
+  return items;
+}
+
+/** A compact open-addressing hash table from 64-bit sentence hashes to occurrence counts (typed arrays, <= 24 B each). */
+class CountTable {
+  private hi = new Uint32Array(1 << 16);
+  private lo = new Uint32Array(1 << 16);
+  private counts = new Uint32Array(1 << 16);
+  private size = 0;
+
+  /** Counts one occurrence; true when the hash was not seen before. */
+  add(hi: number, lo: number): boolean {
+    if ((this.size + 1) * 2 > this.hi.length) this.grow();
+    const i = this.slot(hi, lo);
+    const c = this.counts[i]!;
+    if (c === 0) {
+      this.hi[i] = hi;
+      this.lo[i] = lo;
+      this.counts[i] = 1;
+      this.size++;
+      return true;
+    }
+    if (c < 0xffffffff) this.counts[i] = c + 1;
+    return false;
+  }
+
+  get(hi: number, lo: number): number {
+    return this.counts[this.slot(hi, lo)]!;
+  }
+
+  /** The slot holding the hash, or the empty slot where it would go. */
+  private slot(hi: number, lo: number): number {
+    const mask = this.hi.length - 1;
+    let i = (lo ^ Math.imul(hi, 0x9e3779b1)) & mask;
+    while (this.counts[i] !== 0 && (this.hi[i] !== hi || this.lo[i] !== lo)) i = (i + 1) & mask;
+    return i;
+  }
+
+  private grow(): void {
+    const { hi, lo, counts } = this;
+    const cap = hi.length * 2;
+    this.hi = new Uint32Array(cap);
+    this.lo = new Uint32Array(cap);
+    this.counts = new Uint32Array(cap);
+    for (let j = 0; j < hi.length; j++) {
+      if (counts[j] === 0) continue;
+      const i = this.slot(hi[j]!, lo[j]!);
+      this.hi[i] = hi[j]!;
+      this.lo[i] = lo[j]!;
+      this.counts[i] = counts[j]!;
+    }
+  }
+}

@@ -1,0 +1,135 @@
+// The experiment file: schema, defaults, path resolution and cross-field checks, before anything starts.
+import { existsSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { z } from 'zod';
+import { loadYaml, lineOfPath } from './structured-file.js';
+import { InputError, type Problem } from './problems.js';
+import { loadTaxonomy, labelIds } from './taxonomy.js';
+
+export const SOURCES = ['gold', 'silver', 'bronze'] as const;
+export type Source = (typeof SOURCES)[number];
+
+const mixSchema = z
+  .string()
+  .regex(/^(gold|silver|bronze)(\+(gold|silver|bronze))*$/, 'a mix is sources joined by +, e.g. gold+silver')
+  .refine((m) => new Set(m.split('+')).size === m.split('+').length, 'a source appears twice in the mix');
+
+const corpusFormats = ['jsonl', 'text', 'mtsamples-csv', 'mimic-noteevents-csv'] as const;
+
+export const experimentSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/, 'letters, digits, . _ - only (it names the workflow)'),
+  description: z.string().optional(),
+  taxonomy: z.string().min(1),
+  gold: z.strictObject({ train: z.string().min(1), test: z.string().min(1) }),
+  corpus: z
+    .strictObject({
+      path: z.string().min(1),
+      format: z.enum(corpusFormats).default('jsonl'),
+      sensitive: z.boolean().default(false),
+      maxSentences: z.number().int().positive().default(2000),
+      negativeShare: z.number().min(0).max(1).default(0.2),
+      lexicon: z.array(z.string().min(1)).default([]),
+      onBadRow: z.enum(['skip', 'reject']).default('skip'),
+    })
+    .optional(),
+  silver: z.strictObject({ enabled: z.boolean().default(true), batchSize: z.number().int().min(1).max(64).default(8) }).default({ enabled: true, batchSize: 8 }),
+  bronze: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      perLabel: z.number().int().min(1).max(100000).default(50),
+      perCall: z.number().int().min(1).max(50).default(5),
+      includeNone: z.boolean().default(true),
+    })
+    .default({ enabled: true, perLabel: 50, perCall: 5, includeNone: true }),
+  selfCheck: z.strictObject({ enabled: z.boolean().default(true), batchSize: z.number().int().min(1).max(64).default(8) }).default({ enabled: true, batchSize: 8 }),
+  llm: z
+    .strictObject({
+      provider: z.enum(['local', 'openai']).default('local'),
+      baseURL: z.url().optional(),
+      model: z.string().min(1).optional(),
+      apiKeyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'the NAME of an environment variable, not the key').default('OPENAI_API_KEY'),
+      concurrency: z.number().int().min(1).max(512).default(8),
+      allowSensitive: z.union([z.boolean(), z.array(z.string().min(1))]).default(false),
+      temperature: z.number().min(0).max(2).default(0),
+      seed: z.number().int().default(0),
+      maxTokens: z.number().int().min(16).max(32768).default(1024),
+      timeoutSeconds: z.number().positive().max(3600).default(120),
+      headers: z.record(z.string(), z.string()).default({}),
+    })
+    .default({ provider: 'local', apiKeyEnv: 'OPENAI_API_KEY', concurrency: 8, allowSensitive: false, temperature: 0, seed: 0, maxTokens: 1024, timeoutSeconds: 120, headers: {} }),
+  train: z
+    .strictObject({
+      seeds: z.array(z.number().int()).min(1).default([1, 2, 3]),
+      finalMix: mixSchema.default('gold+silver+bronze'),
+      classifier: z.enum(['logreg', 'mlp']).default('logreg'),
+      validationShare: z.number().min(0.05).max(0.5).default(0.2),
+    })
+    .default({ seeds: [1, 2, 3], finalMix: 'gold+silver+bronze', classifier: 'logreg', validationShare: 0.2 }),
+  evaluate: z
+    .strictObject({ mixes: z.array(mixSchema).min(1).default(['gold', 'gold+silver', 'gold+bronze', 'gold+silver+bronze']) })
+    .default({ mixes: ['gold', 'gold+silver', 'gold+bronze', 'gold+silver+bronze'] }),
+  output: z.string().min(1).default('runs/'),
+});
+
+export type ExperimentFile = z.output<typeof experimentSchema>;
+
+/** The validated experiment with absolute paths: small and secret-free, so it can be a workflow input. */
+export interface Experiment extends ExperimentFile {
+  file: string;
+  labels: string[];
+  taxonomyVersion: string;
+}
+
+export function loadExperiment(file: string): Experiment {
+  const absFile = resolve(file);
+  const { data, parsed } = loadYaml(absFile, experimentSchema);
+  const base = dirname(absFile);
+  const at = (path: PropertyKey[]) => lineOfPath(parsed, path);
+  const problems: Problem[] = [];
+  const mustBeFile = (rel: string, path: string[]): string => {
+    const abs = resolve(base, rel);
+    if (!existsSync(abs)) problems.push({ file: absFile, line: at(path), key: path.join('.'), message: `${rel} does not exist` });
+    else if (statSync(abs).isDirectory()) problems.push({ file: absFile, line: at(path), key: path.join('.'), message: `${rel} is a directory, expected a file` });
+    return abs;
+  };
+  const taxonomy = mustBeFile(data.taxonomy, ['taxonomy']);
+  const goldTrain = mustBeFile(data.gold.train, ['gold', 'train']);
+  const goldTest = mustBeFile(data.gold.test, ['gold', 'test']);
+  if (goldTrain === goldTest) problems.push({ file: absFile, line: at(['gold', 'test']), key: 'gold.test', message: 'the test set must not be the training set' });
+  const corpus = data.corpus ? { ...data.corpus, path: mustBeFile(data.corpus.path, ['corpus', 'path']) } : undefined;
+
+  if (data.silver.enabled && !corpus) problems.push({ file: absFile, line: at(['silver']), key: 'corpus', message: 'silver is enabled but no corpus is given' });
+  const sourceOn = (s: Source) => s === 'gold' || (s === 'silver' ? data.silver.enabled : data.bronze.enabled);
+  data.evaluate.mixes.forEach((m, i) => {
+    const off = m.split('+').filter((s) => !sourceOn(s as Source));
+    if (off.length) problems.push({ file: absFile, line: at(['evaluate', 'mixes', i]), key: `evaluate.mixes.${i}`, message: `mix "${m}" uses ${off.join(', ')}, which is disabled` });
+  });
+  if (data.llm.provider === 'openai') {
+    if (!data.llm.baseURL) problems.push({ file: absFile, line: at(['llm']), key: 'llm.baseURL', message: 'required when provider is openai' });
+    if (!data.llm.model) problems.push({ file: absFile, line: at(['llm']), key: 'llm.model', message: 'required when provider is openai' });
+  } else if (data.llm.model) {
+    const abs = resolve(base, data.llm.model);
+    if (!existsSync(abs)) problems.push({ file: absFile, line: at(['llm', 'model']), key: 'llm.model', message: `local model file ${data.llm.model} does not exist (leave it out for the packaged model)` });
+  }
+  if (problems.length) throw new InputError(problems);
+
+  const tax = loadTaxonomy(taxonomy);
+  const labels = labelIds(tax);
+  const taxonomyVersion = `${tax.id}@${tax.version}`;
+  return {
+    ...data,
+    file: absFile,
+    taxonomy,
+    gold: { train: goldTrain, test: goldTest },
+    corpus,
+    llm: { ...data.llm, model: data.llm.provider === 'local' && data.llm.model ? resolve(base, data.llm.model) : data.llm.model },
+    output: resolve(base, data.output),
+    labels,
+    taxonomyVersion,
+  };
+}
+
+/** Sources (gold/silver/bronze) that a mix name combines. */
+export function mixSources(mix: string): Source[] {
+  return mix.split('+') as Source[];
+}

@@ -1,0 +1,194 @@
+// One page of an LLM stage (silver labelling, bronze generation, self-check): batched calls, repair, provenance.
+import { createHash } from 'node:crypto';
+import type { Experiment } from './experiment.js';
+import type { Taxonomy } from './taxonomy.js';
+import { completeCached, type LlmCache } from './llm/cache.js';
+import type { LlmProvider, LlmRequest } from './llm/types.js';
+import {
+  BRONZE_PROMPT_VERSION,
+  SELFCHECK_PROMPT_VERSION,
+  SILVER_PROMPT_VERSION,
+  bronzeRequest,
+  parseBronzeAnswer,
+  parseSelfCheckAnswer,
+  parseSilverAnswer,
+  selfCheckRequest,
+  silverRequest,
+  type BronzeJob,
+  type CallOptions,
+  type ParseFailure,
+} from './prompts.js';
+import { pagePath, readJsonl, writeJsonl } from './run-dir.js';
+import { emptyUsage, type LlmUsageTotals, type PageResult } from './run-state.js';
+import type { BronzeRow, CandidateRow, LlmFailureRow, SilverRow, VerdictRow } from './records.js';
+import { normaliseSentence } from './corpus/sentences.js';
+
+export interface PageContext {
+  provider: LlmProvider;
+  cache: LlmCache;
+  taxonomy: Taxonomy;
+  experiment: Experiment;
+  runDir: string;
+  /** Called after each LLM answer (the activity heartbeats). */
+  onAnswer?: () => void;
+  signal?: AbortSignal;
+}
+
+type Parsed<T> = { ok: true; value: T } | ParseFailure;
+
+interface Attempt<I, T> {
+  items: I[];
+  request: LlmRequest;
+  parse: (text: string) => Parsed<T>;
+}
+
+/**
+ * Sends one batch; when the answer is unusable (truncated, bad JSON, unknown ids or labels) it asks again in halves
+ * (or, for a single item, once more with another seed), then records what still failed. Paid answers are never lost:
+ * every raw answer stays in the cache and failures keep theirs.
+ */
+async function callWithRepair<I extends { id: string }, T>(
+  ctx: PageContext,
+  usage: LlmUsageTotals,
+  failures: LlmFailureRow[],
+  where: { stage: LlmFailureRow['stage']; page: number },
+  items: I[],
+  attempt: (items: I[], retry: number) => Attempt<I, T>,
+  retry = 0,
+): Promise<{ items: I[]; value: T; cacheKey: string }[]> {
+  const a = attempt(items, retry);
+  const r = await completeCached(ctx.provider, ctx.cache, a.request, ctx.signal);
+  ctx.onAnswer?.();
+  if (r.cached) usage.cacheHits++;
+  else {
+    usage.calls++;
+    usage.promptTokens += r.answer.usage.promptTokens;
+    usage.completionTokens += r.answer.usage.completionTokens;
+  }
+  const parsed = r.answer.finishReason === 'length' ? ({ ok: false, error: 'answer truncated (finish_reason length): raise llm.maxTokens or lower the batch size' } as const) : a.parse(r.answer.text);
+  if (parsed.ok) return [{ items, value: parsed.value, cacheKey: r.cacheKey }];
+  usage.failures++;
+  failures.push({ ...where, itemIds: items.map((i) => i.id), cacheKey: r.cacheKey, error: parsed.error, finishReason: r.answer.finishReason, rawText: r.answer.text });
+  if (retry >= 2) return [];
+  if (items.length > 1) {
+    const half = Math.ceil(items.length / 2);
+    return [
+      ...(await callWithRepair(ctx, usage, failures, where, items.slice(0, half), attempt, retry + 1)),
+      ...(await callWithRepair(ctx, usage, failures, where, items.slice(half), attempt, retry + 1)),
+    ];
+  }
+  return callWithRepair(ctx, usage, failures, where, items, attempt, retry + 1);
+}
+
+function callOptions(e: Experiment, retry: number): CallOptions {
+  return { maxTokens: e.llm.maxTokens, temperature: e.llm.temperature, seed: e.llm.seed + retry };
+}
+
+function chunks<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+function model(ctx: PageContext): string {
+  return `${ctx.provider.kind}:${ctx.provider.model}`;
+}
+
+function ok<T>(r: { ok: true } & T): Parsed<T> {
+  return { ok: true, value: r };
+}
+
+/** Labels one page of silver candidates; writes silver/labels and silver/failures pages. */
+export async function labelSilverPage(ctx: PageContext, page: number): Promise<PageResult> {
+  const { experiment: e, taxonomy } = ctx;
+  const candidates = readJsonl<CandidateRow>(pagePath(ctx.runDir, 'candidates', page));
+  const usage = emptyUsage();
+  const failures: LlmFailureRow[] = [];
+  const labelIds = taxonomy.labels.map((l) => l.id);
+  const rows: SilverRow[] = [];
+  for (const batch of chunks(candidates, e.silver.batchSize)) {
+    const results = await callWithRepair(ctx, usage, failures, { stage: 'silver', page }, batch, (items, retry) => ({
+      items,
+      request: silverRequest(taxonomy, items.map(({ id, text }) => ({ id, text })), callOptions(e, retry)),
+      parse: (text) => {
+        const r = parseSilverAnswer(text, items, labelIds);
+        return r.ok ? ok(r) : r;
+      },
+    }));
+    for (const { items, value, cacheKey } of results) {
+      for (const c of items) {
+        rows.push({ id: c.id, noteId: c.noteId, start: c.start, end: c.end, text: c.text, labels: value.labels.get(c.id) ?? [], reason: c.reason, model: model(ctx), promptVersion: SILVER_PROMPT_VERSION, cacheKey });
+      }
+    }
+  }
+  writeJsonl(pagePath(ctx.runDir, 'silver', page), rows);
+  writeJsonl(pagePath(ctx.runDir, 'silverFailures', page), failures);
+  return { rows: rows.length, usage };
+}
+
+export function bronzeId(text: string): string {
+  return `b-${createHash('sha1').update(normaliseSentence(text)).digest('hex').slice(0, 12)}`;
+}
+
+/** Generates the sentences of one page of bronze jobs; writes bronze/sentences and bronze/failures pages. */
+export async function generateBronzePage(ctx: PageContext, page: number): Promise<PageResult> {
+  const { experiment: e, taxonomy } = ctx;
+  const jobs = readJsonl<BronzeJob>(pagePath(ctx.runDir, 'bronzeJobs', page));
+  const usage = emptyUsage();
+  const failures: LlmFailureRow[] = [];
+  const rows: BronzeRow[] = [];
+  const seen = new Set<string>();
+  for (const job of jobs) {
+    const item = { id: `job-${job.jobIndex}`, job };
+    const results = await callWithRepair(ctx, usage, failures, { stage: 'bronze', page }, [item], (items, retry) => ({
+      items,
+      request: bronzeRequest(taxonomy, job, callOptions(e, retry)),
+      parse: (text) => {
+        const r = parseBronzeAnswer(text, job.count);
+        return r.ok ? ok(r) : r;
+      },
+    }));
+    for (const { value, cacheKey } of results) {
+      for (const text of value.sentences) {
+        const id = bronzeId(text);
+        if (seen.has(id)) continue;
+        seen.add(id);
+        rows.push({ id, text, labels: job.labels, style: { ...job.style }, model: model(ctx), promptVersion: BRONZE_PROMPT_VERSION, cacheKey });
+      }
+    }
+  }
+  writeJsonl(pagePath(ctx.runDir, 'bronze', page), rows);
+  writeJsonl(pagePath(ctx.runDir, 'bronzeFailures', page), failures);
+  return { rows: rows.length, usage };
+}
+
+/** Self-checks one page of silver or bronze rows; verdicts are written as their own rows, nothing is deleted. */
+export async function selfCheckPage(ctx: PageContext, set: 'silver' | 'bronze', page: number): Promise<PageResult> {
+  const { experiment: e, taxonomy } = ctx;
+  const source = readJsonl<SilverRow | BronzeRow>(pagePath(ctx.runDir, set, page));
+  const usage = emptyUsage();
+  const failures: LlmFailureRow[] = [];
+  const labelIds = taxonomy.labels.map((l) => l.id);
+  const rows: VerdictRow[] = [];
+  const items = source.map(({ id, text, labels }) => ({ id, text, labels }));
+  for (const batch of chunks(items, e.selfCheck.batchSize)) {
+    const results = await callWithRepair(ctx, usage, failures, { stage: 'selfcheck', page }, batch, (its, retry) => ({
+      items: its,
+      request: selfCheckRequest(taxonomy, set, its, callOptions(e, retry)),
+      parse: (text) => {
+        const r = parseSelfCheckAnswer(text, its, labelIds);
+        return r.ok ? ok(r) : r;
+      },
+    }));
+    for (const { items: its, value, cacheKey } of results) {
+      for (const it of its) {
+        const v = value.verdicts.get(it.id);
+        if (!v) continue;
+        rows.push({ id: it.id, set, verdict: v.verdict, labels: v.labels, reason: v.reason, model: model(ctx), promptVersion: SELFCHECK_PROMPT_VERSION, cacheKey });
+      }
+    }
+  }
+  writeJsonl(pagePath(ctx.runDir, set === 'silver' ? 'verdictsSilver' : 'verdictsBronze', page), rows);
+  writeJsonl(pagePath(ctx.runDir, set === 'silver' ? 'selfCheckFailuresSilver' : 'selfCheckFailuresBronze', page), failures);
+  return { rows: rows.length, usage };
+}

@@ -1,0 +1,146 @@
+// Content-addressed cache of LLM answers on (shared) disk, so no answer is ever paid for twice.
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { LlmAnswer, LlmProvider, LlmRequest } from './types.js';
+
+/** JSON with object keys sorted at every level (arrays keep their order); `undefined` members are dropped. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(sortKeys(value));
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(value).sort()) {
+      const v = (value as Record<string, unknown>)[k];
+      if (v !== undefined) out[k] = sortKeys(v);
+    }
+    return out;
+  }
+  return value;
+}
+
+/** sha256 (hex) of everything that decides an answer: provider kind, model, messages, schema and parameters. */
+export function llmCacheKey(kind: string, model: string, request: LlmRequest): string {
+  const material = {
+    kind,
+    model,
+    messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
+    schemaName: request.schemaName,
+    schema: request.schema,
+    maxTokens: request.maxTokens,
+    temperature: request.temperature,
+    seed: request.seed,
+  };
+  return createHash('sha256').update(canonicalJson(material)).digest('hex');
+}
+
+export interface LlmCache {
+  get(key: string): Promise<LlmAnswer | undefined>;
+  put(key: string, answer: LlmAnswer): Promise<void>;
+}
+
+interface CacheFile {
+  key: string;
+  answer: LlmAnswer;
+  storedAt: string;
+}
+
+const KEY_RE = /^[0-9a-f]{64}$/;
+
+/**
+ * One JSON file per answer at `dir/<first 2 hex>/<key>.json`. Writes go to a unique temp file in the same folder and
+ * are renamed into place, so concurrent writers (processes, machines on shared storage) never leave a partial file;
+ * an unreadable or corrupt file reads as a miss and is overwritten by the next put.
+ */
+export class FileLlmCache implements LlmCache {
+  constructor(readonly dir: string) {}
+
+  pathOf(key: string): string {
+    if (!KEY_RE.test(key)) throw new Error(`invalid LLM cache key "${key}" (expected 64 hex digits)`);
+    return join(this.dir, key.slice(0, 2), `${key}.json`);
+  }
+
+  async get(key: string): Promise<LlmAnswer | undefined> {
+    let text: string;
+    try {
+      text = await readFile(this.pathOf(key), 'utf8');
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+    try {
+      const data = JSON.parse(text) as Partial<CacheFile>;
+      if (data.key !== key || !isAnswer(data.answer)) return undefined;
+      return data.answer;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async put(key: string, answer: LlmAnswer): Promise<void> {
+    const file = this.pathOf(key);
+    const folder = join(this.dir, key.slice(0, 2));
+    await mkdir(folder, { recursive: true });
+    const tmp = join(folder, `.${key}.${process.pid}.${randomUUID()}.tmp`);
+    const body: CacheFile = { key, answer, storedAt: new Date().toISOString() };
+    try {
+      await writeFile(tmp, JSON.stringify(body), 'utf8');
+      await rename(tmp, file);
+    } catch (err) {
+      await rm(tmp, { force: true }).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Removes an answer (e.g. one the caller judged unusable and wants to ask for again). */
+  async delete(key: string): Promise<void> {
+    await rm(this.pathOf(key), { force: true });
+  }
+}
+
+function isNotFound(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+function isAnswer(a: unknown): a is LlmAnswer {
+  if (!a || typeof a !== 'object') return false;
+  const x = a as Record<string, unknown>;
+  const u = x.usage as Record<string, unknown> | undefined;
+  return (
+    typeof x.text === 'string' &&
+    typeof x.finishReason === 'string' &&
+    typeof x.model === 'string' &&
+    !!u &&
+    typeof u.promptTokens === 'number' &&
+    typeof u.completionTokens === 'number'
+  );
+}
+
+export interface CachedCompletion {
+  answer: LlmAnswer;
+  cacheKey: string;
+  /** True when the answer came from the cache (no LLM call was made). */
+  cached: boolean;
+}
+
+/**
+ * Answers from the cache when it can, else asks the provider and stores the answer (every answer, including
+ * truncated or unparsable ones: they were paid for; the caller may `delete` one it wants asked again).
+ */
+export async function completeCached(
+  provider: LlmProvider,
+  cache: LlmCache,
+  request: LlmRequest,
+  signal?: AbortSignal,
+): Promise<CachedCompletion> {
+  const cacheKey = llmCacheKey(provider.kind, provider.model, request);
+  const hit = await cache.get(cacheKey);
+  if (hit) return { answer: hit, cacheKey, cached: true };
+  const answer = await provider.complete(request, signal);
+  await cache.put(cacheKey, answer);
+  return { answer, cacheKey, cached: false };
+}

@@ -1,0 +1,259 @@
+// LlmProvider for any OpenAI-compatible chat-completions server, with structured outputs and retry-aware errors.
+import OpenAI from 'openai';
+import { LlmCallError, type JsonSchema, type LlmAnswer, type LlmProvider, type LlmRequest } from './types.js';
+
+export interface OpenAIProviderOptions {
+  /** The API root, e.g. `https://api.openai.com/v1` or `http://vllm:8000/v1`. */
+  baseURL: string;
+  model: string;
+  /** The key itself, read by the caller from the environment variable named by `llm.apiKeyEnv` ('' for none). */
+  apiKey: string;
+  /** Extra HTTP headers sent with every request. */
+  headers?: Record<string, string>;
+  /** Per-request timeout; a timed-out request fails with a retryable LlmCallError. */
+  timeoutMs: number;
+}
+
+export type ResponseFormatMode = 'json_schema' | 'json_object';
+
+type ChatParams = OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming;
+type ChatMessageParam = OpenAI.Chat.Completions.ChatCompletionMessageParam;
+
+export class OpenAIProvider implements LlmProvider {
+  readonly kind = 'openai';
+  readonly model: string;
+  private readonly client: OpenAI;
+  private readonly where: string;
+  private readonly apiKey: string;
+  private readonly timeoutMs: number;
+  private mode: ResponseFormatMode = 'json_schema';
+  /** Why this instance fell back to `json_object` (the server's words), when it did. */
+  fallbackReason: string | undefined;
+
+  constructor(opts: OpenAIProviderOptions) {
+    this.model = opts.model;
+    this.apiKey = opts.apiKey;
+    this.timeoutMs = opts.timeoutMs;
+    this.where = safeUrl(opts.baseURL);
+    this.client = new OpenAI({
+      baseURL: opts.baseURL,
+      apiKey: opts.apiKey,
+      defaultHeaders: opts.headers,
+      timeout: opts.timeoutMs,
+      maxRetries: 0,
+    });
+  }
+
+  /** The response format this instance sends: `json_schema` until the server rejects it, then `json_object`. */
+  get responseFormatMode(): ResponseFormatMode {
+    return this.mode;
+  }
+
+  async complete(request: LlmRequest, signal?: AbortSignal): Promise<LlmAnswer> {
+    const mode = this.mode;
+    try {
+      return await this.send(request, mode, signal);
+    } catch (err) {
+      if (mode === 'json_schema' && isResponseFormatRejection(err)) {
+        this.mode = 'json_object';
+        this.fallbackReason = this.redact(serverMessage(err));
+        try {
+          return await this.send(request, 'json_object', signal);
+        } catch (err2) {
+          throw this.toCallError(err2);
+        }
+      }
+      throw this.toCallError(err);
+    }
+  }
+
+  private async send(request: LlmRequest, mode: ResponseFormatMode, signal?: AbortSignal): Promise<LlmAnswer> {
+    const messages: ChatMessageParam[] = request.messages.map((m) => ({ role: m.role, content: m.content }));
+    const params: ChatParams = {
+      model: this.model,
+      messages,
+      max_tokens: request.maxTokens,
+      temperature: request.temperature,
+      seed: request.seed,
+      response_format:
+        mode === 'json_schema'
+          ? { type: 'json_schema', json_schema: { name: request.schemaName, schema: request.schema, strict: true } }
+          : { type: 'json_object' },
+    };
+    if (mode === 'json_object') messages.push({ role: 'system', content: jsonObjectInstruction(request.schema) });
+    const completion = await this.client.chat.completions.create(params, { signal });
+    const choice = completion.choices?.[0];
+    if (!choice) {
+      throw new LlmCallError(`answer from ${this.where} had no choices (model ${this.model})`, { retryable: true });
+    }
+    const content = choice.message?.content;
+    const refusal = choice.message?.refusal;
+    let finishReason: string = choice.finish_reason ?? 'unknown';
+    if ((content === null || content === undefined) && refusal) finishReason = 'refusal';
+    return {
+      text: content ?? refusal ?? '',
+      finishReason,
+      usage: {
+        promptTokens: completion.usage?.prompt_tokens ?? 0,
+        completionTokens: completion.usage?.completion_tokens ?? 0,
+      },
+      model: completion.model || this.model,
+    };
+  }
+
+  /** Maps any failure to an LlmCallError whose message names what to fix and never contains the API key. */
+  private toCallError(err: unknown): LlmCallError {
+    if (err instanceof LlmCallError) return new LlmCallError(this.redact(err.message), err);
+    const at = this.where;
+    if (err instanceof OpenAI.APIUserAbortError) {
+      return new LlmCallError(`request to ${at} was cancelled`, { retryable: true });
+    }
+    if (err instanceof OpenAI.APIConnectionTimeoutError) {
+      return new LlmCallError(`request to ${at} timed out after ${this.timeoutMs} ms (model ${this.model})`, {
+        retryable: true,
+      });
+    }
+    if (err instanceof OpenAI.APIConnectionError) {
+      const cause = (err as { cause?: unknown }).cause;
+      const why = cause instanceof Error ? `: ${cause.message}` : '';
+      return new LlmCallError(this.redact(`could not connect to ${at}${why}; check llm.baseURL and that the server is up`), {
+        retryable: true,
+      });
+    }
+    if (err instanceof OpenAI.APIError && typeof err.status === 'number') {
+      const status = err.status;
+      const said = this.redact(serverMessage(err));
+      const tail = said ? ` (server said: ${said})` : '';
+      if (status === 429 || status === 408 || status === 409 || status >= 500) {
+        const retryAfterMs = retryAfterMsFromHeaders(err.headers, status);
+        return new LlmCallError(`${status} from ${at} for model ${this.model}; retryable${tail}`, {
+          retryable: true,
+          status,
+          retryAfterMs,
+        });
+      }
+      let message: string;
+      if (status === 401) {
+        message = `401 from ${at}: check the API key in the environment variable named by llm.apiKeyEnv${tail}`;
+      } else if (status === 403) {
+        message = `403 from ${at}: the API key may not use model ${this.model}; check the key's permissions or llm.model${tail}`;
+      } else if (status === 404) {
+        message = isModelNotFound(err)
+          ? `unknown model ${this.model} at ${at}: check llm.model${tail}`
+          : `404 from ${at}: no chat completions endpoint there; check llm.baseURL (it usually ends in /v1)${tail}`;
+      } else if (status === 400 || status === 422) {
+        message = `${status} from ${at}: the server rejected the request for model ${this.model}; check llm.model, maxTokens and temperature${tail}`;
+      } else {
+        message = `${status} from ${at} for model ${this.model}${tail}`;
+      }
+      return new LlmCallError(message, { retryable: false, status });
+    }
+    const text = err instanceof Error ? err.message : String(err);
+    return new LlmCallError(this.redact(`request to ${at} failed: ${text}`), { retryable: true });
+  }
+
+  private redact(text: string): string {
+    let out = text;
+    if (this.apiKey && this.apiKey.length >= 4) out = out.split(this.apiKey).join('***');
+    // Servers sometimes echo a masked key ("sk-abc***xyz"); drop what is left of it too.
+    out = out.replace(/\bsk-[A-Za-z0-9_*-]{4,}/g, 'sk-***');
+    return out.length > 500 ? `${out.slice(0, 500)}...` : out;
+  }
+}
+
+/** The instruction sent in `json_object` mode, so the model still sees the shape it must produce. */
+export function jsonObjectInstruction(schema: JsonSchema): string {
+  return `Answer with one JSON object, and nothing else, that conforms to this JSON schema:\n${JSON.stringify(schema)}`;
+}
+
+/**
+ * How long the server asked us to wait, in ms: `retry-after-ms`, then `retry-after` (seconds or an HTTP date), then
+ * for 429s the `x-ratelimit-reset-requests`/`-tokens` durations ("1s", "6m0s", "250ms") of the exhausted limit.
+ */
+export function retryAfterMsFromHeaders(
+  headers: Headers | Record<string, string> | undefined | null,
+  status?: number,
+  now: number = Date.now(),
+): number | undefined {
+  if (!headers) return undefined;
+  const get = (name: string): string | undefined => {
+    if (typeof (headers as Headers).get === 'function') return (headers as Headers).get(name) ?? undefined;
+    const rec = headers as Record<string, string>;
+    const k = Object.keys(rec).find((h) => h.toLowerCase() === name);
+    return k === undefined ? undefined : rec[k];
+  };
+  const ms = get('retry-after-ms');
+  if (ms !== undefined) {
+    const v = Number.parseFloat(ms);
+    if (Number.isFinite(v) && v >= 0) return Math.ceil(v);
+  }
+  const ra = get('retry-after');
+  if (ra !== undefined) {
+    const trimmed = ra.trim();
+    if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.ceil(Number.parseFloat(trimmed) * 1000);
+    const at = Date.parse(trimmed);
+    if (Number.isFinite(at)) return Math.max(0, at - now);
+  }
+  if (status === 429 || status === undefined) {
+    const resets: number[] = [];
+    for (const kind of ['requests', 'tokens']) {
+      const reset = get(`x-ratelimit-reset-${kind}`);
+      if (reset === undefined) continue;
+      const remaining = get(`x-ratelimit-remaining-${kind}`);
+      if (remaining !== undefined && Number(remaining) > 0) continue;
+      const d = parseDurationMs(reset);
+      if (d !== undefined) resets.push(d);
+    }
+    if (resets.length) return Math.max(...resets);
+  }
+  return undefined;
+}
+
+/** Parses "20ms", "1.5s", "6m0s", "1h2m3s" or a bare number of seconds; undefined when unreadable. */
+export function parseDurationMs(text: string): number | undefined {
+  const t = text.trim();
+  if (/^\d+(\.\d+)?$/.test(t)) return Math.ceil(Number.parseFloat(t) * 1000);
+  const re = /(\d+(?:\.\d+)?)(ms|h|m|s)/gy;
+  let total = 0;
+  let matched = 0;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(t)) !== null) {
+    const v = Number.parseFloat(m[1]!);
+    const unit = m[2]!;
+    total += unit === 'ms' ? v : unit === 's' ? v * 1000 : unit === 'm' ? v * 60_000 : v * 3_600_000;
+    matched = re.lastIndex;
+  }
+  if (matched === 0 || matched !== t.length) return undefined;
+  return Math.ceil(total);
+}
+
+function serverMessage(err: unknown): string {
+  if (!(err instanceof OpenAI.APIError)) return err instanceof Error ? err.message : '';
+  const body = err.error as { message?: unknown } | undefined;
+  if (body && typeof body.message === 'string') return body.message;
+  return err.message ?? '';
+}
+
+function isResponseFormatRejection(err: unknown): boolean {
+  if (!(err instanceof OpenAI.APIError) || err.status !== 400) return false;
+  const text = `${serverMessage(err)} ${err.param ?? ''} ${err.message ?? ''}`.toLowerCase();
+  return text.includes('response_format') || text.includes('json_schema');
+}
+
+function isModelNotFound(err: InstanceType<typeof OpenAI.APIError>): boolean {
+  return err.code === 'model_not_found' || /model/i.test(serverMessage(err));
+}
+
+/** The base URL without user info or query string, safe to show in messages. */
+function safeUrl(baseURL: string): string {
+  try {
+    const u = new URL(baseURL);
+    u.username = '';
+    u.password = '';
+    u.search = '';
+    u.hash = '';
+    return u.toString().replace(/\/$/, '');
+  } catch {
+    return '(invalid llm.baseURL)';
+  }
+}

@@ -1,0 +1,44 @@
+// Builds (once per worker process) the LLM provider an experiment names; the only place that knows every provider.
+import type { Experiment } from '../experiment.js';
+import { isLoopbackHost } from '../privacy.js';
+import { OpenAIProvider } from './openai-provider.js';
+import { LlmCallError, type LlmProvider } from './types.js';
+
+export type LlmSettings = Experiment['llm'];
+
+const providers = new Map<string, Promise<LlmProvider>>();
+
+/** The provider for these settings, created on first use and shared by every activity of this process. */
+export function providerFor(llm: LlmSettings, env: NodeJS.ProcessEnv = process.env): Promise<LlmProvider> {
+  const key = JSON.stringify([llm.provider, llm.baseURL, llm.model, llm.apiKeyEnv, llm.headers, llm.timeoutSeconds]);
+  let p = providers.get(key);
+  if (!p) {
+    p = createProvider(llm, env);
+    providers.set(key, p);
+    p.catch(() => providers.delete(key));
+  }
+  return p;
+}
+
+async function createProvider(llm: LlmSettings, env: NodeJS.ProcessEnv): Promise<LlmProvider> {
+  switch (llm.provider) {
+    case 'openai': {
+      const baseURL = llm.baseURL!;
+      const apiKey = env[llm.apiKeyEnv];
+      if (!apiKey && !isLoopbackHost(new URL(baseURL).hostname)) {
+        throw new LlmCallError(`the environment variable ${llm.apiKeyEnv} (llm.apiKeyEnv) is not set on this worker`, { retryable: false });
+      }
+      return new OpenAIProvider({ baseURL, model: llm.model!, apiKey: apiKey ?? 'unused', headers: llm.headers, timeoutMs: llm.timeoutSeconds * 1000 });
+    }
+    case 'local': {
+      const { LocalProvider } = await import('./local-provider.js');
+      return LocalProvider.load({ modelPath: llm.model });
+    }
+  }
+}
+
+export async function closeAllProviders(): Promise<void> {
+  const all = [...providers.values()];
+  providers.clear();
+  for (const p of all) await (await p.catch(() => undefined))?.close?.();
+}

@@ -1,0 +1,71 @@
+// The row shapes of every stage's output files (JSONL parts under the run directory), shared by all layers.
+
+/** A gold sentence, from the user's JSONL. */
+export interface GoldRow {
+  id: string;
+  text: string;
+  labels: string[];
+  /** Note the sentence came from, when known (used for by-note splits). */
+  noteId?: string;
+}
+
+/** A note sentence chosen for silver labelling. */
+export interface CandidateRow {
+  id: string;
+  noteId: string;
+  start: number;
+  end: number;
+  text: string;
+  /** Why it was chosen: `cue:<label>:<cue>`, `lexicon:<term>` or `random`. */
+  reason: string;
+  /** How many times the normalised sentence occurs in the corpus. */
+  count: number;
+}
+
+/** Provenance common to every LLM-made row. */
+export interface LlmProvenance {
+  model: string;
+  promptVersion: string;
+  cacheKey: string;
+}
+
+export interface SilverRow extends LlmProvenance {
+  id: string;
+  noteId: string;
+  start: number;
+  end: number;
+  text: string;
+  labels: string[];
+  reason: string;
+}
+
+export interface BronzeRow extends LlmProvenance {
+  id: string;
+  text: string;
+  /** The labels the sentence was asked to express ([] = a hard negative). */
+  labels: string[];
+  /** Generation controls: note type, speaker, severity, ... */
+  style: Record<string, string>;
+}
+
+export type Verdict = 'keep' | 'fix' | 'reject';
+
+export interface VerdictRow extends LlmProvenance {
+  id: string;
+  set: 'silver' | 'bronze';
+  verdict: Verdict;
+  /** Labels after the check (for `fix`, the corrected set). */
+  labels: string[];
+  reason: string;
+}
+
+/** An LLM call whose answer could not be used; the raw answer is kept so nothing paid for is lost. */
+export interface LlmFailureRow {
+  stage: 'silver' | 'bronze' | 'selfcheck';
+  page: number;
+  itemIds: string[];
+  cacheKey: string;
+  error: string;
+  finishReason: string;
+  rawText: string;
+}

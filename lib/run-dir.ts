@@ -1,0 +1,83 @@
+// The run directory's layout and its file I/O: JSONL parts written atomically, so a rerun overwrites, never appends.
+import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Experiment } from './experiment.js';
+
+export const RUN_FILES = {
+  experiment: 'experiment.json',
+  goldTrain: 'gold/train.jsonl',
+  goldTest: 'gold/test.jsonl',
+  report: 'report.json',
+  reportHtml: 'report.html',
+  datasets: 'datasets',
+  model: 'model',
+} as const;
+
+/** Folders of paged stage outputs; page n lives in `<folder>/page-<n, 6 digits>.jsonl`. */
+export const PAGE_FOLDERS = {
+  candidates: 'silver/candidates',
+  silver: 'silver/labels',
+  silverFailures: 'silver/failures',
+  bronzeJobs: 'bronze/jobs',
+  bronze: 'bronze/sentences',
+  bronzeFailures: 'bronze/failures',
+  verdictsSilver: 'selfcheck/silver',
+  verdictsBronze: 'selfcheck/bronze',
+  selfCheckFailuresSilver: 'selfcheck/failures-silver',
+  selfCheckFailuresBronze: 'selfcheck/failures-bronze',
+} as const;
+export type PageFolder = keyof typeof PAGE_FOLDERS;
+
+export function pagePath(runDir: string, folder: PageFolder, page: number): string {
+  return join(runDir, PAGE_FOLDERS[folder], `page-${String(page).padStart(6, '0')}.jsonl`);
+}
+
+/** Writes a file in one step (temp + rename), so readers and retries never see half a file. */
+export function writeFileAtomic(path: string, content: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  writeFileSync(tmp, content);
+  renameSync(tmp, path);
+}
+
+export function writeJsonl(path: string, rows: readonly unknown[]): void {
+  writeFileAtomic(path, rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : ''));
+}
+
+/** Reads a JSONL file the project itself wrote (trusted shape); a missing file reads as empty. */
+export function readJsonl<T>(path: string): T[] {
+  if (!existsSync(path)) return [];
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l.length > 0)
+    .map((l) => JSON.parse(l) as T);
+}
+
+export function writeJson(path: string, value: unknown): void {
+  writeFileAtomic(path, JSON.stringify(value, null, 2) + '\n');
+}
+
+export function readJson<T>(path: string): T {
+  return JSON.parse(readFileSync(path, 'utf8')) as T;
+}
+
+export function readRunExperiment(runDir: string): Experiment {
+  return readJson<Experiment>(join(runDir, RUN_FILES.experiment));
+}
+
+/** All page files of a folder, in page order. */
+export function pageFiles(runDir: string, folder: PageFolder): string[] {
+  const dir = join(runDir, PAGE_FOLDERS[folder]);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => /^page-\d+\.jsonl$/.test(f))
+    .sort()
+    .map((f) => join(dir, f));
+}
+
+/** Splits `items` into pages of `size` and writes them; returns the page count. */
+export function writePages<T>(runDir: string, folder: PageFolder, items: readonly T[], size: number): number {
+  const pages = Math.ceil(items.length / size);
+  for (let p = 0; p < pages; p++) writeJsonl(pagePath(runDir, folder, p), items.slice(p * size, (p + 1) * size));
+  return pages;
+}

@@ -1,0 +1,72 @@
+// The first stages of a run: snapshot the experiment, check taxonomy and gold, pick silver candidates, plan bronze.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Experiment } from './experiment.js';
+import { loadTaxonomy, labelIds } from './taxonomy.js';
+import { readGold, readNotes } from './corpus/readers.js';
+import { selectCandidates } from './corpus/selection.js';
+import { bronzeJobs } from './prompts.js';
+import { readRunExperiment, RUN_FILES, writeJson, writeJsonl, writePages } from './run-dir.js';
+import { normaliseSentence } from './corpus/sentences.js';
+import type { Problem } from './problems.js';
+import { sensitiveEndpointRefusal } from './privacy.js';
+import { InputError } from './problems.js';
+
+/** Silver candidates per page: a page is a few LLM batches, small enough to redo cheaply after a crash. */
+export const SILVER_BATCHES_PER_PAGE = 8;
+/** Bronze generation calls per page. */
+export const BRONZE_JOBS_PER_PAGE = 4;
+
+export interface StageCounts {
+  counts: Record<string, number>;
+}
+
+/** Writes experiment.json and the checked gold splits; drops test sentences that also appear in gold train. */
+export function startRun(experiment: Experiment, runDir: string): StageCounts {
+  const refusal = sensitiveEndpointRefusal(experiment);
+  if (refusal) throw new InputError([{ file: experiment.file, line: 0, key: 'llm.baseURL', message: refusal }]);
+  mkdirSync(runDir, { recursive: true });
+  writeJson(join(runDir, RUN_FILES.experiment), experiment);
+  const taxonomy = loadTaxonomy(experiment.taxonomy);
+  const labels = labelIds(taxonomy);
+  const train = readGold(experiment.gold.train, labels);
+  const test = readGold(experiment.gold.test, labels);
+  const testTexts = new Set(test.map((r) => normaliseSentence(r.text)));
+  const trainKept = train.filter((r) => !testTexts.has(normaliseSentence(r.text)));
+  writeJsonl(join(runDir, RUN_FILES.goldTrain), trainKept.map((r) => ({ ...r, noteId: r.noteId ?? null, split: 'train' })));
+  writeJsonl(join(runDir, RUN_FILES.goldTest), test.map((r) => ({ ...r, noteId: r.noteId ?? null, split: 'test' })));
+  return { counts: { goldTrain: trainKept.length, goldTest: test.length, goldTrainDroppedAsInTest: train.length - trainKept.length } };
+}
+
+/** Reads the corpus, selects candidates and writes them as pages; bad rows are listed in silver/corpus-problems.jsonl. */
+export async function selectSilverCandidates(runDir: string, onProgress?: () => void): Promise<StageCounts & { pages: number }> {
+  const e = readRunExperiment(runDir);
+  if (!e.corpus) throw new Error('silver needs a corpus (the experiment was validated without one)');
+  const problems: Problem[] = [];
+  const taxonomy = loadTaxonomy(e.taxonomy);
+  const notes = readNotes(e.corpus.path, e.corpus.format, { onBadRow: e.corpus.onBadRow, onProblem: (p) => problems.push(p) });
+  const { candidates, stats } = await selectCandidates(notes, {
+    taxonomy,
+    lexicon: e.corpus.lexicon,
+    maxSentences: e.corpus.maxSentences,
+    negativeShare: e.corpus.negativeShare,
+    seed: e.llm.seed,
+    onProgress,
+  });
+  writeJsonl(join(runDir, 'silver', 'corpus-problems.jsonl'), problems);
+  writeJson(join(runDir, 'silver', 'selection.json'), stats);
+  const pages = writePages(runDir, 'candidates', candidates, e.silver.batchSize * SILVER_BATCHES_PER_PAGE);
+  return {
+    pages,
+    counts: { corpusNotes: stats.notes, corpusSentences: stats.sentences, corpusUniqueSentences: stats.uniqueSentences, corpusCueHits: stats.cueHits, silverCandidates: candidates.length, corpusBadRows: problems.length },
+  };
+}
+
+/** Writes the bronze job list (label × style, `perCall` sentences a call) as pages. */
+export function planBronze(runDir: string): StageCounts & { pages: number } {
+  const e = readRunExperiment(runDir);
+  const jobs = bronzeJobs(e.labels, e.bronze.perLabel, e.bronze.perCall, e.bronze.includeNone);
+  const pages = writePages(runDir, 'bronzeJobs', jobs, BRONZE_JOBS_PER_PAGE);
+  return { pages, counts: { bronzeJobs: jobs.length, bronzeRequested: jobs.reduce((n, j) => n + j.count, 0) } };
+}
+

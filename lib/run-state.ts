@@ -1,0 +1,83 @@
+// Run progress and stage bookkeeping shared by the workflow, its query and the CLI (pure data, no I/O).
+export const STAGES = ['taxonomy', 'silver', 'bronze', 'selfcheck', 'merge', 'train', 'evaluate', 'report'] as const;
+export type StageName = (typeof STAGES)[number];
+
+export type StageStatus = 'pending' | 'running' | 'done' | 'skipped';
+
+export interface StageProgress {
+  status: StageStatus;
+  done: number;
+  total: number;
+  /** Pages whose activity gave up after all retries; their items are missing from the stage's output. */
+  failedPages: number;
+}
+
+export interface LlmUsageTotals {
+  calls: number;
+  cacheHits: number;
+  promptTokens: number;
+  completionTokens: number;
+  /** Answers that could not be used (kept raw in the stage's failures files). */
+  failures: number;
+}
+
+/** What one page activity of an LLM stage reports back (small: the rows themselves go to files). */
+export interface PageResult {
+  rows: number;
+  usage: LlmUsageTotals;
+}
+
+export interface RunProgress {
+  runId: string;
+  runDir: string;
+  experiment: string;
+  stage: StageName | 'done';
+  stages: Record<StageName, StageProgress>;
+  counts: Record<string, number>;
+  llm: LlmUsageTotals;
+  llmByStage: Record<string, LlmUsageTotals>;
+  /** Pages the current stage has started (for resuming after continue-as-new). */
+  nextPage: number;
+  /** Silver and bronze page counts, needed by the self-check stage. */
+  pages: { silver: number; bronze: number };
+  continuedAsNew: number;
+}
+
+export function emptyUsage(): LlmUsageTotals {
+  return { calls: 0, cacheHits: 0, promptTokens: 0, completionTokens: 0, failures: 0 };
+}
+
+export function addUsage(into: LlmUsageTotals, add: LlmUsageTotals): void {
+  into.calls += add.calls;
+  into.cacheHits += add.cacheHits;
+  into.promptTokens += add.promptTokens;
+  into.completionTokens += add.completionTokens;
+  into.failures += add.failures;
+}
+
+export function initialProgress(runId: string, runDir: string, experiment: string): RunProgress {
+  const stages = Object.fromEntries(
+    STAGES.map((s) => [s, { status: 'pending', done: 0, total: 0, failedPages: 0 } satisfies StageProgress]),
+  ) as Record<StageName, StageProgress>;
+  return {
+    runId,
+    runDir,
+    experiment,
+    stage: 'taxonomy',
+    stages,
+    counts: {},
+    llm: emptyUsage(),
+    llmByStage: {},
+    nextPage: 0,
+    pages: { silver: 0, bronze: 0 },
+    continuedAsNew: 0,
+  };
+}
+
+export const SEARCH_ATTRIBUTES = { experiment: 'ClinsynthExperiment', stage: 'ClinsynthStage' } as const;
+export const TASK_QUEUES = { main: 'clinsynth', llm: 'clinsynth-llm' } as const;
+export const WORKFLOW_ID_PREFIX = 'clinsynth-';
+
+export function workflowIdFor(runId: string): string {
+  return `${WORKFLOW_ID_PREFIX}${runId}`;
+}

@@ -1,0 +1,119 @@
+// Reads YAML/JSON files and validates them against zod schemas, mapping every issue to `file:line: key.path`.
+import { readFileSync, statSync } from 'node:fs';
+import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node as YamlNode, type Document } from 'yaml';
+import type { z } from 'zod';
+import { InputError, inputError, type Problem } from './problems.js';
+
+/** Reads a whole text file as UTF-8, rejecting missing files, directories and invalid UTF-8 with a Problem. */
+export function readTextFile(file: string, what = 'file'): string {
+  let stat;
+  try {
+    stat = statSync(file);
+  } catch {
+    throw inputError(file, 0, '', `${what} does not exist`);
+  }
+  if (stat.isDirectory()) throw inputError(file, 0, '', `${what} is a directory, expected a file`);
+  const bytes = readFileSync(file);
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    const bad = firstInvalidUtf8Line(bytes);
+    throw inputError(file, bad, '', 'not valid UTF-8 text');
+  }
+}
+
+function firstInvalidUtf8Line(bytes: Buffer): number {
+  let line = 1;
+  let start = 0;
+  for (let i = 0; i <= bytes.length; i++) {
+    if (i === bytes.length || bytes[i] === 0x0a) {
+      try {
+        new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(start, i));
+      } catch {
+        return line;
+      }
+      line++;
+      start = i + 1;
+    }
+  }
+  return 1;
+}
+
+export interface ParsedYaml {
+  file: string;
+  doc: Document.Parsed;
+  lines: LineCounter;
+  value: unknown;
+}
+
+export function parseYamlFile(file: string): ParsedYaml {
+  const text = readTextFile(file);
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new InputError(
+      doc.errors.map((e) => ({
+        file,
+        line: e.linePos?.[0]?.line ?? 1,
+        key: '',
+        message: `YAML syntax: ${e.message.split('\n')[0]}`,
+      })),
+    );
+  }
+  const value = doc.toJS();
+  if (value === null || value === undefined) throw inputError(file, 1, '', 'file is empty');
+  return { file, doc, lines, value };
+}
+
+/** The 1-based line of the deepest YAML node that exists along `path`. */
+export function lineOfPath(parsed: ParsedYaml, path: readonly PropertyKey[]): number {
+  let node: unknown = parsed.doc.contents;
+  let line = lineOfNode(parsed, node as YamlNode) ?? 1;
+  for (const key of path) {
+    let next: unknown;
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(key));
+      if (!pair) break;
+      line = lineOfNode(parsed, pair.key as YamlNode) ?? line;
+      next = pair.value;
+    } else if (isSeq(node) && typeof key === 'number') {
+      next = node.items[key];
+    } else break;
+    if (!next) break;
+    line = lineOfNode(parsed, next as YamlNode) ?? line;
+    node = next;
+  }
+  return line;
+}
+
+function lineOfNode(parsed: ParsedYaml, node: YamlNode | null | undefined): number | undefined {
+  const offset = node?.range?.[0];
+  return offset === undefined ? undefined : parsed.lines.linePos(offset).line;
+}
+
+export function zodProblems(
+  error: z.ZodError,
+  file: string,
+  lineOf: (path: readonly PropertyKey[]) => number,
+): Problem[] {
+  return error.issues.map((issue) => {
+    const path = issue.path as PropertyKey[];
+    let key = path.map(String).join('.');
+    let message = issue.message;
+    if (issue.code === 'unrecognized_keys') {
+      const keys = (issue as { keys: string[] }).keys;
+      key = [...path.map(String), keys[0]].join('.');
+      message = `unknown key${keys.length > 1 ? 's ' + keys.join(', ') : ''} (check the spelling)`;
+      return { file, line: lineOf([...path, keys[0]!]), key, message };
+    }
+    return { file, line: lineOf(path), key, message };
+  });
+}
+
+/** Parses a YAML file and validates it; throws InputError listing every problem with its line. */
+export function loadYaml<S extends z.ZodType>(file: string, schema: S): { data: z.output<S>; parsed: ParsedYaml } {
+  const parsed = parseYamlFile(file);
+  const result = schema.safeParse(parsed.value);
+  if (!result.success) throw new InputError(zodProblems(result.error, file, (p) => lineOfPath(parsed, p)));
+  return { data: result.data, parsed };
+}

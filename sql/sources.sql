@@ -1,0 +1,20 @@
+-- Stage outputs as typed views over their JSONL parts (one file list per source; an empty part list reads as no rows).
+CREATE OR REPLACE VIEW gold_raw AS
+SELECT id, text, labels, noteId AS note_id, split
+FROM read_json({{goldFiles}}, format = 'newline_delimited', filename = false,
+  columns = {id: 'VARCHAR', text: 'VARCHAR', labels: 'VARCHAR[]', noteId: 'VARCHAR', split: 'VARCHAR'});
+
+CREATE OR REPLACE VIEW silver_raw AS
+SELECT * FROM read_json({{silverFiles}}, format = 'newline_delimited',
+  columns = {id: 'VARCHAR', noteId: 'VARCHAR', "start": 'INTEGER', "end": 'INTEGER', text: 'VARCHAR',
+             labels: 'VARCHAR[]', reason: 'VARCHAR', model: 'VARCHAR', promptVersion: 'VARCHAR', cacheKey: 'VARCHAR'});
+
+CREATE OR REPLACE VIEW bronze_raw AS
+SELECT * FROM read_json({{bronzeFiles}}, format = 'newline_delimited',
+  columns = {id: 'VARCHAR', text: 'VARCHAR', labels: 'VARCHAR[]', style: 'JSON',
+             model: 'VARCHAR', promptVersion: 'VARCHAR', cacheKey: 'VARCHAR'});
+
+CREATE OR REPLACE VIEW verdicts_raw AS
+SELECT * FROM read_json({{verdictFiles}}, format = 'newline_delimited',
+  columns = {id: 'VARCHAR', "set": 'VARCHAR', verdict: 'VARCHAR', labels: 'VARCHAR[]', reason: 'VARCHAR',
+             model: 'VARCHAR', promptVersion: 'VARCHAR', cacheKey: 'VARCHAR'});

@@ -1,0 +1,250 @@
+// The experiment workflow: runs the stages in order, fans out LLM pages in a sliding window, continues as new.
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  continueAsNew,
+  defineQuery,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import type * as cpu from '../activities/run.js';
+import type * as llm from '../activities/llm.js';
+import type { Experiment } from '../lib/experiment.js';
+import {
+  addUsage,
+  emptyUsage,
+  initialProgress,
+  SEARCH_ATTRIBUTES,
+  STAGES,
+  TASK_QUEUES,
+  type PageResult,
+  type RunProgress,
+  type StageName,
+} from '../lib/run-state.js';
+
+export interface ExperimentInput {
+  experiment: Experiment;
+  runId: string;
+  runDir: string;
+  /** Web UI base (e.g. http://localhost:8233), for links in the report. */
+  uiBase?: string;
+  /** Set by continue-as-new: where the previous run of this workflow stopped. */
+  progress?: RunProgress;
+}
+
+export interface ExperimentResult {
+  runId: string;
+  runDir: string;
+  reportPath: string;
+  progress: RunProgress;
+}
+
+export const progressQuery = defineQuery<RunProgress>('progress');
+
+/** Continue as new well before Temporal's 10,240-event warning, so no run's history grows past 10,000 events. */
+const HISTORY_EVENTS_BEFORE_CONTINUE = 8000;
+
+const stageKey = defineSearchAttributeKey(SEARCH_ATTRIBUTES.stage, SearchAttributeType.KEYWORD);
+const experimentKey = defineSearchAttributeKey(SEARCH_ATTRIBUTES.experiment, SearchAttributeType.KEYWORD);
+
+const NON_RETRYABLE = ['InputError', 'LlmConfigError', 'PayloadTooLarge'];
+
+const run = proxyActivities<typeof cpu>({
+  taskQueue: TASK_QUEUES.main,
+  startToCloseTimeout: '2 hours',
+  heartbeatTimeout: '2 minutes',
+  retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
+});
+
+function llmActivities(experiment: Experiment) {
+  return proxyActivities<typeof llm>({
+    taskQueue: TASK_QUEUES.llm,
+    // A page is a few calls; each call is bounded by llm.timeoutSeconds, and heartbeats show the worker is alive.
+    startToCloseTimeout: '4 hours',
+    heartbeatTimeout: `${Math.max(30, Math.min(experiment.llm.timeoutSeconds, 300))}s`,
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '60s', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE },
+  });
+}
+
+export async function experimentWorkflow(input: ExperimentInput): Promise<ExperimentResult> {
+  const { experiment, runId, runDir } = input;
+  const p: RunProgress = input.progress ?? initialProgress(runId, runDir, experiment.name);
+  setHandler(progressQuery, () => p);
+  const llmCalls = llmActivities(experiment);
+  const window = experiment.llm.concurrency;
+
+  const enter = (stage: StageName) => {
+    p.stage = stage;
+    if (p.stages[stage].status === 'pending') p.stages[stage].status = 'running';
+    upsertSearchAttributes([
+      { key: experimentKey, value: experiment.name },
+      { key: stageKey, value: stage },
+    ]);
+    setCurrentDetails(`**${experiment.name}** — stage \`${stage}\``);
+  };
+  const finish = (stage: StageName) => {
+    p.stages[stage].status = 'done';
+    p.nextPage = 0;
+  };
+  const skip = (stage: StageName) => {
+    p.stages[stage].status = 'skipped';
+  };
+
+  /** Runs pages [p.nextPage, total) with at most `window` in flight; false when the run must continue as new. */
+  const fanOut = async (stage: StageName, total: number, page: (n: number) => Promise<PageResult>): Promise<boolean> => {
+    const s = p.stages[stage];
+    s.total = total;
+    const usage = (p.llmByStage[stage] ??= emptyUsage());
+    const inFlight = new Map<number, Promise<void>>();
+    let fatal: unknown;
+    while (p.nextPage < total || inFlight.size > 0) {
+      while (p.nextPage < total && inFlight.size < window && !fatal && !historyFull()) {
+        const n = p.nextPage++;
+        inFlight.set(
+          n,
+          page(n)
+            .then((r) => {
+              addUsage(usage, r.usage);
+              addUsage(p.llm, r.usage);
+              p.counts[`${stage}Rows`] = (p.counts[`${stage}Rows`] ?? 0) + r.rows;
+            })
+            .catch((err) => {
+              if (isFatal(err)) fatal ??= err;
+              s.failedPages++;
+            })
+            .finally(() => {
+              s.done++;
+              inFlight.delete(n);
+            }),
+        );
+      }
+      if (inFlight.size === 0) break;
+      await Promise.race(inFlight.values());
+    }
+    if (fatal) throw fatal;
+    return p.nextPage >= total;
+  };
+
+  for (const stage of STAGES) {
+    const status = p.stages[stage].status;
+    if (status === 'done' || status === 'skipped') continue;
+    enter(stage);
+    switch (stage) {
+      case 'taxonomy': {
+        const r = await run.startRun({ experiment, runId, runDir });
+        Object.assign(p.counts, r.counts);
+        break;
+      }
+      case 'silver': {
+        if (!experiment.silver.enabled) {
+          skip(stage);
+          continue;
+        }
+        if (p.pages.silver === 0 && p.nextPage === 0) {
+          const r = await run.selectSilverCandidates({ runDir });
+          p.pages.silver = r.pages;
+          Object.assign(p.counts, r.counts);
+        }
+        if (!(await fanOut(stage, p.pages.silver, (n) => llmCalls.labelSilverPage({ runDir, page: n })))) return await again(input, p);
+        break;
+      }
+      case 'bronze': {
+        if (!experiment.bronze.enabled) {
+          skip(stage);
+          continue;
+        }
+        if (p.pages.bronze === 0 && p.nextPage === 0) {
+          const r = await run.planBronze({ runDir });
+          p.pages.bronze = r.pages;
+          Object.assign(p.counts, r.counts);
+        }
+        if (!(await fanOut(stage, p.pages.bronze, (n) => llmCalls.generateBronzePage({ runDir, page: n })))) return await again(input, p);
+        break;
+      }
+      case 'selfcheck': {
+        if (!experiment.selfCheck.enabled) {
+          skip(stage);
+          continue;
+        }
+        const silverPages = p.pages.silver;
+        const total = silverPages + p.pages.bronze;
+        const check = (n: number) =>
+          n < silverPages
+            ? llmCalls.selfCheckPage({ runDir, set: 'silver', page: n })
+            : llmCalls.selfCheckPage({ runDir, set: 'bronze', page: n - silverPages });
+        if (!(await fanOut(stage, total, check))) return await again(input, p);
+        break;
+      }
+      case 'merge': {
+        const r = await run.mergeDatasets({ runDir });
+        Object.assign(p.counts, r.counts);
+        break;
+      }
+      case 'train': {
+        const jobs = trainingJobs(experiment);
+        p.stages.train.total = jobs.length + 2;
+        await run.embedDatasets({ runDir });
+        p.stages.train.done++;
+        await inWindow(jobs, window, async (j) => {
+          await run.trainMix({ runDir, mix: j.mix, seed: j.seed });
+          p.stages.train.done++;
+        });
+        await run.trainFinalModel({ runDir });
+        p.stages.train.done++;
+        break;
+      }
+      case 'evaluate': {
+        const jobs = trainingJobs(experiment);
+        p.stages.evaluate.total = jobs.length;
+        await inWindow(jobs, window, async (j) => {
+          await run.evaluateMix({ runDir, mix: j.mix, seed: j.seed });
+          p.stages.evaluate.done++;
+        });
+        break;
+      }
+      case 'report': {
+        const { workflowId, namespace } = workflowInfo();
+        const uiUrl = input.uiBase ? `${input.uiBase}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}` : undefined;
+        await run.writeReport({ runDir, progress: p, workflowId, ...(uiUrl ? { uiUrl } : {}) });
+        break;
+      }
+    }
+    finish(stage);
+  }
+  p.stage = 'done';
+  upsertSearchAttributes([{ key: stageKey, value: 'done' }]);
+  setCurrentDetails(`**${experiment.name}** — done`);
+  return { runId, runDir, reportPath: `${runDir}/report.json`, progress: p };
+}
+
+function historyFull(): boolean {
+  const info = workflowInfo();
+  return info.continueAsNewSuggested || info.historyLength >= HISTORY_EVENTS_BEFORE_CONTINUE;
+}
+
+async function again(input: ExperimentInput, p: RunProgress): Promise<never> {
+  p.continuedAsNew++;
+  return await continueAsNew<typeof experimentWorkflow>({ ...input, progress: p });
+}
+
+/** A failure that no retry or other page can fix (bad key, unknown model, invalid input): fail the run with it. */
+function isFatal(err: unknown): boolean {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  return cause instanceof ApplicationFailure && NON_RETRYABLE.includes(cause.type ?? '');
+}
+
+function trainingJobs(experiment: Experiment): { mix: string; seed: number }[] {
+  return experiment.evaluate.mixes.flatMap((mix) => experiment.train.seeds.map((seed) => ({ mix, seed })));
+}
+
+async function inWindow<T>(items: T[], width: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
+}

@@ -1,0 +1,2 @@
+// Every workflow the worker registers (the bundle's entry point).
+export { experimentWorkflow } from './experiment.js';
