@@ -1,6 +1,6 @@
 // Builds clinsynth's workers: workflows + CPU activities on one task queue, LLM activities (rate-limited) on another.
 import { fileURLToPath } from 'node:url';
-import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode, type LogLevel, type WorkflowBundle } from '@temporalio/worker';
 import * as cpuActivities from './activities/run.js';
 import * as llmActivities from './activities/llm.js';
 import { TASK_QUEUES } from './lib/run-state.js';
@@ -46,7 +46,22 @@ export interface RunningWorkers {
   shutdown(): Promise<void>;
 }
 
+let runtimeInstalled = false;
+
+/** Worker logs at CLINSYNTH_LOG_LEVEL (default WARN: retries and failures, not every state change). */
+function installRuntimeLogging(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  const level = (process.env.CLINSYNTH_LOG_LEVEL ?? 'WARN').toUpperCase() as LogLevel;
+  try {
+    Runtime.install({ logger: new DefaultLogger(level) });
+  } catch {
+    /* already installed by the embedding program */
+  }
+}
+
 export async function startWorkers(opts: WorkerOptions): Promise<RunningWorkers> {
+  installRuntimeLogging();
   const connection = await NativeConnection.connect({ address: opts.address });
   const queues = opts.queues ?? ['main', 'llm'];
   const workers: Worker[] = [];

@@ -21,7 +21,7 @@ async function withPage(runDir: string, fn: (ctx: pages.PageContext) => Promise<
     if (!taxonomy) taxonomies.set(experiment.taxonomy, (taxonomy = loadTaxonomy(experiment.taxonomy)));
     const provider = await providerFor(experiment.llm);
     const cache = new FileLlmCache(join(clinsynthHome(), 'llm-cache'));
-    const beat = setInterval(() => activity.heartbeat(), 5000);
+    const beat = setInterval(() => activity.heartbeat(), 2000);
     try {
       return await fn({ provider, cache, taxonomy, experiment, runDir, onAnswer: () => activity.heartbeat(), signal: activity.cancellationSignal });
     } finally {

@@ -16,10 +16,11 @@ export interface TrainOptions {
   /** After tuning thresholds, refit the weights on all training rows (true, default) or keep the tuning model. */
   refit?: boolean;
   /**
-   * Tune thresholds on out-of-fold scores of k stratified folds of the training rows (k ≥ 2; always refits), instead
-   * of one validationShare holdout (0). Default: DEFAULTS.folds.
+   * How thresholds are tuned on held-out training rows. 'cv' (default): out-of-fold scores from
+   * k = round(1 / validationShare) label-stratified folds, so every training row is held out once (steadier
+   * thresholds on small data; costs k + 1 fits; always refits). 'holdout': one validationShare split.
    */
-  folds?: number;
+  tuning?: 'cv' | 'holdout';
   /** MLP only: hidden units, epochs, Adam learning rate, minibatch size. */
   hidden?: number;
   epochs?: number;
@@ -35,7 +36,7 @@ export const DEFAULTS = {
   mlp: { l2: 1e-3, hidden: 64, epochs: 60, learningRate: 1e-3, batchSize: 32 },
   standardize: true,
   refit: true,
-  folds: 0,
+  tuning: 'cv',
   /** Threshold grid for tuning. */
   thresholds: Array.from({ length: 19 }, (_, i) => Math.round((0.05 + 0.05 * i) * 100) / 100),
   /** Threshold for a label never seen positive in training: above any probability, so never predicted. */
@@ -61,7 +62,7 @@ export interface TrainedHead {
   trainedOn: { n: number; perLabel: Record<string, number> };
   /** Threshold tuning on the validation rows (held out from the training data; the test set is never seen). */
   validation: { n: number; perLabel: Record<string, { positives: number; f1: number; threshold: number }> };
-  options: { seed: number; validationShare: number; folds: number; l2: number; standardize: boolean; refit: boolean; hidden?: number; epochs?: number; learningRate?: number; batchSize?: number };
+  options: { seed: number; validationShare: number; tuning: 'cv' | 'holdout'; folds: number; l2: number; standardize: boolean; refit: boolean; hidden?: number; epochs?: number; learningRate?: number; batchSize?: number };
   /** Things a reader of the results should know, e.g. labels never seen positive. */
   notes: string[];
 }
@@ -77,7 +78,7 @@ interface Design {
   scale: Float64Array;
 }
 
-function design(X: readonly Float32Array[], rows: readonly number[], d: number, standardize: boolean): Design {
+export function design(X: readonly Float32Array[], rows: readonly number[], d: number, standardize: boolean): Design {
   const n = rows.length;
   const x = new Float64Array(n * d);
   rows.forEach((r, i) => {
@@ -109,7 +110,7 @@ const sigmoid = (z: number): number => (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.e
 const softplus = (z: number): number => (z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z)));
 
 /** 'balanced' class weights for one binary label: n / (2·count(class)). Sum over rows = n. */
-function balancedWeights(y: Uint8Array): Float64Array {
+export function balancedWeights(y: Uint8Array): Float64Array {
   const n = y.length;
   let pos = 0;
   for (let i = 0; i < n; i++) pos += y[i]!;
@@ -206,7 +207,7 @@ export function lbfgs(
     x = xn;
     g = gn;
     f = fn;
-    if (Math.abs(fOld - f) <= ftol * Math.max(1, Math.abs(f))) return { x, f, iterations: it + 1, converged: true };
+    if (Math.abs(fOld - f) <= ftol * Math.max(1, Math.abs(f))) { if (process.env.DBG) console.error('ftol stop', step, maxAbs(g)); return { x, f, iterations: it + 1, converged: true }; }
   }
   return { x, f, iterations: it, converged: maxAbs(g) <= gtol };
 }
@@ -221,7 +222,7 @@ function axpy(a: number, x: Float64Array, y: Float64Array): void {
 }
 
 /** Binary L2 logistic regression with sample weights, by L-BFGS. Params: [w(d), b]; the bias is not penalised. */
-function fitBinaryLogreg(D: Design, y: Uint8Array, sw: Float64Array, l2: number): { w: Float64Array; b: number } {
+export function fitBinaryLogreg(D: Design, y: Uint8Array, sw: Float64Array, l2: number): { w: Float64Array; b: number } {
   const { n, d, x } = D;
   const z = new Float64Array(n);
   const fg = (p: Float64Array, g: Float64Array): number => {
@@ -253,6 +254,7 @@ function fitBinaryLogreg(D: Design, y: Uint8Array, sw: Float64Array, l2: number)
     return f + 0.5 * l2 * ww;
   };
   const res = lbfgs(fg, new Float64Array(d + 1), { maxIter: 2000, gtol: 1e-6 });
+  if (process.env.DBG) console.error("lbfgs", res.iterations, res.converged, res.f);
   return { w: res.x.subarray(0, d), b: res.x[d]! };
 }
 
@@ -582,8 +584,8 @@ export function trainClassifier(X: readonly Float32Array[], Y: readonly (readonl
     batch: opts.batchSize ?? mlpDefaults.batchSize,
   };
   const refit = opts.refit ?? DEFAULTS.refit;
-  const folds = opts.folds ?? DEFAULTS.folds;
-  if (!Number.isInteger(folds) || folds < 0 || folds === 1) throw new RangeError(`folds must be 0 (holdout) or an integer >= 2, got ${folds}`);
+  const tuning = opts.tuning ?? DEFAULTS.tuning;
+  const folds = tuning === 'cv' ? Math.min(n, Math.max(2, Math.round(1 / opts.validationShare))) : 0;
   const notes: string[] = [];
 
   // Scores for tuning: held-out rows of the training data, never anything else.
@@ -646,6 +648,7 @@ export function trainClassifier(X: readonly Float32Array[], Y: readonly (readonl
     options: {
       seed: o.seed,
       validationShare: opts.validationShare,
+      tuning,
       folds,
       l2: o.l2,
       standardize: o.standardize,

@@ -32,6 +32,8 @@ export interface ExperimentInput {
   runDir: string;
   /** Web UI base (e.g. http://localhost:8233), for links in the report. */
   uiBase?: string;
+  /** Continue as new past this many history events (default 8,000; tests lower it). */
+  historyLimit?: number;
   /** Set by continue-as-new: where the previous run of this workflow stopped. */
   progress?: RunProgress;
 }
@@ -63,9 +65,10 @@ const run = proxyActivities<typeof cpu>({
 function llmActivities(experiment: Experiment) {
   return proxyActivities<typeof llm>({
     taskQueue: TASK_QUEUES.llm,
-    // A page is a few calls; each call is bounded by llm.timeoutSeconds, and heartbeats show the worker is alive.
+    // A page is a few calls, each bounded by llm.timeoutSeconds; the activity heartbeats every 2 s while it waits,
+    // so a dead worker is noticed within the heartbeat timeout and its page moves to another worker.
     startToCloseTimeout: '4 hours',
-    heartbeatTimeout: `${Math.max(30, Math.min(experiment.llm.timeoutSeconds, 300))}s`,
+    heartbeatTimeout: '10s',
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '60s', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE },
   });
 }
@@ -102,7 +105,7 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
     const inFlight = new Map<number, Promise<void>>();
     let fatal: unknown;
     while (p.nextPage < total || inFlight.size > 0) {
-      while (p.nextPage < total && inFlight.size < window && !fatal && !historyFull()) {
+      while (p.nextPage < total && inFlight.size < window && !fatal && !historyFull(input.historyLimit)) {
         const n = p.nextPage++;
         inFlight.set(
           n,
@@ -221,9 +224,9 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
   return { runId, runDir, reportPath: `${runDir}/report.json`, progress: p };
 }
 
-function historyFull(): boolean {
+function historyFull(limit = HISTORY_EVENTS_BEFORE_CONTINUE): boolean {
   const info = workflowInfo();
-  return info.continueAsNewSuggested || info.historyLength >= HISTORY_EVENTS_BEFORE_CONTINUE;
+  return info.continueAsNewSuggested || info.historyLength >= limit;
 }
 
 async function again(input: ExperimentInput, p: RunProgress): Promise<never> {

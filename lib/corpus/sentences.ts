@@ -15,15 +15,17 @@ export interface SentenceSpan {
  * - Blank lines always end a sentence. A single line break ends one when the previous line ends with a colon, or the
  *   next line starts a header ("Neck: ...") or a list item ("2. ...", "- "), or the previous line has no end
  *   punctuation (nor a trailing comma/connective) and the next starts with a capital — except in hard-wrapped notes
- *   (most lines <= 100 characters, as in MIMIC) where a line that fills the wrap width runs on. Any other line break
+ *   (see hardWrapWidth; as in MIMIC) where a line that fills the wrap width runs on. Any other line break
  *   is a space, and end punctuation decides.
  * - `.`, `?`, `!` (plus closing quotes/brackets) end a sentence when followed by whitespace and then a capital, a
  *   digit ("2/3 recall", "2. HTN"), an opening quote/bracket before a capital, or a bullet. Never after titles and
  *   Latin abbreviations (Dr., Mr., Mrs., Ms., St., Prof., vs., approx., e.g., i.e., cf.; "etc." only before a
- *   capital), initials ("J. Smith"), list markers ("1. Dementia"), decimals or vitals ("98.6", "120/80").
+ *   capital), list markers ("1. Dementia"), decimals or vitals ("98.6", "120/80"). A single capital is an initial
+ *   ("John A. Smith", "J. R. Smith") unless a common sentence opener follows ("hepatitis C. No ...") or it follows a
+ *   title or a number ("Dr. X. Exercise test ...": notes anonymise names as "Dr. X", "Ms. A").
  *   Dotted abbreviations (b.i.d., p.r.n., a.m. ...) and "Jan.", "No.", "Wt." end one only before a capital.
- * - A leading list marker ("3. ", "2)", "b. ", "IV. ", "- ") at the start of a sentence is left out of the span, so that the same
- *   item in different lists de-duplicates; spans are trimmed of whitespace.
+ * - A leading list marker ("3. ", "2)", "b. ", "IV. ", "- ") is left out of the span, so that the same item in
+ *   different lists de-duplicates; spans are trimmed of whitespace.
  */
 
 const NEVER_BREAK = new Set([
@@ -31,6 +33,14 @@ const NEVER_BREAK = new Set([
   'fig', 'figs', 'al', 'incl', 'esp', 'mt', 'dept', 'ref', 'ca',
 ]);
 const TITLES = new Set(['dr', 'mr', 'mrs', 'ms', 'prof', 'messrs', 'mmes']);
+/** Words that start a sentence after "Dr. X." or "hepatitis C." (rather than continue a name after an initial). */
+const STARTERS = new Set([
+  'a', 'an', 'the', 'he', 'she', 'it', 'they', 'we', 'i', 'you', 'his', 'her', 'their', 'its', 'our', 'this', 'that',
+  'these', 'those', 'there', 'here', 'patient', 'pt', 'mr', 'mrs', 'ms', 'dr', 'no', 'on', 'in', 'at', 'after', 'before',
+  'when', 'while', 'during', "she's", "he's", 'per', 'please', 'will', 'however', 'also', 'then', 'today', 'family',
+  'mother', 'father', 'wife', 'husband', 'son', 'daughter', 'all', 'both', 'if', 'for', 'as', 'since', 'continue',
+  'recheck', 'follow', 'return', 'start', 'stop', 'denies', 'negative', 'positive', 'normal', 'status',
+]);
 /** Abbreviations that do not end a sentence when a number follows ("Jan. 5", "No. 2", "Wt. 150"). */
 const BEFORE_NUMBER = new Set([
   'no', 'nos', 'vol', 'pg', 'pp', 'p', 'ext', 'rm', 'wt', 'ht', 'temp', 'resp', 'jan', 'feb', 'mar', 'apr', 'jun', 'jul',
@@ -51,7 +61,7 @@ const BULLET = /^[-*\u2022\u00b7](?=\s)/u;
 /** "Neck:", "Vital Signs:", "HISTORY OF PRESENT ILLNESS:", "GAIT/STATION:" at the start of a line. */
 const HEADER_START = /^[A-Z][A-Za-z0-9/&()'\-]*(?: [A-Za-z0-9/&()'\-]+){0,6}:(?:\s|$)/;
 const HEADER_ONLY = /^[A-Z][A-Za-z0-9/&()'\-]*(?: [A-Za-z0-9/&()'\-]+){0,6}:$/;
-const LEADING_MARKER = /^(?:\d{1,3}(?:\.\s+|\)\s*)|(?:[a-z]|[IVX]{1,4})[.)]\s+|[-*\u2022\u00b7]\s+)/u;
+const LEADING_MARKER = /^(?:\d{1,3}(?:\.(?:\s+|$)|\)\s*)|(?:[a-z]|[IVX]{1,4})[.)](?:\s+|$)|[-*\u2022\u00b7](?:\s+|$))/u;
 
 /** Splits a clinical note into trimmed sentences whose offsets map back exactly onto `text`. */
 export function splitSentences(text: string): SentenceSpan[] {
@@ -94,19 +104,18 @@ function segments(text: string): Array<[number, number]> {
 }
 
 /**
- * The line width a note is hard-wrapped at (90th percentile of its line lengths, when that is at most 100 and the note
- * has 3+ lines), or 0 for notes whose lines are paragraphs.
+ * The width a note is hard-wrapped at, or 0 when its lines are paragraphs or lists. Wrapped: 90% of lines are at most
+ * 100 characters, the longest of those is 50+, and 3+ lines that fill 75% of it run on into a next line.
  */
 function hardWrapWidth(text: string): number {
-  const lengths: number[] = [];
-  for (const line of text.split('\n')) {
-    const n = line.trim().length;
-    if (n > 0) lengths.push(n);
-  }
-  if (lengths.length < 3) return 0;
-  lengths.sort((x, y) => x - y);
-  const p90 = lengths[Math.floor(0.9 * (lengths.length - 1))]!;
-  return p90 <= 100 ? p90 : 0;
+  const lengths = text.split('\n').map((line) => line.trim().length);
+  const nonBlank = lengths.filter((n) => n > 0).sort((x, y) => x - y);
+  if (nonBlank.length < 4 || nonBlank[Math.floor(0.9 * (nonBlank.length - 1))]! > 100) return 0;
+  const width = Math.max(...nonBlank.filter((n) => n <= 100));
+  if (width < 50) return 0;
+  let runOn = 0;
+  for (let i = 0; i + 1 < lengths.length; i++) if (lengths[i]! >= 0.75 * width && lengths[i + 1]! > 0) runOn++;
+  return runOn >= 3 ? width : 0;
 }
 
 function hardBreak(a: string, b: string, wrapWidth: number): boolean {
@@ -166,15 +175,17 @@ function abbreviationBlocks(text: string, p: number, sentStart: number, next: nu
   const token = text.slice(t, p);
   if (token === '') return false;
   const lower = token.toLowerCase();
-  if (NEVER_BREAK.has(lower)) return true;
+  if (NEVER_BREAK.has(lower) && !/^[A-Z]$/.test(token)) return true;
   const digitNext = /\d/.test(text[next] ?? '');
   if (digitNext && (BEFORE_NUMBER.has(lower) || lower.includes('.'))) return true; // "Jan. 5", "p.o. 2 tablets"
   if (/^[A-Z]$/.test(token)) {
-    // "J. Smith" is an initial; "Dr. X. He ..." and "hepatitis B. She ..." end a sentence.
-    const before = previousToken(text, t, sentStart);
-    if (before === '') return true;
-    if (TITLES.has(before.replace(/\.$/, '').toLowerCase())) return false;
-    return isUpper(before[0]);
+    // "John A. Smith", "by J. R. Smith": initials; "Ms. A. She ...", "hepatitis C. No ...": sentence ends.
+    const after = /^[^\s]*/.exec(text.slice(next, next + 30))![0];
+    if (STARTERS.has(after.replace(/[^A-Za-z']/g, '').toLowerCase())) return false;
+    if (/^[A-Z]\.$/.test(after)) return true; // "J. R. Smith"
+    // "Dr. X. Exercise test ...": MTSamples and MIMIC anonymise names, so a title + letter is a whole name.
+    const before = /[^\s]*$/.exec(text.slice(Math.max(sentStart, t - 30), t).trimEnd())![0].replace(/\.$/, '');
+    return !(TITLES.has(before.toLowerCase()) || /^\d+$/.test(before));
   }
   if (/^(?:\d{1,3}|[a-z]|[IVX]{1,4})$/.test(token)) {
     // "1. Dementia", "a. Dry skin", "II. Findings", "DIAGNOSES: 1. Dementia": a list marker, not a sentence end.
@@ -183,14 +194,6 @@ function abbreviationBlocks(text: string, p: number, sentStart: number, next: nu
     if (token === '1' && HEADER_ONLY.test(prefix)) return true;
   }
   return false;
-}
-
-function previousToken(text: string, t: number, sentStart: number): string {
-  let e = t;
-  while (e > sentStart && isSpace(text[e - 1])) e--;
-  let s = e;
-  while (s > sentStart && !isSpace(text[s - 1])) s--;
-  return text.slice(s, e).replace(/^["'(\[]+/, '');
 }
 
 function emit(text: string, start: number, end: number, out: SentenceSpan[]): void {

@@ -1,0 +1,41 @@
+// `clinsynth predict`: scores JSONL sentences or plain-text notes (split into sentences) with a saved model.
+import { parseArgs } from 'node:util';
+import { createWriteStream } from 'node:fs';
+import { extname } from 'node:path';
+import { loadSavedModel, predictSentences } from '../lib/predict.js';
+import { readNotes } from '../lib/corpus/readers.js';
+import { splitSentences } from '../lib/corpus/sentences.js';
+import { sharedEncoder } from '../lib/training.js';
+
+const CHUNK = 512;
+
+export async function predictCommand(args: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { model: { type: 'string' }, out: { type: 'string' } } });
+  if (!values.model || positionals.length !== 1) {
+    process.stderr.write('usage: clinsynth predict --model DIR INPUT [--out FILE]   (INPUT: .jsonl {"id","text"} or .txt notes)\n');
+    return 2;
+  }
+  const input = positionals[0]!;
+  const model = loadSavedModel(values.model);
+  const encoder = await sharedEncoder();
+  const out = values.out ? createWriteStream(values.out) : process.stdout;
+  const isText = ['.txt', '.text'].includes(extname(input).toLowerCase());
+  let batch: { id: string; text: string }[] = [];
+  let n = 0;
+  const t0 = Date.now();
+  const flush = async () => {
+    for (const p of await predictSentences(model, encoder, batch)) out.write(JSON.stringify(p) + '\n');
+    n += batch.length;
+    batch = [];
+  };
+  for await (const note of readNotes(input, isText ? 'text' : 'jsonl', { onBadRow: 'skip', onProblem: (p) => process.stderr.write(`${p.file}:${p.line}: ${p.key}: ${p.message}\n`) })) {
+    if (isText) for (const s of splitSentences(note.text)) batch.push({ id: `${note.id}:${s.start}-${s.end}`, text: s.text });
+    else batch.push({ id: note.id, text: note.text });
+    if (batch.length >= CHUNK) await flush();
+  }
+  if (batch.length) await flush();
+  if (out !== process.stdout) await new Promise<void>((r) => (out as ReturnType<typeof createWriteStream>).end(r));
+  const secs = (Date.now() - t0) / 1000;
+  process.stderr.write(`predicted ${n} sentences in ${secs.toFixed(1)}s (${(n / Math.max(secs, 1e-3)).toFixed(0)} sentences/s)\n`);
+  return 0;
+}

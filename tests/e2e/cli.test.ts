@@ -1,0 +1,63 @@
+// The `clinsynth` executable end to end: run --json on a demo-sized experiment, status --json, validate errors.
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startFakeLlmServer, type FakeLlmServer } from '../support/fake-llm-server.js';
+import { writeTestExperiment } from '../support/experiments.js';
+import { runCli } from '../support/cli.js';
+
+let llm: FakeLlmServer;
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  llm = await startFakeLlmServer({ seed: 3 });
+  env = { TEMPORAL_ADDRESS: inject('temporalAddress'), CLINSYNTH_HOME: mkdtempSync(join(tmpdir(), 'clinsynth-home-')) };
+});
+
+afterAll(async () => {
+  await llm?.close();
+});
+
+describe('clinsynth CLI', () => {
+  it('run --json runs the experiment to completion and status --json reports it', async () => {
+    const { file } = writeTestExperiment({ name: 'cli-demo', llm: { baseURL: llm.url } });
+    const run = await runCli(['run', file, '--run-id', 'one', '--json'], env);
+    expect(run.stderr).toContain('report:');
+    expect(run.code).toBe(0);
+    const line = JSON.parse(run.stdout.trim().split('\n')[0]!);
+    expect(line).toMatchObject({ runId: 'cli-demo-one', workflowId: 'clinsynth-cli-demo-one' });
+    expect(line.uiUrl).toContain('/workflows/clinsynth-cli-demo-one');
+    const report = JSON.parse(readFileSync(join(line.runDir, 'report.json'), 'utf8'));
+    expect(Object.keys(report.mixes)).toHaveLength(4);
+
+    const status = await runCli(['status', 'cli-demo-one', '--json'], env);
+    expect(status.code).toBe(0);
+    const s = JSON.parse(status.stdout);
+    expect(s).toMatchObject({ runId: 'cli-demo-one', status: 'COMPLETED', stage: 'done', runDir: line.runDir });
+    expect(s.progress.stages.silver.status).toBe('done');
+  });
+
+  it('validate accepts the demo and rejects a broken file with file:line messages and exit 2', async () => {
+    const ok = await runCli(['validate', 'examples/demo/experiment.yaml'], env);
+    expect(ok.code).toBe(0);
+    const dir = mkdtempSync(join(tmpdir(), 'clinsynth-bad-'));
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, ['name: bad name!', 'taxonomy: nowhere.yaml', 'gold:', '  train: a.jsonl', '  test: b.jsonl', 'silver: { enabled: true, batchsize: 4 }', 'llm:', '  provider: gpt', ''].join('\n'));
+    const r = await runCli(['validate', bad], env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(new RegExp(`${bad}:1: name: `));
+    expect(r.stderr).toMatch(new RegExp(`${bad}:6: silver.batchsize: unknown key`));
+    expect(r.stderr).toMatch(new RegExp(`${bad}:8: llm.provider: `));
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    const run = await runCli(['run', bad], env);
+    expect(run.code).toBe(2);
+  });
+
+  it('refuses to send a sensitive corpus to a non-loopback endpoint before anything starts', async () => {
+    const { file } = writeTestExperiment({ name: 'cli-sensitive', llm: { baseURL: 'https://api.example.com/v1' }, overrides: { corpus: { path: join('examples', 'demo', 'data', 'notes.jsonl').replace(/^/, process.cwd() + '/'), format: 'jsonl', sensitive: true } } });
+    const r = await runCli(['run', file], env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('llm.allowSensitive');
+  });
+});

@@ -1,0 +1,36 @@
+// Builds experiment files for tests from the demo data, with absolute paths and the LLM endpoint of the test.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { stringify } from 'yaml';
+import { PROJECT_ROOT } from '../../lib/paths.js';
+
+export const DEMO_DIR = join(PROJECT_ROOT, 'examples', 'demo');
+
+export interface TestExperimentOptions {
+  name?: string;
+  llm?: Record<string, unknown>;
+  overrides?: Record<string, unknown>;
+}
+
+/** Writes a demo-sized experiment into a fresh temp folder and returns the file path (output goes there too). */
+export function writeTestExperiment(opts: TestExperimentOptions = {}): { file: string; dir: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'clinsynth-exp-'));
+  const experiment = {
+    name: opts.name ?? 'test-ad',
+    taxonomy: resolve(PROJECT_ROOT, 'taxonomy/ad-signs-symptoms.yaml'),
+    gold: { train: join(DEMO_DIR, 'data/gold-train.jsonl'), test: join(DEMO_DIR, 'data/gold-test.jsonl') },
+    corpus: { path: join(DEMO_DIR, 'data/notes.jsonl'), format: 'jsonl', sensitive: false, maxSentences: 24 },
+    silver: { enabled: true, batchSize: 4 },
+    bronze: { enabled: true, perLabel: 3, perCall: 3 },
+    selfCheck: { enabled: true, batchSize: 4 },
+    llm: { provider: 'openai', model: 'fake-model', concurrency: 4, ...opts.llm },
+    train: { seeds: [1, 2] },
+    evaluate: { mixes: ['gold', 'gold+silver', 'gold+bronze', 'gold+silver+bronze'] },
+    output: join(dir, 'runs'),
+    ...opts.overrides,
+  };
+  const file = join(dir, 'experiment.yaml');
+  writeFileSync(file, stringify(experiment));
+  return { file, dir };
+}

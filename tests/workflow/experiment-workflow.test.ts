@@ -1,0 +1,110 @@
+// The experiment workflow on a real Temporal dev server with in-process workers and the fake OpenAI-compatible server.
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { startWorkers, type RunningWorkers } from '../../worker.js';
+import { startFakeLlmServer, type FakeLlmServer } from '../support/fake-llm-server.js';
+import { writeTestExperiment } from '../support/experiments.js';
+import { loadExperiment } from '../../lib/experiment.js';
+import { TASK_QUEUES, SEARCH_ATTRIBUTES, workflowIdFor } from '../../lib/run-state.js';
+import { readJsonl } from '../../lib/run-dir.js';
+import type { ExperimentInput, ExperimentResult } from '../../workflows/experiment.js';
+
+let llm: FakeLlmServer;
+let workers: RunningWorkers;
+let connection: Connection;
+let client: Client;
+
+beforeAll(async () => {
+  process.env.CLINSYNTH_HOME = mkdtempSync(join(tmpdir(), 'clinsynth-home-'));
+  llm = await startFakeLlmServer({ seed: 7 });
+  const address = inject('temporalAddress');
+  workers = await startWorkers({ address, namespace: 'default', llmConcurrency: 4 });
+  connection = await Connection.connect({ address });
+  client = new Client({ connection });
+});
+
+afterAll(async () => {
+  await workers?.shutdown();
+  await connection?.close();
+  await llm?.close();
+});
+
+async function runExperiment(file: string, runId: string, extra: Partial<ExperimentInput> = {}): Promise<ExperimentResult> {
+  const experiment = loadExperiment(file);
+  const runDir = join(experiment.output, runId);
+  return client.workflow.execute('experimentWorkflow', {
+    workflowId: workflowIdFor(runId),
+    taskQueue: TASK_QUEUES.main,
+    args: [{ experiment, runId, runDir, ...extra } satisfies ExperimentInput],
+  });
+}
+
+describe('experiment workflow', () => {
+  it('runs every stage, writes the report, and a rerun pays for no LLM call', async () => {
+    const { file } = writeTestExperiment({ name: 'wf-basic', llm: { baseURL: llm.url } });
+    llm.resetStats();
+    const result = await runExperiment(file, `wf-basic-${Date.now()}`);
+    expect(result.progress.stage).toBe('done');
+    for (const s of Object.values(result.progress.stages)) expect(s.status).toBe('done');
+    const report = JSON.parse(readFileSync(result.reportPath, 'utf8'));
+    const labels = loadExperiment(file).labels;
+    expect(Object.keys(report.mixes).sort()).toEqual(['gold', 'gold+bronze', 'gold+silver', 'gold+silver+bronze']);
+    for (const mix of Object.values<any>(report.mixes)) {
+      expect(mix.macroF1.mean).toBeGreaterThan(0);
+      expect(mix.macroF1.sd).toBeGreaterThanOrEqual(0);
+      expect(mix.microF1.mean).toBeGreaterThan(0);
+      expect(Object.keys(mix.perLabel).sort()).toEqual([...labels].sort());
+      for (const s of Object.values<any>(mix.perLabel)) for (const k of ['precision', 'recall', 'f1']) expect(s[k]).toBeGreaterThanOrEqual(0);
+    }
+    const paid = llm.stats.requests;
+    expect(paid).toBeGreaterThan(10);
+    expect(report.llm.calls).toBe(paid);
+    expect(report.datasets.silver).toBeGreaterThan(0);
+    expect(report.datasets.bronze).toBeGreaterThan(0);
+    expect(existsSync(join(result.runDir, 'datasets', 'merged.parquet'))).toBe(true);
+    expect(existsSync(join(result.runDir, 'model', 'model.json'))).toBe(true);
+
+    const d = await client.workflow.getHandle(workflowIdFor(result.runId)).describe();
+    expect(d.status.name).toBe('COMPLETED');
+    expect(d.searchAttributes[SEARCH_ATTRIBUTES.experiment]).toEqual(['wf-basic']);
+    expect(d.searchAttributes[SEARCH_ATTRIBUTES.stage]).toEqual(['done']);
+
+    const again = await runExperiment(file, `wf-basic-rerun-${Date.now()}`);
+    expect(llm.stats.requests).toBe(paid);
+    expect(again.progress.llm.calls).toBe(0);
+    expect(again.progress.llm.cacheHits).toBe(report.llm.calls + report.llm.cacheHits);
+  });
+
+  it('continues as new to keep every history short, and still finishes', async () => {
+    const { file } = writeTestExperiment({ name: 'wf-can', llm: { baseURL: llm.url, concurrency: 2, seed: 11 }, overrides: { silver: { enabled: true, batchSize: 1 } } });
+    const runId = `wf-can-${Date.now()}`;
+    const result = await runExperiment(file, runId, { historyLimit: 60 });
+    expect(result.progress.continuedAsNew).toBeGreaterThan(0);
+    expect(result.progress.stages.silver.done).toBe(result.progress.stages.silver.total);
+    const runs = [];
+    for await (const w of client.workflow.list({ query: `WorkflowId = '${workflowIdFor(runId)}'` })) runs.push(w);
+    expect(runs.length).toBe(result.progress.continuedAsNew + 1);
+    for (const w of runs) expect(w.historyLength).toBeLessThan(200);
+  });
+
+  it('finishes under 429s, 500s, malformed and truncated answers, records every failure, lets no unknown label through', async () => {
+    const { file } = writeTestExperiment({ name: 'wf-faults', llm: { baseURL: llm.url, seed: 23 } });
+    llm.setFaults({ rate429: 0.1, retryAfterSeconds: 1, rate500: 0.05, rateMalformed: 0.05, rateTruncated: 0.03, rateUnknownLabel: 0.05 });
+    try {
+      const result = await runExperiment(file, `wf-faults-${Date.now()}`);
+      expect(result.progress.stage).toBe('done');
+      expect(llm.stats.faults.rate429 ?? 0).toBeGreaterThan(0);
+      const labels = new Set(loadExperiment(file).labels);
+      for (const row of readJsonl<{ labels: string[] }>(join(result.runDir, 'datasets', 'merged.jsonl'))) {
+        for (const l of row.labels) expect(labels.has(l)).toBe(true);
+      }
+      const unusable = (llm.stats.faults.rateMalformed ?? 0) + (llm.stats.faults.rateTruncated ?? 0) + (llm.stats.faults.rateUnknownLabel ?? 0);
+      expect(result.progress.llm.failures).toBe(unusable);
+    } finally {
+      llm.setFaults({ rate429: 0, rate500: 0, rateMalformed: 0, rateTruncated: 0, rateUnknownLabel: 0 });
+    }
+  });
+});
