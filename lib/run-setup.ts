@@ -6,7 +6,8 @@ import { loadTaxonomy, labelIds } from './taxonomy.js';
 import { readGold, readNotes } from './corpus/readers.js';
 import { selectCandidates } from './corpus/selection.js';
 import { bronzeJobs } from './prompts.js';
-import { readRunExperiment, RUN_FILES, writeJson, writeJsonl, writePages } from './run-dir.js';
+import { readJsonl, readRunExperiment, RUN_FILES, writeJson, writeJsonl, writePages } from './run-dir.js';
+import type { GoldRow } from './records.js';
 import { normaliseSentence } from './corpus/sentences.js';
 import type { Problem } from './problems.js';
 import { sensitiveEndpointRefusal } from './privacy.js';
@@ -16,6 +17,8 @@ import { InputError } from './problems.js';
 export const SILVER_BATCHES_PER_PAGE = 8;
 /** Bronze generation calls per page. */
 export const BRONZE_JOBS_PER_PAGE = 4;
+/** Bad corpus rows listed in silver/corpus-problems.jsonl (all are counted). */
+const MAX_PROBLEMS_KEPT = 10_000;
 
 export interface StageCounts {
   counts: Record<string, number>;
@@ -43,14 +46,22 @@ export async function selectSilverCandidates(runDir: string, onProgress?: () => 
   const e = readRunExperiment(runDir);
   if (!e.corpus) throw new Error('silver needs a corpus (the experiment was validated without one)');
   const problems: Problem[] = [];
+  let badRows = 0;
   const taxonomy = loadTaxonomy(e.taxonomy);
-  const notes = readNotes(e.corpus.path, e.corpus.format, { onBadRow: e.corpus.onBadRow, onProblem: (p) => problems.push(p) });
+  const onProblem = (p: Problem) => {
+    if (++badRows <= MAX_PROBLEMS_KEPT) problems.push(p);
+  };
+  const notes = readNotes(e.corpus.path, e.corpus.format, { onBadRow: e.corpus.onBadRow, onProblem });
+  // Gold sentences (train and test) never become silver candidates: no test leakage, no double counting.
+  const gold = [...readJsonl<GoldRow>(join(runDir, RUN_FILES.goldTrain)), ...readJsonl<GoldRow>(join(runDir, RUN_FILES.goldTest))];
   const { candidates, stats } = await selectCandidates(notes, {
     taxonomy,
     lexicon: e.corpus.lexicon,
     maxSentences: e.corpus.maxSentences,
     negativeShare: e.corpus.negativeShare,
     seed: e.llm.seed,
+    exclude: gold.map((r) => r.text),
+    excludeNotes: new Set(gold.flatMap((r) => (r.noteId ? [r.noteId] : []))),
     onProgress,
   });
   writeJsonl(join(runDir, 'silver', 'corpus-problems.jsonl'), problems);
@@ -58,7 +69,7 @@ export async function selectSilverCandidates(runDir: string, onProgress?: () => 
   const pages = writePages(runDir, 'candidates', candidates, e.silver.batchSize * SILVER_BATCHES_PER_PAGE);
   return {
     pages,
-    counts: { corpusNotes: stats.notes, corpusSentences: stats.sentences, corpusUniqueSentences: stats.uniqueSentences, corpusCueHits: stats.cueHits, silverCandidates: candidates.length, corpusBadRows: problems.length },
+    counts: { corpusNotes: stats.notes, corpusSentences: stats.sentences, corpusUniqueSentences: stats.uniqueSentences, corpusCueHits: stats.cueHits, silverCandidates: candidates.length, corpusBadRows: badRows, corpusExcludedAsGold: stats.excluded },
   };
 }
 

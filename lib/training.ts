@@ -63,7 +63,7 @@ function emptyHead(e: Experiment, seed: number, encoderId: string, dim: number):
     thresholds: e.labels.map(() => 2),
     trainedOn: { n: 0, perLabel: {} },
     validation: { n: 0, perLabel: {} },
-    options: { seed, validationShare: e.train.validationShare, folds: 0, l2: 0, standardize: false, refit: false },
+    options: { seed, validationShare: e.train.validationShare, tuning: 'holdout', folds: 0, l2: 0, standardize: false, refit: false },
     notes: ['no training rows in this mix: the head predicts nothing'],
   };
 }

@@ -19,6 +19,10 @@ export interface SelectionOptions {
    * labels are not crowded out by frequent cues.
    */
   balance?: 'none' | 'label';
+  /** Sentences never to select, e.g. the gold train/test texts (compared after normalisation). */
+  exclude?: Iterable<string>;
+  /** Notes to leave out entirely, e.g. the notes the gold sentences come from (`GoldRow.noteId`). */
+  excludeNotes?: ReadonlySet<string>;
   /** Called every 1,000 notes (e.g. to heartbeat). */
   onProgress?: (progress: { notes: number; sentences: number }) => void;
 }
@@ -34,6 +38,8 @@ export interface SelectionStats {
   selected: number;
   /** Selected candidates per reason (`cue:<label>:<cue>`, `lexicon:<term>`, `random`). */
   byReason: Record<string, number>;
+  /** Sentences left out by `exclude` or `excludeNotes` (not counted in `sentences`). */
+  excluded: number;
 }
 
 export interface SelectionResult {
@@ -130,13 +136,20 @@ export async function selectCandidates(
   const hits = new Map<string, Reservoir>();
   const negatives = new Reservoir(negQuota, seededRandom(opts.seed, 2));
   const counts = new CountTable();
-  const stats: SelectionStats = { notes: 0, sentences: 0, uniqueSentences: 0, cueHits: 0, selected: 0, byReason: {} };
+  const stats: SelectionStats = { notes: 0, sentences: 0, uniqueSentences: 0, cueHits: 0, selected: 0, byReason: {}, excluded: 0 };
+  const excluded = new Set<string>();
+  for (const text of opts.exclude ?? []) excluded.add(normaliseSentence(text));
 
   for await (const note of notes) {
     stats.notes++;
+    const skipNote = opts.excludeNotes?.has(note.id) ?? false;
     for (const s of splitSentences(note.text)) {
-      stats.sentences++;
       const norm = normaliseSentence(s.text);
+      if (skipNote || (excluded.size > 0 && excluded.has(norm))) {
+        stats.excluded++;
+        continue;
+      }
+      stats.sentences++;
       if (!norm) continue;
       const [hi, lo] = hash64(norm);
       if (!counts.add(hi, lo)) continue; // seen before: only counted

@@ -53,7 +53,6 @@ const TERMINATORS = new Set(['.', '?', '!']);
 
 const isSpace = (c: string | undefined): boolean => c !== undefined && /\s/.test(c);
 const isUpper = (c: string | undefined): boolean => c !== undefined && c !== c.toLowerCase() && c === c.toUpperCase();
-const isLower = (c: string | undefined): boolean => c !== undefined && c !== c.toUpperCase() && c === c.toLowerCase();
 
 /** A list marker: "2. ", "2) ", "2)Word", "a. ", "b) ", "IV. " (letters and roman numerals need a space after). */
 const LIST_MARKER = /^(?:\d{1,3}(?:\.(?=\s)|\)(?=\s|\p{L}))|(?:[a-z]|[IVX]{1,4})[.)](?=\s))/u;

@@ -47,7 +47,7 @@ describe('selectCandidates', () => {
       'Dementiaform is not a word.': 'random',
       'Shortfall of staff.': 'random',
     });
-    expect(stats).toMatchObject({ notes: 3, sentences: 9, uniqueSentences: 9, cueHits: 6, selected: 9 });
+    expect(stats).toMatchObject({ notes: 3, sentences: 9, uniqueSentences: 9, cueHits: 6, selected: 9, excluded: 0 });
     expect(stats.byReason).toMatchObject({ random: 3, 'lexicon:sundowning': 1, 'cue:cognitive_impairment:memory loss': 1 });
   });
 
@@ -132,6 +132,22 @@ describe('selectCandidates', () => {
     writeFileSync(path, corpus(5, 5).map((n) => JSON.stringify(n)).join('\n'));
     const { stats } = await selectCandidates(readNotes(path, 'jsonl', { onBadRow: 'reject' }), { ...base, maxSentences: 8, negativeShare: 0.5 });
     expect(stats).toMatchObject({ notes: 10, cueHits: 5, selected: 8, byReason: { random: 4, 'cue:cognitive_impairment:memory loss': 4 } });
+  });
+
+  it('leaves out excluded sentences (e.g. gold) and excluded notes', async () => {
+    const notes = [
+      { id: 'gold-note', text: 'She has memory loss. Abdomen soft.' },
+      { id: 'n2', text: 'He is confused. THE GOLD SENTENCE WITH DEMENTIA' },
+      { id: 'n3', text: 'He is confused at night. The gold sentence with dementia.' },
+    ];
+    const { candidates, stats } = await selectCandidates(notes, {
+      ...base,
+      negativeShare: 0.5,
+      exclude: ['The gold sentence with dementia.'],
+      excludeNotes: new Set(['gold-note']),
+    });
+    expect(candidates.map((c) => c.text).sort()).toEqual(['He is confused at night.', 'He is confused.']);
+    expect(stats).toMatchObject({ notes: 3, sentences: 2, excluded: 4, uniqueSentences: 2 });
   });
 
   it('rejects invalid options', async () => {
