@@ -80,8 +80,9 @@ async function callWithRepair<I extends { id: string }, T>(
   return callWithRepair(ctx, usage, failures, where, items, attempt, retry + 1);
 }
 
+/** A repair attempt changes the seed and, at temperature 0, warms the sampling: the same request would get the same bad answer. */
 function callOptions(e: Experiment, retry: number): CallOptions {
-  return { maxTokens: e.llm.maxTokens, temperature: e.llm.temperature, seed: e.llm.seed + retry };
+  return { maxTokens: e.llm.maxTokens, temperature: retry === 0 ? e.llm.temperature : Math.max(e.llm.temperature, 0.3 * retry), seed: e.llm.seed + retry };
 }
 
 function chunks<T>(items: T[], size: number): T[][] {

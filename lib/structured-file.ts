@@ -54,7 +54,8 @@ export function parseYamlFile(file: string): ParsedYaml {
     throw new InputError(
       doc.errors.map((e) => ({
         file,
-        line: e.linePos?.[0]?.line ?? 1,
+        // linePos is only filled with prettyErrors; pos (offsets) always is.
+        line: e.linePos?.[0]?.line ?? lines.linePos(e.pos[0]).line,
         key: '',
         message: `YAML syntax: ${e.message.split('\n')[0]}`,
       })),
