@@ -5,15 +5,18 @@ import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { InputError } from '../lib/problems.js';
 import { loadExperiment, type Experiment } from '../lib/experiment.js';
+import { preflight } from '../lib/preflight.js';
 import { sensitiveEndpointRefusal } from '../lib/privacy.js';
 import { SEARCH_ATTRIBUTES, TASK_QUEUES, workflowIdFor, type RunProgress } from '../lib/run-state.js';
 import { ensureTemporal, startDevServer, stopEmbeddedServer, namespace, DEFAULT_PORT } from './temporal-server.js';
 import { progressLine, stageTable } from './progress.js';
 import { clinsynthHome } from '../lib/paths.js';
+import { estimateCost, formatEstimate } from '../lib/cost-estimate.js';
+import { loadTaxonomy } from '../lib/taxonomy.js';
 import type { experimentWorkflow, ExperimentResult } from '../workflows/experiment.js';
 
 const USAGE = `usage:
-  clinsynth run FILE [--run-id ID] [--detach] [--no-worker] [--json]
+  clinsynth run FILE [--run-id ID] [--detach] [--no-worker] [--json] [--dry-run]
   clinsynth validate FILE
   clinsynth status RUN_ID [--json]
   clinsynth worker [--llm-concurrency N] [--llm-rps N] [--queues main,llm]
@@ -33,7 +36,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'run':
         return await runCommand(rest);
       case 'validate':
-        return validateCommand(rest);
+        return await validateCommand(rest);
       case 'status':
         return await statusCommand(rest);
       case 'worker':
@@ -77,17 +80,18 @@ function oneFile(positionals: string[], what: string): string {
   return positionals[0]!;
 }
 
-/** Loads and checks an experiment file completely, before any server or workflow is touched. */
-function checkedExperiment(file: string): Experiment {
+/** Loads and checks an experiment file and its gold and corpus files, before any server or workflow is touched. */
+async function checkedExperiment(file: string): Promise<Experiment> {
   const experiment = loadExperiment(file);
   const refusal = sensitiveEndpointRefusal(experiment);
   if (refusal) throw new InputError([{ file: experiment.file, line: 0, key: 'llm.baseURL', message: refusal }]);
+  await preflight(experiment);
   return experiment;
 }
 
-function validateCommand(args: string[]): number {
+async function validateCommand(args: string[]): Promise<number> {
   const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
-  const experiment = checkedExperiment(oneFile(positionals, 'experiment file'));
+  const experiment = await checkedExperiment(oneFile(positionals, 'experiment file'));
   say(`${experiment.file}: valid (${experiment.labels.length} labels, taxonomy ${experiment.taxonomyVersion}, mixes ${experiment.evaluate.mixes.join(', ')})`);
   return 0;
 }
@@ -113,12 +117,20 @@ async function runCommand(args: string[]): Promise<number> {
       detach: { type: 'boolean', default: false },
       'no-worker': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
+      'dry-run': { type: 'boolean', default: false },
     },
   });
-  const experiment = checkedExperiment(oneFile(positionals, 'experiment file'));
+  const experiment = await checkedExperiment(oneFile(positionals, 'experiment file'));
   const runId = runIdFor(experiment, values['run-id']);
   const runDir = join(experiment.output, runId);
   const workflowId = workflowIdFor(runId);
+  const estimate = estimateCost(experiment, loadTaxonomy(experiment.taxonomy));
+  if (values['dry-run']) {
+    if (values.json) process.stdout.write(JSON.stringify({ runId, workflowId, runDir, estimate }) + '\n');
+    else process.stdout.write(`dry run of ${runId} (${experiment.llm.provider} ${experiment.llm.model ?? 'packaged model'}): nothing started\n${formatEstimate(estimate, experiment.llm.model ?? 'local')}\n`);
+    return 0;
+  }
+  if (!values.json) say(formatEstimate(estimate, experiment.llm.model ?? 'local'));
 
   const target = await ensureTemporal(say);
   const { client, connection } = await connectClient(target.address);

@@ -9,7 +9,8 @@ export function progressLine(p: RunProgress): string {
   const llm = p.llm.calls + p.llm.cacheHits > 0
     ? ` · LLM ${p.llm.calls} calls, ${p.llm.cacheHits} cached, ${p.llm.promptTokens + p.llm.completionTokens} tokens${p.llm.failures ? `, ${p.llm.failures} unusable answers` : ''}`
     : '';
-  return `[${stage}]${part}${llm}`;
+  const cost = p.costUsd ? ` · ~$${p.costUsd.toFixed(2)}` : '';
+  return `[${stage}]${part}${llm}${cost}${p.budgetExhausted ? ' · budget reached: no new LLM work' : ''}`;
 }
 
 export function stageTable(p: RunProgress): string {

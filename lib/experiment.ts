@@ -53,10 +53,12 @@ export const experimentSchema = z.strictObject({
       temperature: z.number().min(0).max(2).default(0),
       seed: z.number().int().default(0),
       maxTokens: z.number().int().min(16).max(32768).default(1024),
-      timeoutSeconds: z.number().positive().max(3600).default(120),
+      timeoutSeconds: z.number().positive().max(3600).default(60),
       headers: z.record(z.string(), z.string()).default({}),
+      prices: z.record(z.string(), z.strictObject({ input: z.number().min(0), output: z.number().min(0) })).default({}),
+      budgetUsd: z.number().positive().optional(),
     })
-    .default({ provider: 'local', apiKeyEnv: 'OPENAI_API_KEY', concurrency: 8, allowSensitive: false, temperature: 0, seed: 0, maxTokens: 1024, timeoutSeconds: 120, headers: {} }),
+    .default({ provider: 'local', apiKeyEnv: 'OPENAI_API_KEY', concurrency: 8, allowSensitive: false, temperature: 0, seed: 0, maxTokens: 1024, timeoutSeconds: 60, headers: {}, prices: {} }),
   train: z
     .strictObject({
       seeds: z.array(z.number().int()).min(1).default([1, 2, 3]),

@@ -41,6 +41,9 @@ export interface RunProgress {
   /** Silver and bronze page counts, needed by the self-check stage. */
   pages: { silver: number; bronze: number };
   continuedAsNew: number;
+  /** Estimated spend so far (null when the model's price is unknown) and whether llm.budgetUsd stopped new LLM work. */
+  costUsd: number | null;
+  budgetExhausted: boolean;
 }
 
 export function emptyUsage(): LlmUsageTotals {
@@ -71,6 +74,8 @@ export function initialProgress(runId: string, runDir: string, experiment: strin
     nextPage: 0,
     pages: { silver: 0, bronze: 0 },
     continuedAsNew: 0,
+    costUsd: null,
+    budgetExhausted: false,
   };
 }
 

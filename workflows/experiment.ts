@@ -14,6 +14,7 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 import type * as cpu from '../activities/run.js';
 import type * as llm from '../activities/llm.js';
 import type { Experiment } from '../lib/experiment.js';
+import { costUsd, priceOf } from '../lib/pricing.js';
 import {
   addUsage,
   emptyUsage,
@@ -79,6 +80,14 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
   setHandler(progressQuery, () => p);
   const llmCalls = llmActivities(experiment);
   const window = experiment.llm.concurrency;
+  const price = priceOf(experiment.llm);
+  const budget = experiment.llm.budgetUsd;
+  /** Updates the spend estimate; true once llm.budgetUsd is reached (no new LLM page starts after that). */
+  const overBudget = (): boolean => {
+    if (price) p.costUsd = costUsd(price, p.llm.promptTokens, p.llm.completionTokens);
+    if (budget !== undefined && p.costUsd !== null && p.costUsd >= budget) p.budgetExhausted = true;
+    return p.budgetExhausted;
+  };
 
   const enter = (stage: StageName) => {
     p.stage = stage;
@@ -97,7 +106,10 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
     p.stages[stage].status = 'skipped';
   };
 
-  /** Runs pages [p.nextPage, total) with at most `window` in flight; false when the run must continue as new. */
+  /**
+   * Runs pages [p.nextPage, total) with at most `window` in flight. Returns false when the run must continue as new;
+   * true when the stage is over (all pages ran, or the budget stopped it and the rest were never started).
+   */
   const fanOut = async (stage: StageName, total: number, page: (n: number) => Promise<PageResult>): Promise<boolean> => {
     const s = p.stages[stage];
     s.total = total;
@@ -105,7 +117,7 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
     const inFlight = new Map<number, Promise<void>>();
     let fatal: unknown;
     while (p.nextPage < total || inFlight.size > 0) {
-      while (p.nextPage < total && inFlight.size < window && !fatal && !historyFull(input.historyLimit)) {
+      while (p.nextPage < total && inFlight.size < window && !fatal && !overBudget() && !historyFull(input.historyLimit)) {
         const n = p.nextPage++;
         inFlight.set(
           n,
@@ -129,6 +141,10 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
       await Promise.race(inFlight.values());
     }
     if (fatal) throw fatal;
+    if (overBudget()) {
+      p.counts[`${stage}PagesSkippedForBudget`] = total - p.nextPage;
+      return true;
+    }
     return p.nextPage >= total;
   };
 

@@ -12,6 +12,8 @@ export interface OpenAIProviderOptions {
   headers?: Record<string, string>;
   /** Per-request timeout; a timed-out request fails with a retryable LlmCallError. */
   timeoutMs: number;
+  /** Name of the variable the key came from (llm.apiKeyEnv), named in auth error messages. */
+  apiKeyEnv?: string;
 }
 
 export type ResponseFormatMode = 'json_schema' | 'json_object';
@@ -26,6 +28,7 @@ export class OpenAIProvider implements LlmProvider {
   private readonly where: string;
   private readonly apiKey: string;
   private readonly timeoutMs: number;
+  private readonly apiKeyEnv: string | undefined;
   private mode: ResponseFormatMode = 'json_schema';
   /** Why this instance fell back to `json_object` (the server's words), when it did. */
   fallbackReason: string | undefined;
@@ -34,6 +37,7 @@ export class OpenAIProvider implements LlmProvider {
     this.model = opts.model;
     this.apiKey = opts.apiKey;
     this.timeoutMs = opts.timeoutMs;
+    this.apiKeyEnv = opts.apiKeyEnv;
     this.where = safeUrl(opts.baseURL);
     this.client = new OpenAI({
       baseURL: opts.baseURL,
@@ -134,7 +138,7 @@ export class OpenAIProvider implements LlmProvider {
       }
       let message: string;
       if (status === 401) {
-        message = `401 from ${at}: check the API key in the environment variable named by llm.apiKeyEnv${tail}`;
+        message = `401 from ${at}: check the API key in the environment variable ${this.apiKeyEnv ?? 'named by llm.apiKeyEnv'} (llm.apiKeyEnv)${tail}`;
       } else if (status === 403) {
         message = `403 from ${at}: the API key may not use model ${this.model}; check the key's permissions or llm.model${tail}`;
       } else if (status === 404) {

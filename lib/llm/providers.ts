@@ -28,7 +28,7 @@ async function createProvider(llm: LlmSettings, env: NodeJS.ProcessEnv): Promise
       if (!apiKey && !isLoopbackHost(new URL(baseURL).hostname)) {
         throw new LlmCallError(`the environment variable ${llm.apiKeyEnv} (llm.apiKeyEnv) is not set on this worker`, { retryable: false });
       }
-      return new OpenAIProvider({ baseURL, model: llm.model!, apiKey: apiKey ?? 'unused', headers: llm.headers, timeoutMs: llm.timeoutSeconds * 1000 });
+      return new OpenAIProvider({ baseURL, model: llm.model!, apiKey: apiKey ?? 'unused', headers: llm.headers, timeoutMs: llm.timeoutSeconds * 1000, apiKeyEnv: llm.apiKeyEnv });
     }
     case 'local': {
       const { LocalProvider } = await import('./local-provider.js');

@@ -1,0 +1,334 @@
+// lib/llm-pages.ts against the fake OpenAI-compatible server: silver/bronze/self-check pages, cache reuse, repair and failure rows.
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { loadExperiment } from '../../lib/experiment.js';
+import { bronzeId, generateBronzePage, labelSilverPage, selfCheckPage, type PageContext } from '../../lib/llm-pages.js';
+import { FileLlmCache } from '../../lib/llm/cache.js';
+import { OpenAIProvider } from '../../lib/llm/openai-provider.js';
+import type { LlmAnswer, LlmProvider, LlmRequest } from '../../lib/llm/types.js';
+import { BRONZE_PROMPT_VERSION, SELFCHECK_PROMPT_VERSION, SILVER_PROMPT_VERSION, bronzeJobs, type BronzeJob } from '../../lib/prompts.js';
+import { pagePath, readJsonl, readRunExperiment, writeJson, writeJsonl, writePages, RUN_FILES } from '../../lib/run-dir.js';
+import type { BronzeRow, CandidateRow, LlmFailureRow, SilverRow, VerdictRow } from '../../lib/records.js';
+import { labelIds, loadTaxonomy } from '../../lib/taxonomy.js';
+import { PROJECT_ROOT } from '../../lib/paths.js';
+import { startFakeLlmServer, type FakeLlmFaults, type FakeLlmServer } from '../support/fake-llm-server.js';
+
+const DEMO = join(PROJECT_ROOT, 'examples/demo/data');
+const taxonomy = loadTaxonomy(join(PROJECT_ROOT, 'taxonomy/ad-signs-symptoms.yaml'));
+const LABELS = labelIds(taxonomy);
+const NO_FAULTS: Partial<FakeLlmFaults> = { rate429: 0, rate500: 0, rateHang: 0, rateMalformed: 0, rateTruncated: 0, rateUnknownLabel: 0, failStatus: 0, rejectJsonSchema: false, latencyMs: 0 };
+
+const TEXTS = [
+  'Her daughter reports that she has become forgetful.',
+  'Continue donepezil 10 mg daily.',
+  'MoCA 17/30 today.',
+  'Blood pressure is well controlled.',
+  'He has a shuffling gait and recurrent falls.',
+  'She has been agitated in the evenings.',
+];
+const CANDIDATES: CandidateRow[] = TEXTS.map((text, i) => ({ id: `n${i}:${i}`, noteId: `n${i}`, start: i * 100, end: i * 100 + text.length, text, reason: i % 2 ? 'random' : `cue:x:${i}`, count: 1 }));
+
+let server: FakeLlmServer;
+
+beforeAll(async () => {
+  server = await startFakeLlmServer({ seed: 7 });
+});
+afterAll(async () => {
+  await server.close();
+});
+beforeEach(() => {
+  server.setFaults(NO_FAULTS);
+  server.resetStats();
+});
+
+/** A run dir whose experiment.json points at the fake server (silver/self-check batches of 4, bronze 2 per call). */
+function runDirWithExperiment(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'clinsynth-pages-test-'));
+  const file = join(dir, 'experiment.yaml');
+  writeFileSync(
+    file,
+    stringify({
+      name: 'pages',
+      taxonomy: join(PROJECT_ROOT, 'taxonomy/ad-signs-symptoms.yaml'),
+      gold: { train: join(DEMO, 'gold-train.jsonl'), test: join(DEMO, 'gold-test.jsonl') },
+      corpus: { path: join(DEMO, 'notes.jsonl') },
+      silver: { enabled: true, batchSize: 4 },
+      bronze: { enabled: true, perLabel: 2, perCall: 2 },
+      selfCheck: { enabled: true, batchSize: 4 },
+      llm: { provider: 'openai', baseURL: server.url, model: 'fake', maxTokens: 800 },
+      output: join(dir, 'runs'),
+    }),
+  );
+  const runDir = join(dir, 'run');
+  writeJson(join(runDir, RUN_FILES.experiment), loadExperiment(file));
+  return runDir;
+}
+
+function context(runDir: string, cacheDir = mkdtempSync(join(tmpdir(), 'clinsynth-pages-cache-')), provider?: LlmProvider): PageContext & { answers: number } {
+  const experiment = readRunExperiment(runDir);
+  const ctx = {
+    provider: provider ?? new OpenAIProvider({ baseURL: experiment.llm.baseURL!, model: experiment.llm.model!, apiKey: 'unused', timeoutMs: 10_000 }),
+    cache: new FileLlmCache(cacheDir),
+    taxonomy,
+    experiment,
+    runDir,
+    answers: 0,
+    onAnswer: () => {
+      ctx.answers++;
+    },
+  };
+  return ctx;
+}
+
+/** Injects faults into the fake server for the first request only, then switches them off again. */
+class FirstRequestFault implements LlmProvider {
+  readonly kind: string;
+  readonly model: string;
+  private n = 0;
+  constructor(
+    private readonly inner: LlmProvider,
+    private readonly faults: Partial<FakeLlmFaults>,
+  ) {
+    this.kind = inner.kind;
+    this.model = inner.model;
+  }
+  async complete(request: LlmRequest, signal?: AbortSignal): Promise<LlmAnswer> {
+    if (this.n++ === 0) server.setFaults(this.faults);
+    try {
+      return await this.inner.complete(request, signal);
+    } finally {
+      server.setFaults(NO_FAULTS);
+    }
+  }
+}
+
+function writeCandidates(runDir: string, rows: CandidateRow[] = CANDIDATES, page = 0): void {
+  writeJsonl(pagePath(runDir, 'candidates', page), rows);
+}
+
+describe('labelSilverPage', () => {
+  it('writes one SilverRow per candidate with taxonomy labels only, and counts the calls', async () => {
+    const runDir = runDirWithExperiment();
+    writeCandidates(runDir);
+    const ctx = context(runDir);
+    const result = await labelSilverPage(ctx, 0);
+
+    expect(result.rows).toBe(6);
+    expect(result.usage).toMatchObject({ calls: 2, cacheHits: 0, failures: 0 });
+    expect(result.usage.promptTokens).toBeGreaterThan(0);
+    expect(result.usage.completionTokens).toBeGreaterThan(0);
+    expect(server.stats.requests).toBe(2);
+    expect(ctx.answers).toBe(2);
+
+    const rows = readJsonl<SilverRow>(pagePath(runDir, 'silver', 0));
+    expect(rows.map((r) => r.id)).toEqual(CANDIDATES.map((c) => c.id));
+    for (const [i, r] of rows.entries()) {
+      const c = CANDIDATES[i]!;
+      expect(r).toMatchObject({ noteId: c.noteId, start: c.start, end: c.end, text: c.text, reason: c.reason, model: 'openai:fake', promptVersion: SILVER_PROMPT_VERSION });
+      expect(r.cacheKey).toMatch(/^[0-9a-f]{64}$/);
+      for (const l of r.labels) expect(LABELS).toContain(l);
+    }
+    // One cache key per batch of 4.
+    expect(new Set(rows.slice(0, 4).map((r) => r.cacheKey)).size).toBe(1);
+    expect(rows[4]!.cacheKey).not.toBe(rows[0]!.cacheKey);
+    // The fake server's keyword labels made it through, in taxonomy order.
+    const byText = new Map(rows.map((r) => [r.text, r.labels]));
+    expect(byText.get(TEXTS[0]!)).toEqual(['cognitive_impairment', 'notice_by_others']);
+    expect(byText.get(TEXTS[1]!)).toEqual(['dementia_treatment']);
+    expect(byText.get(TEXTS[2]!)).toEqual(['cognitive_assessment']);
+    expect(byText.get(TEXTS[3]!)).toEqual([]);
+    expect(readJsonl(pagePath(runDir, 'silverFailures', 0))).toEqual([]);
+    expect(existsSync(pagePath(runDir, 'silverFailures', 0))).toBe(true);
+  });
+
+  it('a second run is all cache hits: no request reaches the server and the page is identical', async () => {
+    const runDir = runDirWithExperiment();
+    writeCandidates(runDir);
+    const cacheDir = mkdtempSync(join(tmpdir(), 'clinsynth-pages-cache-'));
+    await labelSilverPage(context(runDir, cacheDir), 0);
+    const before = readFileSync(pagePath(runDir, 'silver', 0), 'utf8');
+    server.resetStats();
+
+    const again = await labelSilverPage(context(runDir, cacheDir), 0);
+    expect(server.stats.requests).toBe(0);
+    expect(again.usage).toEqual({ calls: 0, cacheHits: 2, promptTokens: 0, completionTokens: 0, failures: 0 });
+    expect(again.rows).toBe(6);
+    expect(readFileSync(pagePath(runDir, 'silver', 0), 'utf8')).toBe(before);
+  });
+
+  it('repairs a malformed answer by halving the batch and keeps the raw answer in the failures page', async () => {
+    const runDir = runDirWithExperiment();
+    writeCandidates(runDir);
+    const inner = context(runDir).provider;
+    const ctx = context(runDir, undefined, new FirstRequestFault(inner, { rateMalformed: 1 }));
+    const result = await labelSilverPage(ctx, 0);
+
+    expect(server.stats.faults).toEqual({ rateMalformed: 1 });
+    // batch 1 (4 items) fails, its halves (2 + 2) succeed; batch 2 (2 items) succeeds.
+    expect(server.stats.requests).toBe(4);
+    expect(result.usage).toMatchObject({ calls: 4, cacheHits: 0, failures: 1 });
+    expect(result.rows).toBe(6);
+    const rows = readJsonl<SilverRow>(pagePath(runDir, 'silver', 0));
+    expect(rows.map((r) => r.id)).toEqual(CANDIDATES.map((c) => c.id));
+    expect(rows.find((r) => r.text === TEXTS[1])!.labels).toEqual(['dementia_treatment']);
+
+    const failures = readJsonl<LlmFailureRow>(pagePath(runDir, 'silverFailures', 0));
+    expect(failures).toHaveLength(1);
+    const f = failures[0]!;
+    expect(f).toMatchObject({ stage: 'silver', page: 0, itemIds: CANDIDATES.slice(0, 4).map((c) => c.id), finishReason: 'stop' });
+    expect(f.error).toMatch(/not valid JSON/);
+    expect(f.rawText.startsWith('{"oops": ')).toBe(true);
+    expect(f.cacheKey).toMatch(/^[0-9a-f]{64}$/);
+    // The repaired halves come from other requests (another seed), not the failed answer.
+    const keys = new Set(rows.slice(0, 4).map((r) => r.cacheKey));
+    expect(keys.size).toBe(2);
+    expect(keys.has(f.cacheKey)).toBe(false);
+  });
+
+  it('repairs an answer with an unknown label; no made-up label reaches the rows', async () => {
+    const runDir = runDirWithExperiment();
+    writeCandidates(runDir);
+    const ctx = context(runDir, undefined, new FirstRequestFault(context(runDir).provider, { rateUnknownLabel: 1 }));
+    const result = await labelSilverPage(ctx, 0);
+    expect(server.stats.faults).toEqual({ rateUnknownLabel: 1 });
+    expect(result).toMatchObject({ rows: 6, usage: { calls: 4, failures: 1 } });
+    const failures = readJsonl<LlmFailureRow>(pagePath(runDir, 'silverFailures', 0));
+    expect(failures).toHaveLength(1);
+    expect(failures[0]!.error).toMatch(/unknown label "made_up_label"/);
+    expect(failures[0]!.rawText).toContain('made_up_label');
+    for (const r of readJsonl<SilverRow>(pagePath(runDir, 'silver', 0))) for (const l of r.labels) expect(LABELS).toContain(l);
+  });
+
+  it('truncated answers become failure rows with finishReason length; the page completes without throwing', async () => {
+    const runDir = runDirWithExperiment();
+    writeCandidates(runDir);
+    server.setFaults({ rateTruncated: 1 });
+    const result = await labelSilverPage(context(runDir), 0);
+
+    expect(result.rows).toBeLessThan(6);
+    expect(readJsonl<SilverRow>(pagePath(runDir, 'silver', 0))).toHaveLength(result.rows);
+    const failures = readJsonl<LlmFailureRow>(pagePath(runDir, 'silverFailures', 0));
+    expect(failures.length).toBeGreaterThan(0);
+    expect(result.usage.failures).toBe(failures.length);
+    expect(result.usage.calls).toBe(server.stats.requests);
+    for (const f of failures) {
+      expect(f.finishReason).toBe('length');
+      expect(f.stage).toBe('silver');
+      expect(f.error).toMatch(/truncated/);
+      expect(f.rawText.length).toBeGreaterThan(0);
+    }
+    // Every candidate was tried, and the repair gave up at single items.
+    const tried = new Set(failures.flatMap((f) => f.itemIds));
+    expect(tried).toEqual(new Set(CANDIDATES.map((c) => c.id)));
+    expect(failures.some((f) => f.itemIds.length === 1)).toBe(true);
+  });
+
+  it('an empty candidate page writes empty pages without calling the LLM', async () => {
+    const runDir = runDirWithExperiment();
+    writeCandidates(runDir, [], 3);
+    const result = await labelSilverPage(context(runDir), 3);
+    expect(result).toEqual({ rows: 0, usage: { calls: 0, cacheHits: 0, promptTokens: 0, completionTokens: 0, failures: 0 } });
+    expect(server.stats.requests).toBe(0);
+    expect(existsSync(pagePath(runDir, 'silver', 3))).toBe(true);
+  });
+});
+
+describe('generateBronzePage', () => {
+  it('writes BronzeRows with b-… ids, the job labels and style, and no duplicates', async () => {
+    const runDir = runDirWithExperiment();
+    const e = readRunExperiment(runDir);
+    const jobs = bronzeJobs(e.labels, e.bronze.perLabel, e.bronze.perCall, e.bronze.includeNone);
+    expect(jobs).toHaveLength(9);
+    const pages = writePages(runDir, 'bronzeJobs', jobs, 5);
+    expect(pages).toBe(2);
+
+    const ctx = context(runDir);
+    const r0 = await generateBronzePage(ctx, 0);
+    const r1 = await generateBronzePage(ctx, 1);
+    expect(r0.usage).toMatchObject({ calls: 5, failures: 0 });
+    expect(r1.usage).toMatchObject({ calls: 4, failures: 0 });
+    expect(server.stats.requests).toBe(9);
+
+    const pageJobs = [readJsonl<BronzeJob>(pagePath(runDir, 'bronzeJobs', 0)), readJsonl<BronzeJob>(pagePath(runDir, 'bronzeJobs', 1))];
+    for (const [p, result] of [r0, r1].entries()) {
+      const rows = readJsonl<BronzeRow>(pagePath(runDir, 'bronze', p));
+      expect(rows).toHaveLength(result.rows);
+      const wanted = pageJobs[p]!.reduce((n, j) => n + j.count, 0);
+      expect(rows.length).toBeGreaterThan(0);
+      expect(rows.length).toBeLessThanOrEqual(wanted);
+      expect(new Set(rows.map((r) => r.id)).size).toBe(rows.length);
+      for (const row of rows) {
+        expect(row.id).toMatch(/^b-[0-9a-f]{12}$/);
+        expect(row.id).toBe(bronzeId(row.text));
+        expect(row).toMatchObject({ model: 'openai:fake', promptVersion: BRONZE_PROMPT_VERSION });
+        expect(row.cacheKey).toMatch(/^[0-9a-f]{64}$/);
+        const job = pageJobs[p]!.find((j) => j.labels.join() === row.labels.join() && JSON.stringify(j.style) === JSON.stringify(row.style));
+        expect(job, `row ${row.text} matches a job`).toBeDefined();
+      }
+      expect(readJsonl(pagePath(runDir, 'bronzeFailures', p))).toEqual([]);
+    }
+    // The none job (hard negatives) gives rows with no labels.
+    const all = [0, 1].flatMap((p) => readJsonl<BronzeRow>(pagePath(runDir, 'bronze', p)));
+    expect(all.some((r) => r.labels.length === 0)).toBe(true);
+    expect(all.some((r) => r.labels.includes('notice_by_others') && r.labels.length === 2)).toBe(true);
+
+    // Rerun: same rows from the cache.
+    server.resetStats();
+    const again = await generateBronzePage(context(runDir, (ctx.cache as FileLlmCache).dir), 0);
+    expect(server.stats.requests).toBe(0);
+    expect(again.usage.cacheHits).toBe(5);
+    expect(readJsonl<BronzeRow>(pagePath(runDir, 'bronze', 0))).toHaveLength(r0.rows);
+  });
+});
+
+describe('selfCheckPage', () => {
+  it('writes a VerdictRow for every silver and bronze item', async () => {
+    const runDir = runDirWithExperiment();
+    writeCandidates(runDir);
+    const e = readRunExperiment(runDir);
+    writePages(runDir, 'bronzeJobs', bronzeJobs(e.labels, 2, 2, true).slice(0, 3), 5);
+    const ctx = context(runDir);
+    await labelSilverPage(ctx, 0);
+    await generateBronzePage(ctx, 0);
+
+    for (const set of ['silver', 'bronze'] as const) {
+      server.resetStats();
+      const items = readJsonl<SilverRow | BronzeRow>(pagePath(runDir, set, 0));
+      expect(items.length).toBeGreaterThan(0);
+      const result = await selfCheckPage(ctx, set, 0);
+      expect(result.rows).toBe(items.length);
+      expect(result.usage).toMatchObject({ calls: Math.ceil(items.length / 4), failures: 0 });
+      expect(server.stats.requests).toBe(Math.ceil(items.length / 4));
+
+      const verdicts = readJsonl<VerdictRow>(pagePath(runDir, set === 'silver' ? 'verdictsSilver' : 'verdictsBronze', 0));
+      expect(verdicts.map((v) => v.id)).toEqual(items.map((i) => i.id));
+      for (const [i, v] of verdicts.entries()) {
+        expect(v).toMatchObject({ set, verdict: 'keep', labels: LABELS.filter((l) => items[i]!.labels.includes(l)), model: 'openai:fake', promptVersion: SELFCHECK_PROMPT_VERSION });
+        expect(v.reason.length).toBeGreaterThan(0);
+        expect(v.cacheKey).toMatch(/^[0-9a-f]{64}$/);
+      }
+      expect(readJsonl(pagePath(runDir, set === 'silver' ? 'selfCheckFailuresSilver' : 'selfCheckFailuresBronze', 0))).toEqual([]);
+    }
+    // The source pages are not touched: verdicts are rows of their own.
+    expect(readJsonl<SilverRow>(pagePath(runDir, 'silver', 0))).toHaveLength(6);
+  });
+
+  it('repairs a self-check answer with an unknown label and still gives every item a verdict', async () => {
+    const runDir = runDirWithExperiment();
+    writeCandidates(runDir);
+    const ctx = context(runDir);
+    await labelSilverPage(ctx, 0);
+    server.resetStats();
+    const faulty = { ...ctx, provider: new FirstRequestFault(ctx.provider, { rateUnknownLabel: 1 }) };
+    const result = await selfCheckPage(faulty, 'silver', 0);
+    expect(result.rows).toBe(6);
+    expect(result.usage.failures).toBe(1);
+    const failures = readJsonl<LlmFailureRow>(pagePath(runDir, 'selfCheckFailuresSilver', 0));
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toMatchObject({ stage: 'selfcheck', page: 0 });
+    expect(readJsonl<VerdictRow>(pagePath(runDir, 'verdictsSilver', 0)).map((v) => v.id)).toEqual(CANDIDATES.map((c) => c.id));
+  });
+});
