@@ -8,6 +8,7 @@ import { providerFor } from '../lib/llm/providers.js';
 import * as pages from '../lib/llm-pages.js';
 import { clinsynthHome } from '../lib/paths.js';
 import type { PageResult } from '../lib/run-state.js';
+import type { CheckedSet } from '../lib/records.js';
 import { mapped } from './failures.js';
 
 const taxonomies = new Map<string, Taxonomy>();
@@ -30,14 +31,14 @@ async function withPage(runDir: string, fn: (ctx: pages.PageContext) => Promise<
   });
 }
 
-export async function labelSilverPage(input: { runDir: string; page: number }): Promise<PageResult> {
-  return withPage(input.runDir, (ctx) => pages.labelSilverPage(ctx, input.page));
+export async function labelSilverPage(input: { runDir: string; page: number; set?: 'silver' | 'probe' }): Promise<PageResult> {
+  return withPage(input.runDir, (ctx) => pages.labelSilverPage(ctx, input.page, input.set));
 }
 
 export async function generateBronzePage(input: { runDir: string; page: number }): Promise<PageResult> {
   return withPage(input.runDir, (ctx) => pages.generateBronzePage(ctx, input.page));
 }
 
-export async function selfCheckPage(input: { runDir: string; set: 'silver' | 'bronze'; page: number }): Promise<PageResult> {
+export async function selfCheckPage(input: { runDir: string; set: CheckedSet; page: number }): Promise<PageResult> {
   return withPage(input.runDir, (ctx) => pages.selfCheckPage(ctx, input.set, input.page));
 }

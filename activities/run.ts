@@ -14,7 +14,7 @@ export async function startRun(input: { experiment: Experiment; runId: string; r
   return mapped(async () => setup.startRun(input.experiment, input.runDir));
 }
 
-export async function selectSilverCandidates(input: { runDir: string }): Promise<{ pages: number; counts: Record<string, number> }> {
+export async function selectSilverCandidates(input: { runDir: string }): Promise<{ pages: number; probePages: number; counts: Record<string, number> }> {
   return mapped(() => setup.selectSilverCandidates(input.runDir, beat));
 }
 
@@ -23,7 +23,7 @@ export async function planBronze(input: { runDir: string }): Promise<{ pages: nu
 }
 
 export async function mergeDatasets(input: { runDir: string }): Promise<{ counts: Record<string, number> }> {
-  return mapped(async () => ({ counts: (await mergeRunDatasets(input.runDir)).counts }));
+  return mapped(async () => ({ counts: (await mergeRunDatasets(input.runDir, { onProgress: beat })).counts }));
 }
 
 export async function embedDatasets(input: { runDir: string }): Promise<{ sentences: number }> {

@@ -1,18 +1,48 @@
-// Merges a run's gold, silver, bronze and self-check outputs in DuckDB and exports them as Parquet and JSONL.
+// Merges a run's gold, silver, bronze and self-check outputs in DuckDB with safety flags (PHI, test leakage, near-duplicates) and exports them.
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { loadSql } from './sql.js';
-import { pageFiles, RUN_FILES, type PageFolder } from './run-dir.js';
-import type { Source } from './experiment.js';
+import { pageFiles, readRunExperiment, RUN_FILES, writeJsonl, type PageFolder } from './run-dir.js';
+import type { Experiment, Source } from './experiment.js';
+import { PHI_KINDS, phiKinds } from './phi.js';
+import { findLeakage, findNearDuplicates, LEAKAGE_THRESHOLD, NEAR_DUPLICATE_THRESHOLD, sharedEmbed, type EmbedFn } from './leakage.js';
+import { writeDatasetCard } from './dataset-card.js';
 
 export const DATASET_TABLES = ['gold', 'silver', 'bronze', 'merged'] as const;
+
+/** What the safety checks found; flagged silver/bronze rows are kept in the database but are not usable. */
+export interface SafetySummary {
+  /** Rows with at least one PHI-like finding (gold rows are counted, never excluded). */
+  phiRows: Record<Source, number>;
+  /** Rows (all sources) with at least one finding of each kind, for every kind in PHI_KINDS. */
+  phiByKind: Record<string, number>;
+  /** Silver/bronze rows marked unusable because they repeat a gold test sentence. */
+  leakageDropped: Record<'silver' | 'bronze', number>;
+  /** Bronze rows marked unusable as near-duplicates of an earlier (by id) bronze row. */
+  nearDuplicatesDropped: number;
+}
 
 export interface MergeSummary {
   counts: Record<string, number>;
   /** Usable training rows per source and label ('none' = no label). */
   composition: { source: string; label: string; n: number }[];
   verdicts: { source: string; verdict: string; n: number }[];
+  /** Always set by mergeRunDatasets; absent only in summary.json files written before the safety checks existed. */
+  safety?: SafetySummary;
+}
+
+export interface MergeOptions {
+  /** Export silver/bronze rows with PHI findings too (default false: they stay only in clinsynth.duckdb). */
+  includeFlagged?: boolean;
+  /** Cosine at or above which a silver/bronze row leaks a gold test sentence (default 0.95). */
+  leakageThreshold?: number;
+  /** Cosine at or above which two bronze rows are near-duplicates (default 0.95). */
+  nearDuplicateThreshold?: number;
+  /** Sentence embedder (default: the shared encoder and embedding store). */
+  embed?: EmbedFn;
+  /** Called while embedding and comparing (e.g. to heartbeat). */
+  onProgress?: () => void;
 }
 
 export async function withDuckDb<T>(path: string, fn: (c: DuckDBConnection) => Promise<T>): Promise<T> {
@@ -35,11 +65,100 @@ function partsOrEmpty(runDir: string, folders: PageFolder[]): string[] {
   return [empty];
 }
 
-/** Builds datasets/clinsynth.duckdb and datasets/<table>.{parquet,jsonl}; rerunning replaces them. */
-export async function mergeRunDatasets(runDir: string): Promise<MergeSummary> {
+interface CheckRow {
+  source: Source;
+  split: string;
+  id: string;
+  text: string;
+  usable: boolean;
+}
+
+interface FlagRow {
+  source: Source;
+  split: string;
+  id: string;
+  phiKinds: string[];
+  leakOf: string | null;
+  nearDuplicateOf: string | null;
+}
+
+/** PHI scan of every row, leakage of silver/bronze into the gold test set, near-duplicates among still-usable bronze rows. */
+async function safetyFlags(rows: CheckRow[], opts: MergeOptions): Promise<{ flags: FlagRow[]; safety: SafetySummary }> {
+  const flags = new Map<string, FlagRow>();
+  const flag = (r: CheckRow): FlagRow => {
+    const key = `${r.source}\t${r.split}\t${r.id}`;
+    let f = flags.get(key);
+    if (!f) flags.set(key, (f = { source: r.source, split: r.split, id: r.id, phiKinds: [], leakOf: null, nearDuplicateOf: null }));
+    return f;
+  };
+  const safety: SafetySummary = {
+    phiRows: { gold: 0, silver: 0, bronze: 0 },
+    phiByKind: Object.fromEntries(PHI_KINDS.map((k) => [k, 0])),
+    leakageDropped: { silver: 0, bronze: 0 },
+    nearDuplicatesDropped: 0,
+  };
+  for (const r of rows) {
+    const kinds = phiKinds(r.text);
+    if (kinds.length === 0) continue;
+    const f = flag(r);
+    f.phiKinds = [...new Set([...f.phiKinds, ...kinds])];
+  }
+
+  const generated = rows.filter((r) => r.source !== 'gold');
+  const test = rows.filter((r) => r.source === 'gold' && r.split === 'test');
+  const needsVectors = (test.length > 0 && generated.length > 0) || generated.filter((r) => r.source === 'bronze').length > 1;
+  if (needsVectors) {
+    const texts = [...new Set([...generated, ...test].map((r) => r.text))];
+    const embed = opts.embed ?? ((t: string[]) => sharedEmbed(t, opts.onProgress));
+    const vecs = await embed(texts);
+    const byText = new Map(texts.map((t, i) => [t, vecs[i]!]));
+    const vecOf = (r: CheckRow): Float32Array => byText.get(r.text)!;
+    const similarity = (threshold: number | undefined) => ({ threshold, onProgress: opts.onProgress });
+
+    const leaks = await findLeakage(generated, generated.map(vecOf), test, test.map(vecOf), similarity(opts.leakageThreshold ?? LEAKAGE_THRESHOLD));
+    for (const r of generated) {
+      const of = leaks.get(r.id);
+      if (of !== undefined) flag(r).leakOf = of;
+    }
+    // Near-duplicates only among bronze rows nothing else made unusable, so each group keeps a usable row.
+    const clean = (r: CheckRow) => r.usable && !flags.has(`${r.source}\t${r.split}\t${r.id}`);
+    const bronze = generated.filter((r) => r.source === 'bronze' && clean(r));
+    const dups = await findNearDuplicates(bronze, bronze.map(vecOf), similarity(opts.nearDuplicateThreshold ?? NEAR_DUPLICATE_THRESHOLD));
+    for (const r of bronze) {
+      const of = dups.get(r.id);
+      if (of !== undefined) flag(r).nearDuplicateOf = of;
+    }
+  }
+
+  for (const f of flags.values()) {
+    if (f.phiKinds.length > 0) {
+      safety.phiRows[f.source]++;
+      for (const k of f.phiKinds) safety.phiByKind[k] = (safety.phiByKind[k] ?? 0) + 1;
+    }
+    if (f.leakOf !== null && f.source !== 'gold') safety.leakageDropped[f.source]++;
+    if (f.nearDuplicateOf !== null) safety.nearDuplicatesDropped++;
+  }
+  return { flags: [...flags.values()], safety };
+}
+
+function readExperimentOrUndefined(runDir: string): Experiment | undefined {
+  try {
+    return existsSync(join(runDir, RUN_FILES.experiment)) ? readRunExperiment(runDir) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Builds datasets/clinsynth.duckdb (every row, with verdicts and safety flags as columns), datasets/<table>.{parquet,jsonl}
+ * (without PHI-flagged silver/bronze rows unless includeFlagged), datasets/summary.json and the dataset card
+ * datasets/README.md; rerunning replaces them.
+ */
+export async function mergeRunDatasets(runDir: string, opts: MergeOptions = {}): Promise<MergeSummary & { safety: SafetySummary }> {
   const dir = join(runDir, RUN_FILES.datasets);
   mkdirSync(dir, { recursive: true });
   const dbFile = join(dir, 'clinsynth.duckdb');
+  const includeFlagged = opts.includeFlagged ?? false;
   return withDuckDb(dbFile, async (c) => {
     await c.run(
       loadSql('sources', {
@@ -50,9 +169,13 @@ export async function mergeRunDatasets(runDir: string): Promise<MergeSummary> {
       }),
     );
     await c.run(loadSql('merge'));
+    const checkRows = (await c.runAndReadAll(loadSql('safety-rows'))).getRowObjectsJson() as unknown as CheckRow[];
+    const { flags, safety } = await safetyFlags(checkRows, opts);
+    const flagFile = join(dir, '.safety-flags.jsonl');
+    writeJsonl(flagFile, flags);
+    await c.run(loadSql('safety', { flagFiles: [flagFile] }));
     for (const table of DATASET_TABLES) {
-      await c.run(`COPY (SELECT * FROM ${table} ORDER BY source, split, id) TO '${join(dir, `${table}.parquet`).replaceAll("'", "''")}' (FORMAT parquet)`);
-      await c.run(`COPY (SELECT * FROM ${table} ORDER BY source, split, id) TO '${join(dir, `${table}.jsonl`).replaceAll("'", "''")}' (FORMAT json)`);
+      await c.run(loadSql('export', { table, includeFlagged, parquetFile: join(dir, `${table}.parquet`), jsonlFile: join(dir, `${table}.jsonl`) }));
     }
     const rows = (await c.runAndReadAll(loadSql('counts'))).getRowObjectsJson() as { source: string; split: string; verdict: string | null; n: number; usable: number }[];
     const counts: Record<string, number> = {};
@@ -63,16 +186,45 @@ export async function mergeRunDatasets(runDir: string): Promise<MergeSummary> {
       counts[`${key}_usable`] = (counts[`${key}_usable`] ?? 0) + r.usable;
       if (r.source !== 'gold' && r.verdict) verdicts.set(`${r.source}\t${r.verdict}`, (verdicts.get(`${r.source}\t${r.verdict}`) ?? 0) + r.n);
     }
+    counts.phiFlagged = safety.phiRows.silver + safety.phiRows.bronze;
+    counts.leakageDropped = safety.leakageDropped.silver + safety.leakageDropped.bronze;
+    counts.bronzeNearDuplicates = safety.nearDuplicatesDropped;
     const composition = (await c.runAndReadAll(loadSql('label-counts'))).getRowObjectsJson() as MergeSummary['composition'];
-    const summary: MergeSummary = {
+    const summary: MergeSummary & { safety: SafetySummary } = {
       counts,
       composition,
       verdicts: [...verdicts].map(([k, n]) => {
         const [source, verdict] = k.split('\t') as [string, string];
         return { source, verdict, n };
       }),
+      safety,
     };
     writeFileSync(join(dir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+
+    const card = (await c.runAndReadAll(loadSql('card', { includeFlagged }))).getRowObjectsJson() as {
+      section: 'rows' | 'label' | 'model';
+      source: string;
+      split: string;
+      key: string | null;
+      key2: string | null;
+      n: number;
+      usable: number;
+    }[];
+    const e = readExperimentOrUndefined(runDir);
+    writeDatasetCard(dir, {
+      name: e?.name ?? basename(runDir),
+      description: e?.description,
+      runId: basename(runDir),
+      taxonomyVersion: e?.taxonomyVersion,
+      labels: e?.labels,
+      corpus: e?.corpus ? { format: e.corpus.format, sensitive: e.corpus.sensitive } : undefined,
+      includeFlagged,
+      rows: card.filter((r) => r.section === 'rows').map(({ source, split, n, usable }) => ({ source, split, n, usable })),
+      labelCounts: card.filter((r) => r.section === 'label').map(({ source, split, key, n, usable }) => ({ source, split, label: key ?? 'none', n, usable })),
+      models: card.filter((r) => r.section === 'model').map(({ source, key, key2, n }) => ({ source, model: key ?? '', promptVersion: key2, n })),
+      safety,
+      thresholds: { leakage: opts.leakageThreshold ?? LEAKAGE_THRESHOLD, nearDuplicate: opts.nearDuplicateThreshold ?? NEAR_DUPLICATE_THRESHOLD },
+    });
     return summary;
   });
 }

@@ -20,7 +20,14 @@ export const experimentSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/, 'letters, digits, . _ - only (it names the workflow)'),
   description: z.string().optional(),
   taxonomy: z.string().min(1),
-  gold: z.strictObject({ train: z.string().min(1), test: z.string().min(1) }),
+  // Either separate train and test files, or one file split by note (no note on both sides).
+  gold: z.strictObject({
+    train: z.string().min(1).optional(),
+    test: z.string().min(1).optional(),
+    path: z.string().min(1).optional(),
+    testShare: z.number().gt(0).lt(1).default(0.2),
+    splitSeed: z.number().int().default(1),
+  }),
   corpus: z
     .strictObject({
       path: z.string().min(1),
@@ -68,8 +75,12 @@ export const experimentSchema = z.strictObject({
     })
     .default({ seeds: [1, 2, 3], finalMix: 'gold+silver+bronze', classifier: 'logreg', validationShare: 0.2 }),
   evaluate: z
-    .strictObject({ mixes: z.array(mixSchema).min(1).default(['gold', 'gold+silver', 'gold+bronze', 'gold+silver+bronze']) })
-    .default({ mixes: ['gold', 'gold+silver', 'gold+bronze', 'gold+silver+bronze'] }),
+    .strictObject({
+      mixes: z.array(mixSchema).min(1).default(['gold', 'gold+silver', 'gold+bronze', 'gold+silver+bronze']),
+      /** Also label the gold test sentences with the LLM (never for training) to report LLM-vs-gold agreement. */
+      llmAgreement: z.boolean().default(true),
+    })
+    .default({ mixes: ['gold', 'gold+silver', 'gold+bronze', 'gold+silver+bronze'], llmAgreement: true }),
   output: z.string().min(1).default('runs/'),
 });
 
@@ -90,18 +101,33 @@ export function loadExperiment(file: string): Experiment {
   const problems: Problem[] = [];
   const mustBeFile = (rel: string, path: string[]): string => {
     const abs = resolve(base, rel);
-    if (!existsSync(abs)) problems.push({ file: absFile, line: at(path), key: path.join('.'), message: `${rel} does not exist` });
+    if (!existsSync(abs)) {
+      const hint = /(^|\/)shared\//.test(rel) ? ' (the project\'s shared data folder is expected beside the checkout, at ../shared)' : '';
+      problems.push({ file: absFile, line: at(path), key: path.join('.'), message: `${rel} does not exist${hint}` });
+    }
     else if (statSync(abs).isDirectory()) problems.push({ file: absFile, line: at(path), key: path.join('.'), message: `${rel} is a directory, expected a file` });
     return abs;
   };
   const taxonomy = mustBeFile(data.taxonomy, ['taxonomy']);
-  const goldTrain = mustBeFile(data.gold.train, ['gold', 'train']);
-  const goldTest = mustBeFile(data.gold.test, ['gold', 'test']);
-  if (goldTrain === goldTest) problems.push({ file: absFile, line: at(['gold', 'test']), key: 'gold.test', message: 'the test set must not be the training set' });
+  const g = data.gold;
+  const gold: ExperimentFile['gold'] = { testShare: g.testShare, splitSeed: g.splitSeed };
+  if (g.path !== undefined) {
+    if (g.train !== undefined || g.test !== undefined) problems.push({ file: absFile, line: at(['gold', 'path']), key: 'gold.path', message: 'give either gold.path (split by note) or gold.train and gold.test, not both' });
+    gold.path = mustBeFile(g.path, ['gold', 'path']);
+  } else if (g.train === undefined || g.test === undefined) {
+    problems.push({ file: absFile, line: at(['gold']), key: g.train === undefined ? 'gold.train' : 'gold.test', message: 'required (or give gold.path to split one file by note)' });
+  } else {
+    gold.train = mustBeFile(g.train, ['gold', 'train']);
+    gold.test = mustBeFile(g.test, ['gold', 'test']);
+    if (gold.train === gold.test) problems.push({ file: absFile, line: at(['gold', 'test']), key: 'gold.test', message: 'the test set must not be the training set' });
+  }
   const corpus = data.corpus ? { ...data.corpus, path: mustBeFile(data.corpus.path, ['corpus', 'path']) } : undefined;
 
   if (data.silver.enabled && !corpus) problems.push({ file: absFile, line: at(['silver']), key: 'corpus', message: 'silver is enabled but no corpus is given' });
   const sourceOn = (s: Source) => s === 'gold' || (s === 'silver' ? data.silver.enabled : data.bronze.enabled);
+  // Default mixes leave out the sources of disabled stages; mixes the user wrote must all be runnable.
+  const mixesGiven = (parsed.value as { evaluate?: { mixes?: unknown } }).evaluate?.mixes !== undefined;
+  if (!mixesGiven) data.evaluate.mixes = data.evaluate.mixes.filter((m) => mixSources(m).every(sourceOn));
   data.evaluate.mixes.forEach((m, i) => {
     const off = m.split('+').filter((s) => !sourceOn(s as Source));
     if (off.length) problems.push({ file: absFile, line: at(['evaluate', 'mixes', i]), key: `evaluate.mixes.${i}`, message: `mix "${m}" uses ${off.join(', ')}, which is disabled` });
@@ -113,6 +139,8 @@ export function loadExperiment(file: string): Experiment {
     const abs = resolve(base, data.llm.model);
     if (!existsSync(abs)) problems.push({ file: absFile, line: at(['llm', 'model']), key: 'llm.model', message: `local model file ${data.llm.model} does not exist (leave it out for the packaged model)` });
   }
+  const output = resolve(base, data.output);
+  if (existsSync(output) && !statSync(output).isDirectory()) problems.push({ file: absFile, line: at(['output']), key: 'output', message: `${data.output} is a file, expected a folder` });
   if (problems.length) throw new InputError(problems);
 
   const tax = loadTaxonomy(taxonomy);
@@ -122,10 +150,10 @@ export function loadExperiment(file: string): Experiment {
     ...data,
     file: absFile,
     taxonomy,
-    gold: { train: goldTrain, test: goldTest },
+    gold,
     corpus,
     llm: { ...data.llm, model: data.llm.provider === 'local' && data.llm.model ? resolve(base, data.llm.model) : data.llm.model },
-    output: resolve(base, data.output),
+    output,
     labels,
     taxonomyVersion,
   };

@@ -20,7 +20,7 @@ import {
 } from './prompts.js';
 import { pagePath, readJsonl, writeJsonl } from './run-dir.js';
 import { emptyUsage, type LlmUsageTotals, type PageResult } from './run-state.js';
-import type { BronzeRow, CandidateRow, LlmFailureRow, SilverRow, VerdictRow } from './records.js';
+import type { BronzeRow, CandidateRow, CheckedSet, LlmFailureRow, SilverRow, VerdictRow } from './records.js';
 import { normaliseSentence } from './corpus/sentences.js';
 
 export interface PageContext {
@@ -99,16 +99,33 @@ function ok<T>(r: { ok: true } & T): Parsed<T> {
   return { ok: true, value: r };
 }
 
-/** Labels one page of silver candidates; writes silver/labels and silver/failures pages. */
-export async function labelSilverPage(ctx: PageContext, page: number): Promise<PageResult> {
+/** Where each labelling set reads its sentences and writes its labels and failures. */
+const LABEL_FOLDERS = {
+  silver: { from: 'candidates', to: 'silver', failures: 'silverFailures' },
+  probe: { from: 'probeCandidates', to: 'probe', failures: 'probeFailures' },
+} as const;
+
+/** Where each self-checked set reads its rows and writes its verdicts and failures. */
+const CHECK_FOLDERS = {
+  silver: { from: 'silver', to: 'verdictsSilver', failures: 'selfCheckFailuresSilver' },
+  bronze: { from: 'bronze', to: 'verdictsBronze', failures: 'selfCheckFailuresBronze' },
+  probe: { from: 'probe', to: 'verdictsProbe', failures: 'selfCheckFailuresProbe' },
+} as const;
+
+/**
+ * Labels one page of candidates (set `silver`) or of gold test sentences (set `probe`, the LLM as annotator);
+ * writes the labels and failures pages of that set.
+ */
+export async function labelSilverPage(ctx: PageContext, page: number, set: keyof typeof LABEL_FOLDERS = 'silver'): Promise<PageResult> {
   const { experiment: e, taxonomy } = ctx;
-  const candidates = readJsonl<CandidateRow>(pagePath(ctx.runDir, 'candidates', page));
+  const folders = LABEL_FOLDERS[set];
+  const candidates = readJsonl<CandidateRow>(pagePath(ctx.runDir, folders.from, page));
   const usage = emptyUsage();
   const failures: LlmFailureRow[] = [];
   const labelIds = taxonomy.labels.map((l) => l.id);
   const rows: SilverRow[] = [];
   for (const batch of chunks(candidates, e.silver.batchSize)) {
-    const results = await callWithRepair(ctx, usage, failures, { stage: 'silver', page }, batch, (items, retry) => ({
+    const results = await callWithRepair(ctx, usage, failures, { stage: set, page }, batch, (items, retry) => ({
       items,
       request: silverRequest(taxonomy, items.map(({ id, text }) => ({ id, text })), callOptions(e, retry)),
       parse: (text) => {
@@ -122,8 +139,8 @@ export async function labelSilverPage(ctx: PageContext, page: number): Promise<P
       }
     }
   }
-  writeJsonl(pagePath(ctx.runDir, 'silver', page), rows);
-  writeJsonl(pagePath(ctx.runDir, 'silverFailures', page), failures);
+  writeJsonl(pagePath(ctx.runDir, folders.to, page), rows);
+  writeJsonl(pagePath(ctx.runDir, folders.failures, page), failures);
   return { rows: rows.length, usage };
 }
 
@@ -163,10 +180,11 @@ export async function generateBronzePage(ctx: PageContext, page: number): Promis
   return { rows: rows.length, usage };
 }
 
-/** Self-checks one page of silver or bronze rows; verdicts are written as their own rows, nothing is deleted. */
-export async function selfCheckPage(ctx: PageContext, set: 'silver' | 'bronze', page: number): Promise<PageResult> {
+/** Self-checks one page of silver, bronze or probe rows; verdicts are written as their own rows, nothing is deleted. */
+export async function selfCheckPage(ctx: PageContext, set: CheckedSet, page: number): Promise<PageResult> {
   const { experiment: e, taxonomy } = ctx;
-  const source = readJsonl<SilverRow | BronzeRow>(pagePath(ctx.runDir, set, page));
+  const folders = CHECK_FOLDERS[set];
+  const source = readJsonl<SilverRow | BronzeRow>(pagePath(ctx.runDir, folders.from, page));
   const usage = emptyUsage();
   const failures: LlmFailureRow[] = [];
   const labelIds = taxonomy.labels.map((l) => l.id);
@@ -175,7 +193,7 @@ export async function selfCheckPage(ctx: PageContext, set: 'silver' | 'bronze', 
   for (const batch of chunks(items, e.selfCheck.batchSize)) {
     const results = await callWithRepair(ctx, usage, failures, { stage: 'selfcheck', page }, batch, (its, retry) => ({
       items: its,
-      request: selfCheckRequest(taxonomy, set, its, callOptions(e, retry)),
+      request: selfCheckRequest(taxonomy, set === 'bronze' ? 'bronze' : 'silver', its, callOptions(e, retry)),
       parse: (text) => {
         const r = parseSelfCheckAnswer(text, its, labelIds);
         return r.ok ? ok(r) : r;
@@ -189,7 +207,7 @@ export async function selfCheckPage(ctx: PageContext, set: 'silver' | 'bronze', 
       }
     }
   }
-  writeJsonl(pagePath(ctx.runDir, set === 'silver' ? 'verdictsSilver' : 'verdictsBronze', page), rows);
-  writeJsonl(pagePath(ctx.runDir, set === 'silver' ? 'selfCheckFailuresSilver' : 'selfCheckFailuresBronze', page), failures);
+  writeJsonl(pagePath(ctx.runDir, folders.to, page), rows);
+  writeJsonl(pagePath(ctx.runDir, folders.failures, page), failures);
   return { rows: rows.length, usage };
 }

@@ -50,9 +50,12 @@ export interface BronzeRow extends LlmProvenance {
 
 export type Verdict = 'keep' | 'fix' | 'reject';
 
+/** What a self-check reviews: silver labels, bronze sentences, or the LLM's labels of gold test sentences (probe). */
+export type CheckedSet = 'silver' | 'bronze' | 'probe';
+
 export interface VerdictRow extends LlmProvenance {
   id: string;
-  set: 'silver' | 'bronze';
+  set: CheckedSet;
   verdict: Verdict;
   /** Labels after the check (for `fix`, the corrected set). */
   labels: string[];
@@ -61,7 +64,7 @@ export interface VerdictRow extends LlmProvenance {
 
 /** An LLM call whose answer could not be used; the raw answer is kept so nothing paid for is lost. */
 export interface LlmFailureRow {
-  stage: 'silver' | 'bronze' | 'selfcheck';
+  stage: 'silver' | 'bronze' | 'selfcheck' | 'probe';
   page: number;
   itemIds: string[];
   cacheKey: string;

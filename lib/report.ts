@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { meanSd } from './metrics.js';
+import { llmAgreement } from './agreement.js';
 import { readJson, readRunExperiment, RUN_FILES, writeFileAtomic, writeJson } from './run-dir.js';
 import { evalPath, type MixEvaluation } from './training.js';
 import type { MergeSummary } from './datasets.js';
@@ -9,13 +10,47 @@ import type { LlmUsageTotals, RunProgress } from './run-state.js';
 
 type Stat = { mean: number; sd: number };
 
+export interface LabelReport {
+  precision: number;
+  recall: number;
+  f1: number;
+  f1Sd: number;
+  /** Gold test sentences carrying the label (the same for every seed). */
+  support: number;
+}
+
 export interface MixReport {
   microF1: Stat;
   macroF1: Stat;
-  perLabel: Record<string, { precision: number; recall: number; f1: number; f1Sd: number; support: number }>;
+  perLabel: Record<string, LabelReport>;
   seeds: number[];
   trainedOn: number[];
 }
+
+/** PHI and leakage screening of the datasets (datasets/summary.json `safety`, when the merge computed it). */
+export interface ReportSafety {
+  phiRows: Record<'silver' | 'bronze' | 'gold', number>;
+  phiByKind: Record<string, number>;
+  leakageDropped: Record<'silver' | 'bronze', number>;
+  nearDuplicatesDropped: number;
+}
+
+/** How well the LLM's labels agree with gold labels on the same sentences (the LLM as the predictor). */
+export interface AgreementSummary {
+  microF1: number;
+  macroF1: number;
+  perLabel: Record<string, { precision: number; recall: number; f1: number; support?: number }>;
+  n: number;
+  exactMatch?: number;
+}
+
+export interface ReportAgreement {
+  silver: AgreementSummary;
+  /** The same after the self-check (fixed labels applied, rejected rows left out). */
+  silverChecked?: AgreementSummary;
+}
+
+type Usage = LlmUsageTotals & { costUsd?: number };
 
 export interface Report {
   runId: string;
@@ -24,10 +59,14 @@ export interface Report {
   workflowId: string;
   uiUrl: string | null;
   mixes: Record<string, MixReport>;
-  llm: LlmUsageTotals & { byStage: Record<string, LlmUsageTotals> };
+  /** costUsd: estimated spend, when the model's price is known; budgetExhausted: llm.budgetUsd stopped new LLM work. */
+  llm: Usage & { byStage: Record<string, Usage>; budgetExhausted?: boolean };
   datasets: Record<string, number>;
   selfCheck: MergeSummary['verdicts'];
   composition: MergeSummary['composition'];
+  /** null: the merge did not compute it. */
+  safety: ReportSafety | null;
+  agreement?: ReportAgreement;
   stages: RunProgress['stages'];
   counts: Record<string, number>;
   generatedAt: string;
@@ -38,25 +77,33 @@ export interface ReportInput {
   progress: RunProgress;
   workflowId: string;
   uiUrl?: string;
+  agreement?: ReportAgreement;
 }
+
+const withCost = (u: LlmUsageTotals): Usage => {
+  const cost = (u as Usage).costUsd;
+  return typeof cost === 'number' && Number.isFinite(cost) ? { ...u, costUsd: cost } : { ...u };
+};
 
 export function buildReport(input: ReportInput): Report {
   const { runDir, progress } = input;
   const e = readRunExperiment(runDir);
   const summaryFile = join(runDir, RUN_FILES.datasets, 'summary.json');
-  const summary: MergeSummary = existsSync(summaryFile) ? readJson(summaryFile) : { counts: {}, composition: [], verdicts: [] };
+  const summary: MergeSummary & { safety?: ReportSafety | null } = existsSync(summaryFile) ? readJson(summaryFile) : { counts: {}, composition: [], verdicts: [] };
   const mixes: Record<string, MixReport> = {};
   for (const mix of e.evaluate.mixes) {
     const runs = e.train.seeds.map((seed) => evalPath(runDir, mix, seed)).filter(existsSync).map((f) => readJson<MixEvaluation>(f));
     if (!runs.length) continue;
     const perLabel: MixReport['perLabel'] = {};
     for (const label of e.labels) {
-      const scores = runs.map((r) => r.metrics.perLabel[label]!);
+      const scores = runs.map((r) => r.metrics.perLabel[label]).filter((s) => s !== undefined);
+      if (!scores.length) continue;
+      const f1 = meanSd(scores.map((s) => s.f1));
       perLabel[label] = {
         precision: meanSd(scores.map((s) => s.precision)).mean,
         recall: meanSd(scores.map((s) => s.recall)).mean,
-        f1: meanSd(scores.map((s) => s.f1)).mean,
-        f1Sd: meanSd(scores.map((s) => s.f1)).sd,
+        f1: f1.mean,
+        f1Sd: f1.sd,
         support: scores[0]?.support ?? 0,
       };
     }
@@ -69,14 +116,19 @@ export function buildReport(input: ReportInput): Report {
     };
   }
   const c = summary.counts;
-  return {
+  // The run's spend lives on the progress (costUsd, null when the price is unknown); older runs may carry it on llm.
+  const extra = progress as RunProgress & { costUsd?: number | null; budgetExhausted?: boolean };
+  const llm: Report['llm'] = { ...withCost(progress.llm), byStage: Object.fromEntries(Object.entries(progress.llmByStage).map(([s, u]) => [s, withCost(u)])) };
+  if (typeof extra.costUsd === 'number' && Number.isFinite(extra.costUsd)) llm.costUsd = extra.costUsd;
+  if (extra.budgetExhausted) llm.budgetExhausted = true;
+  const report: Report = {
     runId: progress.runId,
     experiment: e.name,
     taxonomyVersion: e.taxonomyVersion,
     workflowId: input.workflowId,
     uiUrl: input.uiUrl ?? null,
     mixes,
-    llm: { ...progress.llm, byStage: progress.llmByStage },
+    llm,
     datasets: {
       gold: c.gold_train ?? 0,
       goldTest: c.gold_test ?? 0,
@@ -87,75 +139,463 @@ export function buildReport(input: ReportInput): Report {
     },
     selfCheck: summary.verdicts,
     composition: summary.composition,
+    safety: summary.safety ?? null,
     stages: progress.stages,
     counts: progress.counts,
     generatedAt: new Date().toISOString(),
   };
+  const agreement = input.agreement ?? llmAgreement(runDir);
+  if (agreement) report.agreement = agreement;
+  return report;
 }
 
+/** Writes report.json and report.html; a rebuild without a UI base (`clinsynth report`) keeps the previous UI link. */
 export function writeReport(input: ReportInput): { reportPath: string; htmlPath: string } {
-  const report = buildReport(input);
   const reportPath = join(input.runDir, RUN_FILES.report);
   const htmlPath = join(input.runDir, RUN_FILES.reportHtml);
+  let uiUrl = input.uiUrl;
+  if (!uiUrl && existsSync(reportPath)) {
+    try {
+      const previous = readJson<Partial<Report>>(reportPath);
+      if (typeof previous.uiUrl === 'string' && previous.uiUrl) uiUrl = previous.uiUrl;
+    } catch {
+      // an unreadable previous report has no link to keep
+    }
+  }
+  const report = buildReport({ ...input, ...(uiUrl ? { uiUrl } : {}) });
   writeJson(reportPath, report);
   writeFileAtomic(htmlPath, renderReportHtml(report));
   return { reportPath, htmlPath };
 }
 
-const esc = (s: string) => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
-const f3 = (x: number) => x.toFixed(3);
+// ---------------------------------------------------------------------------------------------------------------
+// HTML rendering: one file, inline CSS and SVG, no scripts, no network. Every text goes through esc().
+
+const esc = (s: unknown): string => String(s).replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+const num = (x: unknown): number => (typeof x === 'number' && Number.isFinite(x) ? x : 0);
+const f3 = (x: unknown) => num(x).toFixed(3);
+const f2 = (x: unknown) => num(x).toFixed(2);
+const int = (x: unknown) => Math.round(num(x)).toLocaleString('en-US');
+const pct = (a: number, b: number) => (b > 0 ? `${((100 * a) / b).toFixed(b >= 1000 ? 1 : 0)}%` : '—');
+const clamp01 = (v: number) => Math.min(1, Math.max(0, num(v)));
+const px = (v: number) => Number(v.toFixed(1));
+/** Rough text width for SVG layout (system-ui at `size` px). */
+const textW = (s: string, size = 12) => s.length * size * 0.58;
+const ellipsize = (s: string, max: number) => (s.length > max ? `${s.slice(0, max - 1)}…` : s);
+
+const COLORS = { macro: '#1f4e79', micro: '#8db9e0', axis: '#6b7280', grid: '#e5e7eb', ink: '#1f2937', muted: '#6b7280' };
+const SOURCE_COLORS: Record<string, string> = { gold: '#c99a06', silver: '#8a96a3', bronze: '#a8592b' };
+const VERDICT_COLORS: Record<string, string> = { keep: '#2e7d4f', fix: '#d19a1f', reject: '#b3322f' };
+const OTHER_COLORS = ['#5b7fa6', '#7c5ba6', '#4a9a94', '#a65b86'];
+const colorFor = (table: Record<string, string>, key: string, i: number) => table[key] ?? OTHER_COLORS[i % OTHER_COLORS.length]!;
+
+/** Mix names as stacked SVG lines split at '+', so long mixes stay readable under a bar group. */
+const mixParts = (m: string) => m.split('+').map((p, i) => (i ? `+${p}` : p));
+function mixLabel(m: string, x: number, y: number, anchor = 'middle', size = 11): string {
+  const lines = mixParts(m)
+    .map((p, i) => `<tspan x="${px(x)}" dy="${i ? '1.15em' : '0'}">${esc(p)}</tspan>`)
+    .join('');
+  return `<text x="${px(x)}" y="${px(y)}" text-anchor="${anchor}" font-size="${size}" fill="${COLORS.ink}">${lines}</text>`;
+}
+
+/** A light-to-dark blue for a score in [0, 1]. */
+function heatColor(v: number): string {
+  const t = clamp01(v);
+  const from = [241, 245, 250];
+  const to = [18, 61, 110];
+  const c = from.map((f, i) => Math.round(f + (to[i]! - f) * t));
+  return `rgb(${c.join(',')})`;
+}
+
+function sortedLabels(r: Report, mixes: string[]): string[] {
+  const seen = new Set<string>();
+  for (const m of mixes) for (const l of Object.keys(r.mixes[m]!.perLabel)) seen.add(l);
+  return [...seen];
+}
+
+function f1Chart(r: Report, mixes: string[]): string {
+  if (!mixes.length) return '<p class="muted">No mix was evaluated: there is nothing to chart.</p>';
+  const groupW = Math.min(170, Math.max(104, 760 / mixes.length));
+  const barW = Math.round(Math.min(44, groupW * 0.3));
+  const left = 64;
+  const top = 36;
+  const plotH = 240;
+  const maxParts = Math.max(...mixes.map((m) => mixParts(m).length));
+  const bottom = 18 + maxParts * 14;
+  const width = Math.max(680, left + mixes.length * groupW + 16);
+  const height = top + plotH + bottom;
+  const y = (v: number) => top + (1 - clamp01(v)) * plotH;
+  const ticks = [0, 0.2, 0.4, 0.6, 0.8, 1];
+  const grid = ticks
+    .map((t) => `<line x1="${left}" x2="${width - 8}" y1="${px(y(t))}" y2="${px(y(t))}" stroke="${t === 0 ? COLORS.axis : COLORS.grid}"/><text class="tick" x="${left - 8}" y="${px(y(t) + 4)}" text-anchor="end" font-size="11" fill="${COLORS.muted}">${t.toFixed(1)}</text>`)
+    .join('');
+  const axis = `<g class="axis" data-axis="y"><line x1="${left}" x2="${left}" y1="${top}" y2="${top + plotH}" stroke="${COLORS.axis}"/>${grid}<text x="16" y="${top + plotH / 2}" transform="rotate(-90 16 ${top + plotH / 2})" text-anchor="middle" font-size="12" fill="${COLORS.ink}">F1 on the gold test set</text></g>`;
+  const bar = (m: string, metric: 'macroF1' | 'microF1', x: number, fill: string) => {
+    const mr = r.mixes[m]!;
+    const { mean, sd } = mr[metric];
+    const n = mr.seeds.length;
+    const name = metric === 'macroF1' ? 'macro-F1' : 'micro-F1';
+    const tip = `${m} — ${name} ${f3(mean)} ± ${f3(sd)} (sd over ${n} seed${n === 1 ? '' : 's'}: ${mr.seeds.join(', ')})`;
+    const hi = y(num(mean) + num(sd));
+    const lo = y(num(mean) - num(sd));
+    const cx = x + barW / 2;
+    const err = sd > 0 ? `<g class="error-bar" data-mix="${esc(m)}" data-metric="${metric}"><line x1="${px(cx)}" x2="${px(cx)}" y1="${px(hi)}" y2="${px(lo)}" stroke="${COLORS.ink}" stroke-width="1.3"/><line x1="${px(cx - 6)}" x2="${px(cx + 6)}" y1="${px(hi)}" y2="${px(hi)}" stroke="${COLORS.ink}" stroke-width="1.3"/><line x1="${px(cx - 6)}" x2="${px(cx + 6)}" y1="${px(lo)}" y2="${px(lo)}" stroke="${COLORS.ink}" stroke-width="1.3"/></g>` : '';
+    return `<rect class="bar" data-mix="${esc(m)}" data-metric="${metric}" data-mean="${f3(mean)}" data-sd="${f3(sd)}" data-seeds="${n}" x="${px(x)}" y="${px(y(mean))}" width="${barW}" height="${px(y(0) - y(mean))}" fill="${fill}" rx="2"><title>${esc(tip)}</title></rect>${err}<text class="value" x="${px(cx)}" y="${px(Math.min(hi, y(mean)) - 5)}" text-anchor="middle" font-size="10.5" fill="${COLORS.ink}">${f2(mean)}</text>`;
+  };
+  const groups = mixes
+    .map((m, i) => {
+      const gx = left + i * groupW + (groupW - 2 * barW - 6) / 2;
+      return `<g class="mix-group" data-mix="${esc(m)}">${bar(m, 'macroF1', gx, COLORS.macro)}${bar(m, 'microF1', gx + barW + 6, COLORS.micro)}${mixLabel(m, left + i * groupW + groupW / 2, top + plotH + 16)}</g>`;
+    })
+    .join('\n');
+  const gold = r.mixes.gold;
+  const baseline = gold && mixes.length > 1
+    ? `<g class="baseline"><line x1="${left}" x2="${width - 8}" y1="${px(y(gold.macroF1.mean))}" y2="${px(y(gold.macroF1.mean))}" stroke="${COLORS.macro}" stroke-dasharray="4 4" stroke-width="1" opacity="0.6"/><title>gold-only macro-F1 ${f3(gold.macroF1.mean)}</title></g>`
+    : '';
+  const legend = `<g class="legend" font-size="12" fill="${COLORS.ink}"><rect x="${left}" y="8" width="12" height="12" fill="${COLORS.macro}" rx="2"/><text x="${left + 18}" y="18">macro-F1</text><rect x="${left + 96}" y="8" width="12" height="12" fill="${COLORS.micro}" rx="2"/><text x="${left + 114}" y="18">micro-F1</text><text x="${left + 196}" y="18" fill="${COLORS.muted}">whiskers: ±1 sd over seeds${gold && mixes.length > 1 ? ' · dashed: gold-only macro-F1' : ''}</text></g>`;
+  return `<svg id="f1-chart" class="chart" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="Macro- and micro-F1 per training mix with standard deviation over seeds" font-family="system-ui, sans-serif">
+${legend}
+${axis}
+${baseline}
+${groups}
+</svg>`;
+}
+
+function labelHeatmap(r: Report, mixes: string[], labels: string[]): string {
+  if (!mixes.length || !labels.length) return '<p class="muted">No per-label scores.</p>';
+  const cellW = 86;
+  const cellH = 30;
+  const maxLabel = 34;
+  const labelW = Math.min(260, Math.max(90, ...labels.map((l) => textW(ellipsize(l, maxLabel)) + 18)));
+  const maxParts = Math.max(...mixes.map((m) => mixParts(m).length));
+  const headH = 12 + maxParts * 14;
+  const supportW = 76;
+  const legendH = 44;
+  const width = labelW + mixes.length * cellW + supportW + 8;
+  const height = headH + labels.length * cellH + legendH;
+  const support = (l: string) => {
+    for (const m of mixes) {
+      const s = r.mixes[m]!.perLabel[l];
+      if (s) return s.support;
+    }
+    return 0;
+  };
+  const head = mixes.map((m, j) => mixLabel(m, labelW + j * cellW + cellW / 2, 14)).join('') +
+    `<text x="${labelW + mixes.length * cellW + supportW - 10}" y="14" text-anchor="end" font-size="11" fill="${COLORS.ink}" font-weight="600">support<title>Gold test sentences carrying the label</title></text>`;
+  const rows = labels
+    .map((l, i) => {
+      const yy = headH + i * cellH;
+      const sup = support(l);
+      const cells = mixes
+        .map((m, j) => {
+          const s = r.mixes[m]!.perLabel[l];
+          const x = labelW + j * cellW;
+          if (!s) return `<rect class="cell missing" data-label="${esc(l)}" data-mix="${esc(m)}" x="${x + 1}" y="${yy + 1}" width="${cellW - 2}" height="${cellH - 2}" fill="#fff" stroke="${COLORS.grid}"><title>${esc(`${l} · ${m}: not scored`)}</title></rect>`;
+          const noSupport = s.support === 0;
+          const tip = noSupport
+            ? `${l} · ${m}\nno gold test sentence carries this label: F1 is 0 by convention and still lowers macro-F1\nP ${f3(s.precision)}  R ${f3(s.recall)}`
+            : `${l} · ${m}\nF1 ${f3(s.f1)} ± ${f3(s.f1Sd)}\nprecision ${f3(s.precision)}  recall ${f3(s.recall)}\nsupport ${s.support}`;
+          const fill = noSupport ? 'url(#no-support)' : heatColor(s.f1);
+          const ink = !noSupport && s.f1 > 0.55 ? '#fff' : COLORS.ink;
+          return `<rect class="cell" data-label="${esc(l)}" data-mix="${esc(m)}" data-f1="${f3(s.f1)}" data-f1-sd="${f3(s.f1Sd)}" data-precision="${f3(s.precision)}" data-recall="${f3(s.recall)}" data-support="${s.support}" x="${x + 1}" y="${yy + 1}" width="${cellW - 2}" height="${cellH - 2}" fill="${fill}" rx="3"><title>${esc(tip)}</title></rect><text x="${x + cellW / 2}" y="${yy + cellH / 2 + 4}" text-anchor="middle" font-size="12" fill="${ink}" pointer-events="none">${noSupport ? '—' : f2(s.f1)}${!noSupport && s.f1Sd >= 0.005 ? `<tspan font-size="9" dx="2" fill-opacity="0.8">±${f2(s.f1Sd)}</tspan>` : ''}</text>`;
+        })
+        .join('');
+      return `<g class="heat-row" data-label="${esc(l)}"><text x="${labelW - 10}" y="${yy + cellH / 2 + 4}" text-anchor="end" font-size="12" fill="${COLORS.ink}">${esc(ellipsize(l, maxLabel))}<title>${esc(l)}</title></text>${cells}<text class="support" x="${labelW + mixes.length * cellW + supportW - 10}" y="${yy + cellH / 2 + 4}" text-anchor="end" font-size="12" fill="${sup === 0 ? '#b3322f' : COLORS.ink}">${int(sup)}</text></g>`;
+    })
+    .join('\n');
+  const ly = headH + labels.length * cellH + 16;
+  const legend = `<g class="legend" font-size="11" fill="${COLORS.muted}"><text x="${labelW - 10}" y="${ly + 10}" text-anchor="end">F1</text><rect x="${labelW}" y="${ly}" width="180" height="12" fill="url(#heat-scale)" rx="2"/><text x="${labelW}" y="${ly + 26}">0</text><text x="${labelW + 90}" y="${ly + 26}" text-anchor="middle">0.5</text><text x="${labelW + 180}" y="${ly + 26}" text-anchor="end">1</text><rect x="${labelW + 210}" y="${ly}" width="16" height="12" fill="url(#no-support)" rx="2"/><text x="${labelW + 232}" y="${ly + 10}">no gold test support</text></g>`;
+  const defs = `<defs><linearGradient id="heat-scale">${[0, 0.25, 0.5, 0.75, 1].map((t) => `<stop offset="${t * 100}%" stop-color="${heatColor(t)}"/>`).join('')}</linearGradient><pattern id="no-support" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#f3f4f6"/><line x1="0" y1="0" x2="0" y2="6" stroke="#d1d5db" stroke-width="3"/></pattern></defs>`;
+  return `<svg id="label-heatmap" class="chart" width="${px(width)}" height="${height}" viewBox="0 0 ${px(width)} ${height}" role="img" aria-label="Per-label F1 for each training mix" font-family="system-ui, sans-serif">
+${defs}
+${head}
+${rows}
+${legend}
+</svg>`;
+}
+
+function orderSources(sources: Iterable<string>): string[] {
+  const rank = (s: string) => { const i = ['gold', 'silver', 'bronze'].indexOf(s); return i < 0 ? 99 : i; };
+  return [...new Set(sources)].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+}
+
+function compositionChart(r: Report, labelOrder: string[]): string {
+  const rows = r.composition.filter((c) => num(c.n) > 0);
+  if (!rows.length) return '<p class="muted">No composition recorded (datasets/summary.json is missing or empty).</p>';
+  const sources = orderSources(rows.map((c) => c.source));
+  const rank = (l: string) => (l === 'none' ? 1e6 : labelOrder.indexOf(l) < 0 ? 1e5 : labelOrder.indexOf(l));
+  const labels = [...new Set(rows.map((c) => c.label))].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+  const n = (l: string, s: string) => rows.filter((c) => c.label === l && c.source === s).reduce((t, c) => t + num(c.n), 0);
+  const total = (l: string) => sources.reduce((t, s) => t + n(l, s), 0);
+  const maxTotal = Math.max(1, ...labels.map(total));
+  const maxLabel = 34;
+  const labelW = Math.min(260, Math.max(90, ...labels.map((l) => textW(ellipsize(l, maxLabel)) + 18)));
+  const barMax = 520;
+  const rowH = 26;
+  const top = 30;
+  const width = labelW + barMax + 60;
+  const height = top + labels.length * rowH + 8;
+  const legend = sources
+    .map((s, i) => `<rect x="${labelW + i * 90}" y="6" width="12" height="12" fill="${colorFor(SOURCE_COLORS, s, i)}" rx="2"/><text x="${labelW + i * 90 + 18}" y="16">${esc(s)}</text>`)
+    .join('');
+  const bars = labels
+    .map((l, i) => {
+      const yy = top + i * rowH;
+      let x = labelW;
+      const segs = sources
+        .map((s, k) => {
+          const v = n(l, s);
+          if (!v) return '';
+          const w = (v / maxTotal) * barMax;
+          const seg = `<rect class="segment" data-label="${esc(l)}" data-source="${esc(s)}" data-n="${v}" x="${px(x)}" y="${yy + 4}" width="${px(Math.max(w, 1))}" height="${rowH - 8}" fill="${colorFor(SOURCE_COLORS, s, k)}"><title>${esc(`${l} · ${s}: ${v} training row${v === 1 ? '' : 's'} (${pct(v, total(l))} of the label)`)}</title></rect>${w > 26 ? `<text x="${px(x + w / 2)}" y="${yy + rowH / 2 + 4}" text-anchor="middle" font-size="10.5" fill="#fff" pointer-events="none">${v}</text>` : ''}`;
+          x += w;
+          return seg;
+        })
+        .join('');
+      const label = l === 'none' ? 'none (no label)' : l;
+      return `<g class="composition-row" data-label="${esc(l)}"><text x="${labelW - 10}" y="${yy + rowH / 2 + 4}" text-anchor="end" font-size="12" fill="${COLORS.ink}"${l === 'none' ? ' font-style="italic"' : ''}>${esc(ellipsize(label, maxLabel))}<title>${esc(label)}</title></text>${segs}<text class="total" x="${px(x + 6)}" y="${yy + rowH / 2 + 4}" font-size="12" fill="${COLORS.ink}" font-weight="600">${total(l)}</text></g>`;
+    })
+    .join('\n');
+  const svg = `<svg id="composition-chart" class="chart" width="${px(width)}" height="${height}" viewBox="0 0 ${px(width)} ${height}" role="img" aria-label="Usable training rows per label and source" font-family="system-ui, sans-serif">
+<g class="legend" font-size="12" fill="${COLORS.ink}">${legend}</g>
+${bars}
+</svg>`;
+  const table = `<details><summary>Numbers</summary><table class="num"><thead><tr><th>label</th>${sources.map((s) => `<th>${esc(s)}</th>`).join('')}<th>total</th></tr></thead><tbody>${labels
+    .map((l) => `<tr><th>${esc(l)}</th>${sources.map((s) => `<td>${int(n(l, s))}</td>`).join('')}<td><b>${int(total(l))}</b></td></tr>`)
+    .join('')}</tbody></table></details>`;
+  return svg + table;
+}
+
+function datasetsTable(r: Report): string {
+  const d = r.datasets;
+  const known = new Set(['gold', 'goldTest', 'silver', 'silverUsable', 'bronze', 'bronzeUsable']);
+  const rows: [string, string, string, string][] = [
+    ['gold (train)', int(d.gold), int(d.gold), 'human labels'],
+    ['gold (test)', int(d.goldTest), '—', 'held out: never used for training, selection or thresholds'],
+    ['silver', int(d.silver), `${int(d.silverUsable)} (${pct(num(d.silverUsable), num(d.silver))})`, 'corpus sentences labeled by the LLM'],
+    ['bronze', int(d.bronze), `${int(d.bronzeUsable)} (${pct(num(d.bronzeUsable), num(d.bronze))})`, 'sentences written by the LLM per label'],
+  ];
+  const extra = Object.entries(d).filter(([k]) => !known.has(k));
+  return `<table class="num"><thead><tr><th>set</th><th>rows</th><th>usable for training</th><th class="l">what it is</th></tr></thead><tbody>${rows
+    .map(([a, b, c, e]) => `<tr><th>${esc(a)}</th><td>${b}</td><td>${c}</td><td class="l muted">${esc(e)}</td></tr>`)
+    .join('')}${extra.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${int(v)}</td><td></td><td></td></tr>`).join('')}</tbody></table>`;
+}
+
+function usageTable(r: Report): string {
+  const stages = Object.entries(r.llm.byStage);
+  const hasCost = typeof r.llm.costUsd === 'number' || stages.some(([, u]) => typeof u.costUsd === 'number');
+  const usd = (v: number | undefined) => (typeof v === 'number' ? `$${v.toFixed(v < 1 ? 4 : 2)}` : '—');
+  const row = (name: string, u: Usage, total = false) => {
+    const cell = total ? 'th' : 'td';
+    const warn = num(u.failures) > 0 ? ' class="warn"' : '';
+    return `<tr${total ? ' class="total"' : ''}><th>${esc(name)}</th><${cell}>${int(u.calls)}</${cell}><${cell}>${int(u.cacheHits)} <span class="muted">(${pct(num(u.cacheHits), num(u.calls) + num(u.cacheHits))})</span></${cell}><${cell}>${int(u.promptTokens)}</${cell}><${cell}>${int(u.completionTokens)}</${cell}><${cell}${warn}>${int(u.failures)}</${cell}>${hasCost ? `<${cell}>${usd(u.costUsd)}</${cell}>` : ''}</tr>`;
+  };
+  const cost = typeof r.llm.costUsd === 'number' ? `<p class="cost">Estimated LLM cost for this run: <b>${esc(usd(r.llm.costUsd))}</b></p>` : '';
+  return `<table class="num"><thead><tr><th>stage</th><th>calls</th><th>cache hits</th><th>prompt tokens</th><th>completion tokens</th><th>unusable answers</th>${hasCost ? '<th>cost (USD)</th>' : ''}</tr></thead><tbody>${
+    stages.length ? stages.map(([s, u]) => row(s, u)).join('') : '<tr><td colspan="6" class="l muted">no LLM stage ran</td></tr>'
+  }${row('total', r.llm, true)}</tbody></table>
+<p class="note">Calls are model calls; cache hits are answers replayed from the LLM cache (no model call, no tokens), as a share of all requests. Unusable answers were kept raw in the stage's failures files and left out of the data.</p>${cost}`;
+}
+
+function verdictsTable(r: Report): string {
+  if (!r.selfCheck.length) return '<p class="muted">No self-check verdicts (the self-check was disabled or had nothing to check).</p>';
+  const rank = (v: string) => { const i = ['keep', 'fix', 'reject'].indexOf(v); return i < 0 ? 99 : i; };
+  const verdicts = [...new Set(r.selfCheck.map((v) => v.verdict))].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+  const sets = orderSources(r.selfCheck.map((v) => v.source));
+  const n = (s: string, v: string) => r.selfCheck.filter((x) => x.source === s && x.verdict === v).reduce((t, x) => t + num(x.n), 0);
+  const rows = sets
+    .map((s) => {
+      const total = verdicts.reduce((t, v) => t + n(s, v), 0);
+      let x = 0;
+      const bar = verdicts
+        .map((v, i) => {
+          const w = total ? (n(s, v) / total) * 200 : 0;
+          const seg = w > 0 ? `<rect class="verdict-segment" data-source="${esc(s)}" data-verdict="${esc(v)}" data-n="${n(s, v)}" x="${px(x)}" y="0" width="${px(w)}" height="14" fill="${colorFor(VERDICT_COLORS, v, i)}"><title>${esc(`${s} · ${v}: ${n(s, v)} (${pct(n(s, v), total)})`)}</title></rect>` : '';
+          x += w;
+          return seg;
+        })
+        .join('');
+      return `<tr><th>${esc(s)}</th>${verdicts.map((v) => `<td>${int(n(s, v))} <span class="muted">(${pct(n(s, v), total)})</span></td>`).join('')}<td><b>${int(total)}</b></td><td class="l"><svg width="200" height="14" viewBox="0 0 200 14" role="img" aria-label="${esc(`${s} verdict shares`)}">${bar}</svg></td></tr>`;
+    })
+    .join('');
+  const legend = verdicts.map((v, i) => `<span class="swatch" style="background:${colorFor(VERDICT_COLORS, v, i)}"></span>${esc(v)}`).join(' ');
+  return `<table class="num"><thead><tr><th>set</th>${verdicts.map((v) => `<th>${esc(v)}</th>`).join('')}<th>checked</th><th class="l">${legend}</th></tr></thead><tbody>${rows}</tbody></table>
+<p class="note">keep: the LLM confirmed the row; fix: its labels were corrected; reject: left out of training.</p>`;
+}
+
+function safetySection(r: Report): string {
+  const s = r.safety;
+  if (!s) return '<p class="muted not-computed">Safety screening: <b>not computed</b> for this run (no <code>safety</code> in datasets/summary.json).</p>';
+  const cls = (v: number) => (num(v) > 0 ? ' class="warn"' : '');
+  const sets = orderSources(Object.keys(s.phiRows ?? {}).concat(['gold', 'silver', 'bronze']));
+  const phi = `<table class="num"><thead><tr><th>set</th><th>rows with possible PHI</th></tr></thead><tbody>${sets
+    .map((k) => { const v = num((s.phiRows as Record<string, number>)?.[k]); return `<tr><th>${esc(k)}</th><td${cls(v)}>${int(v)}</td></tr>`; })
+    .join('')}</tbody></table>`;
+  const kinds = Object.entries(s.phiByKind ?? {}).sort((a, b) => num(b[1]) - num(a[1]));
+  const byKind = kinds.length
+    ? `<table class="num"><thead><tr><th>PHI kind</th><th>matches</th></tr></thead><tbody>${kinds.map(([k, v]) => `<tr><th>${esc(k)}</th><td${cls(v)}>${int(v)}</td></tr>`).join('')}</tbody></table>`
+    : '<p class="muted">No PHI pattern matched.</p>';
+  const leak = s.leakageDropped ?? {};
+  const drops = `<table class="num"><thead><tr><th>dropped before training</th><th>rows</th></tr></thead><tbody><tr><th>silver: test-set leakage</th><td>${int((leak as Record<string, number>).silver)}</td></tr><tr><th>bronze: test-set leakage</th><td>${int((leak as Record<string, number>).bronze)}</td></tr><tr><th>near duplicates</th><td>${int(s.nearDuplicatesDropped)}</td></tr></tbody></table>`;
+  return `<div class="row">${phi}${byKind}${drops}</div>`;
+}
+
+function agreementSection(r: Report): string {
+  const a = r.agreement;
+  if (!a?.silver) return '';
+  const sets: [string, AgreementSummary][] = [['silver (LLM labels)', a.silver]];
+  if (a.silverChecked) sets.push(['silver after self-check', a.silverChecked]);
+  const hasExact = sets.some(([, s]) => typeof s.exactMatch === 'number');
+  const summary = `<table class="num"><thead><tr><th>LLM labels</th><th>sentences</th><th>micro-F1</th><th>macro-F1</th>${hasExact ? '<th>exact match</th>' : ''}</tr></thead><tbody>${sets
+    .map(([name, s]) => `<tr><th>${esc(name)}</th><td>${int(s.n)}</td><td>${f3(s.microF1)}</td><td>${f3(s.macroF1)}</td>${hasExact ? `<td>${typeof s.exactMatch === 'number' ? f3(s.exactMatch) : '—'}</td>` : ''}</tr>`)
+    .join('')}</tbody></table>`;
+  const labels = [...new Set(sets.flatMap(([, s]) => Object.keys(s.perLabel ?? {})))];
+  const perLabel = labels.length
+    ? `<table class="num"><thead><tr><th rowspan="2">label</th>${sets.map(([name]) => `<th colspan="3">${esc(name)}</th>`).join('')}</tr><tr>${sets.map(() => '<th>P</th><th>R</th><th>F1</th>').join('')}</tr></thead><tbody>${labels
+        .map((l) => `<tr><th>${esc(l)}</th>${sets.map(([, s]) => { const x = s.perLabel?.[l]; return x ? `<td>${f3(x.precision)}</td><td>${f3(x.recall)}</td><td><b>${f3(x.f1)}</b></td>` : '<td>—</td><td>—</td><td>—</td>'; }).join('')}</tr>`)
+        .join('')}</tbody></table>`
+    : '';
+  return `<section id="agreement"><h2>LLM as annotator</h2>
+<p class="note">The LLM's labels scored against human gold labels on the same sentences (the LLM as the predictor, gold as the truth).</p>
+${summary}${perLabel}</section>`;
+}
+
+function stagesTable(r: Report): string {
+  const rows = Object.entries(r.stages)
+    .map(([s, p]) => `<tr><th>${esc(s)}</th><td class="l"><span class="badge ${esc(p.status)}">${esc(p.status)}</span>${s === 'report' && p.status === 'running' ? ' <span class="muted">(this report)</span>' : ''}</td><td>${p.total ? `${int(p.done)} / ${int(p.total)}` : '—'}</td><td${p.failedPages ? ' class="warn"' : ''}>${int(p.failedPages)}</td></tr>`)
+    .join('');
+  return `<table class="num"><thead><tr><th>stage</th><th class="l">status</th><th>pages / tasks</th><th>failed pages</th></tr></thead><tbody>${rows}</tbody></table>`;
+}
+
+function caveats(r: Report, mixes: string[], labels: string[]): string[] {
+  const out: string[] = [];
+  const seedCounts = new Set(mixes.map((m) => r.mixes[m]!.seeds.length));
+  if (seedCounts.size > 1) out.push(`Mixes were evaluated over different numbers of seeds (${[...seedCounts].sort().join(', ')}); their sd are not comparable.`);
+  if (mixes.length && Math.max(...mixes.map((m) => r.mixes[m]!.seeds.length)) < 2) out.push('Only one seed per mix: no spread is shown and differences between mixes may be noise.');
+  const zero = labels.filter((l) => mixes.some((m) => r.mixes[m]!.perLabel[l]?.support === 0));
+  if (zero.length) out.push(`${zero.length} label${zero.length === 1 ? ' has' : 's have'} no gold test sentence (${zero.map((l) => esc(l)).join(', ')}): their F1 is 0 by convention and lowers every mix's macro-F1 equally.`);
+  const thin = labels.filter((l) => mixes.some((m) => { const s = r.mixes[m]!.perLabel[l]?.support ?? 0; return s > 0 && s < 5; }));
+  if (thin.length) out.push(`${thin.length} label${thin.length === 1 ? ' rests' : 's rest'} on fewer than 5 gold test sentences: ${thin.length === 1 ? 'its' : 'their'} per-label F1 moves in large steps.`);
+  const failed = Object.entries(r.stages).filter(([, p]) => p.failedPages > 0);
+  if (failed.length) out.push(`Pages failed after all retries in ${failed.map(([s, p]) => `${esc(s)} (${p.failedPages})`).join(', ')}: their items are missing from the data.`);
+  if (r.llm.budgetExhausted) out.push('The LLM budget (llm.budgetUsd) ran out: LLM work stopped early and the synthetic sets are smaller than asked.');
+  if (num(r.llm.failures) > 0) out.push(`${int(r.llm.failures)} LLM answer${r.llm.failures === 1 ? ' was' : 's were'} unusable and left out.`);
+  if (r.safety && Object.values(r.safety.phiRows ?? {}).some((v) => num(v) > 0)) out.push('Rows with possible PHI were found: see Safety.');
+  if (r.stages.report && r.stages.report.status !== 'done' && r.stages.evaluate?.status !== 'done') out.push('The run had not finished evaluating when this report was written.');
+  return out;
+}
 
 /** A single HTML file with inline SVG charts: no scripts, no network. */
 export function renderReportHtml(r: Report): string {
   const mixes = Object.keys(r.mixes);
-  const labels = Object.keys(r.mixes[mixes[0] ?? '']?.perLabel ?? {});
-  const barW = 56;
-  const chartH = 220;
-  const bars = mixes
-    .map((m, i) => {
-      const { mean, sd } = r.mixes[m]!.macroF1;
-      const micro = r.mixes[m]!.microF1.mean;
-      const x = 50 + i * (barW * 2 + 30);
-      const y = (v: number) => 20 + (1 - v) * (chartH - 40);
-      return `<g class="bar" data-mix="${esc(m)}">
-  <rect x="${x}" y="${y(mean)}" width="${barW}" height="${y(0) - y(mean)}" fill="#3b6ea5"><title>${esc(m)} macro-F1 ${f3(mean)} ± ${f3(sd)}</title></rect>
-  <line x1="${x + barW / 2}" x2="${x + barW / 2}" y1="${y(Math.min(1, mean + sd))}" y2="${y(Math.max(0, mean - sd))}" stroke="#111"/>
-  <rect x="${x + barW}" y="${y(micro)}" width="${barW}" height="${y(0) - y(micro)}" fill="#9cc3e6"><title>${esc(m)} micro-F1 ${f3(micro)}</title></rect>
-  <text x="${x + barW}" y="${chartH + 4}" text-anchor="middle" font-size="11">${esc(m)}</text></g>`;
-    })
-    .join('\n');
-  const chartW = 60 + mixes.length * (barW * 2 + 30);
-  const heat = labels
-    .map((l) => `<tr><th>${esc(l)}</th>${mixes.map((m) => {
-      const f = r.mixes[m]!.perLabel[l]!.f1;
-      return `<td class="cell" style="background:hsl(210,60%,${Math.round(95 - f * 55)}%)" title="P ${f3(r.mixes[m]!.perLabel[l]!.precision)} R ${f3(r.mixes[m]!.perLabel[l]!.recall)}">${f3(f)}</td>`;
-    }).join('')}<td>${r.mixes[mixes[0]!]!.perLabel[l]!.support}</td></tr>`)
-    .join('\n');
-  const stageRows = Object.entries(r.stages).map(([s, p]) => `<tr><td>${esc(s)}</td><td>${p.status}</td><td>${p.total ? `${p.done}/${p.total}` : ''}</td><td>${p.failedPages || ''}</td></tr>`).join('');
-  const usage = Object.entries(r.llm.byStage).map(([s, u]) => `<tr><td>${esc(s)}</td><td>${u.calls}</td><td>${u.cacheHits}</td><td>${u.promptTokens}</td><td>${u.completionTokens}</td><td>${u.failures}</td></tr>`).join('');
-  const verdicts = r.selfCheck.map((v) => `<tr><td>${esc(v.source)}</td><td>${esc(v.verdict)}</td><td>${v.n}</td></tr>`).join('');
+  const labels = sortedLabels(r, mixes);
+  const safeUrl = r.uiUrl && /^https?:\/\//i.test(r.uiUrl) ? r.uiUrl : null;
+  const best = [...mixes].sort((a, b) => r.mixes[b]!.macroF1.mean - r.mixes[a]!.macroF1.mean)[0];
+  const gold = r.mixes.gold;
+  const stat = (s: Stat) => `${f3(s.mean)} ± ${f3(s.sd)}`;
+  const seeds = [...new Set(mixes.flatMap((m) => r.mixes[m]!.seeds))].sort((a, b) => a - b);
+  const kpis: [string, string, string?][] = [];
+  if (best) kpis.push(['best macro-F1', stat(r.mixes[best]!.macroF1), best]);
+  if (gold && best !== 'gold') kpis.push(['gold only, macro-F1', stat(gold.macroF1), 'baseline']);
+  if (best && gold && best !== 'gold') {
+    const d = r.mixes[best]!.macroF1.mean - gold.macroF1.mean;
+    kpis.push(['gain over gold only', `${d >= 0 ? '+' : '−'}${f3(Math.abs(d))}`, `${best} vs gold (macro-F1)`]);
+  } else if (best === 'gold' && mixes.length > 1) kpis.push(['gain over gold only', 'none', 'no other mix beat gold only']);
+  kpis.push(['gold test sentences', int(r.datasets.goldTest), `${seeds.length} seed${seeds.length === 1 ? '' : 's'}${seeds.length ? `: ${seeds.join(', ')}` : ''}`]);
+  const warn = caveats(r, mixes, labels);
+  const css = `
+:root{--ink:#1f2937;--muted:#6b7280;--line:#e5e7eb;--bg:#f8fafc;--accent:#1f4e79;--warn:#b3322f}
+*{box-sizing:border-box}
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--ink);margin:0;background:var(--bg)}
+main{max-width:1180px;margin:0 auto;padding:28px 32px 48px}
+header{background:#fff;border:1px solid var(--line);border-radius:10px;padding:20px 24px;margin-bottom:18px}
+h1{font-size:22px;margin:0 0 4px}h1 .run{color:var(--accent)}
+h2{font-size:17px;margin:0 0 10px}
+section{background:#fff;border:1px solid var(--line);border-radius:10px;padding:18px 24px;margin:0 0 18px;overflow-x:auto}
+dl.meta{display:grid;grid-template-columns:max-content 1fr;gap:2px 16px;margin:10px 0 0}
+dl.meta dt{color:var(--muted)}dl.meta dd{margin:0}
+.kpis{display:flex;flex-wrap:wrap;gap:12px;margin-top:16px}
+.kpi{border:1px solid var(--line);border-radius:8px;padding:8px 14px;min-width:170px;background:var(--bg)}
+.kpi .k{font-size:12px;color:var(--muted)}.kpi .v{font-size:20px;font-weight:600;font-variant-numeric:tabular-nums}.kpi .s{font-size:12px;color:var(--muted)}
+.caveats{border-left:4px solid #d19a1f;background:#fffbeb;padding:8px 14px;margin:14px 0 0;border-radius:4px}
+.caveats ul{margin:4px 0;padding-left:18px}
+table{border-collapse:collapse;margin:8px 0}
+td,th{border-bottom:1px solid var(--line);padding:4px 10px;text-align:left;vertical-align:middle}
+thead th{font-size:12px;color:var(--muted);font-weight:600;border-bottom:2px solid var(--line)}
+table.num td,table.num thead th{text-align:right;font-variant-numeric:tabular-nums}
+table.num td.l,table.num th.l,table.num thead th:first-child{text-align:left}
+tbody th{font-weight:500}
+tr.total th,tr.total td{border-top:2px solid var(--line);font-weight:600}
+.warn{color:var(--warn);font-weight:600}
+.muted{color:var(--muted)}.note{color:var(--muted);font-size:12.5px;margin:6px 0}
+.cost{margin:8px 0 0}
+.row{display:flex;flex-wrap:wrap;gap:28px;align-items:flex-start}
+.badge{display:inline-block;padding:0 8px;border-radius:10px;font-size:12px;background:#eef2f7}
+.badge.done{background:#dcfce7;color:#166534}.badge.running{background:#dbeafe;color:#1e40af}.badge.skipped{background:#f3f4f6;color:#6b7280}.badge.pending{background:#fef3c7;color:#92400e}
+.swatch{display:inline-block;width:10px;height:10px;border-radius:2px;margin:0 3px 0 8px;vertical-align:-1px}
+svg.chart{display:block;max-width:100%;height:auto;margin:6px 0}
+details{margin:6px 0}summary{cursor:pointer;color:var(--accent)}
+a{color:var(--accent)}code{background:#f1f5f9;padding:0 4px;border-radius:3px}
+footer{color:var(--muted);font-size:12px;text-align:center}
+@media print{body{background:#fff}section,header{border:none;padding:8px 0;break-inside:avoid}}`;
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>clinsynth report — ${esc(r.runId)}</title>
-<style>body{font:14px system-ui,sans-serif;margin:2em;max-width:1100px}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}th{text-align:left}h2{margin-top:1.5em}</style></head>
-<body>
-<h1>clinsynth report: ${esc(r.runId)}</h1>
-<p>Experiment <b>${esc(r.experiment)}</b>, taxonomy ${esc(r.taxonomyVersion)}, generated ${esc(r.generatedAt)}.
-${r.uiUrl ? `Workflow <a href="${esc(r.uiUrl)}">${esc(r.workflowId)}</a> in the Temporal UI.` : `Workflow ${esc(r.workflowId)}.`}</p>
-<h2>Macro-F1 (dark, ± sd over seeds) and micro-F1 (light) per mix, on the gold test set</h2>
-<svg id="f1-chart" width="${chartW}" height="${chartH + 20}" role="img" aria-label="F1 per mix">
-<line x1="45" x2="${chartW}" y1="${chartH - 20}" y2="${chartH - 20}" stroke="#999"/>
-${[0, 0.25, 0.5, 0.75, 1].map((v) => `<text x="40" y="${24 + (1 - v) * (chartH - 40)}" text-anchor="end" font-size="10">${v}</text>`).join('')}
-${bars}
-</svg>
-<h2>Per-label F1 (labels × mixes)</h2>
-<table id="heatmap"><tr><th>label</th>${mixes.map((m) => `<th>${esc(m)}</th>`).join('')}<th>support</th></tr>
-${heat}</table>
-<h2>Datasets</h2>
-<table><tr>${Object.keys(r.datasets).map((k) => `<th>${esc(k)}</th>`).join('')}</tr><tr>${Object.values(r.datasets).map((v) => `<td>${v}</td>`).join('')}</tr></table>
-<h2>Self-check verdicts</h2><table><tr><th>set</th><th>verdict</th><th>rows</th></tr>${verdicts}</table>
-<h2>LLM usage</h2><table><tr><th>stage</th><th>calls</th><th>cache hits</th><th>prompt tokens</th><th>completion tokens</th><th>unusable answers</th></tr>${usage}
-<tr><th>total</th><td>${r.llm.calls}</td><td>${r.llm.cacheHits}</td><td>${r.llm.promptTokens}</td><td>${r.llm.completionTokens}</td><td>${r.llm.failures}</td></tr></table>
-<h2>Stages</h2><table><tr><th>stage</th><th>status</th><th>pages</th><th>failed pages</th></tr>${stageRows}</table>
-</body></html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>clinsynth report — ${esc(r.runId)}</title>
+<style>${css}</style></head>
+<body><main>
+<header>
+<h1>clinsynth report: <span class="run">${esc(r.runId)}</span></h1>
+<dl class="meta">
+<dt>experiment</dt><dd><b>${esc(r.experiment)}</b></dd>
+<dt>taxonomy</dt><dd>${esc(r.taxonomyVersion)}</dd>
+<dt>workflow</dt><dd>${safeUrl ? `<a id="temporal-link" href="${esc(safeUrl)}">${esc(r.workflowId)}</a> <span class="muted">(Temporal UI)</span>` : `${esc(r.workflowId)} <span class="muted">(no Temporal UI link)</span>`}</dd>
+<dt>generated</dt><dd>${esc(r.generatedAt)}</dd>
+</dl>
+<div class="kpis">${kpis.map(([k, v, s]) => `<div class="kpi"><div class="k">${esc(k)}</div><div class="v">${esc(v)}</div>${s ? `<div class="s">${esc(s)}</div>` : ''}</div>`).join('')}</div>
+${warn.length ? `<div class="caveats"><b>Read with care</b><ul>${warn.map((w) => `<li>${w}</li>`).join('')}</ul></div>` : ''}
+</header>
+
+<section id="f1"><h2>F1 per training mix</h2>
+<p class="note">Each classifier is scored on the held-out gold test set; bars are means over seeds. Macro-F1 averages every taxonomy label equally (rare signs weigh as much as common ones); micro-F1 pools all label decisions.</p>
+${f1Chart(r, mixes)}
+<details><summary>Numbers</summary><table class="num"><thead><tr><th>mix</th><th>macro-F1 (mean ± sd)</th><th>micro-F1 (mean ± sd)</th><th>seeds</th><th>training rows</th></tr></thead><tbody>${mixes
+    .map((m) => { const x = r.mixes[m]!; return `<tr><th>${esc(m)}</th><td>${stat(x.macroF1)}</td><td>${stat(x.microF1)}</td><td>${esc(x.seeds.join(', '))}</td><td>${esc([...new Set(x.trainedOn)].map(int).join(', '))}</td></tr>`; })
+    .join('')}</tbody></table></details>
+</section>
+
+<section id="labels"><h2>Per-label F1 (labels × mixes)</h2>
+<p class="note">Cell: mean F1 over seeds (± sd). Hover a cell for precision and recall. Support: gold test sentences carrying the label.</p>
+${labelHeatmap(r, mixes, labels)}
+</section>
+
+<section id="composition"><h2>Training data composition</h2>
+<p class="note">Usable training rows per label and source (gold train, silver, bronze; rows rejected by the self-check excluded). A sentence with several labels counts once per label.</p>
+${compositionChart(r, labels)}
+<h3 style="font-size:14px;margin:14px 0 0">Datasets</h3>
+${datasetsTable(r)}
+</section>
+
+<section id="selfcheck"><h2>Self-check verdicts</h2>
+${verdictsTable(r)}
+</section>
+
+<section id="safety"><h2>Safety</h2>
+${safetySection(r)}
+</section>
+
+${agreementSection(r)}
+
+<section id="llm"><h2>LLM usage</h2>
+${usageTable(r)}
+</section>
+
+<section id="stages"><h2>Stages</h2>
+${stagesTable(r)}
+<details><summary>All run counts</summary><table class="num"><tbody>${Object.entries(r.counts)
+    .map(([k, v]) => `<tr><th>${esc(k)}</th><td>${int(v)}</td></tr>`)
+    .join('')}</tbody></table></details>
+</section>
+<footer>Self-contained report: no scripts, no external resources. Machine-readable twin: report.json.</footer>
+</main></body></html>
 `;
 }

@@ -25,6 +25,13 @@ export const PAGE_FOLDERS = {
   verdictsBronze: 'selfcheck/bronze',
   selfCheckFailuresSilver: 'selfcheck/failures-silver',
   selfCheckFailuresBronze: 'selfcheck/failures-bronze',
+  // The LLM as annotator: gold test sentences labelled (and self-checked) like silver, for agreement only;
+  // nothing here ever reaches a training set.
+  probeCandidates: 'probe/candidates',
+  probe: 'probe/labels',
+  probeFailures: 'probe/failures',
+  verdictsProbe: 'selfcheck/probe',
+  selfCheckFailuresProbe: 'selfcheck/failures-probe',
 } as const;
 export type PageFolder = keyof typeof PAGE_FOLDERS;
 

@@ -7,8 +7,9 @@ import { readGold, readNotes } from './corpus/readers.js';
 import { selectCandidates } from './corpus/selection.js';
 import { bronzeJobs } from './prompts.js';
 import { readJsonl, readRunExperiment, RUN_FILES, writeJson, writeJsonl, writePages } from './run-dir.js';
-import type { GoldRow } from './records.js';
+import type { CandidateRow, GoldRow } from './records.js';
 import { normaliseSentence } from './corpus/sentences.js';
+import { splitByGroup } from './split.js';
 import type { Problem } from './problems.js';
 import { sensitiveEndpointRefusal } from './privacy.js';
 import { InputError } from './problems.js';
@@ -32,8 +33,7 @@ export function startRun(experiment: Experiment, runDir: string): StageCounts {
   writeJson(join(runDir, RUN_FILES.experiment), experiment);
   const taxonomy = loadTaxonomy(experiment.taxonomy);
   const labels = labelIds(taxonomy);
-  const train = readGold(experiment.gold.train, labels);
-  const test = readGold(experiment.gold.test, labels);
+  const { train, test } = goldSplits(experiment, labels);
   const testTexts = new Set(test.map((r) => normaliseSentence(r.text)));
   const trainKept = train.filter((r) => !testTexts.has(normaliseSentence(r.text)));
   writeJsonl(join(runDir, RUN_FILES.goldTrain), trainKept.map((r) => ({ ...r, noteId: r.noteId ?? null, split: 'train' })));
@@ -41,8 +41,18 @@ export function startRun(experiment: Experiment, runDir: string): StageCounts {
   return { counts: { goldTrain: trainKept.length, goldTest: test.length, goldTrainDroppedAsInTest: train.length - trainKept.length } };
 }
 
+/** The gold train and test rows: the two files given, or one file split by note (seeded, no note on both sides). */
+export function goldSplits(e: Experiment, labels: string[]): { train: GoldRow[]; test: GoldRow[] } {
+  if (e.gold.path) {
+    const rows = readGold(e.gold.path, labels);
+    const testIds = new Set(splitByGroup(rows, e.gold.testShare, e.gold.splitSeed).test);
+    return { train: rows.filter((r) => !testIds.has(r.id)), test: rows.filter((r) => testIds.has(r.id)) };
+  }
+  return { train: readGold(e.gold.train!, labels), test: readGold(e.gold.test!, labels) };
+}
+
 /** Reads the corpus, selects candidates and writes them as pages; bad rows are listed in silver/corpus-problems.jsonl. */
-export async function selectSilverCandidates(runDir: string, onProgress?: () => void): Promise<StageCounts & { pages: number }> {
+export async function selectSilverCandidates(runDir: string, onProgress?: () => void): Promise<StageCounts & { pages: number; probePages: number }> {
   const e = readRunExperiment(runDir);
   if (!e.corpus) throw new Error('silver needs a corpus (the experiment was validated without one)');
   const problems: Problem[] = [];
@@ -66,9 +76,16 @@ export async function selectSilverCandidates(runDir: string, onProgress?: () => 
   });
   writeJsonl(join(runDir, 'silver', 'corpus-problems.jsonl'), problems);
   writeJson(join(runDir, 'silver', 'selection.json'), stats);
-  const pages = writePages(runDir, 'candidates', candidates, e.silver.batchSize * SILVER_BATCHES_PER_PAGE);
+  const pageSize = e.silver.batchSize * SILVER_BATCHES_PER_PAGE;
+  const pages = writePages(runDir, 'candidates', candidates, pageSize);
+  const test = readJsonl<GoldRow>(join(runDir, RUN_FILES.goldTest));
+  const probe: CandidateRow[] = e.evaluate.llmAgreement
+    ? test.map((r) => ({ id: r.id, noteId: r.noteId ?? r.id, start: 0, end: r.text.length, text: r.text, reason: 'gold-probe', count: 1 }))
+    : [];
+  const probePages = writePages(runDir, 'probeCandidates', probe, pageSize);
   return {
     pages,
+    probePages,
     counts: { corpusNotes: stats.notes, corpusSentences: stats.sentences, corpusUniqueSentences: stats.uniqueSentences, corpusCueHits: stats.cueHits, silverCandidates: candidates.length, corpusBadRows: badRows, corpusExcludedAsGold: stats.excluded },
   };
 }

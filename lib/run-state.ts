@@ -38,8 +38,8 @@ export interface RunProgress {
   llmByStage: Record<string, LlmUsageTotals>;
   /** Pages the current stage has started (for resuming after continue-as-new). */
   nextPage: number;
-  /** Silver and bronze page counts, needed by the self-check stage. */
-  pages: { silver: number; bronze: number };
+  /** Page counts per labelled set, needed by the self-check stage (probe = gold test sentences, for agreement). */
+  pages: { silver: number; bronze: number; probe: number };
   continuedAsNew: number;
   /** Estimated spend so far (null when the model's price is unknown) and whether llm.budgetUsd stopped new LLM work. */
   costUsd: number | null;
@@ -72,7 +72,7 @@ export function initialProgress(runId: string, runDir: string, experiment: strin
     llm: emptyUsage(),
     llmByStage: {},
     nextPage: 0,
-    pages: { silver: 0, bronze: 0 },
+    pages: { silver: 0, bronze: 0, probe: 0 },
     continuedAsNew: 0,
     costUsd: null,
     budgetExhausted: false,

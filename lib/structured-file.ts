@@ -61,7 +61,13 @@ export function parseYamlFile(file: string): ParsedYaml {
       })),
     );
   }
-  const value = doc.toJS();
+  let value: unknown;
+  try {
+    value = doc.toJS();
+  } catch (e) {
+    // e.g. "Excessive alias count indicates a resource exhaustion attack" (a YAML alias bomb)
+    throw inputError(file, 1, '', `YAML: ${(e as Error).message}`);
+  }
   if (value === null || value === undefined) throw inputError(file, 1, '', 'file is empty');
   return { file, doc, lines, value };
 }

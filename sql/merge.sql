@@ -1,9 +1,11 @@
--- Builds the gold, silver, bronze and merged tables with per-row provenance and self-check verdicts as columns.
+-- Builds the gold, silver and bronze tables with per-row provenance and self-check verdicts as columns; the safety
+-- flag columns start clean and sql/safety.sql fills them and builds the merged table.
 CREATE OR REPLACE TABLE gold AS
 SELECT id, 'gold' AS source, split, text, list_sort(labels) AS labels, note_id,
        NULL::INTEGER AS start_offset, NULL::INTEGER AS end_offset,
        NULL AS model, NULL AS prompt_version, NULL AS cache_key, NULL::JSON AS style, NULL AS selection_reason,
-       NULL AS verdict, NULL AS verdict_reason, NULL::VARCHAR[] AS llm_labels, true AS usable
+       NULL AS verdict, NULL AS verdict_reason, NULL::VARCHAR[] AS llm_labels,
+       []::VARCHAR[] AS phi_kinds, NULL::VARCHAR AS leak_of, NULL::VARCHAR AS near_duplicate_of, true AS usable
 FROM gold_raw;
 
 -- A later self-check answer for the same row wins (pages are rewritten whole, so duplicates only come from reruns).
@@ -16,6 +18,7 @@ SELECT s.id, 'silver' AS source, 'train' AS split, s.text,
        s.noteId AS note_id, s."start" AS start_offset, s."end" AS end_offset,
        s.model, s.promptVersion AS prompt_version, s.cacheKey AS cache_key, NULL::JSON AS style,
        s.reason AS selection_reason, v.verdict, v.reason AS verdict_reason, list_sort(s.labels) AS llm_labels,
+       []::VARCHAR[] AS phi_kinds, NULL::VARCHAR AS leak_of, NULL::VARCHAR AS near_duplicate_of,
        coalesce(v.verdict, 'keep') <> 'reject' AS usable
 FROM silver_raw s LEFT JOIN verdicts v ON v."set" = 'silver' AND v.id = s.id;
 
@@ -25,8 +28,6 @@ SELECT b.id, 'bronze' AS source, 'train' AS split, b.text,
        NULL AS note_id, NULL::INTEGER AS start_offset, NULL::INTEGER AS end_offset,
        b.model, b.promptVersion AS prompt_version, b.cacheKey AS cache_key, b.style,
        NULL AS selection_reason, v.verdict, v.reason AS verdict_reason, list_sort(b.labels) AS llm_labels,
+       []::VARCHAR[] AS phi_kinds, NULL::VARCHAR AS leak_of, NULL::VARCHAR AS near_duplicate_of,
        coalesce(v.verdict, 'keep') <> 'reject' AS usable
 FROM bronze_raw b LEFT JOIN verdicts v ON v."set" = 'bronze' AND v.id = b.id;
-
-CREATE OR REPLACE TABLE merged AS
-SELECT * FROM gold UNION ALL SELECT * FROM silver UNION ALL SELECT * FROM bronze;

@@ -166,9 +166,14 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
         if (p.pages.silver === 0 && p.nextPage === 0) {
           const r = await run.selectSilverCandidates({ runDir });
           p.pages.silver = r.pages;
+          p.pages.probe = r.probePages;
           Object.assign(p.counts, r.counts);
         }
-        if (!(await fanOut(stage, p.pages.silver, (n) => llmCalls.labelSilverPage({ runDir, page: n })))) return await again(input, p);
+        // Candidate pages first, then the gold test sentences (the LLM as annotator, for agreement only).
+        const silverPages = p.pages.silver;
+        const label = (n: number) =>
+          n < silverPages ? llmCalls.labelSilverPage({ runDir, page: n }) : llmCalls.labelSilverPage({ runDir, page: n - silverPages, set: 'probe' });
+        if (!(await fanOut(stage, silverPages + p.pages.probe, label))) return await again(input, p);
         break;
       }
       case 'bronze': {
@@ -189,12 +194,14 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
           skip(stage);
           continue;
         }
-        const silverPages = p.pages.silver;
-        const total = silverPages + p.pages.bronze;
+        const { silver: silverPages, bronze: bronzePages, probe: probePages } = p.pages;
+        const total = silverPages + bronzePages + probePages;
         const check = (n: number) =>
           n < silverPages
             ? llmCalls.selfCheckPage({ runDir, set: 'silver', page: n })
-            : llmCalls.selfCheckPage({ runDir, set: 'bronze', page: n - silverPages });
+            : n < silverPages + bronzePages
+              ? llmCalls.selfCheckPage({ runDir, set: 'bronze', page: n - silverPages })
+              : llmCalls.selfCheckPage({ runDir, set: 'probe', page: n - silverPages - bronzePages });
         if (!(await fanOut(stage, total, check))) return await again(input, p);
         break;
       }

@@ -90,7 +90,7 @@ describe('loadExperiment: a valid file', () => {
     expect(process.cwd()).not.toBe(dir);
     expect(e.file).toBe(file);
     expect(e.taxonomy).toBe(TAXONOMY);
-    expect(e.gold).toEqual({ train: join(dir, 'data', 'train.jsonl'), test: join(dir, 'data', 'test.jsonl') });
+    expect(e.gold).toEqual({ train: join(dir, 'data', 'train.jsonl'), test: join(dir, 'data', 'test.jsonl'), testShare: 0.2, splitSeed: 1 });
     expect(e.corpus?.path).toBe(join(dir, 'data', 'notes.jsonl'));
     expect(e.output).toBe(join(dir, 'out'));
 
@@ -275,5 +275,20 @@ describe('structured-file and problems', () => {
     const file = write(dir, 'a: 1\nb: [x, "é"]\n', 'x.yaml');
     expect(readTextFile(file)).toBe('a: 1\nb: [x, "é"]\n');
     expect(parseYamlFile(file).value).toEqual({ a: 1, b: ['x', 'é'] });
+  });
+});
+
+describe('loadExperiment: gold as one file split by note', () => {
+  it('accepts gold.path with a share and seed, and refuses it together with train/test', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'clinsynth-goldpath-'));
+    const gold = join(PROJECT_ROOT, 'examples', 'demo', 'data', 'gold-train.jsonl');
+    const base = `name: gp\ntaxonomy: ${join(PROJECT_ROOT, 'taxonomy', 'ad-signs-symptoms.yaml')}\nsilver: { enabled: false }\n`;
+    writeFileSync(join(dir, 'ok.yaml'), `${base}gold:\n  path: ${gold}\n  testShare: 0.3\n`);
+    const e = loadExperiment(join(dir, 'ok.yaml'));
+    expect(e.gold).toEqual({ path: gold, testShare: 0.3, splitSeed: 1 });
+    writeFileSync(join(dir, 'both.yaml'), `${base}gold:\n  path: ${gold}\n  train: ${gold}\n  test: ${gold}\n`);
+    expect(() => loadExperiment(join(dir, 'both.yaml'))).toThrow(/both.yaml:5: gold.path: give either gold.path/);
+    writeFileSync(join(dir, 'none.yaml'), `${base}gold:\n  testShare: 0.3\n`);
+    expect(() => loadExperiment(join(dir, 'none.yaml'))).toThrow(/gold.train: required/);
   });
 });

@@ -1,6 +1,6 @@
 // The experiment workflow on a real Temporal dev server with in-process workers and the fake OpenAI-compatible server.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -101,8 +101,16 @@ describe('experiment workflow', () => {
       for (const row of readJsonl<{ labels: string[] }>(join(result.runDir, 'datasets', 'merged.jsonl'))) {
         for (const l of row.labels) expect(labels.has(l)).toBe(true);
       }
+      // Every unusable answer is counted once and kept raw in a failures page. (A fault the parser can absorb,
+      // such as an unknown label repeated in a self-check `keep`, is not a failure, so this is at most the faults.)
       const unusable = (llm.stats.faults.rateMalformed ?? 0) + (llm.stats.faults.rateTruncated ?? 0) + (llm.stats.faults.rateUnknownLabel ?? 0);
-      expect(result.progress.llm.failures).toBe(unusable);
+      expect(result.progress.llm.failures).toBeGreaterThan(0);
+      expect(result.progress.llm.failures).toBeLessThanOrEqual(unusable);
+      const failureRows = ['silver/failures', 'bronze/failures', 'selfcheck/failures-silver', 'selfcheck/failures-bronze', 'probe/failures', 'selfcheck/failures-probe']
+        .flatMap((f) => (existsSync(join(result.runDir, f)) ? readdirSync(join(result.runDir, f)).map((p) => join(result.runDir, f, p)) : []))
+        .flatMap((p) => readJsonl<{ rawText: string; error: string }>(p));
+      expect(failureRows).toHaveLength(result.progress.llm.failures);
+      for (const f of failureRows) expect(typeof f.rawText).toBe('string');
     } finally {
       llm.setFaults({ rate429: 0, rate500: 0, rateMalformed: 0, rateTruncated: 0, rateUnknownLabel: 0 });
     }

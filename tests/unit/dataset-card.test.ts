@@ -1,0 +1,139 @@
+// lib/dataset-card.ts: the Hugging Face dataset card (YAML configs for the Parquet exports, counts, provenance, licence notes), alone and as written by the merge.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderDatasetCard, type DatasetCardInfo } from '../../lib/dataset-card.js';
+import { mergeRunDatasets } from '../../lib/datasets.js';
+import { pagePath, RUN_FILES, writeJsonl } from '../../lib/run-dir.js';
+
+function frontMatter(card: string): { configs: { config_name: string; data_files: string; default?: boolean }[]; license: string; size_categories: string[]; pretty_name: string } {
+  const m = /^---\n([\s\S]*?)\n---\n/.exec(card);
+  if (!m) throw new Error('no YAML front matter');
+  return parse(m[1]!) as ReturnType<typeof frontMatter>;
+}
+
+const info = (over: Partial<DatasetCardInfo> = {}): DatasetCardInfo => ({
+  name: 'demo-ad',
+  runId: 'demo-ad-123',
+  taxonomyVersion: 'ad-signs-symptoms@1',
+  labels: ['cognitive_impairment', 'notice_by_others'],
+  corpus: { format: 'jsonl', sensitive: false },
+  includeFlagged: false,
+  rows: [
+    { source: 'gold', split: 'train', n: 3, usable: 3 },
+    { source: 'gold', split: 'test', n: 2, usable: 2 },
+    { source: 'silver', split: 'train', n: 7, usable: 5 },
+    { source: 'bronze', split: 'train', n: 11, usable: 9 },
+  ],
+  labelCounts: [
+    { source: 'gold', split: 'train', label: 'cognitive_impairment', n: 2, usable: 2 },
+    { source: 'silver', split: 'train', label: 'cognitive_impairment', n: 4, usable: 3 },
+    { source: 'bronze', split: 'train', label: 'none', n: 6, usable: 6 },
+  ],
+  models: [
+    { source: 'bronze', model: 'openai:gpt-4o-mini', promptVersion: 'bronze-v3', n: 11 },
+    { source: 'selfcheck-bronze', model: 'openai:gpt-4o', promptVersion: 'selfcheck-v1', n: 11 },
+  ],
+  safety: { phiRows: { gold: 1, silver: 2, bronze: 0 }, phiByKind: { name: 2, date: 1 }, leakageDropped: { silver: 1, bronze: 0 }, nearDuplicatesDropped: 2 },
+  thresholds: { leakage: 0.95, nearDuplicate: 0.95 },
+  ...over,
+});
+
+describe('renderDatasetCard', () => {
+  it('has YAML front matter with a config per Parquet export, merged the default', () => {
+    const card = renderDatasetCard(info());
+    const fm = frontMatter(card);
+    expect(fm.configs).toEqual([
+      { config_name: 'merged', data_files: 'merged.parquet', default: true },
+      { config_name: 'gold', data_files: 'gold.parquet' },
+      { config_name: 'silver', data_files: 'silver.parquet' },
+      { config_name: 'bronze', data_files: 'bronze.parquet' },
+    ]);
+    expect(fm.license).toBe('other');
+    expect(fm.size_categories).toEqual(['n<1K']);
+    expect(fm.pretty_name).toBe('clinsynth demo-ad');
+  });
+
+  it('lists counts per source and label, models and prompt versions, and the safety findings', () => {
+    const card = renderDatasetCard(info());
+    expect(card).toContain('| merged | merged.parquet (also `merged.jsonl`) | 23 |');
+    expect(card).toContain('| rows | 3 (3 usable) | 2 (2 usable) | 7 (5 usable) | 11 (9 usable) |');
+    expect(card).toContain('| cognitive_impairment | 2 | 0 | 4 (3 usable) | 0 |');
+    expect(card).toContain('| none | 0 | 0 | 0 | 6 |');
+    expect(card).toContain('| bronze | openai:gpt-4o-mini | bronze-v3 | 11 |');
+    expect(card).toContain('| selfcheck-bronze | openai:gpt-4o | selfcheck-v1 | 11 |');
+    expect(card).toMatch(/2 silver, 0 bronze and 1 gold rows/);
+    expect(card).toMatch(/1 silver and 0 bronze rows marked unusable/);
+    expect(card).toMatch(/Bronze near-duplicates .*: 2 rows/);
+    expect(card).toContain('left out of these exports');
+    expect(renderDatasetCard(info({ includeFlagged: true }))).toContain('Flagged rows are included in these exports');
+  });
+
+  it('says whose terms apply: gold the owner, silver the corpus (MIMIC: do not share), bronze the LLM', () => {
+    const plain = renderDatasetCard(info());
+    expect(plain).toMatch(/\*\*gold\*\*: the experiment owner's data/);
+    expect(plain).toMatch(/\*\*silver\*\*: .*inherit its licence/);
+    expect(plain).toMatch(/\*\*bronze\*\*: written by an LLM .*`openai:gpt-4o-mini`/);
+    expect(plain).not.toMatch(/PhysioNet/);
+    const mimic = renderDatasetCard(info({ corpus: { format: 'mimic-noteevents-csv', sensitive: true } }));
+    expect(mimic).toMatch(/PhysioNet Credentialed Health Data Use Agreement: do not share/);
+    expect(mimic).toMatch(/marked sensitive/);
+    expect(renderDatasetCard(info({ corpus: undefined }))).toMatch(/no silver data/);
+  });
+
+  it('keeps table cells and YAML intact with odd names', () => {
+    const card = renderDatasetCard(info({ name: 'a: "b"', models: [{ source: 'bronze', model: 'local:x|y', promptVersion: null, n: 1 }] }));
+    expect(frontMatter(card).pretty_name).toBe('clinsynth a: "b"');
+    expect(card).toContain('| bronze | local:x\\|y | — | 1 |');
+  });
+});
+
+describe('dataset card written by mergeRunDatasets', () => {
+  const home = mkdtempSync(join(tmpdir(), 'clinsynth-card-home-'));
+  let saved: string | undefined;
+  beforeAll(() => {
+    saved = process.env.CLINSYNTH_HOME;
+    process.env.CLINSYNTH_HOME = home;
+  });
+  afterAll(() => {
+    if (saved === undefined) delete process.env.CLINSYNTH_HOME;
+    else process.env.CLINSYNTH_HOME = saved;
+  });
+
+  it('writes datasets/README.md with configs, exported counts per label and source, models and licence notes', async () => {
+    const runDir = mkdtempSync(join(tmpdir(), 'clinsynth-card-'));
+    writeFileSync(
+      join(runDir, RUN_FILES.experiment),
+      JSON.stringify({ name: 'card-test', labels: ['cognitive_impairment', 'requiring_assistance'], taxonomyVersion: 'ad@2', corpus: { format: 'mimic-noteevents-csv', sensitive: true } }),
+    );
+    writeJsonl(join(runDir, RUN_FILES.goldTrain), [{ id: 'g1', text: 'She forgets recent conversations.', labels: ['cognitive_impairment'], split: 'train' }]);
+    writeJsonl(join(runDir, RUN_FILES.goldTest), [{ id: 't1', text: 'He needs help with bathing.', labels: ['requiring_assistance'], split: 'test' }]);
+    const prov = (id: string) => ({ model: 'openai:gpt-4o-mini', promptVersion: 'silver-v2', cacheKey: `ck-${id}` });
+    writeJsonl(pagePath(runDir, 'silver', 0), [
+      { id: 's1', noteId: 'n1', start: 0, end: 10, text: 'Seen by Dr. Smith on 1/2/2019.', labels: ['cognitive_impairment'], reason: 'random', ...prov('s1') },
+      { id: 's2', noteId: 'n1', start: 11, end: 40, text: 'She repeats questions all day.', labels: ['cognitive_impairment'], reason: 'random', ...prov('s2') },
+    ]);
+    writeJsonl(pagePath(runDir, 'bronze', 0), [
+      { id: 'b-1', text: 'His wife now handles the finances.', labels: ['requiring_assistance'], style: {}, model: 'openai:gpt-4o', promptVersion: 'bronze-v1', cacheKey: 'b1' },
+    ]);
+    await mergeRunDatasets(runDir);
+    const card = readFileSync(join(runDir, RUN_FILES.datasets, 'README.md'), 'utf8');
+    expect(frontMatter(card).configs.map((c) => [c.config_name, c.data_files])).toEqual([
+      ['merged', 'merged.parquet'],
+      ['gold', 'gold.parquet'],
+      ['silver', 'silver.parquet'],
+      ['bronze', 'bronze.parquet'],
+    ]);
+    expect(card).toContain('# clinsynth dataset: card-test');
+    expect(card).toContain('| merged | merged.parquet (also `merged.jsonl`) | 4 |'); // s1 (PHI) is not exported
+    expect(card).toContain('| rows | 1 (1 usable) | 1 (1 usable) | 1 (1 usable) | 1 (1 usable) |');
+    expect(card).toContain('| cognitive_impairment | 1 | 0 | 1 | 0 |');
+    expect(card).toContain('| requiring_assistance | 0 | 1 | 0 | 1 |');
+    expect(card).toContain('| silver | openai:gpt-4o-mini | silver-v2 | 1 |');
+    expect(card).toContain('| bronze | openai:gpt-4o | bronze-v1 | 1 |');
+    expect(card).toMatch(/1 silver, 0 bronze and 0 gold rows/);
+    expect(card).toMatch(/PhysioNet/);
+  });
+});

@@ -1,0 +1,241 @@
+// report.json shape and numbers (mean ± sd over seeds, per-label means, LLM totals, dataset counts) and HTML escaping.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildReport, renderReportHtml, writeReport, type Report, type ReportAgreement, type ReportSafety } from '../../lib/report.js';
+import { RUN_FILES, writeJson } from '../../lib/run-dir.js';
+import { evalPath, type MixEvaluation } from '../../lib/training.js';
+import { initialProgress, type RunProgress } from '../../lib/run-state.js';
+import { experimentSchema, type Experiment } from '../../lib/experiment.js';
+import type { MergeSummary } from '../../lib/datasets.js';
+import type { LabelScores } from '../../lib/metrics.js';
+
+const EVIL = '<script>alert("x")</script>';
+const LABELS = ['memory_loss', EVIL];
+const MIXES = ['gold', 'gold+silver', 'gold+bronze'];
+
+/** A minimal experiment: the schema fills the defaults, so the fixture follows the schema as it grows. */
+function experiment(runDir: string): Experiment {
+  const file = experimentSchema.parse({
+    name: 'report-test',
+    taxonomy: join(runDir, 'taxonomy.yaml'),
+    gold: { train: join(runDir, 'gold-train.jsonl'), test: join(runDir, 'gold-test.jsonl') },
+    train: { seeds: [1, 2, 3] },
+    // gold+bronze has no eval files: it must be left out of the report
+    evaluate: { mixes: MIXES },
+    output: runDir,
+  });
+  return { ...file, file: join(runDir, 'experiment.yaml'), labels: LABELS, taxonomyVersion: 'test-tax@7' };
+}
+
+const score = (precision: number, recall: number, f1: number, support: number): LabelScores => ({ precision, recall, f1, support });
+
+function evaluation(mix: string, seed: number, microF1: number, macroF1: number, perLabel: Record<string, LabelScores>, trainedOn = 40): MixEvaluation {
+  return { mix, seed, trainedOn, metrics: { perLabel, microF1, microPrecision: microF1, microRecall: microF1, macroF1, macroF1Supported: macroF1 } };
+}
+
+const SAFETY: ReportSafety = {
+  phiRows: { gold: 0, silver: 2, bronze: 0 },
+  phiByKind: { date: 2, phone: 1 },
+  leakageDropped: { silver: 3, bronze: 1 },
+  nearDuplicatesDropped: 4,
+};
+
+/** A run directory with experiment.json, eval files for gold (3 seeds) and gold+silver (2 of 3 seeds), and summary.json. */
+function makeFakeRun(runDir: string, opts: { safety?: boolean } = {}): void {
+  writeJson(join(runDir, RUN_FILES.experiment), experiment(runDir));
+  // gold: microF1 0.6/0.7/0.8, macroF1 0.5/0.5/0.8
+  const goldLabel = [score(0.5, 1, 0.6, 4), score(1, 0.5, 0.7, 4), score(0.75, 0.75, 0.8, 4)];
+  const goldEvil = [score(0, 0, 0, 3), score(0.3, 0.6, 0.3, 3), score(0.6, 0.9, 0.9, 3)];
+  [0.6, 0.7, 0.8].forEach((micro, i) => {
+    const seed = i + 1;
+    writeJson(evalPath(runDir, 'gold', seed), evaluation('gold', seed, micro, [0.5, 0.5, 0.8][i]!, { memory_loss: goldLabel[i]!, [EVIL]: goldEvil[i]! }, 36));
+  });
+  // gold+silver: seeds 1 and 2 only; microF1 0.9/0.7, macroF1 0.4/0.6
+  writeJson(evalPath(runDir, 'gold+silver', 1), evaluation('gold+silver', 1, 0.9, 0.4, { memory_loss: score(0.2, 0.4, 0.3, 4), [EVIL]: score(1, 1, 1, 3) }, 58));
+  writeJson(evalPath(runDir, 'gold+silver', 2), evaluation('gold+silver', 2, 0.7, 0.6, { memory_loss: score(0.4, 0.6, 0.5, 4), [EVIL]: score(0.5, 0.5, 0.5, 3) }, 58));
+  const summary: MergeSummary & { safety?: ReportSafety } = {
+    counts: { gold_train: 36, gold_train_usable: 36, gold_test: 20, gold_test_usable: 20, silver: 22, silver_usable: 20, bronze: 13, bronze_usable: 11 },
+    composition: [
+      { source: 'gold', label: 'memory_loss', n: 10 },
+      { source: 'silver', label: 'memory_loss', n: 6 },
+      { source: 'bronze', label: EVIL, n: 5 },
+      { source: 'gold', label: 'none', n: 12 },
+    ],
+    verdicts: [
+      { source: 'silver', verdict: 'keep', n: 18 },
+      { source: 'silver', verdict: 'fix', n: 2 },
+      { source: 'silver', verdict: 'reject', n: 2 },
+      { source: 'bronze', verdict: 'keep', n: 11 },
+      { source: 'bronze', verdict: 'reject', n: 2 },
+    ],
+    ...(opts.safety ? { safety: SAFETY } : {}),
+  };
+  writeJson(join(runDir, RUN_FILES.datasets, 'summary.json'), summary);
+}
+
+function fakeProgress(runDir: string, withCost = false): RunProgress {
+  const p = initialProgress('run-42', runDir, 'report-test');
+  p.llm = { calls: 30, cacheHits: 5, promptTokens: 12000, completionTokens: 3400, failures: 2 };
+  // the run's spend is on the progress (null while the price is unknown); a spent budget is flagged in the report
+  if (withCost) Object.assign(p, { costUsd: 0.0123, budgetExhausted: true });
+  p.llmByStage = {
+    silver: { calls: 10, cacheHits: 5, promptTokens: 4000, completionTokens: 1000, failures: 0 },
+    bronze: { calls: 20, cacheHits: 0, promptTokens: 8000, completionTokens: 2400, failures: 2 },
+  };
+  for (const s of Object.values(p.stages)) s.status = 'done';
+  p.stages.silver = { status: 'done', done: 3, total: 3, failedPages: 0 };
+  p.counts = { goldTrain: 36, goldTest: 20 };
+  return p;
+}
+
+let runDir: string;
+beforeEach(() => {
+  runDir = mkdtempSync(join(tmpdir(), 'clinsynth-report-'));
+});
+afterEach(() => rmSync(runDir, { recursive: true, force: true }));
+
+const build = (extra: Partial<Parameters<typeof buildReport>[0]> = {}): Report =>
+  buildReport({ runDir, progress: fakeProgress(runDir), workflowId: 'clinsynth-run-42', ...extra });
+
+describe('buildReport', () => {
+  it('computes mean and sample sd over the seeds that have eval files', () => {
+    makeFakeRun(runDir);
+    const r = build();
+    expect(Object.keys(r.mixes)).toEqual(['gold', 'gold+silver']); // gold+bronze: no eval files
+    const gold = r.mixes.gold!;
+    // micro 0.6, 0.7, 0.8: mean 0.7; sd = sqrt((0.01 + 0 + 0.01) / 2) = 0.1
+    expect(gold.microF1.mean).toBeCloseTo(0.7, 12);
+    expect(gold.microF1.sd).toBeCloseTo(0.1, 12);
+    // macro 0.5, 0.5, 0.8: mean 0.6; sd = sqrt((0.01 + 0.01 + 0.04) / 2) = sqrt(0.03)
+    expect(gold.macroF1.mean).toBeCloseTo(0.6, 12);
+    expect(gold.macroF1.sd).toBeCloseTo(0.17320508075688773, 12);
+    expect(gold.seeds).toEqual([1, 2, 3]);
+    expect(gold.trainedOn).toEqual([36, 36, 36]);
+    const gs = r.mixes['gold+silver']!;
+    // micro 0.9, 0.7: mean 0.8, sd = sqrt(0.02 / 1); macro 0.4, 0.6: mean 0.5, same sd
+    expect(gs.microF1.mean).toBeCloseTo(0.8, 12);
+    expect(gs.microF1.sd).toBeCloseTo(Math.SQRT2 / 10, 12);
+    expect(gs.macroF1.mean).toBeCloseTo(0.5, 12);
+    expect(gs.macroF1.sd).toBeCloseTo(Math.SQRT2 / 10, 12);
+    expect(gs.seeds).toEqual([1, 2]);
+  });
+
+  it('averages per-label precision, recall and F1 over seeds', () => {
+    makeFakeRun(runDir);
+    const r = build();
+    const ml = r.mixes.gold!.perLabel.memory_loss!;
+    expect(ml.precision).toBeCloseTo((0.5 + 1 + 0.75) / 3, 12);
+    expect(ml.recall).toBeCloseTo((1 + 0.5 + 0.75) / 3, 12);
+    expect(ml.f1).toBeCloseTo(0.7, 12);
+    expect(ml.f1Sd).toBeCloseTo(0.1, 12);
+    expect(ml.support).toBe(4);
+    const evil = r.mixes.gold!.perLabel[EVIL]!;
+    expect(evil.precision).toBeCloseTo(0.3, 12);
+    expect(evil.recall).toBeCloseTo(0.5, 12);
+    expect(evil.f1).toBeCloseTo(0.4, 12);
+    const gs = r.mixes['gold+silver']!.perLabel;
+    expect(gs.memory_loss).toMatchObject({ support: 4 });
+    expect(gs.memory_loss!.precision).toBeCloseTo(0.3, 12);
+    expect(gs.memory_loss!.recall).toBeCloseTo(0.5, 12);
+    expect(gs.memory_loss!.f1).toBeCloseTo(0.4, 12);
+    expect(gs[EVIL]!.f1).toBeCloseTo(0.75, 12);
+  });
+
+  it('has the spec shape: mixes, llm totals, datasets counts (plus the report extras)', () => {
+    makeFakeRun(runDir);
+    const r = JSON.parse(JSON.stringify(build())) as Record<string, unknown>;
+    for (const key of ['mixes', 'llm', 'datasets', 'runId', 'experiment', 'taxonomyVersion', 'workflowId', 'uiUrl', 'selfCheck', 'composition', 'safety', 'stages', 'counts', 'generatedAt']) {
+      expect(r, key).toHaveProperty(key);
+    }
+    const mix = (r.mixes as Record<string, Record<string, unknown>>).gold!;
+    expect(Object.keys(mix.microF1 as object).sort()).toEqual(['mean', 'sd']);
+    expect(Object.keys(mix.macroF1 as object).sort()).toEqual(['mean', 'sd']);
+    expect(Object.keys((mix.perLabel as Record<string, object>).memory_loss!)).toEqual(expect.arrayContaining(['precision', 'recall', 'f1']));
+    expect(r.llm).toMatchObject({ calls: 30, cacheHits: 5, promptTokens: 12000, completionTokens: 3400, failures: 2 });
+    expect((r.llm as Report['llm']).byStage.bronze).toMatchObject({ calls: 20, failures: 2 });
+    expect(r.llm).not.toHaveProperty('costUsd');
+    expect(r.datasets).toEqual({ gold: 36, goldTest: 20, silver: 22, silverUsable: 20, bronze: 13, bronzeUsable: 11 });
+    expect(r).toMatchObject({ runId: 'run-42', experiment: 'report-test', taxonomyVersion: 'test-tax@7', workflowId: 'clinsynth-run-42', uiUrl: null, safety: null });
+    expect(r).not.toHaveProperty('agreement');
+  });
+
+  it('copies summary.safety, the LLM cost and the agreement when they exist', () => {
+    makeFakeRun(runDir, { safety: true });
+    const agreement: ReportAgreement = { silver: { microF1: 0.61, macroF1: 0.52, n: 22, perLabel: { memory_loss: { precision: 0.7, recall: 0.6, f1: 0.646 } } } };
+    const r = buildReport({ runDir, progress: fakeProgress(runDir, true), workflowId: 'w', agreement });
+    expect(r.safety).toEqual(SAFETY);
+    expect(r.llm.costUsd).toBeCloseTo(0.0123, 12);
+    expect(r.agreement).toEqual(agreement);
+    const html = renderReportHtml(r);
+    expect(html).toContain('id="agreement"');
+    expect(html).toContain('LLM as annotator');
+    expect(html).toContain('Estimated LLM cost');
+    expect(html).toContain('$0.0123');
+    expect(r.llm.budgetExhausted).toBe(true);
+    expect(html).toContain('LLM budget (llm.budgetUsd) ran out');
+    expect(html).not.toContain('not computed');
+    expect(html).toMatch(/near duplicates<\/th><td>4</);
+  });
+
+  it('works without datasets/summary.json', () => {
+    makeFakeRun(runDir);
+    rmSync(join(runDir, RUN_FILES.datasets), { recursive: true });
+    const r = build();
+    expect(r.datasets.gold).toBe(0);
+    expect(r.composition).toEqual([]);
+    expect(r.safety).toBeNull();
+    expect(renderReportHtml(r)).toContain('No composition recorded');
+  });
+});
+
+describe('writeReport', () => {
+  it('writes both files and keeps the previous UI link when rebuilt without one', () => {
+    makeFakeRun(runDir);
+    const progress = fakeProgress(runDir);
+    const uiUrl = 'http://localhost:8233/namespaces/default/workflows/clinsynth-run-42';
+    const first = writeReport({ runDir, progress, workflowId: 'clinsynth-run-42', uiUrl });
+    expect(JSON.parse(readFileSync(first.reportPath, 'utf8')).uiUrl).toBe(uiUrl);
+    const again = writeReport({ runDir, progress, workflowId: 'clinsynth-run-42' });
+    expect(JSON.parse(readFileSync(again.reportPath, 'utf8')).uiUrl).toBe(uiUrl);
+    expect(readFileSync(again.htmlPath, 'utf8')).toContain(`href="${uiUrl}"`);
+    const other = 'http://ui.example:8080/namespaces/x/workflows/clinsynth-run-42';
+    writeReport({ runDir, progress, workflowId: 'clinsynth-run-42', uiUrl: other });
+    expect(JSON.parse(readFileSync(again.reportPath, 'utf8')).uiUrl).toBe(other);
+  });
+});
+
+describe('renderReportHtml', () => {
+  it('escapes labels and mixes and draws no script', () => {
+    makeFakeRun(runDir);
+    const r = build();
+    // a mix named like markup (mix names come from a validated file, but the renderer must not trust that)
+    r.mixes[EVIL] = r.mixes['gold+silver']!;
+    r.selfCheck.push({ source: EVIL, verdict: EVIL, n: 1 });
+    r.stages = { ...r.stages, [EVIL]: { status: 'done', done: 0, total: 0, failedPages: 0 } } as Report['stages'];
+    r.uiUrl = 'javascript:alert(1)';
+    const html = renderReportHtml(r);
+    expect(html).not.toContain('<script');
+    expect(html).not.toContain('javascript:');
+    expect(html).toContain('&#60;script&#62;alert(&#34;x&#34;)&#60;/script&#62;');
+    expect(html).toMatch(/data-mix="&#60;script&#62;/);
+    expect(html).toMatch(/data-label="&#60;script&#62;/);
+  });
+
+  it('marks the SVG charts so their parts can be counted', () => {
+    makeFakeRun(runDir);
+    const html = renderReportHtml(build());
+    expect(html).toContain('id="f1-chart"');
+    expect(html).toContain('id="label-heatmap"');
+    expect(html).toContain('id="composition-chart"');
+    expect(html.match(/<rect class="bar"/g)).toHaveLength(2 * 2);
+    expect(html.match(/<rect class="cell"/g)).toHaveLength(2 * 2);
+    expect(html.match(/<rect class="segment"/g)).toHaveLength(4);
+    expect(html).toContain('not computed');
+    expect(html).not.toContain('id="agreement"');
+    expect(html).not.toContain('Estimated LLM cost');
+    expect(html).not.toMatch(/<(script|link|img|iframe)\b/);
+    expect(html).not.toMatch(/(src|href)="https?:/); // no UI link in this report, and nothing else points outside
+  });
+});
