@@ -32,6 +32,8 @@ export class LocalProvider implements LlmProvider {
   readonly model: string;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly grammars = new Map<string, Promise<LlamaGrammar>>();
+  /** One chat session kept across calls with the same system prompt, so its tokens stay evaluated in the context. */
+  private session: { system: string; chat: LlamaChatSession } | undefined;
 
   private constructor(
     private readonly llama: Llama,
@@ -88,8 +90,7 @@ export class LocalProvider implements LlmProvider {
     const system = request.messages.filter((m) => m.role === 'system').map((m) => m.content).join('\n\n');
     const user = request.messages.filter((m) => m.role !== 'system').map((m) => m.content).join('\n\n');
     const grammar = await this.grammarFor(request.schema);
-    const sequence = this.context.getSequence();
-    const session = new LlamaChatSession({ contextSequence: sequence, systemPrompt: system });
+    const session = this.sessionFor(system);
     try {
       const r = await session.promptWithMeta(user, {
         grammar,
@@ -107,14 +108,33 @@ export class LocalProvider implements LlmProvider {
         model: this.model,
       };
     } catch (e) {
+      this.session?.chat.dispose({ disposeSequence: false });
+      this.session = undefined;
       if (signal?.aborted) throw new LlmCallError('local generation cancelled', { retryable: true });
       throw e;
-    } finally {
-      session.dispose({ disposeSequence: true });
     }
   }
 
+  /**
+   * A session whose history is just this system prompt. Reusing the session (and its context sequence) lets
+   * node-llama-cpp keep the already evaluated prefix — the long guideline — instead of reading it again each call.
+   */
+  private sessionFor(system: string): LlamaChatSession {
+    if (this.session?.system !== system) {
+      this.session?.chat.dispose({ disposeSequence: false });
+      const contextSequence = this.sequence ?? (this.sequence = this.context.getSequence());
+      this.session = { system, chat: new LlamaChatSession({ contextSequence, systemPrompt: system }) };
+    } else {
+      this.session.chat.setChatHistory(this.session.chat.getChatHistory().slice(0, 1));
+    }
+    return this.session.chat;
+  }
+
+  private sequence: ReturnType<LlamaContext['getSequence']> | undefined;
+
   async close(): Promise<void> {
+    this.session?.chat.dispose({ disposeSequence: true });
+    this.session = undefined;
     loaded.forEach((p, k) => void p.then((v) => v === this && loaded.delete(k)));
     await this.context.dispose();
     await this.llamaModel.dispose();
