@@ -4,6 +4,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['tests/**/*.test.ts'],
+    exclude: ['tests/drills/**', '**/node_modules/**'],
     pool: 'forks',
     fileParallelism: false,
     testTimeout: 180_000,
