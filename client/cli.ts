@@ -19,7 +19,7 @@ const USAGE = `usage:
   clinsynth run FILE [--run-id ID] [--detach] [--no-worker] [--json] [--dry-run]
   clinsynth validate FILE
   clinsynth status RUN_ID [--json]
-  clinsynth worker [--llm-concurrency N] [--llm-rps N] [--queues main,llm]
+  clinsynth worker [--llm-concurrency N] [--llm-pages-per-second N] [--queues main,llm]
   clinsynth server [stop]
   clinsynth predict --model DIR INPUT [--out FILE]
   clinsynth report RUN_ID
@@ -265,12 +265,14 @@ async function statusCommand(args: string[]): Promise<number> {
 async function workerCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { 'llm-concurrency': { type: 'string', default: '8' }, 'llm-rps': { type: 'string' }, queues: { type: 'string', default: 'main,llm' } },
+    options: { 'llm-concurrency': { type: 'string', default: '8' }, 'llm-pages-per-second': { type: 'string' }, queues: { type: 'string', default: 'main,llm' } },
   });
   const llmConcurrency = Number(values['llm-concurrency']);
   if (!Number.isInteger(llmConcurrency) || llmConcurrency < 1) throw new UsageError('--llm-concurrency must be a positive integer');
-  const rps = values['llm-rps'] === undefined ? undefined : Number(values['llm-rps']);
-  if (rps !== undefined && !(rps > 0)) throw new UsageError('--llm-rps must be a positive number');
+  // Temporal enforces this for the whole LLM task queue, i.e. across every worker (llm.requestsPerSecond limits
+  // the requests of each process).
+  const rps = values['llm-pages-per-second'] === undefined ? undefined : Number(values['llm-pages-per-second']);
+  if (rps !== undefined && !(rps > 0)) throw new UsageError('--llm-pages-per-second must be a positive number');
   const queues = values.queues.split(',').map((q) => q.trim());
   if (queues.some((q) => q !== 'main' && q !== 'llm')) throw new UsageError('--queues takes main, llm or main,llm');
   const target = await ensureTemporal(say);

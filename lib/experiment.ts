@@ -64,6 +64,7 @@ export const experimentSchema = z.strictObject({
       headers: z.record(z.string(), z.string()).default({}),
       prices: z.record(z.string(), z.strictObject({ input: z.number().min(0), output: z.number().min(0) })).default({}),
       budgetUsd: z.number().positive().optional(),
+      requestsPerSecond: z.number().positive().optional(),
     })
     .default({ provider: 'local', apiKeyEnv: 'OPENAI_API_KEY', concurrency: 8, allowSensitive: false, temperature: 0, seed: 0, maxTokens: 1024, timeoutSeconds: 60, headers: {}, prices: {} }),
   train: z
