@@ -45,7 +45,7 @@ export function estimateCost(e: Experiment, taxonomy: Taxonomy): CostEstimate {
     stages.push({ stage: 'silver', calls, promptTokens: calls * requestTokens(silverRequest(taxonomy, items, opts)), completionTokens: silverItems * 15 });
   }
   if (e.bronze.enabled) {
-    const jobs = bronzeJobs(e.labels, e.bronze.perLabel, e.bronze.perCall, e.bronze.includeNone);
+    const jobs = bronzeJobs(e.labels, e.bronze.perLabel, e.bronze.perCall, e.bronze.includeNone, { combos: e.bronze.combos });
     bronzeItems = jobs.reduce((n, j) => n + j.count, 0);
     const prompt = jobs.length ? requestTokens(bronzeRequest(taxonomy, jobs[0]!, opts)) : 0;
     stages.push({ stage: 'bronze', calls: jobs.length, promptTokens: jobs.length * prompt, completionTokens: bronzeItems * 35 });

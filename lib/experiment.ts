@@ -46,8 +46,10 @@ export const experimentSchema = z.strictObject({
       perLabel: z.number().int().min(1).max(100000).default(50),
       perCall: z.number().int().min(1).max(50).default(5),
       includeNone: z.boolean().default(true),
+      /** Label combinations that co-occur, generated like a label (each sentence expresses all of them). */
+      combos: z.array(z.array(z.string().min(1)).min(2)).default([]),
     })
-    .default({ enabled: true, perLabel: 50, perCall: 5, includeNone: true }),
+    .default({ enabled: true, perLabel: 50, perCall: 5, includeNone: true, combos: [] }),
   selfCheck: z.strictObject({ enabled: z.boolean().default(true), batchSize: z.number().int().min(1).max(64).default(8) }).default({ enabled: true, batchSize: 8 }),
   llm: z
     .strictObject({
@@ -146,6 +148,12 @@ export function loadExperiment(file: string): Experiment {
 
   const tax = loadTaxonomy(taxonomy);
   const labels = labelIds(tax);
+  data.bronze.combos.forEach((combo, i) =>
+    combo.forEach((l, j) => {
+      if (!labels.includes(l)) problems.push({ file: absFile, line: at(['bronze', 'combos', i, j]), key: `bronze.combos.${i}.${j}`, message: `unknown label "${l}"` });
+    }),
+  );
+  if (problems.length) throw new InputError(problems);
   const taxonomyVersion = `${tax.id}@${tax.version}`;
   return {
     ...data,

@@ -93,7 +93,7 @@ export async function selectSilverCandidates(runDir: string, onProgress?: () => 
 /** Writes the bronze job list (label × style, `perCall` sentences a call) as pages. */
 export function planBronze(runDir: string): StageCounts & { pages: number } {
   const e = readRunExperiment(runDir);
-  const jobs = bronzeJobs(e.labels, e.bronze.perLabel, e.bronze.perCall, e.bronze.includeNone);
+  const jobs = bronzeJobs(e.labels, e.bronze.perLabel, e.bronze.perCall, e.bronze.includeNone, { combos: e.bronze.combos });
   const pages = writePages(runDir, 'bronzeJobs', jobs, BRONZE_JOBS_PER_PAGE);
   return { pages, counts: { bronzeJobs: jobs.length, bronzeRequested: jobs.reduce((n, j) => n + j.count, 0) } };
 }
