@@ -1,25 +1,40 @@
 // `clinsynth predict`: scores JSONL sentences or plain-text notes (split into sentences) with a saved model.
 import { parseArgs } from 'node:util';
-import { createWriteStream } from 'node:fs';
+import { closeSync, createWriteStream, openSync, readSync } from 'node:fs';
 import { extname } from 'node:path';
 import { loadSavedModel, predictSentences } from '../lib/predict.js';
-import { readNotes } from '../lib/corpus/readers.js';
+import { readNotes, type CorpusFormat } from '../lib/corpus/readers.js';
 import { splitSentences } from '../lib/corpus/sentences.js';
 import { sharedEncoder } from '../lib/training.js';
 
 const CHUNK = 512;
 
+/** The corpus format of a prediction input, from its extension (and, for CSV, its header). */
+function inputFormat(file: string): CorpusFormat {
+  const ext = extname(file).toLowerCase();
+  if (ext === '.txt' || ext === '.text') return 'text';
+  if (ext !== '.csv') return 'jsonl';
+  const head = Buffer.alloc(4096);
+  const fd = openSync(file, 'r');
+  const n = readSync(fd, head, 0, head.length, 0);
+  closeSync(fd);
+  const header = head.subarray(0, n).toString('utf8').split(/\r?\n/)[0]!.toUpperCase();
+  return header.includes('ROW_ID') && header.includes('TEXT') ? 'mimic-noteevents-csv' : 'mtsamples-csv';
+}
+
 export async function predictCommand(args: string[]): Promise<number> {
   const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { model: { type: 'string' }, out: { type: 'string' } } });
   if (!values.model || positionals.length !== 1) {
-    process.stderr.write('usage: clinsynth predict --model DIR INPUT [--out FILE]   (INPUT: .jsonl {"id","text"} or .txt notes)\n');
+    process.stderr.write('usage: clinsynth predict --model DIR INPUT [--out FILE]   (INPUT: .jsonl {"id","text"} sentences; .txt notes; .csv notes in MTSamples or MIMIC NOTEEVENTS layout)\n');
     return 2;
   }
   const input = positionals[0]!;
   const model = loadSavedModel(values.model);
   const encoder = await sharedEncoder();
   const out = values.out ? createWriteStream(values.out) : process.stdout;
-  const isText = ['.txt', '.text'].includes(extname(input).toLowerCase());
+  const format = inputFormat(input);
+  // Notes (text and CSV formats) are split into sentences; JSONL rows are sentences already.
+  const isText = format !== 'jsonl';
   let batch: { id: string; text: string }[] = [];
   let n = 0;
   const t0 = Date.now();
@@ -28,7 +43,7 @@ export async function predictCommand(args: string[]): Promise<number> {
     n += batch.length;
     batch = [];
   };
-  for await (const note of readNotes(input, isText ? 'text' : 'jsonl', { onBadRow: 'skip', onProblem: (p) => process.stderr.write(`${p.file}:${p.line}: ${p.key}: ${p.message}\n`) })) {
+  for await (const note of readNotes(input, format, { onBadRow: 'skip', onProblem: (p) => process.stderr.write(`${p.file}:${p.line}: ${p.key}: ${p.message}\n`) })) {
     if (isText) for (const s of splitSentences(note.text)) batch.push({ id: `${note.id}:${s.start}-${s.end}`, text: s.text });
     else batch.push({ id: note.id, text: note.text });
     if (batch.length >= CHUNK) await flush();
