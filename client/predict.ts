@@ -5,7 +5,8 @@ import { extname } from 'node:path';
 import { loadSavedModel, predictSentences } from '../lib/predict.js';
 import { readNotes, type CorpusFormat } from '../lib/corpus/readers.js';
 import { splitSentences } from '../lib/corpus/sentences.js';
-import { sharedEncoder } from '../lib/training.js';
+import { cpus } from 'node:os';
+import { SentenceEncoder } from '../lib/encoder.js';
 
 const CHUNK = 512;
 
@@ -30,7 +31,8 @@ export async function predictCommand(args: string[]): Promise<number> {
   }
   const input = positionals[0]!;
   const model = loadSavedModel(values.model);
-  const encoder = await sharedEncoder();
+  // predict owns the process: use the cores (CLINSYNTH_ENCODER_THREADS still wins when set).
+  const encoder = await SentenceEncoder.load(process.env.CLINSYNTH_ENCODER_THREADS ? {} : { threads: Math.min(4, cpus().length) });
   const out = values.out ? createWriteStream(values.out) : process.stdout;
   const format = inputFormat(input);
   // Notes (text and CSV formats) are split into sentences; JSONL rows are sentences already.

@@ -18,8 +18,14 @@ export function sharedEncoder(): Promise<Embedder> {
   return encoder;
 }
 
+const stores = new Map<string, EmbeddingStore>();
+
+/** One store per folder and process: it loads the cached vectors once and `refresh()`es to see other processes'. */
 export function embeddingStore(): EmbeddingStore {
-  return new EmbeddingStore(join(clinsynthHome(), 'embeddings'));
+  const dir = join(clinsynthHome(), 'embeddings');
+  let store = stores.get(dir);
+  if (!store) stores.set(dir, (store = new EmbeddingStore(dir)));
+  return store;
 }
 
 async function embed(texts: string[], onProgress?: () => void): Promise<Float32Array[]> {

@@ -98,6 +98,14 @@ interface Item {
 }
 
 /** Algorithm R: a uniform sample of at most `size` of the items offered, in bounded memory. */
+/**
+ * A kept item with its own copy of the sentence text: a sliced string would keep its whole note alive, and a
+ * million kept sentences would then hold the corpus in memory.
+ */
+function detached(item: Item): Item {
+  return { ...item, row: { ...item.row, text: Buffer.from(item.row.text, 'utf8').toString('utf8') } };
+}
+
 class Reservoir {
   readonly items: Item[] = [];
   seen = 0;
@@ -107,10 +115,10 @@ class Reservoir {
   ) {}
   offer(item: Item): void {
     this.seen++;
-    if (this.items.length < this.size) this.items.push(item);
+    if (this.items.length < this.size) this.items.push(detached(item));
     else if (this.size > 0) {
       const j = Math.floor(this.random() * this.seen);
-      if (j < this.size) this.items[j] = item;
+      if (j < this.size) this.items[j] = detached(item);
     }
   }
 }
@@ -226,8 +234,8 @@ function allocate(groups: Array<[string, Reservoir]>, quota: number, random: () 
   const out: Item[] = [];
   for (const [g, r] of groups) {
     const n = take.get(g)!;
-    if (n >= r.items.length) out.push(...r.items);
-    else out.push(...shuffle([...r.items], random).slice(0, n));
+    // A loop, not push(...items): spreading 100k+ items overflows the call stack.
+    for (const item of n >= r.items.length ? r.items : shuffle([...r.items], random).slice(0, n)) out.push(item);
   }
   return out;
 }

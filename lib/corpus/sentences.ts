@@ -110,7 +110,7 @@ function hardWrapWidth(text: string): number {
   const lengths = text.split('\n').map((line) => line.trim().length);
   const nonBlank = lengths.filter((n) => n > 0).sort((x, y) => x - y);
   if (nonBlank.length < 4 || nonBlank[Math.floor(0.9 * (nonBlank.length - 1))]! > 100) return 0;
-  const width = Math.max(...nonBlank.filter((n) => n <= 100));
+  const width = nonBlank.reduce((w, n) => (n <= 100 && n > w ? n : w), 0);
   if (width < 50) return 0;
   let runOn = 0;
   for (let i = 0; i + 1 < lengths.length; i++) if (lengths[i]! >= 0.75 * width && lengths[i + 1]! > 0) runOn++;

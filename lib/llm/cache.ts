@@ -55,6 +55,8 @@ const KEY_RE = /^[0-9a-f]{64}$/;
  * are renamed into place, so concurrent writers (processes, machines on shared storage) never leave a partial file;
  * an unreadable or corrupt file reads as a miss and is overwritten by the next put.
  */
+const createdFolders = new Set<string>();
+
 export class FileLlmCache implements LlmCache {
   constructor(readonly dir: string) {}
 
@@ -83,11 +85,21 @@ export class FileLlmCache implements LlmCache {
   async put(key: string, answer: LlmAnswer): Promise<void> {
     const file = this.pathOf(key);
     const folder = join(this.dir, key.slice(0, 2));
-    await mkdir(folder, { recursive: true });
+    // Folders are made once per process (a mkdir per answer is measurable at hundreds of calls a second).
+    if (!createdFolders.has(folder)) {
+      await mkdir(folder, { recursive: true });
+      createdFolders.add(folder);
+    }
     const tmp = join(folder, `.${key}.${process.pid}.${randomUUID()}.tmp`);
     const body: CacheFile = { key, answer, storedAt: new Date().toISOString() };
     try {
-      await writeFile(tmp, JSON.stringify(body), 'utf8');
+      try {
+        await writeFile(tmp, JSON.stringify(body), 'utf8');
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+        await mkdir(folder, { recursive: true }); // the cache folder was removed while this process ran
+        await writeFile(tmp, JSON.stringify(body), 'utf8');
+      }
       await rename(tmp, file);
     } catch (err) {
       await rm(tmp, { force: true }).catch(() => undefined);

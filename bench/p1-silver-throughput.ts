@@ -1,0 +1,122 @@
+// P1: silver-stage LLM calls/s through Temporal (dev server, in-process workers, fake LLM at 100 ms) vs concurrency ÷ latency.
+import { join } from 'node:path';
+import { startWorkers } from '../worker.js';
+import { startFakeLlmServer } from '../tests/support/fake-llm-server.js';
+import { QUICK, cleanup, freePort, mainIfDirect, result, round, startBenchServer, tempDir, type BenchResult } from './common.js';
+import { CounterSampler, connectClient, spawnTsx, startExperiment, stopChild, waitForProgress, writeCorpus, writeExperiment } from './harness.js';
+
+const LATENCY_MS = 100;
+const CONCURRENCY = 16;
+const BATCH = 8;
+/** Diagnosis only: a workflow window (experiment llm.concurrency) other than the worker's 16 LLM slots. */
+const WINDOW = Number(process.env.BENCH_P1_WINDOW ?? CONCURRENCY);
+/**
+ * Where the fake LLM runs: `inproc` (same process and event loop as the workers, as the tests do; default) or
+ * `process` (its own process, like a real endpoint; stats polled over HTTP).
+ */
+const LLM_MODE = process.env.BENCH_P1_LLM === 'process' ? 'process' : 'inproc';
+
+interface LlmEndpoint {
+  url: string;
+  /** Requests received and requests answered so far. */
+  counts(): Promise<{ requests: number; answered: number }>;
+  close(): Promise<void>;
+}
+
+async function startLlm(): Promise<LlmEndpoint> {
+  const sum = (byStatus: Record<string, number>) => Object.values(byStatus).reduce((a, b) => a + b, 0);
+  if (LLM_MODE === 'inproc') {
+    const llm = await startFakeLlmServer({ latencyMs: LATENCY_MS, keepBodies: 0 });
+    return { url: llm.url, counts: async () => ({ requests: llm.stats.requests, answered: sum(llm.stats.byStatus) }), close: () => llm.close() };
+  }
+  const port = await freePort();
+  const child = await spawnTsx('tests/support/fake-llm-server.ts', ['--port', String(port), '--latency-ms', String(LATENCY_MS), '--keep-bodies', '0'], /listening/, process.env);
+  return {
+    url: `http://127.0.0.1:${port}/v1`,
+    counts: async () => {
+      const s = (await (await fetch(`http://127.0.0.1:${port}/admin/stats`)).json()) as { requests: number; byStatus: Record<string, number> };
+      return { requests: s.requests, answered: sum(s.byStatus) };
+    },
+    close: () => stopChild(child),
+  };
+}
+
+export async function run(): Promise<BenchResult> {
+  const t0 = performance.now();
+  const candidates = QUICK ? 2560 : 8000;
+  const dir = tempDir('p1');
+  process.env.CLINSYNTH_HOME = join(dir, 'home'); // fresh LLM cache: every call is paid
+  const corpus = join(dir, 'corpus.jsonl');
+  // 80% cue hits + 20% random non-hits (negativeShare 0.2), with 10% spare of each.
+  await writeCorpus(corpus, Math.ceil(candidates * 0.8 * 1.1), Math.ceil(candidates * 0.2 * 1.1));
+
+  const server = await startBenchServer();
+  const llm = await startLlm();
+  const workers = await startWorkers({ address: server.address, namespace: 'default', llmConcurrency: CONCURRENCY });
+  const { client, close } = await connectClient(server.address);
+  try {
+    const file = writeExperiment({
+      name: 'bench-p1',
+      dir,
+      llmBaseURL: llm.url,
+      concurrency: WINDOW,
+      corpus: { path: corpus, maxSentences: candidates, negativeShare: 0.2 },
+      silverBatch: BATCH,
+    });
+    // Requests received (for the rate) and held by the fake server (received − answered: calls in flight).
+    const inflight: number[] = [];
+    const sampler = new CounterSampler(async () => {
+      const c = await llm.counts();
+      if (c.requests > 0) inflight.push(c.requests - c.answered);
+      return c.requests;
+    }, LLM_MODE === 'inproc' ? 10 : 20).start();
+    const started = await startExperiment(client, file, `bench-p1-${Date.now()}`);
+    const p = await waitForProgress(client, started.workflowId, (q) => q.stages.silver.status === 'done' || q.stage === 'done', 100);
+    await sampler.stop();
+    await started.handle.terminate('benchmark measured the silver stage').catch(() => {});
+
+    const calls = (await llm.counts()).requests;
+    const { t0: first, t1: last } = sampler.span();
+    // From the first request's arrival to the last answer (the last request arrives, then waits the latency).
+    const seconds = (last - first) / 1000 + LATENCY_MS / 1000;
+    const rate = calls / seconds;
+    const ideal = CONCURRENCY / (LATENCY_MS / 1000);
+    const steady = sampler.rateBetween(0.1, 0.9);
+    const pages = p.pages.silver;
+    return result({
+      id: 'p1',
+      title: 'silver LLM throughput through Temporal',
+      figure: { value: round(rate, 1), unit: 'calls/s', what: `${calls} calls (${p.counts.silverCandidates} candidates, ${pages} pages) in ${seconds.toFixed(2)} s` },
+      baseline: { value: ideal, unit: 'calls/s', what: `ideal: concurrency ${CONCURRENCY} ÷ latency ${LATENCY_MS} ms` },
+      goal: '>= 0.9',
+      seconds: (performance.now() - t0) / 1000,
+      details: {
+        candidates: p.counts.silverCandidates,
+        workflowWindow: WINDOW,
+        fakeLlm: LLM_MODE === 'inproc' ? 'in the workers\' process (shares their event loop)' : 'own process',
+        workerLlmSlots: CONCURRENCY,
+        pages,
+        batchesPerPage: 8,
+        callsObserved: calls,
+        usageCalls: p.llm.calls,
+        failures: p.llm.failures,
+        failedPages: p.stages.silver.failedPages,
+        inflightMean: round(inflight.reduce((a, b) => a + b, 0) / Math.max(1, inflight.length), 2),
+        inflightMax: Math.max(0, ...inflight),
+        ...(process.env.BENCH_DEBUG ? { inflightTrace: inflight.join(",") } : {}),
+        steadyStateCallsPerSec10to90: round(steady, 1),
+        steadyRatio: round(steady / ideal, 3),
+        model: 'pages run their calls one after another; window = llm.concurrency pages in flight, so calls in flight <= 16',
+      },
+      notes: [`steady state (10%→90% of calls): ${round(steady, 1)} calls/s = ${round(steady / ideal, 3)} of ideal`],
+    });
+  } finally {
+    await workers.shutdown().catch(() => {});
+    await close();
+    await llm.close();
+    await server.stop();
+    cleanup(dir);
+  }
+}
+
+await mainIfDirect(import.meta.url, run);

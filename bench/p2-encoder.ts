@@ -1,0 +1,99 @@
+// P2: our int8 ONNX SentenceEncoder vs sentence-transformers fp32 on the same 500 sentences (batch 32, 2 threads): speed and parity.
+import { SentenceEncoder } from '../lib/encoder.js';
+import { DEV_GOLD, QUICK, mainIfDirect, readJsonlTexts, result, round, syntheticSentence, type BenchResult } from './common.js';
+import { startReferenceEncoder } from './reference-py.js';
+
+const N = 500;
+const BATCH = 32;
+const THREADS = 2;
+/** Passes per side, alternated; each side keeps its fastest (the machine is shared). */
+const REPEATS = QUICK ? 3 : 5;
+
+export function benchSentences(n: number, notes: string[]): string[] {
+  const gold = readJsonlTexts(DEV_GOLD);
+  if (!gold) {
+    notes.push(`no dev gold at ${DEV_GOLD}: using ${n} generated sentences`);
+    return Array.from({ length: n }, (_, i) => syntheticSentence(i, i % 3 !== 0));
+  }
+  const texts = [...new Set(gold)].slice(0, n);
+  if (texts.length < n) {
+    notes.push(`dev gold gives ${texts.length} distinct sentences; ${n - texts.length} generated ones fill up to ${n}`);
+    for (let i = 0; texts.length < n; i++) texts.push(syntheticSentence(i, i % 3 !== 0));
+  }
+  return texts;
+}
+
+function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let ab = 0;
+  let aa = 0;
+  let bb = 0;
+  for (let i = 0; i < a.length; i++) {
+    ab += a[i]! * b[i]!;
+    aa += a[i]! * a[i]!;
+    bb += b[i]! * b[i]!;
+  }
+  return ab / Math.sqrt(aa * bb);
+}
+
+export async function run(): Promise<BenchResult> {
+  const t0 = performance.now();
+  const notes: string[] = [];
+  const texts = benchSentences(N, notes);
+
+  const enc = await SentenceEncoder.load({ threads: THREADS });
+  await enc.embed(texts.slice(0, BATCH), BATCH); // warm-up, as the reference does
+  // Alternate our pass and the reference pass, so both see the same (shared, fluctuating) machine load.
+  const ref0 = await startReferenceEncoder({ texts, batch: BATCH, threads: THREADS });
+  let ours: Float32Array[] = [];
+  const oursAll: number[] = [];
+  const refAll: number[] = [];
+  for (let r = 0; r < REPEATS; r++) {
+    const s = performance.now();
+    ours = await enc.embed(texts, BATCH);
+    oursAll.push((performance.now() - s) / 1000);
+    refAll.push(await ref0.pass());
+  }
+  await enc.release();
+  const refOut = await ref0.finish();
+  const ref = { ...refOut, seconds: Math.min(...refAll), allSeconds: refAll };
+  const oursSeconds = Math.min(...oursAll);
+  const pairRatios = oursAll.map((o, i) => refAll[i]! / o).sort((x, y) => x - y);
+  const cos = ours.map((v, i) => cosine(v, ref.embeddings[i]!));
+  const mean = cos.reduce((a, b) => a + b, 0) / cos.length;
+  let minI = 0;
+  cos.forEach((c, i) => {
+    if (c < cos[minI]!) minI = i;
+  });
+  const oursRate = N / oursSeconds;
+  const refRate = N / ref.seconds;
+  const ratio = oursRate / refRate;
+  const parityOk = cos[minI]! >= 0.99;
+  notes.push(`parity: mean cosine ${round(mean, 5)}, min ${round(cos[minI]!, 5)} (goal >= 0.99) → ${parityOk ? 'PASS' : 'MISS'}`);
+  return result({
+    id: 'p2',
+    title: 'encoder speed and parity vs sentence-transformers',
+    figure: { value: round(oursRate, 1), unit: 'sentences/s', what: `ours: int8 ONNX, ${THREADS} threads, batch ${BATCH}, ${N} sentences in ${round(oursSeconds, 2)} s` },
+    baseline: { value: round(refRate, 1), unit: 'sentences/s', what: `sentence-transformers fp32 (torch ${String(ref.versions.torch)}), ${THREADS} threads, batch ${BATCH}, ${round(ref.seconds, 2)} s` },
+    goal: '>= 2.0',
+    pass: ratio >= 2.0 && parityOk,
+    seconds: (performance.now() - t0) / 1000,
+    details: {
+      sentences: N,
+      oursSeconds: round(oursSeconds, 3),
+      referenceSeconds: round(ref.seconds, 3),
+      oursAllSeconds: oursAll.map((x) => round(x, 3)),
+      referenceAllSeconds: ref.allSeconds.map((x) => round(x, 3)),
+      medianPairRatio: round(pairRatios[Math.floor(pairRatios.length / 2)]!, 3),
+      timing: `${REPEATS} alternating passes each (ours, reference, ours, ...) after one warm-up batch; figure and baseline are each side's fastest pass`,
+      cosineMean: round(mean, 6),
+      cosineMin: round(cos[minI]!, 6),
+      cosineMinSentence: texts[minI],
+      below099: cos.filter((c) => c < 0.99).length,
+      referenceVersions: ref.versions,
+      referenceMaxSeqLength: ref.maxSeqLength,
+    },
+    notes,
+  });
+}
+
+await mainIfDirect(import.meta.url, run);

@@ -1,0 +1,74 @@
+// `npm run bench`: runs each benchmark in its own process, prints figure vs same-run baseline, writes bench/results.json.
+// BENCH_ONLY=p1,p3 selects benchmarks; BENCH_QUICK=1 uses smaller sizes; BENCH_KEEP=1 keeps temp folders.
+import { spawn } from 'node:child_process';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PROJECT_ROOT } from '../lib/paths.js';
+import { QUICK, formatResult, round, type BenchResult } from './common.js';
+
+/** In run order: quick, CPU-bound ones first; the long Temporal ones last. */
+const BENCHES: { id: string; file: string; title: string }[] = [
+  { id: 'p3', file: 'bench/p3-prompt-tokens.ts', title: 'prompt tokens per silver sentence' },
+  { id: 'p2', file: 'bench/p2-encoder.ts', title: 'encoder vs sentence-transformers' },
+  { id: 'classifier', file: 'bench/classifier-reference.ts', title: 'logreg vs scikit-learn' },
+  { id: 'predict', file: 'bench/predict-speed.ts', title: 'predict speed' },
+  { id: 'mimic', file: 'bench/mimic-ingest.ts', title: 'MIMIC ingest' },
+  { id: 'p1', file: 'bench/p1-silver-throughput.ts', title: 'silver throughput through Temporal' },
+  { id: 'p4', file: 'bench/p4-warm-rerun.ts', title: 'warm rerun' },
+  { id: 'p5', file: 'bench/p5-million-silver.ts', title: '1M-candidate silver stage' },
+];
+
+function runOne(file: string, resultFile: string): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', file], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, BENCH_RESULT_FILE: resultFile },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    child.on('exit', (code) => resolve(code ?? 1));
+  });
+}
+
+const only = (process.env.BENCH_ONLY ?? '')
+  .split(',')
+  .map((s) => s.trim().toLowerCase())
+  .filter(Boolean);
+const unknown = only.filter((id) => !BENCHES.some((b) => b.id === id));
+if (unknown.length) {
+  console.error(`unknown benchmark(s) in BENCH_ONLY: ${unknown.join(', ')}; known: ${BENCHES.map((b) => b.id).join(', ')}`);
+  process.exit(2);
+}
+const selected = BENCHES.filter((b) => !only.length || only.includes(b.id));
+const tmp = mkdtempSync(join(tmpdir(), 'clinsynth-bench-all-'));
+const started = new Date();
+const t0 = performance.now();
+const results: (BenchResult | { id: string; title: string; error: string; seconds: number })[] = [];
+console.log(`clinsynth benchmarks${QUICK ? ' (quick)' : ''}: ${selected.map((b) => b.id).join(', ')} — ${cpus().length} cores, load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+for (const b of selected) {
+  console.log(`\n=== ${b.id}: ${b.title} (${b.file})`);
+  const file = join(tmp, `${b.id}.json`);
+  const s = performance.now();
+  const code = await runOne(b.file, file);
+  const seconds = (performance.now() - s) / 1000;
+  if (code === 0 && existsSync(file)) results.push(JSON.parse(readFileSync(file, 'utf8')) as BenchResult);
+  else results.push({ id: b.id, title: b.title, error: `exited with code ${code}`, seconds: round(seconds, 1) });
+}
+rmSync(tmp, { recursive: true, force: true });
+
+const out = {
+  startedAt: started.toISOString(),
+  quick: QUICK,
+  totalSeconds: round((performance.now() - t0) / 1000, 1),
+  machine: { cpus: cpus().length, model: cpus()[0]?.model, loadavgAtEnd: loadavg().map((l) => round(l, 2)) },
+  results,
+};
+writeFileSync(join(PROJECT_ROOT, 'bench', 'results.json'), JSON.stringify(out, null, 2) + '\n');
+
+console.log(`\n=== summary (${out.totalSeconds} s; figure vs the baseline measured in the same run) ===`);
+for (const r of results) {
+  if ('error' in r) console.log(`[${r.id}] ${r.title}: FAILED (${r.error})`);
+  else console.log(formatResult(r));
+}
+console.log('\nwrote bench/results.json');
+process.exit(results.some((r) => 'error' in r) ? 1 : 0);
