@@ -2,6 +2,10 @@
 import { join } from 'node:path';
 import { startWorkers } from '../worker.js';
 import { startFakeLlmServer } from '../tests/support/fake-llm-server.js';
+import { OpenAIProvider } from '../lib/llm/openai-provider.js';
+import { silverRequest } from '../lib/prompts.js';
+import { loadTaxonomy } from '../lib/taxonomy.js';
+import { PROJECT_ROOT } from '../lib/paths.js';
 import { QUICK, cleanup, freePort, mainIfDirect, result, round, startBenchServer, tempDir, type BenchResult } from './common.js';
 import { CounterSampler, connectClient, spawnTsx, startExperiment, stopChild, waitForProgress, writeCorpus, writeExperiment } from './harness.js';
 
@@ -11,10 +15,31 @@ const BATCH = 8;
 /** Diagnosis only: a workflow window (experiment llm.concurrency) other than the worker's 16 LLM slots. */
 const WINDOW = Number(process.env.BENCH_P1_WINDOW ?? CONCURRENCY);
 /**
- * Where the fake LLM runs: `inproc` (same process and event loop as the workers, as the tests do; default) or
- * `process` (its own process, like a real endpoint; stats polled over HTTP).
+ * Where the fake LLM runs: `process` (its own process, like a real endpoint; stats polled over HTTP; default) or
+ * `inproc` (same process and event loop as the workers, as the tests do).
  */
-const LLM_MODE = process.env.BENCH_P1_LLM === 'process' ? 'process' : 'inproc';
+const LLM_MODE = process.env.BENCH_P1_LLM === 'inproc' ? 'inproc' : 'process';
+
+/**
+ * Second baseline, same run: the same openai client at the same concurrency against the same endpoint, without
+ * Temporal — what HTTP and the client cost by themselves.
+ */
+async function directClientRate(url: string, calls: number): Promise<number> {
+  const taxonomy = loadTaxonomy(join(PROJECT_ROOT, 'taxonomy', 'ad-signs-symptoms.yaml'));
+  const provider = new OpenAIProvider({ baseURL: url, model: 'bench', apiKey: 'unused', timeoutMs: 30_000 });
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < calls) {
+        const n = next++;
+        const items = Array.from({ length: BATCH }, (_, i) => ({ id: `d${n}-${i}`, text: `Direct baseline sentence ${n}-${i}: she forgets recent events.` }));
+        await provider.complete(silverRequest(taxonomy, items, { maxTokens: 1024, temperature: 0, seed: 0 }));
+      }
+    }),
+  );
+  return calls / ((performance.now() - t0) / 1000);
+}
 
 interface LlmEndpoint {
   url: string;
@@ -83,6 +108,7 @@ export async function run(): Promise<BenchResult> {
     const ideal = CONCURRENCY / (LATENCY_MS / 1000);
     const steady = sampler.rateBetween(0.1, 0.9);
     const pages = p.pages.silver;
+    const direct = await directClientRate(llm.url, QUICK ? 320 : 640);
     return result({
       id: 'p1',
       title: 'silver LLM throughput through Temporal',
@@ -106,9 +132,14 @@ export async function run(): Promise<BenchResult> {
         ...(process.env.BENCH_DEBUG ? { inflightTrace: inflight.join(",") } : {}),
         steadyStateCallsPerSec10to90: round(steady, 1),
         steadyRatio: round(steady / ideal, 3),
-        model: 'pages run their calls one after another; window = llm.concurrency pages in flight, so calls in flight <= 16',
+        directClientCallsPerSec: round(direct, 1),
+        ratioToDirectClient: round(rate / direct, 3),
+        model: 'each page runs 2 calls at once; ceil(llm.concurrency / 2) pages in flight, so calls in flight <= 16',
       },
-      notes: [`steady state (10%→90% of calls): ${round(steady, 1)} calls/s = ${round(steady / ideal, 3)} of ideal`],
+      notes: [
+        `steady state (10%→90% of calls): ${round(steady, 1)} calls/s = ${round(steady / ideal, 3)} of ideal`,
+        `same client without Temporal, same run: ${round(direct, 1)} calls/s (${round(direct / ideal, 3)} of ideal); through Temporal = ${round(rate / direct, 3)} of that`,
+      ],
     });
   } finally {
     await workers.shutdown().catch(() => {});

@@ -14,6 +14,7 @@ const BENCHES: { id: string; file: string; title: string }[] = [
   { id: 'classifier', file: 'bench/classifier-reference.ts', title: 'logreg vs scikit-learn' },
   { id: 'predict', file: 'bench/predict-speed.ts', title: 'predict speed' },
   { id: 'mimic', file: 'bench/mimic-ingest.ts', title: 'MIMIC ingest' },
+  { id: 'llm', file: 'bench/embedded-llm.ts', title: 'embedded LLM as annotator' },
   { id: 'p1', file: 'bench/p1-silver-throughput.ts', title: 'silver throughput through Temporal' },
   { id: 'p4', file: 'bench/p4-warm-rerun.ts', title: 'warm rerun' },
   { id: 'p5', file: 'bench/p5-million-silver.ts', title: '1M-candidate silver stage' },

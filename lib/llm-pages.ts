@@ -18,8 +18,8 @@ import {
   type CallOptions,
   type ParseFailure,
 } from './prompts.js';
-import { pagePath, readJsonl, writeJsonl } from './run-dir.js';
-import { emptyUsage, type LlmUsageTotals, type PageResult } from './run-state.js';
+import { pagePath, readJsonl, writeJsonl, type PageFolder } from './run-dir.js';
+import { callsPerPageAtOnce, emptyUsage, type LlmUsageTotals, type PageResult } from './run-state.js';
 import type { BronzeRow, CandidateRow, CheckedSet, LlmFailureRow, SilverRow, VerdictRow } from './records.js';
 import { normaliseSentence } from './corpus/sentences.js';
 
@@ -32,6 +32,8 @@ export interface PageContext {
   /** Called after each LLM answer (the activity heartbeats). */
   onAnswer?: () => void;
   signal?: AbortSignal;
+  /** Cache writes still in flight; a page awaits them all before writing its output (see `finishPage`). */
+  pendingWrites?: Promise<void>[];
 }
 
 type Parsed<T> = { ok: true; value: T } | ParseFailure;
@@ -57,7 +59,8 @@ async function callWithRepair<I extends { id: string }, T>(
   retry = 0,
 ): Promise<{ items: I[]; value: T; cacheKey: string }[]> {
   const a = attempt(items, retry);
-  const r = await completeCached(ctx.provider, ctx.cache, a.request, ctx.signal);
+  const pending = (ctx.pendingWrites ??= []);
+  const r = await completeCached(ctx.provider, ctx.cache, a.request, ctx.signal, { deferWrite: (w) => pending.push(w) });
   ctx.onAnswer?.();
   if (r.cached) usage.cacheHits++;
   else {
@@ -81,8 +84,34 @@ async function callWithRepair<I extends { id: string }, T>(
 }
 
 /** A repair attempt changes the seed and, at temperature 0, warms the sampling: the same request would get the same bad answer. */
+/** Writes a page's outputs once every answer it used is safely in the cache (a retry then pays for nothing). */
+async function finishPage(ctx: PageContext, outputs: [PageFolder, number, unknown[]][]): Promise<void> {
+  await Promise.all(ctx.pendingWrites ?? []);
+  ctx.pendingWrites = [];
+  for (const [folder, page, rows] of outputs) writeJsonl(pagePath(ctx.runDir, folder, page), rows);
+}
+
+/** Failures sorted so a page's failures file does not depend on which of its overlapping calls finished first. */
+function sortedFailures(failures: LlmFailureRow[]): LlmFailureRow[] {
+  return failures.sort((a, b) => (a.itemIds[0] ?? '').localeCompare(b.itemIds[0] ?? '') || a.itemIds.length - b.itemIds.length || a.cacheKey.localeCompare(b.cacheKey));
+}
+
 function callOptions(e: Experiment, retry: number): CallOptions {
   return { maxTokens: e.llm.maxTokens, temperature: retry === 0 ? e.llm.temperature : Math.max(e.llm.temperature, 0.3 * retry), seed: e.llm.seed + retry };
+}
+
+/** Runs `fn` over `items` with at most `parallel` at once; results come back in item order. */
+async function inOrder<T, R>(items: T[], parallel: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(parallel, items.length) }, lane));
+  return out;
 }
 
 function chunks<T>(items: T[], size: number): T[][] {
@@ -124,23 +153,27 @@ export async function labelSilverPage(ctx: PageContext, page: number, set: keyof
   const failures: LlmFailureRow[] = [];
   const labelIds = taxonomy.labels.map((l) => l.id);
   const rows: SilverRow[] = [];
-  for (const batch of chunks(candidates, e.silver.batchSize)) {
-    const results = await callWithRepair(ctx, usage, failures, { stage: set, page }, batch, (items, retry) => ({
+  const answered = await inOrder(chunks(candidates, e.silver.batchSize), callsPerPageAtOnce(e.llm.concurrency), (batch) =>
+    callWithRepair(ctx, usage, failures, { stage: set, page }, batch, (items, retry) => ({
       items,
       request: silverRequest(taxonomy, items.map(({ id, text }) => ({ id, text })), callOptions(e, retry)),
       parse: (text) => {
         const r = parseSilverAnswer(text, items, labelIds);
         return r.ok ? ok(r) : r;
       },
-    }));
+    })),
+  );
+  for (const results of answered) {
     for (const { items, value, cacheKey } of results) {
       for (const c of items) {
         rows.push({ id: c.id, noteId: c.noteId, start: c.start, end: c.end, text: c.text, labels: value.labels.get(c.id) ?? [], reason: c.reason, model: model(ctx), promptVersion: SILVER_PROMPT_VERSION, cacheKey });
       }
     }
   }
-  writeJsonl(pagePath(ctx.runDir, folders.to, page), rows);
-  writeJsonl(pagePath(ctx.runDir, folders.failures, page), failures);
+  await finishPage(ctx, [
+    [folders.to, page, rows],
+    [folders.failures, page, sortedFailures(failures)],
+  ]);
   return { rows: rows.length, usage };
 }
 
@@ -156,16 +189,18 @@ export async function generateBronzePage(ctx: PageContext, page: number): Promis
   const failures: LlmFailureRow[] = [];
   const rows: BronzeRow[] = [];
   const seen = new Set<string>();
-  for (const job of jobs) {
-    const item = { id: `job-${job.jobIndex}`, job };
-    const results = await callWithRepair(ctx, usage, failures, { stage: 'bronze', page }, [item], (items, retry) => ({
+  const answered = await inOrder(jobs, callsPerPageAtOnce(e.llm.concurrency), async (job) => ({
+    job,
+    results: await callWithRepair(ctx, usage, failures, { stage: 'bronze', page }, [{ id: `job-${job.jobIndex}`, job }], (items, retry) => ({
       items,
       request: bronzeRequest(taxonomy, job, callOptions(e, retry)),
       parse: (text) => {
         const r = parseBronzeAnswer(text, job.count);
         return r.ok ? ok(r) : r;
       },
-    }));
+    })),
+  }));
+  for (const { job, results } of answered) {
     for (const { value, cacheKey } of results) {
       for (const text of value.sentences) {
         const id = bronzeId(text);
@@ -175,8 +210,10 @@ export async function generateBronzePage(ctx: PageContext, page: number): Promis
       }
     }
   }
-  writeJsonl(pagePath(ctx.runDir, 'bronze', page), rows);
-  writeJsonl(pagePath(ctx.runDir, 'bronzeFailures', page), failures);
+  await finishPage(ctx, [
+    ['bronze', page, rows],
+    ['bronzeFailures', page, sortedFailures(failures)],
+  ]);
   return { rows: rows.length, usage };
 }
 
@@ -190,15 +227,17 @@ export async function selfCheckPage(ctx: PageContext, set: CheckedSet, page: num
   const labelIds = taxonomy.labels.map((l) => l.id);
   const rows: VerdictRow[] = [];
   const items = source.map(({ id, text, labels }) => ({ id, text, labels }));
-  for (const batch of chunks(items, e.selfCheck.batchSize)) {
-    const results = await callWithRepair(ctx, usage, failures, { stage: 'selfcheck', page }, batch, (its, retry) => ({
+  const answered = await inOrder(chunks(items, e.selfCheck.batchSize), callsPerPageAtOnce(e.llm.concurrency), (batch) =>
+    callWithRepair(ctx, usage, failures, { stage: 'selfcheck', page }, batch, (its, retry) => ({
       items: its,
       request: selfCheckRequest(taxonomy, set === 'bronze' ? 'bronze' : 'silver', its, callOptions(e, retry)),
       parse: (text) => {
         const r = parseSelfCheckAnswer(text, its, labelIds);
         return r.ok ? ok(r) : r;
       },
-    }));
+    })),
+  );
+  for (const results of answered) {
     for (const { items: its, value, cacheKey } of results) {
       for (const it of its) {
         const v = value.verdicts.get(it.id);
@@ -207,7 +246,9 @@ export async function selfCheckPage(ctx: PageContext, set: CheckedSet, page: num
       }
     }
   }
-  writeJsonl(pagePath(ctx.runDir, folders.to, page), rows);
-  writeJsonl(pagePath(ctx.runDir, folders.failures, page), failures);
+  await finishPage(ctx, [
+    [folders.to, page, rows],
+    [folders.failures, page, sortedFailures(failures)],
+  ]);
   return { rows: rows.length, usage };
 }

@@ -79,6 +79,18 @@ export function initialProgress(runId: string, runDir: string, experiment: strin
   };
 }
 
+/**
+ * LLM calls a page runs at once (its batches overlap, hiding each call's local overhead). The workflow keeps
+ * ceil(llm.concurrency / this) pages in flight, so calls in flight stay at llm.concurrency.
+ */
+export function callsPerPageAtOnce(concurrency: number): number {
+  return Math.min(2, concurrency);
+}
+
+export function pagesInFlight(concurrency: number): number {
+  return Math.ceil(concurrency / callsPerPageAtOnce(concurrency));
+}
+
 export const SEARCH_ATTRIBUTES = { experiment: 'ClinsynthExperiment', stage: 'ClinsynthStage' } as const;
 export const TASK_QUEUES = { main: 'clinsynth', llm: 'clinsynth-llm' } as const;
 export const WORKFLOW_ID_PREFIX = 'clinsynth-';

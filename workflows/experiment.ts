@@ -19,6 +19,7 @@ import {
   addUsage,
   emptyUsage,
   initialProgress,
+  pagesInFlight,
   SEARCH_ATTRIBUTES,
   STAGES,
   TASK_QUEUES,
@@ -79,7 +80,7 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
   const p: RunProgress = input.progress ?? initialProgress(runId, runDir, experiment.name);
   setHandler(progressQuery, () => p);
   const llmCalls = llmActivities(experiment);
-  const window = experiment.llm.concurrency;
+  const window = pagesInFlight(experiment.llm.concurrency);
   const price = priceOf(experiment.llm);
   const budget = experiment.llm.budgetUsd;
   /** Updates the spend estimate; true once llm.budgetUsd is reached (no new LLM page starts after that). */

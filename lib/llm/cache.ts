@@ -148,11 +148,16 @@ export async function completeCached(
   cache: LlmCache,
   request: LlmRequest,
   signal?: AbortSignal,
+  opts: { deferWrite?: (stored: Promise<void>) => void } = {},
 ): Promise<CachedCompletion> {
   const cacheKey = llmCacheKey(provider.kind, provider.model, request);
   const hit = await cache.get(cacheKey);
   if (hit) return { answer: hit, cacheKey, cached: true };
   const answer = await provider.complete(request, signal);
-  await cache.put(cacheKey, answer);
+  const stored = cache.put(cacheKey, answer);
+  // A caller that awaits every deferred write before it reports its work done keeps the guarantee (nothing paid
+  // for is lost once the work counts as done) without the write delaying its next call.
+  if (opts.deferWrite) opts.deferWrite(stored);
+  else await stored;
   return { answer, cacheKey, cached: false };
 }
