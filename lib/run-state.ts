@@ -81,14 +81,15 @@ export function initialProgress(runId: string, runDir: string, experiment: strin
 
 /**
  * LLM calls a page runs at once (its batches overlap, hiding each call's local overhead). The workflow keeps
- * ceil(llm.concurrency / this) pages in flight, so calls in flight stay at llm.concurrency.
+ * llm.concurrency / this pages in flight, so calls in flight stay at llm.concurrency (odd concurrencies: one at a time).
  */
 export function callsPerPageAtOnce(concurrency: number): number {
-  return Math.min(2, concurrency);
+  return concurrency % 2 === 0 ? 2 : 1;
 }
 
+/** Pages × calls per page = llm.concurrency exactly. */
 export function pagesInFlight(concurrency: number): number {
-  return Math.ceil(concurrency / callsPerPageAtOnce(concurrency));
+  return concurrency / callsPerPageAtOnce(concurrency);
 }
 
 export const SEARCH_ATTRIBUTES = { experiment: 'ClinsynthExperiment', stage: 'ClinsynthStage' } as const;

@@ -58,7 +58,7 @@ function runDirWithExperiment(): string {
       silver: { enabled: true, batchSize: 4 },
       bronze: { enabled: true, perLabel: 2, perCall: 2 },
       selfCheck: { enabled: true, batchSize: 4 },
-      llm: { provider: 'openai', baseURL: server.url, model: 'fake', maxTokens: 800 },
+      llm: { provider: 'openai', baseURL: server.url, model: 'fake', maxTokens: 800, concurrency: 1 }, // one call at a time: the one-shot fault wrapper needs a defined order
       output: join(dir, 'runs'),
     }),
   );
@@ -330,5 +330,13 @@ describe('selfCheckPage', () => {
     expect(failures).toHaveLength(1);
     expect(failures[0]).toMatchObject({ stage: 'selfcheck', page: 0 });
     expect(readJsonl<VerdictRow>(pagePath(runDir, 'verdictsSilver', 0)).map((v) => v.id)).toEqual(CANDIDATES.map((c) => c.id));
+  });
+});
+
+describe('calls at once within a page', () => {
+  it('runs two batches of a page concurrently at an even llm.concurrency, one at a time at an odd one', async () => {
+    const { callsPerPageAtOnce, pagesInFlight } = await import('../../lib/run-state.js');
+    expect([1, 2, 3, 8, 16].map(callsPerPageAtOnce)).toEqual([1, 2, 1, 2, 2]);
+    for (const c of [1, 2, 3, 8, 16]) expect(pagesInFlight(c) * callsPerPageAtOnce(c)).toBe(c);
   });
 });
