@@ -1,7 +1,8 @@
 // Shared benchmark helpers: result shape, quick mode, free ports, a temporary Temporal dev server, RSS, synthetic text.
-import { createServer } from 'node:net';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { once } from 'node:events';
+import type { WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { PROJECT_ROOT } from '../lib/paths.js';
@@ -53,16 +54,9 @@ export function checkGoal(value: number, goal: string): boolean | null {
   }
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../tests/support/net.js';
+
+export { freePort };
 
 export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `clinsynth-bench-${prefix}-`));
@@ -213,4 +207,19 @@ export function readJsonlTexts(path: string): string[] | undefined {
     .split('\n')
     .filter((l) => l.trim())
     .map((l) => String((JSON.parse(l) as { text: string }).text));
+}
+
+/** Writes lines to a file through a buffer (constant memory, honouring back-pressure); `next` returns null at the end. */
+export async function writeLinesBuffered(out: WriteStream, next: () => string | null, flushEvery = 500): Promise<void> {
+  let buf: string[] = [];
+  for (let line = next(); line !== null; line = next()) {
+    buf.push(line);
+    if (buf.length >= flushEvery) {
+      if (!out.write(buf.join(''))) await once(out, 'drain');
+      buf = [];
+    }
+  }
+  out.write(buf.join(''));
+  out.end();
+  await once(out, 'finish');
 }

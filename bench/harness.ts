@@ -3,14 +3,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { createWriteStream, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { once } from 'node:events';
 import { stringify } from 'yaml';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { loadExperiment } from '../lib/experiment.js';
 import { TASK_QUEUES, workflowIdFor, type RunProgress } from '../lib/run-state.js';
 import type { ExperimentInput } from '../workflows/experiment.js';
 import { PROJECT_ROOT } from '../lib/paths.js';
-import { TAXONOMY, sleep, syntheticSentence } from './common.js';
+import { TAXONOMY, sleep, syntheticSentence, writeLinesBuffered } from './common.js';
 
 export const DEMO_DATA = join(PROJECT_ROOT, 'examples', 'demo', 'data');
 
@@ -32,25 +31,22 @@ export async function writeCorpus(path: string, cue: number, plain: number, perN
   let notes = 0;
   let bytes = 0;
   const total = cue + plain;
-  let buf: string[] = [];
-  while (c + p < total) {
-    const sents: string[] = [];
-    while (sents.length < perNote && c + p < total) {
-      // Keep the cue/plain mix proportional so every note looks alike.
-      const wantCue = plain === 0 || (c < cue && c * plain <= p * cue);
-      sents.push(wantCue ? syntheticSentence(c++, true) : syntheticSentence(p++, false));
-    }
-    const line = JSON.stringify({ id: `note-${++notes}`, text: sents.join(' ') }) + '\n';
-    bytes += Buffer.byteLength(line);
-    buf.push(line);
-    if (buf.length >= 1000) {
-      if (!out.write(buf.join(''))) await once(out, 'drain');
-      buf = [];
-    }
-  }
-  out.write(buf.join(''));
-  out.end();
-  await once(out, 'finish');
+  await writeLinesBuffered(
+    out,
+    () => {
+      if (c + p >= total) return null;
+      const sents: string[] = [];
+      while (sents.length < perNote && c + p < total) {
+        // Keep the cue/plain mix proportional so every note looks alike.
+        const wantCue = plain === 0 || (c < cue && c * plain <= p * cue);
+        sents.push(wantCue ? syntheticSentence(c++, true) : syntheticSentence(p++, false));
+      }
+      const line = JSON.stringify({ id: `note-${++notes}`, text: sents.join(' ') }) + '\n';
+      bytes += Buffer.byteLength(line);
+      return line;
+    },
+    1000,
+  );
   renameSync(tmp, path);
   writeFileSync(stampFile, JSON.stringify({ stamp, notes, bytes }));
   return { notes, bytes };

@@ -1,10 +1,9 @@
 // MIMIC ingest: streams a generated 1 GB (quick: 100 MB) MIMIC-III NOTEEVENTS.csv through readNotes + splitSentences: MB/s, RSS.
 import { createReadStream, createWriteStream, existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { once } from 'node:events';
 import { join } from 'node:path';
 import { readNotes } from '../lib/corpus/readers.js';
 import { splitSentences } from '../lib/corpus/sentences.js';
-import { BENCH_DATA, QUICK, mainIfDirect, mkdirp, procMemory, result, round, type BenchResult } from './common.js';
+import { BENCH_DATA, QUICK, mainIfDirect, mkdirp, procMemory, result, round, writeLinesBuffered, type BenchResult } from './common.js';
 
 const MB = 1024 * 1024;
 
@@ -47,21 +46,14 @@ async function ensureCsv(mb: number): Promise<{ path: string; rows: number; byte
   const header = 'ROW_ID,SUBJECT_ID,HADM_ID,CHARTDATE,CHARTTIME,STORETIME,CATEGORY,DESCRIPTION,CGID,ISERROR,TEXT\n';
   out.write(header);
   bytes += header.length;
-  let buf: string[] = [];
-  while (bytes < mb * MB) {
+  await writeLinesBuffered(out, () => {
+    if (bytes >= mb * MB) return null;
     rows++;
     const day = 1 + (rows % 28);
     const line = `${rows},${10000 + (rows % 40000)},${100000 + rows}.0,2151-08-${String(day).padStart(2, '0')},,,"Discharge summary","Report",,,${csvField(noteText(rows))}\n`;
     bytes += Buffer.byteLength(line);
-    buf.push(line);
-    if (buf.length >= 500) {
-      if (!out.write(buf.join(''))) await once(out, 'drain');
-      buf = [];
-    }
-  }
-  out.write(buf.join(''));
-  out.end();
-  await once(out, 'finish');
+    return line;
+  });
   renameSync(tmp, path);
   writeFileSync(metaPath, JSON.stringify({ rows, bytes, v: 1 }));
   return { path, rows, bytes };

@@ -8,7 +8,7 @@ import { startFakeLlmServer, type FakeLlmServer } from '../support/fake-llm-serv
 import { writeTestExperiment } from '../support/experiments.js';
 import { runCli, startCli } from '../support/cli.js';
 import { startDevServer } from '../../client/temporal-server.js';
-import { freePort } from '../support/global-setup.js';
+import { freePort } from '../support/net.js';
 import { workflowIdFor, type RunProgress } from '../../lib/run-state.js';
 import type { ExperimentResult } from '../../workflows/experiment.js';
 
