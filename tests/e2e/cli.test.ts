@@ -1,6 +1,6 @@
 // The `clinsynth` executable end to end: run --json on a demo-sized experiment, status --json, validate errors.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFakeLlmServer, type FakeLlmServer } from '../support/fake-llm-server.js';
@@ -36,6 +36,15 @@ describe('clinsynth CLI', () => {
     const s = JSON.parse(status.stdout);
     expect(s).toMatchObject({ runId: 'cli-demo-one', status: 'COMPLETED', stage: 'done', runDir: line.runDir });
     expect(s.progress.stages.silver.status).toBe('done');
+
+    // `report` rebuilds report.json and report.html from the run's artifacts.
+    rmSync(join(line.runDir, 'report.json'));
+    rmSync(join(line.runDir, 'report.html'));
+    const rebuilt = await runCli(['report', 'cli-demo-one'], env);
+    expect(rebuilt.code, rebuilt.stderr).toBe(0);
+    const again = JSON.parse(readFileSync(join(line.runDir, 'report.json'), 'utf8'));
+    expect(again.mixes).toEqual(report.mixes);
+    expect(readFileSync(join(line.runDir, 'report.html'), 'utf8')).toContain('<svg id="f1-chart"');
   });
 
   it('validate accepts the demo and rejects a broken file with file:line messages and exit 2', async () => {
