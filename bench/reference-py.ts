@@ -16,6 +16,14 @@ export function ensureVenv(): void {
   ready = true;
 }
 
+/** The environment of the Python reference: the machine's own BLAS kernels for a fair comparison (threads are set in Python). */
+function referenceEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.OPENBLAS_CORETYPE;
+  delete env.OPENBLAS_L2_SIZE;
+  return env;
+}
+
 /** Runs `reference.py CMD` with `input` as JSON and returns its JSON output. */
 export function runReference<T>(cmd: 'encode' | 'logreg', input: unknown): T {
   ensureVenv();
@@ -24,11 +32,7 @@ export function runReference<T>(cmd: 'encode' | 'logreg', input: unknown): T {
     const src = join(dir, 'in.json');
     const dst = join(dir, 'out.json');
     writeFileSync(src, JSON.stringify(input));
-    const env = { ...process.env };
-    // Use all of the machine's own BLAS kernels for a fair reference (see .library notes); threads are set in Python.
-    delete env.OPENBLAS_CORETYPE;
-    delete env.OPENBLAS_L2_SIZE;
-    const r = spawnSync(BENCH_VENV_PY, [join(PROJECT_ROOT, 'bench', 'py', 'reference.py'), cmd, src, dst], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+    const r = spawnSync(BENCH_VENV_PY, [join(PROJECT_ROOT, 'bench', 'py', 'reference.py'), cmd, src, dst], { env: referenceEnv(), stdio: ['ignore', 'inherit', 'inherit'] });
     if (r.status !== 0) throw new Error(`bench/py/reference.py ${cmd} failed (exit ${r.status})`);
     return JSON.parse(readFileSync(dst, 'utf8')) as T;
   } finally {
@@ -48,10 +52,7 @@ export async function startReferenceEncoder(input: { texts: string[]; batch: num
   const src = join(dir, 'in.json');
   const dst = join(dir, 'out.json');
   writeFileSync(src, JSON.stringify(input));
-  const env = { ...process.env };
-  delete env.OPENBLAS_CORETYPE;
-  delete env.OPENBLAS_L2_SIZE;
-  const child = spawn(BENCH_VENV_PY, [join(PROJECT_ROOT, 'bench', 'py', 'reference.py'), 'serve-encode', src, dst], { env, stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(BENCH_VENV_PY, [join(PROJECT_ROOT, 'bench', 'py', 'reference.py'), 'serve-encode', src, dst], { env: referenceEnv(), stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   const next = async (): Promise<Record<string, unknown>> => {
     const r = await lines.next();
