@@ -4,7 +4,8 @@ import { existsSync } from 'node:fs';
 import { mixSources, SOURCES, type Experiment, type Source } from './experiment.js';
 import { trainingRows, type TrainingRow } from './datasets.js';
 import { SentenceEncoder, EmbeddingStore, embedAll, type Embedder } from './encoder.js';
-import { trainClassifier, predictLabels, type TrainedHead } from './classifier.js';
+import { predictLabels, type TrainedHead, type TrainOptions } from './classifier.js';
+import { Worker } from 'node:worker_threads';
 import { multilabelMetrics, type MultilabelMetrics } from './metrics.js';
 import { readJson, readJsonl, readRunExperiment, RUN_FILES, writeJson } from './run-dir.js';
 import { clinsynthHome } from './paths.js';
@@ -80,12 +81,29 @@ export async function fitHead(runDir: string, mix: string, seed: number, onProgr
   const enc = await sharedEncoder();
   if (rows.length === 0) return emptyHead(e, seed, enc.id, enc.dim);
   const X = await embed(rows.map((r) => r.text), onProgress);
-  return trainClassifier(X, rows.map((r) => r.labels), e.labels, {
-    kind: e.train.classifier,
-    seed,
-    validationShare: e.train.validationShare,
-    encoderId: enc.id,
+  const opts: TrainOptions = { kind: e.train.classifier, seed, validationShare: e.train.validationShare, encoderId: enc.id };
+  return trainOffThread(X, rows.map((r) => r.labels), e.labels, opts, onProgress);
+}
+
+/**
+ * Fits the head in a worker thread: a fit takes seconds of pure CPU, which on the activity's own thread would stall
+ * the worker's workflow tasks and heartbeats. Heartbeats go on while the thread works.
+ */
+export async function trainOffThread(X: Float32Array[], Y: string[][], labels: string[], opts: TrainOptions, onProgress?: () => void): Promise<TrainedHead> {
+  const thread = new Worker(new URL('./ts-thread.mjs', import.meta.url), {
+    workerData: { module: new URL('./train-thread.ts', import.meta.url).href, X, Y, labels, opts },
   });
+  const beat = onProgress ? setInterval(onProgress, 2000) : undefined;
+  try {
+    return await new Promise<TrainedHead>((resolve, reject) => {
+      thread.once('message', resolve);
+      thread.once('error', reject);
+      thread.once('exit', (code) => code !== 0 && reject(new Error(`training thread exited with code ${code}`)));
+    });
+  } finally {
+    if (beat) clearInterval(beat);
+    await thread.terminate();
+  }
 }
 
 export async function trainMix(runDir: string, mix: string, seed: number, onProgress?: () => void): Promise<{ n: number }> {

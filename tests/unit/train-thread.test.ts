@@ -1,0 +1,37 @@
+// Training runs in a worker thread: same head as in-process training, and the caller's event loop keeps ticking.
+import { describe, expect, it } from 'vitest';
+import { trainOffThread } from '../../lib/training.js';
+import { trainClassifier, type TrainOptions } from '../../lib/classifier.js';
+import { mulberry32 } from '../../lib/split.js';
+
+function problem(n: number, d: number) {
+  const rand = mulberry32(7);
+  const X: Float32Array[] = [];
+  const Y: string[][] = [];
+  for (let i = 0; i < n; i++) {
+    const v = new Float32Array(d).map(() => rand() - 0.5);
+    const labels: string[] = [];
+    if (v[0]! > 0.1) labels.push('a');
+    if (v[1]! + v[2]! > 0.2) labels.push('b');
+    X.push(v);
+    Y.push(labels);
+  }
+  return { X, Y };
+}
+
+describe('trainOffThread', () => {
+  it('gives the same head as training in-process, without blocking the event loop', async () => {
+    const { X, Y } = problem(1500, 64);
+    const opts: TrainOptions = { kind: 'mlp', seed: 3, validationShare: 0.2, epochs: 40 };
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 10);
+    const t0 = Date.now();
+    const head = await trainOffThread(X, Y, ['a', 'b'], opts);
+    const ms = Date.now() - t0;
+    clearInterval(timer);
+    expect(head).toEqual(trainClassifier(X, Y, ['a', 'b'], opts));
+    // A blocked loop would tick about once; a free one about every 10 ms of the fit.
+    expect(ms).toBeGreaterThan(200);
+    expect(ticks).toBeGreaterThan(ms / 10 / 4);
+  });
+});
