@@ -1,6 +1,11 @@
 // Builds clinsynth's workers: workflows + CPU activities on one task queue, LLM activities (rate-limited) on another.
-import { fileURLToPath } from 'node:url';
-import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode, type LogLevel, type WorkflowBundle } from '@temporalio/worker';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { PROJECT_ROOT } from './lib/paths.js';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel, type WorkflowBundle } from '@temporalio/worker';
 import * as cpuActivities from './activities/run.js';
 import * as llmActivities from './activities/llm.js';
 import { TASK_QUEUES } from './lib/run-state.js';
@@ -20,24 +25,32 @@ export interface WorkerOptions {
   workflowBundle?: WorkflowBundle;
 }
 
-export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
-
 let bundle: Promise<WorkflowBundle> | undefined;
 
-/** Bundles the workflow code once per process. */
+/**
+ * Bundles the workflow code once per process, in a child process: webpack's ~100 MiB then leave with the child
+ * instead of staying in every long-lived worker.
+ */
 export function workflowBundle(): Promise<WorkflowBundle> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
+  bundle ??= bundleInChild();
   return bundle;
 }
 
-const quietBundlerLogger = {
-  log: () => {},
-  trace: () => {},
-  debug: () => {},
-  info: () => {},
-  warn: (m: string) => console.warn(m),
-  error: (m: string) => console.error(m),
-};
+const BUNDLER = join(PROJECT_ROOT, 'scripts', 'bundle-workflows.ts');
+
+async function bundleInChild(): Promise<WorkflowBundle> {
+  const dir = mkdtempSync(join(tmpdir(), 'clinsynth-bundle-'));
+  const file = join(dir, 'workflows.js');
+  try {
+    await promisify(execFile)(process.execPath, ['--import', 'tsx', BUNDLER, file], { cwd: PROJECT_ROOT, maxBuffer: 16 * 1024 * 1024 });
+    return { code: readFileSync(file, 'utf8') };
+  } catch (e) {
+    const err = e as { stderr?: string; message: string };
+    throw new Error(`bundling the workflow code failed: ${err.stderr || err.message}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 export interface RunningWorkers {
   workers: Worker[];
