@@ -14,7 +14,7 @@ import { closeAllProviders } from './lib/llm/providers.js';
 export interface WorkerOptions {
   address: string;
   namespace: string;
-  /** LLM calls in flight in this process (pages; each page makes its calls one after another). */
+  /** LLM page activities at once in this process (a page runs one or two calls at a time; see pagesInFlight). */
   llmConcurrency?: number;
   /** Requests per second for the whole LLM task queue, shared by all workers (Temporal enforces it server-side). */
   llmPagesPerSecond?: number;
