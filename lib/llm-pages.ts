@@ -100,17 +100,27 @@ function callOptions(e: Experiment, retry: number): CallOptions {
   return { maxTokens: e.llm.maxTokens, temperature: retry === 0 ? e.llm.temperature : Math.max(e.llm.temperature, 0.3 * retry), seed: e.llm.seed + retry };
 }
 
-/** Runs `fn` over `items` with at most `parallel` at once; results come back in item order. */
+/**
+ * Runs `fn` over `items` with at most `parallel` at once; results come back in item order. After a failure no new
+ * item starts, and the error is thrown only once the running ones have settled, so a retried page never overlaps
+ * calls left running by its failed attempt.
+ */
 async function inOrder<T, R>(items: T[], parallel: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);
   let next = 0;
+  let failure: { error: unknown } | undefined;
   const lane = async () => {
-    while (next < items.length) {
+    while (next < items.length && !failure) {
       const i = next++;
-      out[i] = await fn(items[i]!);
+      try {
+        out[i] = await fn(items[i]!);
+      } catch (error) {
+        failure ??= { error };
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(parallel, items.length) }, lane));
+  if (failure) throw failure.error;
   return out;
 }
 

@@ -30,8 +30,8 @@ describe('trainOffThread', () => {
     const ms = Date.now() - t0;
     clearInterval(timer);
     expect(head).toEqual(trainClassifier(X, Y, ['a', 'b'], opts));
-    // A blocked loop would tick about once; a free one about every 10 ms of the fit.
+    // A blocked loop would tick about once during the fit; a free one about every 10 ms (fewer on a loaded machine).
     expect(ms).toBeGreaterThan(200);
-    expect(ticks).toBeGreaterThan(ms / 10 / 4);
+    expect(ticks).toBeGreaterThanOrEqual(10);
   });
 });
