@@ -2,7 +2,8 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import type { Experiment } from './experiment.js';
-import { readGold, readNotes, assertReadableFile } from './corpus/readers.js';
+import { readGold, readNotes } from './corpus/readers.js';
+import { assertReadableFile } from './structured-file.js';
 import { InputError, inputError, type Problem } from './problems.js';
 
 /** Rows (notes and bad rows) of the corpus read up front; a corpus without one valid note among them is rejected. */

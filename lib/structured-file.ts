@@ -5,7 +5,8 @@ import type { z } from 'zod';
 import { InputError, inputError, type Problem } from './problems.js';
 
 /** Reads a whole text file as UTF-8, rejecting missing files, directories and invalid UTF-8 with a Problem. */
-export function readTextFile(file: string, what = 'file'): string {
+/** Throws an InputError unless `file` is an existing regular file. */
+export function assertReadableFile(file: string, what = 'file'): void {
   let stat;
   try {
     stat = statSync(file);
@@ -13,6 +14,10 @@ export function readTextFile(file: string, what = 'file'): string {
     throw inputError(file, 0, '', `${what} does not exist`);
   }
   if (stat.isDirectory()) throw inputError(file, 0, '', `${what} is a directory, expected a file`);
+}
+
+export function readTextFile(file: string, what = 'file'): string {
+  assertReadableFile(file, what);
   const bytes = readFileSync(file);
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);

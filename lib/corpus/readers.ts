@@ -1,10 +1,9 @@
 // Streaming readers for the note corpus (jsonl, text, MTSamples CSV, MIMIC-III NOTEEVENTS CSV) and the gold JSONL.
-import { statSync } from 'node:fs';
 import { z } from 'zod';
 import { InputError, inputError, type Problem } from '../problems.js';
 import type { GoldRow } from '../records.js';
 import type { ExperimentFile } from '../experiment.js';
-import { readTextFile } from '../structured-file.js';
+import { assertReadableFile, readTextFile } from '../structured-file.js';
 import { CsvAssembler, DEFAULT_MAX_ROW_BYTES, lineBatches, type CsvRecord } from './csv.js';
 
 export type CorpusFormat = NonNullable<ExperimentFile['corpus']>['format'];
@@ -33,16 +32,6 @@ export const MIMIC_NOTEEVENTS_COLUMNS = [
 const idSchema = z.union([z.string().trim().min(1), z.number().int()], { error: 'must be a non-empty string or an integer' });
 const noteSchema = z.object({ id: idSchema, text: z.string({ error: 'must be a string' }) });
 
-/** Throws an InputError unless `file` is an existing regular file. */
-export function assertReadableFile(file: string, what = 'file'): void {
-  let stat;
-  try {
-    stat = statSync(file);
-  } catch {
-    throw inputError(file, 0, '', `${what} does not exist`);
-  }
-  if (stat.isDirectory()) throw inputError(file, 0, '', `${what} is a directory, expected a file`);
-}
 
 /**
  * Streams the notes of a corpus file with constant memory (one read chunk plus the current note).
