@@ -82,9 +82,17 @@ export function pageFiles(runDir: string, folder: PageFolder): string[] {
     .map((f) => join(dir, f));
 }
 
-/** Splits `items` into pages of `size` and writes them; returns the page count. */
-export function writePages<T>(runDir: string, folder: PageFolder, items: readonly T[], size: number): number {
-  const pages = Math.ceil(items.length / size);
-  for (let p = 0; p < pages; p++) writeJsonl(pagePath(runDir, folder, p), items.slice(p * size, (p + 1) * size));
+/** Splits `items` into pages of `size` and writes them as they come (one page in memory); returns the page count. */
+export function writePages<T>(runDir: string, folder: PageFolder, items: Iterable<T>, size: number): number {
+  let pages = 0;
+  let page: T[] = [];
+  for (const item of items) {
+    page.push(item);
+    if (page.length === size) {
+      writeJsonl(pagePath(runDir, folder, pages++), page);
+      page = [];
+    }
+  }
+  if (page.length) writeJsonl(pagePath(runDir, folder, pages++), page);
   return pages;
 }

@@ -43,7 +43,7 @@ export interface SelectionStats {
 }
 
 export interface SelectionResult {
-  candidates: CandidateRow[];
+  candidates: SelectedCandidates;
   stats: SelectionStats;
 }
 
@@ -91,35 +91,111 @@ export function seededRandom(seed: number, stream = 0): () => number {
   };
 }
 
-interface Item {
+/** A unique sentence offered to a reservoir (short-lived: reservoirs keep only its fields, in columns). */
+interface Offered {
   hi: number;
   lo: number;
-  row: CandidateRow;
+  noteId: string;
+  start: number;
+  end: number;
+  text: string;
+  reason: string;
 }
 
-/** Algorithm R: a uniform sample of at most `size` of the items offered, in bounded memory. */
 /**
- * A kept item with its own copy of the sentence text: a sliced string would keep its whole note alive, and a
- * million kept sentences would then hold the corpus in memory.
+ * A copy of a string that shares no memory with its source: a sliced sentence would keep its whole note alive, and
+ * a million kept sentences would then hold the corpus in memory.
  */
-function detached(item: Item): Item {
-  return { ...item, row: { ...item.row, text: Buffer.from(item.row.text, 'utf8').toString('utf8') } };
+function detached(text: string): string {
+  return Buffer.from(text, 'utf8').toString('utf8');
 }
 
+/**
+ * Algorithm R over columns: a uniform sample of at most `size` of the sentences offered, in bounded memory. A kept
+ * sentence costs its text plus a few array slots (no object per sentence), which is what lets a million candidates
+ * be selected in a few hundred MiB.
+ */
 class Reservoir {
-  readonly items: Item[] = [];
   seen = 0;
+  readonly texts: string[] = [];
+  readonly noteIds: string[] = [];
+  readonly reasons: string[] = [];
+  readonly starts: number[] = [];
+  readonly ends: number[] = [];
+  readonly hashHi: number[] = [];
+  readonly hashLo: number[] = [];
   constructor(
     private readonly size: number,
     private readonly random: () => number,
   ) {}
-  offer(item: Item): void {
+  get length(): number {
+    return this.texts.length;
+  }
+  offer(s: Offered): void {
     this.seen++;
-    if (this.items.length < this.size) this.items.push(detached(item));
+    if (this.texts.length < this.size) this.put(this.texts.length, s);
     else if (this.size > 0) {
       const j = Math.floor(this.random() * this.seen);
-      if (j < this.size) this.items[j] = detached(item);
+      if (j < this.size) this.put(j, s);
     }
+  }
+  private put(slot: number, s: Offered): void {
+    this.texts[slot] = detached(s.text);
+    this.noteIds[slot] = s.noteId;
+    this.reasons[slot] = s.reason;
+    this.starts[slot] = s.start;
+    this.ends[slot] = s.end;
+    this.hashHi[slot] = s.hi;
+    this.hashLo[slot] = s.lo;
+  }
+}
+
+/**
+ * The chosen candidates, iterated in id order (then note id, then start); rows are made one at a time as they are
+ * read, so writing a million of them into pages never holds a million row objects.
+ */
+export class SelectedCandidates implements Iterable<CandidateRow> {
+  private readonly order: Uint32Array;
+  constructor(
+    private readonly owners: readonly Reservoir[],
+    private readonly slots: Uint32Array,
+    private readonly idNumbers: Float64Array,
+    private readonly counts: CountTable,
+  ) {
+    this.order = new Uint32Array(slots.length).map((_, i) => i);
+    this.order.sort((a, b) => this.idNumbers[a]! - this.idNumbers[b]! || cmp(this.field(a, 'noteIds'), this.field(b, 'noteIds')) || this.num(a, 'starts') - this.num(b, 'starts'));
+  }
+  get length(): number {
+    return this.slots.length;
+  }
+  *[Symbol.iterator](): Iterator<CandidateRow> {
+    for (const i of this.order) yield this.row(i);
+  }
+  /** Candidates per reason (`cue:<label>:<cue>`, `lexicon:<term>`, `random`). */
+  countByReason(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (let i = 0; i < this.slots.length; i++) {
+      const r = this.field(i, 'reasons');
+      out[r] = (out[r] ?? 0) + 1;
+    }
+    return out;
+  }
+  private field(i: number, column: 'texts' | 'noteIds' | 'reasons'): string {
+    return this.owners[i]![column][this.slots[i]!]!;
+  }
+  private num(i: number, column: 'starts' | 'ends' | 'hashHi' | 'hashLo'): number {
+    return this.owners[i]![column][this.slots[i]!]!;
+  }
+  private row(i: number): CandidateRow {
+    return {
+      id: idFromNumber(this.idNumbers[i]!),
+      noteId: this.field(i, 'noteIds'),
+      start: this.num(i, 'starts'),
+      end: this.num(i, 'ends'),
+      text: this.field(i, 'texts'),
+      reason: this.field(i, 'reasons'),
+      count: this.counts.get(this.num(i, 'hashHi'), this.num(i, 'hashLo')),
+    };
   }
 }
 
@@ -129,7 +205,8 @@ class Reservoir {
  * hits and the rest random non-hits (sentences without letters are never chosen). Quotas are not transferred: with
  * fewer hits than the hit quota there are fewer candidates, never more random ones. Deterministic for a given corpus
  * order and seed; candidates are sorted by id (`c-` + 12 hex of sha1 of the normalised text).
- * Memory: a 64-bit hash and a count per distinct sentence (typed arrays, at most 24 bytes each), plus the reservoirs.
+ * Memory: a 64-bit hash and a count per distinct sentence (typed arrays, at most 24 bytes each), plus the kept
+ * sentences' texts and a few numbers each.
  */
 export async function selectCandidates(
   notes: AsyncIterable<{ id: string; text: string }> | Iterable<{ id: string; text: string }>,
@@ -151,6 +228,7 @@ export async function selectCandidates(
   for await (const note of notes) {
     stats.notes++;
     const skipNote = opts.excludeNotes?.has(note.id) ?? false;
+    let noteId: string | undefined; // detached once per note, shared by its sentences
     for (const s of splitSentences(note.text)) {
       const norm = normaliseSentence(s.text);
       if (skipNote || (excluded.size > 0 && excluded.has(norm))) {
@@ -163,32 +241,35 @@ export async function selectCandidates(
       if (!counts.add(hi, lo)) continue; // seen before: only counted
       stats.uniqueSentences++;
       const cue = matchCue(matcher, s.text);
-      const row: CandidateRow = {
-        id: '', // set for the chosen few at the end
-        noteId: note.id,
-        start: s.start,
-        end: s.end,
-        text: s.text,
-        reason: cue?.reason ?? 'random',
-        count: 1,
-      };
+      const offered = (reason: string): Offered => ({ hi, lo, noteId: (noteId ??= detached(note.id)), start: s.start, end: s.end, text: s.text, reason });
       if (cue) {
         stats.cueHits++;
         const group = opts.balance === 'label' ? cue.group : 'all';
         let r = hits.get(group);
         if (!r) hits.set(group, (r = new Reservoir(hitQuota, hitRandom)));
-        r.offer({ hi, lo, row });
+        r.offer(offered(cue.reason));
       } else if (/\p{L}/u.test(s.text)) {
-        negatives.offer({ hi, lo, row });
+        negatives.offer(offered('random'));
       }
     }
     if (opts.onProgress && stats.notes % 1000 === 0) opts.onProgress({ notes: stats.notes, sentences: stats.sentences });
   }
 
-  const chosen = [...allocate([...hits.entries()], hitQuota, seededRandom(opts.seed, 3)), ...negatives.items];
-  const candidates = chosen.map(({ hi, lo, row }) => ({ ...row, id: candidateId(row.text), count: counts.get(hi, lo) }));
-  candidates.sort((a, b) => cmp(a.id, b.id) || cmp(a.noteId, b.noteId) || a.start - b.start);
-  for (const c of candidates) stats.byReason[c.reason] = (stats.byReason[c.reason] ?? 0) + 1;
+  const chosen = [...allocate([...hits.entries()], hitQuota, seededRandom(opts.seed, 3)), { owner: negatives, slots: negatives.texts.map((_, i) => i) }];
+  const total = chosen.reduce((n, c) => n + c.slots.length, 0);
+  const owners: Reservoir[] = new Array<Reservoir>(total);
+  const slots = new Uint32Array(total);
+  const idNumbers = new Float64Array(total);
+  let k = 0;
+  for (const { owner, slots: picked } of chosen) {
+    for (const slot of picked) {
+      owners[k] = owner;
+      slots[k] = slot;
+      idNumbers[k++] = candidateIdNumber(owner.texts[slot]!);
+    }
+  }
+  const candidates = new SelectedCandidates(owners, slots, idNumbers, counts);
+  stats.byReason = candidates.countByReason();
   stats.selected = candidates.length;
   return { candidates, stats };
 }
@@ -196,6 +277,15 @@ export async function selectCandidates(
 /** `c-` + the first 12 hex digits of sha1 of the normalised sentence. */
 export function candidateId(sentence: string): string {
   return `c-${createHash('sha1').update(normaliseSentence(sentence)).digest('hex').slice(0, 12)}`;
+}
+
+/** The candidate id's 48 bits as a number (exact in a double): sorts like the id and costs no string. */
+function candidateIdNumber(sentence: string): number {
+  return createHash('sha1').update(normaliseSentence(sentence)).digest().readUIntBE(0, 6);
+}
+
+function idFromNumber(n: number): string {
+  return `c-${n.toString(16).padStart(12, '0')}`;
 }
 
 /** A fast 64-bit string hash (two 32-bit multiply-xorshift lanes, cyrb53-style), for de-duplication only. */
@@ -215,29 +305,27 @@ function hash64(s: string): [number, number] {
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Shares `quota` evenly between groups (sorted by name); a group with fewer items leaves the rest to the others. */
-function allocate(groups: Array<[string, Reservoir]>, quota: number, random: () => number): Item[] {
+function allocate(groups: Array<[string, Reservoir]>, quota: number, random: () => number): Array<{ owner: Reservoir; slots: number[] }> {
   groups.sort((a, b) => cmp(a[0], b[0]));
   const take = new Map<string, number>(groups.map(([g]) => [g, 0]));
   let left = quota;
-  let open = groups.filter(([, r]) => r.items.length > 0);
+  let open = groups.filter(([, r]) => r.length > 0);
   while (left > 0 && open.length) {
     const share = Math.max(1, Math.floor(left / open.length));
     for (const [g, r] of open) {
       if (left === 0) break;
       const t = take.get(g)!;
-      const add = Math.min(share, r.items.length - t, left);
+      const add = Math.min(share, r.length - t, left);
       take.set(g, t + add);
       left -= add;
     }
-    open = open.filter(([g, r]) => take.get(g)! < r.items.length);
+    open = open.filter(([g, r]) => take.get(g)! < r.length);
   }
-  const out: Item[] = [];
-  for (const [g, r] of groups) {
+  return groups.map(([g, r]) => {
     const n = take.get(g)!;
-    // A loop, not push(...items): spreading 100k+ items overflows the call stack.
-    for (const item of n >= r.items.length ? r.items : shuffle([...r.items], random).slice(0, n)) out.push(item);
-  }
-  return out;
+    const all = r.texts.map((_, i) => i);
+    return { owner: r, slots: n >= r.length ? all : shuffle(all, random).slice(0, n) };
+  });
 }
 
 function shuffle<T>(items: T[], random: () => number): T[] {

@@ -6,7 +6,13 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readNotes } from '../../lib/corpus/readers.js';
 import { normaliseSentence } from '../../lib/corpus/sentences.js';
-import { candidateId, selectCandidates, type SelectionOptions } from '../../lib/corpus/selection.js';
+import { candidateId, selectCandidates as selectInOrder, type SelectionOptions } from '../../lib/corpus/selection.js';
+
+/** The selection with its candidates read out (in id order) as an array. */
+async function selectCandidates(...args: Parameters<typeof selectInOrder>) {
+  const { candidates, stats } = await selectInOrder(...args);
+  return { candidates: [...candidates], stats };
+}
 
 const label = (id: string, cues: string[]) => ({ id, name: id, definition: `The ${id} label for tests.`, cues });
 const taxonomy = {
