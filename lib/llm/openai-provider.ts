@@ -85,7 +85,13 @@ export class OpenAIProvider implements LlmProvider {
           : { type: 'json_object' },
     };
     if (mode === 'json_object') messages.push({ role: 'system', content: jsonObjectInstruction(request.schema) });
-    const completion = await this.client.chat.completions.create(params, { signal });
+    const call = followSignal(signal);
+    let completion: Awaited<ReturnType<typeof this.client.chat.completions.create>>;
+    try {
+      completion = await this.client.chat.completions.create(params, { signal: call.signal });
+    } finally {
+      call.release();
+    }
     const choice = completion.choices?.[0];
     if (!choice) {
       throw new LlmCallError(`answer from ${this.where} had no choices (model ${this.model})`, { retryable: true });
@@ -260,4 +266,18 @@ function safeUrl(baseURL: string): string {
   } catch {
     return '(invalid llm.baseURL)';
   }
+}
+
+/**
+ * A signal for one call that aborts with `outer` and lets go of it when released. The openai client adds an abort
+ * listener to the signal it is given and never removes it, so handing it the activity's own signal leaks one
+ * listener per call for the life of the page (and warns past ten).
+ */
+function followSignal(outer?: AbortSignal): { signal?: AbortSignal; release(): void } {
+  if (!outer) return { release: () => {} };
+  const controller = new AbortController();
+  if (outer.aborted) controller.abort(outer.reason);
+  const onAbort = () => controller.abort(outer.reason);
+  outer.addEventListener('abort', onAbort, { once: true });
+  return { signal: controller.signal, release: () => outer.removeEventListener('abort', onAbort) };
 }

@@ -1,4 +1,5 @@
 // OpenAIProvider (real openai client) against the fake server: answers, error mapping, timeouts and fallback.
+import { getEventListeners } from 'node:events';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { OpenAIProvider, parseDurationMs, retryAfterMsFromHeaders } from '../../lib/llm/openai-provider.js';
 import { LlmCallError, type LlmRequest } from '../../lib/llm/types.js';
@@ -62,6 +63,22 @@ describe('OpenAIProvider', () => {
     });
     expect(body).toMatchObject({ model: 'fake-model', max_tokens: 800, temperature: 0, seed: 7 });
     expect(server.stats.requests).toBe(1);
+  });
+
+  it('leaves no listener on the caller\'s abort signal after a call, however many calls share it', async () => {
+    const activitySignal = new AbortController().signal;
+    const p = provider();
+    for (let i = 0; i < 12; i++) await p.complete(request, activitySignal);
+    expect(getEventListeners(activitySignal, 'abort')).toHaveLength(0);
+  });
+
+  it('aborts the call in flight when the caller\'s signal aborts', async () => {
+    server.setFaults({ latencyMs: 2000 });
+    const controller = new AbortController();
+    const t0 = performance.now();
+    setTimeout(() => controller.abort(new Error('activity cancelled')), 100);
+    await expect(provider().complete(request, controller.signal)).rejects.toBeInstanceOf(LlmCallError);
+    expect(performance.now() - t0).toBeLessThan(1500);
   });
 
   it('maps 429 with Retry-After to a retryable error with retryAfterMs, without retrying itself', async () => {
