@@ -10,6 +10,7 @@ import { sensitiveEndpointRefusal } from '../lib/privacy.js';
 import { SEARCH_ATTRIBUTES, TASK_QUEUES, workflowIdFor, type RunProgress } from '../lib/run-state.js';
 import { ensureTemporal, startDevServer, stopEmbeddedServer, namespace, DEFAULT_PORT } from './temporal-server.js';
 import { progressLine, stageTable } from './progress.js';
+import { waitForRunResult } from './wait-for-run.js';
 import { clinsynthHome } from '../lib/paths.js';
 import { estimateCost, formatEstimate } from '../lib/cost-estimate.js';
 import { loadTaxonomy } from '../lib/taxonomy.js';
@@ -172,7 +173,9 @@ async function runCommand(args: string[]): Promise<number> {
     }
     const watcher = watchProgress(handle);
     try {
-      const result: ExperimentResult = await handle.result();
+      const result: ExperimentResult = await waitForRunResult(handle, {
+        onRetry: (message, delayMs) => say(`lost contact with the Temporal server (${message}); the run goes on there — asking again in ${Math.round(delayMs / 1000)} s`),
+      });
       watcher.stop();
       say(stageTable(result.progress));
       say(`report: ${result.reportPath}`);
