@@ -80,8 +80,8 @@ export function initialProgress(runId: string, runDir: string, experiment: strin
 }
 
 /**
- * LLM calls a page runs at once (its batches overlap, hiding each call's local overhead). The workflow keeps
- * llm.concurrency / this pages in flight, so calls in flight stay at llm.concurrency (odd concurrencies: one at a time).
+ * LLM calls a page runs at once (its batches overlap, hiding each call's local overhead): llm.concurrency / this
+ * pages fill llm.concurrency call slots (odd concurrencies: one at a time).
  */
 export function callsPerPageAtOnce(concurrency: number): number {
   return concurrency % 2 === 0 ? 2 : 1;
@@ -90,6 +90,18 @@ export function callsPerPageAtOnce(concurrency: number): number {
 /** Pages × calls per page = llm.concurrency exactly. */
 export function pagesInFlight(concurrency: number): number {
   return concurrency / callsPerPageAtOnce(concurrency);
+}
+
+/**
+ * Pages the workflow keeps scheduled: pagesInFlight plus half as many waiting ones, so that a finished call's slot
+ * goes straight to a waiting page's call (ConcurrencyLimitedProvider caps each process at llm.concurrency) instead
+ * of idling through "page done → workflow task → next page scheduled → picked up" (~60–90 ms on 2 cores, paid by
+ * every page). Measured (P1, 8-call pages): a quarter as many waiting pages gave 0.88 of the ideal rate, half 0.93.
+ * The price: several LLM workers together may have up to ~1.5 × llm.concurrency calls in flight.
+ */
+export function pagesScheduled(concurrency: number): number {
+  const inFlight = pagesInFlight(concurrency);
+  return inFlight + Math.ceil(inFlight / 2);
 }
 
 export const SEARCH_ATTRIBUTES = { experiment: 'ClinsynthExperiment', stage: 'ClinsynthStage' } as const;

@@ -4,6 +4,7 @@ import {
   ApplicationFailure,
   continueAsNew,
   defineQuery,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -20,6 +21,7 @@ import {
   emptyUsage,
   initialProgress,
   pagesInFlight,
+  pagesScheduled,
   SEARCH_ATTRIBUTES,
   STAGES,
   TASK_QUEUES,
@@ -80,7 +82,8 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
   const p: RunProgress = input.progress ?? initialProgress(runId, runDir, experiment.name);
   setHandler(progressQuery, () => p);
   const llmCalls = llmActivities(experiment);
-  const window = pagesInFlight(experiment.llm.concurrency);
+  // Runs started before the page buffer keep their window on replay.
+  const window = patched('llm-page-buffer') ? pagesScheduled(experiment.llm.concurrency) : pagesInFlight(experiment.llm.concurrency);
   const price = priceOf(experiment.llm);
   const budget = experiment.llm.budgetUsd;
   /** Updates the spend estimate; true once llm.budgetUsd is reached (no new LLM page starts after that). */

@@ -3,6 +3,7 @@ import type { Experiment } from '../experiment.js';
 import { isLoopbackHost } from '../privacy.js';
 import { OpenAIProvider } from './openai-provider.js';
 import { RateLimitedProvider } from './rate-limit.js';
+import { ConcurrencyLimitedProvider } from './call-slots.js';
 import { LlmCallError, type LlmProvider } from './types.js';
 
 export type LlmSettings = Experiment['llm'];
@@ -11,11 +12,13 @@ const providers = new Map<string, Promise<LlmProvider>>();
 
 /** The provider for these settings, created on first use and shared by every activity of this process. */
 export function providerFor(llm: LlmSettings, env: NodeJS.ProcessEnv = process.env): Promise<LlmProvider> {
-  const key = JSON.stringify([llm.provider, llm.baseURL, llm.model, llm.apiKeyEnv, llm.headers, llm.timeoutSeconds, llm.requestsPerSecond]);
+  const key = JSON.stringify([llm.provider, llm.baseURL, llm.model, llm.apiKeyEnv, llm.headers, llm.timeoutSeconds, llm.requestsPerSecond, llm.concurrency]);
   let p = providers.get(key);
   if (!p) {
     const rps = llm.requestsPerSecond;
-    p = createProvider(llm, env).then((provider) => (rps ? new RateLimitedProvider(provider, rps) : provider));
+    p = createProvider(llm, env)
+      .then((provider) => new ConcurrencyLimitedProvider(provider, llm.concurrency))
+      .then((provider) => (rps ? new RateLimitedProvider(provider, rps) : provider));
     providers.set(key, p);
     p.catch(() => providers.delete(key));
   }

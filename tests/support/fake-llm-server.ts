@@ -46,6 +46,9 @@ export interface FakeLlmStats {
   bodies: unknown[];
   promptTokens: number;
   completionTokens: number;
+  /** Chat requests held at once (received, not yet answered or dropped), now and at most. */
+  inFlight: number;
+  maxInFlight: number;
 }
 
 export interface FakeLlmServer {
@@ -54,6 +57,7 @@ export interface FakeLlmServer {
   port: number;
   stats: FakeLlmStats;
   setFaults(faults: Partial<FakeLlmFaults>): void;
+  /** Zeroes the stats and restarts the seeded fault sequence. */
   resetStats(): void;
   close(): Promise<void>;
 }
@@ -72,7 +76,7 @@ const DEFAULT_FAULTS: FakeLlmFaults = {
 };
 
 function emptyStats(): FakeLlmStats {
-  return { requests: 0, byStatus: {}, faults: {}, bodyHashes: [], bodies: [], promptTokens: 0, completionTokens: 0 };
+  return { requests: 0, byStatus: {}, faults: {}, bodyHashes: [], bodies: [], promptTokens: 0, completionTokens: 0, inFlight: 0, maxInFlight: 0 };
 }
 
 /** mulberry32: small, fast, seedable. */
@@ -298,7 +302,7 @@ function makeAnswer(body: ChatBody, unknownLabel: boolean, salt: string): string
 
 export async function startFakeLlmServer(opts: FakeLlmOptions = {}): Promise<FakeLlmServer> {
   let faults: FakeLlmFaults = { ...DEFAULT_FAULTS, ...pickFaults(opts) };
-  const rnd = prng(opts.seed ?? 42);
+  let rnd = prng(opts.seed ?? 42);
   const keepBodies = opts.keepBodies ?? 200;
   let stats = emptyStats();
   const handle: { stats: FakeLlmStats } = { stats };
@@ -321,6 +325,9 @@ export async function startFakeLlmServer(opts: FakeLlmOptions = {}): Promise<Fak
 
   const onChat = async (req: IncomingMessage, res: ServerResponse, raw: string): Promise<void> => {
     stats.requests++;
+    const held = stats;
+    held.maxInFlight = Math.max(held.maxInFlight, ++held.inFlight);
+    res.once('close', () => held.inFlight--);
     stats.bodyHashes.push(createHash('sha256').update(raw).digest('hex'));
     let body: ChatBody;
     try {
@@ -455,6 +462,7 @@ export async function startFakeLlmServer(opts: FakeLlmOptions = {}): Promise<Fak
       faults = { ...faults, ...pickFaults(f) };
     },
     resetStats() {
+      rnd = prng(opts.seed ?? 42); // the same fault sequence again, whatever ran before
       stats = emptyStats();
       handle.stats = stats;
     },

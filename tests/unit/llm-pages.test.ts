@@ -339,4 +339,9 @@ describe('calls at once within a page', () => {
     expect([1, 2, 3, 8, 16].map(callsPerPageAtOnce)).toEqual([1, 2, 1, 2, 2]);
     for (const c of [1, 2, 3, 8, 16]) expect(pagesInFlight(c) * callsPerPageAtOnce(c)).toBe(c);
   });
+
+  it('keeps half a window of pages waiting behind the ones that fill the call slots', async () => {
+    const { pagesScheduled } = await import('../../lib/run-state.js');
+    expect([1, 2, 3, 8, 16].map(pagesScheduled)).toEqual([2, 2, 5, 6, 12]);
+  });
 });

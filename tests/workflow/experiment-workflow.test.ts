@@ -78,6 +78,25 @@ describe('experiment workflow', () => {
     expect(again.progress.llm.cacheHits).toBe(report.llm.calls + report.llm.cacheHits);
   });
 
+  it('keeps a worker at llm.concurrency calls in flight, with waiting pages queued behind the calls', async () => {
+    const { file } = writeTestExperiment({
+      name: 'wf-cap',
+      llm: { baseURL: llm.url, concurrency: 3, seed: 5 },
+      overrides: { silver: { enabled: true, batchSize: 1 }, bronze: { enabled: false }, selfCheck: { enabled: false }, evaluate: { mixes: ['gold', 'gold+silver'] } },
+    });
+    llm.setFaults({ latencyMs: 60 });
+    llm.resetStats();
+    try {
+      const result = await runExperiment(file, `wf-cap-${Date.now()}`);
+      expect(result.progress.stage).toBe('done');
+      expect(result.progress.pages.silver).toBeGreaterThanOrEqual(3);
+      // Three pages of one call each fill the slots and more pages wait scheduled; never a fourth call at once.
+      expect(llm.stats.maxInFlight).toBe(3);
+    } finally {
+      llm.setFaults({ latencyMs: 0 });
+    }
+  });
+
   it('continues as new to keep every history short, and still finishes', async () => {
     const { file } = writeTestExperiment({ name: 'wf-can', llm: { baseURL: llm.url, concurrency: 2, seed: 11 }, overrides: { silver: { enabled: true, batchSize: 1 } } });
     const runId = `wf-can-${Date.now()}`;
@@ -93,6 +112,7 @@ describe('experiment workflow', () => {
   it('finishes under 429s, 500s, malformed and truncated answers, records every failure, lets no unknown label through', async () => {
     const { file } = writeTestExperiment({ name: 'wf-faults', llm: { baseURL: llm.url, seed: 23 } });
     llm.setFaults({ rate429: 0.1, retryAfterSeconds: 1, rate500: 0.05, rateMalformed: 0.05, rateTruncated: 0.03, rateUnknownLabel: 0.05 });
+    llm.resetStats();
     try {
       const result = await runExperiment(file, `wf-faults-${Date.now()}`);
       expect(result.progress.stage).toBe('done');
