@@ -32,6 +32,10 @@ interface Measured {
   stageSeconds: number;
   selectSeconds: number;
   peakHwm: number;
+  /** Peak RSS up to the first LLM call: the selection's share of the peak. */
+  hwmAtFirstCall: number;
+  /** VmHWM once silver was seen done (the next stage may have started): information, not the P5 figure. */
+  hwmAfterSilver: number;
   rssAtEnd: number;
   cpu?: Record<string, number>;
   progress?: RunProgress;
@@ -77,21 +81,26 @@ export async function run(): Promise<BenchResult> {
 
     const measure = async (how: 'select' | 'pages'): Promise<Measured> => {
       const profFile = join(dir, `worker-${how}.cpuprofile`);
-      worker = await spawnTsx('bench/p5-worker.ts', [server.address, String(CONCURRENCY)], /^ready$/, profile ? { ...env, BENCH_WORKER_PROFILE: profFile } : env);
+      const memLog = process.env.BENCH_P5_MEMLOG ? `${process.env.BENCH_P5_MEMLOG}-${how}.jsonl` : undefined;
+      const workerEnv = { ...env, ...(profile ? { BENCH_WORKER_PROFILE: profFile } : {}), ...(memLog ? { BENCH_WORKER_MEMLOG: memLog } : {}) };
+      worker = await spawnTsx('bench/p5-worker.ts', [server.address, String(CONCURRENCY)], /^ready$/, workerEnv);
       const w = worker;
       const pids = { worker: w.pid!, temporalServer: server.pid, fakeLlm: llmChild!.pid!, benchDriver: process.pid };
       const cpuNow = () => Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, procCpuSeconds(pid)]));
       let cpuAtFirstCall: Record<string, number> | undefined;
+      let hwmAtFirstCall = NaN;
       const from = (await stats()).requests;
       const sampler = new CounterSampler(async () => {
         const v = (await stats()).requests;
-        if (v > from && !cpuAtFirstCall) cpuAtFirstCall = cpuNow();
+        if (v > from && !cpuAtFirstCall) {
+          cpuAtFirstCall = cpuNow();
+          hwmAtFirstCall = procMemory(w.pid!).hwmMiB;
+        }
         return v;
       }, 250).start();
+      // The silver stage's peak: VmHWM read just before a progress answer that says silver still runs. The next
+      // stage (merge: encoder, DuckDB) starts the moment silver ends, and is not what P5 measures.
       let peakHwm = 0;
-      const memTimer = setInterval(() => {
-        peakHwm = Math.max(peakHwm, procMemory(w.pid!).hwmMiB || 0);
-      }, 1000);
       const runId = `bench-p5-${how}-${Date.now()}`;
       const tStart = performance.now();
       let started: StartedRun;
@@ -101,15 +110,17 @@ export async function run(): Promise<BenchResult> {
       let stoppedEarly = false;
       let failure: string | undefined;
       for (let tick = 0; ; tick++) {
-        await sleep(1000);
+        await sleep(500);
+        const hwm = procMemory(w.pid!).hwmMiB || 0;
         const p = await progressOf(client, started.workflowId);
         if (p) last = p;
         if (last && (last.stages.silver.status === 'done' || (last.stage !== 'silver' && last.stage !== 'taxonomy'))) break;
+        peakHwm = Math.max(peakHwm, hwm);
         if ((performance.now() - tStart) / 1000 > limitS) {
           stoppedEarly = true;
           break;
         }
-        if (!p || tick % 5 === 0) {
+        if (!p || tick % 10 === 0) {
           const d = await started.handle.describe().catch(() => undefined);
           if (d && !['RUNNING', 'CONTINUED_AS_NEW'].includes(d.status.name)) {
             const r = await started.handle.result().catch((e: Error & { cause?: Error & { cause?: Error } }) => e);
@@ -128,9 +139,7 @@ export async function run(): Promise<BenchResult> {
         profileSummary = { ...summariseProfile(profFile, 25), file: `worker main thread (${how}), from worker start to the end of silver` };
       }
       await sampler.stop();
-      clearInterval(memTimer);
       const mem = procMemory(w.pid!);
-      peakHwm = Math.max(peakHwm, mem.hwmMiB || 0);
       await started.handle.terminate('benchmark measured the silver stage').catch(() => {});
       await stopChild(w);
       worker = undefined;
@@ -152,6 +161,8 @@ export async function run(): Promise<BenchResult> {
         stageSeconds: (tEnd - tStart) / 1000,
         selectSeconds: (span.t0 - tStart) / 1000,
         peakHwm,
+        hwmAtFirstCall,
+        hwmAfterSilver: mem.hwmMiB,
         rssAtEnd: mem.rssMiB,
         ...(cpuAtFirstCall ? { cpu: Object.fromEntries(Object.keys(pids).map((k) => [k, round(cpuAtEnd[k]! - cpuAtFirstCall![k]!, 1)])) } : {}),
         ...(p ? { progress: p } : {}),
@@ -197,6 +208,9 @@ export async function run(): Promise<BenchResult> {
         sentencesPerSecWholeStage: round(m.labelled / m.stageSeconds, 0),
         cpuSecondsDuringLabelling: m.cpu,
         peakWorkerRssMiB: round(m.peakHwm, 0),
+        peakWorkerRssBeforeFirstCallMiB: round(m.hwmAtFirstCall, 0),
+        peakWorkerRssMeasuredHow: 'VmHWM at the last progress poll (every 0.5 s) that still showed silver running',
+        workerHwmOnceNextStageBeganMiB: round(m.hwmAfterSilver, 0),
         workerRssAtEndMiB: round(m.rssAtEnd, 0),
         rssGoalMiB: GOAL_RSS_MIB,
         maxHistoryEvents: maxEvents,
