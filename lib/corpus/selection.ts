@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import type { CandidateRow } from '../records.js';
 import type { Taxonomy } from '../taxonomy.js';
 import { normaliseSentence, splitSentences } from './sentences.js';
+import { mulberry32, shuffled } from '../split.js';
 
 export interface SelectionOptions {
   taxonomy: Pick<Taxonomy, 'labels'>;
@@ -79,16 +80,9 @@ export function matchCue(matcher: Matcher, text: string): { reason: string; grou
   return matcher.cues.find((c) => c.re.test(text));
 }
 
-/** mulberry32: a small, fast, seeded PRNG giving floats in [0, 1). */
+/** A seeded PRNG (mulberry32) for one of several independent streams drawn from the same seed. */
 export function seededRandom(seed: number, stream = 0): () => number {
-  let a = (Math.imul(seed | 0, 0x9e3779b1) ^ Math.imul(stream + 1, 0x85ebca6b)) >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32((Math.imul(seed | 0, 0x9e3779b1) ^ Math.imul(stream + 1, 0x85ebca6b)) >>> 0);
 }
 
 /** A unique sentence offered to a reservoir (short-lived: reservoirs keep only its fields, in columns). */
@@ -324,17 +318,10 @@ function allocate(groups: Array<[string, Reservoir]>, quota: number, random: () 
   return groups.map(([g, r]) => {
     const n = take.get(g)!;
     const all = r.texts.map((_, i) => i);
-    return { owner: r, slots: n >= r.length ? all : shuffle(all, random).slice(0, n) };
+    return { owner: r, slots: n >= r.length ? all : shuffled(all, random).slice(0, n) };
   });
 }
 
-function shuffle<T>(items: T[], random: () => number): T[] {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [items[i], items[j]] = [items[j]!, items[i]!];
-  }
-  return items;
-}
 
 /** A compact open-addressing hash table from 64-bit sentence hashes to occurrence counts (typed arrays, <= 24 B each). */
 class CountTable {

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
+import { mulberry32 } from '../../lib/split.js';
 
 export interface FakeLlmFaults {
   /** Fractions of requests (0..1) answered with each fault, drawn from a seeded PRNG in this order. */
@@ -77,18 +78,6 @@ const DEFAULT_FAULTS: FakeLlmFaults = {
 
 function emptyStats(): FakeLlmStats {
   return { requests: 0, byStatus: {}, faults: {}, bodyHashes: [], bodies: [], promptTokens: 0, completionTokens: 0, inFlight: 0, maxInFlight: 0 };
-}
-
-/** mulberry32: small, fast, seedable. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function hashInt(text: string): number {
@@ -193,7 +182,7 @@ function bronzeSentences(targets: string[], count: number, salt: string): string
   const keys = targets.length ? targets : ['none'];
   const out: string[] = [];
   const seen = new Set<string>();
-  const rnd = prng(hashInt(salt));
+  const rnd = mulberry32(hashInt(salt));
   for (let i = 0; out.length < count; i++) {
     const parts = keys.map((k) => {
       const list = PHRASES[k] ?? [`shows signs of ${k.replace(/_/g, ' ')}`];
@@ -302,7 +291,7 @@ function makeAnswer(body: ChatBody, unknownLabel: boolean, salt: string): string
 
 export async function startFakeLlmServer(opts: FakeLlmOptions = {}): Promise<FakeLlmServer> {
   let faults: FakeLlmFaults = { ...DEFAULT_FAULTS, ...pickFaults(opts) };
-  let rnd = prng(opts.seed ?? 42);
+  let rnd = mulberry32(opts.seed ?? 42);
   const keepBodies = opts.keepBodies ?? 200;
   let stats = emptyStats();
   const handle: { stats: FakeLlmStats } = { stats };
@@ -462,7 +451,7 @@ export async function startFakeLlmServer(opts: FakeLlmOptions = {}): Promise<Fak
       faults = { ...faults, ...pickFaults(f) };
     },
     resetStats() {
-      rnd = prng(opts.seed ?? 42); // the same fault sequence again, whatever ran before
+      rnd = mulberry32(opts.seed ?? 42); // the same fault sequence again, whatever ran before
       stats = emptyStats();
       handle.stats = stats;
     },
