@@ -9,7 +9,7 @@ import { loadExperiment } from '../lib/experiment.js';
 import { TASK_QUEUES, workflowIdFor, type RunProgress } from '../lib/run-state.js';
 import type { ExperimentInput } from '../workflows/experiment.js';
 import { PROJECT_ROOT } from '../lib/paths.js';
-import { TAXONOMY, sleep, syntheticSentence, writeLinesBuffered } from './common.js';
+import { TAXONOMY, cleanup, sleep, syntheticSentence, writeLinesBuffered } from './common.js';
 
 export const DEMO_DATA = join(PROJECT_ROOT, 'examples', 'demo', 'data');
 
@@ -232,3 +232,18 @@ export async function stopChild(child: ChildProcess | undefined): Promise<void> 
   clearTimeout(t);
 }
 
+
+/** Stops what an in-process benchmark started (workers, client, LLM endpoint, Temporal server) and removes its folder. */
+export async function teardown(parts: {
+  workers: { shutdown(): Promise<void> };
+  close(): Promise<void>;
+  llm: { close(): Promise<void> };
+  server: { stop(): Promise<void> };
+  dir: string;
+}): Promise<void> {
+  await parts.workers.shutdown().catch(() => {});
+  await parts.close();
+  await parts.llm.close();
+  await parts.server.stop();
+  cleanup(parts.dir);
+}

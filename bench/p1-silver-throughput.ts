@@ -6,8 +6,8 @@ import { OpenAIProvider } from '../lib/llm/openai-provider.js';
 import { silverRequest } from '../lib/prompts.js';
 import { loadTaxonomy } from '../lib/taxonomy.js';
 import { PROJECT_ROOT } from '../lib/paths.js';
-import { QUICK, cleanup, freePort, mainIfDirect, result, round, startBenchServer, tempDir, type BenchResult } from './common.js';
-import { CounterSampler, connectClient, spawnTsx, startExperiment, stopChild, waitForProgress, writeCorpus, writeExperiment } from './harness.js';
+import { QUICK, freePort, mainIfDirect, result, round, startBenchServer, tempDir, type BenchResult } from './common.js';
+import { CounterSampler, connectClient, spawnTsx, startExperiment, stopChild, teardown, waitForProgress, writeCorpus, writeExperiment } from './harness.js';
 
 const LATENCY_MS = 100;
 const CONCURRENCY = 16;
@@ -144,11 +144,7 @@ export async function run(): Promise<BenchResult> {
       ],
     });
   } finally {
-    await workers.shutdown().catch(() => {});
-    await close();
-    await llm.close();
-    await server.stop();
-    cleanup(dir);
+    await teardown({ workers, close, llm, server, dir });
   }
 }
 

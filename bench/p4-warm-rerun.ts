@@ -5,8 +5,8 @@ import { startFakeLlmServer } from '../tests/support/fake-llm-server.js';
 import { writeTestExperiment } from '../tests/support/experiments.js';
 import { sharedEncoder } from '../lib/training.js';
 import type { ExperimentResult } from '../workflows/experiment.js';
-import { cleanup, mainIfDirect, result, round, startBenchServer, tempDir, type BenchResult } from './common.js';
-import { connectClient, startExperiment } from './harness.js';
+import { mainIfDirect, result, round, startBenchServer, tempDir, type BenchResult } from './common.js';
+import { connectClient, startExperiment, teardown } from './harness.js';
 
 const LATENCY_MS = 100;
 
@@ -53,11 +53,7 @@ export async function run(): Promise<BenchResult> {
       notes: [`rerun made ${calls} LLM calls (must be 0)`],
     });
   } finally {
-    await workers.shutdown().catch(() => {});
-    await close();
-    await llm.close();
-    await server.stop();
-    cleanup(dir);
+    await teardown({ workers, close, llm, server, dir });
   }
 }
 
