@@ -82,10 +82,12 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
   const p: RunProgress = input.progress ?? initialProgress(runId, runDir, experiment.name);
   setHandler(progressQuery, () => p);
   const llmCalls = llmActivities(experiment);
-  // Runs started before the page buffer keep their window on replay.
-  const window = patched('llm-page-buffer') ? pagesScheduled(experiment.llm.concurrency) : pagesInFlight(experiment.llm.concurrency);
   const price = priceOf(experiment.llm);
   const budget = experiment.llm.budgetUsd;
+  // Waiting pages keep the call slots busy between pages; a budget-capped run goes without them, so that at most
+  // the pages filling the slots run on past the budget. (patched: runs started before keep their window on replay.)
+  const buffered = patched('llm-page-buffer') && budget === undefined;
+  const window = buffered ? pagesScheduled(experiment.llm.concurrency) : pagesInFlight(experiment.llm.concurrency);
   /** Updates the spend estimate; true once llm.budgetUsd is reached (no new LLM page starts after that). */
   const overBudget = (): boolean => {
     if (price) p.costUsd = costUsd(price, p.llm.promptTokens, p.llm.completionTokens);
