@@ -21,6 +21,8 @@ export interface SafetySummary {
   leakageDropped: Record<'silver' | 'bronze', number>;
   /** Bronze rows marked unusable as near-duplicates of an earlier (by id) bronze row. */
   nearDuplicatesDropped: number;
+  /** Bronze sentences written again by another call (same normalised text): kept once, the repeats counted here (absent in runs merged before it was counted). */
+  repeatsMerged?: number;
 }
 
 export interface MergeSummary {
@@ -96,6 +98,7 @@ async function safetyFlags(rows: CheckRow[], opts: MergeOptions): Promise<{ flag
     phiByKind: Object.fromEntries(PHI_KINDS.map((k) => [k, 0])),
     leakageDropped: { silver: 0, bronze: 0 },
     nearDuplicatesDropped: 0,
+    repeatsMerged: 0,
   };
   for (const r of rows) {
     const kinds = phiKinds(r.text);
@@ -171,6 +174,7 @@ export async function mergeRunDatasets(runDir: string, opts: MergeOptions = {}):
     await c.run(loadSql('merge'));
     const checkRows = (await c.runAndReadAll(loadSql('safety-rows'))).getRowObjectsJson() as unknown as CheckRow[];
     const { flags, safety } = await safetyFlags(checkRows, opts);
+    safety.repeatsMerged = ((await c.runAndReadAll(loadSql('bronze-repeats'))).getRowObjectsJson()[0] as { repeats: number }).repeats;
     const flagFile = join(dir, '.safety-flags.jsonl');
     writeJsonl(flagFile, flags);
     await c.run(loadSql('safety', { flagFiles: [flagFile] }));
@@ -189,6 +193,7 @@ export async function mergeRunDatasets(runDir: string, opts: MergeOptions = {}):
     counts.phiFlagged = safety.phiRows.silver + safety.phiRows.bronze;
     counts.leakageDropped = safety.leakageDropped.silver + safety.leakageDropped.bronze;
     counts.bronzeNearDuplicates = safety.nearDuplicatesDropped;
+    counts.bronzeRepeatsMerged = safety.repeatsMerged;
     const composition = (await c.runAndReadAll(loadSql('label-counts'))).getRowObjectsJson() as MergeSummary['composition'];
     const summary: MergeSummary & { safety: SafetySummary } = {
       counts,

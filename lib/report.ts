@@ -33,6 +33,8 @@ export interface ReportSafety {
   phiByKind: Record<string, number>;
   leakageDropped: Record<'silver' | 'bronze', number>;
   nearDuplicatesDropped: number;
+  /** Absent in runs merged before it was counted. */
+  repeatsMerged?: number;
 }
 
 /** How well the LLM's labels agree with gold labels on the same sentences (the LLM as the predictor). */
@@ -436,7 +438,7 @@ function safetySection(r: Report): string {
     ? `<table class="num"><thead><tr><th>PHI kind</th><th>matches</th></tr></thead><tbody>${kinds.map(([k, v]) => `<tr><th>${esc(k)}</th><td${cls(v)}>${int(v)}</td></tr>`).join('')}</tbody></table>`
     : '<p class="muted">No PHI pattern matched.</p>';
   const leak = s.leakageDropped ?? {};
-  const drops = `<table class="num"><thead><tr><th>dropped before training</th><th>rows</th></tr></thead><tbody><tr><th>silver: test-set leakage</th><td>${int((leak as Record<string, number>).silver)}</td></tr><tr><th>bronze: test-set leakage</th><td>${int((leak as Record<string, number>).bronze)}</td></tr><tr><th>near duplicates</th><td>${int(s.nearDuplicatesDropped)}</td></tr></tbody></table>`;
+  const drops = `<table class="num"><thead><tr><th>dropped before training</th><th>rows</th></tr></thead><tbody><tr><th>silver: test-set leakage</th><td>${int((leak as Record<string, number>).silver)}</td></tr><tr><th>bronze: test-set leakage</th><td>${int((leak as Record<string, number>).bronze)}</td></tr><tr><th>bronze: repeated sentences (merged)</th><td>${s.repeatsMerged === undefined ? '—' : int(s.repeatsMerged)}</td></tr><tr><th>near duplicates</th><td>${int(s.nearDuplicatesDropped)}</td></tr></tbody></table>`;
   return `<div class="row">${phi}${byKind}${drops}</div>`;
 }
 

@@ -22,6 +22,11 @@ SELECT s.id, 'silver' AS source, 'train' AS split, s.text,
        coalesce(v.verdict, 'keep') <> 'reject' AS usable
 FROM silver_raw s LEFT JOIN verdicts v ON v."set" = 'silver' AND v.id = s.id;
 
+-- One row per bronze sentence: a sentence that several calls wrote (same normalised text, so the same id) is kept
+-- from its first page; the repeats are counted (bronze-repeats.sql), not kept as rows sharing an id.
+CREATE OR REPLACE TEMP VIEW bronze_distinct AS
+SELECT * FROM bronze_raw QUALIFY row_number() OVER (PARTITION BY id ORDER BY filename) = 1;
+
 CREATE OR REPLACE TABLE bronze AS
 SELECT b.id, 'bronze' AS source, 'train' AS split, b.text,
        list_sort(CASE WHEN v.verdict = 'fix' THEN v.labels ELSE b.labels END) AS labels,
@@ -30,4 +35,4 @@ SELECT b.id, 'bronze' AS source, 'train' AS split, b.text,
        NULL AS selection_reason, v.verdict, v.reason AS verdict_reason, list_sort(b.labels) AS llm_labels,
        []::VARCHAR[] AS phi_kinds, NULL::VARCHAR AS leak_of, NULL::VARCHAR AS near_duplicate_of,
        coalesce(v.verdict, 'keep') <> 'reject' AS usable
-FROM bronze_raw b LEFT JOIN verdicts v ON v."set" = 'bronze' AND v.id = b.id;
+FROM bronze_distinct b LEFT JOIN verdicts v ON v."set" = 'bronze' AND v.id = b.id;

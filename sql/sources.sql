@@ -9,8 +9,9 @@ SELECT * FROM read_json({{silverFiles}}, format = 'newline_delimited',
   columns = {id: 'VARCHAR', noteId: 'VARCHAR', "start": 'INTEGER', "end": 'INTEGER', text: 'VARCHAR',
              labels: 'VARCHAR[]', reason: 'VARCHAR', model: 'VARCHAR', promptVersion: 'VARCHAR', cacheKey: 'VARCHAR'});
 
+-- Bronze ids are content hashes: two calls that wrote the same sentence give two rows with one id (see merge.sql).
 CREATE OR REPLACE VIEW bronze_raw AS
-SELECT * FROM read_json({{bronzeFiles}}, format = 'newline_delimited',
+SELECT * FROM read_json({{bronzeFiles}}, format = 'newline_delimited', filename = true,
   columns = {id: 'VARCHAR', text: 'VARCHAR', labels: 'VARCHAR[]', style: 'JSON',
              model: 'VARCHAR', promptVersion: 'VARCHAR', cacheKey: 'VARCHAR'});
 

@@ -83,6 +83,7 @@ describe('mergeRunDatasets', () => {
       phiFlagged: 0,
       leakageDropped: 0,
       bronzeNearDuplicates: 0,
+      bronzeRepeatsMerged: 0,
     });
     const v = Object.fromEntries(summary.verdicts.map((x) => [`${x.source}:${x.verdict}`, x.n]));
     expect(v).toEqual({ 'silver:keep': 1, 'silver:fix': 1, 'silver:reject': 1, 'bronze:keep': 1, 'bronze:fix': 1 });
@@ -168,6 +169,24 @@ describe('mergeRunDatasets', () => {
       'bronze:physiological_changes': 1,
       'bronze:requiring_assistance': 1,
     });
+  });
+
+  it('keeps a bronze sentence that several calls wrote once, usable, and counts the repeats', async () => {
+    const runDir = fullRunDir();
+    // Page 1 repeats b-1 (same text, so the same id) under another target label, and adds b-3.
+    const again = { ...bronzeRow('b-1', ['requiring_assistance']), cacheKey: 'ck-bronze-b-1-again' };
+    const b3 = { ...bronzeRow('b-3', ['cognitive_impairment']), text: 'He repeats the same questions during the visit.' };
+    writeJsonl(pagePath(runDir, 'bronze', 1), [again, b3]);
+    writeJsonl(pagePath(runDir, 'verdictsBronze', 1), [verdict('bronze', 'b-1', 'keep', ['requiring_assistance']), verdict('bronze', 'b-3', 'keep', ['cognitive_impairment'])]);
+    const summary = await mergeRunDatasets(runDir);
+    expect(summary.counts).toMatchObject({ bronze: 3, bronze_usable: 3, bronzeRepeatsMerged: 1, bronzeNearDuplicates: 0 });
+    expect(summary.safety.repeatsMerged).toBe(1);
+    const rows = await query(`SELECT id, cache_key, usable, near_duplicate_of FROM ${parquet(runDir, 'bronze')} ORDER BY id`);
+    expect(rows).toEqual([
+      { id: 'b-1', cache_key: 'ck-bronze-b-1', usable: true, near_duplicate_of: null }, // from the first page
+      { id: 'b-2', cache_key: 'ck-bronze-b-2', usable: true, near_duplicate_of: null },
+      { id: 'b-3', cache_key: 'ck-bronze-b-3', usable: true, near_duplicate_of: null },
+    ]);
   });
 
   it('works with an empty silver stage (no page files) and no verdicts', async () => {
