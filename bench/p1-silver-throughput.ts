@@ -91,19 +91,21 @@ export async function run(): Promise<BenchResult> {
       corpus: { path: corpus, maxSentences: candidates, negativeShare: 0.2 },
       silverBatch: BATCH,
     });
-    // Requests received (for the rate) and held by the fake server (received − answered: calls in flight).
+    // Requests received since the direct baseline (for the rate) and held by the fake server (received − answered:
+    // calls in flight).
+    const before = (await llm.counts()).requests;
     const inflight: number[] = [];
     const sampler = new CounterSampler(async () => {
       const c = await llm.counts();
-      if (c.requests > 0) inflight.push(c.requests - c.answered);
-      return c.requests;
+      if (c.requests > before) inflight.push(c.requests - c.answered);
+      return c.requests - before;
     }, LLM_MODE === 'inproc' ? 10 : 20).start();
     const started = await startExperiment(client, file, `bench-p1-${Date.now()}`);
     const p = await waitForProgress(client, started.workflowId, (q) => q.stages.silver.status === 'done' || q.stage === 'done', 100);
     await sampler.stop();
     await started.handle.terminate('benchmark measured the silver stage').catch(() => {});
 
-    const calls = (await llm.counts()).requests;
+    const calls = (await llm.counts()).requests - before;
     const { t0: first, t1: last } = sampler.span();
     // From the first request's arrival to the last answer (the last request arrives, then waits the latency).
     const seconds = (last - first) / 1000 + LATENCY_MS / 1000;
