@@ -211,6 +211,7 @@ describe('mergeRunDatasets safety flags', () => {
       phiByKind: { name: 2, date: 1, phone: 1, email: 0, ssn: 0, mrn: 0, address: 1, url: 0 },
       leakageDropped: { silver: 2, bronze: 0 },
       nearDuplicatesDropped: 1,
+      repeatsMerged: 0,
     });
     expect(summary.counts).toMatchObject({ phiFlagged: 2, leakageDropped: 2, bronzeNearDuplicates: 1, silver: 5, silver_usable: 2, bronze: 6, bronze_usable: 3 });
     const saved = JSON.parse(readFileSync(join(runDir, RUN_FILES.datasets, 'summary.json'), 'utf8')) as typeof summary;
