@@ -270,7 +270,7 @@ export async function selectCandidates(
 
 /** `c-` + the first 12 hex digits of sha1 of the normalised sentence. */
 export function candidateId(sentence: string): string {
-  return `c-${createHash('sha1').update(normaliseSentence(sentence)).digest('hex').slice(0, 12)}`;
+  return idFromNumber(candidateIdNumber(sentence));
 }
 
 /** The candidate id's 48 bits as a number (exact in a double): sorts like the id and costs no string. */
@@ -321,7 +321,6 @@ function allocate(groups: Array<[string, Reservoir]>, quota: number, random: () 
     return { owner: r, slots: n >= r.length ? all : shuffled(all, random).slice(0, n) };
   });
 }
-
 
 /** A compact open-addressing hash table from 64-bit sentence hashes to occurrence counts (typed arrays, <= 24 B each). */
 class CountTable {
