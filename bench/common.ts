@@ -6,6 +6,9 @@ import type { WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { PROJECT_ROOT } from '../lib/paths.js';
+import { freePort } from '../tests/support/net.js';
+
+export { freePort };
 
 export const QUICK = process.env.BENCH_QUICK === '1' || process.env.BENCH_QUICK === 'true';
 
@@ -53,10 +56,6 @@ export function checkGoal(value: number, goal: string): boolean | null {
       return value < g;
   }
 }
-
-import { freePort } from '../tests/support/net.js';
-
-export { freePort };
 
 export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `clinsynth-bench-${prefix}-`));

@@ -232,7 +232,6 @@ export async function stopChild(child: ChildProcess | undefined): Promise<void> 
   clearTimeout(t);
 }
 
-
 /** Stops what an in-process benchmark started (workers, client, LLM endpoint, Temporal server) and removes its folder. */
 export async function teardown(parts: {
   workers: { shutdown(): Promise<void> };

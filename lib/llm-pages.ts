@@ -83,7 +83,6 @@ async function callWithRepair<I extends { id: string }, T>(
   return callWithRepair(ctx, usage, failures, where, items, attempt, retry + 1);
 }
 
-/** A repair attempt changes the seed and, at temperature 0, warms the sampling: the same request would get the same bad answer. */
 /** Writes a page's outputs once every answer it used is safely in the cache (a retry then pays for nothing). */
 async function finishPage(ctx: PageContext, outputs: [PageFolder, number, unknown[]][]): Promise<void> {
   await Promise.all(ctx.pendingWrites ?? []);
@@ -96,6 +95,7 @@ function sortedFailures(failures: LlmFailureRow[]): LlmFailureRow[] {
   return failures.sort((a, b) => (a.itemIds[0] ?? '').localeCompare(b.itemIds[0] ?? '') || a.itemIds.length - b.itemIds.length || a.cacheKey.localeCompare(b.cacheKey));
 }
 
+/** A repair attempt changes the seed and, at temperature 0, warms the sampling: the same request would get the same bad answer. */
 function callOptions(e: Experiment, retry: number): CallOptions {
   return { maxTokens: e.llm.maxTokens, temperature: retry === 0 ? e.llm.temperature : Math.max(e.llm.temperature, 0.3 * retry), seed: e.llm.seed + retry };
 }

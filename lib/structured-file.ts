@@ -4,7 +4,6 @@ import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node as YamlNo
 import type { z } from 'zod';
 import { InputError, inputError, type Problem } from './problems.js';
 
-/** Reads a whole text file as UTF-8, rejecting missing files, directories and invalid UTF-8 with a Problem. */
 /** Throws an InputError unless `file` is an existing regular file. */
 export function assertReadableFile(file: string, what = 'file'): void {
   let stat;
@@ -16,6 +15,7 @@ export function assertReadableFile(file: string, what = 'file'): void {
   if (stat.isDirectory()) throw inputError(file, 0, '', `${what} is a directory, expected a file`);
 }
 
+/** Reads a whole text file as UTF-8, rejecting missing files, directories and invalid UTF-8 with a Problem. */
 export function readTextFile(file: string, what = 'file'): string {
   assertReadableFile(file, what);
   const bytes = readFileSync(file);

@@ -32,7 +32,6 @@ export const MIMIC_NOTEEVENTS_COLUMNS = [
 const idSchema = z.union([z.string().trim().min(1), z.number().int()], { error: 'must be a non-empty string or an integer' });
 const noteSchema = z.object({ id: idSchema, text: z.string({ error: 'must be a string' }) });
 
-
 /**
  * Streams the notes of a corpus file with constant memory (one read chunk plus the current note).
  * Bad rows (invalid JSON or UTF-8, missing or empty fields, malformed CSV) are reported with the line where the row
