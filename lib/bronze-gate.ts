@@ -1,0 +1,47 @@
+// The bronze sentence gate: an LLM-written item must read like one note sentence, not a label, placeholder or copy.
+import { normaliseSentence } from './corpus/sentences.js';
+import type { Taxonomy } from './taxonomy.js';
+
+/** Fewest words a bronze sentence may have ("Pt forgets appointments." has three). */
+export const MIN_WORDS = 3;
+/** Most words: longer items are run-on answers, not one sentence or note line. */
+export const MAX_WORDS = 80;
+
+/** What the gate refuses, with the reason kept beside the refused text. */
+export interface RejectedSentence {
+  text: string;
+  reason: string;
+}
+
+/** Leading list markers a model puts before its items: "1. ", "2) ", "- ", "* ", "• ". */
+const LIST_MARKER = /^\s*(?:\d{1,3}[.)]\s+|[-*•]\s+)/;
+
+/** Removes one leading list marker; the rest of the item is kept as written. */
+export function stripListMarker(text: string): string {
+  return text.replace(LIST_MARKER, '').trim();
+}
+
+/**
+ * Builds the gate for a taxonomy. The returned function gives null for an acceptable sentence, otherwise why not:
+ * too short or too long, mostly digits and punctuation, a label id or name, a placeholder (`snake_case` words, "..."),
+ * or a copy of one of the guideline's examples (the prompt asks for new text).
+ */
+export function bronzeGate(taxonomy: Taxonomy): (text: string) => string | null {
+  const labelTexts = new Set(taxonomy.labels.flatMap((l) => [l.id, l.name, l.id.replace(/_/g, ' ')].map(normaliseSentence)));
+  labelTexts.add(normaliseSentence(taxonomy.noneLabel));
+  const examples = new Set(taxonomy.examples.map((e) => normaliseSentence(e.text)));
+  return (text: string): string | null => {
+    const norm = normaliseSentence(text);
+    if (labelTexts.has(norm)) return 'a label id or name, not a sentence';
+    if (examples.has(norm)) return 'a copy of a guideline example';
+    if (/\w_\w/.test(text)) return 'contains a snake_case token (a label id or placeholder)';
+    if (/\.\.\.|…/.test(text)) return 'contains an ellipsis placeholder';
+    const words = text.split(/\s+/).filter((w) => /\p{L}/u.test(w));
+    if (words.length < MIN_WORDS) return `fewer than ${MIN_WORDS} words`;
+    if (words.length > MAX_WORDS) return `more than ${MAX_WORDS} words`;
+    const visible = text.replace(/\s/g, '');
+    const letters = visible.replace(/[^\p{L}]/gu, '').length;
+    if (letters < visible.length * 0.6) return 'mostly digits and punctuation';
+    return null;
+  };
+}

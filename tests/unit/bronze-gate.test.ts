@@ -1,0 +1,58 @@
+// lib/bronze-gate.ts: what a written bronze item must be to count as a note sentence.
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { bronzeGate, MAX_WORDS, stripListMarker } from '../../lib/bronze-gate.js';
+import { loadTaxonomy } from '../../lib/taxonomy.js';
+import { PROJECT_ROOT } from '../../lib/paths.js';
+
+const taxonomy = loadTaxonomy(join(PROJECT_ROOT, 'taxonomy/ad-signs-symptoms.yaml'));
+const gate = bronzeGate(taxonomy);
+
+describe('bronzeGate', () => {
+  it('lets real note sentences through, short ones and non-ASCII ones included', () => {
+    for (const ok of [
+      'Pt forgets appointments.',
+      'Per daughter, pt has been getting lost while driving to familiar places.',
+      'MoCA 18/30, deficits in delayed recall and orientation.',
+      'Patient denies memory loss or confusion.',
+      'La patiente oublie ses rendez-vous depuis deux mois.',
+    ]) {
+      expect(gate(ok), ok).toBeNull();
+    }
+  });
+
+  it('refuses what small models write instead of sentences, saying why', () => {
+    const refused: [string, RegExp][] = [
+      ['cognitive_impairment', /label id or name/],
+      ['Neuropsychiatric symptoms', /label id or name/],
+      ['cognitive impairment', /label id or name/],
+      ['sentence_1', /snake_case/],
+      ['The patient shows requires_assistance daily.', /snake_case/],
+      ['Per daughter, ...', /ellipsis/],
+      ['Forgets things…', /ellipsis/],
+      ['Dementia diagnosis.', /label id or name/],
+      ['Forgets names.', /fewer than 3 words/],
+      ['2.2.1.3.1', /fewer than 3 words/],
+      ['1. 2. 3. 4. 5. 6. 7. a b c 8. 9. 10. 11. 12. 13. 14. 15. 16. 17. 18.', /digits and punctuation/],
+      [Array.from({ length: MAX_WORDS + 1 }, () => 'dementia').join(' '), /more than 80 words/],
+    ];
+    for (const [text, why] of refused) expect(gate(text), text).toMatch(why);
+  });
+
+  it('refuses copies of the guideline examples, whatever their case and spacing', () => {
+    const example = taxonomy.examples[0]!.text;
+    expect(gate(example)).toMatch(/guideline example/);
+    expect(gate(`  ${example.toUpperCase()}  `)).toMatch(/guideline example/);
+  });
+});
+
+describe('stripListMarker', () => {
+  it('removes one leading list marker and nothing else', () => {
+    expect(stripListMarker('1. Pt forgets appointments.')).toBe('Pt forgets appointments.');
+    expect(stripListMarker('12) Pt forgets appointments.')).toBe('Pt forgets appointments.');
+    expect(stripListMarker('- Pt forgets appointments.')).toBe('Pt forgets appointments.');
+    expect(stripListMarker('• Pt forgets appointments.')).toBe('Pt forgets appointments.');
+    expect(stripListMarker('MMSE 24/30.')).toBe('MMSE 24/30.');
+    expect(stripListMarker('3.5 mg daily of donepezil was started.')).toBe('3.5 mg daily of donepezil was started.');
+  });
+});
