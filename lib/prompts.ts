@@ -255,9 +255,30 @@ export interface BronzeJobOptions {
    * requiring_assistance, where the taxonomy has them). [] keeps it alone.
    */
   familyCompanions?: string[];
+  /**
+   * Jobs already planned for this run (default 0): the new jobs number on from there, so their seeds differ from the
+   * earlier ones, and they start elsewhere in the style grid and the family companions.
+   */
+  jobsBefore?: number;
 }
 
 const DEFAULT_FAMILY_COMPANIONS = ['cognitive_impairment', 'neuropsychiatric_symptoms', 'physiological_changes', 'requiring_assistance'];
+
+/** What bronze is written for: each label, then each combo (validated against the labels), then `none` ([]) when asked. */
+export function bronzeTargets(labelIds: string[], includeNone: boolean, combos: string[][] = []): string[][] {
+  const targets: string[][] = labelIds.map((l) => [l]);
+  for (const combo of combos) {
+    checkLabels(combo, labelIds, 'bronzeJobs combo');
+    targets.push(normaliseLabels(combo, labelIds));
+  }
+  if (includeNone) targets.push([]);
+  return targets;
+}
+
+/** Whether a bronze row written for `rowLabels` counts for `target`: it expresses all of the target's labels ([] = none). */
+export function countsForTarget(rowLabels: readonly string[], target: readonly string[]): boolean {
+  return target.length === 0 ? rowLabels.length === 0 : target.every((l) => rowLabels.includes(l));
+}
 
 /**
  * The bronze work list: for each label (then each combo, then `none` when asked) `perLabel` sentences in calls of
@@ -272,24 +293,36 @@ export function bronzeJobs(
   opts: BronzeJobOptions = {},
 ): BronzeJob[] {
   if (!Number.isInteger(perLabel) || perLabel < 0) throw new Error(`bronzeJobs: perLabel must be an integer >= 0, got ${perLabel}`);
+  const targets = bronzeTargets(labelIds, includeNone, opts.combos);
+  return planBronzeJobs(labelIds, targets.map((target) => ({ target, count: perLabel })), perCall, opts);
+}
+
+/**
+ * Jobs that ask for `count` sentences for each target, in calls of at most `perCall`, interleaved round by round;
+ * numbered from `opts.jobsBefore` (used by the first plan and by every top-up round).
+ */
+export function planBronzeJobs(
+  labelIds: string[],
+  wanted: { target: string[]; count: number }[],
+  perCall: number,
+  opts: BronzeJobOptions = {},
+): BronzeJob[] {
   if (!Number.isInteger(perCall) || perCall < 1) throw new Error(`bronzeJobs: perCall must be an integer >= 1, got ${perCall}`);
-  const targets: string[][] = labelIds.map((l) => [l]);
-  for (const combo of opts.combos ?? []) {
-    checkLabels(combo, labelIds, 'bronzeJobs combo');
-    targets.push(normaliseLabels(combo, labelIds));
+  for (const w of wanted) {
+    if (!Number.isInteger(w.count) || w.count < 0) throw new Error(`bronzeJobs: a count must be an integer >= 0, got ${w.count}`);
   }
-  if (includeNone) targets.push([]);
+  const first = opts.jobsBefore ?? 0;
   const family =
     opts.familyLabel === undefined ? (labelIds.includes('notice_by_others') ? 'notice_by_others' : null) : opts.familyLabel;
 
   const companions = (opts.familyCompanions ?? DEFAULT_FAMILY_COMPANIONS).filter((l) => labelIds.includes(l) && l !== family);
   const labelsFor = (target: string[], round: number): string[] =>
     family !== null && target.length === 1 && target[0] === family && companions.length
-      ? normaliseLabels([family, companions[round % companions.length]!], labelIds)
+      ? normaliseLabels([family, companions[(round + first) % companions.length]!], labelIds)
       : [...target];
 
   const grid = styleGrid();
-  let cursor = 0;
+  let cursor = first % grid.length;
   const pickStyle = (labels: string[]): BronzeStyle => {
     const mustBeFamily = family !== null && labels.includes(family);
     const mayBeFamily = family === null || labels.length === 0 || mustBeFamily;
@@ -304,13 +337,14 @@ export function bronzeJobs(
     return grid[0]!;
   };
 
-  const rounds = Math.ceil(perLabel / perCall);
+  const rounds = Math.max(0, ...wanted.map((w) => Math.ceil(w.count / perCall)));
   const jobs: BronzeJob[] = [];
   for (let round = 0; round < rounds; round++) {
-    const count = Math.min(perCall, perLabel - round * perCall);
-    for (const target of targets) {
+    for (const { target, count: total } of wanted) {
+      const count = Math.min(perCall, total - round * perCall);
+      if (count <= 0) continue;
       const labels = labelsFor(target, round);
-      jobs.push({ labels, count, style: { ...pickStyle(labels) }, jobIndex: jobs.length });
+      jobs.push({ labels, count, style: { ...pickStyle(labels) }, jobIndex: first + jobs.length });
     }
   }
   return jobs;

@@ -2,6 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   bronzeJobs,
+  bronzeTargets,
+  countsForTarget,
+  planBronzeJobs,
   bronzeRequest,
   parseBronzeAnswer,
   parseSelfCheckAnswer,
@@ -169,6 +172,30 @@ describe('bronze prompt', () => {
     const combos = bronzeJobs(ids, 4, 4, false, { combos: [['cognitive_impairment', 'notice_by_others']] });
     expect(combos.at(-1)).toMatchObject({ labels: ['cognitive_impairment', 'notice_by_others'], count: 4 });
     expect(() => bronzeJobs(ids, 4, 0, false)).toThrow(/perCall/);
+  });
+
+  it('planBronzeJobs numbers on from earlier jobs, so top-up requests get new seeds and styles', () => {
+    const first = bronzeJobs(ids, 4, 2, true);
+    const more = planBronzeJobs(ids, [{ target: ['cognitive_impairment'], count: 5 }, { target: [], count: 2 }, { target: ['dementia_treatment'], count: 0 }], 2, { jobsBefore: first.length });
+    expect(more.map((j) => j.jobIndex)).toEqual(more.map((_, i) => first.length + i));
+    expect(more.filter((j) => j.labels.join() === 'cognitive_impairment').map((j) => j.count)).toEqual([2, 2, 1]);
+    expect(more.filter((j) => j.labels.length === 0).map((j) => j.count)).toEqual([2]);
+    expect(more.some((j) => j.labels.includes('dementia_treatment'))).toBe(false);
+    const seeds = new Set([...first, ...more].map((j) => bronzeRequest(taxonomy, j, opts).seed));
+    expect(seeds.size).toBe(first.length + more.length);
+    // Same targets, same jobsBefore: the same plan (a retried planning activity writes the same pages).
+    expect(planBronzeJobs(ids, [{ target: ['cognitive_impairment'], count: 5 }, { target: [], count: 2 }], 2, { jobsBefore: first.length })).toEqual(
+      more.filter((j) => j.count > 0),
+    );
+    expect(() => planBronzeJobs(ids, [{ target: ['cognitive_impairment'], count: -1 }], 2)).toThrow(/count/);
+  });
+
+  it('counts a written row for a target when it expresses all of the target labels', () => {
+    expect(bronzeTargets(ids, true, [['notice_by_others', 'cognitive_impairment']])).toEqual([...ids.map((l) => [l]), ['cognitive_impairment', 'notice_by_others'], []]);
+    expect(countsForTarget(['cognitive_impairment', 'notice_by_others'], ['notice_by_others'])).toBe(true);
+    expect(countsForTarget(['cognitive_impairment'], ['cognitive_impairment', 'notice_by_others'])).toBe(false);
+    expect(countsForTarget([], [])).toBe(true);
+    expect(countsForTarget(['cognitive_impairment'], [])).toBe(false);
   });
 });
 
