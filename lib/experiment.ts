@@ -48,8 +48,12 @@ export const experimentSchema = z.strictObject({
       includeNone: z.boolean().default(true),
       /** Label combinations that co-occur, generated like a label (each sentence expresses all of them). */
       combos: z.array(z.array(z.string().min(1)).min(2)).default([]),
+      /** Sampling temperature for writing (labelling and self-check keep llm.temperature): at 0 models repeat themselves. */
+      temperature: z.number().min(0).max(2).default(0.8),
+      /** Extra rounds that ask again for the labels still short of perLabel usable sentences (0 = off). */
+      topUpRounds: z.number().int().min(0).max(20).default(3),
     })
-    .default({ enabled: true, perLabel: 50, perCall: 5, includeNone: true, combos: [] }),
+    .default({ enabled: true, perLabel: 50, perCall: 5, includeNone: true, combos: [], temperature: 0.8, topUpRounds: 3 }),
   selfCheck: z.strictObject({ enabled: z.boolean().default(true), batchSize: z.number().int().min(1).max(64).default(8) }).default({ enabled: true, batchSize: 8 }),
   llm: z
     .strictObject({

@@ -20,7 +20,8 @@ import {
 } from './prompts.js';
 import { pagePath, readJsonl, writeJsonl, type PageFolder } from './run-dir.js';
 import { callsPerPageAtOnce, emptyUsage, type LlmUsageTotals, type PageResult } from './run-state.js';
-import type { BronzeRow, CandidateRow, CheckedSet, LlmFailureRow, SilverRow, VerdictRow } from './records.js';
+import type { BronzeRow, CandidateRow, CheckedSet, LlmFailureRow, RejectedBronzeRow, SilverRow, VerdictRow } from './records.js';
+import { bronzeGate, stripListMarker } from './bronze-gate.js';
 import { normaliseSentence } from './corpus/sentences.js';
 
 export interface PageContext {
@@ -95,9 +96,12 @@ function sortedFailures(failures: LlmFailureRow[]): LlmFailureRow[] {
   return failures.sort((a, b) => (a.itemIds[0] ?? '').localeCompare(b.itemIds[0] ?? '') || a.itemIds.length - b.itemIds.length || a.cacheKey.localeCompare(b.cacheKey));
 }
 
-/** A repair attempt changes the seed and, at temperature 0, warms the sampling: the same request would get the same bad answer. */
-function callOptions(e: Experiment, retry: number): CallOptions {
-  return { maxTokens: e.llm.maxTokens, temperature: retry === 0 ? e.llm.temperature : Math.max(e.llm.temperature, 0.3 * retry), seed: e.llm.seed + retry };
+/**
+ * A repair attempt changes the seed and, at temperature 0, warms the sampling: the same request would get the same
+ * bad answer. `temperature` is the stage's own (bronze writes at bronze.temperature; the rest use llm.temperature).
+ */
+function callOptions(e: Experiment, retry: number, temperature = e.llm.temperature): CallOptions {
+  return { maxTokens: e.llm.maxTokens, temperature: retry === 0 ? temperature : Math.max(temperature, 0.3 * retry), seed: e.llm.seed + retry };
 }
 
 /**
@@ -191,19 +195,24 @@ export function bronzeId(text: string): string {
   return `b-${createHash('sha1').update(normaliseSentence(text)).digest('hex').slice(0, 12)}`;
 }
 
-/** Generates the sentences of one page of bronze jobs; writes bronze/sentences and bronze/failures pages. */
+/**
+ * Generates the sentences of one page of bronze jobs; writes bronze/sentences, bronze/failures and bronze/rejected
+ * (items the sentence gate refused) pages.
+ */
 export async function generateBronzePage(ctx: PageContext, page: number): Promise<PageResult> {
   const { experiment: e, taxonomy } = ctx;
   const jobs = readJsonl<BronzeJob>(pagePath(ctx.runDir, 'bronzeJobs', page));
   const usage = emptyUsage();
   const failures: LlmFailureRow[] = [];
   const rows: BronzeRow[] = [];
+  const rejected: RejectedBronzeRow[] = [];
+  const gate = bronzeGate(taxonomy);
   const seen = new Set<string>();
   const answered = await inOrder(jobs, callsPerPageAtOnce(e.llm.concurrency), async (job) => ({
     job,
     results: await callWithRepair(ctx, usage, failures, { stage: 'bronze', page }, [{ id: `job-${job.jobIndex}`, job }], (items, retry) => ({
       items,
-      request: bronzeRequest(taxonomy, job, callOptions(e, retry)),
+      request: bronzeRequest(taxonomy, job, callOptions(e, retry, e.bronze.temperature)),
       parse: (text) => {
         const r = parseBronzeAnswer(text, job.count);
         return r.ok ? ok(r) : r;
@@ -212,7 +221,13 @@ export async function generateBronzePage(ctx: PageContext, page: number): Promis
   }));
   for (const { job, results } of answered) {
     for (const { value, cacheKey } of results) {
-      for (const text of value.sentences) {
+      for (const written of value.sentences) {
+        const text = stripListMarker(written);
+        const reason = gate(text);
+        if (reason !== null) {
+          rejected.push({ jobIndex: job.jobIndex, labels: job.labels, text: written, reason, cacheKey });
+          continue;
+        }
         const id = bronzeId(text);
         if (seen.has(id)) continue;
         seen.add(id);
@@ -223,6 +238,7 @@ export async function generateBronzePage(ctx: PageContext, page: number): Promis
   await finishPage(ctx, [
     ['bronze', page, rows],
     ['bronzeFailures', page, sortedFailures(failures)],
+    ['bronzeRejected', page, rejected],
   ]);
   return { rows: rows.length, usage };
 }

@@ -48,6 +48,15 @@ export interface BronzeRow extends LlmProvenance {
   style: Record<string, string>;
 }
 
+/** A written item the bronze gate refused; kept with its reason so nothing the LLM wrote disappears unseen. */
+export interface RejectedBronzeRow {
+  jobIndex: number;
+  labels: string[];
+  text: string;
+  reason: string;
+  cacheKey: string;
+}
+
 export type Verdict = 'keep' | 'fix' | 'reject';
 
 /** What a self-check reviews: silver labels, bronze sentences, or the LLM's labels of gold test sentences (probe). */

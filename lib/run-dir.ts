@@ -21,6 +21,8 @@ export const PAGE_FOLDERS = {
   bronzeJobs: 'bronze/jobs',
   bronze: 'bronze/sentences',
   bronzeFailures: 'bronze/failures',
+  /** Written sentences the bronze gate refused (labels, placeholders, copies), with the reason. */
+  bronzeRejected: 'bronze/rejected',
   verdictsSilver: 'selfcheck/silver',
   verdictsBronze: 'selfcheck/bronze',
   selfCheckFailuresSilver: 'selfcheck/failures-silver',

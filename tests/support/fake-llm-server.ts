@@ -13,6 +13,11 @@ export interface FakeLlmFaults {
   rateMalformed: number;
   rateTruncated: number;
   rateUnknownLabel: number;
+  /**
+   * Share (0..1) of bronze items written as junk a small model gives (the label id, "sentence_3", "Per daughter, ...",
+   * a bare number); drawn from the request's own hash, so the same request always gets the same answer.
+   */
+  bronzeJunkShare: number;
   /** `Retry-After` seconds sent with injected 429s. */
   retryAfterSeconds: number;
   /** Delay before every answer. */
@@ -70,6 +75,7 @@ const DEFAULT_FAULTS: FakeLlmFaults = {
   rateMalformed: 0,
   rateTruncated: 0,
   rateUnknownLabel: 0,
+  bronzeJunkShare: 0,
   retryAfterSeconds: 1,
   latencyMs: 0,
   failStatus: 0,
@@ -178,12 +184,17 @@ const PHRASES: Record<string, string[]> = {
 const SUBJECTS = ['The patient', 'Pt', 'She', 'He', 'The resident'];
 const WHEN = ['over the past {n} months', 'since the last visit', 'for about {n} weeks', 'recently', 'per today\'s review'];
 
-function bronzeSentences(targets: string[], count: number, salt: string): string[] {
+function bronzeSentences(targets: string[], count: number, salt: string, junkShare: number): string[] {
   const keys = targets.length ? targets : ['none'];
   const out: string[] = [];
   const seen = new Set<string>();
   const rnd = mulberry32(hashInt(salt));
   for (let i = 0; out.length < count; i++) {
+    if (rnd() < junkShare) {
+      const junk = [keys[0]!, `sentence_${out.length + 1}`, 'Per daughter, ...', `${out.length + 1}.`];
+      out.push(junk[Math.floor(rnd() * junk.length)]!);
+      continue;
+    }
     const parts = keys.map((k) => {
       const list = PHRASES[k] ?? [`shows signs of ${k.replace(/_/g, ' ')}`];
       return list[Math.floor(rnd() * list.length)]!;
@@ -247,7 +258,7 @@ function itemLines(text: string): Map<string, unknown> {
 type P = Record<string, unknown>;
 const prop = (schema: P, key: string): P => ((schema.properties as P | undefined)?.[key] ?? {}) as P;
 
-function makeAnswer(body: ChatBody, unknownLabel: boolean, salt: string): string {
+function makeAnswer(body: ChatBody, unknownLabel: boolean, salt: string, junkShare: number): string {
   const schema = requestSchema(body);
   if (!schema) return JSON.stringify({ answer: 'ok' });
   const user = userText(body);
@@ -270,7 +281,7 @@ function makeAnswer(body: ChatBody, unknownLabel: boolean, salt: string): string
     const count = Number(prop(schema, 'sentences').minItems ?? 1);
     const m = /^Target labels: (.*)$/m.exec(user);
     const targets = m && m[1] !== 'none' ? m[1]!.split(',').map((s) => s.trim()).filter(Boolean) : [];
-    return JSON.stringify({ sentences: bronzeSentences(targets, count, salt) });
+    return JSON.stringify({ sentences: bronzeSentences(targets, count, salt, junkShare) });
   }
   if ('verdicts' in props) {
     const item = (prop(schema, 'verdicts').items ?? {}) as P;
@@ -378,7 +389,7 @@ export async function startFakeLlmServer(opts: FakeLlmOptions = {}): Promise<Fak
     const malformed = hit(faults.rateMalformed);
     const truncated = hit(faults.rateTruncated);
     const unknownLabel = hit(faults.rateUnknownLabel);
-    let content = makeAnswer(body, unknownLabel, raw);
+    let content = makeAnswer(body, unknownLabel, raw, faults.bronzeJunkShare);
     let finishReason = 'stop';
     if (malformed) {
       fault('rateMalformed');

@@ -97,7 +97,7 @@ describe('loadExperiment: a valid file', () => {
     // Given values win, missing ones get their defaults.
     expect(e.silver).toEqual({ enabled: true, batchSize: 4 });
     expect(e.corpus).toMatchObject({ format: 'jsonl', sensitive: false, maxSentences: 2000, negativeShare: 0.2, lexicon: [], onBadRow: 'skip' });
-    expect(e.bronze).toEqual({ enabled: true, perLabel: 50, perCall: 5, includeNone: true, combos: [] });
+    expect(e.bronze).toEqual({ enabled: true, perLabel: 50, perCall: 5, includeNone: true, combos: [], temperature: 0.8, topUpRounds: 3 });
     expect(e.selfCheck).toEqual({ enabled: true, batchSize: 8 });
     expect(e.llm).toMatchObject({ provider: 'local', concurrency: 2, apiKeyEnv: 'OPENAI_API_KEY', allowSensitive: false, temperature: 0, seed: 0, maxTokens: 1024, headers: {} });
     // The timeout default is tuning, not contract: only check that there is one.
