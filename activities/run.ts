@@ -2,6 +2,7 @@
 import { Context } from '@temporalio/activity';
 import type { Experiment } from '../lib/experiment.js';
 import * as setup from '../lib/run-setup.js';
+import * as topUp from '../lib/bronze-top-up.js';
 import { mergeRunDatasets } from '../lib/datasets.js';
 import * as training from '../lib/training.js';
 import { writeReport as writeRunReport } from '../lib/report.js';
@@ -20,6 +21,13 @@ export async function selectSilverCandidates(input: { runDir: string }): Promise
 
 export async function planBronze(input: { runDir: string }): Promise<{ pages: number; counts: Record<string, number> }> {
   return mapped(async () => setup.planBronze(input.runDir));
+}
+
+export async function planBronzeTopUp(input: { runDir: string; pages: number; plan: boolean }): Promise<{ pages: number; counts: Record<string, number> }> {
+  return mapped(async () => {
+    const { pages, counts } = await topUp.planBronzeTopUp(input.runDir, input.pages, { plan: input.plan });
+    return { pages, counts };
+  });
 }
 
 export async function mergeDatasets(input: { runDir: string }): Promise<{ counts: Record<string, number> }> {

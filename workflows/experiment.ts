@@ -192,7 +192,20 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
           p.pages.bronze = r.pages;
           Object.assign(p.counts, r.counts);
         }
-        if (!(await fanOut(stage, p.pages.bronze, (n) => llmCalls.generateBronzePage({ runDir, page: n })))) return await again(input, p);
+        // Top-up rounds ask again for the labels still short of perLabel usable sentences (runs started before this
+        // change never top up, so their replays match).
+        const rounds = patched('bronze-top-up') ? experiment.bronze.topUpRounds : 0;
+        for (;;) {
+          if (!(await fanOut(stage, p.pages.bronze, (n) => llmCalls.generateBronzePage({ runDir, page: n })))) return await again(input, p);
+          if (rounds === 0 || p.budgetExhausted) break;
+          // After the last round this only counts (bronzeTargetsShort) and plans nothing.
+          const done = p.counts.bronzeTopUpRounds ?? 0;
+          const r = await run.planBronzeTopUp({ runDir, pages: p.pages.bronze, plan: done < rounds });
+          Object.assign(p.counts, r.counts);
+          if (r.pages === 0) break;
+          p.counts.bronzeTopUpRounds = done + 1;
+          p.pages.bronze += r.pages;
+        }
         break;
       }
       case 'selfcheck': {

@@ -11,7 +11,9 @@ import { OpenAIProvider } from '../../lib/llm/openai-provider.js';
 import type { LlmAnswer, LlmProvider, LlmRequest } from '../../lib/llm/types.js';
 import { BRONZE_PROMPT_VERSION, SELFCHECK_PROMPT_VERSION, SILVER_PROMPT_VERSION, bronzeJobs, type BronzeJob } from '../../lib/prompts.js';
 import { pagePath, readJsonl, readRunExperiment, writeJson, writeJsonl, writePages, RUN_FILES } from '../../lib/run-dir.js';
-import type { BronzeRow, CandidateRow, LlmFailureRow, SilverRow, VerdictRow } from '../../lib/records.js';
+import type { BronzeRow, CandidateRow, LlmFailureRow, RejectedBronzeRow, SilverRow, VerdictRow } from '../../lib/records.js';
+import { bronzeGate } from '../../lib/bronze-gate.js';
+import { planBronzeTopUp, sentencesToAsk, tallyBronze } from '../../lib/bronze-top-up.js';
 import { labelIds, loadTaxonomy } from '../../lib/taxonomy.js';
 import { PROJECT_ROOT } from '../../lib/paths.js';
 import { startFakeLlmServer, type FakeLlmFaults, type FakeLlmServer } from '../support/fake-llm-server.js';
@@ -19,7 +21,7 @@ import { startFakeLlmServer, type FakeLlmFaults, type FakeLlmServer } from '../s
 const DEMO = join(PROJECT_ROOT, 'examples/demo/data');
 const taxonomy = loadTaxonomy(join(PROJECT_ROOT, 'taxonomy/ad-signs-symptoms.yaml'));
 const LABELS = labelIds(taxonomy);
-const NO_FAULTS: Partial<FakeLlmFaults> = { rate429: 0, rate500: 0, rateHang: 0, rateMalformed: 0, rateTruncated: 0, rateUnknownLabel: 0, failStatus: 0, rejectJsonSchema: false, latencyMs: 0 };
+const NO_FAULTS: Partial<FakeLlmFaults> = { rate429: 0, rate500: 0, rateHang: 0, rateMalformed: 0, rateTruncated: 0, rateUnknownLabel: 0, bronzeJunkShare: 0, failStatus: 0, rejectJsonSchema: false, latencyMs: 0 };
 
 const TEXTS = [
   'Her daughter reports that she has become forgetful.',
@@ -281,6 +283,68 @@ describe('generateBronzePage', () => {
     expect(server.stats.requests).toBe(0);
     expect(again.usage.cacheHits).toBe(5);
     expect(readJsonl<BronzeRow>(pagePath(runDir, 'bronze', 0))).toHaveLength(r0.rows);
+  });
+});
+
+describe('bronze gate and top-up', () => {
+  it('keeps what the gate refuses in bronze/rejected with the reason, and writes at bronze.temperature', async () => {
+    const runDir = runDirWithExperiment();
+    const e = readRunExperiment(runDir);
+    server.setFaults({ ...NO_FAULTS, bronzeJunkShare: 0.5 });
+    const pages = writePages(runDir, 'bronzeJobs', bronzeJobs(e.labels, 4, 2, true), 5);
+    const ctx = context(runDir);
+    for (let p = 0; p < pages; p++) await generateBronzePage(ctx, p);
+    const gate = bronzeGate(taxonomy);
+    const rows = Array.from({ length: pages }, (_, p) => readJsonl<BronzeRow>(pagePath(runDir, 'bronze', p))).flat();
+    const rejected = Array.from({ length: pages }, (_, p) => readJsonl<RejectedBronzeRow>(pagePath(runDir, 'bronzeRejected', p))).flat();
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rejected.length).toBeGreaterThan(0);
+    for (const r of rows) expect(gate(r.text), r.text).toBeNull();
+    for (const r of rejected) {
+      expect(r.reason).toBe(gate(r.text));
+      expect(r.cacheKey).toMatch(/^[0-9a-f]{64}$/);
+    }
+    const temperatures = new Set(server.stats.bodies.map((b) => (b as { temperature?: number }).temperature));
+    expect([...temperatures]).toEqual([e.bronze.temperature]);
+  });
+
+  it('plans top-up rounds for the labels short of perLabel usable sentences until each has them', async () => {
+    const runDir = runDirWithExperiment();
+    const e = readRunExperiment(runDir);
+    writeJson(join(runDir, RUN_FILES.experiment), { ...e, bronze: { ...e.bronze, perLabel: 4, perCall: 2 } });
+    server.setFaults({ ...NO_FAULTS, bronzeJunkShare: 0.5 });
+    let pages = writePages(runDir, 'bronzeJobs', bronzeJobs(e.labels, 4, 2, true), 5);
+    const ctx = context(runDir);
+    const shortBefore: number[] = [];
+    for (let round = 0; round < 6; round++) {
+      for (let p = 0; p < pages; p++) if (!existsSync(pagePath(runDir, 'bronze', p))) await generateBronzePage(ctx, p);
+      const plan = await planBronzeTopUp(runDir, pages);
+      shortBefore.push(plan.counts.bronzeTargetsShort!);
+      if (plan.pages === 0) break;
+      // Planning again from the same pages writes the same jobs (a retried activity changes nothing).
+      const written = readFileSync(pagePath(runDir, 'bronzeJobs', pages), 'utf8');
+      expect((await planBronzeTopUp(runDir, pages)).pages).toBe(plan.pages);
+      expect(readFileSync(pagePath(runDir, 'bronzeJobs', pages), 'utf8')).toBe(written);
+      const jobs = readJsonl<BronzeJob>(pagePath(runDir, 'bronzeJobs', pages));
+      expect(jobs[0]!.jobIndex).toBe(readJsonl<BronzeJob>(pagePath(runDir, 'bronzeJobs', pages - 1)).at(-1)!.jobIndex + 1);
+      pages += plan.pages;
+    }
+    expect(shortBefore[0]).toBeGreaterThan(0);
+    expect(shortBefore.at(-1)).toBe(0);
+    const tally = await tallyBronze(runDir, pages);
+    expect(tally).toHaveLength(e.labels.length + 1);
+    for (const t of tally) expect(t.usable, t.target.join() || 'none').toBeGreaterThanOrEqual(4);
+    // Counting only: nothing is planned, no page is written.
+    expect((await planBronzeTopUp(runDir, pages, { plan: false })).pages).toBe(0);
+    expect(existsSync(pagePath(runDir, 'bronzeJobs', pages))).toBe(false);
+  });
+
+  it('asks for more the less of what it asked for became usable, at most three times the shortfall', () => {
+    expect(sentencesToAsk({ target: [], requested: 10, usable: 10 }, 10)).toBe(0);
+    expect(sentencesToAsk({ target: [], requested: 10, usable: 5 }, 10)).toBe(10);
+    expect(sentencesToAsk({ target: [], requested: 10, usable: 8 }, 10)).toBe(3);
+    expect(sentencesToAsk({ target: [], requested: 10, usable: 0 }, 10)).toBe(30);
+    expect(sentencesToAsk({ target: [], requested: 0, usable: 0 }, 10)).toBe(10);
   });
 });
 

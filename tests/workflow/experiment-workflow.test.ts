@@ -10,6 +10,7 @@ import { writeTestExperiment } from '../support/experiments.js';
 import { loadExperiment } from '../../lib/experiment.js';
 import { TASK_QUEUES, SEARCH_ATTRIBUTES, workflowIdFor } from '../../lib/run-state.js';
 import { readJsonl } from '../../lib/run-dir.js';
+import { tallyBronze } from '../../lib/bronze-top-up.js';
 import type { ExperimentInput, ExperimentResult } from '../../workflows/experiment.js';
 
 let llm: FakeLlmServer;
@@ -94,6 +95,44 @@ describe('experiment workflow', () => {
       expect(llm.stats.maxInFlight).toBe(3);
     } finally {
       llm.setFaults({ latencyMs: 0 });
+    }
+  });
+
+  it('tops bronze up round by round until every label has perLabel usable sentences, and self-checks the new ones', async () => {
+    const bronze = { enabled: true, perLabel: 4, perCall: 2, topUpRounds: 4 };
+    const { file } = writeTestExperiment({
+      name: 'wf-topup',
+      llm: { baseURL: llm.url, seed: 5 },
+      overrides: { silver: { enabled: false }, bronze, evaluate: { mixes: ['gold', 'gold+bronze'] } },
+    });
+    llm.setFaults({ bronzeJunkShare: 0.5 });
+    try {
+      const result = await runExperiment(file, `wf-topup-${Date.now()}`);
+      const c = result.progress.counts;
+      const planned = loadExperiment(file).labels.length + 1; // each label and none, 2 jobs of 2
+      expect(c.bronzeTopUpRounds).toBeGreaterThanOrEqual(1);
+      expect(c.bronzeTargetsShort).toBe(0);
+      expect(c.bronzeJobs).toBeGreaterThan(2 * planned);
+      const pages = result.progress.pages.bronze;
+      expect(readdirSync(join(result.runDir, 'bronze/jobs'))).toHaveLength(pages);
+      expect(readdirSync(join(result.runDir, 'selfcheck/bronze'))).toHaveLength(pages);
+      for (const t of await tallyBronze(result.runDir, pages)) expect(t.usable, t.target.join() || 'none').toBeGreaterThanOrEqual(bronze.perLabel);
+      const rejected = readdirSync(join(result.runDir, 'bronze/rejected')).flatMap((f) => readJsonl(join(result.runDir, 'bronze/rejected', f)));
+      expect(rejected.length).toBeGreaterThan(0);
+      expect(JSON.parse(readFileSync(result.reportPath, 'utf8')).datasets.bronzeRejected).toBe(rejected.length);
+
+      // Without top-up rounds the same junk leaves labels short.
+      const { file: once } = writeTestExperiment({
+        name: 'wf-topup-off',
+        llm: { baseURL: llm.url, seed: 5 },
+        overrides: { silver: { enabled: false }, bronze: { ...bronze, topUpRounds: 0 }, evaluate: { mixes: ['gold', 'gold+bronze'] } },
+      });
+      const off = await runExperiment(once, `wf-topup-off-${Date.now()}`);
+      expect(off.progress.counts.bronzeTopUpRounds).toBeUndefined();
+      const short = (await tallyBronze(off.runDir, off.progress.pages.bronze)).filter((t) => t.usable < bronze.perLabel);
+      expect(short.length).toBeGreaterThan(0);
+    } finally {
+      llm.setFaults({ bronzeJunkShare: 0 });
     }
   });
 
