@@ -23,6 +23,8 @@ export interface DatasetCardInfo {
   models: { source: string; model: string; promptVersion: string | null; n: number }[];
   safety: SafetySummary;
   thresholds: { leakage: number; nearDuplicate: number };
+  /** Written bronze items the sentence gate refused (not rows of these exports). */
+  bronzeRejected?: number;
 }
 
 const COLUMNS = [
@@ -157,6 +159,9 @@ export function renderDatasetCard(info: DatasetCardInfo): string {
       (info.includeFlagged ? 'Flagged rows are included in these exports (marked by `phi_kinds`, `usable = false`).' : 'Flagged silver and bronze rows are left out of these exports; gold rows are the user\'s and are kept.'),
     `- Findings by kind (rows): ${Object.entries(s.phiByKind).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}.`,
     `- Gold test leakage (same normalised text, or embedding cosine ≥ ${info.thresholds.leakage}): ${s.leakageDropped.silver} silver and ${s.leakageDropped.bronze} bronze rows marked unusable (\`leak_of\`).`,
+    ...(info.bronzeRejected === undefined
+      ? []
+      : [`- Bronze items that were no sentence (label ids, placeholders, copies of guideline examples): ${info.bronzeRejected} refused before these exports (kept with the reason in the run's bronze/rejected).`]),
     `- Bronze sentences written again by another call (same normalised text): ${s.repeatsMerged ?? 0} repeats merged into the first (one row per sentence).`,
     `- Bronze near-duplicates (cosine ≥ ${info.thresholds.nearDuplicate}; the first by id is kept): ${s.nearDuplicatesDropped} rows marked unusable (\`near_duplicate_of\`).`,
     '- The scan is a heuristic, not a de-identification: review before sharing.',

@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { loadSql } from './sql.js';
-import { pageFiles, readRunExperiment, RUN_FILES, writeJsonl, type PageFolder } from './run-dir.js';
+import { pageFiles, readJsonl, readRunExperiment, RUN_FILES, writeJsonl, type PageFolder } from './run-dir.js';
 import type { Experiment, Source } from './experiment.js';
 import { PHI_KINDS, phiKinds } from './phi.js';
 import { findLeakage, findNearDuplicates, LEAKAGE_THRESHOLD, NEAR_DUPLICATE_THRESHOLD, sharedEmbed, type EmbedFn } from './leakage.js';
@@ -194,6 +194,7 @@ export async function mergeRunDatasets(runDir: string, opts: MergeOptions = {}):
     counts.leakageDropped = safety.leakageDropped.silver + safety.leakageDropped.bronze;
     counts.bronzeNearDuplicates = safety.nearDuplicatesDropped;
     counts.bronzeRepeatsMerged = safety.repeatsMerged;
+    counts.bronzeRejected = pageFiles(runDir, 'bronzeRejected').reduce((n, f) => n + readJsonl(f).length, 0);
     const composition = (await c.runAndReadAll(loadSql('label-counts'))).getRowObjectsJson() as MergeSummary['composition'];
     const summary: MergeSummary & { safety: SafetySummary } = {
       counts,
@@ -229,6 +230,7 @@ export async function mergeRunDatasets(runDir: string, opts: MergeOptions = {}):
       models: card.filter((r) => r.section === 'model').map(({ source, key, key2, n }) => ({ source, model: key ?? '', promptVersion: key2, n })),
       safety,
       thresholds: { leakage: opts.leakageThreshold ?? LEAKAGE_THRESHOLD, nearDuplicate: opts.nearDuplicateThreshold ?? NEAR_DUPLICATE_THRESHOLD },
+      bronzeRejected: counts.bronzeRejected,
     });
     return summary;
   });

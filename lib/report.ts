@@ -138,6 +138,7 @@ export function buildReport(input: ReportInput): Report {
       silverUsable: c.silver_usable ?? 0,
       bronze: c.bronze ?? 0,
       bronzeUsable: c.bronze_usable ?? 0,
+      bronzeRejected: c.bronzeRejected ?? 0,
     },
     selfCheck: summary.verdicts,
     composition: summary.composition,
@@ -370,13 +371,16 @@ ${bars}
 
 function datasetsTable(r: Report): string {
   const d = r.datasets;
-  const known = new Set(['gold', 'goldTest', 'silver', 'silverUsable', 'bronze', 'bronzeUsable']);
+  const known = new Set(['gold', 'goldTest', 'silver', 'silverUsable', 'bronze', 'bronzeUsable', 'bronzeRejected']);
   const rows: [string, string, string, string][] = [
     ['gold (train)', int(d.gold), int(d.gold), 'human labels'],
     ['gold (test)', int(d.goldTest), '—', 'held out: never used for training, selection or thresholds'],
     ['silver', int(d.silver), `${int(d.silverUsable)} (${pct(num(d.silverUsable), num(d.silver))})`, 'corpus sentences labeled by the LLM'],
     ['bronze', int(d.bronze), `${int(d.bronzeUsable)} (${pct(num(d.bronzeUsable), num(d.bronze))})`, 'sentences written by the LLM per label'],
   ];
+  if (d.bronzeRejected !== undefined) {
+    rows.push(['bronze: refused by the sentence gate', int(d.bronzeRejected), '—', 'written items that were no sentence: label ids, placeholders, copies of guideline examples (kept in bronze/rejected)']);
+  }
   const extra = Object.entries(d).filter(([k]) => !known.has(k));
   return `<table class="num"><thead><tr><th>set</th><th>rows</th><th>usable for training</th><th class="l">what it is</th></tr></thead><tbody>${rows
     .map(([a, b, c, e]) => `<tr><th>${esc(a)}</th><td>${b}</td><td>${c}</td><td class="l muted">${esc(e)}</td></tr>`)
@@ -480,6 +484,10 @@ function caveats(r: Report, mixes: string[], labels: string[]): string[] {
   if (thin.length) out.push(`${thin.length} label${thin.length === 1 ? ' rests' : 's rest'} on fewer than 5 gold test sentences: ${thin.length === 1 ? 'its' : 'their'} per-label F1 moves in large steps.`);
   const failed = Object.entries(r.stages).filter(([, p]) => p.failedPages > 0);
   if (failed.length) out.push(`Pages failed after all retries in ${failed.map(([s, p]) => `${esc(s)} (${p.failedPages})`).join(', ')}: their items are missing from the data.`);
+  const short = num(r.counts.bronzeTargetsShort);
+  if (short > 0) {
+    out.push(`${int(short)} bronze target${short === 1 ? ' is' : 's are'} still short of bronze.perLabel usable sentences after ${int(num(r.counts.bronzeTopUpRounds))} top-up round(s): see Training data composition.`);
+  }
   if (r.llm.budgetExhausted) out.push('The LLM budget (llm.budgetUsd) ran out: LLM work stopped early and the synthetic sets are smaller than asked.');
   if (num(r.llm.failures) > 0) out.push(`${int(r.llm.failures)} LLM answer${r.llm.failures === 1 ? ' was' : 's were'} unusable and left out.`);
   if (r.safety && Object.values(r.safety.phiRows ?? {}).some((v) => num(v) > 0)) out.push('Rows with possible PHI were found: see Safety.');

@@ -70,6 +70,11 @@ function readJsonLines(file: string): Row[] {
 describe('mergeRunDatasets', () => {
   it('counts rows per source and usable rows, and verdicts per source', async () => {
     const runDir = fullRunDir();
+    const refused = [
+      { jobIndex: 0, labels: ['memory_loss'], text: 'memory_loss', reason: 'a label id or name, not a sentence', cacheKey: 'k0' },
+      { jobIndex: 1, labels: [], text: 'Per daughter, ...', reason: 'contains an ellipsis placeholder', cacheKey: 'k1' },
+    ];
+    writeJsonl(pagePath(runDir, 'bronzeRejected', 0), refused);
     const summary = await mergeRunDatasets(runDir);
     expect(summary.counts).toEqual({
       gold_train: 3,
@@ -84,7 +89,9 @@ describe('mergeRunDatasets', () => {
       leakageDropped: 0,
       bronzeNearDuplicates: 0,
       bronzeRepeatsMerged: 0,
+      bronzeRejected: 2,
     });
+    expect(readFileSync(join(runDir, RUN_FILES.datasets, 'README.md'), 'utf8')).toContain('2 refused before these exports');
     const v = Object.fromEntries(summary.verdicts.map((x) => [`${x.source}:${x.verdict}`, x.n]));
     expect(v).toEqual({ 'silver:keep': 1, 'silver:fix': 1, 'silver:reject': 1, 'bronze:keep': 1, 'bronze:fix': 1 });
     const saved = JSON.parse(readFileSync(join(runDir, RUN_FILES.datasets, 'summary.json'), 'utf8')) as unknown;

@@ -156,7 +156,7 @@ describe('buildReport', () => {
     expect(r.llm).toMatchObject({ calls: 30, cacheHits: 5, promptTokens: 12000, completionTokens: 3400, failures: 2 });
     expect((r.llm as Report['llm']).byStage.bronze).toMatchObject({ calls: 20, failures: 2 });
     expect(r.llm).not.toHaveProperty('costUsd');
-    expect(r.datasets).toEqual({ gold: 36, goldTest: 20, silver: 22, silverUsable: 20, bronze: 13, bronzeUsable: 11 });
+    expect(r.datasets).toEqual({ gold: 36, goldTest: 20, silver: 22, silverUsable: 20, bronze: 13, bronzeUsable: 11, bronzeRejected: 0 });
     expect(r).toMatchObject({ runId: 'run-42', experiment: 'report-test', taxonomyVersion: 'test-tax@7', workflowId: 'clinsynth-run-42', uiUrl: null, safety: null });
     expect(r).not.toHaveProperty('agreement');
   });
