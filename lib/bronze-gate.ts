@@ -23,17 +23,21 @@ export function stripListMarker(text: string): string {
 
 /**
  * Builds the gate for a taxonomy. The returned function gives null for an acceptable sentence, otherwise why not:
- * too short or too long, mostly digits and punctuation, a label id or name, a placeholder (`snake_case` words, "..."),
- * or a copy of one of the guideline's examples (the prompt asks for new text).
+ * too short or too long, mostly digits and punctuation, a label id or name or a "Label: ..." heading, a placeholder
+ * (`snake_case` words, "..."), or a copy of a guideline example or label definition (the prompt asks for new text).
  */
 export function bronzeGate(taxonomy: Taxonomy): (text: string) => string | null {
   const labelTexts = new Set(taxonomy.labels.flatMap((l) => [l.id, l.name, l.id.replace(/_/g, ' ')].map(normaliseSentence)));
   labelTexts.add(normaliseSentence(taxonomy.noneLabel));
   const examples = new Set(taxonomy.examples.map((e) => normaliseSentence(e.text)));
+  const definitions = taxonomy.labels.map((l) => normaliseSentence(l.definition));
   return (text: string): string | null => {
     const norm = normaliseSentence(text);
     if (labelTexts.has(norm)) return 'a label id or name, not a sentence';
     if (examples.has(norm)) return 'a copy of a guideline example';
+    const colon = norm.indexOf(':');
+    if (colon > 0 && labelTexts.has(normaliseSentence(norm.slice(0, colon)))) return 'starts with a label heading ("Label: ...")';
+    if (definitions.some((d) => norm.includes(d))) return 'copies a label definition';
     if (/\w_\w/.test(text)) return 'contains a snake_case token (a label id or placeholder)';
     if (/\.\.\.|…/.test(text)) return 'contains an ellipsis placeholder';
     const words = text.split(/\s+/).filter((w) => /\p{L}/u.test(w));

@@ -39,6 +39,14 @@ describe('bronzeGate', () => {
     for (const [text, why] of refused) expect(gate(text), text).toMatch(why);
   });
 
+  it('refuses "Label: ..." headings and copied label definitions', () => {
+    const label = taxonomy.labels.find((l) => l.id === 'dementia_diagnosis')!;
+    expect(gate('Dementia diagnosis: Dementia disease diagnosis.')).toMatch(/label heading/);
+    expect(gate(`${label.name}: ${label.definition}`)).toMatch(/label heading/);
+    expect(gate(`The note says ${label.definition}`)).toMatch(/label definition/);
+    expect(gate('Diagnosis: probable Alzheimer disease, moderate stage.')).toBeNull();
+  });
+
   it('refuses copies of the guideline examples, whatever their case and spacing', () => {
     const example = taxonomy.examples[0]!.text;
     expect(gate(example)).toMatch(/guideline example/);
