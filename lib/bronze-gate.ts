@@ -13,6 +13,9 @@ export interface RejectedSentence {
   reason: string;
 }
 
+/** Openings that echo the bronze prompt's own headings and style lines instead of writing a sentence. */
+const PROMPT_ECHOES = ['source of the information', 'severity of the findings', 'note type', 'abbreviations', 'target labels', 'writing rules', 'style:'];
+
 /** Leading list markers a model puts before its items: "1. ", "2) ", "- ", "* ", "• ". */
 const LIST_MARKER = /^\s*(?:\d{1,3}[.)]\s+|[-*•]\s+)/;
 
@@ -24,7 +27,8 @@ export function stripListMarker(text: string): string {
 /**
  * Builds the gate for a taxonomy. The returned function gives null for an acceptable sentence, otherwise why not:
  * too short or too long, mostly digits and punctuation, a label id or name or a "Label: ..." heading, a placeholder
- * (`snake_case` words, "..."), or a copy of a guideline example or label definition (the prompt asks for new text).
+ * (`snake_case` words, "..."), an echo of the prompt's headings, or a copy of a guideline example or label definition
+ * (the prompt asks for new text).
  */
 export function bronzeGate(taxonomy: Taxonomy): (text: string) => string | null {
   const labelTexts = new Set(taxonomy.labels.flatMap((l) => [l.id, l.name, l.id.replace(/_/g, ' ')].map(normaliseSentence)));
@@ -38,6 +42,7 @@ export function bronzeGate(taxonomy: Taxonomy): (text: string) => string | null 
     const colon = norm.indexOf(':');
     if (colon > 0 && labelTexts.has(normaliseSentence(norm.slice(0, colon)))) return 'starts with a label heading ("Label: ...")';
     if (definitions.some((d) => norm.includes(d))) return 'copies a label definition';
+    if (PROMPT_ECHOES.some((h) => norm.startsWith(h))) return "echoes the prompt's headings";
     if (/\w_\w/.test(text)) return 'contains a snake_case token (a label id or placeholder)';
     if (/\.\.\.|…/.test(text)) return 'contains an ellipsis placeholder';
     const words = text.split(/\s+/).filter((w) => /\p{L}/u.test(w));

@@ -356,6 +356,12 @@ const SPEAKER_TEXT: Record<string, string> = {
   family: 'what a family member or caregiver reports (e.g. "Per daughter, ...", "His wife notes ...")',
 };
 
+/**
+ * Output tokens a bronze call may use per sentence asked for (plus 50 for the JSON around them), within llm.maxTokens:
+ * a note sentence is 20–40 tokens, and a model that loops is cut off before it spends the whole llm.maxTokens.
+ */
+export const BRONZE_TOKENS_PER_SENTENCE = 100;
+
 export function bronzeSchema(count: number): JsonSchema {
   return listSchema('sentences', count, { type: 'string' });
 }
@@ -409,7 +415,7 @@ export function bronzeRequest(taxonomy: Taxonomy, job: BronzeJobSpec, opts: Call
     ],
     schemaName: BRONZE_SCHEMA_NAME,
     schema: bronzeSchema(job.count),
-    maxTokens: opts.maxTokens,
+    maxTokens: Math.min(opts.maxTokens, BRONZE_TOKENS_PER_SENTENCE * job.count + 50),
     temperature: opts.temperature,
     seed: opts.seed + (job.jobIndex ?? 0),
   };

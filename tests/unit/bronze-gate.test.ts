@@ -32,6 +32,8 @@ describe('bronzeGate', () => {
       ['Forgets things…', /ellipsis/],
       ['Dementia diagnosis.', /label id or name/],
       ['Forgets names.', /fewer than 3 words/],
+      ['source of the information', /echoes the prompt/],
+      ['Severity of the findings described: mild.', /echoes the prompt/],
       ['2.2.1.3.1', /fewer than 3 words/],
       ['1. 2. 3. 4. 5. 6. 7. a b c 8. 9. 10. 11. 12. 13. 14. 15. 16. 17. 18.', /digits and punctuation/],
       [Array.from({ length: MAX_WORDS + 1 }, () => 'dementia').join(' '), /more than 80 words/],

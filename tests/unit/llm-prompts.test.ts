@@ -174,6 +174,12 @@ describe('bronze prompt', () => {
     expect(() => bronzeJobs(ids, 4, 0, false)).toThrow(/perCall/);
   });
 
+  it('caps a bronze call at 100 output tokens per sentence asked for, within llm.maxTokens', () => {
+    const style = styleGrid()[0]!;
+    expect(bronzeRequest(taxonomy, { labels: ['cognitive_impairment'], count: 5, style }, opts).maxTokens).toBe(550);
+    expect(bronzeRequest(taxonomy, { labels: ['cognitive_impairment'], count: 20, style }, opts).maxTokens).toBe(1000);
+  });
+
   it('planBronzeJobs numbers on from earlier jobs, so top-up requests get new seeds and styles', () => {
     const first = bronzeJobs(ids, 4, 2, true);
     const more = planBronzeJobs(ids, [{ target: ['cognitive_impairment'], count: 5 }, { target: [], count: 2 }, { target: ['dementia_treatment'], count: 0 }], 2, { jobsBefore: first.length });
