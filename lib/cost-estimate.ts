@@ -2,7 +2,8 @@
 import type { Experiment } from './experiment.js';
 import type { Taxonomy } from './taxonomy.js';
 import type { LlmRequest } from './llm/types.js';
-import { bronzeJobs, bronzeRequest, selfCheckRequest, silverRequest } from './prompts.js';
+import { bronzeJobs, bronzeRequest, bronzeTargets, planBronzeJobs, selfCheckRequest, silverRequest } from './prompts.js';
+import { MAX_ASK_FACTOR } from './bronze-top-up.js';
 import { costUsd, priceOf } from './pricing.js';
 
 /** Rough tokens of a text (≈ 4 characters a token for English with BPE tokenizers). */
@@ -32,7 +33,10 @@ export interface CostEstimate {
 /** A typical note sentence (≈ 25 tokens) for sizing prompts. */
 const SAMPLE = 'The patient has had increasing difficulty remembering recent events, per her daughter, over the past year.';
 
-/** Upper-bound estimate: silver assumes corpus.maxSentences candidates; completions assume typical answer sizes. */
+/**
+ * Upper-bound estimate: silver assumes corpus.maxSentences candidates; the bronze top-up assumes every round asks the
+ * most it may (3 × perLabel per target); completions assume typical answer sizes.
+ */
 export function estimateCost(e: Experiment, taxonomy: Taxonomy): CostEstimate {
   const opts = { maxTokens: e.llm.maxTokens, temperature: e.llm.temperature, seed: e.llm.seed };
   const stages: StageEstimate[] = [];
@@ -49,6 +53,16 @@ export function estimateCost(e: Experiment, taxonomy: Taxonomy): CostEstimate {
     bronzeItems = jobs.reduce((n, j) => n + j.count, 0);
     const prompt = jobs.length ? requestTokens(bronzeRequest(taxonomy, jobs[0]!, opts)) : 0;
     stages.push({ stage: 'bronze', calls: jobs.length, promptTokens: jobs.length * prompt, completionTokens: bronzeItems * 35 });
+    // Top-up rounds: at most MAX_ASK_FACTOR × perLabel more per target and round (usually far fewer, often none).
+    const rounds = e.bronze.topUpRounds;
+    const targets = bronzeTargets(e.labels, e.bronze.includeNone, e.bronze.combos);
+    const perRound = planBronzeJobs(e.labels, targets.map((target) => ({ target, count: MAX_ASK_FACTOR * e.bronze.perLabel })), e.bronze.perCall);
+    if (rounds > 0 && perRound.length > 0) {
+      const items = rounds * perRound.reduce((n, j) => n + j.count, 0);
+      bronzeItems += items;
+      const calls = rounds * perRound.length;
+      stages.push({ stage: 'top-up', calls, promptTokens: calls * prompt, completionTokens: items * 35 });
+    }
   }
   if (e.selfCheck.enabled && silverItems + bronzeItems > 0) {
     const n = silverItems + bronzeItems;
