@@ -12,6 +12,7 @@ import {
   parseBronzeAnswer,
   parseSelfCheckAnswer,
   parseSilverAnswer,
+  salvageBronzeSentences,
   selfCheckRequest,
   silverRequest,
   type BronzeJob,
@@ -43,12 +44,16 @@ interface Attempt<I, T> {
   items: I[];
   request: LlmRequest;
   parse: (text: string) => Parsed<T>;
+  /** What can still be used from an unusable answer (e.g. the complete sentences before a cut-off); null: nothing. */
+  salvage?: (text: string) => T | null;
+  /** Further attempts after an unusable answer (default 2: halves, or one more seed for a single item). */
+  retries?: number;
 }
 
 /**
- * Sends one batch; when the answer is unusable (truncated, bad JSON, unknown ids or labels) it asks again in halves
- * (or, for a single item, once more with another seed), then records what still failed. Paid answers are never lost:
- * every raw answer stays in the cache and failures keep theirs.
+ * Sends one batch; when the answer is unusable (truncated, bad JSON, unknown ids or labels) it records the failure,
+ * keeps what the attempt can salvage from it, or else asks again in halves (or, for a single item, once more with
+ * another seed). Paid answers are never lost: every raw answer stays in the cache and failures keep theirs.
  */
 async function callWithRepair<I extends { id: string }, T>(
   ctx: PageContext,
@@ -72,8 +77,11 @@ async function callWithRepair<I extends { id: string }, T>(
   const parsed = r.answer.finishReason === 'length' ? ({ ok: false, error: 'answer truncated (finish_reason length): raise llm.maxTokens or lower the batch size' } as const) : a.parse(r.answer.text);
   if (parsed.ok) return [{ items, value: parsed.value, cacheKey: r.cacheKey }];
   usage.failures++;
-  failures.push({ ...where, itemIds: items.map((i) => i.id), cacheKey: r.cacheKey, error: parsed.error, finishReason: r.answer.finishReason, rawText: r.answer.text });
-  if (retry >= 2) return [];
+  const kept = a.salvage?.(r.answer.text) ?? null;
+  const error = kept === null ? parsed.error : `${parsed.error}; its complete part was kept`;
+  failures.push({ ...where, itemIds: items.map((i) => i.id), cacheKey: r.cacheKey, error, finishReason: r.answer.finishReason, rawText: r.answer.text });
+  if (kept !== null) return [{ items, value: kept, cacheKey: r.cacheKey }];
+  if (retry >= (a.retries ?? 2)) return [];
   if (items.length > 1) {
     const half = Math.ceil(items.length / 2);
     return [
@@ -217,6 +225,12 @@ export async function generateBronzePage(ctx: PageContext, page: number): Promis
         const r = parseBronzeAnswer(text, job.count);
         return r.ok ? ok(r) : r;
       },
+      salvage: (text) => {
+        const sentences = salvageBronzeSentences(text);
+        return sentences.length ? { ok: true as const, sentences, duplicates: 0 } : null;
+      },
+      // With top-up rounds a failed call is not asked again here: the next round asks for what is still missing.
+      retries: e.bronze.topUpRounds > 0 ? 0 : 2,
     })),
   }));
   for (const { job, results } of answered) {

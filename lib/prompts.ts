@@ -451,6 +451,39 @@ export function parseBronzeAnswer(
   return { ok: true, sentences, duplicates };
 }
 
+/**
+ * The complete sentences at the start of a bronze answer that is not valid JSON (usually one cut off at the token
+ * limit): the string literals of the `sentences` array up to the first one that is unfinished. Empty when there are none.
+ */
+export function salvageBronzeSentences(text: string): string[] {
+  const key = text.indexOf('"sentences"');
+  if (key < 0) return [];
+  let i = text.indexOf('[', key);
+  if (i < 0) return [];
+  const out: string[] = [];
+  const seen = new Set<string>();
+  for (i++; ; ) {
+    while (i < text.length && /[\s,]/.test(text[i]!)) i++;
+    if (text[i] !== '"') break;
+    let end = i + 1;
+    while (end < text.length && text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
+    if (end >= text.length) break; // the last string was cut off
+    let value: unknown;
+    try {
+      value = JSON.parse(text.slice(i, end + 1));
+    } catch {
+      break;
+    }
+    const clean = oneLine(String(value));
+    if (clean && !seen.has(clean.toLowerCase())) {
+      seen.add(clean.toLowerCase());
+      out.push(clean);
+    }
+    i = end + 1;
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Self-check: the LLM reviews silver label sets and bronze sentences
 

@@ -1,5 +1,4 @@
 // lib/cost-estimate.ts: the dry-run's calls per stage are an upper bound, bronze top-up rounds included.
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { estimateCost } from '../../lib/cost-estimate.js';
 import { loadExperiment } from '../../lib/experiment.js';

@@ -9,7 +9,7 @@ import { bronzeId, generateBronzePage, labelSilverPage, selfCheckPage, type Page
 import { FileLlmCache } from '../../lib/llm/cache.js';
 import { OpenAIProvider } from '../../lib/llm/openai-provider.js';
 import type { LlmAnswer, LlmProvider, LlmRequest } from '../../lib/llm/types.js';
-import { BRONZE_PROMPT_VERSION, SELFCHECK_PROMPT_VERSION, SILVER_PROMPT_VERSION, bronzeJobs, type BronzeJob } from '../../lib/prompts.js';
+import { BRONZE_PROMPT_VERSION, SELFCHECK_PROMPT_VERSION, SILVER_PROMPT_VERSION, bronzeJobs, salvageBronzeSentences, type BronzeJob } from '../../lib/prompts.js';
 import { pagePath, readJsonl, readRunExperiment, writeJson, writeJsonl, writePages, RUN_FILES } from '../../lib/run-dir.js';
 import type { BronzeRow, CandidateRow, LlmFailureRow, RejectedBronzeRow, SilverRow, VerdictRow } from '../../lib/records.js';
 import { bronzeGate } from '../../lib/bronze-gate.js';
@@ -337,6 +337,34 @@ describe('bronze gate and top-up', () => {
     // Counting only: nothing is planned, no page is written.
     expect((await planBronzeTopUp(runDir, pages, { plan: false })).pages).toBe(0);
     expect(existsSync(pagePath(runDir, 'bronzeJobs', pages))).toBe(false);
+  });
+
+  it('keeps the complete sentences of a cut-off bronze answer and, with top-up on, does not ask the same job again', async () => {
+    const runDir = runDirWithExperiment();
+    const e = readRunExperiment(runDir);
+    writePages(runDir, 'bronzeJobs', bronzeJobs(e.labels, 4, 4, false).slice(0, 1), 5);
+    const ctx = context(runDir, undefined, new FirstRequestFault(context(runDir).provider, { rateTruncated: 1 }));
+    const r = await generateBronzePage(ctx, 0);
+    expect(server.stats.requests).toBe(1);
+    expect(r.usage).toMatchObject({ calls: 1, failures: 1 });
+    const [failure] = readJsonl<LlmFailureRow>(pagePath(runDir, 'bronzeFailures', 0));
+    expect(failure!.error).toMatch(/truncated.*complete part was kept/);
+    const kept = salvageBronzeSentences(failure!.rawText);
+    expect(kept.length).toBeGreaterThan(0);
+    expect(kept.length).toBeLessThan(4);
+    expect(readJsonl<BronzeRow>(pagePath(runDir, 'bronze', 0)).map((row) => row.text)).toEqual(kept);
+
+    // A malformed answer has nothing to keep: with top-up on the job is left to the next round; without, asked again.
+    for (const [topUpRounds, requests] of [[3, 1], [0, 2]] as const) {
+      const dir = runDirWithExperiment();
+      writeJson(join(dir, RUN_FILES.experiment), { ...e, bronze: { ...e.bronze, topUpRounds } });
+      writePages(dir, 'bronzeJobs', bronzeJobs(e.labels, 4, 4, false).slice(0, 1), 5);
+      server.resetStats();
+      const got = await generateBronzePage(context(dir, undefined, new FirstRequestFault(context(dir).provider, { rateMalformed: 1 })), 0);
+      expect(server.stats.requests, `topUpRounds ${topUpRounds}`).toBe(requests);
+      expect(got.usage.failures).toBe(1);
+      expect(readJsonl<BronzeRow>(pagePath(dir, 'bronze', 0)).length).toBe(topUpRounds ? 0 : 4);
+    }
   });
 
   it('asks for more the less of what it asked for became usable, at most three times the shortfall', () => {
