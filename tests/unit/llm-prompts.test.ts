@@ -5,6 +5,7 @@ import {
   bronzeTargets,
   countsForTarget,
   planBronzeJobs,
+  salvageBronzeSentences,
   bronzeRequest,
   parseBronzeAnswer,
   parseSelfCheckAnswer,
@@ -178,6 +179,14 @@ describe('bronze prompt', () => {
     const style = styleGrid()[0]!;
     expect(bronzeRequest(taxonomy, { labels: ['cognitive_impairment'], count: 5, style }, opts).maxTokens).toBe(550);
     expect(bronzeRequest(taxonomy, { labels: ['cognitive_impairment'], count: 20, style }, opts).maxTokens).toBe(1000);
+  });
+
+  it('salvages the complete sentences before a cut-off, escapes included, and nothing from other text', () => {
+    expect(salvageBronzeSentences('{"sentences": ["Pt forgets names.", "Wife says \\"he is lost\\".", "Per son, she')).toEqual(['Pt forgets names.', 'Wife says "he is lost".']);
+    expect(salvageBronzeSentences('{"sentences": ["Pt  forgets\\nnames.", "pt forgets names.", "x')).toEqual(['Pt forgets names.']);
+    expect(salvageBronzeSentences('{"sentences": ["unfinished')).toEqual([]);
+    expect(salvageBronzeSentences('{"oops": {"sentences": 3')).toEqual([]);
+    expect(salvageBronzeSentences('I cannot help with that.')).toEqual([]);
   });
 
   it('planBronzeJobs numbers on from earlier jobs, so top-up requests get new seeds and styles', () => {
