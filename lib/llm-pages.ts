@@ -214,7 +214,6 @@ export async function generateBronzePage(ctx: PageContext, page: number): Promis
   const failures: LlmFailureRow[] = [];
   const rows: BronzeRow[] = [];
   const rejected: RejectedBronzeRow[] = [];
-  const gate = bronzeGate(taxonomy);
   const seen = new Set<string>();
   const answered = await inOrder(jobs, callsPerPageAtOnce(e.llm.concurrency), async (job) => ({
     job,
@@ -234,6 +233,8 @@ export async function generateBronzePage(ctx: PageContext, page: number): Promis
     })),
   }));
   for (const { job, results } of answered) {
+    const prompt = bronzeRequest(taxonomy, job, callOptions(e, 0, e.bronze.temperature)).messages.map((m) => m.content).join('\n');
+    const gate = bronzeGate(taxonomy, prompt);
     for (const { value, cacheKey } of results) {
       for (const written of value.sentences) {
         const text = stripListMarker(written);

@@ -45,8 +45,15 @@ describe('bronzeGate', () => {
     const label = taxonomy.labels.find((l) => l.id === 'dementia_diagnosis')!;
     expect(gate('Dementia diagnosis: Dementia disease diagnosis.')).toMatch(/label heading/);
     expect(gate(`${label.name}: ${label.definition}`)).toMatch(/label heading/);
-    expect(gate(`The note says ${label.definition}`)).toMatch(/label definition/);
+    expect(gate(`The note says ${label.definition}`)).toMatch(/7 or more words in a row from the prompt/);
     expect(gate('Diagnosis: probable Alzheimer disease, moderate stage.')).toBeNull();
+  });
+
+  it('refuses 7 words in a row from the prompt it answers, not 6', () => {
+    const prompt = 'Every sentence must express all of these labels and no other label of the guideline.';
+    const withPrompt = bronzeGate(taxonomy, prompt);
+    expect(withPrompt('Every sentence must express all of these labels, she says.')).toMatch(/from the prompt/);
+    expect(withPrompt('Every sentence must express all of them, she says.')).toBeNull();
   });
 
   it('refuses copies of the guideline examples, whatever their case and spacing', () => {
