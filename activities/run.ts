@@ -25,7 +25,7 @@ export async function planBronze(input: { runDir: string }): Promise<{ pages: nu
 
 export async function planBronzeTopUp(input: { runDir: string; pages: number; plan: boolean }): Promise<{ pages: number; counts: Record<string, number> }> {
   return mapped(async () => {
-    const { pages, counts } = await topUp.planBronzeTopUp(input.runDir, input.pages, { plan: input.plan });
+    const { pages, counts } = await topUp.planBronzeTopUp(input.runDir, input.pages, { plan: input.plan, onProgress: beat });
     return { pages, counts };
   });
 }

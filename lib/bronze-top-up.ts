@@ -31,7 +31,7 @@ export interface TargetTally {
  * Usable bronze sentences per target in pages [0, pages): the first copy of each sentence (as the merge keeps it),
  * without PHI findings, test-set leakage or near-duplicates. The self-check comes later and is not counted here.
  */
-export async function tallyBronze(runDir: string, pages: number, embed: EmbedFn = sharedEmbed): Promise<TargetTally[]> {
+export async function tallyBronze(runDir: string, pages: number, embed?: EmbedFn, onProgress?: () => void): Promise<TargetTally[]> {
   const e = readRunExperiment(runDir);
   const jobs = readBronzeJobs(runDir, pages);
   const byId = new Map<string, BronzeRow>();
@@ -44,12 +44,13 @@ export async function tallyBronze(runDir: string, pages: number, embed: EmbedFn 
   if (rows.length > 0) {
     const testFile = join(runDir, RUN_FILES.goldTest);
     const test = existsSync(testFile) ? readJsonl<GoldRow>(testFile) : [];
-    const vecs = await embed([...rows.map((r) => r.text), ...test.map((t) => t.text)]);
+    const texts = [...rows.map((r) => r.text), ...test.map((t) => t.text)];
+    const vecs = await (embed ? embed(texts) : sharedEmbed(texts, onProgress));
     const rowVecs = vecs.slice(0, rows.length);
-    const leaks = test.length ? await findLeakage(rows, rowVecs, test, vecs.slice(rows.length)) : new Map<string, string>();
+    const leaks = test.length ? await findLeakage(rows, rowVecs, test, vecs.slice(rows.length), { onProgress }) : new Map<string, string>();
     const keep = rows.map((r) => !leaks.has(r.id));
     const clean = rows.filter((_, i) => keep[i]);
-    const dups = await findNearDuplicates(clean, rowVecs.filter((_, i) => keep[i]));
+    const dups = await findNearDuplicates(clean, rowVecs.filter((_, i) => keep[i]), { onProgress });
     rows = clean.filter((r) => !dups.has(r.id));
   }
   return bronzeTargets(e.labels, e.bronze.includeNone, e.bronze.combos).map((target) => ({
@@ -81,6 +82,8 @@ export interface TopUpOptions {
   /** false: only count (after the last round); no jobs are written. Default true. */
   plan?: boolean;
   embed?: EmbedFn;
+  /** Called now and then during long steps (the activity heartbeats). */
+  onProgress?: () => void;
 }
 
 /**
@@ -90,7 +93,7 @@ export interface TopUpOptions {
  */
 export async function planBronzeTopUp(runDir: string, pages: number, opts: TopUpOptions = {}): Promise<TopUpPlan> {
   const e = readRunExperiment(runDir);
-  const tally = await tallyBronze(runDir, pages, opts.embed);
+  const tally = await tallyBronze(runDir, pages, opts.embed, opts.onProgress);
   const before = readBronzeJobs(runDir, pages);
   const jobsBefore = before.length;
   const wanted = opts.plan === false ? [] : tally.map((t) => ({ target: t.target, count: sentencesToAsk(t, e.bronze.perLabel) })).filter((w) => w.count > 0);
