@@ -62,13 +62,14 @@ export async function tallyBronze(runDir: string, pages: number, embed?: EmbedFn
 
 /**
  * How many sentences to ask for next: the shortfall divided by the share of requested sentences that became usable
- * so far (at least 1/MAX_ASK_FACTOR), so a model that repeats itself is asked for more.
+ * so far (at least 1/MAX_ASK_FACTOR), so a model that repeats itself is asked for more; and never less than one full
+ * call (`perCall`), since a call's cost is mostly its prompt.
  */
-export function sentencesToAsk(t: TargetTally, perLabel: number): number {
+export function sentencesToAsk(t: TargetTally, perLabel: number, perCall = 1): number {
   const short = perLabel - t.usable;
   if (short <= 0) return 0;
   const yieldSoFar = t.requested > 0 ? t.usable / t.requested : 1;
-  return Math.min(MAX_ASK_FACTOR * short, Math.ceil(short / Math.max(yieldSoFar, 1 / MAX_ASK_FACTOR)));
+  return Math.max(perCall, Math.min(MAX_ASK_FACTOR * short, Math.ceil(short / Math.max(yieldSoFar, 1 / MAX_ASK_FACTOR))));
 }
 
 export interface TopUpPlan {
@@ -96,7 +97,7 @@ export async function planBronzeTopUp(runDir: string, pages: number, opts: TopUp
   const tally = await tallyBronze(runDir, pages, opts.embed, opts.onProgress);
   const before = readBronzeJobs(runDir, pages);
   const jobsBefore = before.length;
-  const wanted = opts.plan === false ? [] : tally.map((t) => ({ target: t.target, count: sentencesToAsk(t, e.bronze.perLabel) })).filter((w) => w.count > 0);
+  const wanted = opts.plan === false ? [] : tally.map((t) => ({ target: t.target, count: sentencesToAsk(t, e.bronze.perLabel, e.bronze.perCall) })).filter((w) => w.count > 0);
   const jobs = planBronzeJobs(e.labels, wanted, e.bronze.perCall, { jobsBefore });
   let added = 0;
   for (let i = 0; i < jobs.length; i += BRONZE_JOBS_PER_PAGE) writeJsonl(pagePath(runDir, 'bronzeJobs', pages + added++), jobs.slice(i, i + BRONZE_JOBS_PER_PAGE));

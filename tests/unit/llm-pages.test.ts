@@ -367,12 +367,15 @@ describe('bronze gate and top-up', () => {
     }
   });
 
-  it('asks for more the less of what it asked for became usable, at most three times the shortfall', () => {
+  it('asks for more the less of what it asked for became usable, at most three times the shortfall, at least one call', () => {
     expect(sentencesToAsk({ target: [], requested: 10, usable: 10 }, 10)).toBe(0);
     expect(sentencesToAsk({ target: [], requested: 10, usable: 5 }, 10)).toBe(10);
     expect(sentencesToAsk({ target: [], requested: 10, usable: 8 }, 10)).toBe(3);
     expect(sentencesToAsk({ target: [], requested: 10, usable: 0 }, 10)).toBe(30);
     expect(sentencesToAsk({ target: [], requested: 0, usable: 0 }, 10)).toBe(10);
+    // Never less than one full call: one missing sentence at a poor yield is asked for perCall times.
+    expect(sentencesToAsk({ target: [], requested: 100, usable: 9 }, 10, 5)).toBe(5);
+    expect(sentencesToAsk({ target: [], requested: 100, usable: 10 }, 10, 5)).toBe(0);
   });
 });
 
