@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { phiKinds } from './phi.js';
 import { findLeakage, findNearDuplicates, sharedEmbed, type EmbedFn } from './leakage.js';
 import { bronzeTargets, countsForTarget, planBronzeJobs, type BronzeJob } from './prompts.js';
-import { pagePath, readJsonl, readRunExperiment, RUN_FILES, writeJsonl } from './run-dir.js';
+import { pagePath, readJsonl, readRunExperiment, RUN_FILES, writePages } from './run-dir.js';
 import type { BronzeRow, GoldRow } from './records.js';
+import type { Experiment } from './experiment.js';
 import { BRONZE_JOBS_PER_PAGE } from './run-setup.js';
 
 /** Each round asks for at most this many times a label's shortfall, however poor the yield so far. */
@@ -32,8 +33,11 @@ export interface TargetTally {
  * without PHI findings, test-set leakage or near-duplicates. The self-check comes later and is not counted here.
  */
 export async function tallyBronze(runDir: string, pages: number, embed?: EmbedFn, onProgress?: () => void): Promise<TargetTally[]> {
-  const e = readRunExperiment(runDir);
-  const jobs = readBronzeJobs(runDir, pages);
+  return tally(readRunExperiment(runDir), runDir, pages, readBronzeJobs(runDir, pages), embed, onProgress);
+}
+
+/** tallyBronze with the run's experiment and the jobs of pages [0, pages) already read. */
+async function tally(e: Experiment, runDir: string, pages: number, jobs: BronzeJob[], embed?: EmbedFn, onProgress?: () => void): Promise<TargetTally[]> {
   const byId = new Map<string, BronzeRow>();
   for (let page = 0; page < pages; page++) {
     const file = pagePath(runDir, 'bronze', page);
@@ -94,21 +98,20 @@ export interface TopUpOptions {
  */
 export async function planBronzeTopUp(runDir: string, pages: number, opts: TopUpOptions = {}): Promise<TopUpPlan> {
   const e = readRunExperiment(runDir);
-  const tally = await tallyBronze(runDir, pages, opts.embed, opts.onProgress);
   const before = readBronzeJobs(runDir, pages);
+  const counted = await tally(e, runDir, pages, before, opts.embed, opts.onProgress);
   const jobsBefore = before.length;
-  const wanted = opts.plan === false ? [] : tally.map((t) => ({ target: t.target, count: sentencesToAsk(t, e.bronze.perLabel, e.bronze.perCall) })).filter((w) => w.count > 0);
+  const wanted = opts.plan === false ? [] : counted.map((t) => ({ target: t.target, count: sentencesToAsk(t, e.bronze.perLabel, e.bronze.perCall) })).filter((w) => w.count > 0);
   const jobs = planBronzeJobs(e.labels, wanted, e.bronze.perCall, { jobsBefore });
-  let added = 0;
-  for (let i = 0; i < jobs.length; i += BRONZE_JOBS_PER_PAGE) writeJsonl(pagePath(runDir, 'bronzeJobs', pages + added++), jobs.slice(i, i + BRONZE_JOBS_PER_PAGE));
+  const added = writePages(runDir, 'bronzeJobs', jobs, BRONZE_JOBS_PER_PAGE, pages);
   const requested = (list: BronzeJob[]) => list.reduce((n, j) => n + j.count, 0);
   return {
     pages: added,
     counts: {
       bronzeJobs: jobsBefore + jobs.length,
       bronzeRequested: requested(before) + requested(jobs),
-      bronzeTargetsShort: tally.filter((t) => t.usable < e.bronze.perLabel).length,
+      bronzeTargetsShort: counted.filter((t) => t.usable < e.bronze.perLabel).length,
     },
-    tally,
+    tally: counted,
   };
 }

@@ -84,17 +84,20 @@ export function pageFiles(runDir: string, folder: PageFolder): string[] {
     .map((f) => join(dir, f));
 }
 
-/** Splits `items` into pages of `size` and writes them as they come (one page in memory); returns the page count. */
-export function writePages<T>(runDir: string, folder: PageFolder, items: Iterable<T>, size: number): number {
+/**
+ * Splits `items` into pages of `size` and writes them as they come (one page in memory), numbered from `firstPage`
+ * (default 0, or after pages already there); returns the number of pages written.
+ */
+export function writePages<T>(runDir: string, folder: PageFolder, items: Iterable<T>, size: number, firstPage = 0): number {
   let pages = 0;
   let page: T[] = [];
   for (const item of items) {
     page.push(item);
     if (page.length === size) {
-      writeJsonl(pagePath(runDir, folder, pages++), page);
+      writeJsonl(pagePath(runDir, folder, firstPage + pages++), page);
       page = [];
     }
   }
-  if (page.length) writeJsonl(pagePath(runDir, folder, pages++), page);
+  if (page.length) writeJsonl(pagePath(runDir, folder, firstPage + pages++), page);
   return pages;
 }
