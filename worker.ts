@@ -4,11 +4,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { PROJECT_ROOT } from './lib/paths.js';
+import { PROJECT_ROOT } from './lib/run/paths.js';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel, type WorkflowBundle } from '@temporalio/worker';
 import * as cpuActivities from './activities/run.js';
 import * as llmActivities from './activities/llm.js';
-import { TASK_QUEUES } from './lib/run-state.js';
+import { TASK_QUEUES } from './lib/run/run-state.js';
 import { closeAllProviders } from './lib/llm/providers.js';
 
 export interface WorkerOptions {

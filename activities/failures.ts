@@ -1,6 +1,6 @@
 // Turns domain errors into Temporal activity failures: what to retry, after how long, and what needs a human.
 import { ApplicationFailure } from '@temporalio/activity';
-import { InputError } from '../lib/problems.js';
+import { InputError } from '../lib/run/problems.js';
 import { LlmCallError } from '../lib/llm/types.js';
 
 export function asActivityFailure(err: unknown): unknown {

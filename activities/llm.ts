@@ -1,14 +1,14 @@
 // LLM activities (their own task queue): read a page by reference, run it through lib, heartbeat while waiting.
 import { Context } from '@temporalio/activity';
 import { join } from 'node:path';
-import { loadTaxonomy, type Taxonomy } from '../lib/taxonomy.js';
-import { readRunExperiment } from '../lib/run-dir.js';
+import { loadTaxonomy, type Taxonomy } from '../lib/run/taxonomy.js';
+import { readRunExperiment } from '../lib/run/run-dir.js';
 import { FileLlmCache } from '../lib/llm/cache.js';
 import { providerFor } from '../lib/llm/providers.js';
-import * as pages from '../lib/llm-pages.js';
-import { clinsynthHome } from '../lib/paths.js';
-import type { PageResult } from '../lib/run-state.js';
-import type { CheckedSet } from '../lib/records.js';
+import * as pages from '../lib/generate/llm-pages.js';
+import { clinsynthHome } from '../lib/run/paths.js';
+import type { PageResult } from '../lib/run/run-state.js';
+import type { CheckedSet } from '../lib/run/records.js';
 import { mapped } from './failures.js';
 
 const taxonomies = new Map<string, Taxonomy>();

@@ -1,12 +1,12 @@
 // CPU activities of a run (main task queue): thin adapters from references (run dir, mix, seed) to lib.
 import { Context } from '@temporalio/activity';
-import type { Experiment } from '../lib/experiment.js';
-import * as setup from '../lib/run-setup.js';
-import * as topUp from '../lib/bronze-top-up.js';
-import { mergeRunDatasets } from '../lib/datasets.js';
-import * as training from '../lib/training.js';
-import { writeReport as writeRunReport } from '../lib/report.js';
-import type { RunProgress } from '../lib/run-state.js';
+import type { Experiment } from '../lib/run/experiment.js';
+import * as setup from '../lib/generate/run-setup.js';
+import * as topUp from '../lib/generate/bronze-top-up.js';
+import { mergeRunDatasets } from '../lib/dataset/merge.js';
+import * as training from '../lib/model/training.js';
+import { writeReport as writeRunReport } from '../lib/report/report.js';
+import type { RunProgress } from '../lib/run/run-state.js';
 import { mapped } from './failures.js';
 
 const beat = () => Context.current().heartbeat();

@@ -1,11 +1,11 @@
 // Classifier reference: our logreg (tuned thresholds) vs scikit-learn one-vs-rest LogisticRegression on the dev gold, macro-F1.
 import { existsSync } from 'node:fs';
-import { SentenceEncoder } from '../lib/encoder.js';
-import { trainClassifier, predictLabels } from '../lib/classifier.js';
-import { multilabelMetrics, meanSd } from '../lib/metrics.js';
-import { splitByGroup } from '../lib/split.js';
+import { SentenceEncoder } from '../lib/model/encoder.js';
+import { trainClassifier, predictLabels } from '../lib/model/classifier.js';
+import { multilabelMetrics, meanSd } from '../lib/evaluate/metrics.js';
+import { splitByGroup } from '../lib/evaluate/split.js';
 import { readGold } from '../lib/corpus/readers.js';
-import { labelIds, loadTaxonomy } from '../lib/taxonomy.js';
+import { labelIds, loadTaxonomy } from '../lib/run/taxonomy.js';
 import { DEV_GOLD, TAXONOMY, mainIfDirect, result, round, type BenchResult } from './common.js';
 import { runReference } from './reference-py.js';
 
@@ -72,7 +72,7 @@ export async function run(): Promise<BenchResult> {
       sklearnMean: round(r.mean, 4),
       sklearnSd: round(r.sd, 4),
       oursTrainSecondsPerSeed: trainSeconds.map((s) => round(s, 2)),
-      macroF1: 'scikit-learn convention, all taxonomy labels, zero_division=0 (lib/metrics.ts), same function for both',
+      macroF1: 'scikit-learn convention, all taxonomy labels, zero_division=0 (lib/evaluate/metrics.ts), same function for both',
     },
     notes: [`ours ${round(o.mean, 4)} ± ${round(o.sd, 4)} vs scikit-learn ${round(r.mean, 4)} ± ${round(r.sd, 4)} (split seed = training seed)`],
   });

@@ -1,10 +1,10 @@
 // The embedded LLM as annotator: SmolLM2's silver labels of the dev gold against gold, with its speed on 2 cores.
 import { existsSync } from 'node:fs';
 import { LocalProvider } from '../lib/llm/local-provider.js';
-import { parseSilverAnswer, silverRequest } from '../lib/prompts.js';
+import { parseSilverAnswer, silverRequest } from '../lib/generate/prompts.js';
 import { readGold } from '../lib/corpus/readers.js';
-import { labelIds, loadTaxonomy } from '../lib/taxonomy.js';
-import { agreement } from '../lib/metrics.js';
+import { labelIds, loadTaxonomy } from '../lib/run/taxonomy.js';
+import { agreement } from '../lib/evaluate/metrics.js';
 import { DEV_GOLD, QUICK, TAXONOMY, mainIfDirect, result, round, type BenchResult } from './common.js';
 
 const BATCH = 8;

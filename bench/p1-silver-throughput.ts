@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { startWorkers } from '../worker.js';
 import { startFakeLlmServer } from '../tests/support/fake-llm-server.js';
 import { OpenAIProvider } from '../lib/llm/openai-provider.js';
-import { silverRequest } from '../lib/prompts.js';
-import { loadTaxonomy } from '../lib/taxonomy.js';
-import { PROJECT_ROOT } from '../lib/paths.js';
+import { silverRequest } from '../lib/generate/prompts.js';
+import { loadTaxonomy } from '../lib/run/taxonomy.js';
+import { PROJECT_ROOT } from '../lib/run/paths.js';
 import { QUICK, freePort, mainIfDirect, result, round, startBenchServer, tempDir, type BenchResult } from './common.js';
 import { CounterSampler, connectClient, spawnTsx, startExperiment, stopChild, teardown, waitForProgress, writeCorpus, writeExperiment } from './harness.js';
 

@@ -1,5 +1,5 @@
 // P2: our int8 ONNX SentenceEncoder vs sentence-transformers fp32 on the same 500 sentences (batch 32, 2 threads): speed and parity.
-import { SentenceEncoder } from '../lib/encoder.js';
+import { SentenceEncoder } from '../lib/model/encoder.js';
 import { DEV_GOLD, QUICK, mainIfDirect, readJsonlTexts, result, round, syntheticSentence, type BenchResult } from './common.js';
 import { startReferenceEncoder } from './reference-py.js';
 

@@ -1,6 +1,6 @@
 // P3: prompt tokens per silver sentence, batched (8, 16) vs one sentence per call, via silverRequest on 200 sentences.
-import { loadTaxonomy } from '../lib/taxonomy.js';
-import { silverRequest } from '../lib/prompts.js';
+import { loadTaxonomy } from '../lib/run/taxonomy.js';
+import { silverRequest } from '../lib/generate/prompts.js';
 import { PACKAGED_MODEL } from '../lib/llm/local-provider.js';
 import { DEV_GOLD, TAXONOMY, mainIfDirect, readJsonlTexts, result, round, syntheticSentence, type BenchResult } from './common.js';
 import { existsSync } from 'node:fs';

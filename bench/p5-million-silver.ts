@@ -4,12 +4,12 @@ import { mkdirSync } from 'node:fs';
 import { BENCH_DATA, QUICK, cleanup, freePort, mainIfDirect, mkdirp, procCpuSeconds, procMemory, result, round, sleep, startBenchServer, syntheticSentence, tempDir, type BenchResult } from './common.js';
 import { CounterSampler, connectClient, historyLengths, progressOf, spawnTsx, startExperiment, stopChild, writeCorpus, writeExperiment, type Child, type StartedRun } from './harness.js';
 import type { Client } from '@temporalio/client';
-import { loadExperiment } from '../lib/experiment.js';
-import { startRun, SILVER_BATCHES_PER_PAGE } from '../lib/run-setup.js';
-import { writePages } from '../lib/run-dir.js';
+import { loadExperiment } from '../lib/run/experiment.js';
+import { startRun, SILVER_BATCHES_PER_PAGE } from '../lib/generate/run-setup.js';
+import { writePages } from '../lib/run/run-dir.js';
 import { candidateId } from '../lib/corpus/selection.js';
-import { initialProgress, TASK_QUEUES, workflowIdFor, type RunProgress } from '../lib/run-state.js';
-import type { CandidateRow } from '../lib/records.js';
+import { initialProgress, TASK_QUEUES, workflowIdFor, type RunProgress } from '../lib/run/run-state.js';
+import type { CandidateRow } from '../lib/run/records.js';
 import type { ExperimentInput } from '../workflows/experiment.js';
 import { summariseProfile } from './cpuprofile.js';
 

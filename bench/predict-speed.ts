@@ -1,11 +1,11 @@
-// Predict speed: `clinsynth predict`-equivalent (lib/predict.ts predictSentences, 512-sentence chunks) with a model trained on the dev gold.
+// Predict speed: `clinsynth predict`-equivalent (lib/model/predict.ts predictSentences, 512-sentence chunks) with a model trained on the dev gold.
 import { existsSync } from 'node:fs';
-import { SentenceEncoder, encoderThreads } from '../lib/encoder.js';
-import { trainClassifier } from '../lib/classifier.js';
-import { predictSentences } from '../lib/predict.js';
+import { SentenceEncoder, encoderThreads } from '../lib/model/encoder.js';
+import { trainClassifier } from '../lib/model/classifier.js';
+import { predictSentences } from '../lib/model/predict.js';
 import { readGold } from '../lib/corpus/readers.js';
-import { labelIds, loadTaxonomy } from '../lib/taxonomy.js';
-import type { SavedModel } from '../lib/training.js';
+import { labelIds, loadTaxonomy } from '../lib/run/taxonomy.js';
+import type { SavedModel } from '../lib/model/training.js';
 import { DEV_GOLD, QUICK, TAXONOMY, mainIfDirect, result, round, syntheticSentence, type BenchResult } from './common.js';
 
 const GOAL = 200;

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PROJECT_ROOT } from '../lib/paths.js';
+import { PROJECT_ROOT } from '../lib/run/paths.js';
 import { QUICK, formatResult, round, type BenchResult } from './common.js';
 
 /** In run order: quick, CPU-bound ones first; the long Temporal ones last. */

@@ -3,17 +3,17 @@ import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { InputError } from '../lib/problems.js';
-import { loadExperiment, type Experiment } from '../lib/experiment.js';
-import { preflight } from '../lib/preflight.js';
-import { sensitiveEndpointRefusal } from '../lib/privacy.js';
-import { SEARCH_ATTRIBUTES, TASK_QUEUES, workflowIdFor, type RunProgress } from '../lib/run-state.js';
+import { InputError } from '../lib/run/problems.js';
+import { loadExperiment, type Experiment } from '../lib/run/experiment.js';
+import { preflight } from '../lib/corpus/preflight.js';
+import { sensitiveEndpointRefusal } from '../lib/run/privacy.js';
+import { SEARCH_ATTRIBUTES, TASK_QUEUES, workflowIdFor, type RunProgress } from '../lib/run/run-state.js';
 import { ensureTemporal, startDevServer, stopEmbeddedServer, namespace, DEFAULT_PORT } from './temporal-server.js';
 import { progressLine, stageTable } from './progress.js';
 import { waitForRunResult } from './wait-for-run.js';
-import { clinsynthHome } from '../lib/paths.js';
-import { estimateCost, formatEstimate } from '../lib/cost-estimate.js';
-import { loadTaxonomy } from '../lib/taxonomy.js';
+import { clinsynthHome } from '../lib/run/paths.js';
+import { estimateCost, formatEstimate } from '../lib/generate/cost-estimate.js';
+import { loadTaxonomy } from '../lib/run/taxonomy.js';
 import type { experimentWorkflow, ExperimentResult } from '../workflows/experiment.js';
 
 const USAGE = `usage:

@@ -2,11 +2,11 @@
 import { parseArgs } from 'node:util';
 import { closeSync, createWriteStream, openSync, readSync } from 'node:fs';
 import { extname } from 'node:path';
-import { loadSavedModel, predictSentences } from '../lib/predict.js';
+import { loadSavedModel, predictSentences } from '../lib/model/predict.js';
 import { readNotes, type CorpusFormat } from '../lib/corpus/readers.js';
 import { splitSentences } from '../lib/corpus/sentences.js';
 import { cpus } from 'node:os';
-import { SentenceEncoder } from '../lib/encoder.js';
+import { SentenceEncoder } from '../lib/model/encoder.js';
 
 const CHUNK = 512;
 

@@ -1,6 +1,6 @@
 // Renders a run's progress (from the workflow's query) as short human lines.
-import type { RunProgress, StageName } from '../lib/run-state.js';
-import { STAGES } from '../lib/run-state.js';
+import type { RunProgress, StageName } from '../lib/run/run-state.js';
+import { STAGES } from '../lib/run/run-state.js';
 
 export function progressLine(p: RunProgress): string {
   const stage = p.stage === 'done' ? 'done' : p.stage;

@@ -3,8 +3,8 @@ import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { writeReport } from '../lib/report.js';
-import { workflowIdFor, type RunProgress } from '../lib/run-state.js';
+import { writeReport } from '../lib/report/report.js';
+import { workflowIdFor, type RunProgress } from '../lib/run/run-state.js';
 import { DEFAULT_PORT, namespace } from './temporal-server.js';
 import type { ExperimentResult } from '../workflows/experiment.js';
 

@@ -3,8 +3,8 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, openSync, writeFileSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
-import { clinsynthHome, requireInstalled, TEMPORAL_BIN } from '../lib/paths.js';
-import { SEARCH_ATTRIBUTES } from '../lib/run-state.js';
+import { clinsynthHome, requireInstalled, TEMPORAL_BIN } from '../lib/run/paths.js';
+import { SEARCH_ATTRIBUTES } from '../lib/run/run-state.js';
 
 export interface TemporalTarget {
   address: string;

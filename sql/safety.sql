@@ -1,4 +1,4 @@
--- Applies the safety flags computed by lib/datasets.ts (PHI kinds, gold-test leakage, bronze near-duplicates) as
+-- Applies the safety flags computed by lib/dataset/merge.ts (PHI kinds, gold-test leakage, bronze near-duplicates) as
 -- columns, then builds the merged table. Flagged silver/bronze rows stay, with usable = false; gold stays usable.
 CREATE OR REPLACE TEMP TABLE safety_flags AS
 SELECT * FROM read_json({{flagFiles}}, format = 'newline_delimited',

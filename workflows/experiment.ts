@@ -14,8 +14,8 @@ import {
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type * as cpu from '../activities/run.js';
 import type * as llm from '../activities/llm.js';
-import type { Experiment } from '../lib/experiment.js';
-import { costUsd, priceOf } from '../lib/pricing.js';
+import type { Experiment } from '../lib/run/experiment.js';
+import { costUsd, priceOf } from '../lib/llm/pricing.js';
 import {
   addUsage,
   emptyUsage,
@@ -28,7 +28,7 @@ import {
   type PageResult,
   type RunProgress,
   type StageName,
-} from '../lib/run-state.js';
+} from '../lib/run/run-state.js';
 
 export interface ExperimentInput {
   experiment: Experiment;

@@ -1,10 +1,10 @@
 // Pre-flight checks of an experiment's data files (gold, corpus) before any workflow starts: unusable input is an InputError.
 import { closeSync, openSync, readSync } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
-import type { Experiment } from './experiment.js';
-import { readGold, readNotes } from './corpus/readers.js';
-import { assertReadableFile } from './structured-file.js';
-import { InputError, inputError, type Problem } from './problems.js';
+import type { Experiment } from '../run/experiment.js';
+import { readGold, readNotes } from './readers.js';
+import { assertReadableFile } from '../run/structured-file.js';
+import { InputError, inputError, type Problem } from '../run/problems.js';
 
 /** Rows (notes and bad rows) of the corpus read up front; a corpus without one valid note among them is rejected. */
 export const PREFLIGHT_CORPUS_ROWS = 1000;

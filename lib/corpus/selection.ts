@@ -1,9 +1,9 @@
 // Chooses the note sentences sent for silver labelling: de-duplicated cue hits plus a seeded random share of others.
 import { createHash } from 'node:crypto';
-import type { CandidateRow } from '../records.js';
-import type { Taxonomy } from '../taxonomy.js';
+import type { CandidateRow } from '../run/records.js';
+import type { Taxonomy } from '../run/taxonomy.js';
 import { normaliseSentence, splitSentences } from './sentences.js';
-import { mulberry32, shuffled } from '../split.js';
+import { mulberry32, shuffled } from '../evaluate/split.js';
 
 export interface SelectionOptions {
   taxonomy: Pick<Taxonomy, 'labels'>;

@@ -1,7 +1,7 @@
 // The run's datasets/README.md: a Hugging Face dataset card (configs for the Parquet exports, counts, provenance, licence notes).
 import { join } from 'node:path';
-import { writeFileAtomic } from './run-dir.js';
-import type { SafetySummary } from './datasets.js';
+import { writeFileAtomic } from '../run/run-dir.js';
+import type { SafetySummary } from './merge.js';
 
 export const CARD_TABLES = ['merged', 'gold', 'silver', 'bronze'] as const;
 

@@ -1,5 +1,5 @@
 // Leakage of generated rows into the gold test set, and bronze near-duplicates: normalised-text equality or embedding cosine ≥ a threshold.
-import { normaliseSentence } from './corpus/sentences.js';
+import { normaliseSentence } from '../corpus/sentences.js';
 
 /** Cosine at or above which a silver/bronze sentence counts as a copy of a gold test sentence. */
 export const LEAKAGE_THRESHOLD = 0.95;
@@ -22,12 +22,12 @@ export interface SimilarityOptions {
 }
 
 /**
- * The shared sentence encoder and embedding store (lib/training.ts), loaded on first use. The import is dynamic
+ * The shared sentence encoder and embedding store (lib/model/training.ts), loaded on first use. The import is dynamic
  * because training.ts reads the merged datasets that this module helps build.
  */
 export async function sharedEmbed(texts: string[], onProgress?: () => void): Promise<Float32Array[]> {
-  const { sharedEncoder, embeddingStore } = await import('./training.js');
-  const { embedAll } = await import('./encoder.js');
+  const { sharedEncoder, embeddingStore } = await import('../model/training.js');
+  const { embedAll } = await import('../model/encoder.js');
   return embedAll(await sharedEncoder(), embeddingStore(), texts, { onProgress: () => onProgress?.() });
 }
 

@@ -3,11 +3,11 @@ import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { loadSql } from './sql.js';
-import { pageFiles, readJsonl, readRunExperiment, RUN_FILES, writeJsonl, type PageFolder } from './run-dir.js';
-import type { Experiment, Source } from './experiment.js';
+import { pageFiles, readJsonl, readRunExperiment, RUN_FILES, writeJsonl, type PageFolder } from '../run/run-dir.js';
+import type { Experiment, Source } from '../run/experiment.js';
 import { PHI_KINDS, phiKinds } from './phi.js';
 import { findLeakage, findNearDuplicates, LEAKAGE_THRESHOLD, NEAR_DUPLICATE_THRESHOLD, sharedEmbed, type EmbedFn } from './leakage.js';
-import { writeDatasetCard } from './dataset-card.js';
+import { writeDatasetCard } from './card.js';
 
 export const DATASET_TABLES = ['gold', 'silver', 'bronze', 'merged'] as const;
 

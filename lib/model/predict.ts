@@ -2,8 +2,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { predictScores, type TrainedHead } from './classifier.js';
-import { readJson } from './run-dir.js';
-import { inputError } from './problems.js';
+import { readJson } from '../run/run-dir.js';
+import { inputError } from '../run/problems.js';
 import type { SavedModel } from './training.js';
 import type { Embedder } from './encoder.js';
 

@@ -1,15 +1,15 @@
 // Training and evaluation of a run's mixes: embed once, fit a head per (mix, seed), score it on the gold test set.
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
-import { mixSources, SOURCES, type Experiment, type Source } from './experiment.js';
-import { trainingRows, type TrainingRow } from './datasets.js';
+import { mixSources, SOURCES, type Experiment, type Source } from '../run/experiment.js';
+import { trainingRows, type TrainingRow } from '../dataset/merge.js';
 import { SentenceEncoder, EmbeddingStore, embedAll, type Embedder } from './encoder.js';
 import { predictLabels, type TrainedHead, type TrainOptions } from './classifier.js';
 import { Worker } from 'node:worker_threads';
-import { multilabelMetrics, type MultilabelMetrics } from './metrics.js';
-import { readJson, readJsonl, readRunExperiment, RUN_FILES, writeJson } from './run-dir.js';
-import { clinsynthHome } from './paths.js';
-import type { GoldRow } from './records.js';
+import { multilabelMetrics, type MultilabelMetrics } from '../evaluate/metrics.js';
+import { readJson, readJsonl, readRunExperiment, RUN_FILES, writeJson } from '../run/run-dir.js';
+import { clinsynthHome } from '../run/paths.js';
+import type { GoldRow } from '../run/records.js';
 
 let encoder: Promise<SentenceEncoder> | undefined;
 

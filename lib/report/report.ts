@@ -1,12 +1,12 @@
 // The run report: report.json (the shape users' scripts read) and a self-contained report.html for people.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { meanSd } from './metrics.js';
-import { llmAgreement } from './agreement.js';
-import { readJson, readRunExperiment, RUN_FILES, writeFileAtomic, writeJson } from './run-dir.js';
-import { evalPath, type MixEvaluation } from './training.js';
-import type { MergeSummary } from './datasets.js';
-import type { LlmUsageTotals, RunProgress } from './run-state.js';
+import { meanSd } from '../evaluate/metrics.js';
+import { llmAgreement } from '../evaluate/agreement.js';
+import { readJson, readRunExperiment, RUN_FILES, writeFileAtomic, writeJson } from '../run/run-dir.js';
+import { evalPath, type MixEvaluation } from '../model/training.js';
+import type { MergeSummary } from '../dataset/merge.js';
+import type { LlmUsageTotals, RunProgress } from '../run/run-state.js';
 
 type Stat = { mean: number; sd: number };
 

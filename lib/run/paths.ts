@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 
 /** The checkout/package root (the folder holding package.json). */
-export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** Wheels installed by scripts/setup.sh. */
 export const TOOLS_PY = join(PROJECT_ROOT, '.tools', 'py');

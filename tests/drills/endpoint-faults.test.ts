@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { startFakeLlmServer, type FakeLlmServer } from '../support/fake-llm-server.js';
 import { writeTestExperiment } from '../support/experiments.js';
 import { runCli } from '../support/cli.js';
-import { readJsonl } from '../../lib/run-dir.js';
-import { loadTaxonomy, labelIds } from '../../lib/taxonomy.js';
-import { PROJECT_ROOT } from '../../lib/paths.js';
+import { readJsonl } from '../../lib/run/run-dir.js';
+import { loadTaxonomy, labelIds } from '../../lib/run/taxonomy.js';
+import { PROJECT_ROOT } from '../../lib/run/paths.js';
 
 let llm: FakeLlmServer;
 beforeAll(async () => {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { startCli, type CliResult } from '../support/cli.js';
 import { badInputCases, validCases, writeCase, type BadInputCase } from '../support/bad-inputs.js';
-import { workflowIdFor } from '../../lib/run-state.js';
+import { workflowIdFor } from '../../lib/run/run-state.js';
 
 const cases = badInputCases();
 const root = mkdtempSync(join(tmpdir(), 'clinsynth-bad-input-'));

@@ -9,7 +9,7 @@ import { writeTestExperiment } from '../support/experiments.js';
 import { runCli, startCli } from '../support/cli.js';
 import { startDevServer } from '../../client/temporal-server.js';
 import { freePort } from '../support/net.js';
-import { workflowIdFor, type RunProgress } from '../../lib/run-state.js';
+import { workflowIdFor, type RunProgress } from '../../lib/run/run-state.js';
 import type { ExperimentResult } from '../../workflows/experiment.js';
 
 let llm: FakeLlmServer;

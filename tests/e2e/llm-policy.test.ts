@@ -7,7 +7,7 @@ import { Client, Connection } from '@temporalio/client';
 import { startFakeLlmServer, type FakeLlmServer } from '../support/fake-llm-server.js';
 import { writeTestExperiment } from '../support/experiments.js';
 import { runCli } from '../support/cli.js';
-import { workflowIdFor } from '../../lib/run-state.js';
+import { workflowIdFor } from '../../lib/run/run-state.js';
 import type { ExperimentResult } from '../../workflows/experiment.js';
 
 const SECRET = 'sk-test-clinsynth-SECRET-7f3a9c';

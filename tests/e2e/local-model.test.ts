@@ -1,10 +1,10 @@
 // A real completion on the embedded GGUF model: the packaged SmolLM2 answers a silver batch in schema-valid JSON.
 import { afterAll, describe, expect, it } from 'vitest';
 import { LocalProvider, PACKAGED_MODEL, toGrammarSchema } from '../../lib/llm/local-provider.js';
-import { parseSilverAnswer, silverRequest } from '../../lib/prompts.js';
-import { loadTaxonomy, labelIds } from '../../lib/taxonomy.js';
+import { parseSilverAnswer, silverRequest } from '../../lib/generate/prompts.js';
+import { loadTaxonomy, labelIds } from '../../lib/run/taxonomy.js';
 import { join } from 'node:path';
-import { PROJECT_ROOT } from '../../lib/paths.js';
+import { PROJECT_ROOT } from '../../lib/run/paths.js';
 import { existsSync } from 'node:fs';
 
 const taxonomy = loadTaxonomy(join(PROJECT_ROOT, 'taxonomy', 'ad-signs-symptoms.yaml'));

@@ -4,10 +4,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../support/cli.js';
-import { writeJson } from '../../lib/run-dir.js';
-import { trainClassifier } from '../../lib/classifier.js';
-import { SentenceEncoder } from '../../lib/encoder.js';
-import type { SavedModel } from '../../lib/training.js';
+import { writeJson } from '../../lib/run/run-dir.js';
+import { trainClassifier } from '../../lib/model/classifier.js';
+import { SentenceEncoder } from '../../lib/model/encoder.js';
+import type { SavedModel } from '../../lib/model/training.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'clinsynth-predict-'));
 const LABELS = ['dementia_treatment', 'physiological_changes'];

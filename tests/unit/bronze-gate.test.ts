@@ -1,9 +1,9 @@
-// lib/bronze-gate.ts: what a written bronze item must be to count as a note sentence.
+// lib/generate/bronze-gate.ts: what a written bronze item must be to count as a note sentence.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bronzeGate, MAX_WORDS, stripListMarker } from '../../lib/bronze-gate.js';
-import { loadTaxonomy } from '../../lib/taxonomy.js';
-import { PROJECT_ROOT } from '../../lib/paths.js';
+import { bronzeGate, MAX_WORDS, stripListMarker } from '../../lib/generate/bronze-gate.js';
+import { loadTaxonomy } from '../../lib/run/taxonomy.js';
+import { PROJECT_ROOT } from '../../lib/run/paths.js';
 
 const taxonomy = loadTaxonomy(join(PROJECT_ROOT, 'taxonomy/ad-signs-symptoms.yaml'));
 const gate = bronzeGate(taxonomy);

@@ -1,8 +1,8 @@
-// Unit tests for lib/classifier.ts: learning a separable multi-label problem, determinism, threshold hygiene.
+// Unit tests for lib/model/classifier.ts: learning a separable multi-label problem, determinism, threshold hygiene.
 import { describe, expect, it } from 'vitest';
-import { predictLabels, predictScores, stratifiedFolds, stratifiedValidationSplit, trainClassifier, type TrainedHead } from '../../lib/classifier.js';
-import { multilabelMetrics } from '../../lib/metrics.js';
-import { mulberry32 } from '../../lib/split.js';
+import { predictLabels, predictScores, stratifiedFolds, stratifiedValidationSplit, trainClassifier, type TrainedHead } from '../../lib/model/classifier.js';
+import { multilabelMetrics } from '../../lib/evaluate/metrics.js';
+import { mulberry32 } from '../../lib/evaluate/split.js';
 
 const LABELS = ['alpha', 'beta', 'gamma', 'delta'];
 

@@ -1,8 +1,8 @@
-// lib/cost-estimate.ts: the dry-run's calls per stage are an upper bound, bronze top-up rounds included.
+// lib/generate/cost-estimate.ts: the dry-run's calls per stage are an upper bound, bronze top-up rounds included.
 import { describe, expect, it } from 'vitest';
-import { estimateCost } from '../../lib/cost-estimate.js';
-import { loadExperiment } from '../../lib/experiment.js';
-import { loadTaxonomy } from '../../lib/taxonomy.js';
+import { estimateCost } from '../../lib/generate/cost-estimate.js';
+import { loadExperiment } from '../../lib/run/experiment.js';
+import { loadTaxonomy } from '../../lib/run/taxonomy.js';
 import { writeTestExperiment } from '../support/experiments.js';
 
 function estimate(overrides: Record<string, unknown>) {

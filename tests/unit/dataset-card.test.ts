@@ -1,12 +1,12 @@
-// lib/dataset-card.ts: the Hugging Face dataset card (YAML configs for the Parquet exports, counts, provenance, licence notes), alone and as written by the merge.
+// lib/dataset/card.ts: the Hugging Face dataset card (YAML configs for the Parquet exports, counts, provenance, licence notes), alone and as written by the merge.
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderDatasetCard, type DatasetCardInfo } from '../../lib/dataset-card.js';
-import { mergeRunDatasets } from '../../lib/datasets.js';
-import { pagePath, RUN_FILES, writeJsonl } from '../../lib/run-dir.js';
+import { renderDatasetCard, type DatasetCardInfo } from '../../lib/dataset/card.js';
+import { mergeRunDatasets } from '../../lib/dataset/merge.js';
+import { pagePath, RUN_FILES, writeJsonl } from '../../lib/run/run-dir.js';
 
 function frontMatter(card: string): { configs: { config_name: string; data_files: string; default?: boolean }[]; license: string; size_categories: string[]; pretty_name: string } {
   const m = /^---\n([\s\S]*?)\n---\n/.exec(card);

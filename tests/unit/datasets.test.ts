@@ -1,11 +1,11 @@
-// lib/datasets.ts + sql/*.sql on real DuckDB: merge with verdicts as columns, provenance, exports, composition, reruns, training rows.
+// lib/dataset/merge.ts + sql/*.sql on real DuckDB: merge with verdicts as columns, provenance, exports, composition, reruns, training rows.
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { mergeRunDatasets, trainingRows, withDuckDb, DATASET_TABLES } from '../../lib/datasets.js';
-import { pagePath, writeJsonl, RUN_FILES } from '../../lib/run-dir.js';
-import type { BronzeRow, SilverRow, VerdictRow } from '../../lib/records.js';
+import { mergeRunDatasets, trainingRows, withDuckDb, DATASET_TABLES } from '../../lib/dataset/merge.js';
+import { pagePath, writeJsonl, RUN_FILES } from '../../lib/run/run-dir.js';
+import type { BronzeRow, SilverRow, VerdictRow } from '../../lib/run/records.js';
 
 const prov = (n: string) => ({ model: 'openai:fake', promptVersion: `p-${n}`, cacheKey: `${n.repeat(64)}`.slice(0, 64) });
 

@@ -1,10 +1,10 @@
-// Unit tests for lib/encoder.ts: the real MiniLM ONNX model and the on-disk embedding store.
+// Unit tests for lib/model/encoder.ts: the real MiniLM ONNX model and the on-disk embedding store.
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EmbeddingStore, MAX_TOKENS, SentenceEncoder, embedAll, encoderThreads, type Embedder } from '../../lib/encoder.js';
-import { ENCODER_ID } from '../../lib/paths.js';
+import { EmbeddingStore, MAX_TOKENS, SentenceEncoder, embedAll, encoderThreads, type Embedder } from '../../lib/model/encoder.js';
+import { ENCODER_ID } from '../../lib/run/paths.js';
 
 const dot = (a: Float32Array, b: Float32Array) => a.reduce((s, x, i) => s + x * b[i]!, 0);
 const tmp = mkdtempSync(join(tmpdir(), 'clinsynth-enc-'));

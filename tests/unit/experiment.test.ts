@@ -3,10 +3,10 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadExperiment } from '../../lib/experiment.js';
-import { InputError, formatProblem, type Problem } from '../../lib/problems.js';
-import { parseYamlFile, readTextFile } from '../../lib/structured-file.js';
-import { PROJECT_ROOT } from '../../lib/paths.js';
+import { loadExperiment } from '../../lib/run/experiment.js';
+import { InputError, formatProblem, type Problem } from '../../lib/run/problems.js';
+import { parseYamlFile, readTextFile } from '../../lib/run/structured-file.js';
+import { PROJECT_ROOT } from '../../lib/run/paths.js';
 
 const TAXONOMY = resolve(PROJECT_ROOT, 'taxonomy/ad-signs-symptoms.yaml');
 

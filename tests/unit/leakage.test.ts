@@ -1,12 +1,12 @@
-// lib/leakage.ts with the real encoder (gold-test leakage, bronze near-duplicates), and the safety flags of mergeRunDatasets end to end on DuckDB.
+// lib/dataset/leakage.ts with the real encoder (gold-test leakage, bronze near-duplicates), and the safety flags of mergeRunDatasets end to end on DuckDB.
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dot, findLeakage, findNearDuplicates, leakageCheck, removeNearDuplicates, sharedEmbed, type TextRow } from '../../lib/leakage.js';
-import { mergeRunDatasets, trainingRows, withDuckDb } from '../../lib/datasets.js';
-import { pagePath, RUN_FILES, writeJsonl } from '../../lib/run-dir.js';
-import type { BronzeRow, SilverRow, VerdictRow } from '../../lib/records.js';
+import { dot, findLeakage, findNearDuplicates, leakageCheck, removeNearDuplicates, sharedEmbed, type TextRow } from '../../lib/dataset/leakage.js';
+import { mergeRunDatasets, trainingRows, withDuckDb } from '../../lib/dataset/merge.js';
+import { pagePath, RUN_FILES, writeJsonl } from '../../lib/run/run-dir.js';
+import type { BronzeRow, SilverRow, VerdictRow } from '../../lib/run/records.js';
 
 const home = mkdtempSync(join(tmpdir(), 'clinsynth-leakage-home-'));
 let savedHome: string | undefined;

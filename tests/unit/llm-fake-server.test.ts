@@ -3,8 +3,8 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OpenAIProvider } from '../../lib/llm/openai-provider.js';
-import { bronzeJobs, bronzeRequest, parseBronzeAnswer, parseSelfCheckAnswer, parseSilverAnswer, selfCheckRequest, silverRequest } from '../../lib/prompts.js';
-import { labelIds, loadTaxonomy } from '../../lib/taxonomy.js';
+import { bronzeJobs, bronzeRequest, parseBronzeAnswer, parseSelfCheckAnswer, parseSilverAnswer, selfCheckRequest, silverRequest } from '../../lib/generate/prompts.js';
+import { labelIds, loadTaxonomy } from '../../lib/run/taxonomy.js';
 import { startFakeLlmServer, type FakeLlmServer } from '../support/fake-llm-server.js';
 
 const taxonomy = loadTaxonomy('taxonomy/ad-signs-symptoms.yaml');

@@ -1,21 +1,21 @@
-// lib/llm-pages.ts against the fake OpenAI-compatible server: silver/bronze/self-check pages, cache reuse, repair and failure rows.
+// lib/generate/llm-pages.ts against the fake OpenAI-compatible server: silver/bronze/self-check pages, cache reuse, repair and failure rows.
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { loadExperiment } from '../../lib/experiment.js';
-import { bronzeId, generateBronzePage, labelSilverPage, selfCheckPage, type PageContext } from '../../lib/llm-pages.js';
+import { loadExperiment } from '../../lib/run/experiment.js';
+import { bronzeId, generateBronzePage, labelSilverPage, selfCheckPage, type PageContext } from '../../lib/generate/llm-pages.js';
 import { FileLlmCache } from '../../lib/llm/cache.js';
 import { OpenAIProvider } from '../../lib/llm/openai-provider.js';
 import type { LlmAnswer, LlmProvider, LlmRequest } from '../../lib/llm/types.js';
-import { BRONZE_PROMPT_VERSION, SELFCHECK_PROMPT_VERSION, SILVER_PROMPT_VERSION, bronzeJobs, salvageBronzeSentences, type BronzeJob } from '../../lib/prompts.js';
-import { pagePath, readJsonl, readRunExperiment, writeJson, writeJsonl, writePages, RUN_FILES } from '../../lib/run-dir.js';
-import type { BronzeRow, CandidateRow, LlmFailureRow, RejectedBronzeRow, SilverRow, VerdictRow } from '../../lib/records.js';
-import { bronzeGate } from '../../lib/bronze-gate.js';
-import { planBronzeTopUp, sentencesToAsk, tallyBronze } from '../../lib/bronze-top-up.js';
-import { labelIds, loadTaxonomy } from '../../lib/taxonomy.js';
-import { PROJECT_ROOT } from '../../lib/paths.js';
+import { BRONZE_PROMPT_VERSION, SELFCHECK_PROMPT_VERSION, SILVER_PROMPT_VERSION, bronzeJobs, salvageBronzeSentences, type BronzeJob } from '../../lib/generate/prompts.js';
+import { pagePath, readJsonl, readRunExperiment, writeJson, writeJsonl, writePages, RUN_FILES } from '../../lib/run/run-dir.js';
+import type { BronzeRow, CandidateRow, LlmFailureRow, RejectedBronzeRow, SilverRow, VerdictRow } from '../../lib/run/records.js';
+import { bronzeGate } from '../../lib/generate/bronze-gate.js';
+import { planBronzeTopUp, sentencesToAsk, tallyBronze } from '../../lib/generate/bronze-top-up.js';
+import { labelIds, loadTaxonomy } from '../../lib/run/taxonomy.js';
+import { PROJECT_ROOT } from '../../lib/run/paths.js';
 import { startFakeLlmServer, type FakeLlmFaults, type FakeLlmServer } from '../support/fake-llm-server.js';
 
 const DEMO = join(PROJECT_ROOT, 'examples/demo/data');
@@ -430,13 +430,13 @@ describe('selfCheckPage', () => {
 
 describe('calls at once within a page', () => {
   it('runs two batches of a page concurrently at an even llm.concurrency, one at a time at an odd one', async () => {
-    const { callsPerPageAtOnce, pagesInFlight } = await import('../../lib/run-state.js');
+    const { callsPerPageAtOnce, pagesInFlight } = await import('../../lib/run/run-state.js');
     expect([1, 2, 3, 8, 16].map(callsPerPageAtOnce)).toEqual([1, 2, 1, 2, 2]);
     for (const c of [1, 2, 3, 8, 16]) expect(pagesInFlight(c) * callsPerPageAtOnce(c)).toBe(c);
   });
 
   it('keeps half a window of pages waiting behind the ones that fill the call slots', async () => {
-    const { pagesScheduled } = await import('../../lib/run-state.js');
+    const { pagesScheduled } = await import('../../lib/run/run-state.js');
     expect([1, 2, 3, 8, 16].map(pagesScheduled)).toEqual([2, 2, 5, 6, 12]);
   });
 });

@@ -13,8 +13,8 @@ import {
   selfCheckRequest,
   silverRequest,
   styleGrid,
-} from '../../lib/prompts.js';
-import { guidelineText, labelIds, loadTaxonomy } from '../../lib/taxonomy.js';
+} from '../../lib/generate/prompts.js';
+import { guidelineText, labelIds, loadTaxonomy } from '../../lib/run/taxonomy.js';
 import type { JsonSchema } from '../../lib/llm/types.js';
 
 const taxonomy = loadTaxonomy('taxonomy/ad-signs-symptoms.yaml');

@@ -3,8 +3,8 @@ import { getEventListeners } from 'node:events';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { OpenAIProvider, parseDurationMs, retryAfterMsFromHeaders } from '../../lib/llm/openai-provider.js';
 import { LlmCallError, type LlmRequest } from '../../lib/llm/types.js';
-import { loadTaxonomy, labelIds } from '../../lib/taxonomy.js';
-import { parseSilverAnswer, silverRequest } from '../../lib/prompts.js';
+import { loadTaxonomy, labelIds } from '../../lib/run/taxonomy.js';
+import { parseSilverAnswer, silverRequest } from '../../lib/generate/prompts.js';
 import { startFakeLlmServer, type FakeLlmServer } from '../support/fake-llm-server.js';
 
 const KEY = 'sk-test-SECRET-abcdef1234567890';

@@ -1,6 +1,6 @@
-// Unit tests for lib/metrics.ts: hand-computed cases and scikit-learn reference numbers.
+// Unit tests for lib/evaluate/metrics.ts: hand-computed cases and scikit-learn reference numbers.
 import { describe, expect, it } from 'vitest';
-import { agreement, meanSd, multilabelMetrics } from '../../lib/metrics.js';
+import { agreement, meanSd, multilabelMetrics } from '../../lib/evaluate/metrics.js';
 
 describe('multilabelMetrics', () => {
   it('matches a hand-computed case', () => {

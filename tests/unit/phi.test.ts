@@ -1,6 +1,6 @@
-// lib/phi.ts: PHI-like spans in realistic clinical sentences, and no findings on vitals, doses, scores and other clinical numbers.
+// lib/dataset/phi.ts: PHI-like spans in realistic clinical sentences, and no findings on vitals, doses, scores and other clinical numbers.
 import { describe, expect, it } from 'vitest';
-import { PHI_KINDS, phiKinds, scanPhi, type PhiKind } from '../../lib/phi.js';
+import { PHI_KINDS, phiKinds, scanPhi, type PhiKind } from '../../lib/dataset/phi.js';
 
 const POSITIVES: [string, PhiKind, string][] = [
   ['Seen by Dr. Sarah Johnson for memory complaints.', 'name', 'Dr. Sarah Johnson'],

@@ -1,12 +1,12 @@
-// lib/privacy.ts: sensitive notes go only to the local model, loopback, or hosts the experiment explicitly allows.
+// lib/run/privacy.ts: sensitive notes go only to the local model, loopback, or hosts the experiment explicitly allows.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { loadExperiment, type Experiment } from '../../lib/experiment.js';
-import { isLoopbackHost, sensitiveEndpointRefusal } from '../../lib/privacy.js';
-import { PROJECT_ROOT } from '../../lib/paths.js';
+import { loadExperiment, type Experiment } from '../../lib/run/experiment.js';
+import { isLoopbackHost, sensitiveEndpointRefusal } from '../../lib/run/privacy.js';
+import { PROJECT_ROOT } from '../../lib/run/paths.js';
 
 const DEMO = join(PROJECT_ROOT, 'examples/demo/data');
 

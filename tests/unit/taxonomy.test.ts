@@ -1,11 +1,11 @@
-// lib/taxonomy.ts: the shipped taxonomy, every rejection with its line and key path, and the prompt guideline text.
+// lib/run/taxonomy.ts: the shipped taxonomy, every rejection with its line and key path, and the prompt guideline text.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { guidelineText, labelIds, loadTaxonomy } from '../../lib/taxonomy.js';
-import { InputError, type Problem } from '../../lib/problems.js';
-import { PROJECT_ROOT } from '../../lib/paths.js';
+import { guidelineText, labelIds, loadTaxonomy } from '../../lib/run/taxonomy.js';
+import { InputError, type Problem } from '../../lib/run/problems.js';
+import { PROJECT_ROOT } from '../../lib/run/paths.js';
 
 const SHIPPED = join(PROJECT_ROOT, 'taxonomy/ad-signs-symptoms.yaml');
 

@@ -1,8 +1,8 @@
 // Training runs in a worker thread: same head as in-process training, and the caller's event loop keeps ticking.
 import { describe, expect, it } from 'vitest';
-import { trainOffThread } from '../../lib/training.js';
-import { trainClassifier, type TrainOptions } from '../../lib/classifier.js';
-import { mulberry32 } from '../../lib/split.js';
+import { trainOffThread } from '../../lib/model/training.js';
+import { trainClassifier, type TrainOptions } from '../../lib/model/classifier.js';
+import { mulberry32 } from '../../lib/evaluate/split.js';
 
 function problem(n: number, d: number) {
   const rand = mulberry32(7);

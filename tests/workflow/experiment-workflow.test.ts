@@ -7,10 +7,10 @@ import { Client, Connection } from '@temporalio/client';
 import { startWorkers, type RunningWorkers } from '../../worker.js';
 import { startFakeLlmServer, type FakeLlmServer } from '../support/fake-llm-server.js';
 import { writeTestExperiment } from '../support/experiments.js';
-import { loadExperiment } from '../../lib/experiment.js';
-import { TASK_QUEUES, SEARCH_ATTRIBUTES, workflowIdFor } from '../../lib/run-state.js';
-import { readJsonl } from '../../lib/run-dir.js';
-import { tallyBronze } from '../../lib/bronze-top-up.js';
+import { loadExperiment } from '../../lib/run/experiment.js';
+import { TASK_QUEUES, SEARCH_ATTRIBUTES, workflowIdFor } from '../../lib/run/run-state.js';
+import { readJsonl } from '../../lib/run/run-dir.js';
+import { tallyBronze } from '../../lib/generate/bronze-top-up.js';
 import type { ExperimentInput, ExperimentResult } from '../../workflows/experiment.js';
 
 let llm: FakeLlmServer;
