@@ -5,11 +5,14 @@ import * as setup from '../lib/generate/run-setup.js';
 import * as topUp from '../lib/generate/bronze-top-up.js';
 import { mergeRunDatasets } from '../lib/dataset/merge.js';
 import * as training from '../lib/model/training.js';
+import { sharedEmbed } from '../lib/model/embeddings.js';
 import { writeReport as writeRunReport } from '../lib/report/report.js';
 import type { RunProgress } from '../lib/run/run-state.js';
 import { mapped } from './failures.js';
 
 const beat = () => Context.current().heartbeat();
+/** The shared encoder, heartbeating while it embeds. */
+const embed = (texts: string[]) => sharedEmbed(texts, beat);
 
 export async function startRun(input: { experiment: Experiment; runId: string; runDir: string }): Promise<{ counts: Record<string, number> }> {
   return mapped(async () => setup.startRun(input.experiment, input.runDir));
@@ -25,13 +28,13 @@ export async function planBronze(input: { runDir: string }): Promise<{ pages: nu
 
 export async function planBronzeTopUp(input: { runDir: string; pages: number; plan: boolean }): Promise<{ pages: number; counts: Record<string, number> }> {
   return mapped(async () => {
-    const { pages, counts } = await topUp.planBronzeTopUp(input.runDir, input.pages, { plan: input.plan, onProgress: beat });
+    const { pages, counts } = await topUp.planBronzeTopUp(input.runDir, input.pages, { plan: input.plan, embed, onProgress: beat });
     return { pages, counts };
   });
 }
 
 export async function mergeDatasets(input: { runDir: string }): Promise<{ counts: Record<string, number> }> {
-  return mapped(async () => ({ counts: (await mergeRunDatasets(input.runDir, { onProgress: beat })).counts }));
+  return mapped(async () => ({ counts: (await mergeRunDatasets(input.runDir, { embed, onProgress: beat })).counts }));
 }
 
 export async function embedDatasets(input: { runDir: string }): Promise<{ sentences: number }> {

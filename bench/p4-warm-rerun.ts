@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { startWorkers } from '../worker.js';
 import { startFakeLlmServer } from '../tests/support/fake-llm-server.js';
 import { writeTestExperiment } from '../tests/support/experiments.js';
-import { sharedEncoder } from '../lib/model/training.js';
+import { sharedEncoder } from '../lib/model/embeddings.js';
 import type { ExperimentResult } from '../workflows/experiment.js';
 import { mainIfDirect, result, round, startBenchServer, tempDir, type BenchResult } from './common.js';
 import { connectClient, startExperiment, teardown } from './harness.js';

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import type { CandidateRow } from '../run/records.js';
 import type { Taxonomy } from '../run/taxonomy.js';
 import { normaliseSentence, splitSentences } from './sentences.js';
-import { mulberry32, shuffled } from '../evaluate/split.js';
+import { mulberry32, shuffled } from '../run/random.js';
 
 export interface SelectionOptions {
   taxonomy: Pick<Taxonomy, 'labels'>;

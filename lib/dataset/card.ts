@@ -1,7 +1,21 @@
 // The run's datasets/README.md: a Hugging Face dataset card (configs for the Parquet exports, counts, provenance, licence notes).
 import { join } from 'node:path';
 import { writeFileAtomic } from '../run/run-dir.js';
-import type { SafetySummary } from './merge.js';
+import type { Source } from '../run/experiment.js';
+
+/** What the safety checks found; flagged silver/bronze rows are kept in the database but are not usable. */
+export interface SafetySummary {
+  /** Rows with at least one PHI-like finding (gold rows are counted, never excluded). */
+  phiRows: Record<Source, number>;
+  /** Rows (all sources) with at least one finding of each kind, for every kind in PHI_KINDS. */
+  phiByKind: Record<string, number>;
+  /** Silver/bronze rows marked unusable because they repeat a gold test sentence. */
+  leakageDropped: Record<'silver' | 'bronze', number>;
+  /** Bronze rows marked unusable as near-duplicates of an earlier (by id) bronze row. */
+  nearDuplicatesDropped: number;
+  /** Bronze sentences written again by another call (same normalised text): kept once, the repeats counted here (absent in runs merged before it was counted). */
+  repeatsMerged?: number;
+}
 
 export const CARD_TABLES = ['merged', 'gold', 'silver', 'bronze'] as const;
 

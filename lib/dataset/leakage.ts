@@ -11,7 +11,7 @@ export interface TextRow {
   text: string;
 }
 
-/** Sentences to unit vectors, in order (the shared encoder + embedding store by default). */
+/** Sentences to unit vectors, in order (lib/model/embeddings.ts `sharedEmbed` in a worker; the caller chooses). */
 export type EmbedFn = (texts: string[]) => Promise<Float32Array[]>;
 
 export interface SimilarityOptions {
@@ -19,16 +19,6 @@ export interface SimilarityOptions {
   threshold?: number;
   /** Called every few hundred rows during the brute-force comparison (e.g. to heartbeat). */
   onProgress?: () => void;
-}
-
-/**
- * The shared sentence encoder and embedding store (lib/model/training.ts), loaded on first use. The import is dynamic
- * because training.ts reads the merged datasets that this module helps build.
- */
-export async function sharedEmbed(texts: string[], onProgress?: () => void): Promise<Float32Array[]> {
-  const { sharedEncoder, embeddingStore } = await import('../model/training.js');
-  const { embedAll } = await import('../model/encoder.js');
-  return embedAll(await sharedEncoder(), embeddingStore(), texts, { onProgress: () => onProgress?.() });
 }
 
 /** Dot product; equals the cosine for the encoder's L2-normalised vectors. */
@@ -171,7 +161,7 @@ export async function findNearDuplicates(rows: readonly TextRow[], vecs: readonl
 }
 
 /** Embeds and checks in one step: row id → gold test id, for rows that leak into the test set. */
-export async function leakageCheck(rows: readonly TextRow[], test: readonly TextRow[], embed: EmbedFn = sharedEmbed, opts: SimilarityOptions = {}): Promise<Map<string, string>> {
+export async function leakageCheck(rows: readonly TextRow[], test: readonly TextRow[], embed: EmbedFn, opts: SimilarityOptions = {}): Promise<Map<string, string>> {
   if (rows.length === 0 || test.length === 0) return new Map();
   const vecs = await embed([...rows.map((r) => r.text), ...test.map((t) => t.text)]);
   return findLeakage(rows, vecs.slice(0, rows.length), test, vecs.slice(rows.length), opts);
@@ -180,7 +170,7 @@ export async function leakageCheck(rows: readonly TextRow[], test: readonly Text
 /** Embeds and groups in one step: the rows to keep (input order) and, for each dropped row, the id of the row it repeats. */
 export async function removeNearDuplicates<T extends TextRow>(
   rows: readonly T[],
-  embed: EmbedFn = sharedEmbed,
+  embed: EmbedFn,
   opts: SimilarityOptions = {},
 ): Promise<{ kept: T[]; duplicateOf: Map<string, string> }> {
   const duplicateOf = rows.length < 2 ? new Map<string, string>() : await findNearDuplicates(rows, await embed(rows.map((r) => r.text)), opts);

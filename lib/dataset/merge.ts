@@ -6,24 +6,10 @@ import { loadSql } from './sql.js';
 import { pageFiles, readJsonl, readRunExperiment, RUN_FILES, writeJsonl, type PageFolder } from '../run/run-dir.js';
 import type { Experiment, Source } from '../run/experiment.js';
 import { PHI_KINDS, phiKinds } from './phi.js';
-import { findLeakage, findNearDuplicates, LEAKAGE_THRESHOLD, NEAR_DUPLICATE_THRESHOLD, sharedEmbed, type EmbedFn } from './leakage.js';
-import { writeDatasetCard } from './card.js';
+import { findLeakage, findNearDuplicates, LEAKAGE_THRESHOLD, NEAR_DUPLICATE_THRESHOLD, type EmbedFn } from './leakage.js';
+import { writeDatasetCard, type SafetySummary } from './card.js';
 
 export const DATASET_TABLES = ['gold', 'silver', 'bronze', 'merged'] as const;
-
-/** What the safety checks found; flagged silver/bronze rows are kept in the database but are not usable. */
-export interface SafetySummary {
-  /** Rows with at least one PHI-like finding (gold rows are counted, never excluded). */
-  phiRows: Record<Source, number>;
-  /** Rows (all sources) with at least one finding of each kind, for every kind in PHI_KINDS. */
-  phiByKind: Record<string, number>;
-  /** Silver/bronze rows marked unusable because they repeat a gold test sentence. */
-  leakageDropped: Record<'silver' | 'bronze', number>;
-  /** Bronze rows marked unusable as near-duplicates of an earlier (by id) bronze row. */
-  nearDuplicatesDropped: number;
-  /** Bronze sentences written again by another call (same normalised text): kept once, the repeats counted here (absent in runs merged before it was counted). */
-  repeatsMerged?: number;
-}
 
 export interface MergeSummary {
   counts: Record<string, number>;
@@ -41,8 +27,8 @@ export interface MergeOptions {
   leakageThreshold?: number;
   /** Cosine at or above which two bronze rows are near-duplicates (default 0.95). */
   nearDuplicateThreshold?: number;
-  /** Sentence embedder (default: the shared encoder and embedding store). */
-  embed?: EmbedFn;
+  /** Sentence embedder (a worker passes lib/model/embeddings.ts `sharedEmbed`). */
+  embed: EmbedFn;
   /** Called while embedding and comparing (e.g. to heartbeat). */
   onProgress?: () => void;
 }
@@ -112,8 +98,7 @@ async function safetyFlags(rows: CheckRow[], opts: MergeOptions): Promise<{ flag
   const needsVectors = (test.length > 0 && generated.length > 0) || generated.filter((r) => r.source === 'bronze').length > 1;
   if (needsVectors) {
     const texts = [...new Set([...generated, ...test].map((r) => r.text))];
-    const embed = opts.embed ?? ((t: string[]) => sharedEmbed(t, opts.onProgress));
-    const vecs = await embed(texts);
+    const vecs = await opts.embed(texts);
     const byText = new Map(texts.map((t, i) => [t, vecs[i]!]));
     const vecOf = (r: CheckRow): Float32Array => byText.get(r.text)!;
     const similarity = (threshold: number | undefined) => ({ threshold, onProgress: opts.onProgress });
@@ -157,7 +142,7 @@ function readExperimentOrUndefined(runDir: string): Experiment | undefined {
  * (without PHI-flagged silver/bronze rows unless includeFlagged), datasets/summary.json and the dataset card
  * datasets/README.md; rerunning replaces them.
  */
-export async function mergeRunDatasets(runDir: string, opts: MergeOptions = {}): Promise<MergeSummary & { safety: SafetySummary }> {
+export async function mergeRunDatasets(runDir: string, opts: MergeOptions): Promise<MergeSummary & { safety: SafetySummary }> {
   const dir = join(runDir, RUN_FILES.datasets);
   mkdirSync(dir, { recursive: true });
   const dbFile = join(dir, 'clinsynth.duckdb');

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { phiKinds } from '../dataset/phi.js';
-import { findLeakage, findNearDuplicates, sharedEmbed, type EmbedFn } from '../dataset/leakage.js';
+import { findLeakage, findNearDuplicates, type EmbedFn } from '../dataset/leakage.js';
 import { bronzeTargets, countsForTarget, planBronzeJobs, type BronzeJob } from './prompts.js';
 import { pagePath, readJsonl, readRunExperiment, RUN_FILES, writePages } from '../run/run-dir.js';
 import type { BronzeRow, GoldRow } from '../run/records.js';
@@ -32,12 +32,12 @@ export interface TargetTally {
  * Usable bronze sentences per target in pages [0, pages): the first copy of each sentence (as the merge keeps it),
  * without PHI findings, test-set leakage or near-duplicates. The self-check comes later and is not counted here.
  */
-export async function tallyBronze(runDir: string, pages: number, embed?: EmbedFn, onProgress?: () => void): Promise<TargetTally[]> {
+export async function tallyBronze(runDir: string, pages: number, embed: EmbedFn, onProgress?: () => void): Promise<TargetTally[]> {
   return tally(readRunExperiment(runDir), runDir, pages, readBronzeJobs(runDir, pages), embed, onProgress);
 }
 
 /** tallyBronze with the run's experiment and the jobs of pages [0, pages) already read. */
-async function tally(e: Experiment, runDir: string, pages: number, jobs: BronzeJob[], embed?: EmbedFn, onProgress?: () => void): Promise<TargetTally[]> {
+async function tally(e: Experiment, runDir: string, pages: number, jobs: BronzeJob[], embed: EmbedFn, onProgress?: () => void): Promise<TargetTally[]> {
   const byId = new Map<string, BronzeRow>();
   for (let page = 0; page < pages; page++) {
     const file = pagePath(runDir, 'bronze', page);
@@ -49,7 +49,7 @@ async function tally(e: Experiment, runDir: string, pages: number, jobs: BronzeJ
     const testFile = join(runDir, RUN_FILES.goldTest);
     const test = existsSync(testFile) ? readJsonl<GoldRow>(testFile) : [];
     const texts = [...rows.map((r) => r.text), ...test.map((t) => t.text)];
-    const vecs = await (embed ? embed(texts) : sharedEmbed(texts, onProgress));
+    const vecs = await embed(texts);
     const rowVecs = vecs.slice(0, rows.length);
     const leaks = test.length ? await findLeakage(rows, rowVecs, test, vecs.slice(rows.length), { onProgress }) : new Map<string, string>();
     const keep = rows.map((r) => !leaks.has(r.id));
@@ -86,7 +86,8 @@ export interface TopUpPlan {
 export interface TopUpOptions {
   /** false: only count (after the last round); no jobs are written. Default true. */
   plan?: boolean;
-  embed?: EmbedFn;
+  /** Sentence embedder (a worker passes lib/model/embeddings.ts `sharedEmbed`). */
+  embed: EmbedFn;
   /** Called now and then during long steps (the activity heartbeats). */
   onProgress?: () => void;
 }
@@ -96,7 +97,7 @@ export interface TopUpOptions {
  * sentences, numbered on from the existing jobs (new seeds and styles), written as pages `pages`, `pages + 1`, ...
  * Running it again on the same pages writes the same jobs.
  */
-export async function planBronzeTopUp(runDir: string, pages: number, opts: TopUpOptions = {}): Promise<TopUpPlan> {
+export async function planBronzeTopUp(runDir: string, pages: number, opts: TopUpOptions): Promise<TopUpPlan> {
   const e = readRunExperiment(runDir);
   const before = readBronzeJobs(runDir, pages);
   const counted = await tally(e, runDir, pages, before, opts.embed, opts.onProgress);

@@ -1,5 +1,5 @@
 // Multi-label classifier heads on sentence embeddings (one-vs-rest logistic regression or a small MLP), trained in TS.
-import { mulberry32, shuffled } from '../evaluate/split.js';
+import { mulberry32, shuffled } from '../run/random.js';
 import { ENCODER_ID } from '../run/paths.js';
 
 export type ClassifierKind = 'logreg' | 'mlp';

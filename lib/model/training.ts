@@ -3,35 +3,12 @@ import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { mixSources, SOURCES, type Experiment, type Source } from '../run/experiment.js';
 import { trainingRows, type TrainingRow } from '../dataset/merge.js';
-import { SentenceEncoder, EmbeddingStore, embedAll, type Embedder } from './encoder.js';
+import { sharedEmbed, sharedEncoder } from './embeddings.js';
 import { predictLabels, type TrainedHead, type TrainOptions } from './classifier.js';
 import { Worker } from 'node:worker_threads';
 import { multilabelMetrics, type MultilabelMetrics } from '../evaluate/metrics.js';
 import { readJson, readJsonl, readRunExperiment, RUN_FILES, writeJson } from '../run/run-dir.js';
-import { clinsynthHome } from '../run/paths.js';
 import type { GoldRow } from '../run/records.js';
-
-let encoder: Promise<SentenceEncoder> | undefined;
-
-/** One encoder per process (loading the ONNX session costs more than embedding a batch). */
-export function sharedEncoder(): Promise<Embedder> {
-  encoder ??= SentenceEncoder.load();
-  return encoder;
-}
-
-const stores = new Map<string, EmbeddingStore>();
-
-/** One store per folder and process: it loads the cached vectors once and `refresh()`es to see other processes'. */
-export function embeddingStore(): EmbeddingStore {
-  const dir = join(clinsynthHome(), 'embeddings');
-  let store = stores.get(dir);
-  if (!store) stores.set(dir, (store = new EmbeddingStore(dir)));
-  return store;
-}
-
-async function embed(texts: string[], onProgress?: () => void): Promise<Float32Array[]> {
-  return embedAll(await sharedEncoder(), embeddingStore(), texts, { onProgress: () => onProgress?.() });
-}
 
 export function headPath(runDir: string, mix: string, seed: number): string {
   return join(runDir, 'models', mix, `seed-${seed}.json`);
@@ -49,7 +26,7 @@ function goldTest(runDir: string): GoldRow[] {
 export async function embedRunDatasets(runDir: string, onProgress?: () => void): Promise<{ sentences: number }> {
   const rows = await trainingRows(runDir, [...SOURCES]);
   const texts = [...rows.map((r) => r.text), ...goldTest(runDir).map((r) => r.text)];
-  await embed(texts, onProgress);
+  await sharedEmbed(texts, onProgress);
   return { sentences: new Set(texts).size };
 }
 
@@ -80,7 +57,7 @@ export async function fitHead(runDir: string, mix: string, seed: number, onProgr
   const rows: TrainingRow[] = await trainingRows(runDir, enabledSources(e, mix));
   const enc = await sharedEncoder();
   if (rows.length === 0) return emptyHead(e, seed, enc.id, enc.dim);
-  const X = await embed(rows.map((r) => r.text), onProgress);
+  const X = await sharedEmbed(rows.map((r) => r.text), onProgress);
   const opts: TrainOptions = { kind: e.train.classifier, seed, validationShare: e.train.validationShare, encoderId: enc.id };
   return trainOffThread(X, rows.map((r) => r.labels), e.labels, opts, onProgress);
 }
@@ -147,7 +124,7 @@ export async function evaluateMix(runDir: string, mix: string, seed: number): Pr
   if (!existsSync(path)) throw new Error(`no trained head for mix ${mix} seed ${seed} at ${path}`);
   const head = readJson<TrainedHead>(path);
   const test = goldTest(runDir);
-  const X = await embed(test.map((r) => r.text));
+  const X = await sharedEmbed(test.map((r) => r.text));
   const predicted = predictLabels(head, X);
   const metrics = multilabelMetrics(test.map((r) => r.labels), predicted, e.labels);
   const result: MixEvaluation = { mix, seed, trainedOn: head.trainedOn.n, metrics };

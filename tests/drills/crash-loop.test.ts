@@ -7,7 +7,7 @@ import { Client, Connection } from '@temporalio/client';
 import { startFakeLlmServer, type FakeLlmServer } from '../support/fake-llm-server.js';
 import { writeTestExperiment } from '../support/experiments.js';
 import { runCli, startCli } from '../support/cli.js';
-import { mulberry32 } from '../../lib/evaluate/split.js';
+import { mulberry32 } from '../../lib/run/random.js';
 import { workflowIdFor, type RunProgress } from '../../lib/run/run-state.js';
 import type { ExperimentResult } from '../../workflows/experiment.js';
 

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
-import { mulberry32 } from '../../lib/evaluate/split.js';
+import { mulberry32 } from '../../lib/run/random.js';
 
 export interface FakeLlmFaults {
   /** Fractions of requests (0..1) answered with each fault, drawn from a seeded PRNG in this order. */

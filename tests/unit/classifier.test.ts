@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { predictLabels, predictScores, stratifiedFolds, stratifiedValidationSplit, trainClassifier, type TrainedHead } from '../../lib/model/classifier.js';
 import { multilabelMetrics } from '../../lib/evaluate/metrics.js';
-import { mulberry32 } from '../../lib/evaluate/split.js';
+import { mulberry32 } from '../../lib/run/random.js';
 
 const LABELS = ['alpha', 'beta', 'gamma', 'delta'];
 

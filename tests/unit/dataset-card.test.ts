@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderDatasetCard, type DatasetCardInfo } from '../../lib/dataset/card.js';
 import { mergeRunDatasets } from '../../lib/dataset/merge.js';
 import { pagePath, RUN_FILES, writeJsonl } from '../../lib/run/run-dir.js';
+import { sharedEmbed } from '../../lib/model/embeddings.js';
 
 function frontMatter(card: string): { configs: { config_name: string; data_files: string; default?: boolean }[]; license: string; size_categories: string[]; pretty_name: string } {
   const m = /^---\n([\s\S]*?)\n---\n/.exec(card);
@@ -118,7 +119,7 @@ describe('dataset card written by mergeRunDatasets', () => {
     writeJsonl(pagePath(runDir, 'bronze', 0), [
       { id: 'b-1', text: 'His wife now handles the finances.', labels: ['requiring_assistance'], style: {}, model: 'openai:gpt-4o', promptVersion: 'bronze-v1', cacheKey: 'b1' },
     ]);
-    await mergeRunDatasets(runDir);
+    await mergeRunDatasets(runDir, { embed: sharedEmbed });
     const card = readFileSync(join(runDir, RUN_FILES.datasets, 'README.md'), 'utf8');
     expect(frontMatter(card).configs.map((c) => [c.config_name, c.data_files])).toEqual([
       ['merged', 'merged.parquet'],

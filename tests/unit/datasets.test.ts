@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { mergeRunDatasets, trainingRows, withDuckDb, DATASET_TABLES } from '../../lib/dataset/merge.js';
 import { pagePath, writeJsonl, RUN_FILES } from '../../lib/run/run-dir.js';
 import type { BronzeRow, SilverRow, VerdictRow } from '../../lib/run/records.js';
+import { sharedEmbed } from '../../lib/model/embeddings.js';
 
 const prov = (n: string) => ({ model: 'openai:fake', promptVersion: `p-${n}`, cacheKey: `${n.repeat(64)}`.slice(0, 64) });
 
@@ -75,7 +76,7 @@ describe('mergeRunDatasets', () => {
       { jobIndex: 1, labels: [], text: 'Per daughter, ...', reason: 'contains an ellipsis placeholder', cacheKey: 'k1' },
     ];
     writeJsonl(pagePath(runDir, 'bronzeRejected', 0), refused);
-    const summary = await mergeRunDatasets(runDir);
+    const summary = await mergeRunDatasets(runDir, { embed: sharedEmbed });
     expect(summary.counts).toEqual({
       gold_train: 3,
       gold_train_usable: 3,
@@ -101,7 +102,7 @@ describe('mergeRunDatasets', () => {
 
   it('applies verdicts as columns: fix takes the checker labels, reject stays but is unusable', async () => {
     const runDir = fullRunDir();
-    await mergeRunDatasets(runDir);
+    await mergeRunDatasets(runDir, { embed: sharedEmbed });
     const rows = await query(`SELECT id, labels, llm_labels, verdict, verdict_reason, usable FROM ${parquet(runDir, 'merged')} WHERE source = 'silver' ORDER BY id`);
     expect(rows).toEqual([
       { id: 's1', labels: ['cognitive_impairment'], llm_labels: ['cognitive_impairment'], verdict: 'keep', verdict_reason: 'because keep', usable: true },
@@ -127,7 +128,7 @@ describe('mergeRunDatasets', () => {
 
   it('keeps provenance columns in merged.parquet', async () => {
     const runDir = fullRunDir();
-    await mergeRunDatasets(runDir);
+    await mergeRunDatasets(runDir, { embed: sharedEmbed });
     const cols = (await query(`DESCRIBE SELECT * FROM ${parquet(runDir, 'merged')}`)).map((r) => r.column_name);
     for (const c of ['id', 'source', 'split', 'text', 'labels', 'note_id', 'start_offset', 'end_offset', 'model', 'prompt_version', 'cache_key', 'style', 'selection_reason', 'verdict', 'verdict_reason', 'llm_labels', 'usable']) {
       expect(cols).toContain(c);
@@ -142,7 +143,7 @@ describe('mergeRunDatasets', () => {
 
   it('exports JSONL and Parquet for gold, silver, bronze and merged, with the same rows', async () => {
     const runDir = fullRunDir();
-    await mergeRunDatasets(runDir);
+    await mergeRunDatasets(runDir, { embed: sharedEmbed });
     const expected: Record<string, number> = { gold: 5, silver: 4, bronze: 2, merged: 11 };
     expect([...DATASET_TABLES]).toEqual(['gold', 'silver', 'bronze', 'merged']);
     for (const t of DATASET_TABLES) {
@@ -161,7 +162,7 @@ describe('mergeRunDatasets', () => {
 
   it('reports composition: usable train rows per source and label', async () => {
     const runDir = fullRunDir();
-    const { composition } = await mergeRunDatasets(runDir);
+    const { composition } = await mergeRunDatasets(runDir, { embed: sharedEmbed });
     const got = Object.fromEntries(composition.map((c) => [`${c.source}:${c.label}`, c.n]));
     expect(got).toEqual({
       // gold test rows are left out
@@ -185,7 +186,7 @@ describe('mergeRunDatasets', () => {
     const b3 = { ...bronzeRow('b-3', ['cognitive_impairment']), text: 'He repeats the same questions during the visit.' };
     writeJsonl(pagePath(runDir, 'bronze', 1), [again, b3]);
     writeJsonl(pagePath(runDir, 'verdictsBronze', 1), [verdict('bronze', 'b-1', 'keep', ['requiring_assistance']), verdict('bronze', 'b-3', 'keep', ['cognitive_impairment'])]);
-    const summary = await mergeRunDatasets(runDir);
+    const summary = await mergeRunDatasets(runDir, { embed: sharedEmbed });
     expect(summary.counts).toMatchObject({ bronze: 3, bronze_usable: 3, bronzeRepeatsMerged: 1, bronzeNearDuplicates: 0 });
     expect(summary.safety.repeatsMerged).toBe(1);
     const rows = await query(`SELECT id, cache_key, usable, near_duplicate_of FROM ${parquet(runDir, 'bronze')} ORDER BY id`);
@@ -202,7 +203,7 @@ describe('mergeRunDatasets', () => {
     writeJsonl(join(bare, RUN_FILES.goldTrain), readJsonLines(join(runDir, RUN_FILES.goldTrain)));
     writeJsonl(join(bare, RUN_FILES.goldTest), readJsonLines(join(runDir, RUN_FILES.goldTest)));
     writeJsonl(pagePath(bare, 'bronze', 0), [bronzeRow('b-9', ['physiological_changes'])]);
-    const summary = await mergeRunDatasets(bare);
+    const summary = await mergeRunDatasets(bare, { embed: sharedEmbed });
     expect(summary.counts.silver ?? 0).toBe(0);
     expect(summary.counts.bronze).toBe(1);
     expect(summary.counts.gold_train).toBe(3);
@@ -217,8 +218,8 @@ describe('mergeRunDatasets', () => {
 
   it('rerunning replaces rows instead of duplicating them, and picks up rewritten pages', async () => {
     const runDir = fullRunDir();
-    const first = await mergeRunDatasets(runDir);
-    const second = await mergeRunDatasets(runDir);
+    const first = await mergeRunDatasets(runDir, { embed: sharedEmbed });
+    const second = await mergeRunDatasets(runDir, { embed: sharedEmbed });
     expect(second).toEqual(first);
     const [{ n, ids }] = (await query(`SELECT count(*)::INTEGER AS n, count(DISTINCT id)::INTEGER AS ids FROM ${parquet(runDir, 'merged')}`)) as [{ n: number; ids: number }];
     expect(n).toBe(11);
@@ -229,7 +230,7 @@ describe('mergeRunDatasets', () => {
 
     // A rewritten page (a rerun of that stage) replaces the old rows.
     writeJsonl(pagePath(runDir, 'silver', 1), [silverRow('s5', ['cognitive_impairment'])]);
-    const third = await mergeRunDatasets(runDir);
+    const third = await mergeRunDatasets(runDir, { embed: sharedEmbed });
     expect(third.counts.silver).toBe(4);
     const silverIds = (await query(`SELECT id FROM ${parquet(runDir, 'silver')} ORDER BY id`)).map((r) => r.id);
     expect(silverIds).toEqual(['s1', 's2', 's3', 's5']);
@@ -239,7 +240,7 @@ describe('mergeRunDatasets', () => {
 describe('trainingRows', () => {
   it('returns only usable train rows of the named sources', async () => {
     const runDir = fullRunDir();
-    await mergeRunDatasets(runDir);
+    await mergeRunDatasets(runDir, { embed: sharedEmbed });
     const rows = await trainingRows(runDir, ['gold', 'bronze']);
     expect(rows).toEqual([
       { id: 'b-1', text: BRONZE_TEXTS['b-1']!, labels: ['physiological_changes'], source: 'bronze' },

@@ -3,10 +3,11 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dot, findLeakage, findNearDuplicates, leakageCheck, removeNearDuplicates, sharedEmbed, type TextRow } from '../../lib/dataset/leakage.js';
+import { dot, findLeakage, findNearDuplicates, leakageCheck, removeNearDuplicates, type TextRow } from '../../lib/dataset/leakage.js';
 import { mergeRunDatasets, trainingRows, withDuckDb } from '../../lib/dataset/merge.js';
 import { pagePath, RUN_FILES, writeJsonl } from '../../lib/run/run-dir.js';
 import type { BronzeRow, SilverRow, VerdictRow } from '../../lib/run/records.js';
+import { sharedEmbed } from '../../lib/model/embeddings.js';
 
 const home = mkdtempSync(join(tmpdir(), 'clinsynth-leakage-home-'));
 let savedHome: string | undefined;
@@ -53,12 +54,12 @@ describe('leakage and near-duplicates with the real encoder', () => {
       { id: 's-other', text: 'He seems confused.' },
       { id: 's-new', text: 'Wife reports he wanders at night and is agitated.' },
     ];
-    const leaks = await leakageCheck(rows, test);
+    const leaks = await leakageCheck(rows, test, sharedEmbed);
     expect(Object.fromEntries(leaks)).toEqual({ 's-exact': 't1', 's-para': 't2' });
     // A stricter or looser threshold moves the line.
     expect([...(await leakageCheck(rows, test, sharedEmbed, { threshold: 0.999 })).keys()]).toEqual(['s-exact']);
     expect((await leakageCheck(rows, test, sharedEmbed, { threshold: 0.75 })).get('s-loose')).toBe('t3');
-    expect((await leakageCheck(rows, [])).size).toBe(0);
+    expect((await leakageCheck(rows, [], sharedEmbed)).size).toBe(0);
   });
 
   it('keeps the first sentence (by id) of each near-duplicate group', async () => {
@@ -70,7 +71,7 @@ describe('leakage and near-duplicates with the real encoder', () => {
       { id: 'b-5', text: 'daughter reports he gets lost while driving to familiar places' },
       { id: 'b-6', text: 'Patient is increasingly forgetful and misplaces her keys every day.' },
     ];
-    const { kept, duplicateOf } = await removeNearDuplicates(rows);
+    const { kept, duplicateOf } = await removeNearDuplicates(rows, sharedEmbed);
     expect(Object.fromEntries(duplicateOf)).toEqual({ 'b-3': 'b-1', 'b-5': 'b-1', 'b-6': 'b-2' });
     expect(kept.map((r) => r.id)).toEqual(['b-1', 'b-2', 'b-4']); // input order
     const loose = await removeNearDuplicates(rows, sharedEmbed, { threshold: 0.75 });
@@ -162,7 +163,7 @@ describe('mergeRunDatasets safety flags', () => {
   let summary: Awaited<ReturnType<typeof mergeRunDatasets>>;
   beforeAll(async () => {
     runDir = safetyRunDir();
-    summary = await mergeRunDatasets(runDir);
+    summary = await mergeRunDatasets(runDir, { embed: sharedEmbed });
   });
 
   it('adds phi_kinds, leak_of and near_duplicate_of columns and makes flagged rows unusable', async () => {
@@ -219,14 +220,14 @@ describe('mergeRunDatasets safety flags', () => {
   });
 
   it('exports flagged rows too with includeFlagged, and a stricter near-duplicate threshold drops fewer', async () => {
-    const again = await mergeRunDatasets(runDir, { includeFlagged: true, nearDuplicateThreshold: 0.999 });
+    const again = await mergeRunDatasets(runDir, { embed: sharedEmbed, includeFlagged: true, nearDuplicateThreshold: 0.999 });
     const merged = readJsonLines(join(runDir, RUN_FILES.datasets, 'merged.jsonl'));
     expect(merged.map((r) => r.id)).toEqual(expect.arrayContaining(['s1', 'b-4']));
     expect(merged.find((r) => r.id === 's1')).toMatchObject({ phi_kinds: ['name', 'date'], usable: false });
     expect(again.safety.nearDuplicatesDropped).toBe(0);
     expect(merged.find((r) => r.id === 'b-2')).toMatchObject({ near_duplicate_of: null, usable: true });
     // Rerunning with the defaults restores the default exports.
-    await mergeRunDatasets(runDir);
+    await mergeRunDatasets(runDir, { embed: sharedEmbed });
     expect(readJsonLines(join(runDir, RUN_FILES.datasets, 'merged.jsonl')).map((r) => r.id)).not.toContain('s1');
   });
 

@@ -17,6 +17,7 @@ import { planBronzeTopUp, sentencesToAsk, tallyBronze } from '../../lib/generate
 import { labelIds, loadTaxonomy } from '../../lib/run/taxonomy.js';
 import { PROJECT_ROOT } from '../../lib/run/paths.js';
 import { startFakeLlmServer, type FakeLlmFaults, type FakeLlmServer } from '../support/fake-llm-server.js';
+import { sharedEmbed } from '../../lib/model/embeddings.js';
 
 const DEMO = join(PROJECT_ROOT, 'examples/demo/data');
 const taxonomy = loadTaxonomy(join(PROJECT_ROOT, 'taxonomy/ad-signs-symptoms.yaml'));
@@ -318,12 +319,12 @@ describe('bronze gate and top-up', () => {
     const shortBefore: number[] = [];
     for (let round = 0; round < 6; round++) {
       for (let p = 0; p < pages; p++) if (!existsSync(pagePath(runDir, 'bronze', p))) await generateBronzePage(ctx, p);
-      const plan = await planBronzeTopUp(runDir, pages);
+      const plan = await planBronzeTopUp(runDir, pages, { embed: sharedEmbed });
       shortBefore.push(plan.counts.bronzeTargetsShort!);
       if (plan.pages === 0) break;
       // Planning again from the same pages writes the same jobs (a retried activity changes nothing).
       const written = readFileSync(pagePath(runDir, 'bronzeJobs', pages), 'utf8');
-      expect((await planBronzeTopUp(runDir, pages)).pages).toBe(plan.pages);
+      expect((await planBronzeTopUp(runDir, pages, { embed: sharedEmbed })).pages).toBe(plan.pages);
       expect(readFileSync(pagePath(runDir, 'bronzeJobs', pages), 'utf8')).toBe(written);
       const jobs = readJsonl<BronzeJob>(pagePath(runDir, 'bronzeJobs', pages));
       expect(jobs[0]!.jobIndex).toBe(readJsonl<BronzeJob>(pagePath(runDir, 'bronzeJobs', pages - 1)).at(-1)!.jobIndex + 1);
@@ -331,11 +332,11 @@ describe('bronze gate and top-up', () => {
     }
     expect(shortBefore[0]).toBeGreaterThan(0);
     expect(shortBefore.at(-1)).toBe(0);
-    const tally = await tallyBronze(runDir, pages);
+    const tally = await tallyBronze(runDir, pages, sharedEmbed);
     expect(tally).toHaveLength(e.labels.length + 1);
     for (const t of tally) expect(t.usable, t.target.join() || 'none').toBeGreaterThanOrEqual(4);
     // Counting only: nothing is planned, no page is written.
-    expect((await planBronzeTopUp(runDir, pages, { plan: false })).pages).toBe(0);
+    expect((await planBronzeTopUp(runDir, pages, { embed: sharedEmbed, plan: false })).pages).toBe(0);
     expect(existsSync(pagePath(runDir, 'bronzeJobs', pages))).toBe(false);
   });
 

@@ -1,6 +1,7 @@
 // Unit tests for lib/evaluate/split.ts: group-disjoint, deterministic train/test splits and the seeded PRNG.
 import { describe, expect, it } from 'vitest';
-import { mulberry32, shuffled, splitByGroup } from '../../lib/evaluate/split.js';
+import { mulberry32, shuffled } from '../../lib/run/random.js';
+import { splitByGroup } from '../../lib/evaluate/split.js';
 
 const rows = Array.from({ length: 300 }, (_, i) => ({ id: `s${i}`, noteId: i % 7 === 0 ? undefined : `note${i % 41}` }));
 

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { trainOffThread } from '../../lib/model/training.js';
 import { trainClassifier, type TrainOptions } from '../../lib/model/classifier.js';
-import { mulberry32 } from '../../lib/evaluate/split.js';
+import { mulberry32 } from '../../lib/run/random.js';
 
 function problem(n: number, d: number) {
   const rand = mulberry32(7);

@@ -12,6 +12,7 @@ import { TASK_QUEUES, SEARCH_ATTRIBUTES, workflowIdFor } from '../../lib/run/run
 import { readJsonl } from '../../lib/run/run-dir.js';
 import { tallyBronze } from '../../lib/generate/bronze-top-up.js';
 import type { ExperimentInput, ExperimentResult } from '../../workflows/experiment.js';
+import { sharedEmbed } from '../../lib/model/embeddings.js';
 
 let llm: FakeLlmServer;
 let workers: RunningWorkers;
@@ -116,7 +117,7 @@ describe('experiment workflow', () => {
       const pages = result.progress.pages.bronze;
       expect(readdirSync(join(result.runDir, 'bronze/jobs'))).toHaveLength(pages);
       expect(readdirSync(join(result.runDir, 'selfcheck/bronze'))).toHaveLength(pages);
-      for (const t of await tallyBronze(result.runDir, pages)) expect(t.usable, t.target.join() || 'none').toBeGreaterThanOrEqual(bronze.perLabel);
+      for (const t of await tallyBronze(result.runDir, pages, sharedEmbed)) expect(t.usable, t.target.join() || 'none').toBeGreaterThanOrEqual(bronze.perLabel);
       const rejected = readdirSync(join(result.runDir, 'bronze/rejected')).flatMap((f) => readJsonl(join(result.runDir, 'bronze/rejected', f)));
       expect(rejected.length).toBeGreaterThan(0);
       expect(JSON.parse(readFileSync(result.reportPath, 'utf8')).datasets.bronzeRejected).toBe(rejected.length);
@@ -129,7 +130,7 @@ describe('experiment workflow', () => {
       });
       const off = await runExperiment(once, `wf-topup-off-${Date.now()}`);
       expect(off.progress.counts.bronzeTopUpRounds).toBeUndefined();
-      const short = (await tallyBronze(off.runDir, off.progress.pages.bronze)).filter((t) => t.usable < bronze.perLabel);
+      const short = (await tallyBronze(off.runDir, off.progress.pages.bronze, sharedEmbed)).filter((t) => t.usable < bronze.perLabel);
       expect(short.length).toBeGreaterThan(0);
     } finally {
       llm.setFaults({ bronzeJunkShare: 0 });
