@@ -3,7 +3,7 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import type { Experiment } from '../run/experiment.js';
 import { readGold, readNotes } from './readers.js';
-import { assertReadableFile } from '../run/structured-file.js';
+import { assertReadableFile, lineOfPath, parseYamlFile } from '../run/structured-file.js';
 import { InputError, inputError, type Problem } from '../run/problems.js';
 
 /** Rows (notes and bad rows) of the corpus read up front; a corpus without one valid note among them is rejected. */
@@ -30,6 +30,14 @@ export async function preflight(experiment: Experiment): Promise<void> {
   };
   const { path, train, test } = experiment.gold;
   for (const file of [path, train, test]) if (file !== undefined) await collect(() => readGold(file, experiment.labels));
+  if (path !== undefined && problems.length === 0) {
+    const folds = experiment.evaluate.folds;
+    const notes = goldGroups(readGold(path, experiment.labels));
+    if (folds > notes) {
+      const line = lineOfPath(parseYamlFile(experiment.file), ['evaluate', 'folds']);
+      problems.push({ file: experiment.file, line, key: 'evaluate.folds', message: `${folds} folds but the gold file has ${notes} note${notes === 1 ? '' : 's'} (a fold needs at least one; sentences without a note count as their own)` });
+    }
+  }
   const corpus = experiment.corpus;
   if (corpus) await collect(() => checkCorpus(corpus.path, corpus.format, corpus.onBadRow));
   if (problems.length) throw new InputError(problems);
@@ -116,4 +124,9 @@ function completeUtf8Length(bytes: Buffer): number {
     return need > back ? bytes.length - back : bytes.length;
   }
   return bytes.length;
+}
+
+/** Notes of the gold rows (a sentence without a note is its own): the units the folds are made of. */
+function goldGroups(rows: readonly { id: string; noteId?: string }[]): number {
+  return new Set(rows.map((r) => (r.noteId ? `n:${r.noteId}` : `i:${r.id}`))).size;
 }

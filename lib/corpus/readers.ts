@@ -224,6 +224,9 @@ const goldSchema = z.looseObject({
  * checks it against the taxonomy's label ids. Every problem (bad JSON, missing field, empty text, unknown label,
  * duplicate id) is collected with its line and thrown together as one InputError.
  */
+/** Longest gold sentence accepted: longer text is a paragraph or a file pasted into one row, not a sentence. */
+export const MAX_GOLD_SENTENCE_CHARS = 2000;
+
 export function readGold(path: string, labelIds: readonly string[]): GoldRow[] {
   const content = readTextFile(path, 'gold file');
   const known = new Set(labelIds);
@@ -252,6 +255,9 @@ export function readGold(path: string, labelIds: readonly string[]): GoldRow[] {
     let ok = true;
     if (text.trim() === '') {
       problem('text', 'empty text');
+      ok = false;
+    } else if (text.length > MAX_GOLD_SENTENCE_CHARS) {
+      problem('text', `${text.length} characters: a gold row is one sentence (at most ${MAX_GOLD_SENTENCE_CHARS} characters); split the text into sentences`);
       ok = false;
     }
     labels.forEach((label, j) => {

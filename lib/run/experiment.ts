@@ -14,6 +14,11 @@ const mixSchema = z
   .regex(/^(gold|silver|bronze)(\+(gold|silver|bronze))*$/, 'a mix is sources joined by +, e.g. gold+silver')
   .refine((m) => new Set(m.split('+')).size === m.split('+').length, 'a source appears twice in the mix');
 
+/** Out-of-fold evaluation's default K (with gold.path; gold.train + gold.test always make one fold). */
+export const DEFAULT_FOLDS = 5;
+
+const shareSchema = z.number().gt(0, 'a share in (0, 1]').max(1, 'a share in (0, 1]');
+
 const corpusFormats = ['jsonl', 'text', 'mtsamples-csv', 'mimic-noteevents-csv'] as const;
 
 export const experimentSchema = z.strictObject({
@@ -86,8 +91,28 @@ export const experimentSchema = z.strictObject({
       mixes: z.array(mixSchema).min(1).default(['gold', 'gold+silver', 'gold+bronze', 'gold+silver+bronze']),
       /** Also label the gold test sentences with the LLM (never for training) to report LLM-vs-gold agreement. */
       llmAgreement: z.boolean().default(true),
+      /** Out-of-fold evaluation over gold.path: K folds grouped by note (1 = the single testShare split). */
+      folds: z.number().int().min(1).max(100).default(DEFAULT_FOLDS),
+      /** The mix every other mix is compared with (paired bootstrap CI and randomisation test). */
+      baseline: mixSchema.default('gold'),
+      /** Resamples of the paired cluster bootstrap, and permutations of the randomisation test. */
+      bootstrap: z.number().int().min(100).max(1_000_000).default(10_000),
+      /** 1 − confidence level of the intervals (0.05: 95% CIs). */
+      alpha: z.number().gt(0).lt(0.5).default(0.05),
+      /** Learning curves: shares of the synthetic rows, and of the gold training rows (by note), to train on. */
+      curves: z
+        .strictObject({ synthetic: z.array(shareSchema).default([]), gold: z.array(shareSchema).default([]) })
+        .default({ synthetic: [], gold: [] }),
     })
-    .default({ mixes: ['gold', 'gold+silver', 'gold+bronze', 'gold+silver+bronze'], llmAgreement: true }),
+    .default({
+      mixes: ['gold', 'gold+silver', 'gold+bronze', 'gold+silver+bronze'],
+      llmAgreement: true,
+      folds: DEFAULT_FOLDS,
+      baseline: 'gold',
+      bootstrap: 10_000,
+      alpha: 0.05,
+      curves: { synthetic: [], gold: [] },
+    }),
   output: z.string().min(1).default('runs/'),
 });
 
@@ -139,6 +164,17 @@ export function loadExperiment(file: string): Experiment {
     const off = m.split('+').filter((s) => !sourceOn(s as Source));
     if (off.length) problems.push({ file: absFile, line: at(['evaluate', 'mixes', i]), key: `evaluate.mixes.${i}`, message: `mix "${m}" uses ${off.join(', ')}, which is disabled` });
   });
+  const ev = data.evaluate;
+  if (!ev.mixes.includes(ev.baseline)) {
+    const baselineGiven = (parsed.value as { evaluate?: { baseline?: unknown } }).evaluate?.baseline !== undefined;
+    // The default baseline (gold) is only compared with when the experiment evaluates it.
+    if (baselineGiven) problems.push({ file: absFile, line: at(['evaluate', 'baseline']), key: 'evaluate.baseline', message: `mix "${ev.baseline}" is not in evaluate.mixes (${ev.mixes.join(', ')})` });
+  }
+  const foldsGiven = (parsed.value as { evaluate?: { folds?: unknown } }).evaluate?.folds !== undefined;
+  if (g.path === undefined) {
+    if (foldsGiven && ev.folds > 1) problems.push({ file: absFile, line: at(['evaluate', 'folds']), key: 'evaluate.folds', message: 'folds need one gold file (gold.path); gold.train + gold.test make one fold' });
+    ev.folds = 1;
+  }
   if (data.llm.provider === 'openai') {
     if (!data.llm.baseURL) problems.push({ file: absFile, line: at(['llm']), key: 'llm.baseURL', message: 'required when provider is openai' });
     if (!data.llm.model) problems.push({ file: absFile, line: at(['llm']), key: 'llm.model', message: 'required when provider is openai' });

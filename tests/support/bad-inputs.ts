@@ -151,6 +151,11 @@ export function badInputCases(): BadInputCase[] {
     { name: 'bad-exp-gold-is-directory', files: { 'gold-dir': DIR }, experiment: set('gold.train', 'gold-dir'), offending: EXP, message: /gold\.train: gold-dir is a directory/ },
     { name: 'bad-exp-corpus-missing', experiment: set('corpus.path', 'no-notes.jsonl'), offending: EXP, message: /corpus\.path: no-notes\.jsonl does not exist/ },
     { name: 'bad-exp-corpus-is-directory', files: { notes: DIR }, experiment: set('corpus.path', 'notes'), offending: EXP, message: /corpus\.path: notes is a directory/ },
+    { name: 'bad-exp-folds-too-many', files: { 'gold.jsonl': GOLD_TRAIN }, experiment: (e) => (set('gold', { path: 'gold.jsonl' })(e), set('evaluate.folds', 50)(e)), offending: EXP, message: /evaluate\.folds: 50 folds but the gold file has \d+ notes?/ },
+    { name: 'bad-exp-folds-with-train-test', experiment: set('evaluate.folds', 5), offending: EXP, message: /evaluate\.folds: folds need one gold file \(gold\.path\)/ },
+    { name: 'bad-exp-curve-share-zero', experiment: set('evaluate.curves', { synthetic: [0, 0.5] }), offending: EXP, message: /evaluate\.curves\.synthetic\.0: a share in \(0, 1\]/ },
+    { name: 'bad-exp-curve-share-above-one', experiment: set('evaluate.curves', { gold: [0.5, 1.5] }), offending: EXP, message: /evaluate\.curves\.gold\.1: a share in \(0, 1\]/ },
+    { name: 'bad-exp-baseline-not-evaluated', experiment: set('evaluate.baseline', 'silver'), offending: EXP, message: /evaluate\.baseline: mix "silver" is not in evaluate\.mixes/ },
     { name: 'bad-exp-gold-test-is-train', experiment: set('gold.test', './gold-train.jsonl'), offending: EXP, message: /gold\.test: the test set must not be the training set/ },
     { name: 'bad-exp-openai-no-baseurl', experiment: set('llm', { provider: 'openai', model: 'gpt-4o-mini' }), offending: EXP, message: /llm\.baseURL: required when provider is openai/ },
     { name: 'bad-exp-output-is-file', files: { 'runs-file': 'not a folder\n' }, experiment: set('output', 'runs-file'), offending: EXP, message: /output: runs-file is a file, expected a folder/ },
@@ -180,6 +185,7 @@ export function badInputCases(): BadInputCase[] {
     { name: 'bad-gold-empty', files: { [TEST]: '\n\n' }, offending: TEST, message: /\(root\): file is empty/, line: 1 },
     { name: 'bad-gold-not-utf8', files: { [TRAIN]: Buffer.concat([Buffer.from(GOLD_TRAIN), latin1('{"id":"tr-4","text":"Confus\xe9e.","labels":[]}\n')]) }, offending: TRAIN, message: /\(root\): not valid UTF-8 text/, line: 4 },
     { name: 'bad-gold-path-unknown-label', files: { 'gold.jsonl': GOLD_TRAIN + jsonl([{ id: 'g-4', text: 'Falls at home.', labels: ['falls'] }]) }, experiment: set('gold', { path: 'gold.jsonl' }), offending: 'gold.jsonl', message: /labels\.0: unknown label "falls"/, line: 4 },
+    { name: 'bad-gold-sentence-too-long', files: { [TRAIN]: GOLD_TRAIN + jsonl([{ id: 'tr-4', text: 'a'.repeat(2001), labels: [] }]) }, offending: TRAIN, message: /text: 2001 characters: a gold row is one sentence/, line: 4 },
     { name: 'bad-gold-10mb-line', files: { [TRAIN]: '{"id": "tr-1", "text": "' + 'a'.repeat(TEN_MB) }, offending: TRAIN, message: /\(root\): invalid JSON/, line: 1 },
 
     // --- the corpus

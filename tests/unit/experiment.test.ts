@@ -123,7 +123,9 @@ describe('loadExperiment: a valid file', () => {
   it('loads the shipped demo experiment', () => {
     const e = loadExperiment(join(PROJECT_ROOT, 'examples/demo/experiment.yaml'));
     expect(e.name).toBe('demo-ad');
-    expect(e.gold.train).toBe(join(PROJECT_ROOT, 'examples/demo/data/gold-train.jsonl'));
+    expect(e.gold.path).toBe(join(PROJECT_ROOT, 'examples/demo/data/gold.jsonl'));
+    expect(e.evaluate.folds).toBe(5);
+    expect(e.evaluate.curves).toEqual({ synthetic: [0.5, 1], gold: [0.5, 1] });
     expect(e.taxonomy).toBe(TAXONOMY);
     expect(e.output).toBe(join(PROJECT_ROOT, 'runs'));
   });
