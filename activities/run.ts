@@ -8,6 +8,9 @@ import * as training from '../lib/model/training.js';
 import { sharedEmbed } from '../lib/model/embeddings.js';
 import { writeReport as writeRunReport } from '../lib/report/report.js';
 import type { RunProgress } from '../lib/run/run-state.js';
+import { readRunExperiment } from '../lib/run/run-dir.js';
+import type { EvaluationJob } from '../lib/evaluate/jobs.js';
+import * as evaluation from '../lib/evaluate/compare.js';
 import { mapped } from './failures.js';
 
 const beat = () => Context.current().heartbeat();
@@ -41,18 +44,18 @@ export async function embedDatasets(input: { runDir: string }): Promise<{ senten
   return mapped(() => training.embedRunDatasets(input.runDir, beat));
 }
 
-export async function trainMix(input: { runDir: string; mix: string; seed: number }): Promise<{ n: number }> {
-  return mapped(() => training.trainMix(input.runDir, input.mix, input.seed, beat));
+export async function trainAndPredict(input: { runDir: string; job: EvaluationJob }): Promise<{ n: number; folds: number }> {
+  return mapped(() => training.trainAndPredict(input.runDir, input.job, beat));
 }
 
 export async function trainFinalModel(input: { runDir: string }): Promise<{ path: string; n: number }> {
   return mapped(() => training.trainFinalModel(input.runDir, beat));
 }
 
-export async function evaluateMix(input: { runDir: string; mix: string; seed: number }): Promise<{ microF1: number; macroF1: number }> {
+export async function compareMixes(input: { runDir: string }): Promise<{ comparisons: number; seconds: number }> {
   return mapped(async () => {
-    const r = await training.evaluateMix(input.runDir, input.mix, input.seed);
-    return { microF1: r.metrics.microF1, macroF1: r.metrics.macroF1 };
+    const r = evaluation.compareMixes(input.runDir, readRunExperiment(input.runDir));
+    return { comparisons: Object.keys(r.comparisons).length, seconds: r.seconds };
   });
 }
 

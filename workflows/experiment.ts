@@ -29,6 +29,7 @@ import {
   type RunProgress,
   type StageName,
 } from '../lib/run/run-state.js';
+import { evaluationJobs } from '../lib/evaluate/jobs.js';
 
 export interface ExperimentInput {
   experiment: Experiment;
@@ -230,12 +231,13 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
         break;
       }
       case 'train': {
-        const jobs = trainingJobs(experiment);
+        // One job per mix × seed (and learning-curve point): a head per fold, each fold predicted out of fold.
+        const jobs = evaluationJobs(experiment);
         p.stages.train.total = jobs.length + 2;
         await run.embedDatasets({ runDir });
         p.stages.train.done++;
-        await inWindow(jobs, window, async (j) => {
-          await run.trainMix({ runDir, mix: j.mix, seed: j.seed });
+        await inWindow(jobs, window, async (job) => {
+          await run.trainAndPredict({ runDir, job });
           p.stages.train.done++;
         });
         await run.trainFinalModel({ runDir });
@@ -243,12 +245,10 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
         break;
       }
       case 'evaluate': {
-        const jobs = trainingJobs(experiment);
-        p.stages.evaluate.total = jobs.length;
-        await inWindow(jobs, window, async (j) => {
-          await run.evaluateMix({ runDir, mix: j.mix, seed: j.seed });
-          p.stages.evaluate.done++;
-        });
+        p.stages.evaluate.total = 1;
+        const r = await run.compareMixes({ runDir });
+        p.counts.comparisons = r.comparisons;
+        p.stages.evaluate.done++;
         break;
       }
       case 'report': {
@@ -280,10 +280,6 @@ async function again(input: ExperimentInput, p: RunProgress): Promise<never> {
 function isFatal(err: unknown): boolean {
   const cause = err instanceof ActivityFailure ? err.cause : err;
   return cause instanceof ApplicationFailure && NON_RETRYABLE.includes(cause.type ?? '');
-}
-
-function trainingJobs(experiment: Experiment): { mix: string; seed: number }[] {
-  return experiment.evaluate.mixes.flatMap((mix) => experiment.train.seeds.map((seed) => ({ mix, seed })));
 }
 
 async function inWindow<T>(items: T[], width: number, fn: (item: T) => Promise<void>): Promise<void> {

@@ -10,6 +10,7 @@ import { readJsonl, readRunExperiment, RUN_FILES, writeJson, writeJsonl, writePa
 import type { CandidateRow, GoldRow } from '../run/records.js';
 import { normaliseSentence } from '../corpus/sentences.js';
 import { splitByGroup } from '../evaluate/split.js';
+import { stratifiedGroupFolds } from '../evaluate/folds.js';
 import type { Problem } from '../run/problems.js';
 import { sensitiveEndpointRefusal } from '../run/privacy.js';
 import { InputError } from '../run/problems.js';
@@ -38,17 +39,28 @@ export function startRun(experiment: Experiment, runDir: string): StageCounts {
   const trainKept = train.filter((r) => !testTexts.has(normaliseSentence(r.text)));
   writeJsonl(join(runDir, RUN_FILES.goldTrain), trainKept.map((r) => ({ ...r, noteId: r.noteId ?? null, split: 'train' })));
   writeJsonl(join(runDir, RUN_FILES.goldTest), test.map((r) => ({ ...r, noteId: r.noteId ?? null, split: 'test' })));
-  return { counts: { goldTrain: trainKept.length, goldTest: test.length, goldTrainDroppedAsInTest: train.length - trainKept.length } };
+  const folds = test.reduce((k, r) => Math.max(k, r.fold + 1), 0);
+  return { counts: { goldTrain: trainKept.length, goldTest: test.length, goldTrainDroppedAsInTest: train.length - trainKept.length, goldFolds: folds } };
 }
 
-/** The gold train and test rows: the two files given, or one file split by note (seeded, no note on both sides). */
-export function goldSplits(e: Experiment, labels: string[]): { train: GoldRow[]; test: GoldRow[] } {
+/**
+ * The gold rows to train on in every fold (`train`) and the rows held out, each with its fold (`test`):
+ * - gold.path with evaluate.folds = K ≥ 2: every row is held out once, in K folds grouped by note and stratified per
+ *   label (no train-only rows);
+ * - gold.path with K = 1: one seeded split by note (testShare), the test rows are fold 0;
+ * - gold.train + gold.test: the two files, the test rows are fold 0.
+ */
+export function goldSplits(e: Experiment, labels: string[]): { train: GoldRow[]; test: (GoldRow & { fold: number })[] } {
   if (e.gold.path) {
     const rows = readGold(e.gold.path, labels);
+    if (e.evaluate.folds >= 2) {
+      const folds = stratifiedGroupFolds(rows, e.evaluate.folds, e.gold.splitSeed);
+      return { train: [], test: rows.map((r, i) => ({ ...r, fold: folds[i]! })) };
+    }
     const testIds = new Set(splitByGroup(rows, e.gold.testShare, e.gold.splitSeed).test);
-    return { train: rows.filter((r) => !testIds.has(r.id)), test: rows.filter((r) => testIds.has(r.id)) };
+    return { train: rows.filter((r) => !testIds.has(r.id)), test: rows.filter((r) => testIds.has(r.id)).map((r) => ({ ...r, fold: 0 })) };
   }
-  return { train: readGold(e.gold.train!, labels), test: readGold(e.gold.test!, labels) };
+  return { train: readGold(e.gold.train!, labels), test: readGold(e.gold.test!, labels).map((r) => ({ ...r, fold: 0 })) };
 }
 
 /** Reads the corpus, selects candidates and writes them as pages; bad rows are listed in silver/corpus-problems.jsonl. */

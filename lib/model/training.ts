@@ -1,31 +1,34 @@
-// Training and evaluation of a run's mixes: embed once, fit a head per (mix, seed), score it on the gold test set.
+// Training and evaluation of a run's mixes: out-of-fold heads per (mix, seed, curve point), pooled predictions, the final model.
 import { join } from 'node:path';
-import { existsSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
 import { mixSources, SOURCES, type Experiment, type Source } from '../run/experiment.js';
 import { trainingRows, type TrainingRow } from '../dataset/merge.js';
+import { findLeakage, NEAR_DUPLICATE_THRESHOLD } from '../dataset/leakage.js';
 import { sharedEmbed, sharedEncoder } from './embeddings.js';
-import { predictLabels, type TrainedHead, type TrainOptions } from './classifier.js';
-import { Worker } from 'node:worker_threads';
-import { multilabelMetrics, type MultilabelMetrics } from '../evaluate/metrics.js';
-import { readJson, readJsonl, readRunExperiment, RUN_FILES, writeJson } from '../run/run-dir.js';
+import { predictScores, type TrainedHead, type TrainOptions } from './classifier.js';
+import type { FitJob } from './train-thread.js';
+import { multilabelMetrics } from '../evaluate/metrics.js';
+import { sampleShare } from '../evaluate/folds.js';
+import type { EvaluationJob } from '../evaluate/jobs.js';
+import { evalPath, predictionsPath, type MixEvaluation, type PredictionRow } from '../evaluate/predictions.js';
+import { readJsonl, readRunExperiment, RUN_FILES, writeJson, writeJsonl } from '../run/run-dir.js';
 import type { GoldRow } from '../run/records.js';
 
-export function headPath(runDir: string, mix: string, seed: number): string {
-  return join(runDir, 'models', mix, `seed-${seed}.json`);
+/** A gold row with the fold it is held out in (null: a row of gold.train, never held out). */
+export type FoldedGoldRow = GoldRow & { fold: number | null };
+
+/** Every gold row of the run: gold.train rows (fold null) and the test rows with their fold, in file order. */
+export function foldedGold(runDir: string): { rows: FoldedGoldRow[]; folds: number } {
+  const train = readJsonl<GoldRow>(join(runDir, RUN_FILES.goldTrain)).map((r) => ({ ...r, fold: null }));
+  const test = readJsonl<GoldRow & { fold?: number }>(join(runDir, RUN_FILES.goldTest)).map((r) => ({ ...r, fold: r.fold ?? 0 }));
+  const folds = test.reduce((k, r) => Math.max(k, r.fold + 1), 0);
+  return { rows: [...train, ...test], folds };
 }
 
-export function evalPath(runDir: string, mix: string, seed: number): string {
-  return join(runDir, 'eval', mix, `seed-${seed}.json`);
-}
-
-function goldTest(runDir: string): GoldRow[] {
-  return readJsonl<GoldRow>(join(runDir, RUN_FILES.goldTest));
-}
-
-/** Embeds every training sentence of every source and the gold test set once, into the shared store. */
+/** Embeds every training sentence of every source and every gold sentence once, into the shared store. */
 export async function embedRunDatasets(runDir: string, onProgress?: () => void): Promise<{ sentences: number }> {
   const rows = await trainingRows(runDir, [...SOURCES]);
-  const texts = [...rows.map((r) => r.text), ...goldTest(runDir).map((r) => r.text)];
+  const texts = [...rows.map((r) => r.text), ...foldedGold(runDir).rows.map((r) => r.text)];
   await sharedEmbed(texts, onProgress);
   return { sentences: new Set(texts).size };
 }
@@ -35,7 +38,7 @@ function enabledSources(e: Experiment, mix: string): Source[] {
   return mixSources(mix).filter((s) => s === 'gold' || (s === 'silver' ? e.silver.enabled : e.bronze.enabled));
 }
 
-/** A head for a mix with no training rows: predicts nothing, and says why. */
+/** A head for a training set with no rows: predicts nothing, and says why. */
 function emptyHead(e: Experiment, seed: number, encoderId: string, dim: number): TrainedHead {
   return {
     kind: e.train.classifier,
@@ -52,27 +55,142 @@ function emptyHead(e: Experiment, seed: number, encoderId: string, dim: number):
   };
 }
 
-export async function fitHead(runDir: string, mix: string, seed: number, onProgress?: () => void): Promise<TrainedHead> {
-  const e = readRunExperiment(runDir);
-  const rows: TrainingRow[] = await trainingRows(runDir, enabledSources(e, mix));
-  const enc = await sharedEncoder();
-  if (rows.length === 0) return emptyHead(e, seed, enc.id, enc.dim);
-  const X = await sharedEmbed(rows.map((r) => r.text), onProgress);
-  const opts: TrainOptions = { kind: e.train.classifier, seed, validationShare: e.train.validationShare, encoderId: enc.id };
-  return trainOffThread(X, rows.map((r) => r.labels), e.labels, opts, onProgress);
+/** The synthetic rows of a mix in priority order (silver before bronze, each by id), with their vectors. */
+interface SyntheticRows {
+  rows: TrainingRow[];
+  /** Bronze row id → the silver row it repeats (same normalised text or cosine ≥ the near-duplicate threshold). */
+  bronzeRepeatsSilver: Map<string, string>;
+}
+
+async function syntheticRows(runDir: string, sources: Source[], vecOf: (t: string) => Float32Array, onProgress?: () => void): Promise<SyntheticRows> {
+  const wanted = sources.filter((s) => s !== 'gold');
+  const all = wanted.length ? await trainingRows(runDir, wanted) : [];
+  const silver = all.filter((r) => r.source === 'silver');
+  const bronze = all.filter((r) => r.source === 'bronze');
+  const bronzeRepeatsSilver =
+    silver.length && bronze.length
+      ? await findLeakage(bronze, bronze.map((r) => vecOf(r.text)), silver, silver.map((r) => vecOf(r.text)), { threshold: NEAR_DUPLICATE_THRESHOLD, onProgress })
+      : new Map<string, string>();
+  return { rows: [...silver, ...bronze], bronzeRepeatsSilver };
+}
+
+interface FoldSet {
+  fold: number;
+  train: { text: string; labels: string[] }[];
+  test: FoldedGoldRow[];
+  /** Synthetic rows left out as repeats of a training gold sentence or of a kept silver row. */
+  dropped: string[];
 }
 
 /**
- * Fits the head in a worker thread: a fit takes seconds of pure CPU, which on the activity's own thread would stall
+ * The training set of each fold for one job, each sentence once: the gold rows not held out in that fold (a share of
+ * their notes on a gold curve point) come first, then the synthetic rows of the mix (a share of them on a synthetic
+ * curve point) unless they repeat a training gold sentence or, for bronze, a silver row that stays in.
+ */
+async function foldSets(e: Experiment, runDir: string, job: EvaluationJob, vecOf: (t: string) => Float32Array, onProgress?: () => void): Promise<FoldSet[]> {
+  const sources = enabledSources(e, job.mix);
+  const { rows: gold, folds } = foldedGold(runDir);
+  const synthetic = await syntheticRows(runDir, sources, vecOf, onProgress);
+  const share = job.curve?.share ?? 1;
+  const sampled = job.curve?.axis === 'synthetic' ? sampleShare(synthetic.rows, [share], job.seed).get(share)! : synthetic.rows;
+  const sets: FoldSet[] = [];
+  for (let fold = 0; fold < folds; fold++) {
+    const held = gold.filter((r) => r.fold !== fold);
+    const goldTrain = !sources.includes('gold') ? [] : job.curve?.axis === 'gold' ? sampleShare(held, [share], job.seed * 1009 + fold, (r) => r.noteId ?? `#${r.id}`).get(share)! : held;
+    const repeatsGold = goldTrain.length && sampled.length
+      ? await findLeakage(sampled, sampled.map((r) => vecOf(r.text)), goldTrain, goldTrain.map((r) => vecOf(r.text)), { threshold: NEAR_DUPLICATE_THRESHOLD, onProgress })
+      : new Map<string, string>();
+    const keptSilver = new Set(sampled.filter((r) => r.source === 'silver' && !repeatsGold.has(r.id)).map((r) => r.id));
+    const dropped: string[] = [];
+    const kept = sampled.filter((r) => {
+      const silverTwin = synthetic.bronzeRepeatsSilver.get(r.id);
+      const repeat = repeatsGold.has(r.id) || (r.source === 'bronze' && silverTwin !== undefined && keptSilver.has(silverTwin));
+      if (repeat) dropped.push(`${r.source}:${r.id}`);
+      return !repeat;
+    });
+    sets.push({ fold, train: [...goldTrain, ...kept], test: gold.filter((r) => r.fold === fold), dropped });
+  }
+  return sets;
+}
+
+/** Embeds every text once and returns a lookup (the shared store caches across jobs and processes). */
+async function vectorsFor(texts: string[], onProgress?: () => void): Promise<(t: string) => Float32Array> {
+  const unique = [...new Set(texts)];
+  const vecs = await sharedEmbed(unique, onProgress);
+  const byText = new Map(unique.map((t, i) => [t, vecs[i]!] as const));
+  return (t) => {
+    const v = byText.get(t);
+    if (!v) throw new Error('training: a sentence was not embedded');
+    return v;
+  };
+}
+
+const round4 = (x: number): number => Math.round(x * 1e4) / 1e4;
+
+/**
+ * Trains one head per fold (each on the other folds' gold plus the mix's synthetic rows; thresholds tuned on its own
+ * training rows only) and predicts the held-out fold with it, so every gold test sentence is predicted exactly once.
+ * Writes the pooled predictions and their scores (eval/<mix>/seed-<s>/predictions.jsonl and eval/<mix>/seed-<s>.json).
+ */
+export async function trainAndPredict(runDir: string, job: EvaluationJob, onProgress?: () => void): Promise<{ n: number; folds: number }> {
+  const e = readRunExperiment(runDir);
+  const enc = await sharedEncoder();
+  const sources = enabledSources(e, job.mix);
+  const gold = foldedGold(runDir).rows;
+  const synthetic = sources.some((s) => s !== 'gold') ? await trainingRows(runDir, sources.filter((s) => s !== 'gold')) : [];
+  const vecOf = await vectorsFor([...gold.map((r) => r.text), ...synthetic.map((r) => r.text)], onProgress);
+  const sets = await foldSets(e, runDir, job, vecOf, onProgress);
+  const opts: TrainOptions = { kind: e.train.classifier, seed: job.seed, validationShare: e.train.validationShare, encoderId: enc.id };
+  const fitted = sets.filter((s) => s.train.length > 0);
+  const heads = await trainHeadsOffThread(
+    fitted.map((s) => ({ X: s.train.map((r) => vecOf(r.text)), Y: s.train.map((r) => r.labels), labels: e.labels, opts })),
+    onProgress,
+  );
+  const headOf = new Map(fitted.map((s, i) => [s.fold, heads[i]!] as const));
+  const byId = new Map<string, PredictionRow>();
+  for (const s of sets) {
+    const head = headOf.get(s.fold) ?? emptyHead(e, job.seed, enc.id, enc.dim);
+    const scores = predictScores(head, s.test.map((r) => vecOf(r.text)));
+    s.test.forEach((r, i) => {
+      const p = scores[i]!;
+      byId.set(r.id, {
+        id: r.id,
+        note: r.noteId ?? null,
+        fold: s.fold,
+        gold: r.labels,
+        pred: head.labels.filter((_, j) => p[j]! >= head.thresholds[j]!),
+        scores: Object.fromEntries(head.labels.map((l, j) => [l, round4(p[j]!)])),
+      });
+    });
+  }
+  const pooled = gold.flatMap((r) => (r.fold === null ? [] : [byId.get(r.id)!]));
+  writeJsonl(predictionsPath(runDir, job.mix, job.seed, job.curve), pooled);
+  const n = Math.round(sets.reduce((a, s) => a + s.train.length, 0) / Math.max(1, sets.length));
+  const evaluation: MixEvaluation = {
+    mix: job.mix,
+    seed: job.seed,
+    trainedOn: n,
+    folds: sets.length,
+    duplicatesDropped: new Set(sets.flatMap((s) => s.dropped)).size,
+    ...(job.curve ? { curve: job.curve } : {}),
+    metrics: multilabelMetrics(pooled.map((r) => r.gold), pooled.map((r) => r.pred), e.labels),
+  };
+  writeJson(evalPath(runDir, job.mix, job.seed, job.curve), evaluation);
+  return { n, folds: sets.length };
+}
+
+/**
+ * Fits heads in one worker thread: a fit takes seconds of pure CPU, which on the activity's own thread would stall
  * the worker's workflow tasks and heartbeats. Heartbeats go on while the thread works.
  */
-export async function trainOffThread(X: Float32Array[], Y: string[][], labels: string[], opts: TrainOptions, onProgress?: () => void): Promise<TrainedHead> {
+export async function trainHeadsOffThread(jobs: FitJob[], onProgress?: () => void): Promise<TrainedHead[]> {
+  if (jobs.length === 0) return [];
   const thread = new Worker(new URL('./ts-thread.mjs', import.meta.url), {
-    workerData: { module: new URL('./train-thread.ts', import.meta.url).href, X, Y, labels, opts },
+    workerData: { module: new URL('./train-thread.ts', import.meta.url).href, jobs },
   });
   const beat = onProgress ? setInterval(onProgress, 2000) : undefined;
   try {
-    return await new Promise<TrainedHead>((resolve, reject) => {
+    return await new Promise<TrainedHead[]>((resolve, reject) => {
       thread.once('message', resolve);
       thread.once('error', reject);
       thread.once('exit', (code) => code !== 0 && reject(new Error(`training thread exited with code ${code}`)));
@@ -83,10 +201,9 @@ export async function trainOffThread(X: Float32Array[], Y: string[][], labels: s
   }
 }
 
-export async function trainMix(runDir: string, mix: string, seed: number, onProgress?: () => void): Promise<{ n: number }> {
-  const head = await fitHead(runDir, mix, seed, onProgress);
-  writeJson(headPath(runDir, mix, seed), head);
-  return { n: head.trainedOn.n };
+/** One head off the event loop (see trainHeadsOffThread). */
+export async function trainOffThread(X: Float32Array[], Y: string[][], labels: string[], opts: TrainOptions, onProgress?: () => void): Promise<TrainedHead> {
+  return (await trainHeadsOffThread([{ X, Y, labels, opts }], onProgress))[0]!;
 }
 
 export interface SavedModel {
@@ -99,35 +216,37 @@ export interface SavedModel {
   head: TrainedHead;
 }
 
-/** Trains the model users keep (train.finalMix, first seed) into <run>/model/model.json. */
+/**
+ * Trains the model users keep into <run>/model/model.json: train.finalMix on every gold row (no fold held out) and
+ * its synthetic rows, each sentence once, with the first seed.
+ */
 export async function trainFinalModel(runDir: string, onProgress?: () => void): Promise<{ path: string; n: number }> {
   const e = readRunExperiment(runDir);
   const seed = e.train.seeds[0]!;
-  const head = await fitHead(runDir, e.train.finalMix, seed, onProgress);
+  const enc = await sharedEncoder();
+  const sources = enabledSources(e, e.train.finalMix);
+  const gold = sources.includes('gold') ? foldedGold(runDir).rows.map((r) => ({ ...r, fold: null })) : [];
+  const synthetic = sources.some((s) => s !== 'gold') ? await trainingRows(runDir, sources.filter((s) => s !== 'gold')) : [];
+  const vecOf = await vectorsFor([...gold.map((r) => r.text), ...synthetic.map((r) => r.text)], onProgress);
+  // All gold rows as training rows: foldSets with one pseudo-fold that holds out nothing.
+  const rows = await finalRows(e, runDir, gold, vecOf, onProgress);
+  const opts: TrainOptions = { kind: e.train.classifier, seed, validationShare: e.train.validationShare, encoderId: enc.id };
+  const head = rows.length ? await trainOffThread(rows.map((r) => vecOf(r.text)), rows.map((r) => r.labels), e.labels, opts, onProgress) : emptyHead(e, seed, enc.id, enc.dim);
   const model: SavedModel = { format: 'clinsynth-model@1', encoderId: head.encoderId, taxonomyVersion: e.taxonomyVersion, mix: e.train.finalMix, seed, labels: head.labels, head };
   const path = join(runDir, RUN_FILES.model, 'model.json');
   writeJson(path, model);
   return { path, n: head.trainedOn.n };
 }
 
-export interface MixEvaluation {
-  mix: string;
-  seed: number;
-  trainedOn: number;
-  metrics: MultilabelMetrics;
-}
-
-/** Scores the (mix, seed) head on the gold test set; the test set never reaches training or thresholds. */
-export async function evaluateMix(runDir: string, mix: string, seed: number): Promise<MixEvaluation> {
-  const e = readRunExperiment(runDir);
-  const path = headPath(runDir, mix, seed);
-  if (!existsSync(path)) throw new Error(`no trained head for mix ${mix} seed ${seed} at ${path}`);
-  const head = readJson<TrainedHead>(path);
-  const test = goldTest(runDir);
-  const X = await sharedEmbed(test.map((r) => r.text));
-  const predicted = predictLabels(head, X);
-  const metrics = multilabelMetrics(test.map((r) => r.labels), predicted, e.labels);
-  const result: MixEvaluation = { mix, seed, trainedOn: head.trainedOn.n, metrics };
-  writeJson(evalPath(runDir, mix, seed), result);
-  return result;
+async function finalRows(e: Experiment, runDir: string, gold: GoldRow[], vecOf: (t: string) => Float32Array, onProgress?: () => void): Promise<{ text: string; labels: string[] }[]> {
+  const synthetic = await syntheticRows(runDir, enabledSources(e, e.train.finalMix), vecOf, onProgress);
+  const repeatsGold = gold.length && synthetic.rows.length
+    ? await findLeakage(synthetic.rows, synthetic.rows.map((r) => vecOf(r.text)), gold, gold.map((r) => vecOf(r.text)), { threshold: NEAR_DUPLICATE_THRESHOLD, onProgress })
+    : new Map<string, string>();
+  const keptSilver = new Set(synthetic.rows.filter((r) => r.source === 'silver' && !repeatsGold.has(r.id)).map((r) => r.id));
+  const kept = synthetic.rows.filter((r) => {
+    const twin = synthetic.bronzeRepeatsSilver.get(r.id);
+    return !repeatsGold.has(r.id) && !(r.source === 'bronze' && twin !== undefined && keptSilver.has(twin));
+  });
+  return [...gold, ...kept];
 }

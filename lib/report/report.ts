@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { meanSd } from '../evaluate/metrics.js';
 import { llmAgreement } from '../evaluate/agreement.js';
 import { readJson, readRunExperiment, RUN_FILES, writeFileAtomic, writeJson } from '../run/run-dir.js';
-import { evalPath, type MixEvaluation } from '../model/training.js';
+import { readEvaluations } from '../evaluate/predictions.js';
+import { COMPARISONS_FILE, compareMixes, type Comparisons, type CurveRow, type MixComparison } from '../evaluate/compare.js';
 import type { MergeSummary } from '../dataset/merge.js';
 import type { LlmUsageTotals, RunProgress } from '../run/run-state.js';
 
@@ -20,11 +21,16 @@ export interface LabelReport {
 }
 
 export interface MixReport {
+  /** Per seed on the pooled out-of-fold predictions of every gold test sentence; mean and sd over seeds. */
   microF1: Stat;
   macroF1: Stat;
   perLabel: Record<string, LabelReport>;
   seeds: number[];
   trainedOn: number[];
+  /** Folds whose held-out predictions are pooled (1: one fixed test set). */
+  folds: number;
+  /** Synthetic rows that repeat a gold or earlier-source sentence of the mix and so train once (any fold). */
+  duplicatesDropped: number;
 }
 
 /** PHI and leakage screening of the datasets (datasets/summary.json `safety`, when the merge computed it). */
@@ -61,6 +67,12 @@ export interface Report {
   workflowId: string;
   uiUrl: string | null;
   mixes: Record<string, MixReport>;
+  /** Each mix against evaluate.baseline: Δ with paired cluster-bootstrap CI and randomisation p (empty: no baseline). */
+  comparisons: Record<string, MixComparison>;
+  /** Learning curves: F1 against the share of synthetic rows, and of gold training rows (by note). */
+  curves: { synthetic: CurveRow[]; gold: CurveRow[] };
+  /** How the comparisons were made: baseline mix, resamples, alpha, folds. */
+  evaluation: { baseline: string; resamples: number; alpha: number; folds: number };
   /** costUsd: estimated spend, when the model's price is known; budgetExhausted: llm.budgetUsd stopped new LLM work. */
   llm: Usage & { byStage: Record<string, Usage>; budgetExhausted?: boolean };
   datasets: Record<string, number>;
@@ -94,7 +106,7 @@ export function buildReport(input: ReportInput): Report {
   const summary: MergeSummary & { safety?: ReportSafety | null } = existsSync(summaryFile) ? readJson(summaryFile) : { counts: {}, composition: [], verdicts: [] };
   const mixes: Record<string, MixReport> = {};
   for (const mix of e.evaluate.mixes) {
-    const runs = e.train.seeds.map((seed) => evalPath(runDir, mix, seed)).filter(existsSync).map((f) => readJson<MixEvaluation>(f));
+    const runs = readEvaluations(runDir, mix, e.train.seeds);
     if (!runs.length) continue;
     const perLabel: MixReport['perLabel'] = {};
     for (const label of e.labels) {
@@ -115,8 +127,13 @@ export function buildReport(input: ReportInput): Report {
       perLabel,
       seeds: runs.map((r) => r.seed),
       trainedOn: runs.map((r) => r.trainedOn),
+      folds: runs[0]?.folds ?? 1,
+      duplicatesDropped: Math.max(0, ...runs.map((r) => r.duplicatesDropped ?? 0)),
     };
   }
+  // The comparisons of the evaluate stage; recomputed from the predictions when missing (a rebuild, an older run).
+  const comparisonsFile = join(runDir, COMPARISONS_FILE);
+  const compared: Comparisons | undefined = existsSync(comparisonsFile) ? readJson<Comparisons>(comparisonsFile) : Object.keys(mixes).length ? compareMixes(runDir, e) : undefined;
   const c = summary.counts;
   // The run's spend lives on the progress (costUsd, null when the price is unknown); older runs may carry it on llm.
   const extra = progress as RunProgress & { costUsd?: number | null; budgetExhausted?: boolean };
@@ -130,6 +147,9 @@ export function buildReport(input: ReportInput): Report {
     workflowId: input.workflowId,
     uiUrl: input.uiUrl ?? null,
     mixes,
+    comparisons: compared?.comparisons ?? {},
+    curves: compared?.curves ?? { synthetic: [], gold: [] },
+    evaluation: { baseline: e.evaluate.baseline, resamples: e.evaluate.bootstrap, alpha: e.evaluate.alpha, folds: Math.max(1, ...Object.values(mixes).map((m) => m.folds)) },
     llm,
     datasets: {
       gold: c.gold_train ?? 0,

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeReport } from '../../lib/report/report.js';
 import { RUN_FILES, writeJson } from '../../lib/run/run-dir.js';
-import { evalPath, type MixEvaluation } from '../../lib/model/training.js';
+import { evalPath, type MixEvaluation } from '../../lib/evaluate/predictions.js';
 import { initialProgress } from '../../lib/run/run-state.js';
 import { experimentSchema, type Experiment } from '../../lib/run/experiment.js';
 import type { MergeSummary } from '../../lib/dataset/merge.js';

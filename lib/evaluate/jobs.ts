@@ -1,0 +1,41 @@
+// What an experiment trains and evaluates: one job per (mix, seed, learning-curve point); pure, so workflows use it.
+import type { Experiment } from '../run/experiment.js';
+
+/** A learning-curve point: train on this share of the synthetic rows, or of the gold training rows (by note). */
+export interface CurvePoint {
+  axis: 'synthetic' | 'gold';
+  share: number;
+}
+
+/** One classifier per fold, trained and scored out of fold: the unit of work of the train stage. */
+export interface EvaluationJob {
+  mix: string;
+  seed: number;
+  /** Absent for the mix itself (every row); present for a learning-curve point below share 1. */
+  curve?: CurvePoint;
+}
+
+const hasSynthetic = (mix: string): boolean => /(^|\+)(silver|bronze)(\+|$)/.test(mix);
+const hasGold = (mix: string): boolean => /(^|\+)gold(\+|$)/.test(mix);
+
+/** The curve points (share < 1; share 1 is the mix itself) that apply to `mix`. */
+export function curvePoints(e: Pick<Experiment, 'evaluate'>, mix: string): CurvePoint[] {
+  const points: CurvePoint[] = [];
+  if (hasSynthetic(mix)) for (const share of e.evaluate.curves.synthetic) if (share < 1) points.push({ axis: 'synthetic', share });
+  if (hasGold(mix)) for (const share of e.evaluate.curves.gold) if (share < 1) points.push({ axis: 'gold', share });
+  return points;
+}
+
+/** Every job of an experiment: each mix × seed, then each curve point × seed, in a stable order. */
+export function evaluationJobs(e: Pick<Experiment, 'evaluate' | 'train'>): EvaluationJob[] {
+  const jobs: EvaluationJob[] = [];
+  for (const mix of e.evaluate.mixes) for (const seed of e.train.seeds) jobs.push({ mix, seed });
+  for (const mix of e.evaluate.mixes) for (const curve of curvePoints(e, mix)) for (const seed of e.train.seeds) jobs.push({ mix, seed, curve });
+  return jobs;
+}
+
+/** A short, readable name of a job, e.g. `gold+silver seed 2` or `gold+silver seed 2, 25% of gold`. */
+export function jobName(j: EvaluationJob): string {
+  const base = `${j.mix} seed ${j.seed}`;
+  return j.curve ? `${base}, ${Math.round(j.curve.share * 100)}% of ${j.curve.axis}` : base;
+}
