@@ -60,5 +60,5 @@ export async function compareMixes(input: { runDir: string }): Promise<{ compari
 }
 
 export async function writeReport(input: { runDir: string; progress: RunProgress; workflowId: string; uiUrl?: string }): Promise<{ reportPath: string }> {
-  return mapped(async () => ({ reportPath: writeRunReport(input).reportPath }));
+  return mapped(async () => ({ reportPath: (await writeRunReport(input)).reportPath }));
 }

@@ -4,6 +4,8 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { writeReport } from '../lib/report/report.js';
+import { compareMixes } from '../lib/evaluate/compare.js';
+import { readRunExperiment } from '../lib/run/run-dir.js';
 import { workflowIdFor, type RunProgress } from '../lib/run/run-state.js';
 import { DEFAULT_PORT, namespace } from './temporal-server.js';
 import type { ExperimentResult } from '../workflows/experiment.js';
@@ -24,7 +26,9 @@ export async function reportCommand(args: string[]): Promise<number> {
     const runDir = values['run-dir'] ? resolve(values['run-dir']) : result.runDir;
     if (!existsSync(join(runDir, 'experiment.json'))) throw new Error(`${runDir} holds no clinsynth run`);
     const progress: RunProgress = result.progress;
-    const { reportPath, htmlPath } = writeReport({ runDir, progress, workflowId: workflowIdFor(runId) });
+    // The comparisons are recomputed from the pooled predictions (deterministic: the same numbers for the same files).
+    if (existsSync(join(runDir, 'eval'))) compareMixes(runDir, readRunExperiment(runDir));
+    const { reportPath, htmlPath } = await writeReport({ runDir, progress, workflowId: workflowIdFor(runId) });
     process.stdout.write(`${reportPath}\n${htmlPath}\n`);
     return 0;
   } finally {

@@ -6,6 +6,7 @@ import { llmAgreement } from '../evaluate/agreement.js';
 import { readJson, readRunExperiment, RUN_FILES, writeFileAtomic, writeJson } from '../run/run-dir.js';
 import { readEvaluations } from '../evaluate/predictions.js';
 import { COMPARISONS_FILE, compareMixes, type Comparisons, type CurveRow, type MixComparison } from '../evaluate/compare.js';
+import { ciText, f1BarSvg, forestPlotSvg, labelHeatmapSvg, learningCurveSvg, pText, signed, type HeatCell } from './charts.js';
 import type { MergeSummary } from '../dataset/merge.js';
 import type { LlmUsageTotals, RunProgress } from '../run/run-state.js';
 
@@ -71,6 +72,8 @@ export interface Report {
   comparisons: Record<string, MixComparison>;
   /** Learning curves: F1 against the share of synthetic rows, and of gold training rows (by note). */
   curves: { synthetic: CurveRow[]; gold: CurveRow[] };
+  /** One sentence per compared mix: Δ macro-F1 with its CI and p, and whether the data shows a difference. */
+  headline: string[];
   /** How the comparisons were made: baseline mix, resamples, alpha, folds. */
   evaluation: { baseline: string; resamples: number; alpha: number; folds: number };
   /** costUsd: estimated spend, when the model's price is known; budgetExhausted: llm.budgetUsd stopped new LLM work. */
@@ -148,6 +151,7 @@ export function buildReport(input: ReportInput): Report {
     uiUrl: input.uiUrl ?? null,
     mixes,
     comparisons: compared?.comparisons ?? {},
+    headline: Object.entries(compared?.comparisons ?? {}).map(([mix, c]) => comparisonHeadline(mix, c)),
     curves: compared?.curves ?? { synthetic: [], gold: [] },
     evaluation: { baseline: e.evaluate.baseline, resamples: e.evaluate.bootstrap, alpha: e.evaluate.alpha, folds: Math.max(1, ...Object.values(mixes).map((m) => m.folds)) },
     llm,
@@ -173,7 +177,7 @@ export function buildReport(input: ReportInput): Report {
 }
 
 /** Writes report.json and report.html; a rebuild without a UI base (`clinsynth report`) keeps the previous UI link. */
-export function writeReport(input: ReportInput): { reportPath: string; htmlPath: string } {
+export async function writeReport(input: ReportInput): Promise<{ reportPath: string; htmlPath: string }> {
   const reportPath = join(input.runDir, RUN_FILES.report);
   const htmlPath = join(input.runDir, RUN_FILES.reportHtml);
   let uiUrl = input.uiUrl;
@@ -187,7 +191,7 @@ export function writeReport(input: ReportInput): { reportPath: string; htmlPath:
   }
   const report = buildReport({ ...input, ...(uiUrl ? { uiUrl } : {}) });
   writeJson(reportPath, report);
-  writeFileAtomic(htmlPath, renderReportHtml(report));
+  writeFileAtomic(htmlPath, await renderReportHtml(report));
   return { reportPath, htmlPath };
 }
 
@@ -197,10 +201,8 @@ export function writeReport(input: ReportInput): { reportPath: string; htmlPath:
 const esc = (s: unknown): string => String(s).replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 const num = (x: unknown): number => (typeof x === 'number' && Number.isFinite(x) ? x : 0);
 const f3 = (x: unknown) => num(x).toFixed(3);
-const f2 = (x: unknown) => num(x).toFixed(2);
 const int = (x: unknown) => Math.round(num(x)).toLocaleString('en-US');
 const pct = (a: number, b: number) => (b > 0 ? `${((100 * a) / b).toFixed(b >= 1000 ? 1 : 0)}%` : '—');
-const clamp01 = (v: number) => Math.min(1, Math.max(0, num(v)));
 const px = (v: number) => Number(v.toFixed(1));
 /** Rough text width for SVG layout (system-ui at `size` px). */
 const textW = (s: string, size = 12) => s.length * size * 0.58;
@@ -212,129 +214,72 @@ const VERDICT_COLORS: Record<string, string> = { keep: '#2e7d4f', fix: '#d19a1f'
 const OTHER_COLORS = ['#5b7fa6', '#7c5ba6', '#4a9a94', '#a65b86'];
 const colorFor = (table: Record<string, string>, key: string, i: number) => table[key] ?? OTHER_COLORS[i % OTHER_COLORS.length]!;
 
-/** Mix names as stacked SVG lines split at '+', so long mixes stay readable under a bar group. */
-const mixParts = (m: string) => m.split('+').map((p, i) => (i ? `+${p}` : p));
-function mixLabel(m: string, x: number, y: number, anchor = 'middle', size = 11): string {
-  const lines = mixParts(m)
-    .map((p, i) => `<tspan x="${px(x)}" dy="${i ? '1.15em' : '0'}">${esc(p)}</tspan>`)
-    .join('');
-  return `<text x="${px(x)}" y="${px(y)}" text-anchor="${anchor}" font-size="${size}" fill="${COLORS.ink}">${lines}</text>`;
-}
-
-/** A light-to-dark blue for a score in [0, 1]. */
-function heatColor(v: number): string {
-  const t = clamp01(v);
-  const from = [241, 245, 250];
-  const to = [18, 61, 110];
-  const c = from.map((f, i) => Math.round(f + (to[i]! - f) * t));
-  return `rgb(${c.join(',')})`;
-}
-
 function sortedLabels(r: Report, mixes: string[]): string[] {
   const seen = new Set<string>();
   for (const m of mixes) for (const l of Object.keys(r.mixes[m]!.perLabel)) seen.add(l);
   return [...seen];
 }
 
-function f1Chart(r: Report, mixes: string[]): string {
-  if (!mixes.length) return '<p class="muted">No mix was evaluated: there is nothing to chart.</p>';
-  const groupW = Math.min(170, Math.max(104, 760 / mixes.length));
-  const barW = Math.round(Math.min(44, groupW * 0.3));
-  const left = 64;
-  const top = 36;
-  const plotH = 240;
-  const maxParts = Math.max(...mixes.map((m) => mixParts(m).length));
-  const bottom = 18 + maxParts * 14;
-  const width = Math.max(680, left + mixes.length * groupW + 16);
-  const height = top + plotH + bottom;
-  const y = (v: number) => top + (1 - clamp01(v)) * plotH;
-  const ticks = [0, 0.2, 0.4, 0.6, 0.8, 1];
-  const grid = ticks
-    .map((t) => `<line x1="${left}" x2="${width - 8}" y1="${px(y(t))}" y2="${px(y(t))}" stroke="${t === 0 ? COLORS.axis : COLORS.grid}"/><text class="tick" x="${left - 8}" y="${px(y(t) + 4)}" text-anchor="end" font-size="11" fill="${COLORS.muted}">${t.toFixed(1)}</text>`)
-    .join('');
-  const axis = `<g class="axis" data-axis="y"><line x1="${left}" x2="${left}" y1="${top}" y2="${top + plotH}" stroke="${COLORS.axis}"/>${grid}<text x="16" y="${top + plotH / 2}" transform="rotate(-90 16 ${top + plotH / 2})" text-anchor="middle" font-size="12" fill="${COLORS.ink}">F1 on the gold test set</text></g>`;
-  const bar = (m: string, metric: 'macroF1' | 'microF1', x: number, fill: string) => {
-    const mr = r.mixes[m]!;
-    const { mean, sd } = mr[metric];
-    const n = mr.seeds.length;
-    const name = metric === 'macroF1' ? 'macro-F1' : 'micro-F1';
-    const tip = `${m} — ${name} ${f3(mean)} ± ${f3(sd)} (sd over ${n} seed${n === 1 ? '' : 's'}: ${mr.seeds.join(', ')})`;
-    const hi = y(num(mean) + num(sd));
-    const lo = y(num(mean) - num(sd));
-    const cx = x + barW / 2;
-    const err = sd > 0 ? `<g class="error-bar" data-mix="${esc(m)}" data-metric="${metric}"><line x1="${px(cx)}" x2="${px(cx)}" y1="${px(hi)}" y2="${px(lo)}" stroke="${COLORS.ink}" stroke-width="1.3"/><line x1="${px(cx - 6)}" x2="${px(cx + 6)}" y1="${px(hi)}" y2="${px(hi)}" stroke="${COLORS.ink}" stroke-width="1.3"/><line x1="${px(cx - 6)}" x2="${px(cx + 6)}" y1="${px(lo)}" y2="${px(lo)}" stroke="${COLORS.ink}" stroke-width="1.3"/></g>` : '';
-    return `<rect class="bar" data-mix="${esc(m)}" data-metric="${metric}" data-mean="${f3(mean)}" data-sd="${f3(sd)}" data-seeds="${n}" x="${px(x)}" y="${px(y(mean))}" width="${barW}" height="${px(y(0) - y(mean))}" fill="${fill}" rx="2"><title>${esc(tip)}</title></rect>${err}<text class="value" x="${px(cx)}" y="${px(Math.min(hi, y(mean)) - 5)}" text-anchor="middle" font-size="10.5" fill="${COLORS.ink}">${f2(mean)}</text>`;
-  };
-  const groups = mixes
-    .map((m, i) => {
-      const gx = left + i * groupW + (groupW - 2 * barW - 6) / 2;
-      return `<g class="mix-group" data-mix="${esc(m)}">${bar(m, 'macroF1', gx, COLORS.macro)}${bar(m, 'microF1', gx + barW + 6, COLORS.micro)}${mixLabel(m, left + i * groupW + groupW / 2, top + plotH + 16)}</g>`;
-    })
-    .join('\n');
-  const gold = r.mixes.gold;
-  const baseline = gold && mixes.length > 1
-    ? `<g class="baseline"><line x1="${left}" x2="${width - 8}" y1="${px(y(gold.macroF1.mean))}" y2="${px(y(gold.macroF1.mean))}" stroke="${COLORS.macro}" stroke-dasharray="4 4" stroke-width="1" opacity="0.6"/><title>gold-only macro-F1 ${f3(gold.macroF1.mean)}</title></g>`
-    : '';
-  const legend = `<g class="legend" font-size="12" fill="${COLORS.ink}"><rect x="${left}" y="8" width="12" height="12" fill="${COLORS.macro}" rx="2"/><text x="${left + 18}" y="18">macro-F1</text><rect x="${left + 96}" y="8" width="12" height="12" fill="${COLORS.micro}" rx="2"/><text x="${left + 114}" y="18">micro-F1</text><text x="${left + 196}" y="18" fill="${COLORS.muted}">whiskers: ±1 sd over seeds${gold && mixes.length > 1 ? ' · dashed: gold-only macro-F1' : ''}</text></g>`;
-  return `<svg id="f1-chart" class="chart" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="Macro- and micro-F1 per training mix with standard deviation over seeds" font-family="system-ui, sans-serif">
-${legend}
-${axis}
-${baseline}
-${groups}
-</svg>`;
+/** F1 per mix as Vega-Lite bars (macro and micro, ±1 sd over seeds). */
+function f1Chart(r: Report, mixes: string[]): Promise<string> {
+  return f1BarSvg(mixes.map((m) => ({ mix: m, macro: r.mixes[m]!.macroF1, micro: r.mixes[m]!.microF1 })));
 }
 
-function labelHeatmap(r: Report, mixes: string[], labels: string[]): string {
-  if (!mixes.length || !labels.length) return '<p class="muted">No per-label scores.</p>';
-  const cellW = 86;
-  const cellH = 30;
-  const maxLabel = 34;
-  const labelW = Math.min(260, Math.max(90, ...labels.map((l) => textW(ellipsize(l, maxLabel)) + 18)));
-  const maxParts = Math.max(...mixes.map((m) => mixParts(m).length));
-  const headH = 12 + maxParts * 14;
-  const supportW = 76;
-  const legendH = 44;
-  const width = labelW + mixes.length * cellW + supportW + 8;
-  const height = headH + labels.length * cellH + legendH;
-  const support = (l: string) => {
+/** Per-label F1 per mix; a cell whose Δ vs the baseline has a CI excluding 0 is marked. */
+function labelHeatmap(r: Report, mixes: string[], labels: string[]): Promise<string> {
+  const cells: HeatCell[] = [];
+  for (const l of labels) {
     for (const m of mixes) {
       const s = r.mixes[m]!.perLabel[l];
-      if (s) return s.support;
+      if (!s) continue;
+      const d = r.comparisons[m]?.perLabel[l];
+      cells.push({ label: l, mix: m, f1: s.f1, support: s.support, ...(d ? { delta: { value: d.delta, lo: d.ci[0], hi: d.ci[1] } } : {}) });
     }
-    return 0;
-  };
-  const head = mixes.map((m, j) => mixLabel(m, labelW + j * cellW + cellW / 2, 14)).join('') +
-    `<text x="${labelW + mixes.length * cellW + supportW - 10}" y="14" text-anchor="end" font-size="11" fill="${COLORS.ink}" font-weight="600">support<title>Gold test sentences carrying the label</title></text>`;
-  const rows = labels
-    .map((l, i) => {
-      const yy = headH + i * cellH;
-      const sup = support(l);
-      const cells = mixes
-        .map((m, j) => {
-          const s = r.mixes[m]!.perLabel[l];
-          const x = labelW + j * cellW;
-          if (!s) return `<rect class="cell missing" data-label="${esc(l)}" data-mix="${esc(m)}" x="${x + 1}" y="${yy + 1}" width="${cellW - 2}" height="${cellH - 2}" fill="#fff" stroke="${COLORS.grid}"><title>${esc(`${l} · ${m}: not scored`)}</title></rect>`;
-          const noSupport = s.support === 0;
-          const tip = noSupport
-            ? `${l} · ${m}\nno gold test sentence carries this label: F1 is 0 by convention and still lowers macro-F1\nP ${f3(s.precision)}  R ${f3(s.recall)}`
-            : `${l} · ${m}\nF1 ${f3(s.f1)} ± ${f3(s.f1Sd)}\nprecision ${f3(s.precision)}  recall ${f3(s.recall)}\nsupport ${s.support}`;
-          const fill = noSupport ? 'url(#no-support)' : heatColor(s.f1);
-          const ink = !noSupport && s.f1 > 0.55 ? '#fff' : COLORS.ink;
-          return `<rect class="cell" data-label="${esc(l)}" data-mix="${esc(m)}" data-f1="${f3(s.f1)}" data-f1-sd="${f3(s.f1Sd)}" data-precision="${f3(s.precision)}" data-recall="${f3(s.recall)}" data-support="${s.support}" x="${x + 1}" y="${yy + 1}" width="${cellW - 2}" height="${cellH - 2}" fill="${fill}" rx="3"><title>${esc(tip)}</title></rect><text x="${x + cellW / 2}" y="${yy + cellH / 2 + 4}" text-anchor="middle" font-size="12" fill="${ink}" pointer-events="none">${noSupport ? '—' : f2(s.f1)}${!noSupport && s.f1Sd >= 0.005 ? `<tspan font-size="9" dx="2" fill-opacity="0.8">±${f2(s.f1Sd)}</tspan>` : ''}</text>`;
-        })
-        .join('');
-      return `<g class="heat-row" data-label="${esc(l)}"><text x="${labelW - 10}" y="${yy + cellH / 2 + 4}" text-anchor="end" font-size="12" fill="${COLORS.ink}">${esc(ellipsize(l, maxLabel))}<title>${esc(l)}</title></text>${cells}<text class="support" x="${labelW + mixes.length * cellW + supportW - 10}" y="${yy + cellH / 2 + 4}" text-anchor="end" font-size="12" fill="${sup === 0 ? '#b3322f' : COLORS.ink}">${int(sup)}</text></g>`;
+  }
+  return labelHeatmapSvg(cells, r.evaluation.baseline);
+}
+
+/** "gold+silver: +0.031 macro-F1 [−0.004, +0.066], p = 0.09: not shown" — what the data says about one mix. */
+export function comparisonHeadline(mix: string, c: MixComparison): string {
+  const { delta, ci, p, pHolm } = c.macroF1;
+  const verdict = ci[0] > 0 ? `better than ${c.baseline}` : ci[1] < 0 ? `worse than ${c.baseline}` : 'not shown';
+  const holmText = pHolm !== p ? ` (Holm ${pText(pHolm)})` : '';
+  return `${mix}: ${signed(delta)} macro-F1 [${signed(ci[0])}, ${signed(ci[1])}], ${pText(p)}${holmText}: ${verdict}`;
+}
+
+function comparisonSection(r: Report, forest: string): string {
+  const mixes = Object.keys(r.comparisons);
+  const { baseline, resamples, alpha, folds } = r.evaluation;
+  const level = `${Math.round((1 - alpha) * 100)}%`;
+  if (!mixes.length) {
+    return `<section id="comparison"><h2>Each mix against ${esc(baseline)}</h2><p class="muted">No comparison: the baseline mix ${esc(baseline)} was not evaluated, or it is the only mix.</p></section>`;
+  }
+  const rows = mixes
+    .map((m) => {
+      const c = r.comparisons[m]!;
+      return `<tr><th>${esc(m)}</th><td>${esc(ciText(c.macroF1.delta, c.macroF1.ci[0], c.macroF1.ci[1]))}</td><td>${esc(pText(c.macroF1.p))}</td><td>${esc(pText(c.macroF1.pHolm))}</td><td>${esc(ciText(c.microF1.delta, c.microF1.ci[0], c.microF1.ci[1]))}</td><td>${esc(pText(c.microF1.p))}</td></tr>`;
     })
-    .join('\n');
-  const ly = headH + labels.length * cellH + 16;
-  const legend = `<g class="legend" font-size="11" fill="${COLORS.muted}"><text x="${labelW - 10}" y="${ly + 10}" text-anchor="end">F1</text><rect x="${labelW}" y="${ly}" width="180" height="12" fill="url(#heat-scale)" rx="2"/><text x="${labelW}" y="${ly + 26}">0</text><text x="${labelW + 90}" y="${ly + 26}" text-anchor="middle">0.5</text><text x="${labelW + 180}" y="${ly + 26}" text-anchor="end">1</text><rect x="${labelW + 210}" y="${ly}" width="16" height="12" fill="url(#no-support)" rx="2"/><text x="${labelW + 232}" y="${ly + 10}">no gold test support</text></g>`;
-  const defs = `<defs><linearGradient id="heat-scale">${[0, 0.25, 0.5, 0.75, 1].map((t) => `<stop offset="${t * 100}%" stop-color="${heatColor(t)}"/>`).join('')}</linearGradient><pattern id="no-support" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#f3f4f6"/><line x1="0" y1="0" x2="0" y2="6" stroke="#d1d5db" stroke-width="3"/></pattern></defs>`;
-  return `<svg id="label-heatmap" class="chart" width="${px(width)}" height="${height}" viewBox="0 0 ${px(width)} ${height}" role="img" aria-label="Per-label F1 for each training mix" font-family="system-ui, sans-serif">
-${defs}
-${head}
-${rows}
-${legend}
-</svg>`;
+    .join('');
+  const first = r.comparisons[mixes[0]!]!;
+  return `<section id="comparison"><h2>Each mix against ${esc(baseline)}</h2>
+<p class="note">Δ = mean-over-seeds F1 of the mix minus that of ${esc(baseline)}, on the pooled out-of-fold predictions of ${int(first.sentences)} gold sentences from ${int(first.notes)} notes (${int(folds)} fold${folds === 1 ? '' : 's'}). Bars: ${level} paired cluster-bootstrap interval (${int(resamples)} resamples of notes); p: paired approximate-randomisation test, Holm-adjusted across mixes for macro-F1. An interval that crosses 0 means the data does not show a difference. The intervals cover the choice of test notes only, not the LLM's own variance (another sample of silver or bronze data).</p>
+${forest}
+<details><summary>Numbers</summary><table class="num"><thead><tr><th>mix</th><th>Δ macro-F1 [${level} CI]</th><th>p</th><th>Holm p</th><th>Δ micro-F1 [${level} CI]</th><th>p</th></tr></thead><tbody>${rows}</tbody></table></details>
+</section>`;
+}
+
+function curvesSection(r: Report, synthetic: string, gold: string): string {
+  if (!r.curves.synthetic.length && !r.curves.gold.length) return '';
+  const table = (rows: CurveRow[]) =>
+    `<table class="num"><thead><tr><th>mix</th><th>share</th><th>training rows</th><th>macro-F1 (mean ± sd)</th><th>micro-F1 (mean ± sd)</th></tr></thead><tbody>${rows
+      .map((c) => `<tr><th>${esc(c.mix)}</th><td>${esc(`${Math.round(c.share * 100)}%`)}</td><td>${int(c.n)}</td><td>${f3(c.macroF1.mean)} ± ${f3(c.macroF1.sd)}</td><td>${f3(c.microF1.mean)} ± ${f3(c.microF1.sd)}</td></tr>`)
+      .join('')}</tbody></table>`;
+  const part = (title: string, note: string, svg: string, rows: CurveRow[]) =>
+    rows.length ? `<h3 style="font-size:14px;margin:14px 0 0">${title}</h3><p class="note">${note}</p>${svg}<details><summary>Numbers</summary>${table(rows)}</details>` : '';
+  return `<section id="curves"><h2>Learning curves</h2>
+${part('Share of the synthetic rows', 'Each mix trained on all of its gold and a seeded share of its synthetic rows (the smaller samples lie inside the larger ones). A curve still rising at 100% says more synthetic data may help.', synthetic, r.curves.synthetic)}
+${part('Share of the gold training rows (by note)', 'Each mix trained on a share of the gold notes of every fold, with its synthetic rows; the gold mix is the curve without synthetic data. Where a synthetic mix at a smaller share reaches gold alone at 100%, the synthetic data is worth the rest of the gold.', gold, r.curves.gold)}
+</section>`;
 }
 
 function orderSources(sources: Iterable<string>): string[] {
@@ -515,8 +460,8 @@ function caveats(r: Report, mixes: string[], labels: string[]): string[] {
   return out;
 }
 
-/** A single HTML file with inline SVG charts: no scripts, no network. */
-export function renderReportHtml(r: Report): string {
+/** A single HTML file with inline SVG charts (Vega-Lite, rendered here): no scripts, no network. */
+export async function renderReportHtml(r: Report): Promise<string> {
   const mixes = Object.keys(r.mixes);
   const labels = sortedLabels(r, mixes);
   const safeUrl = r.uiUrl && /^https?:\/\//i.test(r.uiUrl) ? r.uiUrl : null;
@@ -533,6 +478,15 @@ export function renderReportHtml(r: Report): string {
   } else if (best === 'gold' && mixes.length > 1) kpis.push(['gain over gold only', 'none', 'no other mix beat gold only']);
   kpis.push(['gold test sentences', int(r.datasets.goldTest), `${seeds.length} seed${seeds.length === 1 ? '' : 's'}${seeds.length ? `: ${seeds.join(', ')}` : ''}`]);
   const warn = caveats(r, mixes, labels);
+  const curvePoints = (rows: CurveRow[]) => rows.map((c) => ({ mix: c.mix, share: c.share, n: c.n, mean: c.macroF1.mean, sd: c.macroF1.sd }));
+  const forestRows = Object.entries(r.comparisons).map(([mix, c]) => ({ mix, baseline: c.baseline, delta: c.macroF1.delta, lo: c.macroF1.ci[0], hi: c.macroF1.ci[1], p: c.macroF1.p, pHolm: c.macroF1.pHolm }));
+  const [f1Svg, heatSvg, forestSvg, syntheticSvg, goldSvg] = await Promise.all([
+    mixes.length ? f1Chart(r, mixes) : Promise.resolve('<p class="muted">No mix was evaluated: there is nothing to chart.</p>'),
+    mixes.length && labels.length ? labelHeatmap(r, mixes, labels) : Promise.resolve('<p class="muted">No per-label scores.</p>'),
+    forestPlotSvg(forestRows),
+    learningCurveSvg(curvePoints(r.curves.synthetic), 'synthetic'),
+    learningCurveSvg(curvePoints(r.curves.gold), 'gold'),
+  ]);
   const css = `
 :root{--ink:#1f2937;--muted:#6b7280;--line:#e5e7eb;--bg:#f8fafc;--accent:#1f4e79;--warn:#b3322f}
 *{box-sizing:border-box}
@@ -548,7 +502,8 @@ dl.meta dt{color:var(--muted)}dl.meta dd{margin:0}
 .kpi{border:1px solid var(--line);border-radius:8px;padding:8px 14px;min-width:170px;background:var(--bg)}
 .kpi .k{font-size:12px;color:var(--muted)}.kpi .v{font-size:20px;font-weight:600;font-variant-numeric:tabular-nums}.kpi .s{font-size:12px;color:var(--muted)}
 .caveats{border-left:4px solid #d19a1f;background:#fffbeb;padding:8px 14px;margin:14px 0 0;border-radius:4px}
-.caveats ul{margin:4px 0;padding-left:18px}
+.caveats ul,.headline ul{margin:4px 0;padding-left:18px}
+.headline{border-left:4px solid var(--accent);background:#eff6ff;padding:8px 14px;margin:14px 0 0;border-radius:4px}
 table{border-collapse:collapse;margin:8px 0}
 td,th{border-bottom:1px solid var(--line);padding:4px 10px;text-align:left;vertical-align:middle}
 thead th{font-size:12px;color:var(--muted);font-weight:600;border-bottom:2px solid var(--line)}
@@ -582,20 +537,25 @@ footer{color:var(--muted);font-size:12px;text-align:center}
 <dt>generated</dt><dd>${esc(r.generatedAt)}</dd>
 </dl>
 <div class="kpis">${kpis.map(([k, v, s]) => `<div class="kpi"><div class="k">${esc(k)}</div><div class="v">${esc(v)}</div>${s ? `<div class="s">${esc(s)}</div>` : ''}</div>`).join('')}</div>
+${r.headline.length ? `<div id="headline" class="headline"><b>The answer, with its uncertainty</b><ul>${r.headline.map((h) => `<li>${esc(h)}</li>`).join('')}</ul></div>` : ''}
 ${warn.length ? `<div class="caveats"><b>Read with care</b><ul>${warn.map((w) => `<li>${w}</li>`).join('')}</ul></div>` : ''}
 </header>
 
 <section id="f1"><h2>F1 per training mix</h2>
-<p class="note">Each classifier is scored on the held-out gold test set; bars are means over seeds. Macro-F1 averages every taxonomy label equally (rare signs weigh as much as common ones); micro-F1 pools all label decisions.</p>
-${f1Chart(r, mixes)}
-<details><summary>Numbers</summary><table class="num"><thead><tr><th>mix</th><th>macro-F1 (mean ± sd)</th><th>micro-F1 (mean ± sd)</th><th>seeds</th><th>training rows</th></tr></thead><tbody>${mixes
-    .map((m) => { const x = r.mixes[m]!; return `<tr><th>${esc(m)}</th><td>${stat(x.macroF1)}</td><td>${stat(x.microF1)}</td><td>${esc(x.seeds.join(', '))}</td><td>${esc([...new Set(x.trainedOn)].map(int).join(', '))}</td></tr>`; })
+<p class="note">Every gold test sentence is predicted by a classifier that did not train on its fold (${int(r.evaluation.folds)} fold${r.evaluation.folds === 1 ? '' : 's'}); bars are means over seeds of the pooled scores, whiskers ±1 sd over seeds. Macro-F1 averages every taxonomy label equally (rare signs weigh as much as common ones); micro-F1 pools all label decisions.</p>
+${f1Svg}
+<details><summary>Numbers</summary><table class="num"><thead><tr><th>mix</th><th>macro-F1 (mean ± sd)</th><th>micro-F1 (mean ± sd)</th><th>seeds</th><th>training rows</th><th>repeats trained once</th></tr></thead><tbody>${mixes
+    .map((m) => { const x = r.mixes[m]!; return `<tr><th>${esc(m)}</th><td>${stat(x.macroF1)}</td><td>${stat(x.microF1)}</td><td>${esc(x.seeds.join(', '))}</td><td>${esc([...new Set(x.trainedOn)].map(int).join(', '))}</td><td>${int(x.duplicatesDropped)}</td></tr>`; })
     .join('')}</tbody></table></details>
 </section>
 
+${comparisonSection(r, forestSvg)}
+
+${curvesSection(r, syntheticSvg, goldSvg)}
+
 <section id="labels"><h2>Per-label F1 (labels × mixes)</h2>
-<p class="note">Cell: mean F1 over seeds (± sd). Hover a cell for precision and recall. Support: gold test sentences carrying the label.</p>
-${labelHeatmap(r, mixes, labels)}
+<p class="note">Cell: mean F1 over seeds; ▲/▼ marks a label whose Δ F1 against ${esc(r.evaluation.baseline)} has a ${Math.round((1 - r.evaluation.alpha) * 100)}% CI that excludes 0. Support: gold test sentences carrying the label (n &lt; 5 flagged).</p>
+${heatSvg}
 </section>
 
 <section id="composition"><h2>Training data composition</h2>

@@ -4,8 +4,8 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeReport } from '../../lib/report/report.js';
-import { RUN_FILES, writeJson } from '../../lib/run/run-dir.js';
-import { evalPath, type MixEvaluation } from '../../lib/evaluate/predictions.js';
+import { RUN_FILES, writeJson, writeJsonl } from '../../lib/run/run-dir.js';
+import { evalPath, predictionsPath, type MixEvaluation } from '../../lib/evaluate/predictions.js';
 import { initialProgress } from '../../lib/run/run-state.js';
 import { experimentSchema, type Experiment } from '../../lib/run/experiment.js';
 import type { MergeSummary } from '../../lib/dataset/merge.js';
@@ -29,7 +29,7 @@ function makeFakeRun(runDir: string): void {
     taxonomy: join(runDir, 'taxonomy.yaml'),
     gold: { train: join(runDir, 'gold-train.jsonl'), test: join(runDir, 'gold-test.jsonl') },
     train: { seeds: SEEDS },
-    evaluate: { mixes: MIXES },
+    evaluate: { mixes: MIXES, bootstrap: 1000, curves: { synthetic: [0.5, 1], gold: [0.5, 1] } },
     output: runDir,
   });
   const e: Experiment = { ...file, file: join(runDir, 'experiment.yaml'), labels: LABELS, taxonomyVersion: 'ad-signs-symptoms@1' };
@@ -49,6 +49,16 @@ function makeFakeRun(runDir: string): void {
       const macroF1 = f1s.reduce((a, b) => a + b, 0) / f1s.length;
       const ev: MixEvaluation = { mix, seed, trainedOn: 36 + 20 * m, metrics: { perLabel, microF1: Math.min(1, macroF1 + 0.08), microPrecision: 0, microRecall: 0, macroF1, macroF1Supported: macroF1 } };
       writeJson(evalPath(runDir, mix, seed), ev);
+      // Pooled out-of-fold predictions: 30 sentences of 10 notes; the better mixes hit more gold labels.
+      const rows = Array.from({ length: 30 }, (_, i) => {
+        const gold = LABELS.filter((_, j) => j !== 2 && (i + j) % 3 === 0);
+        const pred = LABELS.filter((l, j) => (gold.includes(l) ? rand() < 0.4 + 0.15 * m : rand() < 0.1) && j !== 2);
+        return { id: `t${i}`, note: `n${i % 10}`, fold: i % 5, gold, pred, scores: {} };
+      });
+      writeJsonl(predictionsPath(runDir, mix, seed), rows);
+      for (const curve of [{ axis: 'synthetic' as const, share: 0.5 }, { axis: 'gold' as const, share: 0.5 }]) {
+        writeJson(evalPath(runDir, mix, seed, curve), { ...ev, trainedOn: Math.round(ev.trainedOn / 2), curve, metrics: { ...ev.metrics, macroF1: macroF1 * 0.8 } });
+      }
     }
   });
   const composition: MergeSummary['composition'] = [];
@@ -82,7 +92,7 @@ const count = (html: string, re: RegExp) => html.match(re)?.length ?? 0;
 let dir: string;
 let htmlPath: string;
 
-beforeAll(() => {
+beforeAll(async () => {
   chromiumPath(); // fails here, with the install command, when Chromium is missing
   dir = mkdtempSync(join(tmpdir(), 'clinsynth-report-e2e-'));
   const runDir = join(dir, 'run');
@@ -95,7 +105,7 @@ beforeAll(() => {
     selfcheck: { calls: 30, cacheHits: 0, promptTokens: 40_000, completionTokens: 4000, failures: 0 },
   };
   for (const s of Object.values(progress.stages)) Object.assign(s, { status: 'done', done: 4, total: 4 });
-  ({ htmlPath } = writeReport({ runDir, progress, workflowId: 'clinsynth-e2e-run', uiUrl: 'http://127.0.0.1:8233/namespaces/default/workflows/clinsynth-e2e-run' }));
+  ({ htmlPath } = await writeReport({ runDir, progress, workflowId: 'clinsynth-e2e-run', uiUrl: 'http://127.0.0.1:8233/namespaces/default/workflows/clinsynth-e2e-run' }));
 });
 
 afterAll(() => {
@@ -103,21 +113,31 @@ afterAll(() => {
 });
 
 describe('report.html in headless Chromium', () => {
-  it('lays out the three charts with one mark per data point', async () => {
+  it('lays out the charts with one mark per data point, the comparison and the learning curves', async () => {
     const dom = await dumpDom(htmlPath);
     expect(dom).toContain('clinsynth report');
 
+    // Vega-Lite charts: each mark names itself in its aria-label.
     const f1 = svgById(dom, 'f1-chart');
-    expect(count(f1, /<rect class="bar"/g)).toBe(2 * MIXES.length);
-    expect(count(f1, /data-metric="macroF1"/g)).toBeGreaterThanOrEqual(MIXES.length);
-    expect(f1).toContain('class="axis"');
-    expect(count(f1, /class="error-bar"/g)).toBe(2 * MIXES.length); // every mix has 3 seeds with spread
-    for (const m of MIXES) expect(f1).toContain(`data-mix="${m}"`);
+    expect(count(f1, /aria-label="[^"]*: macro-F1 \d/g)).toBe(MIXES.length);
+    expect(count(f1, /aria-label="[^"]*: micro-F1 \d/g)).toBe(MIXES.length);
+    for (const m of MIXES) expect(f1).toContain(`aria-label="${m}: macro-F1`);
 
     const heat = svgById(dom, 'label-heatmap');
-    expect(count(heat, /<rect class="cell"/g)).toBe(LABELS.length * MIXES.length);
-    expect(count(heat, /class="support"/g)).toBe(LABELS.length);
-    expect(count(heat, /<rect class="cell"[^>]*data-support="0"[^>]*fill="url\(#no-support\)"/g)).toBe(MIXES.length); // the label without test support
+    expect(count(heat, /aria-label="[^"]* · [^"]*: F1 \d/g)).toBe((LABELS.length - 1) * MIXES.length); // the label without test support has no score cell
+    expect(heat).toContain('(n=0)');
+
+    // The comparison: one row per non-baseline mix in the forest plot, the headline in words, both learning curves.
+    const forest = svgById(dom, 'forest-plot');
+    for (const m of MIXES.slice(1)) expect(forest).toContain(m);
+    expect(forest).toMatch(/[+−]\d\.\d{3} \[[+−]\d\.\d{3}, [+−]\d\.\d{3}\], p [=<] /);
+    expect(dom).toContain('id="headline"');
+    expect(count(dom, /macro-F1 \[[^\]]+\], p [=<] [^:]+: (not shown|better than gold|worse than gold)/g)).toBeGreaterThanOrEqual(MIXES.length - 1);
+    for (const id of ['curve-synthetic', 'curve-gold']) {
+      const curve = svgById(dom, id);
+      expect(curve, id).not.toContain('no data');
+      for (const m of MIXES.slice(1)) expect(curve).toContain(m);
+    }
 
     const comp = svgById(dom, 'composition-chart');
     // every label has gold and bronze rows, silver for all but the first (n = 0), plus 'none' from gold and silver

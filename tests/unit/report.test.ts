@@ -161,14 +161,14 @@ describe('buildReport', () => {
     expect(r).not.toHaveProperty('agreement');
   });
 
-  it('copies summary.safety, the LLM cost and the agreement when they exist', () => {
+  it('copies summary.safety, the LLM cost and the agreement when they exist', async () => {
     makeFakeRun(runDir, { safety: true });
     const agreement: ReportAgreement = { silver: { microF1: 0.61, macroF1: 0.52, n: 22, perLabel: { memory_loss: { precision: 0.7, recall: 0.6, f1: 0.646 } } } };
     const r = buildReport({ runDir, progress: fakeProgress(runDir, true), workflowId: 'w', agreement });
     expect(r.safety).toEqual(SAFETY);
     expect(r.llm.costUsd).toBeCloseTo(0.0123, 12);
     expect(r.agreement).toEqual(agreement);
-    const html = renderReportHtml(r);
+    const html = await renderReportHtml(r);
     expect(html).toContain('id="agreement"');
     expect(html).toContain('LLM as annotator');
     expect(html).toContain('Estimated LLM cost');
@@ -179,35 +179,35 @@ describe('buildReport', () => {
     expect(html).toMatch(/near duplicates<\/th><td>4</);
   });
 
-  it('works without datasets/summary.json', () => {
+  it('works without datasets/summary.json', async () => {
     makeFakeRun(runDir);
     rmSync(join(runDir, RUN_FILES.datasets), { recursive: true });
     const r = build();
     expect(r.datasets.gold).toBe(0);
     expect(r.composition).toEqual([]);
     expect(r.safety).toBeNull();
-    expect(renderReportHtml(r)).toContain('No composition recorded');
+    expect(await renderReportHtml(r)).toContain('No composition recorded');
   });
 });
 
 describe('writeReport', () => {
-  it('writes both files and keeps the previous UI link when rebuilt without one', () => {
+  it('writes both files and keeps the previous UI link when rebuilt without one', async () => {
     makeFakeRun(runDir);
     const progress = fakeProgress(runDir);
     const uiUrl = 'http://localhost:8233/namespaces/default/workflows/clinsynth-run-42';
-    const first = writeReport({ runDir, progress, workflowId: 'clinsynth-run-42', uiUrl });
+    const first = await writeReport({ runDir, progress, workflowId: 'clinsynth-run-42', uiUrl });
     expect(JSON.parse(readFileSync(first.reportPath, 'utf8')).uiUrl).toBe(uiUrl);
-    const again = writeReport({ runDir, progress, workflowId: 'clinsynth-run-42' });
+    const again = await writeReport({ runDir, progress, workflowId: 'clinsynth-run-42' });
     expect(JSON.parse(readFileSync(again.reportPath, 'utf8')).uiUrl).toBe(uiUrl);
     expect(readFileSync(again.htmlPath, 'utf8')).toContain(`href="${uiUrl}"`);
     const other = 'http://ui.example:8080/namespaces/x/workflows/clinsynth-run-42';
-    writeReport({ runDir, progress, workflowId: 'clinsynth-run-42', uiUrl: other });
+    await writeReport({ runDir, progress, workflowId: 'clinsynth-run-42', uiUrl: other });
     expect(JSON.parse(readFileSync(again.reportPath, 'utf8')).uiUrl).toBe(other);
   });
 });
 
 describe('renderReportHtml', () => {
-  it('escapes labels and mixes and draws no script', () => {
+  it('escapes labels and mixes and draws no script', async () => {
     makeFakeRun(runDir);
     const r = build();
     // a mix named like markup (mix names come from a validated file, but the renderer must not trust that)
@@ -215,22 +215,23 @@ describe('renderReportHtml', () => {
     r.selfCheck.push({ source: EVIL, verdict: EVIL, n: 1 });
     r.stages = { ...r.stages, [EVIL]: { status: 'done', done: 0, total: 0, failedPages: 0 } } as Report['stages'];
     r.uiUrl = 'javascript:alert(1)';
-    const html = renderReportHtml(r);
+    const html = await renderReportHtml(r);
     expect(html).not.toContain('<script');
     expect(html).not.toContain('javascript:');
     expect(html).toContain('&#60;script&#62;alert(&#34;x&#34;)&#60;/script&#62;');
-    expect(html).toMatch(/data-mix="&#60;script&#62;/);
-    expect(html).toMatch(/data-label="&#60;script&#62;/);
+    // In the Vega-Lite charts the names are SVG text and aria-labels, escaped like every other text.
+    expect(html).toMatch(/aria-label="&lt;script&gt;alert\(&quot;x&quot;\)&lt;\/script&gt;: macro-F1/);
   });
 
-  it('marks the SVG charts so their parts can be counted', () => {
+  it('marks the SVG charts so their parts can be counted', async () => {
     makeFakeRun(runDir);
-    const html = renderReportHtml(build());
+    const html = await renderReportHtml(build());
     expect(html).toContain('id="f1-chart"');
     expect(html).toContain('id="label-heatmap"');
     expect(html).toContain('id="composition-chart"');
-    expect(html.match(/<rect class="bar"/g)).toHaveLength(2 * 2);
-    expect(html.match(/<rect class="cell"/g)).toHaveLength(2 * 2);
+    // One bar per mix and metric, one cell per label and mix (each mark names itself in its aria-label).
+    expect(html.match(/aria-label="[^"]*: (macro|micro)-F1 \d/g)).toHaveLength(2 * 2);
+    expect(html.match(/aria-label="[^"]* · [^"]*: F1 \d/g)).toHaveLength(2 * 2);
     expect(html.match(/<rect class="segment"/g)).toHaveLength(4);
     expect(html).toContain('not computed');
     expect(html).not.toContain('id="agreement"');

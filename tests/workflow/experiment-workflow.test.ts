@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { startWorkers, type RunningWorkers } from '../../worker.js';
 import { startFakeLlmServer, type FakeLlmServer } from '../support/fake-llm-server.js';
-import { writeTestExperiment } from '../support/experiments.js';
+import { DEMO_DIR, writeTestExperiment } from '../support/experiments.js';
 import { loadExperiment } from '../../lib/run/experiment.js';
 import { TASK_QUEUES, SEARCH_ATTRIBUTES, workflowIdFor } from '../../lib/run/run-state.js';
 import { readJsonl } from '../../lib/run/run-dir.js';
@@ -68,6 +68,18 @@ describe('experiment workflow', () => {
     expect(report.datasets.bronze).toBeGreaterThan(0);
     expect(existsSync(join(result.runDir, 'datasets', 'merged.parquet'))).toBe(true);
     expect(existsSync(join(result.runDir, 'model', 'model.json'))).toBe(true);
+
+    // gold.train + gold.test: one fold, and each mix's predictions cover every gold test sentence exactly once per seed.
+    const testIds = readJsonl<{ id: string }>(join(result.runDir, 'gold', 'test.jsonl')).map((r) => r.id).sort();
+    for (const mix of Object.keys(report.mixes)) {
+      expect(report.mixes[mix].folds).toBe(1);
+      for (const seed of [1, 2]) {
+        const preds = readJsonl<{ id: string; fold: number }>(join(result.runDir, 'eval', mix, `seed-${seed}`, 'predictions.jsonl'));
+        expect(preds.map((r) => r.id).sort()).toEqual(testIds);
+        expect(new Set(preds.map((r) => r.fold))).toEqual(new Set([0]));
+      }
+    }
+    expect(Object.keys(report.comparisons).sort()).toEqual(['gold+bronze', 'gold+silver', 'gold+silver+bronze']);
 
     const d = await client.workflow.getHandle(workflowIdFor(result.runId)).describe();
     expect(d.status.name).toBe('COMPLETED');
@@ -173,6 +185,59 @@ describe('experiment workflow', () => {
       for (const f of failureRows) expect(typeof f.rawText).toBe('string');
     } finally {
       llm.setFaults({ rate429: 0, rate500: 0, rateMalformed: 0, rateTruncated: 0, rateUnknownLabel: 0 });
+    }
+  });
+  it('evaluates out of fold: every gold sentence once per mix and seed, comparisons with CIs and p, both learning curves', async () => {
+    const gold = readJsonl<{ id: string; labels: string[] }>(join(DEMO_DIR, 'data', 'gold.jsonl'));
+    const { file } = writeTestExperiment({
+      name: 'wf-folds',
+      llm: { baseURL: llm.url },
+      overrides: {
+        gold: { path: join(DEMO_DIR, 'data', 'gold.jsonl') },
+        evaluate: { mixes: ['gold', 'gold+silver', 'gold+bronze', 'gold+silver+bronze'], folds: 4, bootstrap: 2000, curves: { synthetic: [0.5, 1], gold: [0.5, 1] } },
+      },
+    });
+    const result = await runExperiment(file, `wf-folds-${Date.now()}`);
+    expect(result.progress.stage).toBe('done');
+    const report = JSON.parse(readFileSync(result.reportPath, 'utf8'));
+    const ids = gold.map((r) => r.id).sort();
+    for (const mix of ['gold', 'gold+silver', 'gold+bronze', 'gold+silver+bronze']) {
+      expect(report.mixes[mix].folds).toBe(4);
+      expect(report.mixes[mix].duplicatesDropped).toBeGreaterThanOrEqual(0);
+      for (const seed of [1, 2]) {
+        const preds = readJsonl<{ id: string; note: string | null; fold: number; gold: string[]; pred: string[]; scores: Record<string, number> }>(
+          join(result.runDir, 'eval', mix, `seed-${seed}`, 'predictions.jsonl'),
+        );
+        expect(preds.map((r) => r.id).sort(), `${mix} seed ${seed}`).toEqual(ids);
+        expect([...new Set(preds.map((r) => r.fold))].sort()).toEqual([0, 1, 2, 3]);
+        for (const r of preds) expect(Object.keys(r.scores).sort()).toEqual([...loadExperiment(file).labels].sort());
+      }
+    }
+    expect(report.evaluation).toEqual({ baseline: 'gold', resamples: 2000, alpha: 0.05, folds: 4 });
+    expect(Object.keys(report.comparisons).sort()).toEqual(['gold+bronze', 'gold+silver', 'gold+silver+bronze']);
+    for (const c of Object.values<any>(report.comparisons)) {
+      expect(c.baseline).toBe('gold');
+      expect(c.sentences).toBe(gold.length);
+      for (const k of ['macroF1', 'microF1']) {
+        expect(c[k].ci[0]).toBeLessThanOrEqual(c[k].delta + 1e-12);
+        expect(c[k].ci[1]).toBeGreaterThanOrEqual(c[k].delta - 1e-12);
+        expect(c[k].p).toBeGreaterThan(0);
+        expect(c[k].p).toBeLessThanOrEqual(1);
+      }
+      expect(c.macroF1.pHolm).toBeGreaterThanOrEqual(c.macroF1.p);
+      expect(Object.keys(c.perLabel).sort()).toEqual([...loadExperiment(file).labels].sort());
+    }
+    // Curves: share 0.5 and 1 for each mix with synthetic rows, and for each mix with gold; fewer rows at 0.5.
+    const points = (axis: string) => report.curves[axis].map((r: any) => `${r.mix}@${r.share}`).sort();
+    expect(points('synthetic')).toEqual(['gold+bronze@0.5', 'gold+bronze@1', 'gold+silver+bronze@0.5', 'gold+silver+bronze@1', 'gold+silver@0.5', 'gold+silver@1']);
+    expect(points('gold')).toHaveLength(8);
+    for (const axis of ['synthetic', 'gold']) {
+      for (const mix of new Set<string>(report.curves[axis].map((r: any) => r.mix))) {
+        const [half, full] = report.curves[axis].filter((r: any) => r.mix === mix);
+        expect(half.share).toBe(0.5);
+        expect(half.n, `${axis} ${mix}`).toBeLessThan(full.n);
+        expect(full.macroF1.mean).toBeCloseTo(report.mixes[mix].macroF1.mean, 12);
+      }
     }
   });
 });
