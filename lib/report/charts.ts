@@ -153,11 +153,13 @@ export async function renderSvg(spec: TopLevelSpec, opts: { id: string; ariaLabe
 
 const fin = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
 const num = (x: unknown): number | null => (fin(x) ? x : null);
-/** `+0.031` / `−0.004` (a true minus sign); `n/a` when not a finite number. */
+/**
+ * `+0.031` / `−0.004` (a true minus sign); `n/a` when not a finite number. A negative value that rounds to zero keeps
+ * its sign (`−0.000`), so an interval that ends just below 0 does not read as touching it.
+ */
 export function signed(x: number, digits = 3): string {
   if (!fin(x)) return 'n/a';
-  const abs = Math.abs(x).toFixed(digits);
-  return `${x < 0 && Number(abs) !== 0 ? '−' : '+'}${abs}`;
+  return `${x < 0 ? '−' : '+'}${Math.abs(x).toFixed(digits)}`;
 }
 const fixed = (x: number, digits: number) => (fin(x) ? x.toFixed(digits) : 'n/a');
 /** `p = 0.09`, `p = 0.012`, `p < 0.001`. */

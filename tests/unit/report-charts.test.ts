@@ -85,7 +85,7 @@ function expectChart(svg: string, id: string, ariaLabel: RegExp): void {
 describe('number text', () => {
   it('prints signed deltas with a true minus and p-values compactly', () => {
     expect(ciText(0.031, -0.004, 0.066)).toBe('+0.031 [−0.004, +0.066]');
-    expect(ciText(-0.0001, -0.0004, 0)).toBe('+0.000 [+0.000, +0.000]');
+    expect(ciText(-0.0001, -0.0004, 0)).toBe('−0.000 [−0.000, +0.000]'); // below 0, however little, keeps its sign
     expect(pText(0.09)).toBe('p = 0.09');
     expect(pText(0.0123)).toBe('p = 0.012');
     expect(pText(0.27)).toBe('p = 0.27');
