@@ -74,6 +74,32 @@ async function syntheticRows(runDir: string, sources: Source[], vecOf: (t: strin
   return { rows: [...silver, ...bronze], bronzeRepeatsSilver };
 }
 
+/**
+ * The synthetic rows that add a sentence to a training set that already holds `gold`: a row repeating a gold sentence
+ * (same normalised text or cosine ≥ the near-duplicate threshold) is dropped, and so is a bronze row repeating a
+ * silver row that stays. `dropped` names them as `source:id`.
+ */
+export async function withoutRepeats(
+  rows: readonly TrainingRow[],
+  bronzeRepeatsSilver: ReadonlyMap<string, string>,
+  gold: readonly GoldRow[],
+  vecOf: (t: string) => Float32Array,
+  onProgress?: () => void,
+): Promise<{ kept: TrainingRow[]; dropped: string[] }> {
+  const repeatsGold = gold.length && rows.length
+    ? await findLeakage(rows, rows.map((r) => vecOf(r.text)), gold, gold.map((r) => vecOf(r.text)), { threshold: NEAR_DUPLICATE_THRESHOLD, onProgress })
+    : new Map<string, string>();
+  const keptSilver = new Set(rows.filter((r) => r.source === 'silver' && !repeatsGold.has(r.id)).map((r) => r.id));
+  const dropped: string[] = [];
+  const kept = rows.filter((r) => {
+    const silverTwin = bronzeRepeatsSilver.get(r.id);
+    const repeat = repeatsGold.has(r.id) || (r.source === 'bronze' && silverTwin !== undefined && keptSilver.has(silverTwin));
+    if (repeat) dropped.push(`${r.source}:${r.id}`);
+    return !repeat;
+  });
+  return { kept, dropped };
+}
+
 interface FoldSet {
   fold: number;
   train: { text: string; labels: string[] }[];
@@ -97,17 +123,7 @@ async function foldSets(e: Experiment, runDir: string, job: EvaluationJob, vecOf
   for (let fold = 0; fold < folds; fold++) {
     const held = gold.filter((r) => r.fold !== fold);
     const goldTrain = !sources.includes('gold') ? [] : job.curve?.axis === 'gold' ? sampleShare(held, [share], job.seed * 1009 + fold, (r) => r.noteId ?? `#${r.id}`).get(share)! : held;
-    const repeatsGold = goldTrain.length && sampled.length
-      ? await findLeakage(sampled, sampled.map((r) => vecOf(r.text)), goldTrain, goldTrain.map((r) => vecOf(r.text)), { threshold: NEAR_DUPLICATE_THRESHOLD, onProgress })
-      : new Map<string, string>();
-    const keptSilver = new Set(sampled.filter((r) => r.source === 'silver' && !repeatsGold.has(r.id)).map((r) => r.id));
-    const dropped: string[] = [];
-    const kept = sampled.filter((r) => {
-      const silverTwin = synthetic.bronzeRepeatsSilver.get(r.id);
-      const repeat = repeatsGold.has(r.id) || (r.source === 'bronze' && silverTwin !== undefined && keptSilver.has(silverTwin));
-      if (repeat) dropped.push(`${r.source}:${r.id}`);
-      return !repeat;
-    });
+    const { kept, dropped } = await withoutRepeats(sampled, synthetic.bronzeRepeatsSilver, goldTrain, vecOf, onProgress);
     sets.push({ fold, train: [...goldTrain, ...kept], test: gold.filter((r) => r.fold === fold), dropped });
   }
   return sets;
@@ -240,13 +256,6 @@ export async function trainFinalModel(runDir: string, onProgress?: () => void): 
 
 async function finalRows(e: Experiment, runDir: string, gold: GoldRow[], vecOf: (t: string) => Float32Array, onProgress?: () => void): Promise<{ text: string; labels: string[] }[]> {
   const synthetic = await syntheticRows(runDir, enabledSources(e, e.train.finalMix), vecOf, onProgress);
-  const repeatsGold = gold.length && synthetic.rows.length
-    ? await findLeakage(synthetic.rows, synthetic.rows.map((r) => vecOf(r.text)), gold, gold.map((r) => vecOf(r.text)), { threshold: NEAR_DUPLICATE_THRESHOLD, onProgress })
-    : new Map<string, string>();
-  const keptSilver = new Set(synthetic.rows.filter((r) => r.source === 'silver' && !repeatsGold.has(r.id)).map((r) => r.id));
-  const kept = synthetic.rows.filter((r) => {
-    const twin = synthetic.bronzeRepeatsSilver.get(r.id);
-    return !repeatsGold.has(r.id) && !(r.source === 'bronze' && twin !== undefined && keptSilver.has(twin));
-  });
+  const { kept } = await withoutRepeats(synthetic.rows, synthetic.bronzeRepeatsSilver, gold, vecOf, onProgress);
   return [...gold, ...kept];
 }
