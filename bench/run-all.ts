@@ -12,6 +12,7 @@ const BENCHES: { id: string; file: string; title: string }[] = [
   { id: 'p3', file: 'bench/p3-prompt-tokens.ts', title: 'prompt tokens per silver sentence' },
   { id: 'p2', file: 'bench/p2-encoder.ts', title: 'encoder vs sentence-transformers' },
   { id: 'classifier', file: 'bench/classifier-reference.ts', title: 'logreg vs scikit-learn' },
+  { id: 'p6', file: 'bench/p6-evaluate.ts', title: 'train+evaluate stages, 5 folds × 3 seeds × 4 mixes + curves' },
   { id: 'predict', file: 'bench/predict-speed.ts', title: 'predict speed' },
   { id: 'mimic', file: 'bench/mimic-ingest.ts', title: 'MIMIC ingest' },
   { id: 'llm', file: 'bench/embedded-llm.ts', title: 'embedded LLM as annotator' },
