@@ -4,8 +4,13 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { ENCODER_ID, ENCODER_MODEL, ENCODER_TOKENIZER, PROJECT_ROOT } from './paths.js';
 
-/** Encoders installed by `npm run setup -- --encoder NAME` live in `<ENCODERS_DIR>/<NAME>/`, in the directory layout below. */
-export const ENCODERS_DIR = join(PROJECT_ROOT, '.tools', 'encoders');
+/**
+ * Encoders installed by `npm run setup -- --encoder NAME` live in `<encodersDir()>/<NAME>/`, in the directory layout
+ * below: `.tools/encoders`, or $CLINSYNTH_ENCODERS_DIR (tests point it at an empty folder).
+ */
+export function encodersDir(): string {
+  return process.env.CLINSYNTH_ENCODERS_DIR ?? join(PROJECT_ROOT, '.tools', 'encoders');
+}
 
 /** The encoder of an experiment that names none (the one `npm run setup` installs). */
 export const DEFAULT_ENCODER = 'minilm';
@@ -81,7 +86,7 @@ export function encoderFiles(spec: string): EncoderFiles {
     return { spec, model: ENCODER_MODEL, tokenizer: ENCODER_TOKENIZER, pooling: 'mean', normalize: true, maxTokens: 256, dim: 384, id: ENCODER_ID };
   }
   const packaged = isPackagedEncoder(spec);
-  const dir = packaged ? join(ENCODERS_DIR, spec) : spec;
+  const dir = packaged ? join(encodersDir(), spec) : spec;
   const what = packaged ? `encoder ${spec}` : `encoder directory ${dir}`;
   const fix = packaged ? `: run \`${setupCommand(spec)}\`` : '';
   if (!existsSync(dir)) throw new EncoderSetupError(packaged ? `encoder ${spec} is not installed${fix}` : `${what} does not exist`);
