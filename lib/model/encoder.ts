@@ -1,14 +1,15 @@
-// Sentence embeddings (all-MiniLM-L6-v2 int8 via onnxruntime-node) and a shared on-disk cache so nothing is embedded twice.
+// Sentence embeddings through onnxruntime-node (all-MiniLM-L6-v2 int8 by default, mpnet or any encoder directory by
+// `train.encoder`) and a shared on-disk cache so nothing is embedded twice.
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createReadStream, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import ort from 'onnxruntime-node';
 import { Tokenizer } from '@huggingface/tokenizers';
-import { ENCODER_ID, ENCODER_MODEL, ENCODER_TOKENIZER, requireInstalled } from '../run/paths.js';
+import { ENCODER_ID } from '../run/paths.js';
+import { DEFAULT_ENCODER, ENCODER_DIR_FILES, encoderFiles, type EncoderFiles, type PoolingMode } from '../run/encoders.js';
 
-/** Tokens per sentence at most ([CLS] … [SEP]); sentence-transformers' max_seq_length for this model. */
+/** Tokens per sentence at most ([CLS] … [SEP]) for MiniLM; sentence-transformers' max_seq_length for this model. */
 export const MAX_TOKENS = 256;
-const CLS_SEP_PAD = { sep: 102, pad: 0 } as const;
 export const ENCODER_DIM = 384;
 
 /** Anything that turns sentences into vectors: the real encoder, or a stand-in in tests. */
@@ -21,6 +22,10 @@ export interface Embedder {
 export interface EncoderOptions {
   /** onnxruntime intra-op threads (it ignores OMP_NUM_THREADS). Default: $CLINSYNTH_ENCODER_THREADS, else 1. */
   threads?: number;
+  /** `minilm` (default), `mpnet`, or an absolute encoder directory (lib/run/encoders.ts). */
+  encoder?: string;
+  /** Another model file with the same tokenizer and pooling (benchmarks compare variants this way). */
+  modelFile?: string;
 }
 
 /** Threads for one encoder: explicit option, then CLINSYNTH_ENCODER_THREADS, then 1 (safe with several activity slots). */
@@ -30,10 +35,48 @@ export function encoderThreads(opts?: EncoderOptions): number {
   return raw;
 }
 
-/** Mean-pooled, L2-normalised MiniLM sentence embeddings (same numbers as sentence-transformers, to int8 precision). */
+/**
+ * Session options tuned for encoders on small CPUs (measured in bench/p2-encoder.ts): every graph optimisation
+ * (attention, LayerNorm and GELU fusions), explicit intra-op threads, one inter-op thread, sequential execution;
+ * the memory arena stays on (shapes repeat across length-sorted batches).
+ */
+export function encoderSessionOptions(threads: number): ort.InferenceSession.SessionOptions {
+  return {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+    enableCpuMemArena: true,
+    enableMemPattern: true,
+  };
+}
+
+async function sha256File(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+/** The id of an encoder directory without a recorded one: its name and a hash of every file that shapes its vectors. */
+async function directoryEncoderId(files: EncoderFiles): Promise<string> {
+  const h = createHash('sha256');
+  for (const f of [files.model, files.tokenizer, ...ENCODER_DIR_FILES.filter((n) => n !== 'model.onnx' && n !== 'tokenizer.json').map((n) => join(files.dir!, n))]) {
+    h.update(await sha256File(f));
+  }
+  h.update(`${files.pooling}|${files.normalize}|${files.maxTokens}|${files.dim}`);
+  return `${basename(files.dir!)}@sha256:${h.digest('hex').slice(0, 16)}`;
+}
+
+/** The id of the pad token: the tokenizer's padding config, else [PAD] or <pad> in its vocabulary, else 0. */
+function padId(json: { padding?: { pad_id?: unknown } | null; model?: { vocab?: Record<string, number> } }): number {
+  const p = json.padding?.pad_id;
+  if (typeof p === 'number') return p;
+  const vocab = json.model?.vocab;
+  return vocab?.['[PAD]'] ?? vocab?.['<pad>'] ?? 0;
+}
+
+/** Pooled (mean, CLS, max or mean·√n), optionally L2-normalised sentence embeddings, as sentence-transformers computes them. */
 export class SentenceEncoder implements Embedder {
-  readonly id = ENCODER_ID;
-  readonly dim = ENCODER_DIM;
   /** Sentences run through the model by this instance (for tests and progress reports). */
   sentencesEmbedded = 0;
 
@@ -41,36 +84,61 @@ export class SentenceEncoder implements Embedder {
     private readonly session: ort.InferenceSession,
     private readonly tokenizer: Tokenizer,
     readonly threads: number,
+    readonly id: string,
+    readonly dim: number,
+    /** `minilm`, `mpnet` or the encoder directory: what a saved model records to load this encoder again. */
+    readonly spec: string,
+    readonly maxTokens: number,
+    private readonly pooling: PoolingMode,
+    private readonly normalize: boolean,
+    private readonly pad: number,
+    private readonly hasTokenTypes: boolean,
+    private readonly output: string,
   ) {}
 
   static async load(opts?: EncoderOptions): Promise<SentenceEncoder> {
     const threads = encoderThreads(opts);
-    const model = requireInstalled(ENCODER_MODEL, 'The sentence encoder model (all-MiniLM-L6-v2 int8)');
-    const tokPath = requireInstalled(ENCODER_TOKENIZER, 'The sentence encoder tokenizer');
-    const tokenizer = new Tokenizer(JSON.parse(readFileSync(tokPath, 'utf8')) as object, {});
-    const session = await ort.InferenceSession.create(model, {
-      intraOpNumThreads: threads,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: 'all',
-    });
-    for (const name of ['input_ids', 'attention_mask', 'token_type_ids']) {
+    const files = encoderFiles(opts?.encoder ?? DEFAULT_ENCODER);
+    const model = opts?.modelFile ?? files.model;
+    const tokJson = JSON.parse(readFileSync(files.tokenizer, 'utf8')) as Record<string, unknown>;
+    // Truncation and padding are ours (per batch, to its longest sentence): the file's fixed padding would undo that.
+    const tokenizer = new Tokenizer({ ...tokJson, truncation: null, padding: null } as object, {});
+    const session = await ort.InferenceSession.create(model, encoderSessionOptions(threads));
+    for (const name of ['input_ids', 'attention_mask']) {
       if (!session.inputNames.includes(name)) throw new Error(`encoder model ${model} has no input ${name} (inputs: ${session.inputNames.join(', ')})`);
     }
-    if (!session.outputNames.includes('last_hidden_state')) throw new Error(`encoder model ${model} has no output last_hidden_state`);
-    return new SentenceEncoder(session, tokenizer, threads);
+    const extra = session.inputNames.filter((n) => !['input_ids', 'attention_mask', 'token_type_ids'].includes(n));
+    if (extra.length) throw new Error(`encoder model ${model} wants inputs clinsynth does not give: ${extra.join(', ')}`);
+    const output = ['last_hidden_state', 'token_embeddings'].find((n) => session.outputNames.includes(n)) ?? session.outputNames[0];
+    if (!output) throw new Error(`encoder model ${model} has no outputs`);
+    const id = opts?.modelFile ? `${files.id ?? files.spec}+${basename(opts.modelFile)}` : (files.id ?? (await directoryEncoderId(files)));
+    return new SentenceEncoder(
+      session,
+      tokenizer,
+      threads,
+      id,
+      files.dim,
+      files.spec,
+      files.maxTokens,
+      files.pooling,
+      files.normalize,
+      padId(tokJson as Parameters<typeof padId>[0]),
+      session.inputNames.includes('token_type_ids'),
+      output,
+    );
   }
 
-  /** Token ids for one sentence: [CLS] … [SEP], cut to MAX_TOKENS keeping the final [SEP]. */
+  /** Token ids for one sentence: [CLS] … [SEP] (or the model's own specials), cut to maxTokens keeping the final one. */
   tokenize(text: string): number[] {
     const ids = this.tokenizer.encode(text).ids;
-    if (ids.length <= MAX_TOKENS) return ids;
-    return [...ids.slice(0, MAX_TOKENS - 1), ids[ids.length - 1] ?? CLS_SEP_PAD.sep];
+    if (ids.length <= this.maxTokens) return ids;
+    return [...ids.slice(0, this.maxTokens - 1), ids[ids.length - 1]!];
   }
 
   /**
-   * One unit-length vector per text, in the input order. Texts are sorted by token count inside the call so each
-   * batch pads to a similar length; the result does not depend on batchSize beyond float rounding.
+   * One vector per text, in the input order. Texts are sorted by token count inside the call so each batch pads only
+   * to its own longest sentence (as sentence-transformers does); the result does not depend on batchSize beyond
+   * float rounding.
    */
   async embed(texts: string[], batchSize = 32): Promise<Float32Array[]> {
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
@@ -89,41 +157,68 @@ export class SentenceEncoder implements Embedder {
   private async runBatch(batch: number[][]): Promise<Float32Array[]> {
     const B = batch.length;
     const L = Math.max(...batch.map((e) => e.length));
-    const ids = new BigInt64Array(B * L); // zeros = [PAD]
+    const ids = new BigInt64Array(B * L).fill(BigInt(this.pad));
     const mask = new BigInt64Array(B * L);
-    const types = new BigInt64Array(B * L);
     batch.forEach((e, b) =>
       e.forEach((id, i) => {
         ids[b * L + i] = BigInt(id);
         mask[b * L + i] = 1n;
       }),
     );
-    const result = await this.session.run({
+    const feeds: Record<string, ort.Tensor> = {
       input_ids: new ort.Tensor('int64', ids, [B, L]),
       attention_mask: new ort.Tensor('int64', mask, [B, L]),
-      token_type_ids: new ort.Tensor('int64', types, [B, L]),
-    });
-    const hidden = result.last_hidden_state;
-    if (!hidden || hidden.dims[2] !== this.dim) throw new Error(`encoder returned dims ${JSON.stringify(hidden?.dims)}; expected [${B}, ${L}, ${this.dim}]`);
-    const h = hidden.data as Float32Array;
+    };
+    if (this.hasTokenTypes) feeds.token_type_ids = new ort.Tensor('int64', new BigInt64Array(B * L), [B, L]);
+    const result = await this.session.run(feeds);
+    const hidden = result[this.output];
     const H = this.dim;
+    if (!hidden) throw new Error(`encoder returned no ${this.output}`);
+    const h = hidden.data as Float32Array;
     const res: Float32Array[] = [];
+    if (hidden.dims.length === 2) {
+      // The model pools itself ([B, H]): only normalisation is left.
+      if (hidden.dims[1] !== H) throw new Error(`encoder returned dims ${JSON.stringify(hidden.dims)}; expected [${B}, ${H}]`);
+      for (let b = 0; b < B; b++) res.push(this.finish(Float64Array.from(h.subarray(b * H, (b + 1) * H))));
+      return res;
+    }
+    if (hidden.dims[2] !== H) throw new Error(`encoder returned dims ${JSON.stringify(hidden.dims)}; expected [${B}, ${L}, ${H}]`);
     for (let b = 0; b < B; b++) {
-      // Mean over real tokens (accumulated in float64), then L2 normalisation.
-      const acc = new Float64Array(H);
       const n = batch[b]!.length;
-      for (let i = 0; i < n; i++) {
-        const o = (b * L + i) * H;
-        for (let k = 0; k < H; k++) acc[k]! += h[o + k]!;
+      const acc = new Float64Array(H);
+      if (this.pooling === 'cls') {
+        for (let k = 0; k < H; k++) acc[k] = h[b * L * H + k]!;
+      } else if (this.pooling === 'max') {
+        acc.fill(-Infinity);
+        for (let i = 0; i < n; i++) {
+          const o = (b * L + i) * H;
+          for (let k = 0; k < H; k++) if (h[o + k]! > acc[k]!) acc[k] = h[o + k]!;
+        }
+      } else {
+        // Mean over real tokens, accumulated in float64 (mean·√n: the sum divided by √n).
+        for (let i = 0; i < n; i++) {
+          const o = (b * L + i) * H;
+          for (let k = 0; k < H; k++) acc[k]! += h[o + k]!;
+        }
+        const div = this.pooling === 'mean' ? n : Math.sqrt(n);
+        for (let k = 0; k < H; k++) acc[k]! /= div;
       }
-      let ss = 0;
-      for (let k = 0; k < H; k++) ss += acc[k]! * acc[k]!;
-      const norm = Math.sqrt(ss) || 1;
-      const v = new Float32Array(H);
-      for (let k = 0; k < H; k++) v[k] = acc[k]! / norm; // the 1/n of the mean cancels in the normalisation
-      res.push(v);
+      res.push(this.finish(acc));
     }
     return res;
+  }
+
+  private finish(acc: Float64Array): Float32Array {
+    const H = this.dim;
+    let norm = 1;
+    if (this.normalize) {
+      let ss = 0;
+      for (let k = 0; k < H; k++) ss += acc[k]! * acc[k]!;
+      norm = Math.sqrt(ss) || 1;
+    }
+    const v = new Float32Array(H);
+    for (let k = 0; k < H; k++) v[k] = acc[k]! / norm;
+    return v;
   }
 
   async release(): Promise<void> {

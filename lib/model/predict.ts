@@ -5,7 +5,8 @@ import { predictScores, type TrainedHead } from './classifier.js';
 import { readJson } from '../run/run-dir.js';
 import { inputError } from '../run/problems.js';
 import type { SavedModel } from './training.js';
-import type { Embedder } from './encoder.js';
+import { SentenceEncoder, type Embedder, type EncoderOptions } from './encoder.js';
+import { DEFAULT_ENCODER } from '../run/encoders.js';
 
 export function loadSavedModel(dir: string): SavedModel {
   const file = existsSync(dir) && statSync(dir).isDirectory() ? join(dir, 'model.json') : dir;
@@ -15,6 +16,28 @@ export function loadSavedModel(dir: string): SavedModel {
   return model;
 }
 
+/** The encoder a saved model was trained with (`model.encoder`; MiniLM for models older than that field). */
+export function modelEncoderSpec(model: SavedModel): string {
+  return model.encoder ?? DEFAULT_ENCODER;
+}
+
+/**
+ * Loads the encoder a saved model names and checks it is the very one it was trained on (same id: same weights,
+ * tokenizer and pooling); a model never scores text with another encoder's embeddings.
+ */
+export async function loadModelEncoder(model: SavedModel, opts: Omit<EncoderOptions, 'encoder' | 'modelFile'> = {}): Promise<SentenceEncoder> {
+  const encoder = await SentenceEncoder.load({ ...opts, encoder: modelEncoderSpec(model) });
+  if (encoder.id !== model.encoderId) {
+    await encoder.release();
+    throw new Error(encoderMismatch(model, encoder.id));
+  }
+  return encoder;
+}
+
+function encoderMismatch(model: SavedModel, got: string): string {
+  return `the model was trained on encoder ${model.encoderId} (train.encoder: ${modelEncoderSpec(model)}), but ${got} would embed the text: a model only scores with the embeddings it was trained on (reinstall that encoder, or retrain)`;
+}
+
 export interface Prediction {
   id: string;
   labels: string[];
@@ -22,7 +45,7 @@ export interface Prediction {
 }
 
 export async function predictSentences(model: SavedModel, encoder: Embedder, rows: { id: string; text: string }[]): Promise<Prediction[]> {
-  if (encoder.id !== model.encoderId) throw new Error(`the model was trained on encoder ${model.encoderId}, but ${encoder.id} is installed`);
+  if (encoder.id !== model.encoderId) throw new Error(encoderMismatch(model, encoder.id));
   const head: TrainedHead = model.head;
   const X = await encoder.embed(rows.map((r) => r.text));
   const scores = predictScores(head, X);

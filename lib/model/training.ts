@@ -4,7 +4,8 @@ import { Worker } from 'node:worker_threads';
 import { mixSources, SOURCES, type Experiment, type Source } from '../run/experiment.js';
 import { trainingRows, type TrainingRow } from '../dataset/merge.js';
 import { findLeakage, NEAR_DUPLICATE_THRESHOLD } from '../dataset/leakage.js';
-import { sharedEmbed, sharedEncoder } from './embeddings.js';
+import { runEncoderSpec, sharedEmbed, sharedEncoder } from './embeddings.js';
+import { DEFAULT_ENCODER } from '../run/encoders.js';
 import { predictScores, type TrainedHead, type TrainOptions } from './classifier.js';
 import type { FitJob } from './train-thread.js';
 import { multilabelMetrics } from '../evaluate/metrics.js';
@@ -25,11 +26,16 @@ export function foldedGold(runDir: string): { rows: FoldedGoldRow[]; folds: numb
   return { rows: [...train, ...test], folds };
 }
 
-/** Embeds every training sentence of every source and every gold sentence once, into the shared store. */
+/**
+ * Embeds every training sentence of every source and every gold sentence once, into the shared store: with the run's
+ * encoder (`train.encoder`, the classifier's features) and, when that is another one, with MiniLM too (repeat checks).
+ */
 export async function embedRunDatasets(runDir: string, onProgress?: () => void): Promise<{ sentences: number }> {
   const rows = await trainingRows(runDir, [...SOURCES]);
   const texts = [...rows.map((r) => r.text), ...foldedGold(runDir).rows.map((r) => r.text)];
-  await sharedEmbed(texts, onProgress);
+  const spec = runEncoderSpec(readRunExperiment(runDir));
+  await sharedEmbed(texts, onProgress, spec);
+  if (spec !== DEFAULT_ENCODER) await sharedEmbed(texts, onProgress);
   return { sentences: new Set(texts).size };
 }
 
@@ -129,10 +135,14 @@ async function foldSets(e: Experiment, runDir: string, job: EvaluationJob, vecOf
   return sets;
 }
 
-/** Embeds every text once and returns a lookup (the shared store caches across jobs and processes). */
-async function vectorsFor(texts: string[], onProgress?: () => void): Promise<(t: string) => Float32Array> {
+/**
+ * Embeds every text once with encoder `spec` and returns a lookup (the shared store caches across jobs and processes).
+ * Repeat checks (near-duplicates of gold, bronze repeating silver) always use MiniLM, whose cosines the
+ * near-duplicate threshold was set on, so every encoder trains on the same rows; features use the run's encoder.
+ */
+async function vectorsFor(texts: string[], onProgress?: () => void, spec: string = DEFAULT_ENCODER): Promise<(t: string) => Float32Array> {
   const unique = [...new Set(texts)];
-  const vecs = await sharedEmbed(unique, onProgress);
+  const vecs = await sharedEmbed(unique, onProgress, spec);
   const byText = new Map(unique.map((t, i) => [t, vecs[i]!] as const));
   return (t) => {
     const v = byText.get(t);
@@ -150,12 +160,15 @@ const round4 = (x: number): number => Math.round(x * 1e4) / 1e4;
  */
 export async function trainAndPredict(runDir: string, job: EvaluationJob, onProgress?: () => void): Promise<{ n: number; folds: number }> {
   const e = readRunExperiment(runDir);
-  const enc = await sharedEncoder();
+  const spec = runEncoderSpec(e);
+  const enc = await sharedEncoder(spec);
   const sources = enabledSources(e, job.mix);
   const gold = foldedGold(runDir).rows;
   const synthetic = sources.some((s) => s !== 'gold') ? await trainingRows(runDir, sources.filter((s) => s !== 'gold')) : [];
-  const vecOf = await vectorsFor([...gold.map((r) => r.text), ...synthetic.map((r) => r.text)], onProgress);
-  const sets = await foldSets(e, runDir, job, vecOf, onProgress);
+  const texts = [...gold.map((r) => r.text), ...synthetic.map((r) => r.text)];
+  const repeatVecOf = await vectorsFor(texts, onProgress);
+  const vecOf = spec === DEFAULT_ENCODER ? repeatVecOf : await vectorsFor(texts, onProgress, spec);
+  const sets = await foldSets(e, runDir, job, repeatVecOf, onProgress);
   const opts: TrainOptions = { kind: e.train.classifier, seed: job.seed, validationShare: e.train.validationShare, encoderId: enc.id };
   const fitted = sets.filter((s) => s.train.length > 0);
   const heads = await trainHeadsOffThread(
@@ -224,7 +237,10 @@ export async function trainOffThread(X: Float32Array[], Y: string[][], labels: s
 
 export interface SavedModel {
   format: 'clinsynth-model@1';
+  /** The id of the encoder whose embeddings the head was trained on; `predict` refuses any other. */
   encoderId: string;
+  /** How to load that encoder again: `minilm`, `mpnet` or an encoder directory (absent in older models: MiniLM). */
+  encoder?: string;
   taxonomyVersion: string;
   mix: string;
   seed: number;
@@ -239,16 +255,19 @@ export interface SavedModel {
 export async function trainFinalModel(runDir: string, onProgress?: () => void): Promise<{ path: string; n: number }> {
   const e = readRunExperiment(runDir);
   const seed = e.train.seeds[0]!;
-  const enc = await sharedEncoder();
+  const spec = runEncoderSpec(e);
+  const enc = await sharedEncoder(spec);
   const sources = enabledSources(e, e.train.finalMix);
   const gold = sources.includes('gold') ? foldedGold(runDir).rows.map((r) => ({ ...r, fold: null })) : [];
   const synthetic = sources.some((s) => s !== 'gold') ? await trainingRows(runDir, sources.filter((s) => s !== 'gold')) : [];
-  const vecOf = await vectorsFor([...gold.map((r) => r.text), ...synthetic.map((r) => r.text)], onProgress);
+  const texts = [...gold.map((r) => r.text), ...synthetic.map((r) => r.text)];
+  const repeatVecOf = await vectorsFor(texts, onProgress);
+  const vecOf = spec === DEFAULT_ENCODER ? repeatVecOf : await vectorsFor(texts, onProgress, spec);
   // All gold rows as training rows: foldSets with one pseudo-fold that holds out nothing.
-  const rows = await finalRows(e, runDir, gold, vecOf, onProgress);
+  const rows = await finalRows(e, runDir, gold, repeatVecOf, onProgress);
   const opts: TrainOptions = { kind: e.train.classifier, seed, validationShare: e.train.validationShare, encoderId: enc.id };
   const head = rows.length ? await trainOffThread(rows.map((r) => vecOf(r.text)), rows.map((r) => r.labels), e.labels, opts, onProgress) : emptyHead(e, seed, enc.id, enc.dim);
-  const model: SavedModel = { format: 'clinsynth-model@1', encoderId: head.encoderId, taxonomyVersion: e.taxonomyVersion, mix: e.train.finalMix, seed, labels: head.labels, head };
+  const model: SavedModel = { format: 'clinsynth-model@1', encoderId: head.encoderId, encoder: spec, taxonomyVersion: e.taxonomyVersion, mix: e.train.finalMix, seed, labels: head.labels, head };
   const path = join(runDir, RUN_FILES.model, 'model.json');
   writeJson(path, model);
   return { path, n: head.trainedOn.n };

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { loadYaml, lineOfPath } from './structured-file.js';
 import { InputError, type Problem } from './problems.js';
 import { loadTaxonomy, labelIds } from './taxonomy.js';
+import { DEFAULT_ENCODER, encoderProblem, resolveEncoderSpec } from './encoders.js';
 
 export const SOURCES = ['gold', 'silver', 'bronze'] as const;
 export type Source = (typeof SOURCES)[number];
@@ -84,8 +85,10 @@ export const experimentSchema = z.strictObject({
       finalMix: mixSchema.default('gold+silver+bronze'),
       classifier: z.enum(['logreg', 'mlp']).default('logreg'),
       validationShare: z.number().min(0.05).max(0.5).default(0.2),
+      /** Sentence encoder: `minilm` (default), `mpnet` (after `npm run setup -- --encoder mpnet`) or an encoder directory. */
+      encoder: z.string().min(1).default(DEFAULT_ENCODER),
     })
-    .default({ seeds: [1, 2, 3], finalMix: 'gold+silver+bronze', classifier: 'logreg', validationShare: 0.2 }),
+    .default({ seeds: [1, 2, 3], finalMix: 'gold+silver+bronze', classifier: 'logreg', validationShare: 0.2, encoder: DEFAULT_ENCODER }),
   evaluate: z
     .strictObject({
       mixes: z.array(mixSchema).min(1).default(['gold', 'gold+silver', 'gold+bronze', 'gold+silver+bronze']),
@@ -181,6 +184,13 @@ export function loadExperiment(file: string): Experiment {
   } else if (data.llm.model) {
     const abs = resolve(base, data.llm.model);
     if (!existsSync(abs)) problems.push({ file: absFile, line: at(['llm', 'model']), key: 'llm.model', message: `local model file ${data.llm.model} does not exist (leave it out for the packaged model)` });
+  }
+  // The encoder: a packaged name or a directory (relative to this file); absent files fail here, not mid-run.
+  const encoderGiven = (parsed.value as { train?: { encoder?: unknown } }).train?.encoder !== undefined;
+  data.train.encoder = resolveEncoderSpec(data.train.encoder, base);
+  if (encoderGiven) {
+    const problem = encoderProblem(data.train.encoder);
+    if (problem) problems.push({ file: absFile, line: at(['train', 'encoder']), key: 'train.encoder', message: problem });
   }
   const output = resolve(base, data.output);
   if (existsSync(output) && !statSync(output).isDirectory()) problems.push({ file: absFile, line: at(['output']), key: 'output', message: `${data.output} is a file, expected a folder` });

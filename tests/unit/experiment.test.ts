@@ -104,7 +104,7 @@ describe('loadExperiment: a valid file', () => {
     expect(e.llm.timeoutSeconds).toBeGreaterThan(0);
     expect(e.llm.model).toBeUndefined();
     expect(e.llm.baseURL).toBeUndefined();
-    expect(e.train).toEqual({ seeds: [1, 2, 3], finalMix: 'gold+silver+bronze', classifier: 'logreg', validationShare: 0.2 });
+    expect(e.train).toEqual({ seeds: [1, 2, 3], finalMix: 'gold+silver+bronze', classifier: 'logreg', validationShare: 0.2, encoder: 'minilm' });
     expect(e.evaluate.mixes).toEqual(['gold', 'gold+silver', 'gold+bronze']);
 
     // Taxonomy facts travel with the experiment.

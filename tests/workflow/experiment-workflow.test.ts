@@ -13,6 +13,9 @@ import { readJsonl } from '../../lib/run/run-dir.js';
 import { tallyBronze } from '../../lib/generate/bronze-top-up.js';
 import type { ExperimentInput, ExperimentResult } from '../../workflows/experiment.js';
 import { sharedEmbed } from '../../lib/model/embeddings.js';
+import { writeEncoderDir } from '../support/encoder-dir.js';
+import { runCli } from '../support/cli.js';
+import { writeFileSync } from 'node:fs';
 
 let llm: FakeLlmServer;
 let workers: RunningWorkers;
@@ -45,6 +48,29 @@ async function runExperiment(file: string, runId: string, extra: Partial<Experim
 }
 
 describe('experiment workflow', () => {
+  it('trains on the encoder train.encoder names (an encoder directory), and the saved model predicts with it', async () => {
+    const encDir = writeEncoderDir(join(mkdtempSync(join(tmpdir(), 'clinsynth-enc-')), 'clinical-encoder'));
+    const { file, dir } = writeTestExperiment({
+      name: 'wf-encoder',
+      llm: { baseURL: llm.url },
+      overrides: { silver: { enabled: false }, train: { seeds: [1], encoder: encDir }, evaluate: { mixes: ['gold', 'gold+bronze'], llmAgreement: false } },
+    });
+    const result = await runExperiment(file, `wf-encoder-${Date.now()}`);
+    expect(result.progress.stage).toBe('done');
+    const model = JSON.parse(readFileSync(join(result.runDir, 'model', 'model.json'), 'utf8'));
+    expect(model.encoder).toBe(encDir);
+    expect(model.encoderId).toMatch(/^clinical-encoder@sha256:[0-9a-f]{16}$/);
+    expect(model.head.encoderId).toBe(model.encoderId);
+    // Its vectors went to their own cache folder, beside MiniLM's (used for the repeat checks).
+    const folders = readdirSync(join(process.env.CLINSYNTH_HOME!, 'embeddings'));
+    expect(folders.some((f) => f.startsWith('clinical-encoder'))).toBe(true);
+    expect(folders.some((f) => f.startsWith('all-MiniLM-L6-v2'))).toBe(true);
+    writeFileSync(join(dir, 'in.jsonl'), '{"id":"a","text":"Continue donepezil 10 mg."}\n');
+    const r = await runCli(['predict', '--model', join(result.runDir, 'model'), join(dir, 'in.jsonl'), '--out', join(dir, 'out.jsonl')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`with encoder ${model.encoderId}`);
+  }, 300_000);
+
   it('runs every stage, writes the report, and a rerun pays for no LLM call', async () => {
     const { file } = writeTestExperiment({ name: 'wf-basic', llm: { baseURL: llm.url } });
     llm.resetStats();
