@@ -182,11 +182,14 @@ export async function completeCached(
     return { answer, stored };
   })();
   asking.set(flightKey, flight);
-  try {
-    const { answer, stored } = await flight;
-    await settle(stored);
-    return { answer, cacheKey, cached: false };
-  } finally {
-    if (asking.get(flightKey) === flight) asking.delete(flightKey);
-  }
+  // Askers join this flight until the answer is in the cache (a miss in between would pay for it again).
+  void flight
+    .then(({ stored }) => stored)
+    .catch(() => undefined)
+    .finally(() => {
+      if (asking.get(flightKey) === flight) asking.delete(flightKey);
+    });
+  const { answer, stored } = await flight;
+  await settle(stored);
+  return { answer, cacheKey, cached: false };
 }
