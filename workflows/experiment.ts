@@ -4,6 +4,7 @@ import {
   ApplicationFailure,
   continueAsNew,
   defineQuery,
+  isCancellation,
   patched,
   proxyActivities,
   setCurrentDetails,
@@ -136,7 +137,8 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
               p.counts[`${stage}Rows`] = (p.counts[`${stage}Rows`] ?? 0) + r.rows;
             })
             .catch((err) => {
-              if (isFatal(err)) fatal ??= err;
+              // A cancelled run stops starting pages (its pages are cancelled, not failed).
+              if (isFatal(err) || isCancellation(err)) fatal ??= err;
               s.failedPages++;
             })
             .finally(() => {

@@ -86,7 +86,7 @@ export function variantIds(vary: Record<string, unknown[]>, rows: readonly Recor
   const short = new Map(keys.map((k) => [k, keys.filter((o) => last(o) === last(k)).length > 1 ? k.replaceAll('.', '_') : last(k)]));
   const valuePart = (k: string, v: unknown): string => {
     if ((typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') && String(v).length <= 24) {
-      const s = String(v).replace(/[^A-Za-z0-9._]+/g, '_').replace(/^[._]+|[._]+$/g, '');
+      const s = String(v).replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._-]+|[._-]+$/g, '');
       if (s) return s;
     }
     return String(vary[k]!.findIndex((x) => JSON.stringify(x) === JSON.stringify(v)) + 1);
