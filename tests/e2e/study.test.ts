@@ -9,6 +9,7 @@ import { Client, Connection } from '@temporalio/client';
 import { startFakeLlmServer, type FakeLlmServer } from '../support/fake-llm-server.js';
 import { writeTestExperiment } from '../support/experiments.js';
 import { runCli } from '../support/cli.js';
+import { dumpUrl } from '../support/chromium.js';
 import { SEARCH_ATTRIBUTES } from '../../lib/run/run-state.js';
 
 let llm: FakeLlmServer;
@@ -40,7 +41,7 @@ describe('clinsynth study', () => {
     expect(valid.stderr).toContain('valid study (4 variants');
 
     llm.resetStats();
-    const env = { TEMPORAL_ADDRESS: address(), CLINSYNTH_HOME: freshHome() };
+    const env = { TEMPORAL_ADDRESS: address(), CLINSYNTH_HOME: freshHome(), CLINSYNTH_UI_URL: inject('temporalUiBase') };
     const r = await runCli(['study', studyFile, '--json'], env);
     expect(r.code, r.stderr.slice(-4000)).toBe(0);
     const line = JSON.parse(r.stdout.trim().split('\n')[0]!);
@@ -73,6 +74,19 @@ describe('clinsynth study', () => {
       expect(w.status.name).toBe('COMPLETED');
       expect(w.parentExecution?.workflowId).toBe('clinsynth-study-sweep');
     }
+
+    // The UI (headless Chromium): the study's Relationships tab lists its 4 children; a child's names its parent.
+    const parent = await client.workflow.getHandle('clinsynth-study-sweep').describe();
+    const relText = async (url: string, expected: string) => {
+      let text = '';
+      for (let attempt = 0; attempt < 3 && !text.includes(expected); attempt++) text = (await dumpUrl(url, { virtualTimeBudgetMs: 15_000 })).replace(/<[^>]+>/g, '\n');
+      return text;
+    };
+    const rel = await relText(`${line.uiUrl}/${parent.runId}/relationships`, 'clinsynth-sweep-perLabel-10.classifier-mlp');
+    for (const v of study.variants) expect(rel).toContain(`clinsynth-sweep-${v.id}`);
+    const first = children.find((w) => w.workflowId === 'clinsynth-sweep-perLabel-5.classifier-logreg')!;
+    const childRel = await relText(`${inject('temporalUiBase')}/namespaces/default/workflows/${first.workflowId}/${first.runId}/relationships`, 'Parent Workflow');
+    expect(childRel).toContain('Parent Workflow');
 
     // The same LLM work as the two distinct perLabel values alone (mlp and logreg share every answer).
     llm.resetStats();

@@ -8,6 +8,7 @@ import { InputError, formatProblem } from '../../lib/run/problems.js';
 import { loadStudy, studyGrid, variantIds } from '../../lib/run/study.js';
 import { experimentDetails, experimentSummary } from '../../lib/run/summaries.js';
 import { writeTestExperiment } from '../support/experiments.js';
+import { PROJECT_ROOT } from '../../lib/run/paths.js';
 
 function problems(fn: () => unknown): string[] {
   try {
@@ -75,6 +76,12 @@ describe('study file', () => {
     const e = s.variants[3]!.experiment;
     expect(experimentSummary(e, { study: 'sweep', id: s.variants[3]!.id })).toBe('sweep / perLabel-10.classifier-mlp: base-exp · fake-model · ad-signs-symptoms@1');
     expect(experimentDetails(e, s.variants[3]!.values)).toContain('| **train.classifier** (varied) | "mlp" |');
+  });
+
+  it('the example study of the demo is valid: 4 variants', () => {
+    const s = loadStudy(join(PROJECT_ROOT, 'examples/studies/demo-sweep.yaml'));
+    expect(s.variants.map((v) => v.id)).toEqual(['perLabel-5.classifier-logreg', 'perLabel-5.classifier-mlp', 'perLabel-10.classifier-logreg', 'perLabel-10.classifier-mlp']);
+    expect(s.studyDir).toBe(join(PROJECT_ROOT, 'runs', 'demo-sweep'));
   });
 
   it('rejects bad study files with file:line: key problems', () => {
