@@ -193,7 +193,12 @@ export class Clinsynth {
    * to the run with the same id when it is still running.
    */
   async start(source: string | Experiment, opts: StartOptions = {}): Promise<ExperimentRun> {
-    const o = startOptionsSchema.parse(opts);
+    const parsed = startOptionsSchema.safeParse(opts);
+    if (!parsed.success) {
+      const file = typeof source === 'string' ? source : source.file;
+      throw new InputError(parsed.error.issues.map((i) => ({ file, line: 0, key: `options.${i.path.map(String).join('.')}`, message: i.message })));
+    }
+    const o = parsed.data;
     const experiment = typeof source === 'string' ? await checkExperiment(source, o.overrides ?? {}) : source;
     const runId = o.runId ?? runIdFor(experiment, o.runIdSuffix);
     const runDir = join(experiment.output, runId);
