@@ -11,6 +11,7 @@ import type { RunProgress } from '../lib/run/run-state.js';
 import { readRunExperiment } from '../lib/run/run-dir.js';
 import type { EvaluationJob } from '../lib/evaluate/jobs.js';
 import * as evaluation from '../lib/evaluate/compare.js';
+import { writeStudyReport as writeStudy, type StudyReportInput } from '../lib/report/study.js';
 import { mapped } from './failures.js';
 
 const beat = () => Context.current().heartbeat();
@@ -61,4 +62,8 @@ export async function compareMixes(input: { runDir: string }): Promise<{ compari
 
 export async function writeReport(input: { runDir: string; progress: RunProgress; workflowId: string; uiUrl?: string }): Promise<{ reportPath: string }> {
   return mapped(async () => ({ reportPath: (await writeRunReport(input)).reportPath }));
+}
+
+export async function writeStudyReport(input: StudyReportInput): Promise<{ jsonPath: string }> {
+  return mapped(async () => ({ jsonPath: (await writeStudy(input)).jsonPath }));
 }

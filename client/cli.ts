@@ -1,29 +1,27 @@
-// The `clinsynth` command line: run, validate, status, worker, server, predict, report.
+// The `clinsynth` command line: run, study, validate, status, worker, server, predict, report.
 import { parseArgs } from 'node:util';
-import { join } from 'node:path';
-import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { join, resolve } from 'node:path';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { InputError } from '../lib/run/problems.js';
-import { loadExperiment, type Experiment } from '../lib/run/experiment.js';
-import { preflight } from '../lib/corpus/preflight.js';
-import { sensitiveEndpointRefusal } from '../lib/run/privacy.js';
-import { SEARCH_ATTRIBUTES, TASK_QUEUES, workflowIdFor, type RunProgress } from '../lib/run/run-state.js';
-import { ensureTemporal, startDevServer, stopEmbeddedServer, namespace, DEFAULT_PORT } from './temporal-server.js';
+import { TASK_QUEUES, workflowIdFor, type RunProgress } from '../lib/run/run-state.js';
+import { startDevServer, stopEmbeddedServer, ensureTemporal } from './temporal-server.js';
 import { progressLine, stageTable } from './progress.js';
-import { waitForRunResult } from './wait-for-run.js';
 import { clinsynthHome } from '../lib/run/paths.js';
 import { estimateCost, formatEstimate } from '../lib/generate/cost-estimate.js';
 import { loadTaxonomy } from '../lib/run/taxonomy.js';
-import type { experimentWorkflow, ExperimentResult } from '../workflows/experiment.js';
+import { parseYamlFile } from '../lib/run/structured-file.js';
+import { looksLikeStudy } from '../lib/run/study.js';
+import { checkExperiment, checkStudy, Clinsynth, failureMessage, runIdFor, type StudyProgress } from './api.js';
 
 const USAGE = `usage:
   clinsynth run FILE [--run-id ID] [--detach] [--no-worker] [--json] [--dry-run]
+  clinsynth study FILE [--detach] [--no-worker] [--json]
   clinsynth validate FILE
   clinsynth status RUN_ID [--json]
   clinsynth worker [--llm-concurrency N] [--llm-pages-per-second N] [--queues main,llm]
   clinsynth server [stop]
   clinsynth predict --model DIR INPUT [--out FILE]
-  clinsynth report RUN_ID
+  clinsynth report RUN_ID|STUDY
 environment: TEMPORAL_ADDRESS (unset: embedded dev server), TEMPORAL_NAMESPACE, CLINSYNTH_HOME (default .clinsynth/)`;
 
 class UsageError extends Error {}
@@ -36,6 +34,8 @@ export async function main(argv: string[]): Promise<number> {
     switch (command) {
       case 'run':
         return await runCommand(rest);
+      case 'study':
+        return await studyCommand(rest);
       case 'validate':
         return await validateCommand(rest);
       case 'status':
@@ -81,32 +81,33 @@ function oneFile(positionals: string[], what: string): string {
   return positionals[0]!;
 }
 
-/** Loads and checks an experiment file and its gold and corpus files, before any server or workflow is touched. */
-async function checkedExperiment(file: string): Promise<Experiment> {
-  const experiment = loadExperiment(file);
-  const refusal = sensitiveEndpointRefusal(experiment);
-  if (refusal) throw new InputError([{ file: experiment.file, line: 0, key: 'llm.baseURL', message: refusal }]);
-  await preflight(experiment);
-  return experiment;
+/** True when the file is a study (it has `base` or `vary`), read without validating it. */
+function isStudyFile(file: string): boolean {
+  try {
+    return looksLikeStudy(parseYamlFile(resolve(file)).value);
+  } catch {
+    return false; // the experiment loader reports what is wrong with it
+  }
 }
 
 async function validateCommand(args: string[]): Promise<number> {
   const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
-  const experiment = await checkedExperiment(oneFile(positionals, 'experiment file'));
+  const file = oneFile(positionals, 'experiment or study file');
+  if (isStudyFile(file)) {
+    const study = await checkStudy(file);
+    say(`${study.file}: valid study (${study.variants.length} variants of ${study.base}: ${study.variants.map((v) => v.id).join(', ')})`);
+    return 0;
+  }
+  const experiment = await checkExperiment(file);
   say(`${experiment.file}: valid (${experiment.labels.length} labels, taxonomy ${experiment.taxonomyVersion}, mixes ${experiment.evaluate.mixes.join(', ')})`);
   return 0;
 }
 
-export function runIdFor(experiment: Experiment, suffix?: string): string {
+function checkedRunIdSuffix(suffix: string | undefined): string | undefined {
   if (suffix !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(suffix)) {
     throw new UsageError(`--run-id "${suffix}": letters, digits, . _ - only`);
   }
-  return suffix ? `${experiment.name}-${suffix}` : experiment.name;
-}
-
-async function connectClient(address: string): Promise<{ client: Client; connection: Connection }> {
-  const connection = await Connection.connect({ address });
-  return { client: new Client({ connection, namespace: namespace() }), connection };
+  return suffix;
 }
 
 async function runCommand(args: string[]): Promise<number> {
@@ -121,8 +122,8 @@ async function runCommand(args: string[]): Promise<number> {
       'dry-run': { type: 'boolean', default: false },
     },
   });
-  const experiment = await checkedExperiment(oneFile(positionals, 'experiment file'));
-  const runId = runIdFor(experiment, values['run-id']);
+  const experiment = await checkExperiment(oneFile(positionals, 'experiment file'));
+  const runId = runIdFor(experiment, checkedRunIdSuffix(values['run-id']));
   const runDir = join(experiment.output, runId);
   const workflowId = workflowIdFor(runId);
   const estimate = estimateCost(experiment, loadTaxonomy(experiment.taxonomy));
@@ -133,49 +134,23 @@ async function runCommand(args: string[]): Promise<number> {
   }
   if (!values.json) say(formatEstimate(estimate, experiment.llm.model ?? 'local'));
 
-  const target = await ensureTemporal(say);
-  const { client, connection } = await connectClient(target.address);
-  const uiUrl = `${target.uiBase}/namespaces/${encodeURIComponent(target.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
   const inProcessWorker = !values['no-worker'] && !values.detach;
-  let workers: Awaited<ReturnType<typeof import('../worker.js').startWorkers>> | undefined;
+  const cs = await Clinsynth.connect({ log: say, worker: inProcessWorker ? { llmConcurrency: experiment.llm.concurrency } : false });
   try {
-    if (inProcessWorker) {
-      const { startWorkers } = await import('../worker.js');
-      workers = await startWorkers({ address: target.address, namespace: target.namespace, llmConcurrency: experiment.llm.concurrency });
-    }
-    let attached = false;
-    try {
-      const d = await client.workflow.getHandle(workflowId).describe();
-      attached = d.status.name === 'RUNNING';
-    } catch (e) {
-      if (!(e instanceof WorkflowNotFoundError)) throw e;
-    }
-    const handle = await client.workflow.start<typeof experimentWorkflow>('experimentWorkflow', {
-      workflowId,
-      taskQueue: TASK_QUEUES.main,
-      args: [{ experiment, runId, runDir, uiBase: target.uiBase }],
-      workflowIdConflictPolicy: 'USE_EXISTING',
-      memo: { runDir, experimentFile: experiment.file },
-      typedSearchAttributes: [
-        { key: defineSearchAttributeKey(SEARCH_ATTRIBUTES.experiment, SearchAttributeType.KEYWORD), value: experiment.name },
-        { key: defineSearchAttributeKey(SEARCH_ATTRIBUTES.stage, SearchAttributeType.KEYWORD), value: 'taxonomy' },
-      ],
-    });
-    if (values.json) process.stdout.write(JSON.stringify({ runId, workflowId, runDir, uiUrl }) + '\n');
+    const run = await cs.start(experiment, { runId });
+    if (values.json) process.stdout.write(JSON.stringify({ runId, workflowId, runDir, uiUrl: run.uiUrl }) + '\n');
     else {
-      say(`${attached ? 'attached to the running' : 'started'} run ${runId}`);
-      say(`  Temporal UI: ${uiUrl}`);
+      say(`${run.attached ? 'attached to the running' : 'started'} run ${runId}`);
+      say(`  Temporal UI: ${run.uiUrl}`);
       say(`  run directory: ${runDir}`);
     }
     if (values.detach) {
-      if (!(await hasPollers(client))) say(`note: no worker is polling task queue "${TASK_QUEUES.main}" yet: start one with \`clinsynth worker\``);
+      if (!(await cs.hasWorkers())) say(`note: no worker is polling task queue "${TASK_QUEUES.main}" yet: start one with \`clinsynth worker\``);
       return 0;
     }
-    const watcher = watchProgress(handle);
+    const watcher = watch(async () => progressLine((await run.handle.query<RunProgress>('progress'))));
     try {
-      const result: ExperimentResult = await waitForRunResult(handle, {
-        onRetry: (message, delayMs) => say(`lost contact with the Temporal server (${message}); the run goes on there — asking again in ${Math.round(delayMs / 1000)} s`),
-      });
+      const result = await run.outcome({ onRetry: lostContact });
       watcher.stop();
       say(stageTable(result.progress));
       say(`report: ${result.reportPath}`);
@@ -187,39 +162,67 @@ async function runCommand(args: string[]): Promise<number> {
       return 1;
     }
   } finally {
-    await workers?.shutdown();
-    await connection.close();
+    await cs.close();
   }
 }
 
-function failureMessage(err: unknown): string {
-  let e = err as { message?: string; cause?: unknown } | undefined;
-  const parts: string[] = [];
-  while (e) {
-    if (e.message) parts.push(e.message);
-    e = e.cause as typeof e;
-  }
-  return parts.at(-1) ?? String(err);
-}
+const lostContact = (message: string, delayMs: number) =>
+  say(`lost contact with the Temporal server (${message}); the run goes on there — asking again in ${Math.round(delayMs / 1000)} s`);
 
-async function hasPollers(client: Client): Promise<boolean> {
+async function studyCommand(args: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { detach: { type: 'boolean', default: false }, 'no-worker': { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
+  });
+  const study = await checkStudy(oneFile(positionals, 'study file'));
+  const inProcessWorker = !values['no-worker'] && !values.detach;
+  const llmConcurrency = Math.max(...study.variants.map((v) => v.experiment.llm.concurrency));
+  const cs = await Clinsynth.connect({ log: say, worker: inProcessWorker ? { llmConcurrency } : false });
   try {
-    const r = await client.workflowService.describeTaskQueue({ namespace: client.options.namespace, taskQueue: { name: TASK_QUEUES.main, kind: 1 }, taskQueueType: 1 });
-    return (r.pollers?.length ?? 0) > 0;
-  } catch {
-    return true;
+    const s = await cs.startStudy(study);
+    if (values.json) process.stdout.write(JSON.stringify({ studyId: s.studyId, workflowId: s.workflowId, studyDir: study.studyDir, uiUrl: s.uiUrl }) + '\n');
+    else {
+      say(`started study ${study.name}: ${study.variants.length} experiments, ${study.concurrency} at a time`);
+      say(`  Temporal UI: ${s.uiUrl}`);
+      say(`  study directory: ${study.studyDir}`);
+    }
+    if (values.detach) {
+      if (!(await cs.hasWorkers())) say(`note: no worker is polling task queue "${TASK_QUEUES.main}" yet: start one with \`clinsynth worker\``);
+      return 0;
+    }
+    const watcher = watch(async () => {
+      const p = await s.handle.query<StudyProgress>('studyProgress');
+      return `[study ${p.study}] ${p.variants.map((v) => `${v.id}: ${v.status}`).join(' · ')}`;
+    });
+    try {
+      const result = await s.outcome({ onRetry: lostContact });
+      watcher.stop();
+      for (const v of result.variants) say(`  ${v.id.padEnd(40)} ${v.status}${v.error ? ` (${v.error})` : ''}`);
+      say(`study report: ${result.reportPath}`);
+      if (!values.json) process.stdout.write(`${result.reportPath}\n`);
+      const incomplete = result.variants.filter((v) => v.status !== 'completed').length;
+      if (incomplete) say(`${incomplete} of ${result.variants.length} experiments did not complete`);
+      return incomplete ? 1 : 0;
+    } catch (err) {
+      watcher.stop();
+      say(`study ${study.name} failed: ${failureMessage(err)}`);
+      return 1;
+    }
+  } finally {
+    await cs.close();
   }
 }
 
 /** Prints a progress line whenever it changes (every second at most) until stopped. */
-function watchProgress(handle: { query: (q: string) => Promise<unknown> }) {
+function watch(line: () => Promise<string>) {
   let last = '';
   let stopped = false;
   const tick = async () => {
     while (!stopped) {
       try {
-        const line = progressLine((await handle.query('progress')) as RunProgress);
-        if (line !== last) say((last = line));
+        const l = await line();
+        if (l !== last && !stopped) say((last = l));
       } catch {
         /* the workflow may be between tasks or continuing as new */
       }
@@ -233,35 +236,28 @@ function watchProgress(handle: { query: (q: string) => Promise<unknown> }) {
 async function statusCommand(args: string[]): Promise<number> {
   const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean', default: false } } });
   const runId = oneFile(positionals, 'run id');
-  const address = process.env.TEMPORAL_ADDRESS ?? `127.0.0.1:${DEFAULT_PORT}`;
-  const { client, connection } = await connectClient(address);
+  const cs = await Clinsynth.connect({ startServer: false });
   try {
-    const handle = client.workflow.getHandle(workflowIdFor(runId));
-    let d;
+    let out;
     try {
-      d = await handle.describe();
+      out = await cs.get(runId).progress();
     } catch (e) {
       if (e instanceof WorkflowNotFoundError) {
-        say(`no run with id ${runId} (workflow ${workflowIdFor(runId)}) on ${address}`);
+        say(`no run with id ${runId} (workflow ${workflowIdFor(runId)}) on ${cs.address}`);
         return 2;
       }
       throw e;
     }
-    const status = d.status.name;
-    let progress: RunProgress | undefined;
-    if (status === 'COMPLETED') progress = ((await handle.result()) as ExperimentResult).progress;
-    else if (status === 'RUNNING') progress = (await Promise.race([handle.query('progress'), new Promise((r) => setTimeout(r, 5000, undefined))])) as RunProgress | undefined;
-    const runDir = (d.memo?.runDir as string | undefined) ?? progress?.runDir;
-    const out = { runId, status, stage: progress?.stage ?? d.searchAttributes?.[SEARCH_ATTRIBUTES.stage]?.[0] ?? null, progress: progress ?? {}, runDir };
     if (values.json) process.stdout.write(JSON.stringify(out) + '\n');
     else {
-      process.stdout.write(`${runId}: ${status}${progress ? ` — ${progressLine(progress)}` : ''}\n`);
+      const progress = 'stages' in out.progress ? (out.progress as RunProgress) : undefined;
+      process.stdout.write(`${runId}: ${out.status}${progress ? ` — ${progressLine(progress)}` : ''}\n`);
       if (progress) process.stdout.write(stageTable(progress) + '\n');
-      if (runDir) process.stdout.write(`run directory: ${runDir}\n`);
+      if (out.runDir) process.stdout.write(`run directory: ${out.runDir}\n`);
     }
     return 0;
   } finally {
-    await connection.close();
+    await cs.close();
   }
 }
 

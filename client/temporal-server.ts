@@ -56,6 +56,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     '--log-level', 'warn',
     '--search-attribute', `${SEARCH_ATTRIBUTES.experiment}=Keyword`,
     '--search-attribute', `${SEARCH_ATTRIBUTES.stage}=Keyword`,
+    '--search-attribute', `${SEARCH_ATTRIBUTES.study}=Keyword`,
     // Wide fan-outs: allow many pending activities per run.
     '--dynamic-config-value', 'limit.numPendingActivities.error=10000',
   ];
@@ -117,16 +118,15 @@ export async function isServing(address: string): Promise<boolean> {
   }
 }
 
-/** Registers clinsynth's search attributes on a server we did not start; existing ones are fine. */
+/** Registers clinsynth's search attributes on a server (one at a time: existing ones are fine, missing ones are added). */
 export async function registerSearchAttributes(connection: Connection): Promise<void> {
-  try {
-    await connection.operatorService.addSearchAttributes({
-      namespace: namespace(),
-      searchAttributes: { [SEARCH_ATTRIBUTES.experiment]: 2, [SEARCH_ATTRIBUTES.stage]: 2 }, // 2 = KEYWORD
-    });
-  } catch (e) {
-    const msg = String((e as Error).message ?? e);
-    if (!/already exists|AlreadyExists/i.test(msg)) throw new Error(`could not register search attributes: ${msg}`);
+  for (const name of Object.values(SEARCH_ATTRIBUTES)) {
+    try {
+      await connection.operatorService.addSearchAttributes({ namespace: namespace(), searchAttributes: { [name]: 2 } }); // 2 = KEYWORD
+    } catch (e) {
+      const msg = String((e as Error).message ?? e);
+      if (!/already exists|AlreadyExists/i.test(msg)) throw new Error(`could not register search attribute ${name}: ${msg}`);
+    }
   }
 }
 
@@ -147,7 +147,16 @@ export async function ensureTemporal(log: (line: string) => void = () => {}): Pr
   }
   const home = clinsynthHome();
   const address = `127.0.0.1:${DEFAULT_PORT}`;
-  if (await isServing(address)) return { address, namespace: namespace(), uiBase: 'http://localhost:8233', started: false };
+  if (await isServing(address)) {
+    // A server started by an older clinsynth may lack a newer search attribute (ClinsynthStudy).
+    const connection = await Connection.connect({ address });
+    try {
+      await registerSearchAttributes(connection);
+    } finally {
+      await connection.close();
+    }
+    return { address, namespace: namespace(), uiBase: 'http://localhost:8233', started: false };
+  }
   log(`starting the embedded Temporal dev server (database ${join(home, 'temporal.db')})…`);
   const server = await startDevServer({ home, detached: true });
   return { address: server.address, namespace: namespace(), uiBase: server.uiBase, started: true };

@@ -4,6 +4,7 @@ import {
   ApplicationFailure,
   continueAsNew,
   defineQuery,
+  isCancellation,
   patched,
   proxyActivities,
   setCurrentDetails,
@@ -29,7 +30,8 @@ import {
   type RunProgress,
   type StageName,
 } from '../lib/run/run-state.js';
-import { evaluationJobs } from '../lib/evaluate/jobs.js';
+import { evaluationJobs, jobName } from '../lib/evaluate/jobs.js';
+import { pageSummary } from '../lib/run/summaries.js';
 
 export interface ExperimentInput {
   experiment: Experiment;
@@ -135,7 +137,8 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
               p.counts[`${stage}Rows`] = (p.counts[`${stage}Rows`] ?? 0) + r.rows;
             })
             .catch((err) => {
-              if (isFatal(err)) fatal ??= err;
+              // A cancelled run stops starting pages (its pages are cancelled, not failed).
+              if (isFatal(err) || isCancellation(err)) fatal ??= err;
               s.failedPages++;
             })
             .finally(() => {
@@ -161,7 +164,7 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
     enter(stage);
     switch (stage) {
       case 'taxonomy': {
-        const r = await run.startRun({ experiment, runId, runDir });
+        const r = await run.startRun.executeWithOptions({ summary: `set up: ${experiment.taxonomyVersion}, ${experiment.labels.length} labels, gold and corpus read` }, [{ experiment, runId, runDir }]);
         Object.assign(p.counts, r.counts);
         break;
       }
@@ -171,15 +174,19 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
           continue;
         }
         if (p.pages.silver === 0 && p.nextPage === 0) {
-          const r = await run.selectSilverCandidates({ runDir });
+          const r = await run.selectSilverCandidates.executeWithOptions({ summary: `select silver candidates (up to ${experiment.corpus?.maxSentences ?? 0} sentences)` }, [{ runDir }]);
           p.pages.silver = r.pages;
           p.pages.probe = r.probePages;
           Object.assign(p.counts, r.counts);
         }
         // Candidate pages first, then the gold test sentences (the LLM as annotator, for agreement only).
         const silverPages = p.pages.silver;
+        const probePages = p.pages.probe;
+        const batches = `${experiment.silver.batchSize} sentences a call`;
         const label = (n: number) =>
-          n < silverPages ? llmCalls.labelSilverPage({ runDir, page: n }) : llmCalls.labelSilverPage({ runDir, page: n - silverPages, set: 'probe' });
+          n < silverPages
+            ? llmCalls.labelSilverPage.executeWithOptions({ summary: pageSummary('silver', n, silverPages, batches) }, [{ runDir, page: n }])
+            : llmCalls.labelSilverPage.executeWithOptions({ summary: pageSummary('LLM as annotator: gold test', n - silverPages, probePages, batches) }, [{ runDir, page: n - silverPages, set: 'probe' }]);
         if (!(await fanOut(stage, silverPages + p.pages.probe, label))) return await again(input, p);
         break;
       }
@@ -189,7 +196,7 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
           continue;
         }
         if (p.pages.bronze === 0 && p.nextPage === 0) {
-          const r = await run.planBronze({ runDir });
+          const r = await run.planBronze.executeWithOptions({ summary: `plan bronze: ${experiment.bronze.perLabel} per label, ${experiment.bronze.perCall} per call` }, [{ runDir }]);
           p.pages.bronze = r.pages;
           Object.assign(p.counts, r.counts);
         }
@@ -197,11 +204,15 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
         // change never top up, so their replays match).
         const rounds = patched('bronze-top-up') ? experiment.bronze.topUpRounds : 0;
         for (;;) {
-          if (!(await fanOut(stage, p.pages.bronze, (n) => llmCalls.generateBronzePage({ runDir, page: n })))) return await again(input, p);
+          const round = p.counts.bronzeTopUpRounds ?? 0;
+          const total = p.pages.bronze;
+          const write = (n: number) =>
+            llmCalls.generateBronzePage.executeWithOptions({ summary: pageSummary('bronze', n, total, round ? `top-up round ${round}` : `${experiment.bronze.perCall} sentences a call`) }, [{ runDir, page: n }]);
+          if (!(await fanOut(stage, total, write))) return await again(input, p);
           if (rounds === 0 || p.budgetExhausted) break;
           // After the last round this only counts (bronzeTargetsShort) and plans nothing.
           const done = p.counts.bronzeTopUpRounds ?? 0;
-          const r = await run.planBronzeTopUp({ runDir, pages: p.pages.bronze, plan: done < rounds });
+          const r = await run.planBronzeTopUp.executeWithOptions({ summary: done < rounds ? `bronze top-up ${done + 1}/${rounds}: count labels short of ${experiment.bronze.perLabel}` : 'bronze: count labels still short' }, [{ runDir, pages: p.pages.bronze, plan: done < rounds }]);
           Object.assign(p.counts, r.counts);
           if (r.pages === 0) break;
           p.counts.bronzeTopUpRounds = done + 1;
@@ -216,17 +227,20 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
         }
         const { silver: silverPages, bronze: bronzePages, probe: probePages } = p.pages;
         const total = silverPages + bronzePages + probePages;
+        const checkPage = (set: 'silver' | 'bronze' | 'probe', page: number, of: number) =>
+          llmCalls.selfCheckPage.executeWithOptions({ summary: pageSummary(`self-check ${set === 'probe' ? 'gold test' : set}`, page, of) }, [{ runDir, set, page }]);
         const check = (n: number) =>
           n < silverPages
-            ? llmCalls.selfCheckPage({ runDir, set: 'silver', page: n })
+            ? checkPage('silver', n, silverPages)
             : n < silverPages + bronzePages
-              ? llmCalls.selfCheckPage({ runDir, set: 'bronze', page: n - silverPages })
-              : llmCalls.selfCheckPage({ runDir, set: 'probe', page: n - silverPages - bronzePages });
+              ? checkPage('bronze', n - silverPages, bronzePages)
+              : checkPage('probe', n - silverPages - bronzePages, probePages);
         if (!(await fanOut(stage, total, check))) return await again(input, p);
         break;
       }
       case 'merge': {
-        const r = await run.mergeDatasets({ runDir });
+        const c = p.counts;
+        const r = await run.mergeDatasets.executeWithOptions({ summary: `merge: ${c.silverRows ?? 0} silver, ${c.bronzeRows ?? 0} bronze rows with gold (DuckDB)` }, [{ runDir }]);
         Object.assign(p.counts, r.counts);
         break;
       }
@@ -234,19 +248,21 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
         // One job per mix × seed (and learning-curve point): a head per fold, each fold predicted out of fold.
         const jobs = evaluationJobs(experiment);
         p.stages.train.total = jobs.length + 2;
-        await run.embedDatasets({ runDir });
+        await run.embedDatasets.executeWithOptions({ summary: 'embed gold, silver and bronze sentences' }, [{ runDir }]);
         p.stages.train.done++;
         await inWindow(jobs, window, async (job) => {
-          await run.trainAndPredict({ runDir, job });
+          const folds = experiment.evaluate.folds;
+          await run.trainAndPredict.executeWithOptions({ summary: `train ${jobName(job)} (${experiment.train.classifier}, ${folds} fold${folds === 1 ? '' : 's'})` }, [{ runDir, job }]);
           p.stages.train.done++;
         });
-        await run.trainFinalModel({ runDir });
+        await run.trainFinalModel.executeWithOptions({ summary: `train the final model on ${experiment.train.finalMix}` }, [{ runDir }]);
         p.stages.train.done++;
         break;
       }
       case 'evaluate': {
         p.stages.evaluate.total = 1;
-        const r = await run.compareMixes({ runDir });
+        const others = experiment.evaluate.mixes.filter((m) => m !== experiment.evaluate.baseline);
+        const r = await run.compareMixes.executeWithOptions({ summary: `evaluate: ${others.join(', ')} vs ${experiment.evaluate.baseline} (paired bootstrap, ${experiment.evaluate.bootstrap} resamples)` }, [{ runDir }]);
         p.counts.comparisons = r.comparisons;
         p.stages.evaluate.done++;
         break;
@@ -254,7 +270,7 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
       case 'report': {
         const { workflowId, namespace } = workflowInfo();
         const uiUrl = input.uiBase ? `${input.uiBase}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}` : undefined;
-        await run.writeReport({ runDir, progress: p, workflowId, ...(uiUrl ? { uiUrl } : {}) });
+        await run.writeReport.executeWithOptions({ summary: 'write report.json and report.html' }, [{ runDir, progress: p, workflowId, ...(uiUrl ? { uiUrl } : {}) }]);
         break;
       }
     }

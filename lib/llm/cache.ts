@@ -140,8 +140,15 @@ export interface CachedCompletion {
 }
 
 /**
+ * Requests being asked in this process, by cache folder and key: a second asker of the same prompt (another page,
+ * another experiment of a study) waits for the first one's answer instead of paying for it again.
+ */
+const asking = new Map<string, Promise<{ answer: LlmAnswer; stored: Promise<void> }>>();
+
+/**
  * Answers from the cache when it can, else asks the provider and stores the answer (every answer, including
- * truncated or unparsable ones: they were paid for; the caller may `delete` one it wants asked again).
+ * truncated or unparsable ones: they were paid for; the caller may `delete` one it wants asked again). The same
+ * request asked again while the first is in flight in this process is answered by that one (counted as cached).
  */
 export async function completeCached(
   provider: LlmProvider,
@@ -153,11 +160,36 @@ export async function completeCached(
   const cacheKey = llmCacheKey(provider.kind, provider.model, request);
   const hit = await cache.get(cacheKey);
   if (hit) return { answer: hit, cacheKey, cached: true };
-  const answer = await provider.complete(request, signal);
-  const stored = cache.put(cacheKey, answer);
   // A caller that awaits every deferred write before it reports its work done keeps the guarantee (nothing paid
   // for is lost once the work counts as done) without the write delaying its next call.
-  if (opts.deferWrite) opts.deferWrite(stored);
-  else await stored;
+  const settle = async (stored: Promise<void>) => {
+    if (opts.deferWrite) opts.deferWrite(stored);
+    else await stored;
+  };
+  const flightKey = `${(cache as { dir?: unknown }).dir ?? ''}\u0000${cacheKey}`;
+  const pending = asking.get(flightKey);
+  if (pending) {
+    const first = await pending.catch(() => undefined); // the first asker failed: ask anew below
+    if (first) {
+      await settle(first.stored);
+      return { answer: first.answer, cacheKey, cached: true };
+    }
+  }
+  const flight = (async () => {
+    const answer = await provider.complete(request, signal);
+    const stored = cache.put(cacheKey, answer);
+    stored.catch(() => undefined); // a failed write is the caller's to see (settle), not an unhandled rejection
+    return { answer, stored };
+  })();
+  asking.set(flightKey, flight);
+  // Askers join this flight until the answer is in the cache (a miss in between would pay for it again).
+  void flight
+    .then(({ stored }) => stored)
+    .catch(() => undefined)
+    .finally(() => {
+      if (asking.get(flightKey) === flight) asking.delete(flightKey);
+    });
+  const { answer, stored } = await flight;
+  await settle(stored);
   return { answer, cacheKey, cached: false };
 }

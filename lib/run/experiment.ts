@@ -2,7 +2,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
-import { loadYaml, lineOfPath } from './structured-file.js';
+import { parseYamlFile, lineOfPath, zodProblems } from './structured-file.js';
 import { InputError, type Problem } from './problems.js';
 import { loadTaxonomy, labelIds } from './taxonomy.js';
 import { DEFAULT_ENCODER, encoderProblem, resolveEncoderSpec } from './encoders.js';
@@ -128,9 +128,71 @@ export interface Experiment extends ExperimentFile {
   taxonomyVersion: string;
 }
 
-export function loadExperiment(file: string): Experiment {
+/**
+ * Values that replace keys of the experiment file before it is validated, by key path (`bronze.perLabel`,
+ * `llm.model`, `train`): what a script or a study varies. Paths in them are relative to the file's folder.
+ */
+export type ExperimentOverrides = Record<string, unknown>;
+
+const KEY_PATH = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
+const KEY_PATH_MESSAGE = 'a key path of the experiment file, e.g. bronze.perLabel';
+/** Record keys that must be key paths (zod's own record-key message does not say which key is wrong). */
+export function keyPathRecord<T extends z.ZodType>(value: T) {
+  return z.record(z.string(), value).superRefine((r, ctx) => {
+    for (const k of Object.keys(r)) if (!KEY_PATH.test(k)) ctx.addIssue({ code: 'custom', path: [k], message: KEY_PATH_MESSAGE });
+  });
+}
+export const overridesSchema = keyPathRecord(z.unknown());
+
+/** Sets `keyPath` in a plain object tree (creating sections on the way); a problem message when it cannot. */
+export function setKeyPath(root: Record<string, unknown>, keyPath: string, value: unknown): string | undefined {
+  const keys = keyPath.split('.');
+  let node = root;
+  for (let i = 0; i < keys.length - 1; i++) {
+    const k = keys[i]!;
+    const next = node[k];
+    if (next === undefined || next === null) node[k] = {};
+    else if (typeof next !== 'object' || Array.isArray(next)) return `${keys.slice(0, i + 1).join('.')} is not a section, so it has no key ${keys[i + 1]}`;
+    node = node[k] as Record<string, unknown>;
+  }
+  node[keys.at(-1)!] = value;
+  return undefined;
+}
+
+/**
+ * Loads and checks an experiment file. `overrides` replace keys (by key path) before validation; a problem with
+ * an overridden value is reported as `overrides.<key path>` instead of a line of the file.
+ */
+export function loadExperiment(file: string, overrides: ExperimentOverrides = {}): Experiment {
   const absFile = resolve(file);
-  const { data, parsed } = loadYaml(absFile, experimentSchema);
+  const keys = Object.keys(overrides);
+  const badKeys = keys.filter((k) => !KEY_PATH.test(k));
+  if (badKeys.length) throw new InputError(badKeys.map((k) => ({ file: absFile, line: 0, key: `overrides.${k}`, message: KEY_PATH_MESSAGE })));
+  const fromOverride = (p: Problem): Problem =>
+    keys.some((k) => p.key === k || p.key.startsWith(k + '.')) ? { file: absFile, line: 0, key: `overrides.${p.key}`, message: p.message } : p;
+  try {
+    return loadChecked(absFile, overrides);
+  } catch (e) {
+    if (e instanceof InputError && keys.length) throw new InputError(e.problems.map(fromOverride));
+    throw e;
+  }
+}
+
+function loadChecked(absFile: string, overrides: ExperimentOverrides): Experiment {
+  const parsed = parseYamlFile(absFile);
+  const value: unknown = Object.keys(overrides).length ? structuredClone(parsed.value) : parsed.value;
+  if (Object.keys(overrides).length) {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new InputError([{ file: absFile, line: 1, key: '', message: 'expected a mapping of keys' }]);
+    const bad: Problem[] = [];
+    for (const [k, v] of Object.entries(overrides)) {
+      const why = setKeyPath(value as Record<string, unknown>, k, v);
+      if (why) bad.push({ file: absFile, line: 0, key: k, message: why });
+    }
+    if (bad.length) throw new InputError(bad);
+  }
+  const result = experimentSchema.safeParse(value);
+  if (!result.success) throw new InputError(zodProblems(result.error, absFile, (p) => lineOfPath(parsed, p)));
+  const data = result.data;
   const base = dirname(absFile);
   const at = (path: PropertyKey[]) => lineOfPath(parsed, path);
   const problems: Problem[] = [];
@@ -161,7 +223,7 @@ export function loadExperiment(file: string): Experiment {
   if (data.silver.enabled && !corpus) problems.push({ file: absFile, line: at(['silver']), key: 'corpus', message: 'silver is enabled but no corpus is given' });
   const sourceOn = (s: Source) => s === 'gold' || (s === 'silver' ? data.silver.enabled : data.bronze.enabled);
   // Default mixes leave out the sources of disabled stages; mixes the user wrote must all be runnable.
-  const mixesGiven = (parsed.value as { evaluate?: { mixes?: unknown } }).evaluate?.mixes !== undefined;
+  const mixesGiven = (value as { evaluate?: { mixes?: unknown } }).evaluate?.mixes !== undefined;
   if (!mixesGiven) data.evaluate.mixes = data.evaluate.mixes.filter((m) => mixSources(m).every(sourceOn));
   data.evaluate.mixes.forEach((m, i) => {
     const off = m.split('+').filter((s) => !sourceOn(s as Source));
@@ -169,11 +231,11 @@ export function loadExperiment(file: string): Experiment {
   });
   const ev = data.evaluate;
   if (!ev.mixes.includes(ev.baseline)) {
-    const baselineGiven = (parsed.value as { evaluate?: { baseline?: unknown } }).evaluate?.baseline !== undefined;
+    const baselineGiven = (value as { evaluate?: { baseline?: unknown } }).evaluate?.baseline !== undefined;
     // The default baseline (gold) is only compared with when the experiment evaluates it.
     if (baselineGiven) problems.push({ file: absFile, line: at(['evaluate', 'baseline']), key: 'evaluate.baseline', message: `mix "${ev.baseline}" is not in evaluate.mixes (${ev.mixes.join(', ')})` });
   }
-  const foldsGiven = (parsed.value as { evaluate?: { folds?: unknown } }).evaluate?.folds !== undefined;
+  const foldsGiven = (value as { evaluate?: { folds?: unknown } }).evaluate?.folds !== undefined;
   if (g.path === undefined) {
     if (foldsGiven && ev.folds > 1) problems.push({ file: absFile, line: at(['evaluate', 'folds']), key: 'evaluate.folds', message: 'folds need one gold file (gold.path); gold.train + gold.test make one fold' });
     ev.folds = 1;

@@ -7,6 +7,8 @@ export interface Problem {
 }
 
 export function formatProblem(p: Problem): string {
+  // A value given in code (an override) has no line in the file.
+  if (p.line === 0 && p.key.startsWith('overrides.')) return `${p.file}: ${p.key}: ${p.message}`;
   return `${p.file}:${p.line}: ${p.key || '(root)'}: ${p.message}`;
 }
 

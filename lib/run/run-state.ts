@@ -104,7 +104,7 @@ export function pagesScheduled(concurrency: number): number {
   return inFlight + Math.ceil(inFlight / 2);
 }
 
-export const SEARCH_ATTRIBUTES = { experiment: 'ClinsynthExperiment', stage: 'ClinsynthStage' } as const;
+export const SEARCH_ATTRIBUTES = { experiment: 'ClinsynthExperiment', stage: 'ClinsynthStage', study: 'ClinsynthStudy' } as const;
 export const TASK_QUEUES = { main: 'clinsynth', llm: 'clinsynth-llm' } as const;
 export const WORKFLOW_ID_PREFIX = 'clinsynth-';
 

@@ -69,3 +69,11 @@ export async function screenshot(htmlFile: string, pngFile: string, size: { widt
   await runChromium([`--screenshot=${pngFile}`, `--window-size=${size.width},${size.height}`, pathToFileURL(htmlFile).href], timeoutMs);
   if (!existsSync(pngFile)) throw new Error(`chromium wrote no screenshot at ${pngFile}`);
 }
+
+/**
+ * The DOM of a web page (e.g. the Temporal UI, a JavaScript app) after its scripts ran: `--virtual-time-budget`
+ * lets timers and fetches settle before `--dump-dom`.
+ */
+export function dumpUrl(url: string, opts: { virtualTimeBudgetMs?: number; timeoutMs?: number; windowSize?: string } = {}): Promise<string> {
+  return runChromium([`--virtual-time-budget=${opts.virtualTimeBudgetMs ?? 15_000}`, `--window-size=${opts.windowSize ?? '1600,4000'}`, '--dump-dom', url], opts.timeoutMs ?? 90_000);
+}

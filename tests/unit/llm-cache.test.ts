@@ -167,3 +167,26 @@ describe('completeCached', () => {
     expect(new Set(server.stats.bodyHashes).size).toBeLessThan(server.stats.bodyHashes.length); // same body re-sent only after the failure
   });
 });
+
+describe('completeCached in flight', () => {
+  it('answers a second asker of the same request from the first one in flight: one paid call', async () => {
+    const complete = completeCached;
+    const cache = new FileLlmCache(await mkdtemp(join(tmpdir(), 'clinsynth-flight-')));
+    let calls = 0;
+    const provider = {
+      kind: 'fake',
+      model: 'm',
+      complete: async () => {
+        calls++;
+        await new Promise((r) => setTimeout(r, 50));
+        return { text: '{}', finishReason: 'stop', model: 'm', usage: { promptTokens: 1, completionTokens: 1 } };
+      },
+    } as unknown as Parameters<typeof complete>[0];
+    const request = { messages: [{ role: 'user', content: 'same' }], schemaName: 's', schema: {}, maxTokens: 16, temperature: 0, seed: 0 } as unknown as LlmRequest;
+    const [a, b, c] = await Promise.all([complete(provider, cache, request), complete(provider, cache, request), complete(provider, cache, request)]);
+    expect(calls).toBe(1);
+    expect([a, b, c].filter((x) => !x.cached)).toHaveLength(1); // whichever asked first paid
+    expect((await complete(provider, cache, request)).cached).toBe(true);
+    expect(calls).toBe(1);
+  });
+});

@@ -1,0 +1,440 @@
+// `clinsynth/client`: the typed client API. Start experiments and studies, follow them, read their results, list
+// runs. The CLI's run/status/report/study commands are built on it.
+import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { z } from 'zod';
+import { Client, Connection, WorkflowFailedError, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { InputError } from '../lib/run/problems.js';
+import { loadExperiment, type Experiment, type ExperimentOverrides } from '../lib/run/experiment.js';
+import { loadStudy, studyWorkflowId, type Study } from '../lib/run/study.js';
+import { preflight } from '../lib/corpus/preflight.js';
+import { sensitiveEndpointRefusal } from '../lib/run/privacy.js';
+import { readJson } from '../lib/run/run-dir.js';
+import { SEARCH_ATTRIBUTES, TASK_QUEUES, WORKFLOW_ID_PREFIX, workflowIdFor, type RunProgress } from '../lib/run/run-state.js';
+import { experimentDetails, experimentSummary, studyDetails, studySummary } from '../lib/run/summaries.js';
+import type { Report } from '../lib/report/report.js';
+import type { StudyReport } from '../lib/report/study.js';
+import { DEFAULT_PORT, ensureTemporal, namespace as defaultNamespace } from './temporal-server.js';
+import { waitForRunResult, type WaitOptions } from './wait-for-run.js';
+import type { experimentWorkflow, ExperimentResult } from '../workflows/experiment.js';
+import type { studyWorkflow, StudyProgress, StudyResult } from '../workflows/study.js';
+
+export type { Experiment, ExperimentOverrides } from '../lib/run/experiment.js';
+export type { Study, StudyVariant } from '../lib/run/study.js';
+export type { RunProgress, StageName } from '../lib/run/run-state.js';
+export type { Report } from '../lib/report/report.js';
+export type { StudyReport, StudyVariantRow } from '../lib/report/study.js';
+export type { ExperimentResult } from '../workflows/experiment.js';
+export type { StudyProgress } from '../workflows/study.js';
+export { InputError } from '../lib/run/problems.js';
+
+export interface ConnectOptions {
+  /** host:port of the Temporal frontend; default TEMPORAL_ADDRESS, else the embedded dev server (127.0.0.1:7233). */
+  address?: string;
+  /** Default TEMPORAL_NAMESPACE, else `default`. */
+  namespace?: string;
+  /** Without an address: start the embedded dev server when none answers (default true). */
+  startServer?: boolean;
+  /** Run workers in this process too (the CLI's `run` does; scripts without a `clinsynth worker` elsewhere need it). */
+  worker?: boolean | { llmConcurrency?: number; queues?: ('main' | 'llm')[] };
+  /** Web UI base for links; default CLINSYNTH_UI_URL, else guessed from the address. */
+  uiBase?: string;
+  /** Told what happens (e.g. "starting the embedded Temporal dev server"). */
+  log?: (line: string) => void;
+}
+
+export interface StartOptions {
+  /** The whole run id (default: the experiment's name). The workflow id is `clinsynth-<runId>`. */
+  runId?: string;
+  /** `<name>-<suffix>` as the run id (what `clinsynth run --run-id` gives). */
+  runIdSuffix?: string;
+  /** Experiment-file values by key path (`bronze.perLabel`), checked like the file (`overrides.<key>` problems). */
+  overrides?: ExperimentOverrides;
+}
+
+/** What `clinsynth status --json` prints. */
+export interface RunStatus {
+  runId: string;
+  /** Temporal's execution status: RUNNING, COMPLETED, FAILED, CANCELLED, TERMINATED, TIMED_OUT, … */
+  status: string;
+  stage: string | null;
+  progress: RunProgress | Record<string, never>;
+  runDir: string | undefined;
+}
+
+export interface RunListing {
+  runId: string;
+  workflowId: string;
+  status: string;
+  stage: string | null;
+  experiment: string | null;
+  study: string | null;
+  runDir: string | undefined;
+  startTime: Date;
+  closeTime: Date | undefined;
+}
+
+export interface ListFilter {
+  /** Only runs of this experiment name. */
+  experiment?: string;
+  /** Only the runs of this study. */
+  study?: string;
+  /** Only runs with this Temporal status (RUNNING, COMPLETED, FAILED, …). */
+  status?: string;
+}
+
+const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'letters, digits, . _ - only');
+const listFilterSchema = z.strictObject({ experiment: name.optional(), study: name.optional(), status: z.string().regex(/^[A-Za-z_]+$/).optional() });
+const startOptionsSchema = z.strictObject({ runId: name.optional(), runIdSuffix: name.optional(), overrides: z.record(z.string(), z.unknown()).optional() });
+
+/** A run (or study) that did not complete: `status` is Temporal's, `message` the innermost failure's. */
+export class RunFailedError extends Error {
+  constructor(
+    readonly runId: string,
+    readonly status: string,
+    message: string,
+  ) {
+    super(`run ${runId} ${status.toLowerCase()}: ${message}`);
+    this.name = 'RunFailedError';
+  }
+}
+
+const key = (n: string) => defineSearchAttributeKey(n, SearchAttributeType.KEYWORD);
+
+/**
+ * Loads and checks an experiment file (with overrides) and its gold and corpus files, before any server or
+ * workflow is touched. Throws InputError (`file:line: key: why`) for anything wrong.
+ */
+export async function checkExperiment(file: string, overrides: ExperimentOverrides = {}): Promise<Experiment> {
+  const experiment = loadExperiment(file, overrides);
+  await checkInputs(experiment);
+  return experiment;
+}
+
+async function checkInputs(experiment: Experiment): Promise<void> {
+  const refusal = sensitiveEndpointRefusal(experiment);
+  if (refusal) throw new InputError([{ file: experiment.file, line: 0, key: 'llm.baseURL', message: refusal }]);
+  await preflight(experiment);
+}
+
+/** Loads and checks a study file and every variant's experiment (the inputs of the base are checked once). */
+export async function checkStudy(file: string): Promise<Study> {
+  const study = loadStudy(file);
+  const seen = new Set<string>();
+  for (const v of study.variants) {
+    const inputs = JSON.stringify([v.experiment.gold, v.experiment.corpus, v.experiment.llm, v.experiment.silver]);
+    if (seen.has(inputs)) continue;
+    seen.add(inputs);
+    await checkInputs(v.experiment);
+  }
+  return study;
+}
+
+export function runIdFor(experiment: Pick<Experiment, 'name'>, suffix?: string): string {
+  return suffix ? `${experiment.name}-${suffix}` : experiment.name;
+}
+
+/** Innermost message of an error chain (a run's own failure rather than "workflow execution failed"). */
+export function failureMessage(err: unknown): string {
+  let e = err as { message?: string; cause?: unknown } | undefined;
+  const parts: string[] = [];
+  for (let depth = 0; e && depth < 10; depth++, e = e.cause as typeof e) if (e.message) parts.push(e.message);
+  return parts.at(-1) ?? String(err);
+}
+
+export class Clinsynth {
+  private constructor(
+    readonly client: Client,
+    private readonly connection: Connection,
+    readonly address: string,
+    readonly namespace: string,
+    readonly uiBase: string,
+    private readonly workers: { shutdown(): Promise<void> } | undefined,
+  ) {}
+
+  /** Connects to TEMPORAL_ADDRESS (or `address`), else to the embedded dev server (started when needed). */
+  static async connect(opts: ConnectOptions = {}): Promise<Clinsynth> {
+    const ns = opts.namespace ?? defaultNamespace();
+    let address = opts.address ?? process.env.TEMPORAL_ADDRESS;
+    let uiBase = opts.uiBase ?? process.env.CLINSYNTH_UI_URL;
+    if (!address && opts.startServer !== false) {
+      const target = await ensureTemporal(opts.log);
+      address = target.address;
+      uiBase ??= target.uiBase;
+    } else if (address && opts.startServer !== false && opts.address === undefined) {
+      const target = await ensureTemporal(opts.log); // registers the search attributes on a server we did not start
+      uiBase ??= target.uiBase;
+    }
+    address ??= `127.0.0.1:${DEFAULT_PORT}`;
+    uiBase ??= uiGuess(address);
+    const connection = await Connection.connect({ address });
+    let workers: { shutdown(): Promise<void> } | undefined;
+    try {
+      if (opts.worker) {
+        const { startWorkers } = await import('../worker.js');
+        const w = typeof opts.worker === 'object' ? opts.worker : {};
+        workers = await startWorkers({ address, namespace: ns, ...(w.llmConcurrency ? { llmConcurrency: w.llmConcurrency } : {}), ...(w.queues ? { queues: w.queues } : {}) });
+      }
+    } catch (e) {
+      await connection.close();
+      throw e;
+    }
+    return new Clinsynth(new Client({ connection, namespace: ns }), connection, address, ns, uiBase, workers);
+  }
+
+  /** The Temporal UI page of a workflow. */
+  workflowUrl(workflowId: string): string {
+    return `${this.uiBase}/namespaces/${encodeURIComponent(this.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+  }
+
+  /**
+   * Starts an experiment (a file, with overrides, or an experiment already checked by checkExperiment), or attaches
+   * to the run with the same id when it is still running.
+   */
+  async start(source: string | Experiment, opts: StartOptions = {}): Promise<ExperimentRun> {
+    const parsed = startOptionsSchema.safeParse(opts);
+    if (!parsed.success) {
+      const file = typeof source === 'string' ? source : source.file;
+      throw new InputError(parsed.error.issues.map((i) => ({ file, line: 0, key: `options.${i.path.map(String).join('.')}`, message: i.message })));
+    }
+    const o = parsed.data;
+    const experiment = typeof source === 'string' ? await checkExperiment(source, o.overrides ?? {}) : source;
+    const runId = o.runId ?? runIdFor(experiment, o.runIdSuffix);
+    const runDir = join(experiment.output, runId);
+    const workflowId = workflowIdFor(runId);
+    let attached = false;
+    try {
+      attached = (await this.client.workflow.getHandle(workflowId).describe()).status.name === 'RUNNING';
+    } catch (e) {
+      if (!(e instanceof WorkflowNotFoundError)) throw e;
+    }
+    await this.client.workflow.start<typeof experimentWorkflow>('experimentWorkflow', {
+      workflowId,
+      taskQueue: TASK_QUEUES.main,
+      args: [{ experiment, runId, runDir, uiBase: this.uiBase }],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      memo: { runDir, experimentFile: experiment.file },
+      typedSearchAttributes: [
+        { key: key(SEARCH_ATTRIBUTES.experiment), value: experiment.name },
+        { key: key(SEARCH_ATTRIBUTES.stage), value: 'taxonomy' },
+      ],
+      staticSummary: experimentSummary(experiment),
+      staticDetails: experimentDetails(experiment, o.overrides && Object.keys(o.overrides).length ? o.overrides : undefined),
+    });
+    return new ExperimentRun(this, runId, runDir, attached);
+  }
+
+  /** A handle to an existing run by its run id (nothing is asked of the server until you call a method). */
+  get(runId: string): ExperimentRun {
+    return new ExperimentRun(this, name.parse(runId), undefined, false);
+  }
+
+  /** Runs on the server, newest first (one entry per run id), optionally of one experiment, study or status. */
+  async *list(filter: ListFilter = {}): AsyncGenerator<RunListing> {
+    const f = listFilterSchema.parse(filter);
+    const clauses = [`WorkflowType = 'experimentWorkflow'`, `ExecutionStatus != 'ContinuedAsNew'`];
+    if (f.experiment) clauses.push(`${SEARCH_ATTRIBUTES.experiment} = '${f.experiment}'`);
+    if (f.study) clauses.push(`${SEARCH_ATTRIBUTES.study} = '${f.study}'`);
+    const seen = new Set<string>();
+    for await (const w of this.client.workflow.list({ query: clauses.join(' AND ') })) {
+      if (seen.has(w.workflowId)) continue;
+      seen.add(w.workflowId);
+      const status = w.status.name;
+      if (f.status && status !== f.status.toUpperCase()) continue;
+      const sa = (n: string) => (w.typedSearchAttributes.get(key(n)) as string | undefined) ?? null;
+      yield {
+        runId: w.workflowId.startsWith(WORKFLOW_ID_PREFIX) ? w.workflowId.slice(WORKFLOW_ID_PREFIX.length) : w.workflowId,
+        workflowId: w.workflowId,
+        status,
+        stage: sa(SEARCH_ATTRIBUTES.stage),
+        experiment: sa(SEARCH_ATTRIBUTES.experiment),
+        study: sa(SEARCH_ATTRIBUTES.study),
+        runDir: w.memo?.runDir as string | undefined,
+        startTime: w.startTime,
+        closeTime: w.closeTime,
+      };
+    }
+  }
+
+  /** Starts a study (a file, or one checked by checkStudy), or attaches to it while it runs. */
+  async startStudy(source: string | Study): Promise<StudyRun> {
+    const study = typeof source === 'string' ? await checkStudy(source) : source;
+    const workflowId = studyWorkflowId(study.name);
+    const experiment = study.variants[0]!.experiment;
+    const keys = Object.keys(study.vary);
+    await this.client.workflow.start<typeof studyWorkflow>('studyWorkflow', {
+      workflowId,
+      taskQueue: TASK_QUEUES.main,
+      args: [
+        {
+          name: study.name,
+          file: study.file,
+          studyDir: study.studyDir,
+          keys,
+          concurrency: study.concurrency,
+          variants: study.variants.map(({ id, values, runId, runDir, experiment: e }) => ({ id, values, runId, runDir, experiment: e })),
+          uiBase: this.uiBase,
+        },
+      ],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      memo: { studyDir: study.studyDir, studyFile: study.file },
+      typedSearchAttributes: [
+        { key: key(SEARCH_ATTRIBUTES.study), value: study.name },
+        { key: key(SEARCH_ATTRIBUTES.experiment), value: experiment.name },
+      ],
+      staticSummary: studySummary(study.name, study.variants.length, experiment.name, keys, study.zip),
+      staticDetails: studyDetails(study.variants, study.concurrency),
+    });
+    return new StudyRun(this, study.name, study.studyDir);
+  }
+
+  /** A handle to an existing study by its name. */
+  getStudy(studyName: string): StudyRun {
+    return new StudyRun(this, name.parse(studyName), undefined);
+  }
+
+  /** True when some worker polls the main task queue (else nothing runs until `clinsynth worker` starts). */
+  async hasWorkers(): Promise<boolean> {
+    try {
+      const r = await this.client.workflowService.describeTaskQueue({ namespace: this.namespace, taskQueue: { name: TASK_QUEUES.main, kind: 1 }, taskQueueType: 1 });
+      return (r.pollers?.length ?? 0) > 0;
+    } catch {
+      return true;
+    }
+  }
+
+  /** Stops this process's workers (their unfinished work moves to other workers) and closes the connection. */
+  async close(): Promise<void> {
+    try {
+      await this.workers?.shutdown();
+    } finally {
+      await this.connection.close();
+    }
+  }
+}
+
+/** One experiment run. */
+export class ExperimentRun {
+  readonly workflowId: string;
+  readonly uiUrl: string;
+
+  constructor(
+    private readonly cs: Clinsynth,
+    readonly runId: string,
+    /** Known at start; for a handle from `get`, filled by progress() or result(). */
+    public runDir: string | undefined,
+    /** True when start() found this run already running and attached to it. */
+    readonly attached: boolean,
+  ) {
+    this.workflowId = workflowIdFor(runId);
+    this.uiUrl = cs.workflowUrl(this.workflowId);
+  }
+
+  get handle(): WorkflowHandle<typeof experimentWorkflow> {
+    return this.cs.client.workflow.getHandle<typeof experimentWorkflow>(this.workflowId);
+  }
+
+  /** Status, stage and progress: the object `clinsynth status --json` prints. Throws WorkflowNotFoundError for an unknown id. */
+  async progress(): Promise<RunStatus> {
+    const handle = this.handle;
+    const d = await handle.describe();
+    const status = d.status.name;
+    let progress: RunProgress | undefined;
+    if (status === 'COMPLETED') progress = ((await handle.result()) as ExperimentResult).progress;
+    else if (status === 'RUNNING') progress = (await Promise.race([handle.query<RunProgress>('progress').catch(() => undefined), new Promise<undefined>((r) => setTimeout(r, 5000, undefined))])) ?? undefined;
+    const runDir = (d.memo?.runDir as string | undefined) ?? progress?.runDir ?? this.runDir;
+    this.runDir ??= runDir;
+    const stage = progress?.stage ?? (d.typedSearchAttributes.get(key(SEARCH_ATTRIBUTES.stage)) as string | undefined) ?? null;
+    return { runId: this.runId, status, stage, progress: progress ?? {}, runDir };
+  }
+
+  /** The workflow's own result (paths and final progress), waiting through lost contact; RunFailedError when it did not complete. */
+  async outcome(opts: WaitOptions = {}): Promise<ExperimentResult> {
+    try {
+      const r = (await waitForRunResult(this.handle, opts)) as ExperimentResult;
+      this.runDir ??= r.runDir;
+      return r;
+    } catch (err) {
+      if (err instanceof WorkflowFailedError) {
+        const status = err.cause?.name === 'CancelledFailure' ? 'CANCELLED' : err.cause?.name === 'TerminatedFailure' ? 'TERMINATED' : 'FAILED';
+        throw new RunFailedError(this.runId, status, failureMessage(err));
+      }
+      throw err;
+    }
+  }
+
+  /** The parsed report.json once the run has COMPLETED (waits for it); throws RunFailedError when it failed. */
+  async result(opts: WaitOptions = {}): Promise<Report> {
+    const r = await this.outcome(opts);
+    return readJson<Report>(r.reportPath);
+  }
+
+  /** Asks the run to stop (its workflow ends CANCELLED; work in flight finishes or is abandoned). */
+  async cancel(): Promise<void> {
+    await this.handle.cancel();
+  }
+}
+
+/** One study: the parent workflow of its experiments. */
+export class StudyRun {
+  readonly workflowId: string;
+  readonly uiUrl: string;
+
+  constructor(
+    private readonly cs: Clinsynth,
+    readonly studyId: string,
+    public studyDir: string | undefined,
+  ) {
+    this.workflowId = studyWorkflowId(studyId);
+    this.uiUrl = cs.workflowUrl(this.workflowId);
+  }
+
+  get handle(): WorkflowHandle<typeof studyWorkflow> {
+    return this.cs.client.workflow.getHandle<typeof studyWorkflow>(this.workflowId);
+  }
+
+  /** Temporal status and each variant's status. */
+  async progress(): Promise<{ studyId: string; status: string; progress: StudyProgress | undefined }> {
+    const d = await this.handle.describe();
+    const status = d.status.name;
+    let progress: StudyProgress | undefined;
+    if (status === 'COMPLETED') progress = await this.handle.result();
+    else if (status === 'RUNNING') progress = await this.handle.query<StudyProgress>('studyProgress').catch(() => undefined);
+    return { studyId: this.studyId, status, progress };
+  }
+
+  /** The variants' own handles. */
+  runs(progress: StudyProgress): ExperimentRun[] {
+    return progress.variants.map((v) => new ExperimentRun(this.cs, v.runId, v.runDir, false));
+  }
+
+  /** The workflow's result (variant statuses, report path); RunFailedError when the study itself did not complete. */
+  async outcome(opts: WaitOptions = {}): Promise<StudyResult> {
+    try {
+      const r = await waitForRunResult(this.handle, opts);
+      this.studyDir ??= r.studyDir;
+      return r;
+    } catch (err) {
+      if (err instanceof WorkflowFailedError) throw new RunFailedError(`study ${this.studyId}`, err.cause?.name === 'CancelledFailure' ? 'CANCELLED' : 'FAILED', failureMessage(err));
+      throw err;
+    }
+  }
+
+  /** The parsed study.json once the study has completed (failed variants are rows with their status). */
+  async result(opts: WaitOptions = {}): Promise<StudyReport> {
+    const r = await this.outcome(opts);
+    if (!r.reportPath || !existsSync(r.reportPath)) throw new Error(`study ${this.studyId} wrote no study.json`);
+    return readJson<StudyReport>(r.reportPath);
+  }
+
+  /** Cancels the study and, through it, every running variant. */
+  async cancel(): Promise<void> {
+    await this.handle.cancel();
+  }
+}
+
+function uiGuess(address: string): string {
+  const [host, port] = address.split(':');
+  return `http://${host === '127.0.0.1' ? 'localhost' : host}:${Number(port ?? DEFAULT_PORT) + 1000}`;
+}
