@@ -6,7 +6,7 @@ import { multilabelMetrics, meanSd } from '../lib/evaluate/metrics.js';
 import { splitByGroup } from '../lib/evaluate/split.js';
 import { readGold } from '../lib/corpus/readers.js';
 import { labelIds, loadTaxonomy } from '../lib/run/taxonomy.js';
-import { DEV_GOLD, TAXONOMY, mainIfDirect, result, round, type BenchResult } from './common.js';
+import { DEV_GOLD, TAXONOMY, mainIfDirect, result, round, skippedResult, type BenchResult } from './common.js';
 import { runReference } from './reference-py.js';
 import { DEFAULT_ENCODER } from '../lib/run/encoders.js';
 
@@ -15,19 +15,7 @@ const SEEDS = [1, 2, 3];
 export async function run(): Promise<BenchResult> {
   const t0 = performance.now();
   if (!existsSync(DEV_GOLD)) {
-    const msg = `no dev gold at ${DEV_GOLD} (the shared data folder): classifier reference skipped`;
-    console.error(msg);
-    return result({
-      id: 'classifier',
-      title: 'logreg macro-F1 vs scikit-learn',
-      figure: { value: NaN, unit: 'macro-F1', what: 'skipped' },
-      baseline: { value: NaN, unit: 'macro-F1', what: 'skipped' },
-      goal: '>= 1.1',
-      pass: null,
-      seconds: 0,
-      details: {},
-      notes: [msg],
-    });
+    return skippedResult('classifier', 'logreg macro-F1 vs scikit-learn', 'macro-F1', '>= 1.1', `no dev gold at ${DEV_GOLD} (the shared data folder): classifier reference skipped`);
   }
   const labels = labelIds(loadTaxonomy(TAXONOMY));
   const rows = readGold(DEV_GOLD, labels);

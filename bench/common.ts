@@ -140,6 +140,22 @@ export function result(r: Omit<BenchResult, 'ratio' | 'pass' | 'quick'> & { rati
   return { ...r, cpu: cpuLine(), quick: QUICK, ratio: round(ratio, 4), pass: r.pass !== undefined ? r.pass : checkGoal(on, r.goal) };
 }
 
+/** The result of a benchmark that could not run (e.g. the shared data is absent): says why, passes nothing. */
+export function skippedResult(id: string, title: string, unit: string, goal: string, msg: string): BenchResult {
+  console.error(msg);
+  return result({
+    id,
+    title,
+    figure: { value: NaN, unit, what: 'skipped' },
+    baseline: { value: NaN, unit, what: 'skipped' },
+    goal,
+    pass: null,
+    seconds: 0,
+    details: {},
+    notes: [msg],
+  });
+}
+
 export function formatResult(r: BenchResult): string {
   const v = (f: Figure) => `${round(f.value, f.value >= 100 ? 1 : 3)} ${f.unit}`;
   const verdict = r.pass === null ? 'n/a' : r.pass ? 'PASS' : 'MISS';

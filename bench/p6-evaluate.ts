@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { EvaluationJob } from '../lib/evaluate/jobs.js';
 import { PROJECT_ROOT } from '../lib/run/paths.js';
-import { DEV_GOLD, QUICK, TAXONOMY, cleanup, cpuLine, mainIfDirect, mkdirp, procCpuSeconds, procMemory, result, round, tempDir, type BenchResult } from './common.js';
+import { DEV_GOLD, QUICK, TAXONOMY, cleanup, cpuLine, mainIfDirect, mkdirp, procCpuSeconds, procMemory, result, round, skippedResult, tempDir, type BenchResult } from './common.js';
 
 const SEEDS = QUICK ? [1] : [1, 2, 3];
 const RESAMPLES = QUICK ? 2000 : 10_000;
@@ -23,20 +23,6 @@ const GOAL_BOOTSTRAP_S = 10;
 const MTSAMPLES = join(PROJECT_ROOT, '..', 'shared', 'data', 'mtsamples', 'mtsamples_unique_notes.csv');
 const DEMO_NOTES = join(PROJECT_ROOT, 'examples', 'demo', 'data', 'notes.jsonl');
 
-function skipped(msg: string): BenchResult {
-  console.error(msg);
-  return result({
-    id: 'p6',
-    title: 'train+evaluate stages (MTSamples size)',
-    figure: { value: NaN, unit: 's', what: 'skipped' },
-    baseline: { value: GOAL_BOOTSTRAP_S, unit: 's', what: 'goal' },
-    goal: '<= 1',
-    pass: null,
-    seconds: 0,
-    details: {},
-    notes: [msg],
-  });
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Bronze: written by templates, one label per sentence, varied subject × finding × context.
@@ -160,7 +146,7 @@ export async function run(): Promise<BenchResult> {
   console.log(cpu.line);
   if (!existsSync(DEV_GOLD) || !existsSync(MTSAMPLES)) {
     const missing = !existsSync(DEV_GOLD) ? DEV_GOLD : MTSAMPLES;
-    return skipped(`no ${missing}: this benchmark needs the project's shared data folder beside the checkout (../shared/data); p6 skipped`);
+    return skippedResult('p6', 'train+evaluate stages (MTSamples size)', 's', '<= 1', `no ${missing}: this benchmark needs the project's shared data folder beside the checkout (../shared/data); p6 skipped`);
   }
   const dir = tempDir('p6');
   // A fresh home before anything reads it: the embedding cache starts cold.

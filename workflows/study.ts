@@ -14,6 +14,7 @@ import {
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type * as cpu from '../activities/run.js';
 import type { Experiment } from '../lib/run/experiment.js';
+import type { StudyVariantOutcome, VariantStatus } from '../lib/run/study.js';
 import { SEARCH_ATTRIBUTES, TASK_QUEUES, workflowIdFor } from '../lib/run/run-state.js';
 import { experimentDetails, experimentSummary } from '../lib/run/summaries.js';
 import { experimentWorkflow } from './experiment.js';
@@ -38,17 +39,8 @@ export interface StudyInput {
   uiBase?: string;
 }
 
-export type VariantStatus = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled' | 'terminated' | 'timed out';
-
-export interface StudyVariantState {
-  id: string;
-  values: Record<string, unknown>;
-  runId: string;
-  workflowId: string;
-  runDir: string;
-  status: VariantStatus;
-  error?: string;
-}
+/** A variant as the study workflow tracks it. */
+export type StudyVariantState = StudyVariantOutcome;
 
 export interface StudyProgress {
   study: string;

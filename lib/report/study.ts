@@ -5,20 +5,9 @@ import { readJson, writeFileAtomic, writeJson } from '../run/run-dir.js';
 import { renderSvg, type TopLevelSpec } from './charts.js';
 import type { Report } from './report.js';
 import type { MixComparison } from '../evaluate/compare.js';
+import type { StudyVariantOutcome, VariantStatus } from '../run/study.js';
 
-export type VariantStatus = 'completed' | 'failed' | 'cancelled' | 'terminated' | 'timed out' | 'pending' | 'running';
-
-/** What the study workflow knows of a variant when it ends (references only). */
-export interface StudyVariantOutcome {
-  id: string;
-  values: Record<string, unknown>;
-  runId: string;
-  workflowId: string;
-  runDir: string;
-  status: VariantStatus;
-  /** Why the variant's run did not complete. */
-  error?: string;
-}
+export type { StudyVariantOutcome, VariantStatus };
 
 export interface StudyVariantRow extends StudyVariantOutcome {
   /** Per mix: macro- and micro-F1 (mean and sd over seeds), from the run's report.json. */

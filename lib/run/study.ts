@@ -31,6 +31,20 @@ export const studySchema = z.strictObject({
 export type StudyFile = z.output<typeof studySchema>;
 
 /** One experiment of a study: its readable id, the values it sets, and the validated experiment. */
+export type VariantStatus = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled' | 'terminated' | 'timed out';
+
+/** What the study workflow knows of a variant's run (references only), in its state and its result. */
+export interface StudyVariantOutcome {
+  id: string;
+  values: Record<string, unknown>;
+  runId: string;
+  workflowId: string;
+  runDir: string;
+  status: VariantStatus;
+  /** Why the variant's run did not complete. */
+  error?: string;
+}
+
 export interface StudyVariant {
   id: string;
   values: Record<string, unknown>;
