@@ -5,11 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { PROJECT_ROOT } from './lib/run/paths.js';
+import type { DataConverter } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel, type WorkflowBundle } from '@temporalio/worker';
 import * as cpuActivities from './activities/run.js';
 import * as llmActivities from './activities/llm.js';
 import { TASK_QUEUES } from './lib/run/run-state.js';
 import { closeAllProviders } from './lib/llm/providers.js';
+import { dataConverterFromEnv } from './lib/run/codec.js';
 
 export interface WorkerOptions {
   address: string;
@@ -23,6 +25,8 @@ export interface WorkerOptions {
   /** Which queues to poll: both by default. */
   queues?: ('main' | 'llm')[];
   workflowBundle?: WorkflowBundle;
+  /** Payload encryption: default from CLINSYNTH_ENCRYPTION_KEY(_FILE) (lib/run/codec.ts). */
+  dataConverter?: DataConverter;
 }
 
 let bundle: Promise<WorkflowBundle> | undefined;
@@ -75,6 +79,7 @@ function installRuntimeLogging(): void {
 
 export async function startWorkers(opts: WorkerOptions): Promise<RunningWorkers> {
   installRuntimeLogging();
+  const dataConverter = opts.dataConverter ?? dataConverterFromEnv();
   const connection = await NativeConnection.connect({ address: opts.address });
   const queues = opts.queues ?? ['main', 'llm'];
   const workers: Worker[] = [];
@@ -82,6 +87,7 @@ export async function startWorkers(opts: WorkerOptions): Promise<RunningWorkers>
     workers.push(
       await Worker.create({
         connection,
+        dataConverter,
         namespace: opts.namespace,
         taskQueue: TASK_QUEUES.main,
         workflowBundle: opts.workflowBundle ?? (await workflowBundle()),
@@ -94,6 +100,7 @@ export async function startWorkers(opts: WorkerOptions): Promise<RunningWorkers>
     workers.push(
       await Worker.create({
         connection,
+        dataConverter,
         namespace: opts.namespace,
         taskQueue: TASK_QUEUES.llm,
         activities: llmActivities,

@@ -12,6 +12,7 @@ import { ensureTemporal, startDevServer, stopEmbeddedServer, namespace, DEFAULT_
 import { progressLine, stageTable } from './progress.js';
 import { waitForRunResult } from './wait-for-run.js';
 import { clinsynthHome } from '../lib/run/paths.js';
+import { dataConverterFromEnv, keysFromEnv } from '../lib/run/codec.js';
 import { estimateCost, formatEstimate } from '../lib/generate/cost-estimate.js';
 import { loadTaxonomy } from '../lib/run/taxonomy.js';
 import type { experimentWorkflow, ExperimentResult } from '../workflows/experiment.js';
@@ -106,7 +107,7 @@ export function runIdFor(experiment: Experiment, suffix?: string): string {
 
 async function connectClient(address: string): Promise<{ client: Client; connection: Connection }> {
   const connection = await Connection.connect({ address });
-  return { client: new Client({ connection, namespace: namespace() }), connection };
+  return { client: new Client({ connection, namespace: namespace(), dataConverter: dataConverterFromEnv() }), connection };
 }
 
 async function runCommand(args: string[]): Promise<number> {
@@ -122,6 +123,7 @@ async function runCommand(args: string[]): Promise<number> {
     },
   });
   const experiment = await checkedExperiment(oneFile(positionals, 'experiment file'));
+  keysFromEnv(); // bad key material fails here, naming the variable
   const runId = runIdFor(experiment, values['run-id']);
   const runDir = join(experiment.output, runId);
   const workflowId = workflowIdFor(runId);

@@ -8,6 +8,7 @@ import { compareMixes } from '../lib/evaluate/compare.js';
 import { readRunExperiment } from '../lib/run/run-dir.js';
 import { workflowIdFor, type RunProgress } from '../lib/run/run-state.js';
 import { DEFAULT_PORT, namespace } from './temporal-server.js';
+import { dataConverterFromEnv } from '../lib/run/codec.js';
 import type { ExperimentResult } from '../workflows/experiment.js';
 
 export async function reportCommand(args: string[]): Promise<number> {
@@ -20,7 +21,7 @@ export async function reportCommand(args: string[]): Promise<number> {
   const address = process.env.TEMPORAL_ADDRESS ?? `127.0.0.1:${DEFAULT_PORT}`;
   const connection = await Connection.connect({ address });
   try {
-    const client = new Client({ connection, namespace: namespace() });
+    const client = new Client({ connection, namespace: namespace(), dataConverter: dataConverterFromEnv() });
     const handle = client.workflow.getHandle(workflowIdFor(runId));
     const result = (await handle.result()) as ExperimentResult;
     const runDir = values['run-dir'] ? resolve(values['run-dir']) : result.runDir;
