@@ -25,7 +25,10 @@ const USAGE = `usage:
   clinsynth server [stop]
   clinsynth predict --model DIR INPUT [--out FILE]
   clinsynth report RUN_ID
-environment: TEMPORAL_ADDRESS (unset: embedded dev server), TEMPORAL_NAMESPACE, CLINSYNTH_HOME (default .clinsynth/)`;
+  clinsynth codec-server [--port N]
+  clinsynth control RUN_ID pause|resume|budget USD|cancel
+environment: TEMPORAL_ADDRESS (unset: embedded dev server), TEMPORAL_NAMESPACE, CLINSYNTH_HOME (default .clinsynth/),
+  CLINSYNTH_ENCRYPTION_KEY / CLINSYNTH_ENCRYPTION_KEY_FILE (encrypt workflow payloads)`;
 
 class UsageError extends Error {}
 
@@ -48,6 +51,10 @@ export async function main(argv: string[]): Promise<number> {
       case 'predict': {
         const { predictCommand } = await import('./predict.js');
         return await predictCommand(rest);
+      }
+      case 'codec-server': {
+        const { codecServerCommand } = await import('./codec-server.js');
+        return await codecServerCommand(rest, say);
       }
       case 'report': {
         const { reportCommand } = await import('./report.js');
