@@ -56,6 +56,10 @@ export async function main(argv: string[]): Promise<number> {
         const { codecServerCommand } = await import('./codec-server.js');
         return await codecServerCommand(rest, say);
       }
+      case 'control': {
+        const { controlCommand } = await import('./control.js');
+        return await controlCommand(rest, say);
+      }
       case 'report': {
         const { reportCommand } = await import('./report.js');
         return await reportCommand(rest);

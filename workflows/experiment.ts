@@ -1,7 +1,9 @@
 // The experiment workflow: runs the stages in order, fans out LLM pages in a sliding window, continues as new.
 import {
   ActivityFailure,
+  allHandlersFinished,
   ApplicationFailure,
+  condition,
   continueAsNew,
   defineQuery,
   patched,
@@ -30,6 +32,7 @@ import {
   type StageName,
 } from '../lib/run/run-state.js';
 import { evaluationJobs } from '../lib/evaluate/jobs.js';
+import { installSteering, steeringDetails } from './steering.js';
 
 export interface ExperimentInput {
   experiment: Experiment;
@@ -84,17 +87,27 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
   setHandler(progressQuery, () => p);
   const llmCalls = llmActivities(experiment);
   const price = priceOf(experiment.llm);
-  const budget = experiment.llm.budgetUsd;
+  const configuredBudget = experiment.llm.budgetUsd;
   // Waiting pages keep the call slots busy between pages; a budget-capped run goes without them, so that at most
   // the pages filling the slots run on past the budget. (patched: runs started before keep their window on replay.)
-  const buffered = patched('llm-page-buffer') && budget === undefined;
+  const buffered = patched('llm-page-buffer') && configuredBudget === undefined;
   const window = buffered ? pagesScheduled(experiment.llm.concurrency) : pagesInFlight(experiment.llm.concurrency);
   /** Updates the spend estimate; true once llm.budgetUsd is reached (no new LLM page starts after that). */
   const overBudget = (): boolean => {
     if (price) p.costUsd = costUsd(price, p.llm.promptTokens, p.llm.completionTokens);
+    const budget = steering.budget();
     if (budget !== undefined && p.costUsd !== null && p.costUsd >= budget) p.budgetExhausted = true;
     return p.budgetExhausted;
   };
+
+  // Steering Updates (`clinsynth control`): pause/resume, budget, cancel; their state shows in the current details.
+  let details = '';
+  const showDetails = () => setCurrentDetails(details + steeringDetails(steering.state()));
+  const steering = installSteering(p, configuredBudget, () => (price ? costUsd(price, p.llm.promptTokens, p.llm.completionTokens) : null), showDetails);
+  // Runs started before steering existed keep waiting on their pages only, so their replays start the same pages.
+  const wakeOnSteering = patched('llm-steering');
+  /** True while no new LLM page may start for a steering reason. */
+  const held = () => !!p.paused || !!p.cancelled;
 
   const enter = (stage: StageName) => {
     p.stage = stage;
@@ -103,7 +116,8 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
       { key: experimentKey, value: experiment.name },
       { key: stageKey, value: stage },
     ]);
-    setCurrentDetails(`**${experiment.name}** — stage \`${stage}\``);
+    details = `**${experiment.name}** — stage \`${stage}\``;
+    showDetails();
   };
   const finish = (stage: StageName) => {
     p.stages[stage].status = 'done';
@@ -123,8 +137,9 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
     const usage = (p.llmByStage[stage] ??= emptyUsage());
     const inFlight = new Map<number, Promise<void>>();
     let fatal: unknown;
+    let settled = 0;
     while (p.nextPage < total || inFlight.size > 0) {
-      while (p.nextPage < total && inFlight.size < window && !fatal && !overBudget() && !historyFull(input.historyLimit)) {
+      while (p.nextPage < total && inFlight.size < window && !fatal && !held() && !overBudget() && !historyFull(input.historyLimit)) {
         const n = p.nextPage++;
         inFlight.set(
           n,
@@ -140,14 +155,26 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
             })
             .finally(() => {
               s.done++;
+              settled++;
               inFlight.delete(n);
             }),
         );
       }
-      if (inFlight.size === 0) break;
-      await Promise.race(inFlight.values());
+      // Paused with nothing running: wait for resume or cancel (no timer, so no command).
+      const waitForResume = () => !!p.paused && !p.cancelled && !fatal && p.nextPage < total && !overBudget() && !historyFull(input.historyLimit);
+      if (inFlight.size === 0 && !waitForResume()) break;
+      if (inFlight.size === 0) await condition(() => !p.paused || !!p.cancelled);
+      else if (wakeOnSteering) {
+        // Wake when a page ends or a steering Update changes something (resume starts pages at once).
+        const [seenSettled, seenVersion] = [settled, steering.version()];
+        await condition(() => settled !== seenSettled || steering.version() !== seenVersion);
+      } else await Promise.race(inFlight.values());
     }
     if (fatal) throw fatal;
+    if (p.cancelled) {
+      p.counts[`${stage}PagesSkippedForCancel`] = total - p.nextPage;
+      return true;
+    }
     if (overBudget()) {
       p.counts[`${stage}PagesSkippedForBudget`] = total - p.nextPage;
       return true;
@@ -198,7 +225,7 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
         const rounds = patched('bronze-top-up') ? experiment.bronze.topUpRounds : 0;
         for (;;) {
           if (!(await fanOut(stage, p.pages.bronze, (n) => llmCalls.generateBronzePage({ runDir, page: n })))) return await again(input, p);
-          if (rounds === 0 || p.budgetExhausted) break;
+          if (rounds === 0 || p.budgetExhausted || p.cancelled) break;
           // After the last round this only counts (bronzeTargetsShort) and plans nothing.
           const done = p.counts.bronzeTopUpRounds ?? 0;
           const r = await run.planBronzeTopUp({ runDir, pages: p.pages.bronze, plan: done < rounds });
@@ -262,7 +289,9 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
   }
   p.stage = 'done';
   upsertSearchAttributes([{ key: stageKey, value: 'done' }]);
-  setCurrentDetails(`**${experiment.name}** — done`);
+  details = `**${experiment.name}** — done`;
+  showDetails();
+  await condition(allHandlersFinished);
   return { runId, runDir, reportPath: `${runDir}/report.json`, progress: p };
 }
 
@@ -273,6 +302,7 @@ function historyFull(limit = HISTORY_EVENTS_BEFORE_CONTINUE): boolean {
 
 async function again(input: ExperimentInput, p: RunProgress): Promise<never> {
   p.continuedAsNew++;
+  await condition(allHandlersFinished);
   return await continueAsNew<typeof experimentWorkflow>({ ...input, progress: p });
 }
 
