@@ -5,7 +5,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
-import { startWorkers, type RunningWorkers } from '../../worker.js';
+import { Worker } from '@temporalio/worker';
+import { startWorkers, workflowBundle, type RunningWorkers } from '../../worker.js';
 import { startFakeLlmServer, type FakeLlmServer } from '../support/fake-llm-server.js';
 import { writeTestExperiment } from '../support/experiments.js';
 import { runCli } from '../support/cli.js';
@@ -105,6 +106,8 @@ describe('steering a running experiment', () => {
     expect(report.partial).toBe(false);
     // Once the LLM stages are over, steering is refused at once.
     expect((await control([runId, 'pause'])).code).not.toBe(0);
+    // The steered history replays on this code (Updates, the wait while paused): deterministic.
+    await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, await handle.fetchHistory(), handle.workflowId);
   }, 240_000);
 
   it('cancel stops LLM work and still trains, evaluates and reports, marked partial', async () => {
@@ -121,5 +124,6 @@ describe('steering a running experiment', () => {
     const report = JSON.parse(readFileSync(result.reportPath, 'utf8'));
     expect(report.partial).toBe(true);
     expect(readFileSync(join(result.runDir, 'report.html'), 'utf8')).toMatch(/this report is partial/);
+    await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, await handle.fetchHistory(), handle.workflowId);
   }, 240_000);
 });
