@@ -5,6 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
+import { AesGcmCodec, NoKeyCodec, parseKeys } from '../../lib/run/codec.js';
+import { startWorkers } from '../../worker.js';
+import { loadExperiment } from '../../lib/run/experiment.js';
+import { TASK_QUEUES } from '../../lib/run/run-state.js';
 import { startFakeLlmServer, type FakeLlmServer } from '../support/fake-llm-server.js';
 import { DEMO_DIR, writeTestExperiment } from '../support/experiments.js';
 import { runCli } from '../support/cli.js';
@@ -92,5 +96,33 @@ describe('workflow history', () => {
     // The scan reads payloads: the run directory is in the plain workflow input.
     expect(text).toContain(dir);
     for (const s of sentences) expect(text.includes(s), `sentence in history: ${s}`).toBe(false);
+  });
+
+  it('a worker without the key fails the workflow task with an error naming the variables, and never runs on plaintext', async () => {
+    const { file } = writeTestExperiment({ name: 'nokey-worker', llm: { baseURL: llm.url } });
+    const experiment = loadExperiment(file);
+    const keyed = new Client({ connection, dataConverter: { payloadCodecs: [new AesGcmCodec(parseKeys([randomBytes(32).toString('base64')], 'test'))] } });
+    const workers = await startWorkers({ address: inject('temporalAddress'), namespace: 'default', queues: ['main'], dataConverter: { payloadCodecs: [new NoKeyCodec()] } });
+    const runId = `nokey-worker-${Date.now()}`;
+    const handle = await keyed.workflow.start('experimentWorkflow', {
+      workflowId: workflowIdFor(runId),
+      taskQueue: TASK_QUEUES.main,
+      args: [{ experiment, runId, runDir: join(experiment.output, runId) }],
+    });
+    try {
+      let failure: string | undefined;
+      for (let i = 0; i < 100 && !failure; i++) {
+        const history = await handle.fetchHistory();
+        failure = history.events?.find((e) => e.workflowTaskFailedEventAttributes)?.workflowTaskFailedEventAttributes?.failure?.message ?? undefined;
+        if (!failure) await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(failure).toMatch(/encrypted.*CLINSYNTH_ENCRYPTION_KEY/);
+      const events = (await handle.fetchHistory()).events ?? [];
+      expect(events.some((e) => e.activityTaskScheduledEventAttributes)).toBe(false);
+      expect(historyText(events).join('\n').includes(file)).toBe(false);
+    } finally {
+      await handle.terminate('test over').catch(() => {});
+      await workers.shutdown();
+    }
   });
 });
