@@ -29,24 +29,26 @@ export interface WorkerOptions {
   dataConverter?: DataConverter;
 }
 
-let bundle: Promise<WorkflowBundle> | undefined;
+const bundles = new Map<string, Promise<WorkflowBundle>>();
 
 /**
  * Bundles the workflow code once per process, in a child process: webpack's ~100 MiB then leave with the child
  * instead of staying in every long-lived worker.
  */
-export function workflowBundle(): Promise<WorkflowBundle> {
-  bundle ??= bundleInChild();
-  return bundle;
+export function workflowBundle(failureConverterPath?: string): Promise<WorkflowBundle> {
+  const key = failureConverterPath ?? '';
+  let b = bundles.get(key);
+  if (!b) bundles.set(key, (b = bundleInChild(failureConverterPath)));
+  return b;
 }
 
 const BUNDLER = join(PROJECT_ROOT, 'scripts', 'bundle-workflows.ts');
 
-async function bundleInChild(): Promise<WorkflowBundle> {
+async function bundleInChild(failureConverterPath?: string): Promise<WorkflowBundle> {
   const dir = mkdtempSync(join(tmpdir(), 'clinsynth-bundle-'));
   const file = join(dir, 'workflows.js');
   try {
-    await promisify(execFile)(process.execPath, ['--import', 'tsx', BUNDLER, file], { cwd: PROJECT_ROOT, maxBuffer: 16 * 1024 * 1024 });
+    await promisify(execFile)(process.execPath, ['--import', 'tsx', BUNDLER, file, ...(failureConverterPath ? ['--failure-converter', failureConverterPath] : [])], { cwd: PROJECT_ROOT, maxBuffer: 16 * 1024 * 1024 });
     return { code: readFileSync(file, 'utf8') };
   } catch (e) {
     const err = e as { stderr?: string; message: string };
@@ -90,7 +92,8 @@ export async function startWorkers(opts: WorkerOptions): Promise<RunningWorkers>
         dataConverter,
         namespace: opts.namespace,
         taskQueue: TASK_QUEUES.main,
-        workflowBundle: opts.workflowBundle ?? (await workflowBundle()),
+        // Encrypted runs encode failure messages too: the workflow code needs the same failure converter.
+        workflowBundle: opts.workflowBundle ?? (await workflowBundle(dataConverter.failureConverterPath)),
         activities: cpuActivities,
         maxConcurrentActivityTaskExecutions: opts.cpuConcurrency ?? 2,
       }),

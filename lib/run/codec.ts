@@ -1,6 +1,7 @@
 // Encrypted Temporal payloads: an AES-256-GCM PayloadCodec with key ids (rotation) and keys from the environment.
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { DataConverter, Payload, PayloadCodec } from '@temporalio/common';
 
@@ -148,9 +149,16 @@ export function codecFromEnv(env: NodeJS.ProcessEnv = process.env): PayloadCodec
   return keys ? new AesGcmCodec(keys) : new NoKeyCodec();
 }
 
-/** `dataConverter` for Client, Connection-level clients and Worker.create. */
+/** The failure converter that encodes failure messages and stack traces (so the codec encrypts them). */
+export const ENCODING_FAILURE_CONVERTER_PATH = fileURLToPath(new URL('./failure-converter.cjs', import.meta.url));
+
+/**
+ * `dataConverter` for Client and Worker.create: with a key, payloads are encrypted and so are failure messages (the
+ * workflow bundle must then be built with the same failureConverterPath; see worker.ts).
+ */
 export function dataConverterFromEnv(env: NodeJS.ProcessEnv = process.env): DataConverter {
-  return { payloadCodecs: [codecFromEnv(env)] };
+  const codec = codecFromEnv(env);
+  return codec instanceof AesGcmCodec ? { payloadCodecs: [codec], failureConverterPath: ENCODING_FAILURE_CONVERTER_PATH } : { payloadCodecs: [codec] };
 }
 
 function metaText(p: Payload, key: string): string | undefined {

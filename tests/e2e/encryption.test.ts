@@ -63,9 +63,24 @@ describe('workflow history', () => {
     const home = mkdtempSync(join(tmpdir(), 'clinsynth-home-'));
     const { file, dir } = writeTestExperiment({ name: 'enc-run', llm: { baseURL: llm.url } });
     const key = randomBytes(32).toString('base64');
-    const r = await runCli(['run', file, '--json'], env(home, key));
+    // Some 500s, so failed attempts (their messages) reach the history too.
+    llm.setFaults({ rate500: 0.15 });
+    let r;
+    try {
+      r = await runCli(['run', file, '--json'], env(home, key));
+    } finally {
+      llm.setFaults({ rate500: 0 });
+    }
     expect(r.code, r.stderr).toBe(0);
     const text = await historyOf('enc-run');
+    // Failure messages are encoded into a payload, and so encrypted with the rest.
+    const events = (await client.workflow.getHandle(workflowIdFor('enc-run')).fetchHistory()).events ?? [];
+    const failures = events.flatMap((e) => (e.activityTaskStartedEventAttributes?.lastFailure ? [e.activityTaskStartedEventAttributes.lastFailure] : []));
+    expect(failures.length).toBeGreaterThan(0);
+    for (const f of failures) {
+      expect(f.message).toBe('Encoded failure');
+      expect(Buffer.from(f.encodedAttributes?.metadata?.encoding ?? []).toString()).toBe('binary/encrypted');
+    }
     expect(text.length).toBeGreaterThan(1000);
     expect(text).toContain('binary/encrypted');
     for (const secret of [file, dir, DEMO_DIR, ...labels, ...sentences]) expect(text.includes(secret), `found in history: ${secret}`).toBe(false);
