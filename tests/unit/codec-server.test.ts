@@ -4,6 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { AesGcmCodec, parseKeys } from '../../lib/run/codec.js';
 import { startCodecServer, type CodecServer } from '../../client/codec-server.js';
+import { runCli, startCli } from '../support/cli.js';
+import { freePort } from '../support/net.js';
 
 const codec = new AesGcmCodec(parseKeys([randomBytes(32).toString('base64')], 'test'));
 let server: CodecServer;
@@ -68,5 +70,25 @@ describe('codec server', () => {
     const text = await r.text();
     expect(text).toMatch(/does not have/);
     expect(text).not.toContain('secret sentence');
+  });
+
+  it('runs as `clinsynth codec-server --port N` with the environment\'s key, and refuses to start without one', async () => {
+    const key = randomBytes(32).toString('base64');
+    const port = await freePort();
+    const { child, result } = startCli(['codec-server', '--port', String(port)], { CLINSYNTH_ENCRYPTION_KEY: key, CLINSYNTH_ENCRYPTION_KEY_FILE: undefined });
+    let stderr = '';
+    child.stderr!.on('data', (d) => (stderr += d));
+    for (let i = 0; i < 100 && !stderr.includes('codec server on'); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(stderr).toContain(`http://127.0.0.1:${port}`);
+    expect(stderr).toContain('TEMPORAL_CODEC_ENDPOINT');
+    const mine = new AesGcmCodec(parseKeys([key], 'test'));
+    const [enc] = await mine.encode([defaultPayloadConverter.toPayload('hello')]);
+    const r = await fetch(`http://127.0.0.1:${port}/decode`, { method: 'POST', headers: { origin: UI, 'content-type': 'application/json' }, body: JSON.stringify({ payloads: [toJson(enc!)] }) });
+    expect(r.status).toBe(200);
+    child.kill('SIGINT');
+    expect((await result).code).toBe(0);
+    const none = await runCli(['codec-server'], { CLINSYNTH_ENCRYPTION_KEY: undefined, CLINSYNTH_ENCRYPTION_KEY_FILE: undefined });
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/no key to decode with: set CLINSYNTH_ENCRYPTION_KEY/);
   });
 });
