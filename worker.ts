@@ -5,11 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { PROJECT_ROOT } from './lib/run/paths.js';
+import type { DataConverter } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel, type WorkflowBundle } from '@temporalio/worker';
 import * as cpuActivities from './activities/run.js';
 import * as llmActivities from './activities/llm.js';
 import { TASK_QUEUES } from './lib/run/run-state.js';
 import { closeAllProviders } from './lib/llm/providers.js';
+import { dataConverterFromEnv } from './lib/run/codec.js';
 
 export interface WorkerOptions {
   address: string;
@@ -23,26 +25,30 @@ export interface WorkerOptions {
   /** Which queues to poll: both by default. */
   queues?: ('main' | 'llm')[];
   workflowBundle?: WorkflowBundle;
+  /** Payload encryption: default from CLINSYNTH_ENCRYPTION_KEY(_FILE) (lib/run/codec.ts). */
+  dataConverter?: DataConverter;
 }
 
-let bundle: Promise<WorkflowBundle> | undefined;
+const bundles = new Map<string, Promise<WorkflowBundle>>();
 
 /**
  * Bundles the workflow code once per process, in a child process: webpack's ~100 MiB then leave with the child
  * instead of staying in every long-lived worker.
  */
-export function workflowBundle(): Promise<WorkflowBundle> {
-  bundle ??= bundleInChild();
-  return bundle;
+export function workflowBundle(failureConverterPath?: string): Promise<WorkflowBundle> {
+  const key = failureConverterPath ?? '';
+  let b = bundles.get(key);
+  if (!b) bundles.set(key, (b = bundleInChild(failureConverterPath)));
+  return b;
 }
 
 const BUNDLER = join(PROJECT_ROOT, 'scripts', 'bundle-workflows.ts');
 
-async function bundleInChild(): Promise<WorkflowBundle> {
+async function bundleInChild(failureConverterPath?: string): Promise<WorkflowBundle> {
   const dir = mkdtempSync(join(tmpdir(), 'clinsynth-bundle-'));
   const file = join(dir, 'workflows.js');
   try {
-    await promisify(execFile)(process.execPath, ['--import', 'tsx', BUNDLER, file], { cwd: PROJECT_ROOT, maxBuffer: 16 * 1024 * 1024 });
+    await promisify(execFile)(process.execPath, ['--import', 'tsx', BUNDLER, file, ...(failureConverterPath ? ['--failure-converter', failureConverterPath] : [])], { cwd: PROJECT_ROOT, maxBuffer: 16 * 1024 * 1024 });
     return { code: readFileSync(file, 'utf8') };
   } catch (e) {
     const err = e as { stderr?: string; message: string };
@@ -75,6 +81,7 @@ function installRuntimeLogging(): void {
 
 export async function startWorkers(opts: WorkerOptions): Promise<RunningWorkers> {
   installRuntimeLogging();
+  const dataConverter = opts.dataConverter ?? dataConverterFromEnv();
   const connection = await NativeConnection.connect({ address: opts.address });
   const queues = opts.queues ?? ['main', 'llm'];
   const workers: Worker[] = [];
@@ -82,9 +89,11 @@ export async function startWorkers(opts: WorkerOptions): Promise<RunningWorkers>
     workers.push(
       await Worker.create({
         connection,
+        dataConverter,
         namespace: opts.namespace,
         taskQueue: TASK_QUEUES.main,
-        workflowBundle: opts.workflowBundle ?? (await workflowBundle()),
+        // Encrypted runs encode failure messages too: the workflow code needs the same failure converter.
+        workflowBundle: opts.workflowBundle ?? (await workflowBundle(dataConverter.failureConverterPath)),
         activities: cpuActivities,
         maxConcurrentActivityTaskExecutions: opts.cpuConcurrency ?? 2,
       }),
@@ -94,6 +103,7 @@ export async function startWorkers(opts: WorkerOptions): Promise<RunningWorkers>
     workers.push(
       await Worker.create({
         connection,
+        dataConverter,
         namespace: opts.namespace,
         taskQueue: TASK_QUEUES.llm,
         activities: llmActivities,

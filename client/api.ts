@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
+import { dataConverterFromEnv } from '../lib/run/codec.js';
 import { Client, Connection, WorkflowFailedError, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { InputError } from '../lib/run/problems.js';
@@ -180,7 +181,7 @@ export class Clinsynth {
       await connection.close();
       throw e;
     }
-    return new Clinsynth(new Client({ connection, namespace: ns }), connection, address, ns, uiBase, workers);
+    return new Clinsynth(new Client({ connection, namespace: ns, dataConverter: dataConverterFromEnv() }), connection, address, ns, uiBase, workers);
   }
 
   /** The Temporal UI page of a workflow. */

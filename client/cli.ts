@@ -7,6 +7,7 @@ import { TASK_QUEUES, workflowIdFor, type RunProgress } from '../lib/run/run-sta
 import { startDevServer, stopEmbeddedServer, ensureTemporal } from './temporal-server.js';
 import { progressLine, stageTable } from './progress.js';
 import { clinsynthHome } from '../lib/run/paths.js';
+import { keysFromEnv } from '../lib/run/codec.js';
 import { estimateCost, formatEstimate } from '../lib/generate/cost-estimate.js';
 import { loadTaxonomy } from '../lib/run/taxonomy.js';
 import { parseYamlFile } from '../lib/run/structured-file.js';
@@ -22,7 +23,10 @@ const USAGE = `usage:
   clinsynth server [stop]
   clinsynth predict --model DIR INPUT [--out FILE]
   clinsynth report RUN_ID|STUDY
-environment: TEMPORAL_ADDRESS (unset: embedded dev server), TEMPORAL_NAMESPACE, CLINSYNTH_HOME (default .clinsynth/)`;
+  clinsynth codec-server [--port N]
+  clinsynth control RUN_ID pause|resume|budget USD|cancel
+environment: TEMPORAL_ADDRESS (unset: embedded dev server), TEMPORAL_NAMESPACE, CLINSYNTH_HOME (default .clinsynth/),
+  CLINSYNTH_ENCRYPTION_KEY / CLINSYNTH_ENCRYPTION_KEY_FILE (encrypt workflow payloads)`;
 
 class UsageError extends Error {}
 
@@ -47,6 +51,14 @@ export async function main(argv: string[]): Promise<number> {
       case 'predict': {
         const { predictCommand } = await import('./predict.js');
         return await predictCommand(rest);
+      }
+      case 'codec-server': {
+        const { codecServerCommand } = await import('./codec-server.js');
+        return await codecServerCommand(rest, say);
+      }
+      case 'control': {
+        const { controlCommand } = await import('./control.js');
+        return await controlCommand(rest, say);
       }
       case 'report': {
         const { reportCommand } = await import('./report.js');
@@ -123,6 +135,7 @@ async function runCommand(args: string[]): Promise<number> {
     },
   });
   const experiment = await checkExperiment(oneFile(positionals, 'experiment file'));
+  keysFromEnv(); // bad key material fails here, naming the variable
   const runId = runIdFor(experiment, checkedRunIdSuffix(values['run-id']));
   const runDir = join(experiment.output, runId);
   const workflowId = workflowIdFor(runId);

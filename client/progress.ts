@@ -10,7 +10,9 @@ export function progressLine(p: RunProgress): string {
     ? ` · LLM ${p.llm.calls} calls, ${p.llm.cacheHits} cached, ${p.llm.promptTokens + p.llm.completionTokens} tokens${p.llm.failures ? `, ${p.llm.failures} unusable answers` : ''}`
     : '';
   const cost = p.costUsd ? ` · ~$${p.costUsd.toFixed(2)}` : '';
-  return `[${stage}]${part}${llm}${cost}${p.budgetExhausted ? ' · budget reached: no new LLM work' : ''}`;
+  const steer = p.cancelled ? ' · LLM work cancelled (partial report)' : p.paused && p.stage !== 'done' ? ' · paused (clinsynth control … resume)' : '';
+  const budget = p.budgetUsd !== undefined ? ` of $${p.budgetUsd}` : '';
+  return `[${stage}]${part}${llm}${cost}${cost ? budget : ''}${p.budgetExhausted ? ' · budget reached: no new LLM work' : ''}${steer}`;
 }
 
 export function stageTable(p: RunProgress): string {

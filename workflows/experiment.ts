@@ -1,7 +1,9 @@
 // The experiment workflow: runs the stages in order, fans out LLM pages in a sliding window, continues as new.
 import {
   ActivityFailure,
+  allHandlersFinished,
   ApplicationFailure,
+  condition,
   continueAsNew,
   defineQuery,
   isCancellation,
@@ -32,6 +34,7 @@ import {
 } from '../lib/run/run-state.js';
 import { evaluationJobs, jobName } from '../lib/evaluate/jobs.js';
 import { pageSummary } from '../lib/run/summaries.js';
+import { installSteering, steeringDetails } from './steering.js';
 
 export interface ExperimentInput {
   experiment: Experiment;
@@ -86,17 +89,27 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
   setHandler(progressQuery, () => p);
   const llmCalls = llmActivities(experiment);
   const price = priceOf(experiment.llm);
-  const budget = experiment.llm.budgetUsd;
+  const configuredBudget = experiment.llm.budgetUsd;
   // Waiting pages keep the call slots busy between pages; a budget-capped run goes without them, so that at most
   // the pages filling the slots run on past the budget. (patched: runs started before keep their window on replay.)
-  const buffered = patched('llm-page-buffer') && budget === undefined;
+  const buffered = patched('llm-page-buffer') && configuredBudget === undefined;
   const window = buffered ? pagesScheduled(experiment.llm.concurrency) : pagesInFlight(experiment.llm.concurrency);
   /** Updates the spend estimate; true once llm.budgetUsd is reached (no new LLM page starts after that). */
   const overBudget = (): boolean => {
     if (price) p.costUsd = costUsd(price, p.llm.promptTokens, p.llm.completionTokens);
+    const budget = steering.budget();
     if (budget !== undefined && p.costUsd !== null && p.costUsd >= budget) p.budgetExhausted = true;
     return p.budgetExhausted;
   };
+
+  // Steering Updates (`clinsynth control`): pause/resume, budget, cancel; their state shows in the current details.
+  let details = '';
+  const showDetails = () => setCurrentDetails(details + steeringDetails(steering.state()));
+  const steering = installSteering(p, configuredBudget, () => (price ? costUsd(price, p.llm.promptTokens, p.llm.completionTokens) : null), showDetails);
+  // Runs started before steering existed keep waiting on their pages only, so their replays start the same pages.
+  const wakeOnSteering = patched('llm-steering');
+  /** True while no new LLM page may start for a steering reason. */
+  const held = () => !!p.paused || !!p.cancelled;
 
   const enter = (stage: StageName) => {
     p.stage = stage;
@@ -105,7 +118,8 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
       { key: experimentKey, value: experiment.name },
       { key: stageKey, value: stage },
     ]);
-    setCurrentDetails(`**${experiment.name}** — stage \`${stage}\``);
+    details = `**${experiment.name}** — stage \`${stage}\``;
+    showDetails();
   };
   const finish = (stage: StageName) => {
     p.stages[stage].status = 'done';
@@ -125,8 +139,9 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
     const usage = (p.llmByStage[stage] ??= emptyUsage());
     const inFlight = new Map<number, Promise<void>>();
     let fatal: unknown;
+    let settled = 0;
     while (p.nextPage < total || inFlight.size > 0) {
-      while (p.nextPage < total && inFlight.size < window && !fatal && !overBudget() && !historyFull(input.historyLimit)) {
+      while (p.nextPage < total && inFlight.size < window && !fatal && !held() && !overBudget() && !historyFull(input.historyLimit)) {
         const n = p.nextPage++;
         inFlight.set(
           n,
@@ -143,14 +158,26 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
             })
             .finally(() => {
               s.done++;
+              settled++;
               inFlight.delete(n);
             }),
         );
       }
-      if (inFlight.size === 0) break;
-      await Promise.race(inFlight.values());
+      // Paused with nothing running: wait for resume or cancel (no timer, so no command).
+      const waitForResume = () => !!p.paused && !p.cancelled && !fatal && p.nextPage < total && !overBudget() && !historyFull(input.historyLimit);
+      if (inFlight.size === 0 && !waitForResume()) break;
+      if (inFlight.size === 0) await condition(() => !p.paused || !!p.cancelled);
+      else if (wakeOnSteering) {
+        // Wake when a page ends or a steering Update changes something (resume starts pages at once).
+        const [seenSettled, seenVersion] = [settled, steering.version()];
+        await condition(() => settled !== seenSettled || steering.version() !== seenVersion);
+      } else await Promise.race(inFlight.values());
     }
     if (fatal) throw fatal;
+    if (p.cancelled) {
+      p.counts[`${stage}PagesSkippedForCancel`] = total - p.nextPage;
+      return true;
+    }
     if (overBudget()) {
       p.counts[`${stage}PagesSkippedForBudget`] = total - p.nextPage;
       return true;
@@ -209,7 +236,7 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
           const write = (n: number) =>
             llmCalls.generateBronzePage.executeWithOptions({ summary: pageSummary('bronze', n, total, round ? `top-up round ${round}` : `${experiment.bronze.perCall} sentences a call`) }, [{ runDir, page: n }]);
           if (!(await fanOut(stage, total, write))) return await again(input, p);
-          if (rounds === 0 || p.budgetExhausted) break;
+          if (rounds === 0 || p.budgetExhausted || p.cancelled) break;
           // After the last round this only counts (bronzeTargetsShort) and plans nothing.
           const done = p.counts.bronzeTopUpRounds ?? 0;
           const r = await run.planBronzeTopUp.executeWithOptions({ summary: done < rounds ? `bronze top-up ${done + 1}/${rounds}: count labels short of ${experiment.bronze.perLabel}` : 'bronze: count labels still short' }, [{ runDir, pages: p.pages.bronze, plan: done < rounds }]);
@@ -278,7 +305,9 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
   }
   p.stage = 'done';
   upsertSearchAttributes([{ key: stageKey, value: 'done' }]);
-  setCurrentDetails(`**${experiment.name}** — done`);
+  details = `**${experiment.name}** — done`;
+  showDetails();
+  await condition(allHandlersFinished);
   return { runId, runDir, reportPath: `${runDir}/report.json`, progress: p };
 }
 
@@ -289,6 +318,7 @@ function historyFull(limit = HISTORY_EVENTS_BEFORE_CONTINUE): boolean {
 
 async function again(input: ExperimentInput, p: RunProgress): Promise<never> {
   p.continuedAsNew++;
+  await condition(allHandlersFinished);
   return await continueAsNew<typeof experimentWorkflow>({ ...input, progress: p });
 }
 

@@ -67,6 +67,8 @@ export interface Report {
   taxonomyVersion: string;
   workflowId: string;
   uiUrl: string | null;
+  /** True when LLM work was cancelled (`clinsynth control RUN_ID cancel`): trained and evaluated on what existed. */
+  partial: boolean;
   mixes: Record<string, MixReport>;
   /** Each mix against evaluate.baseline: Δ with paired cluster-bootstrap CI and randomisation p (empty: no baseline). */
   comparisons: Record<string, MixComparison>;
@@ -149,6 +151,7 @@ export function buildReport(input: ReportInput): Report {
     taxonomyVersion: e.taxonomyVersion,
     workflowId: input.workflowId,
     uiUrl: input.uiUrl ?? null,
+    partial: !!progress.cancelled,
     mixes,
     comparisons: compared?.comparisons ?? {},
     headline: Object.entries(compared?.comparisons ?? {}).map(([mix, c]) => comparisonHeadline(mix, c)),
@@ -453,6 +456,7 @@ function caveats(r: Report, mixes: string[], labels: string[]): string[] {
   if (short > 0) {
     out.push(`${int(short)} bronze target${short === 1 ? ' is' : 's are'} still short of bronze.perLabel usable sentences after ${int(num(r.counts.bronzeTopUpRounds))} top-up round(s): see Training data composition.`);
   }
+  if (r.partial) out.push('LLM work was cancelled while the run went (clinsynth control … cancel): this report is partial, trained and evaluated on the synthetic data made before that.');
   if (r.llm.budgetExhausted) out.push('The LLM budget (llm.budgetUsd) ran out: LLM work stopped early and the synthetic sets are smaller than asked.');
   if (num(r.llm.failures) > 0) out.push(`${int(r.llm.failures)} LLM answer${r.llm.failures === 1 ? ' was' : 's were'} unusable and left out.`);
   if (r.safety && Object.values(r.safety.phiRows ?? {}).some((v) => num(v) > 0)) out.push('Rows with possible PHI were found: see Safety.');

@@ -44,6 +44,11 @@ export interface RunProgress {
   /** Estimated spend so far (null when the model's price is unknown) and whether llm.budgetUsd stopped new LLM work. */
   costUsd: number | null;
   budgetExhausted: boolean;
+  /** Steering (`clinsynth control`): no new LLM page starts while paused; cancelled stops LLM work for good (the
+   * report is then partial); budgetUsd replaces llm.budgetUsd. Absent on runs never steered. */
+  paused?: boolean;
+  cancelled?: boolean;
+  budgetUsd?: number;
 }
 
 export function emptyUsage(): LlmUsageTotals {
