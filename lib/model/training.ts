@@ -61,16 +61,14 @@ function emptyHead(e: Experiment, seed: number, encoderId: string, dim: number):
   };
 }
 
-/** The synthetic rows of a mix in priority order (silver before bronze, each by id), with their vectors. */
+/** The synthetic rows of a mix in priority order (silver before bronze, each by id), and which bronze rows repeat silver. */
 interface SyntheticRows {
   rows: TrainingRow[];
   /** Bronze row id → the silver row it repeats (same normalised text or cosine ≥ the near-duplicate threshold). */
   bronzeRepeatsSilver: Map<string, string>;
 }
 
-async function syntheticRows(runDir: string, sources: Source[], vecOf: (t: string) => Float32Array, onProgress?: () => void): Promise<SyntheticRows> {
-  const wanted = sources.filter((s) => s !== 'gold');
-  const all = wanted.length ? await trainingRows(runDir, wanted) : [];
+async function syntheticRows(all: readonly TrainingRow[], vecOf: (t: string) => Float32Array, onProgress?: () => void): Promise<SyntheticRows> {
   const silver = all.filter((r) => r.source === 'silver');
   const bronze = all.filter((r) => r.source === 'bronze');
   const bronzeRepeatsSilver =
@@ -78,6 +76,38 @@ async function syntheticRows(runDir: string, sources: Source[], vecOf: (t: strin
       ? await findLeakage(bronze, bronze.map((r) => vecOf(r.text)), silver, silver.map((r) => vecOf(r.text)), { threshold: NEAR_DUPLICATE_THRESHOLD, onProgress })
       : new Map<string, string>();
   return { rows: [...silver, ...bronze], bronzeRepeatsSilver };
+}
+
+/** What training a mix needs, read and embedded once: the gold rows with their folds, the synthetic rows, vectors. */
+interface MixInputs {
+  enc: { id: string; dim: number };
+  /** `train.encoder` of the run. */
+  spec: string;
+  /** Every gold row of the run, with its fold: the test sets. */
+  allGold: FoldedGoldRow[];
+  /** The gold rows the mix may train on: all of them when the mix has gold, else none. */
+  gold: FoldedGoldRow[];
+  folds: number;
+  synthetic: SyntheticRows;
+  /** The classifier's features (the run's encoder). */
+  vecOf: (t: string) => Float32Array;
+  /** MiniLM vectors for the repeat checks (see vectorsFor). */
+  repeatVecOf: (t: string) => Float32Array;
+}
+
+async function mixInputs(e: Experiment, runDir: string, mix: string, onProgress?: () => void): Promise<MixInputs> {
+  const spec = runEncoderSpec(e);
+  const enc = await sharedEncoder(spec);
+  const sources = enabledSources(e, mix);
+  const { rows: allGold, folds } = foldedGold(runDir);
+  const gold = sources.includes('gold') ? allGold : [];
+  const wanted = sources.filter((s) => s !== 'gold');
+  const rows = wanted.length ? await trainingRows(runDir, wanted) : [];
+  // Every gold sentence is embedded: a mix without gold still predicts the held-out gold sentences.
+  const texts = [...allGold.map((r) => r.text), ...rows.map((r) => r.text)];
+  const repeatVecOf = await vectorsFor(texts, onProgress);
+  const vecOf = spec === DEFAULT_ENCODER ? repeatVecOf : await vectorsFor(texts, onProgress, spec);
+  return { enc, spec, allGold, gold, folds, synthetic: await syntheticRows(rows, repeatVecOf, onProgress), vecOf, repeatVecOf };
 }
 
 /**
@@ -117,20 +147,18 @@ interface FoldSet {
 /**
  * The training set of each fold for one job, each sentence once: the gold rows not held out in that fold (a share of
  * their notes on a gold curve point) come first, then the synthetic rows of the mix (a share of them on a synthetic
- * curve point) unless they repeat a training gold sentence or, for bronze, a silver row that stays in.
+ * curve point) unless they repeat a training gold sentence or, for bronze, a silver row that stays in. Every gold row
+ * held out in a fold is that fold's test set, whether the mix trains on gold or not.
  */
-async function foldSets(e: Experiment, runDir: string, job: EvaluationJob, vecOf: (t: string) => Float32Array, onProgress?: () => void): Promise<FoldSet[]> {
-  const sources = enabledSources(e, job.mix);
-  const { rows: gold, folds } = foldedGold(runDir);
-  const synthetic = await syntheticRows(runDir, sources, vecOf, onProgress);
+async function foldSets(job: EvaluationJob, m: MixInputs, onProgress?: () => void): Promise<FoldSet[]> {
   const share = job.curve?.share ?? 1;
-  const sampled = job.curve?.axis === 'synthetic' ? sampleShare(synthetic.rows, [share], job.seed).get(share)! : synthetic.rows;
+  const sampled = job.curve?.axis === 'synthetic' ? sampleShare(m.synthetic.rows, [share], job.seed).get(share)! : m.synthetic.rows;
   const sets: FoldSet[] = [];
-  for (let fold = 0; fold < folds; fold++) {
-    const held = gold.filter((r) => r.fold !== fold);
-    const goldTrain = !sources.includes('gold') ? [] : job.curve?.axis === 'gold' ? sampleShare(held, [share], job.seed * 1009 + fold, (r) => r.noteId ?? `#${r.id}`).get(share)! : held;
-    const { kept, dropped } = await withoutRepeats(sampled, synthetic.bronzeRepeatsSilver, goldTrain, vecOf, onProgress);
-    sets.push({ fold, train: [...goldTrain, ...kept], test: gold.filter((r) => r.fold === fold), dropped });
+  for (let fold = 0; fold < m.folds; fold++) {
+    const held = m.gold.filter((r) => r.fold !== fold);
+    const goldTrain = job.curve?.axis === 'gold' ? sampleShare(held, [share], job.seed * 1009 + fold, (r) => r.noteId ?? `#${r.id}`).get(share)! : held;
+    const { kept, dropped } = await withoutRepeats(sampled, m.synthetic.bronzeRepeatsSilver, goldTrain, m.repeatVecOf, onProgress);
+    sets.push({ fold, train: [...goldTrain, ...kept], test: m.allGold.filter((r) => r.fold === fold), dropped });
   }
   return sets;
 }
@@ -160,15 +188,9 @@ const round4 = (x: number): number => Math.round(x * 1e4) / 1e4;
  */
 export async function trainAndPredict(runDir: string, job: EvaluationJob, onProgress?: () => void): Promise<{ n: number; folds: number }> {
   const e = readRunExperiment(runDir);
-  const spec = runEncoderSpec(e);
-  const enc = await sharedEncoder(spec);
-  const sources = enabledSources(e, job.mix);
-  const gold = foldedGold(runDir).rows;
-  const synthetic = sources.some((s) => s !== 'gold') ? await trainingRows(runDir, sources.filter((s) => s !== 'gold')) : [];
-  const texts = [...gold.map((r) => r.text), ...synthetic.map((r) => r.text)];
-  const repeatVecOf = await vectorsFor(texts, onProgress);
-  const vecOf = spec === DEFAULT_ENCODER ? repeatVecOf : await vectorsFor(texts, onProgress, spec);
-  const sets = await foldSets(e, runDir, job, repeatVecOf, onProgress);
+  const m = await mixInputs(e, runDir, job.mix, onProgress);
+  const { enc, vecOf } = m;
+  const sets = await foldSets(job, m, onProgress);
   const opts: TrainOptions = { kind: e.train.classifier, seed: job.seed, validationShare: e.train.validationShare, encoderId: enc.id };
   const fitted = sets.filter((s) => s.train.length > 0);
   const heads = await trainHeadsOffThread(
@@ -192,7 +214,7 @@ export async function trainAndPredict(runDir: string, job: EvaluationJob, onProg
       });
     });
   }
-  const pooled = gold.flatMap((r) => (r.fold === null ? [] : [byId.get(r.id)!]));
+  const pooled = m.allGold.flatMap((r) => (r.fold === null ? [] : [byId.get(r.id)!]));
   writeJsonl(predictionsPath(runDir, job.mix, job.seed, job.curve), pooled);
   const n = Math.round(sets.reduce((a, s) => a + s.train.length, 0) / Math.max(1, sets.length));
   const evaluation: MixEvaluation = {
@@ -255,26 +277,14 @@ export interface SavedModel {
 export async function trainFinalModel(runDir: string, onProgress?: () => void): Promise<{ path: string; n: number }> {
   const e = readRunExperiment(runDir);
   const seed = e.train.seeds[0]!;
-  const spec = runEncoderSpec(e);
-  const enc = await sharedEncoder(spec);
-  const sources = enabledSources(e, e.train.finalMix);
-  const gold = sources.includes('gold') ? foldedGold(runDir).rows.map((r) => ({ ...r, fold: null })) : [];
-  const synthetic = sources.some((s) => s !== 'gold') ? await trainingRows(runDir, sources.filter((s) => s !== 'gold')) : [];
-  const texts = [...gold.map((r) => r.text), ...synthetic.map((r) => r.text)];
-  const repeatVecOf = await vectorsFor(texts, onProgress);
-  const vecOf = spec === DEFAULT_ENCODER ? repeatVecOf : await vectorsFor(texts, onProgress, spec);
-  // All gold rows as training rows: foldSets with one pseudo-fold that holds out nothing.
-  const rows = await finalRows(e, runDir, gold, repeatVecOf, onProgress);
+  const m = await mixInputs(e, runDir, e.train.finalMix, onProgress);
+  const { enc, spec, vecOf } = m;
+  const { kept } = await withoutRepeats(m.synthetic.rows, m.synthetic.bronzeRepeatsSilver, m.gold, m.repeatVecOf, onProgress);
+  const rows = [...m.gold, ...kept];
   const opts: TrainOptions = { kind: e.train.classifier, seed, validationShare: e.train.validationShare, encoderId: enc.id };
   const head = rows.length ? await trainOffThread(rows.map((r) => vecOf(r.text)), rows.map((r) => r.labels), e.labels, opts, onProgress) : emptyHead(e, seed, enc.id, enc.dim);
   const model: SavedModel = { format: 'clinsynth-model@1', encoderId: head.encoderId, encoder: spec, taxonomyVersion: e.taxonomyVersion, mix: e.train.finalMix, seed, labels: head.labels, head };
   const path = join(runDir, RUN_FILES.model, 'model.json');
   writeJson(path, model);
   return { path, n: head.trainedOn.n };
-}
-
-async function finalRows(e: Experiment, runDir: string, gold: GoldRow[], vecOf: (t: string) => Float32Array, onProgress?: () => void): Promise<{ text: string; labels: string[] }[]> {
-  const synthetic = await syntheticRows(runDir, enabledSources(e, e.train.finalMix), vecOf, onProgress);
-  const { kept } = await withoutRepeats(synthetic.rows, synthetic.bronzeRepeatsSilver, gold, vecOf, onProgress);
-  return [...gold, ...kept];
 }
