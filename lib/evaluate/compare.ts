@@ -80,7 +80,7 @@ export function compareMixes(runDir: string, e: Experiment): Comparisons {
         microF1: c.microF1,
         perLabel: c.perLabel,
         sentences: rows.length,
-        notes: new Set(clusters.map((n, i) => n ?? `#${i}`)).size,
+        notes: c.clusters,
       };
     }
     const mixes = Object.keys(comparisons);

@@ -62,6 +62,8 @@ export interface PairedComparison {
   macroF1: TestedDelta;
   microF1: TestedDelta;
   perLabel: Record<string, DeltaWithCi>;
+  /** Clusters (notes, and sentences without one) the resamples draw from. */
+  clusters: number;
 }
 
 export interface Deltas {
@@ -445,5 +447,6 @@ export function pairedComparison(input: PairedComparisonInput): PairedComparison
     macroF1: { delta: observed.macroF1, ci: interval(boot.macro, alpha), p: (cMacro + 1) / (R + 1) },
     microF1: { delta: observed.microF1, ci: interval(boot.micro, alpha), p: (cMicro + 1) / (R + 1) },
     perLabel,
+    clusters: prep.nClusters,
   };
 }
