@@ -15,8 +15,10 @@ export interface EvaluationJob {
   curve?: CurvePoint;
 }
 
-const hasSynthetic = (mix: string): boolean => /(^|\+)(silver|bronze)(\+|$)/.test(mix);
-const hasGold = (mix: string): boolean => /(^|\+)gold(\+|$)/.test(mix);
+/** A mix is sources joined by `+`, as `mixSources` reads it; not imported from experiment.ts, which loads node:fs and workflows import this file. */
+const sourcesOf = (mix: string): string[] => mix.split('+');
+const hasSynthetic = (mix: string): boolean => sourcesOf(mix).some((s) => s !== 'gold');
+const hasGold = (mix: string): boolean => sourcesOf(mix).includes('gold');
 
 /** The curve points (share < 1; share 1 is the mix itself) that apply to `mix`. */
 export function curvePoints(e: Pick<Experiment, 'evaluate'>, mix: string): CurvePoint[] {
