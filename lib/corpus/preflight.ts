@@ -5,6 +5,7 @@ import type { Experiment } from '../run/experiment.js';
 import { readGold, readNotes } from './readers.js';
 import { assertReadableFile, lineOfPath, parseYamlFile } from '../run/structured-file.js';
 import { InputError, inputError, type Problem } from '../run/problems.js';
+import { noteGroupKey } from '../run/records.js';
 
 /** Rows (notes and bad rows) of the corpus read up front; a corpus without one valid note among them is rejected. */
 export const PREFLIGHT_CORPUS_ROWS = 1000;
@@ -29,10 +30,12 @@ export async function preflight(experiment: Experiment): Promise<void> {
     }
   };
   const { path, train, test } = experiment.gold;
-  for (const file of [path, train, test]) if (file !== undefined) await collect(() => readGold(file, experiment.labels));
-  if (path !== undefined && problems.length === 0) {
+  for (const file of [train, test]) if (file !== undefined) await collect(() => readGold(file, experiment.labels));
+  let oneFile: { id: string; noteId?: string }[] = [];
+  if (path !== undefined) await collect(() => (oneFile = readGold(path, experiment.labels)));
+  if (oneFile.length > 0) {
     const folds = experiment.evaluate.folds;
-    const notes = goldGroups(readGold(path, experiment.labels));
+    const notes = new Set(oneFile.map(noteGroupKey)).size;
     if (folds > notes) {
       const line = lineOfPath(parseYamlFile(experiment.file), ['evaluate', 'folds']);
       problems.push({ file: experiment.file, line, key: 'evaluate.folds', message: `${folds} folds but the gold file has ${notes} note${notes === 1 ? '' : 's'} (a fold needs at least one; sentences without a note count as their own)` });
@@ -124,9 +127,4 @@ function completeUtf8Length(bytes: Buffer): number {
     return need > back ? bytes.length - back : bytes.length;
   }
   return bytes.length;
-}
-
-/** Notes of the gold rows (a sentence without a note is its own): the units the folds are made of. */
-function goldGroups(rows: readonly { id: string; noteId?: string }[]): number {
-  return new Set(rows.map((r) => (r.noteId ? `n:${r.noteId}` : `i:${r.id}`))).size;
 }

@@ -53,7 +53,8 @@ export function stratifiedGroupFolds(rows: readonly FoldRow[], k: number, seed: 
   const NONE = labelNames.length;
   const nLabels = labelNames.length + 1;
 
-  // Groups, keyed so that a note id can never collide with a lone row's id.
+  // Groups, keyed so that a note id can never collide with a lone row's id. Like noteGroupKey (lib/run/records.ts)
+  // but with 'r:' for lone rows: the keys are sorted before the seeded shuffle, so the prefix fixes the folds.
   const groups = new Map<string, Group>();
   rows.forEach((r, i) => {
     const key = r.noteId ? `n:${r.noteId}` : `r:${r.id}`;

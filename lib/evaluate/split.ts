@@ -1,5 +1,6 @@
 // Seeded, deterministic data splits: train/test by note (no note on both sides).
 import { mulberry32, shuffled } from '../run/random.js';
+import { noteGroupKey } from '../run/records.js';
 
 export interface SplitRow {
   id: string;
@@ -20,7 +21,7 @@ export function splitByGroup(rows: readonly SplitRow[], testShare: number, seed:
   for (const r of rows) {
     if (seen.has(r.id)) throw new Error(`splitByGroup: duplicate id ${JSON.stringify(r.id)}`);
     seen.add(r.id);
-    const g = groupOf(r);
+    const g = noteGroupKey(r);
     groups.set(g, (groups.get(g) ?? 0) + 1);
   }
   const target = Math.round(testShare * rows.length);
@@ -37,11 +38,6 @@ export function splitByGroup(rows: readonly SplitRow[], testShare: number, seed:
   }
   const train: string[] = [];
   const test: string[] = [];
-  for (const r of rows) (testGroups.has(groupOf(r)) ? test : train).push(r.id);
+  for (const r of rows) (testGroups.has(noteGroupKey(r)) ? test : train).push(r.id);
   return { train, test };
-}
-
-// Group keys are prefixed so a noteId can never collide with a row id used as its own group.
-function groupOf(r: SplitRow): string {
-  return r.noteId !== undefined && r.noteId !== '' ? `n:${r.noteId}` : `i:${r.id}`;
 }

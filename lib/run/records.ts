@@ -9,6 +9,14 @@ export interface GoldRow {
   noteId?: string;
 }
 
+/**
+ * The group a row belongs to in note-grouped splits and folds: its note, else the row alone. Keys are prefixed so a
+ * note id can never collide with a lone row's id.
+ */
+export function noteGroupKey(r: { id: string; noteId?: string | undefined }): string {
+  return r.noteId ? `n:${r.noteId}` : `i:${r.id}`;
+}
+
 /** A note sentence chosen for silver labelling. */
 export interface CandidateRow {
   id: string;
