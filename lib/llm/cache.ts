@@ -166,7 +166,7 @@ export async function completeCached(
     if (opts.deferWrite) opts.deferWrite(stored);
     else await stored;
   };
-  const flightKey = `${(cache as { dir?: unknown }).dir ?? ''}\u0000${cacheKey}`;
+  const flightKey = `${cache instanceof FileLlmCache ? cache.dir : ''}\u0000${cacheKey}`;
   const pending = asking.get(flightKey);
   if (pending) {
     const first = await pending.catch(() => undefined); // the first asker failed: ask anew below
