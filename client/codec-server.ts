@@ -26,6 +26,16 @@ export interface CodecServerOptions {
   host?: string;
   /** Browser origins allowed by CORS (default: the dev server's UI on 8233). */
   origins?: string[];
+  /** Told of each answered request (the CLI warns of refused origins; tests see what the browser asked). */
+  onRequest?: (r: CodecRequest) => void;
+}
+
+export interface CodecRequest {
+  method: string;
+  path: string;
+  /** The browser's Origin header; absent for non-browser callers. */
+  origin?: string;
+  status: number;
 }
 
 export interface CodecServer {
@@ -36,6 +46,10 @@ export interface CodecServer {
 export async function startCodecServer(opts: CodecServerOptions): Promise<CodecServer> {
   const origins = new Set(opts.origins ?? DEFAULT_UI_ORIGINS);
   const server = createServer((req, res) => {
+    if (opts.onRequest) {
+      const seen = opts.onRequest;
+      res.once('finish', () => seen({ method: req.method ?? '', path: (req.url ?? '/').split('?')[0] ?? '/', origin: req.headers.origin, status: res.statusCode }));
+    }
     void handle(req, res, opts.codec, origins).catch((e) => reply(res, 500, { message: (e as Error).message }));
   });
   await new Promise<void>((resolve, reject) => {
@@ -127,9 +141,16 @@ export async function codecServerCommand(args: string[], say: (line: string) => 
       throw new Error(`CLINSYNTH_UI_URL: "${ui}" is not a URL`);
     }
   }
-  const server = await startCodecServer({ codec: new AesGcmCodec(keys), port: port.data, host: values.host, origins });
+  // A UI on another port is the usual reason the UI shows ciphertext: say so once per origin.
+  const refused = new Set<string>();
+  const onRequest = (r: CodecRequest): void => {
+    if (r.status !== 403 || !r.origin || refused.has(r.origin)) return;
+    refused.add(r.origin);
+    say(`refused ${r.method} ${r.path} from the browser origin ${r.origin}: set CLINSYNTH_UI_URL=${r.origin} to allow it`);
+  };
+  const server = await startCodecServer({ codec: new AesGcmCodec(keys), port: port.data, host: values.host, origins, onRequest });
   say(`codec server on ${server.url} (keys ${keys.map((k) => k.id).join(', ')}; CORS for ${origins.join(', ')}); Ctrl-C stops it`);
-  say(`  Temporal Web UI: settings → "Codec Server" → ${server.url}, or start the dev server with TEMPORAL_CODEC_ENDPOINT=${server.url}`);
+  say(`  Temporal Web UI: "Configure Codec Server" (top bar) → "Use my browser setting" → ${server.url}, or start the dev server with \`temporal server start-dev --ui-codec-endpoint ${server.url}\``);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);

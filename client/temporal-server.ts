@@ -21,6 +21,8 @@ export interface DevServerOptions {
   port?: number;
   uiPort?: number;
   headless?: boolean;
+  /** The Web UI's codec server (`--ui-codec-endpoint`): the browser sends payloads there to be decoded. */
+  uiCodecEndpoint?: string;
   /** Keep running after this process exits (the CLI's embedded server); tests leave this false. */
   detached?: boolean;
 }
@@ -61,6 +63,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     '--dynamic-config-value', 'limit.numPendingActivities.error=10000',
   ];
   if (opts.headless) args.push('--headless');
+  if (opts.uiCodecEndpoint) args.push('--ui-codec-endpoint', opts.uiCodecEndpoint);
   const log = openSync(join(opts.home, 'temporal-server.log'), 'a');
   const child = spawn(bin, args, { detached: opts.detached ?? false, stdio: ['ignore', log, log] });
   if (opts.detached) child.unref();

@@ -72,7 +72,7 @@ describe('codec server', () => {
     expect(text).not.toContain('secret sentence');
   });
 
-  it('runs as `clinsynth codec-server --port N` with the environment\'s key, and refuses to start without one', async () => {
+  it('runs as `clinsynth codec-server --port N` with the environment\'s key, warns of a refused UI origin, and refuses to start without one', async () => {
     const key = randomBytes(32).toString('base64');
     const port = await freePort();
     const { child, result } = startCli(['codec-server', '--port', String(port)], { CLINSYNTH_ENCRYPTION_KEY: key, CLINSYNTH_ENCRYPTION_KEY_FILE: undefined });
@@ -80,11 +80,19 @@ describe('codec server', () => {
     child.stderr!.on('data', (d) => (stderr += d));
     for (let i = 0; i < 100 && !stderr.includes('codec server on'); i++) await new Promise((r) => setTimeout(r, 100));
     expect(stderr).toContain(`http://127.0.0.1:${port}`);
-    expect(stderr).toContain('TEMPORAL_CODEC_ENDPOINT');
+    expect(stderr).toContain(`--ui-codec-endpoint http://127.0.0.1:${port}`);
     const mine = new AesGcmCodec(parseKeys([key], 'test'));
     const [enc] = await mine.encode([defaultPayloadConverter.toPayload('hello')]);
     const r = await fetch(`http://127.0.0.1:${port}/decode`, { method: 'POST', headers: { origin: UI, 'content-type': 'application/json' }, body: JSON.stringify({ payloads: [toJson(enc!)] }) });
     expect(r.status).toBe(200);
+    // A UI on an origin it does not allow (another port) is refused, and the server says how to allow it, once.
+    for (let i = 0; i < 2; i++) {
+      const refused = await fetch(`http://127.0.0.1:${port}/decode`, { method: 'OPTIONS', headers: { origin: 'http://localhost:9233', 'access-control-request-method': 'POST' } });
+      expect(refused.status).toBe(403);
+    }
+    for (let i = 0; i < 100 && !stderr.includes('refused'); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(stderr).toContain('refused OPTIONS /decode from the browser origin http://localhost:9233: set CLINSYNTH_UI_URL=http://localhost:9233 to allow it');
+    expect(stderr.match(/refused/g)).toHaveLength(1);
     child.kill('SIGINT');
     expect((await result).code).toBe(0);
     const none = await runCli(['codec-server'], { CLINSYNTH_ENCRYPTION_KEY: undefined, CLINSYNTH_ENCRYPTION_KEY_FILE: undefined });
