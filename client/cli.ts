@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { InputError } from '../lib/run/problems.js';
 import { TASK_QUEUES, workflowIdFor, type RunProgress } from '../lib/run/run-state.js';
-import { startDevServer, stopEmbeddedServer, ensureTemporal } from './temporal-server.js';
+import { codecEndpointFromEnv, startDevServer, stopEmbeddedServer, ensureTemporal } from './temporal-server.js';
 import { progressLine, stageTable } from './progress.js';
 import { clinsynthHome } from '../lib/run/paths.js';
 import { keysFromEnv } from '../lib/run/codec.js';
@@ -304,7 +304,7 @@ async function serverCommand(args: string[]): Promise<number> {
     return 0;
   }
   if (args.length) throw new UsageError(`unexpected argument ${args[0]}`);
-  const server = await startDevServer({ home: clinsynthHome() });
+  const server = await startDevServer({ home: clinsynthHome(), ...codecEndpointFromEnv() });
   say(`Temporal dev server on ${server.address}, UI ${server.uiBase}, database ${server.dbFile} (Ctrl-C stops it)`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);

@@ -161,8 +161,14 @@ export async function ensureTemporal(log: (line: string) => void = () => {}): Pr
     return { address, namespace: namespace(), uiBase: 'http://localhost:8233', started: false };
   }
   log(`starting the embedded Temporal dev server (database ${join(home, 'temporal.db')})…`);
-  const server = await startDevServer({ home, detached: true });
+  const server = await startDevServer({ home, detached: true, ...codecEndpointFromEnv() });
   return { address: server.address, namespace: namespace(), uiBase: server.uiBase, started: true };
+}
+
+/** CLINSYNTH_CODEC_ENDPOINT: the codec server the embedded server's Web UI calls (its --ui-codec-endpoint). */
+export function codecEndpointFromEnv(): { uiCodecEndpoint?: string } {
+  const url = process.env.CLINSYNTH_CODEC_ENDPOINT?.trim();
+  return url ? { uiCodecEndpoint: url } : {};
 }
 
 /** Stops the embedded server that `ensureTemporal` started earlier (by its pid file). */

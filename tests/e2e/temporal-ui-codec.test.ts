@@ -8,7 +8,7 @@ import { Client, Connection } from '@temporalio/client';
 import { AesGcmCodec, ENCRYPTED_ENCODING, KEY_ENV, KEY_FILE_ENV, parseKeys } from '../../lib/run/codec.js';
 import { PROJECT_ROOT } from '../../lib/run/paths.js';
 import { startCodecServer, type CodecRequest, type CodecServer } from '../../client/codec-server.js';
-import { startDevServer, type DevServer } from '../../client/temporal-server.js';
+import { codecEndpointFromEnv, startDevServer, type DevServer } from '../../client/temporal-server.js';
 import { Clinsynth, type ExperimentRun } from '../../client/api.js';
 import { freePort } from '../support/net.js';
 import { openPage, type BrowserPage } from '../support/chromium.js';
@@ -38,7 +38,15 @@ let plain: Ui;
 async function startUi(uiPort: number, codecEndpoint?: string): Promise<Ui> {
   const home = mkdtempSync(join(tmpdir(), 'clinsynth-temporal-'));
   homes.push(home);
-  const server = await startDevServer({ home, port: await freePort(), uiPort, ...(codecEndpoint ? { uiCodecEndpoint: codecEndpoint } : {}) });
+  // The endpoint reaches the server as a user gives it to clinsynth's own server: CLINSYNTH_CODEC_ENDPOINT (read
+  // at once: both servers start concurrently).
+  const saved = process.env.CLINSYNTH_CODEC_ENDPOINT;
+  if (codecEndpoint) process.env.CLINSYNTH_CODEC_ENDPOINT = codecEndpoint;
+  else delete process.env.CLINSYNTH_CODEC_ENDPOINT;
+  const codec = codecEndpointFromEnv();
+  if (saved === undefined) delete process.env.CLINSYNTH_CODEC_ENDPOINT;
+  else process.env.CLINSYNTH_CODEC_ENDPOINT = saved;
+  const server = await startDevServer({ home, port: await freePort(), uiPort, ...codec });
   // The experiment workflow with its input encrypted by the client, and no worker: the input is in the history.
   const cs = await Clinsynth.connect({ address: server.address, uiBase: server.uiBase });
   const { file } = writeTestExperiment({ name: NAME, llm: { baseURL: 'http://127.0.0.1:9/v1' } });
