@@ -150,7 +150,7 @@ export async function codecServerCommand(args: string[], say: (line: string) => 
   };
   const server = await startCodecServer({ codec: new AesGcmCodec(keys), port: port.data, host: values.host, origins, onRequest });
   say(`codec server on ${server.url} (keys ${keys.map((k) => k.id).join(', ')}; CORS for ${origins.join(', ')}); Ctrl-C stops it`);
-  say(`  Temporal Web UI: "Configure Codec Server" (top bar) → "Use my browser setting" → ${server.url}, or start the dev server with \`temporal server start-dev --ui-codec-endpoint ${server.url}\``);
+  say(`  Temporal Web UI: "Configure Codec Server" (top bar) → "Use my browser setting" → ${server.url}, or start clinsynth's server with CLINSYNTH_CODEC_ENDPOINT=${server.url} (your own: \`temporal server start-dev --ui-codec-endpoint ${server.url}\`)`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);

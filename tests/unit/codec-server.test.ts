@@ -81,6 +81,7 @@ describe('codec server', () => {
     for (let i = 0; i < 100 && !stderr.includes('codec server on'); i++) await new Promise((r) => setTimeout(r, 100));
     expect(stderr).toContain(`http://127.0.0.1:${port}`);
     expect(stderr).toContain(`--ui-codec-endpoint http://127.0.0.1:${port}`);
+    expect(stderr).toContain(`CLINSYNTH_CODEC_ENDPOINT=http://127.0.0.1:${port}`);
     const mine = new AesGcmCodec(parseKeys([key], 'test'));
     const [enc] = await mine.encode([defaultPayloadConverter.toPayload('hello')]);
     const r = await fetch(`http://127.0.0.1:${port}/decode`, { method: 'POST', headers: { origin: UI, 'content-type': 'application/json' }, body: JSON.stringify({ payloads: [toJson(enc!)] }) });
