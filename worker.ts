@@ -16,7 +16,7 @@ import { dataConverterFromEnv } from './lib/run/codec.js';
 export interface WorkerOptions {
   address: string;
   namespace: string;
-  /** LLM page activities at once in this process (a page runs one or two calls at a time; see pagesInFlight). */
+  /** LLM page activities at once in this process (a page starts all its calls; llm.concurrency caps the calls in flight). */
   llmConcurrency?: number;
   /** Requests per second for the whole LLM task queue, shared by all workers (Temporal enforces it server-side). */
   llmPagesPerSecond?: number;

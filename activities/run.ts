@@ -1,5 +1,5 @@
 // CPU activities of a run (main task queue): thin adapters from references (run dir, mix, seed) to lib.
-import { Context } from '@temporalio/activity';
+import { CancelledFailure, Context } from '@temporalio/activity';
 import type { Experiment } from '../lib/run/experiment.js';
 import * as setup from '../lib/generate/run-setup.js';
 import * as topUp from '../lib/generate/bronze-top-up.js';
@@ -15,8 +15,17 @@ import { writeStudyReport as writeStudy, type StudyReportInput } from '../lib/re
 import { mapped } from './failures.js';
 
 const beat = () => Context.current().heartbeat();
+/**
+ * Heartbeats between embedded chunks, and stops there once the activity is cancelled (its run terminated or
+ * cancelled, the worker shutting down): minutes of encoder work for nobody end at the next chunk.
+ */
+const beatOrStop = () => {
+  const ctx = Context.current();
+  ctx.heartbeat();
+  if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? new CancelledFailure('activity cancelled');
+};
 /** The shared encoder, heartbeating while it embeds. */
-const embed = (texts: string[]) => sharedEmbed(texts, beat);
+const embed = (texts: string[]) => sharedEmbed(texts, beatOrStop);
 
 export async function startRun(input: { experiment: Experiment; runId: string; runDir: string }): Promise<{ counts: Record<string, number> }> {
   return mapped(async () => setup.startRun(input.experiment, input.runDir));
@@ -42,7 +51,7 @@ export async function mergeDatasets(input: { runDir: string }): Promise<{ counts
 }
 
 export async function embedDatasets(input: { runDir: string }): Promise<{ sentences: number }> {
-  return mapped(() => training.embedRunDatasets(input.runDir, beat));
+  return mapped(() => training.embedRunDatasets(input.runDir, beatOrStop));
 }
 
 export async function trainAndPredict(input: { runDir: string; job: EvaluationJob }): Promise<{ n: number; folds: number }> {

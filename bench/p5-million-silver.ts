@@ -5,7 +5,7 @@ import { BENCH_DATA, QUICK, cleanup, freePort, mainIfDirect, mkdirp, procCpuSeco
 import { CounterSampler, connectClient, historyLengths, progressOf, spawnTsx, startExperiment, stopChild, writeCorpus, writeExperiment, type Child, type StartedRun } from './harness.js';
 import type { Client } from '@temporalio/client';
 import { loadExperiment } from '../lib/run/experiment.js';
-import { startRun, SILVER_BATCHES_PER_PAGE } from '../lib/generate/run-setup.js';
+import { startRun, silverPageSize } from '../lib/generate/run-setup.js';
 import { writePages } from '../lib/run/run-dir.js';
 import { candidateId } from '../lib/corpus/selection.js';
 import { initialProgress, TASK_QUEUES, workflowIdFor, type RunProgress } from '../lib/run/run-state.js';
@@ -249,7 +249,7 @@ async function startFromPages(client: Client, file: string, runId: string, n: nu
     offset += text.length + 1;
   }
   rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  const pages = writePages(runDir, 'candidates', rows, experiment.silver.batchSize * SILVER_BATCHES_PER_PAGE);
+  const pages = writePages(runDir, 'candidates', rows, silverPageSize(experiment));
   const progress = initialProgress(runId, runDir, experiment.name);
   progress.stages.taxonomy.status = 'done';
   progress.pages.silver = pages;

@@ -21,6 +21,7 @@ const BENCHES: { id: string; file: string; title: string; env?: Record<string, s
   { id: 'mimic', file: 'bench/mimic-ingest.ts', title: 'MIMIC ingest' },
   { id: 'llm', file: 'bench/embedded-llm.ts', title: 'embedded LLM as annotator' },
   { id: 'p1', file: 'bench/p1-silver-throughput.ts', title: 'silver throughput through Temporal' },
+  { id: 'p1-scale', file: 'bench/p1-silver-throughput.ts', title: 'silver throughput through Temporal at concurrency 256, 2 s endpoint', env: { BENCH_P1_SCALE: '1' } },
   { id: 'p4', file: 'bench/p4-warm-rerun.ts', title: 'warm rerun' },
   { id: 'p5', file: 'bench/p5-million-silver.ts', title: '1M-candidate silver stage' },
 ];

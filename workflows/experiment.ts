@@ -23,7 +23,8 @@ import {
   addUsage,
   emptyUsage,
   initialProgress,
-  pagesInFlight,
+  legacyPageWindow,
+  pagesFillingSlots,
   pagesScheduled,
   SEARCH_ATTRIBUTES,
   STAGES,
@@ -90,10 +91,15 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
   const llmCalls = llmActivities(experiment);
   const price = priceOf(experiment.llm);
   const configuredBudget = experiment.llm.budgetUsd;
-  // Waiting pages keep the call slots busy between pages; a budget-capped run goes without them, so that at most
-  // the pages filling the slots run on past the budget. (patched: runs started before keep their window on replay.)
-  const buffered = patched('llm-page-buffer') && configuredBudget === undefined;
-  const window = buffered ? pagesScheduled(experiment.llm.concurrency) : pagesInFlight(experiment.llm.concurrency);
+  // Waiting calls keep the call slots busy between pages; a budget-capped run goes without them, so that at most
+  // the pages filling the slots run on past the budget. Runs started before a patch keep their window on replay.
+  const unbudgeted = configuredBudget === undefined;
+  const concurrency = experiment.llm.concurrency;
+  const window = patched('llm-call-window')
+    ? unbudgeted
+      ? pagesScheduled(concurrency)
+      : pagesFillingSlots(concurrency)
+    : legacyPageWindow(concurrency, patched('llm-page-buffer') && unbudgeted);
   /** Updates the spend estimate; true once llm.budgetUsd is reached (no new LLM page starts after that). */
   const overBudget = (): boolean => {
     if (price) p.costUsd = costUsd(price, p.llm.promptTokens, p.llm.completionTokens);

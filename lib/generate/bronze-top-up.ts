@@ -7,7 +7,7 @@ import { bronzeTargets, countsForTarget, planBronzeJobs, type BronzeJob } from '
 import { pagePath, readJsonl, readRunExperiment, RUN_FILES, writePages } from '../run/run-dir.js';
 import type { BronzeRow, GoldRow } from '../run/records.js';
 import type { Experiment } from '../run/experiment.js';
-import { BRONZE_JOBS_PER_PAGE } from './run-setup.js';
+import { bronzeJobsPerPage } from './run-setup.js';
 
 /** Each round asks for at most this many times a label's shortfall, however poor the yield so far. */
 export const MAX_ASK_FACTOR = 3;
@@ -104,7 +104,7 @@ export async function planBronzeTopUp(runDir: string, pages: number, opts: TopUp
   const jobsBefore = before.length;
   const wanted = opts.plan === false ? [] : counted.map((t) => ({ target: t.target, count: sentencesToAsk(t, e.bronze.perLabel, e.bronze.perCall) })).filter((w) => w.count > 0);
   const jobs = planBronzeJobs(e.labels, wanted, e.bronze.perCall, { jobsBefore });
-  const added = writePages(runDir, 'bronzeJobs', jobs, BRONZE_JOBS_PER_PAGE, pages);
+  const added = writePages(runDir, 'bronzeJobs', jobs, bronzeJobsPerPage(e), pages);
   const requested = (list: BronzeJob[]) => list.reduce((n, j) => n + j.count, 0);
   return {
     pages: added,

@@ -20,7 +20,7 @@ import {
   type ParseFailure,
 } from './prompts.js';
 import { pagePath, readJsonl, writeJsonl, type PageFolder } from '../run/run-dir.js';
-import { callsPerPageAtOnce, emptyUsage, type LlmUsageTotals, type PageResult } from '../run/run-state.js';
+import { emptyUsage, type LlmUsageTotals, type PageResult } from '../run/run-state.js';
 import type { BronzeRow, CandidateRow, CheckedSet, LlmFailureRow, RejectedBronzeRow, SilverRow, VerdictRow } from '../run/records.js';
 import { bronzeGate, stripListMarker } from './bronze-gate.js';
 import { normaliseSentence } from '../corpus/sentences.js';
@@ -113,27 +113,15 @@ function callOptions(e: Experiment, retry: number, temperature = e.llm.temperatu
 }
 
 /**
- * Runs `fn` over `items` with at most `parallel` at once; results come back in item order. After a failure no new
- * item starts, and the error is thrown only once the running ones have settled, so a retried page never overlaps
- * calls left running by its failed attempt.
+ * Runs fn on every item of a page at once — the provider's call slots (ConcurrencyLimitedProvider) cap how many reach
+ * the endpoint, so a page's waiting calls fill any slot another page frees; results in item order, and the first
+ * failure is thrown once every call has settled (none is left running behind the activity's back).
  */
-async function inOrder<T, R>(items: T[], parallel: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  let failure: { error: unknown } | undefined;
-  const lane = async () => {
-    while (next < items.length && !failure) {
-      const i = next++;
-      try {
-        out[i] = await fn(items[i]!);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(parallel, items.length) }, lane));
-  if (failure) throw failure.error;
-  return out;
+async function allInOrder<T, R>(items: T[], fn: (item: T) => Promise<R>): Promise<R[]> {
+  const settled = await Promise.allSettled(items.map(fn));
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((s) => (s as PromiseFulfilledResult<R>).value);
 }
 
 function chunks<T>(items: T[], size: number): T[][] {
@@ -175,7 +163,7 @@ export async function labelSilverPage(ctx: PageContext, page: number, set: keyof
   const failures: LlmFailureRow[] = [];
   const labelIds = taxonomy.labels.map((l) => l.id);
   const rows: SilverRow[] = [];
-  const answered = await inOrder(chunks(candidates, e.silver.batchSize), callsPerPageAtOnce(e.llm.concurrency), (batch) =>
+  const answered = await allInOrder(chunks(candidates, e.silver.batchSize), (batch) =>
     callWithRepair(ctx, usage, failures, { stage: set, page }, batch, (items, retry) => ({
       items,
       request: silverRequest(taxonomy, items.map(({ id, text }) => ({ id, text })), callOptions(e, retry)),
@@ -215,7 +203,7 @@ export async function generateBronzePage(ctx: PageContext, page: number): Promis
   const rows: BronzeRow[] = [];
   const rejected: RejectedBronzeRow[] = [];
   const seen = new Set<string>();
-  const answered = await inOrder(jobs, callsPerPageAtOnce(e.llm.concurrency), async (job) => ({
+  const answered = await allInOrder(jobs, async (job) => ({
     job,
     results: await callWithRepair(ctx, usage, failures, { stage: 'bronze', page }, [{ id: `job-${job.jobIndex}`, job }], (items, retry) => ({
       items,
@@ -268,7 +256,7 @@ export async function selfCheckPage(ctx: PageContext, set: CheckedSet, page: num
   const labelIds = taxonomy.labels.map((l) => l.id);
   const rows: VerdictRow[] = [];
   const items = source.map(({ id, text, labels }) => ({ id, text, labels }));
-  const answered = await inOrder(chunks(items, e.selfCheck.batchSize), callsPerPageAtOnce(e.llm.concurrency), (batch) =>
+  const answered = await allInOrder(chunks(items, e.selfCheck.batchSize), (batch) =>
     callWithRepair(ctx, usage, failures, { stage: 'selfcheck', page }, batch, (its, retry) => ({
       items: its,
       request: selfCheckRequest(taxonomy, set === 'bronze' ? 'bronze' : 'silver', its, callOptions(e, retry)),

@@ -14,11 +14,20 @@ import { stratifiedGroupFolds } from '../evaluate/folds.js';
 import type { Problem } from '../run/problems.js';
 import { sensitiveEndpointRefusal } from '../run/privacy.js';
 import { InputError } from '../run/problems.js';
+import { callsPerPage } from '../run/run-state.js';
 
-/** Silver candidates per page: a page is a few LLM batches, small enough to redo cheaply after a crash. */
-export const SILVER_BATCHES_PER_PAGE = 8;
-/** Bronze generation calls per page. */
-export const BRONZE_JOBS_PER_PAGE = 4;
+/**
+ * Silver candidates per page: callsPerPage LLM batches — few enough to redo cheaply after a crash, enough that the
+ * workflow's window stays a handful of pages (the same batches at any page size, so cached answers still match).
+ */
+export function silverPageSize(e: Experiment): number {
+  return e.silver.batchSize * callsPerPage(e.llm.concurrency);
+}
+
+/** Bronze generation calls (jobs) per page. */
+export function bronzeJobsPerPage(e: Experiment): number {
+  return callsPerPage(e.llm.concurrency);
+}
 /** Bad corpus rows listed in silver/corpus-problems.jsonl (all are counted). */
 const MAX_PROBLEMS_KEPT = 10_000;
 
@@ -88,7 +97,7 @@ export async function selectSilverCandidates(runDir: string, onProgress?: () => 
   });
   writeJsonl(join(runDir, 'silver', 'corpus-problems.jsonl'), problems);
   writeJson(join(runDir, 'silver', 'selection.json'), stats);
-  const pageSize = e.silver.batchSize * SILVER_BATCHES_PER_PAGE;
+  const pageSize = silverPageSize(e);
   const pages = writePages(runDir, 'candidates', candidates, pageSize);
   const test = readJsonl<GoldRow>(join(runDir, RUN_FILES.goldTest));
   const probe: CandidateRow[] = e.evaluate.llmAgreement
@@ -106,7 +115,7 @@ export async function selectSilverCandidates(runDir: string, onProgress?: () => 
 export function planBronze(runDir: string): StageCounts & { pages: number } {
   const e = readRunExperiment(runDir);
   const jobs = bronzeJobs(e.labels, e.bronze.perLabel, e.bronze.perCall, e.bronze.includeNone, { combos: e.bronze.combos });
-  const pages = writePages(runDir, 'bronzeJobs', jobs, BRONZE_JOBS_PER_PAGE);
+  const pages = writePages(runDir, 'bronzeJobs', jobs, bronzeJobsPerPage(e));
   return { pages, counts: { bronzeJobs: jobs.length, bronzeRequested: jobs.reduce((n, j) => n + j.count, 0) } };
 }
 

@@ -85,28 +85,46 @@ export function initialProgress(runId: string, runDir: string, experiment: strin
 }
 
 /**
- * LLM calls a page runs at once (its batches overlap, hiding each call's local overhead): llm.concurrency / this
- * pages fill llm.concurrency call slots (odd concurrencies: one at a time).
+ * LLM calls a page holds: 8, or a quarter of llm.concurrency where that is more — so that a window is a handful of
+ * pages at any concurrency and the history grows by a few events per 8+ calls (c=256: 64-call pages).
+ * A page starts all its calls at once; each worker process's call slots (ConcurrencyLimitedProvider) cap how many
+ * are in flight, handing a freed slot straight to the next waiting call of any page.
  */
-export function callsPerPageAtOnce(concurrency: number): number {
-  return concurrency % 2 === 0 ? 2 : 1;
+export function callsPerPage(concurrency: number): number {
+  return Math.max(8, Math.ceil(concurrency / 4));
 }
 
-/** Pages × calls per page = llm.concurrency exactly. */
-export function pagesInFlight(concurrency: number): number {
-  return concurrency / callsPerPageAtOnce(concurrency);
+/** Pages whose calls just fill llm.concurrency slots: the window of a budget-capped run (none waiting). */
+export function pagesFillingSlots(concurrency: number): number {
+  return Math.ceil(concurrency / callsPerPage(concurrency));
 }
 
 /**
- * Pages the workflow keeps scheduled: pagesInFlight plus half as many waiting ones, so that a finished call's slot
- * goes straight to a waiting page's call (ConcurrencyLimitedProvider caps each process at llm.concurrency) instead
- * of idling through "page done → workflow task → next page scheduled → picked up" (~60–90 ms on 2 cores, paid by
- * every page). Measured (P1, 8-call pages): a quarter as many waiting pages gave 0.88 of the ideal rate, half 0.93.
- * The price: several LLM workers together may have up to ~1.5 × llm.concurrency calls in flight.
+ * Calls kept waiting for a slot, as a multiple of llm.concurrency, beyond those in flight and one page's worth.
+ * Between "a page's last call ends" and "the next page's calls reach the worker" lies a workflow task, an activity
+ * schedule and a poll (60–200 ms on 2 busy cores, longer on slower CPUs); the waiting calls keep every slot busy
+ * meanwhile. 2 × concurrency waiting = two endpoint latencies of slack, whatever the CPU.
+ */
+export const WAITING_CALLS_PER_SLOT = 2;
+
+/**
+ * Pages the workflow keeps scheduled: the calls in flight, one page, and WAITING_CALLS_PER_SLOT × concurrency
+ * waiting calls (c=16: 7 pages of 8 calls; c=256: 13 pages of 64). Several LLM workers together may therefore have
+ * up to (1 + WAITING_CALLS_PER_SLOT) × llm.concurrency + one page of calls in flight; one worker never more than
+ * llm.concurrency.
  */
 export function pagesScheduled(concurrency: number): number {
-  const inFlight = pagesInFlight(concurrency);
-  return inFlight + Math.ceil(inFlight / 2);
+  const k = callsPerPage(concurrency);
+  return Math.ceil(((1 + WAITING_CALLS_PER_SLOT) * concurrency + k) / k);
+}
+
+/**
+ * The window of runs started before pages ran all their calls at once (patch `llm-call-window` absent): pages of
+ * two calls at a time, llm.concurrency / 2 of them plus half as many waiting. Kept so their replays match.
+ */
+export function legacyPageWindow(concurrency: number, buffered: boolean): number {
+  const inFlight = concurrency % 2 === 0 ? concurrency / 2 : concurrency;
+  return buffered ? inFlight + Math.ceil(inFlight / 2) : inFlight;
 }
 
 export const SEARCH_ATTRIBUTES = { experiment: 'ClinsynthExperiment', stage: 'ClinsynthStage', study: 'ClinsynthStudy' } as const;

@@ -8,6 +8,7 @@ import { loadExperiment } from '../../lib/run/experiment.js';
 import { bronzeId, generateBronzePage, labelSilverPage, selfCheckPage, type PageContext } from '../../lib/generate/llm-pages.js';
 import { FileLlmCache } from '../../lib/llm/cache.js';
 import { OpenAIProvider } from '../../lib/llm/openai-provider.js';
+import { ConcurrencyLimitedProvider } from '../../lib/llm/call-slots.js';
 import type { LlmAnswer, LlmProvider, LlmRequest } from '../../lib/llm/types.js';
 import { BRONZE_PROMPT_VERSION, SELFCHECK_PROMPT_VERSION, SILVER_PROMPT_VERSION, bronzeJobs, salvageBronzeSentences, type BronzeJob } from '../../lib/generate/prompts.js';
 import { pagePath, readJsonl, readRunExperiment, writeJson, writeJsonl, writePages, RUN_FILES } from '../../lib/run/run-dir.js';
@@ -73,7 +74,8 @@ function runDirWithExperiment(): string {
 function context(runDir: string, cacheDir = mkdtempSync(join(tmpdir(), 'clinsynth-pages-cache-')), provider?: LlmProvider): PageContext & { answers: number } {
   const experiment = readRunExperiment(runDir);
   const ctx = {
-    provider: provider ?? new OpenAIProvider({ baseURL: experiment.llm.baseURL!, model: experiment.llm.model!, apiKey: 'unused', timeoutMs: 10_000 }),
+    // As providerFor builds it: the worker's call slots cap the page's calls at llm.concurrency.
+    provider: provider ?? new ConcurrencyLimitedProvider(new OpenAIProvider({ baseURL: experiment.llm.baseURL!, model: experiment.llm.model!, apiKey: 'unused', timeoutMs: 10_000 }), experiment.llm.concurrency),
     cache: new FileLlmCache(cacheDir),
     taxonomy,
     experiment,
@@ -430,14 +432,45 @@ describe('selfCheckPage', () => {
 });
 
 describe('calls at once within a page', () => {
-  it('runs two batches of a page concurrently at an even llm.concurrency, one at a time at an odd one', async () => {
-    const { callsPerPageAtOnce, pagesInFlight } = await import('../../lib/run/run-state.js');
-    expect([1, 2, 3, 8, 16].map(callsPerPageAtOnce)).toEqual([1, 2, 1, 2, 2]);
-    for (const c of [1, 2, 3, 8, 16]) expect(pagesInFlight(c) * callsPerPageAtOnce(c)).toBe(c);
+  /** A page of 8 silver batches (32 candidates, batches of 4) against a 100 ms endpoint, through `slots` call slots. */
+  async function maxCallsInFlight(slots: number): Promise<{ maxInFlight: number; seconds: number }> {
+    const slow = await startFakeLlmServer({ seed: 7, ...NO_FAULTS, latencyMs: 100 });
+    try {
+      const runDir = runDirWithExperiment();
+      const rows = Array.from({ length: 32 }, (_, i) => ({ ...CANDIDATES[i % CANDIDATES.length]!, id: `p${i}:0`, noteId: `p${i}`, text: `${TEXTS[i % TEXTS.length]} (${i})` }));
+      writeCandidates(runDir, rows);
+      const provider = new ConcurrencyLimitedProvider(new OpenAIProvider({ baseURL: slow.url, model: 'fake', apiKey: 'unused', timeoutMs: 10_000 }), slots);
+      const t0 = performance.now();
+      const result = await labelSilverPage(context(runDir, undefined, provider), 0);
+      expect(result).toMatchObject({ rows: 32, usage: { calls: 8, failures: 0 } });
+      return { maxInFlight: slow.stats.maxInFlight, seconds: (performance.now() - t0) / 1000 };
+    } finally {
+      await slow.close();
+    }
+  }
+
+  it('starts all of a page\'s calls at once and leaves the cap to the call slots', async () => {
+    const wide = await maxCallsInFlight(16);
+    expect(wide.maxInFlight).toBe(8);
+    expect(wide.seconds).toBeLessThan(0.6); // one round of 100 ms calls, not eight
+    const narrow = await maxCallsInFlight(3);
+    expect(narrow.maxInFlight).toBe(3);
   });
 
-  it('keeps half a window of pages waiting behind the ones that fill the call slots', async () => {
-    const { pagesScheduled } = await import('../../lib/run/run-state.js');
-    expect([1, 2, 3, 8, 16].map(pagesScheduled)).toEqual([2, 2, 5, 6, 12]);
+  it('sizes pages and the window from llm.concurrency', async () => {
+    const { callsPerPage, pagesFillingSlots, pagesScheduled, legacyPageWindow, WAITING_CALLS_PER_SLOT } = await import('../../lib/run/run-state.js');
+    expect([1, 2, 16, 32, 33, 64, 256].map(callsPerPage)).toEqual([8, 8, 8, 8, 9, 16, 64]);
+    for (const c of [1, 2, 3, 8, 16, 64, 256, 1000]) {
+      const k = callsPerPage(c);
+      // The budget window fills the slots; the open window keeps WAITING_CALLS_PER_SLOT × c calls waiting beyond a page.
+      expect(pagesFillingSlots(c) * k).toBeGreaterThanOrEqual(c);
+      expect((pagesFillingSlots(c) - 1) * k).toBeLessThan(c);
+      expect(pagesScheduled(c) * k - c - k).toBeGreaterThanOrEqual(WAITING_CALLS_PER_SLOT * c);
+      expect(pagesScheduled(c)).toBeLessThanOrEqual(16);
+    }
+    expect([16, 256].map(pagesScheduled)).toEqual([7, 13]);
+    // Runs started before keep their windows (two calls a page at once, half a window waiting when unbudgeted).
+    expect([1, 2, 3, 8, 16].map((c) => legacyPageWindow(c, true))).toEqual([2, 2, 5, 6, 12]);
+    expect([1, 2, 3, 8, 16].map((c) => legacyPageWindow(c, false))).toEqual([1, 1, 3, 4, 8]);
   });
 });

@@ -1,0 +1,30 @@
+// Histories recorded by earlier versions of the experiment workflow replay on this code: a deployed upgrade never
+// breaks the runs in flight (patched() branches keep their commands).
+import { describe, expect, it } from 'vitest';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Worker } from '@temporalio/worker';
+import { temporal } from '@temporalio/proto';
+import { workflowBundle } from '../../worker.js';
+import { PROJECT_ROOT } from '../../lib/run/paths.js';
+
+const FIXTURES = join(PROJECT_ROOT, 'tests', 'fixtures', 'histories');
+
+/**
+ * Recorded at d382d68 (before pages ran all their calls at once), against the fake endpoint: 100 candidates in
+ * 7 silver pages at llm.concurrency 4 (window: 3 pages), bronze and self-check; one without a budget, one with.
+ */
+const RECORDED = ['replay-window.binpb', 'replay-budget.binpb'];
+
+describe('replaying recorded histories', () => {
+  it('finds the recorded histories', () => {
+    expect(readdirSync(FIXTURES).filter((f) => f.endsWith('.binpb')).sort()).toEqual([...RECORDED].sort());
+  });
+
+  it.each(RECORDED)('replays %s without non-determinism', async (file) => {
+    const history = temporal.api.history.v1.History.decode(readFileSync(join(FIXTURES, file)));
+    const scheduled = history.events.filter((e) => e.activityTaskScheduledEventAttributes).length;
+    expect(scheduled).toBeGreaterThan(20); // a whole run: setup, 7 silver pages, bronze, self-check, train, report
+    await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, `replay-${file}`);
+  }, 120_000);
+});
