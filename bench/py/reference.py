@@ -2,7 +2,7 @@
 """Usage: python reference.py encode|serve-encode|logreg IN.json OUT.json
 
 encode: IN {"texts": [...], "batch": 32, "threads": 2, "repeats": 3} -> OUT {"seconds", "warmupSeconds", "embeddings", "model", "versions"}
-logreg: IN {"labels": [...], "splits": [{"seed", "trainX", "trainY", "testX"}]} -> OUT {"predictions": [[[label,...] per test row] per split]}
+logreg: IN {"labels": [...], "classWeight": null|"balanced", "splits": [{"seed", "trainX", "trainY", "testX"}]} -> OUT {"predictions": [[[label,...] per test row] per split]}
 """
 import json
 import os
@@ -112,7 +112,8 @@ def logreg(inp, out):
         for i, ls in enumerate(sp["trainY"]):
             for l in ls:
                 Y[i, labels.index(l)] = 1
-        clf = OneVsRestClassifier(LogisticRegression())  # default C=1.0, lbfgs, max_iter=100
+        # default C=1.0, lbfgs, max_iter=100; "classWeight": "balanced" weights each label's classes n / (2 * count)
+        clf = OneVsRestClassifier(LogisticRegression(class_weight=inp.get("classWeight")))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # labels absent from a training split: constant predictor
             clf.fit(X, Y)

@@ -182,7 +182,7 @@ async function vectorsFor(texts: string[], onProgress?: () => void, spec: string
 const round4 = (x: number): number => Math.round(x * 1e4) / 1e4;
 
 /**
- * Trains one head per fold (each on the other folds' gold plus the mix's synthetic rows; thresholds tuned on its own
+ * Trains one head per fold (each on the other folds' gold plus the mix's synthetic rows; thresholds, when tuned (mlp), from its own
  * training rows only) and predicts the held-out fold with it, so every gold test sentence is predicted exactly once.
  * Writes the pooled predictions and their scores (eval/<mix>/seed-<s>/predictions.jsonl and eval/<mix>/seed-<s>.json).
  */
