@@ -32,13 +32,13 @@ describe('chooseRows', () => {
     row('bronze', 'b3', ['notice_by_others']),
   ];
   const views = new Map<string, ClassifierView>([
-    ['silver:s1', { labels: ['cognitive_impairment'], margin: 0.4 }],
-    ['silver:s2', { labels: [], margin: 0.3 }],
+    ['silver:s1', { labels: ['cognitive_impairment'], margin: 2 }],
+    ['silver:s2', { labels: [], margin: 1.5 }],
     // s3: the classifier disagrees on two labels; b3 on one; b2 agrees but is unsure.
-    ['silver:s3', { labels: ['neuropsychiatric_symptoms'], margin: 0.35 }],
+    ['silver:s3', { labels: ['neuropsychiatric_symptoms'], margin: 1.8 }],
     ['bronze:b1', { labels: ['physiological_changes'], margin: 0.02 }],
     ['bronze:b2', { labels: ['requiring_assistance'], margin: LOW_CONFIDENCE_MARGIN / 2 }],
-    ['bronze:b3', { labels: [], margin: 0.5 }],
+    ['bronze:b3', { labels: [], margin: Infinity }],
   ]);
 
   it('fills max in the order of select, records every reason that applies, the choosing one first', () => {
@@ -52,7 +52,8 @@ describe('chooseRows', () => {
       ['bronze:b2', ['low-confidence']],
     ]);
     expect(stats).toMatchObject({ candidates: 6, selected: 6, matching: { 'selfcheck-fix': 2, 'selfcheck-reject': 1, disagreement: 2, 'low-confidence': 2 }, chosenBy: { 'selfcheck-fix': 2, 'selfcheck-reject': 1, disagreement: 2, 'low-confidence': 1 } });
-    expect(tasks[3]).toMatchObject({ set: 'silver', id: 's3', text: 'Sentence s3.', llmLabels: ['cognitive_impairment'], verdict: 'keep', classifierLabels: ['neuropsychiatric_symptoms'], margin: 0.35 });
+    expect(tasks[3]).toMatchObject({ set: 'silver', id: 's3', text: 'Sentence s3.', llmLabels: ['cognitive_impairment'], verdict: 'keep', classifierLabels: ['neuropsychiatric_symptoms'], margin: 1.8 });
+    expect(tasks[4]).toMatchObject({ ref: 'bronze:b3', margin: null });
   });
 
   it('stops at max, takes the unsurest rows first for low-confidence, and needs the classifier only for its reasons', () => {

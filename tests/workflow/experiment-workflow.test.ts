@@ -76,7 +76,9 @@ describe('experiment workflow', () => {
     llm.resetStats();
     const result = await runExperiment(file, `wf-basic-${Date.now()}`);
     expect(result.progress.stage).toBe('done');
-    for (const s of Object.values(result.progress.stages)) expect(s.status).toBe('done');
+    // Every stage ran, but review (off by default): skipped, without a command.
+    for (const [name, s] of Object.entries(result.progress.stages)) expect(s.status, name).toBe(name === 'review' ? 'skipped' : 'done');
+    expect(result.progress.review).toBeUndefined();
     const report = JSON.parse(readFileSync(result.reportPath, 'utf8'));
     const labels = loadExperiment(file).labels;
     expect(Object.keys(report.mixes).sort()).toEqual(['gold', 'gold+bronze', 'gold+silver', 'gold+silver+bronze']);

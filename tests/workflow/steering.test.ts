@@ -10,6 +10,7 @@ import { startWorkers, workflowBundle, type RunningWorkers } from '../../worker.
 import { startFakeLlmServer, type FakeLlmServer } from '../support/fake-llm-server.js';
 import { writeTestExperiment } from '../support/experiments.js';
 import { runCli } from '../support/cli.js';
+import { currentDetails, untilProgress } from '../support/progress.js';
 import { loadExperiment } from '../../lib/run/experiment.js';
 import { TASK_QUEUES, workflowIdFor, type RunProgress, type StageName } from '../../lib/run/run-state.js';
 import type { ExperimentInput, ExperimentResult } from '../../workflows/experiment.js';
@@ -48,19 +49,11 @@ async function start(name: string, seed: number): Promise<{ runId: string; handl
   return { runId, handle };
 }
 
-async function until(handle: WorkflowHandle, ok: (p: RunProgress) => boolean, timeoutMs = 60_000): Promise<RunProgress> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const p = await handle.query<RunProgress>('progress');
-    if (ok(p)) return p;
-    if (Date.now() > deadline) throw new Error(`timed out; progress: ${JSON.stringify({ stage: p.stage, nextPage: p.nextPage, stages: p.stages })}`);
-    await sleep(100);
-  }
-}
+const until = untilProgress;
 
 const inLlmStage = (p: RunProgress) => (p.stage === 'silver' || p.stage === 'bronze') && p.stages[p.stage as StageName].done >= 1;
 const control = (args: string[]) => runCli(['control', ...args, '--json'], { TEMPORAL_ADDRESS: inject('temporalAddress'), CLINSYNTH_ENCRYPTION_KEY: undefined, CLINSYNTH_ENCRYPTION_KEY_FILE: undefined });
-const details = async (handle: WorkflowHandle) => ((await handle.query('__temporal_workflow_metadata')) as { currentDetails?: string }).currentDetails ?? '';
+const details = currentDetails;
 
 describe('steering a running experiment', () => {
   it('pause stops new LLM pages until resume; budget below the spend is refused, a valid one accepted', async () => {
