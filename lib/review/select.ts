@@ -7,13 +7,22 @@ import { foldedGold, trainOffThread } from '../model/training.js';
 import { runEncoderSpec, sharedEmbed, sharedEncoder } from '../model/embeddings.js';
 import { predictScores } from '../model/classifier.js';
 
-/** A classifier score this close to its label's threshold (or closer) makes the row `low-confidence`. */
-export const LOW_CONFIDENCE_MARGIN = 0.1;
+/**
+ * A row is `low-confidence` when, for some label, the classifier's score is this close to the label's threshold in
+ * log-odds (0.5: within a factor of ~1.65 in odds). Log-odds, not probability: thresholds sit anywhere from 0.05 to
+ * 0.95, and 0.02 against a threshold of 0.1 is a clear no, while 0.5 against 0.55 is a coin toss.
+ */
+export const LOW_CONFIDENCE_MARGIN = 0.5;
+
+const logit = (p: number) => {
+  const q = Math.min(1 - 1e-6, Math.max(1e-6, p));
+  return Math.log(q / (1 - q));
+};
 
 /** What the gold-trained classifier says about one row. */
 export interface ClassifierView {
   labels: string[];
-  /** Smallest |score − threshold| over the labels it can predict (Infinity when it can predict none). */
+  /** Smallest |logit(score) − logit(threshold)| over the labels it can predict (Infinity when it can predict none). */
   margin: number;
 }
 
@@ -93,7 +102,7 @@ export function chooseRows(rows: readonly CheckedRow[], views: ReadonlyMap<strin
       llmLabels: [...r.labels].sort(),
       verdict: r.verdict,
       reasons,
-      ...(view ? { classifierLabels: view.labels, margin: Math.round(Math.min(view.margin, 1) * 1e4) / 1e4 } : {}),
+      ...(view ? { classifierLabels: view.labels, margin: Number.isFinite(view.margin) ? Math.round(view.margin * 1e4) / 1e4 : null } : {}),
     };
   });
   return { tasks, stats };
@@ -126,7 +135,7 @@ async function classifierViews(e: Experiment, runDir: string, rows: readonly Che
     const s = scores[i]!;
     views.set(`${r.set}:${r.id}`, {
       labels: head.labels.filter((_, j) => s[j]! >= head.thresholds[j]!).sort(),
-      margin: Math.min(Infinity, ...predictable.map((j) => Math.abs(s[j]! - head.thresholds[j]!))),
+      margin: Math.min(Infinity, ...predictable.map((j) => Math.abs(logit(s[j]!) - logit(head.thresholds[j]!)))),
     });
   });
   return { views, goldRows: train.length, sawTestLabels: trainOnly.length === 0 };

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readJson, readJsonl, RUN_FILES } from '../run/run-dir.js';
 import type { ReviewedRow, ReviewTaskRow } from '../run/records.js';
+import { REVIEW_REASONS } from '../run/review.js';
 import type { SelectionStats } from './select.js';
 
 export interface ReasonCounts {
@@ -45,9 +46,12 @@ export function reviewSummary(runDir: string, labels: readonly string[]): Review
   const tasks = readJsonl<ReviewTaskRow>(selectionFile);
   const statsFile = join(runDir, RUN_FILES.reviewStats);
   const rows = readJsonl<ReviewedRow>(join(runDir, RUN_FILES.reviewed));
-  const byReason: Record<string, ReasonCounts> = {};
+  // Every reason a task carries, in the order of REVIEW_REASONS.
+  const byReason: Record<string, ReasonCounts> = Object.fromEntries(
+    REVIEW_REASONS.filter((r) => tasks.some((t) => t.reasons.includes(r))).map((r) => [r, { tasks: 0, reviewed: 0, changed: 0, dropped: 0 }]),
+  );
   const count = (reasons: readonly string[], key: keyof ReasonCounts) => {
-    for (const r of reasons) (byReason[r] ??= { tasks: 0, reviewed: 0, changed: 0, dropped: 0 })[key]++;
+    for (const r of reasons) byReason[r]![key]++;
   };
   for (const t of tasks) count(t.reasons, 'tasks');
   const kept = rows.filter((r) => !r.drop);

@@ -92,9 +92,12 @@ export interface ReviewTaskRow {
   verdict: Verdict | null;
   /** Every selected reason that applies; the first is the one that chose the row. */
   reasons: ReviewReason[];
-  /** The gold-trained classifier's labels and its smallest distance to a threshold (when a classifier reason ran). */
+  /**
+   * The gold-trained classifier's labels and its smallest distance to a threshold, in log-odds (when a classifier
+   * reason ran; null: it can predict no label).
+   */
   classifierLabels?: string[];
-  margin?: number;
+  margin?: number | null;
 }
 
 /** A reviewer's decision on one task (review/reviewed.jsonl); becomes a `reviewed` row in the merge. */
