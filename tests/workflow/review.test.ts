@@ -6,11 +6,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Client, Connection, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
-import { startWorkers, workflowBundle, type RunningWorkers } from '../../worker.js';
-import { startFakeLlmServer, type FakeLlmServer } from '../support/fake-llm-server.js';
+import { workflowBundle } from '../../worker.js';
+import type { FakeLlmServer } from '../support/fake-llm-server.js';
+import { startWorkflowEnv, type WorkflowEnv } from '../support/workflow-env.js';
 import { writeTestExperiment } from '../support/experiments.js';
 import { runCli } from '../support/cli.js';
 import { currentDetails, untilProgress } from '../support/progress.js';
@@ -24,25 +25,18 @@ import type { Report } from '../../lib/report/report.js';
 import { Clinsynth, RunRefusedError } from '../../client/api.js';
 import { InputError } from '../../lib/run/problems.js';
 
+let env: WorkflowEnv;
 let llm: FakeLlmServer;
-let workers: RunningWorkers;
-let connection: Connection;
 let client: Client;
-const env = () => ({ TEMPORAL_ADDRESS: inject('temporalAddress'), CLINSYNTH_ENCRYPTION_KEY: undefined, CLINSYNTH_ENCRYPTION_KEY_FILE: undefined });
+const cliEnv = () => ({ TEMPORAL_ADDRESS: inject('temporalAddress'), CLINSYNTH_ENCRYPTION_KEY: undefined, CLINSYNTH_ENCRYPTION_KEY_FILE: undefined });
 
 beforeAll(async () => {
-  process.env.CLINSYNTH_HOME = mkdtempSync(join(tmpdir(), 'clinsynth-home-'));
-  llm = await startFakeLlmServer({ seed: 31, verdicts: 'mixed' });
-  const address = inject('temporalAddress');
-  workers = await startWorkers({ address, namespace: 'default', llmConcurrency: 4, dataConverter: {} });
-  connection = await Connection.connect({ address });
-  client = new Client({ connection });
+  env = await startWorkflowEnv({ llm: { seed: 31, verdicts: 'mixed' }, llmConcurrency: 4 });
+  ({ llm, client } = env);
 });
 
 afterAll(async () => {
-  await workers?.shutdown();
-  await connection?.close();
-  await llm?.close();
+  await env?.close();
 });
 
 async function start(name: string): Promise<{ runId: string; runDir: string; handle: WorkflowHandle }> {
@@ -137,7 +131,7 @@ describe('human review', () => {
     const { runId, runDir, handle } = await start('wf-review-skip');
     await untilProgress(handle, (p) => p.review?.state === 'waiting', 180_000);
     rmSync(join(runDir, RUN_FILES.reviewConfig));
-    const exported = await runCli(['review', 'export', runId, '--json'], env());
+    const exported = await runCli(['review', 'export', runId, '--json'], cliEnv());
     expect(exported.code, exported.stderr).toBe(0);
     expect(JSON.parse(exported.stdout)).toMatchObject({ exported: true, config: join(runDir, RUN_FILES.reviewConfig) });
     expect(readFileSync(join(runDir, RUN_FILES.reviewConfig), 'utf8')).toContain('<Choices name="labels"');
@@ -145,11 +139,11 @@ describe('human review', () => {
     // A bad file is refused by the CLI's own check (exit 2, file:line) before the run is asked.
     const bad = join(runDir, 'bad.json');
     writeFileSync(bad, '[{"data": {"ref": "silver:nope"}, "annotations": [{"result": [{"from_name": "labels", "type": "choices", "value": {"choices": ["none"]}}]}]}]\n');
-    const refused = await runCli(['review', 'import', runId, bad], env());
+    const refused = await runCli(['review', 'import', runId, bad], cliEnv());
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain(`${bad}:1: 0.data.ref: unknown task "silver:nope"`);
-    expect((await runCli(['review', 'import', runId], env())).code).toBe(2);
-    const skipped = await runCli(['review', 'skip', runId, '--json'], env());
+    expect((await runCli(['review', 'import', runId], cliEnv())).code).toBe(2);
+    const skipped = await runCli(['review', 'skip', runId, '--json'], cliEnv());
     expect(skipped.code, skipped.stderr).toBe(0);
     expect(JSON.parse(skipped.stdout)).toMatchObject({ accepted: true, state: { state: 'skipped' } });
     const done = (await handle.result()) as ExperimentResult;

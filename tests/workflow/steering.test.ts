@@ -1,13 +1,13 @@
 // Steering a live run (Updates with validators) against the fake endpoint with latency, so the run is still in its
 // LLM stages: pause/resume, budget (refused below the spend, accepted above), cancel (partial report).
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Client, Connection, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
-import { startWorkers, workflowBundle, type RunningWorkers } from '../../worker.js';
-import { startFakeLlmServer, type FakeLlmServer } from '../support/fake-llm-server.js';
+import { workflowBundle } from '../../worker.js';
+import type { FakeLlmServer } from '../support/fake-llm-server.js';
+import { startWorkflowEnv, type WorkflowEnv } from '../support/workflow-env.js';
 import { writeTestExperiment } from '../support/experiments.js';
 import { runCli } from '../support/cli.js';
 import { currentDetails, untilProgress } from '../support/progress.js';
@@ -15,24 +15,17 @@ import { loadExperiment } from '../../lib/run/experiment.js';
 import { TASK_QUEUES, workflowIdFor, type RunProgress, type StageName } from '../../lib/run/run-state.js';
 import type { ExperimentInput, ExperimentResult } from '../../workflows/experiment.js';
 
+let env: WorkflowEnv;
 let llm: FakeLlmServer;
-let workers: RunningWorkers;
-let connection: Connection;
 let client: Client;
 
 beforeAll(async () => {
-  process.env.CLINSYNTH_HOME = mkdtempSync(join(tmpdir(), 'clinsynth-home-'));
-  llm = await startFakeLlmServer({ seed: 5, latencyMs: 600 });
-  const address = inject('temporalAddress');
-  workers = await startWorkers({ address, namespace: 'default', llmConcurrency: 2, dataConverter: {} });
-  connection = await Connection.connect({ address });
-  client = new Client({ connection });
+  env = await startWorkflowEnv({ llm: { seed: 5, latencyMs: 600 }, llmConcurrency: 2 });
+  ({ llm, client } = env);
 });
 
 afterAll(async () => {
-  await workers?.shutdown();
-  await connection?.close();
-  await llm?.close();
+  await env?.close();
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
