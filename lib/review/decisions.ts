@@ -37,3 +37,11 @@ export function isoTime(s: string): string | undefined {
   const t = Date.parse(s);
   return Number.isNaN(t) ? undefined : new Date(t).toISOString();
 }
+
+/**
+ * A value from the file, quoted for a problem message and cut at 40 characters: problems travel in the Update's
+ * failure into the workflow history, and a cell may hold pasted sentence text where an id belongs.
+ */
+export function shown(value: string): string {
+  return `"${value.length > 40 ? `${value.slice(0, 39)}…` : value}"`;
+}

@@ -1,13 +1,13 @@
 // Checks a review import (Label Studio JSON export or the filled CSV) against the run's tasks and taxonomy, and turns its decisions into the reviewed rows the merge applies.
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { extname, join, relative } from 'node:path';
 import { readJsonl, readRunExperiment, RUN_FILES, writeJson, writeJsonl } from '../run/run-dir.js';
-import { InputError, type Problem } from '../run/problems.js';
+import { InputError, inputError, type Problem } from '../run/problems.js';
 import { assertReadableFile } from '../run/structured-file.js';
 import { loadTaxonomy } from '../run/taxonomy.js';
 import type { ReviewedRow, ReviewTaskRow } from '../run/records.js';
 import type { ReviewImportResult } from '../run/review.js';
-import type { Decision, ParsedDecisions } from './decisions.js';
+import { shown, type Decision, type ParsedDecisions } from './decisions.js';
 import { parseLabelStudioExport } from './label-studio.js';
 import { parseReviewCsv } from './spreadsheet.js';
 import { reviewSummary } from './summary.js';
@@ -17,8 +17,9 @@ const MAX_PROBLEMS = 25;
 
 /** The run's review tasks (review/selection.jsonl), by ref; an InputError when the run exported none. */
 export function reviewTasks(runDir: string): Map<string, ReviewTaskRow> {
-  const rows = readJsonl<ReviewTaskRow>(join(runDir, RUN_FILES.reviewSelection));
-  return new Map(rows.map((r) => [r.ref, r]));
+  const file = join(runDir, RUN_FILES.reviewSelection);
+  if (!existsSync(file)) throw inputError(file, 0, '', 'this run has exported no rows for review (review.enabled is off, or the run has not reached the review stage)');
+  return new Map(readJsonl<ReviewTaskRow>(file).map((r) => [r.ref, r]));
 }
 
 /** `.json` is a Label Studio export, `.csv` the spreadsheet; other names by their first character (`[` or `{`: JSON). */
@@ -64,7 +65,7 @@ export function checkReviewImport(runDir: string, file: string): CheckedImport {
   for (const d of parsed.decisions) {
     const task = tasks.get(d.ref);
     if (!task) {
-      problem(d.refAt, `unknown task "${d.ref}": not one of the ${tasks.size} tasks this run exported (review/tasks.json)`);
+      problem(d.refAt, `unknown task ${shown(d.ref)}: not one of the ${tasks.size} tasks this run exported (review/tasks.json)`);
       continue;
     }
     const earlier = seen.get(d.ref);
@@ -105,7 +106,7 @@ function labelsOf(d: Decision, known: ReadonlySet<string>, none: string, problem
   let ok = true;
   for (const c of d.choices) {
     if (c.value !== none && !known.has(c.value)) {
-      problem(c.at, `unknown label "${c.value}" (labels: ${[...known].join(', ')}, or ${none})`);
+      problem(c.at, `unknown label ${shown(c.value)} (labels: ${[...known].join(', ')}, or ${none})`);
       ok = false;
     }
   }

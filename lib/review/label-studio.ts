@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Taxonomy } from '../run/taxonomy.js';
 import type { ReviewTaskRow } from '../run/records.js';
 import { lineOfPath, parseYamlFile, zodProblems } from '../run/structured-file.js';
-import { CONTROLS, isoTime, type Decision, type ParsedDecisions } from './decisions.js';
+import { CONTROLS, isoTime, shown, type Decision, type ParsedDecisions } from './decisions.js';
 
 /** The `model_version` of the LLM-label prediction, as Label Studio shows it. */
 export const PREDICTION_MODEL = 'clinsynth LLM labels';
@@ -127,11 +127,11 @@ export function parseLabelStudioExport(file: string): ParsedDecisions {
       if (res.from_name === CONTROLS.labels) {
         (res.value.choices ?? []).forEach((value, c) => choices.push({ value, at: at([...base, 'result', k, 'value', 'choices', c]) }));
       } else if (res.from_name === CONTROLS.drop) drop ||= (res.value.choices ?? []).includes('drop');
-      else out.problems.push({ at: at([...base, 'result', k, 'from_name']), message: `"${res.from_name}" is not a control of clinsynth's label-config.xml (${CONTROLS.labels}, ${CONTROLS.drop})` });
+      else out.problems.push({ at: at([...base, 'result', k, 'from_name']), message: `${shown(res.from_name)} is not a control of clinsynth's label-config.xml (${CONTROLS.labels}, ${CONTROLS.drop})` });
     });
     const stamp = a.updated_at ?? a.created_at;
     const reviewedAt = stamp ? isoTime(stamp) : undefined;
-    if (stamp && !reviewedAt) out.problems.push({ at: at([...base, a.updated_at ? 'updated_at' : 'created_at']), message: `"${stamp}" is not an ISO 8601 time` });
+    if (stamp && !reviewedAt) out.problems.push({ at: at([...base, a.updated_at ? 'updated_at' : 'created_at']), message: `${shown(stamp)} is not an ISO 8601 time` });
     out.decisions.push({
       ref: t.data.ref,
       refAt: at([i, 'data', 'ref']),

@@ -2,7 +2,7 @@
 import { readTextFile } from '../run/structured-file.js';
 import type { ReviewTaskRow } from '../run/records.js';
 import { CsvAssembler, type CsvRecord } from '../corpus/csv.js';
-import { CONTROLS, isoTime, type ParsedDecisions } from './decisions.js';
+import { CONTROLS, isoTime, shown, type ParsedDecisions } from './decisions.js';
 
 /** The columns of tasks.csv; reviewers fill `labels` (and `drop`, `reviewer`, `reviewed_at`); the rest is context. */
 export const CSV_COLUMNS = ['ref', 'source', 'reasons', 'text', 'llm_labels', CONTROLS.labels, CONTROLS.drop, 'reviewer', 'reviewed_at'] as const;
@@ -56,7 +56,7 @@ export function parseReviewCsv(file: string): ParsedDecisions {
     const where = (key: string) => ({ line: rec.line, key });
     const cell = get(rec, CONTROLS.labels);
     const dropCell = get(rec, CONTROLS.drop).toLowerCase();
-    if (!TRUE.has(dropCell) && !FALSE.has(dropCell)) out.problems.push({ at: where(CONTROLS.drop), message: `"${dropCell}": write yes to drop the sentence, or leave it empty` });
+    if (!TRUE.has(dropCell) && !FALSE.has(dropCell)) out.problems.push({ at: where(CONTROLS.drop), message: `${shown(dropCell)}: write yes to drop the sentence, or leave it empty` });
     const drop = TRUE.has(dropCell);
     if (cell === '' && !drop) {
       out.open++;
@@ -64,7 +64,7 @@ export function parseReviewCsv(file: string): ParsedDecisions {
     }
     const stamp = get(rec, 'reviewed_at');
     const reviewedAt = stamp ? isoTime(stamp) : undefined;
-    if (stamp && !reviewedAt) out.problems.push({ at: where('reviewed_at'), message: `"${stamp}" is not an ISO 8601 time (e.g. 2025-03-01 or 2025-03-01T14:30:00Z)` });
+    if (stamp && !reviewedAt) out.problems.push({ at: where('reviewed_at'), message: `${shown(stamp)} is not an ISO 8601 time (e.g. 2025-03-01 or 2025-03-01T14:30:00Z)` });
     out.decisions.push({
       ref: get(rec, 'ref'),
       refAt: where('ref'),

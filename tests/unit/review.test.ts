@@ -230,6 +230,13 @@ describe('checkReviewImport', () => {
       `${bad}:2: labels: unknown label "dementia" (labels: ${LABELS.join(', ')}, or none)`,
       `${bad}:5: ref: task "silver:s1" appears twice (also at line 2): keep one decision per task`,
     ]);
+    // A cell that holds a sentence where an id belongs is not echoed whole (problems reach the workflow history).
+    const pasted = join(runDir, 'pasted.csv');
+    writeFileSync(pasted, 'ref,labels\nsilver:s1,Daughter says she forgets things all the time and gets lost\n');
+    expect(problemsOf(() => checkReviewImport(runDir, pasted))[0]).toBe(`${pasted}:2: labels: unknown label "Daughter says she forgets things all th…" (labels: ${LABELS.join(', ')}, or none)`);
+    const noRun = mkdtempSync(join(tmpdir(), 'clinsynth-no-review-'));
+    writeJson(join(noRun, RUN_FILES.experiment), { name: 'x', taxonomy: TAXONOMY_FILE, labels: LABELS });
+    expect(problemsOf(() => checkReviewImport(noRun, good))[0]).toMatch(/selection\.jsonl:0: \(root\): this run has exported no rows for review/);
     const noHeader = join(runDir, 'noheader.csv');
     writeFileSync(noHeader, 'id,label\nsilver:s1,none\n');
     expect(problemsOf(() => checkReviewImport(runDir, noHeader))).toEqual([`${noHeader}:1: (root): the header row lacks the columns ref, labels (expected ${CSV_COLUMNS.join(',')})`]);
