@@ -15,6 +15,7 @@ import { startWorkflowEnv, type WorkflowEnv } from '../support/workflow-env.js';
 import { writeTestExperiment } from '../support/experiments.js';
 import { runCli } from '../support/cli.js';
 import { currentDetails, untilProgress } from '../support/progress.js';
+import { historyText } from '../support/history.js';
 import { loadExperiment } from '../../lib/run/experiment.js';
 import { readJsonl, RUN_FILES } from '../../lib/run/run-dir.js';
 import { TASK_QUEUES, workflowIdFor } from '../../lib/run/run-state.js';
@@ -123,8 +124,12 @@ describe('human review', () => {
     const html = readFileSync(join(runDir, 'report.html'), 'utf8');
     expect(html).toContain('<section id="review"><h2>Human review</h2>');
     expect(html).toContain('id="review-effect"');
-    // The history (Updates, the failed import, the wait) replays on this code.
-    await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, await handle.fetchHistory(), handle.workflowId);
+    // The history (Updates, the failed import, the wait) holds no sentence, and replays on this code.
+    const history = await handle.fetchHistory();
+    const text = historyText(history).join('\n');
+    expect(text).toContain('importReview');
+    for (const t of tasks) expect(text.includes(t.text), t.ref).toBe(false);
+    await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, handle.workflowId);
   }, 420_000);
 
   it('review skip (the CLI) ends the wait: every mix trains on the LLM labels; export re-writes missing files', async () => {
