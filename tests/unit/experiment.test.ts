@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadExperiment } from '../../lib/run/experiment.js';
+import { experimentDetails } from '../../lib/run/summaries.js';
 import { InputError, formatProblem, type Problem } from '../../lib/run/problems.js';
 import { parseYamlFile, readTextFile } from '../../lib/run/structured-file.js';
 import { PROJECT_ROOT } from '../../lib/run/paths.js';
@@ -192,6 +193,9 @@ describe('loadExperiment: rejections carry line and key path', () => {
     const e = loadExperiment(write(dir, withLines({ 18: ['    - gold+bronze', '    - gold+reviewed', '    - gold+silver+reviewed'], 19: ['output: out/', 'review: { enabled: true, max: 50, select: [low-confidence] }'] })));
     expect(e.review).toEqual({ enabled: true, max: 50, select: ['low-confidence'] });
     expect(e.evaluate.mixes).toEqual(['gold', 'gold+silver', 'gold+bronze', 'gold+reviewed', 'gold+silver+reviewed']);
+    // The Temporal UI's static details say that the run will wait for reviewers (and nothing when review is off).
+    expect(experimentDetails(e)).toContain('| human review | up to 50 rows (low-confidence); the run waits for `clinsynth review import\\|skip` |');
+    expect(experimentDetails(loadExperiment(write(dir, withLines({}))))).not.toContain('human review');
   });
 
   it('provider openai without baseURL and model', () => {
