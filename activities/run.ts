@@ -1,4 +1,5 @@
 // CPU activities of a run (main task queue): thin adapters from references (run dir, mix, seed) to lib.
+import { join } from 'node:path';
 import { CancelledFailure, Context } from '@temporalio/activity';
 import type { Experiment } from '../lib/run/experiment.js';
 import * as setup from '../lib/generate/run-setup.js';
@@ -12,6 +13,10 @@ import { readRunExperiment } from '../lib/run/run-dir.js';
 import type { EvaluationJob } from '../lib/evaluate/jobs.js';
 import * as evaluation from '../lib/evaluate/compare.js';
 import { writeStudyReport as writeStudy, type StudyReportInput } from '../lib/report/study.js';
+import * as review from '../lib/review/export.js';
+import { importReview as importDecisions } from '../lib/review/import.js';
+import { importReviewArg, type ImportReviewArg, type ReviewImportResult } from '../lib/run/review.js';
+import { inputError } from '../lib/run/problems.js';
 import { mapped } from './failures.js';
 
 const beat = () => Context.current().heartbeat();
@@ -48,6 +53,19 @@ export async function planBronzeTopUp(input: { runDir: string; pages: number; pl
 
 export async function mergeDatasets(input: { runDir: string }): Promise<{ counts: Record<string, number> }> {
   return mapped(async () => ({ counts: (await mergeRunDatasets(input.runDir, { embed, onProgress: beat })).counts }));
+}
+
+export async function exportReview(input: { runDir: string }): Promise<{ tasks: number; counts: Record<string, number> }> {
+  return mapped(() => review.exportReview(input.runDir, beat));
+}
+
+/** Checks and ingests a review import; a bad file fails non-retryably with its `file:line: key: why` problems. */
+export async function importReview(input: { runDir: string } & ImportReviewArg): Promise<ReviewImportResult> {
+  return mapped(async () => {
+    const arg = importReviewArg.safeParse({ file: input.file });
+    if (!arg.success) throw inputError(input.file, 0, 'file', arg.error.issues[0]?.message ?? 'invalid');
+    return importDecisions(input.runDir, join(input.runDir, arg.data.file));
+  });
 }
 
 export async function embedDatasets(input: { runDir: string }): Promise<{ sentences: number }> {

@@ -1,10 +1,10 @@
 // `clinsynth/client`: the typed client API. Start experiments and studies, follow them, read their results, list
 // runs. The CLI's run/status/report/study commands are built on it.
-import { join } from 'node:path';
-import { existsSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { z } from 'zod';
 import { dataConverterFromEnv } from '../lib/run/codec.js';
-import { Client, Connection, WorkflowFailedError, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
+import { Client, Connection, WorkflowFailedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { InputError } from '../lib/run/problems.js';
 import { loadExperiment, type Experiment, type ExperimentOverrides } from '../lib/run/experiment.js';
@@ -16,6 +16,9 @@ import { SEARCH_ATTRIBUTES, TASK_QUEUES, WORKFLOW_ID_PREFIX, workflowIdFor, type
 import { experimentDetails, experimentSummary, studyDetails, studySummary } from '../lib/run/summaries.js';
 import type { Report } from '../lib/report/report.js';
 import type { StudyReport } from '../lib/report/study.js';
+import { REVIEW_IMPORTS_DIR, REVIEW_UPDATES, type ImportReviewArg, type ReviewImportResult, type ReviewProgress } from '../lib/run/review.js';
+import { checkReviewImport } from '../lib/review/import.js';
+import { reviewExported, reviewFiles, writeReviewFiles } from '../lib/review/export.js';
 import { DEFAULT_PORT, ensureTemporal, namespace as defaultNamespace } from './temporal-server.js';
 import { waitForRunResult, type WaitOptions } from './wait-for-run.js';
 import type { experimentWorkflow, ExperimentResult } from '../workflows/experiment.js';
@@ -28,6 +31,7 @@ export type { Report } from '../lib/report/report.js';
 export type { StudyReport, StudyVariantRow } from '../lib/report/study.js';
 export type { ExperimentResult } from '../workflows/experiment.js';
 export type { StudyProgress } from '../workflows/study.js';
+export type { ReviewImportResult, ReviewProgress } from '../lib/run/review.js';
 export { InputError } from '../lib/run/problems.js';
 
 export interface ConnectOptions {
@@ -99,6 +103,27 @@ export class RunFailedError extends Error {
     super(`run ${runId} ${status.toLowerCase()}: ${message}`);
     this.name = 'RunFailedError';
   }
+}
+
+/** The run refused an Update (a steering or review request): `reason` says why; the run goes on as before. */
+export class RunRefusedError extends Error {
+  constructor(
+    readonly runId: string,
+    readonly reason: string,
+  ) {
+    super(`run ${runId} refused: ${reason}`);
+    this.name = 'RunRefusedError';
+  }
+}
+
+/** The files of a run's human review (absolute paths) and whether they are all there. */
+export interface ReviewFiles {
+  tasks: string;
+  config: string;
+  csv: string;
+  selection: string;
+  imports: string;
+  exported: boolean;
 }
 
 const key = (n: string) => defineSearchAttributeKey(n, SearchAttributeType.KEYWORD);
@@ -374,6 +399,62 @@ export class ExperimentRun {
   /** Asks the run to stop (its workflow ends CANCELLED; work in flight finishes or is abandoned). */
   async cancel(): Promise<void> {
     await this.handle.cancel();
+  }
+
+  private async knownRunDir(): Promise<string> {
+    const dir = this.runDir ?? (await this.progress()).runDir;
+    if (!dir) throw new Error(`run ${this.runId}: its run directory is not recorded on the server`);
+    return dir;
+  }
+
+  /**
+   * Where the run's review files are. With `rewrite`, or when one is missing, tasks.json, label-config.xml and
+   * tasks.csv are written again from the run's selection (the rows themselves are chosen once, by the run).
+   */
+  async exportReview(opts: { rewrite?: boolean } = {}): Promise<ReviewFiles> {
+    const runDir = await this.knownRunDir();
+    const files = reviewFiles(runDir);
+    if (!existsSync(files.selection)) return { ...files, exported: false };
+    if (opts.rewrite || !reviewExported(runDir)) writeReviewFiles(runDir);
+    return { ...files, exported: true };
+  }
+
+  /**
+   * Imports reviewers' decisions: a Label Studio JSON export or the filled tasks.csv. The file is checked here first
+   * (InputError with `file:line: key: why`), copied into `<run>/review/imports/` when it is elsewhere (every worker
+   * reads it there), then sent as a reference with the `importReview` Update; the run checks it again and ingests it,
+   * or refuses it (RunRefusedError) and keeps waiting. `check: false` leaves the first check to the run.
+   */
+  async importReview(file: string, opts: { check?: boolean } = {}): Promise<ReviewImportResult> {
+    const runDir = await this.knownRunDir();
+    const source = resolve(file);
+    if (opts.check !== false) checkReviewImport(runDir, source);
+    const imports = join(resolve(runDir), REVIEW_IMPORTS_DIR);
+    const name = basename(source);
+    let target = source;
+    if (dirname(source) !== imports || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/.test(name)) {
+      const safe = name.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^[^A-Za-z0-9]+/, '').slice(0, 150) || 'review';
+      target = join(imports, `${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+/, '')}-${safe}`);
+      mkdirSync(imports, { recursive: true });
+      copyFileSync(source, target);
+    }
+    const arg: ImportReviewArg = { file: `${REVIEW_IMPORTS_DIR}/${basename(target)}` };
+    return this.refusable(() => this.handle.executeUpdate<ReviewImportResult, [ImportReviewArg]>(REVIEW_UPDATES.import, { args: [arg] }));
+  }
+
+  /** Ends the review wait without decisions: every mix trains on the LLM's labels. */
+  async skipReview(): Promise<ReviewProgress> {
+    return this.refusable(() => this.handle.executeUpdate<ReviewProgress, []>(REVIEW_UPDATES.skip));
+  }
+
+  /** An Update the run may refuse: its validator's or handler's reason becomes a RunRefusedError. */
+  private async refusable<R>(send: () => Promise<R>): Promise<R> {
+    try {
+      return await send();
+    } catch (e) {
+      if (e instanceof WorkflowUpdateFailedError) throw new RunRefusedError(this.runId, (e.cause as Error | undefined)?.message ?? e.message);
+      throw e;
+    }
   }
 }
 

@@ -1,4 +1,4 @@
-// The `clinsynth` command line: run, study, validate, status, worker, server, predict, report.
+// The `clinsynth` command line: run, study, validate, status, worker, server, predict, report, control, review.
 import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
 import { WorkflowNotFoundError } from '@temporalio/client';
@@ -25,6 +25,7 @@ const USAGE = `usage:
   clinsynth report RUN_ID|STUDY
   clinsynth codec-server [--port N]
   clinsynth control RUN_ID pause|resume|budget USD|cancel
+  clinsynth review export RUN_ID [--rewrite] | import RUN_ID FILE | skip RUN_ID
 environment: TEMPORAL_ADDRESS (unset: embedded dev server), TEMPORAL_NAMESPACE, CLINSYNTH_HOME (default .clinsynth/),
   CLINSYNTH_ENCRYPTION_KEY / CLINSYNTH_ENCRYPTION_KEY_FILE (encrypt workflow payloads)`;
 
@@ -59,6 +60,10 @@ export async function main(argv: string[]): Promise<number> {
       case 'control': {
         const { controlCommand } = await import('./control.js');
         return await controlCommand(rest, say);
+      }
+      case 'review': {
+        const { reviewCommand } = await import('./review.js');
+        return await reviewCommand(rest, say);
       }
       case 'report': {
         const { reportCommand } = await import('./report.js');

@@ -11,12 +11,14 @@ export function progressLine(p: RunProgress): string {
     : '';
   const cost = p.costUsd ? ` · ~$${p.costUsd.toFixed(2)}` : '';
   const steer = p.cancelled ? ' · LLM work cancelled (partial report)' : p.paused && p.stage !== 'done' ? ' · paused (clinsynth control … resume)' : '';
+  const review = p.stage === 'review' && p.review?.state === 'waiting' ? ` · waiting for human review (${p.review.tasks} rows): clinsynth review import|skip ${p.runId}` : '';
   const budget = p.budgetUsd !== undefined ? ` of $${p.budgetUsd}` : '';
-  return `[${stage}]${part}${llm}${cost}${cost ? budget : ''}${p.budgetExhausted ? ' · budget reached: no new LLM work' : ''}${steer}`;
+  return `[${stage}]${part}${llm}${cost}${cost ? budget : ''}${p.budgetExhausted ? ' · budget reached: no new LLM work' : ''}${steer}${review}`;
 }
 
 export function stageTable(p: RunProgress): string {
-  return STAGES.map((name) => {
+  // Runs started before the review stage existed have no entry for it.
+  return STAGES.filter((name) => p.stages[name]).map((name) => {
     const s = p.stages[name];
     return `  ${name.padEnd(10)} ${s.status.padEnd(8)} ${s.total ? `${s.done}/${s.total}` : ''}${s.failedPages ? ` (${s.failedPages} pages failed)` : ''}`;
   }).join('\n');

@@ -11,7 +11,7 @@ FROM (SELECT source, split, usable, unnest(CASE WHEN len(labels) = 0 THEN [NULL]
 GROUP BY ALL
 UNION ALL
 SELECT 'model', source, split, model, prompt_version, count(*)::INTEGER, count(*) FILTER (WHERE usable)::INTEGER
-FROM exported WHERE model IS NOT NULL GROUP BY ALL
+FROM exported WHERE model IS NOT NULL AND source <> 'reviewed' GROUP BY ALL
 UNION ALL
 SELECT 'model', 'selfcheck-' || "set", 'train', model, promptVersion, count(*)::INTEGER, count(*)::INTEGER
 FROM verdicts WHERE model IS NOT NULL GROUP BY ALL

@@ -1,11 +1,13 @@
 -- Builds the gold, silver and bronze tables with per-row provenance and self-check verdicts as columns; the safety
--- flag columns start clean and sql/safety.sql fills them and builds the merged table.
+-- flag columns start clean and sql/safety.sql fills them; the review columns start empty and sql/review.sql fills them.
 CREATE OR REPLACE TABLE gold AS
 SELECT id, 'gold' AS source, split, text, list_sort(labels) AS labels, note_id,
        NULL::INTEGER AS start_offset, NULL::INTEGER AS end_offset,
        NULL AS model, NULL AS prompt_version, NULL AS cache_key, NULL::JSON AS style, NULL AS selection_reason,
        NULL AS verdict, NULL AS verdict_reason, NULL::VARCHAR[] AS llm_labels,
-       []::VARCHAR[] AS phi_kinds, NULL::VARCHAR AS leak_of, NULL::VARCHAR AS near_duplicate_of, true AS usable
+       []::VARCHAR[] AS phi_kinds, NULL::VARCHAR AS leak_of, NULL::VARCHAR AS near_duplicate_of, true AS usable,
+       NULL::VARCHAR[] AS labels_before_review, NULL::BOOLEAN AS usable_before_review, NULL::VARCHAR AS reviewer,
+       NULL::VARCHAR AS reviewed_at, NULL::VARCHAR[] AS review_reasons, NULL::VARCHAR AS origin
 FROM gold_raw;
 
 -- A later self-check answer for the same row wins (pages are rewritten whole, so duplicates only come from reruns).
@@ -19,7 +21,9 @@ SELECT s.id, 'silver' AS source, 'train' AS split, s.text,
        s.model, s.promptVersion AS prompt_version, s.cacheKey AS cache_key, NULL::JSON AS style,
        s.reason AS selection_reason, v.verdict, v.reason AS verdict_reason, list_sort(s.labels) AS llm_labels,
        []::VARCHAR[] AS phi_kinds, NULL::VARCHAR AS leak_of, NULL::VARCHAR AS near_duplicate_of,
-       coalesce(v.verdict, 'keep') <> 'reject' AS usable
+       coalesce(v.verdict, 'keep') <> 'reject' AS usable,
+       NULL::VARCHAR[] AS labels_before_review, NULL::BOOLEAN AS usable_before_review, NULL::VARCHAR AS reviewer,
+       NULL::VARCHAR AS reviewed_at, NULL::VARCHAR[] AS review_reasons, NULL::VARCHAR AS origin
 FROM silver_raw s LEFT JOIN verdicts v ON v."set" = 'silver' AND v.id = s.id;
 
 -- One row per bronze sentence: a sentence that several calls wrote (same normalised text, so the same id) is kept
@@ -34,5 +38,7 @@ SELECT b.id, 'bronze' AS source, 'train' AS split, b.text,
        b.model, b.promptVersion AS prompt_version, b.cacheKey AS cache_key, b.style,
        NULL AS selection_reason, v.verdict, v.reason AS verdict_reason, list_sort(b.labels) AS llm_labels,
        []::VARCHAR[] AS phi_kinds, NULL::VARCHAR AS leak_of, NULL::VARCHAR AS near_duplicate_of,
-       coalesce(v.verdict, 'keep') <> 'reject' AS usable
+       coalesce(v.verdict, 'keep') <> 'reject' AS usable,
+       NULL::VARCHAR[] AS labels_before_review, NULL::BOOLEAN AS usable_before_review, NULL::VARCHAR AS reviewer,
+       NULL::VARCHAR AS reviewed_at, NULL::VARCHAR[] AS review_reasons, NULL::VARCHAR AS origin
 FROM bronze_distinct b LEFT JOIN verdicts v ON v."set" = 'bronze' AND v.id = b.id;

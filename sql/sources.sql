@@ -19,3 +19,9 @@ CREATE OR REPLACE VIEW verdicts_raw AS
 SELECT * FROM read_json({{verdictFiles}}, format = 'newline_delimited',
   columns = {id: 'VARCHAR', "set": 'VARCHAR', verdict: 'VARCHAR', labels: 'VARCHAR[]', reason: 'VARCHAR',
              model: 'VARCHAR', promptVersion: 'VARCHAR', cacheKey: 'VARCHAR'});
+
+-- Human decisions on silver/bronze rows (review/reviewed.jsonl, written by the review import).
+CREATE OR REPLACE VIEW reviewed_raw AS
+SELECT * FROM read_json({{reviewedFiles}}, format = 'newline_delimited',
+  columns = {ref: 'VARCHAR', "set": 'VARCHAR', id: 'VARCHAR', labels: 'VARCHAR[]', "drop": 'BOOLEAN', llmLabels: 'VARCHAR[]',
+             reasons: 'VARCHAR[]', reviewer: 'VARCHAR', reviewedAt: 'VARCHAR'});

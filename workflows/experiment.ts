@@ -36,6 +36,7 @@ import {
 import { evaluationJobs, jobName } from '../lib/evaluate/jobs.js';
 import { pageSummary } from '../lib/run/summaries.js';
 import { installSteering, steeringDetails } from './steering.js';
+import { installReview } from './review.js';
 
 export interface ExperimentInput {
   experiment: Experiment;
@@ -116,6 +117,11 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
   const wakeOnSteering = patched('llm-steering');
   /** True while no new LLM page may start for a steering reason. */
   const held = () => !!p.paused || !!p.cancelled;
+  // Human review (`clinsynth review`): its Updates, and the stage marked skipped when review is off (no command).
+  const review = installReview(p, experiment, runDir, (line) => {
+    details = line;
+    showDetails();
+  });
 
   const enter = (stage: StageName) => {
     p.stage = stage;
@@ -271,6 +277,10 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
         if (!(await fanOut(stage, total, check))) return await again(input, p);
         break;
       }
+      case 'review': {
+        await review.run();
+        break;
+      }
       case 'merge': {
         const c = p.counts;
         const r = await run.mergeDatasets.executeWithOptions({ summary: `merge: ${c.silverRows ?? 0} silver, ${c.bronzeRows ?? 0} bronze rows with gold (DuckDB)` }, [{ runDir }]);
@@ -279,7 +289,8 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
       }
       case 'train': {
         // One job per mix × seed (and learning-curve point): a head per fold, each fold predicted out of fold.
-        const jobs = evaluationJobs(experiment);
+        // A review that changed rows adds each synthetic mix on the labels before it (the review's effect on F1).
+        const jobs = evaluationJobs(experiment, { reviewed: (p.review?.result?.reviewed ?? 0) > 0 });
         p.stages.train.total = jobs.length + 2;
         await run.embedDatasets.executeWithOptions({ summary: 'embed gold, silver and bronze sentences' }, [{ runDir }]);
         p.stages.train.done++;

@@ -41,12 +41,14 @@ export interface DatasetCardInfo {
   bronzeRejected?: number;
 }
 
-const COLUMNS = [
+const COLUMNS: readonly (readonly [string, string, string])[] = [
   ['gold', 'train', 'gold train'],
   ['gold', 'test', 'gold test'],
   ['silver', 'train', 'silver'],
   ['bronze', 'train', 'bronze'],
-] as const;
+];
+/** The config and count column of human-reviewed rows, shown when the run has some. */
+const REVIEWED = ['reviewed', 'train', 'reviewed'] as const;
 
 function sizeCategory(n: number): string {
   if (n < 1_000) return 'n<1K';
@@ -84,6 +86,9 @@ function silverLicence(corpus: DatasetCardInfo['corpus']): string {
 
 /** The card's Markdown, YAML front matter first. */
 export function renderDatasetCard(info: DatasetCardInfo): string {
+  const reviewed = info.rows.some((r) => r.source === 'reviewed' && r.n > 0);
+  const tables: readonly string[] = reviewed ? [...CARD_TABLES, 'reviewed'] : CARD_TABLES;
+  const columns = reviewed ? [...COLUMNS, REVIEWED] : COLUMNS;
   const total = info.rows.reduce((s, r) => s + r.n, 0);
   const bySource = (source: string) => info.rows.filter((r) => r.source === source).reduce((s, r) => s + r.n, 0);
   const yaml = [
@@ -104,19 +109,19 @@ export function renderDatasetCard(info: DatasetCardInfo): string {
     'size_categories:',
     `- ${sizeCategory(total)}`,
     'configs:',
-    ...CARD_TABLES.flatMap((t) => [`- config_name: ${t}`, `  data_files: ${t}.parquet`, ...(t === 'merged' ? ['  default: true'] : [])]),
+    ...tables.flatMap((t) => [`- config_name: ${t}`, `  data_files: ${t}.parquet`, ...(t === 'merged' ? ['  default: true'] : [])]),
     '---',
   ];
 
   const labels = [...new Set([...(info.labels ?? []), ...info.labelCounts.map((l) => l.label)])].sort((a, b) => (a === 'none' ? 1 : b === 'none' ? -1 : a.localeCompare(b)));
   const labelRows = labels.map((label) => [
     label,
-    ...COLUMNS.map(([source, split]) => {
+    ...columns.map(([source, split]) => {
       const c = info.labelCounts.find((l) => l.label === label && l.source === source && l.split === split);
       return c ? (c.usable === c.n ? c.n : `${c.n} (${c.usable} usable)`) : 0;
     }),
   ]);
-  const rowsRow = COLUMNS.map(([source, split]) => {
+  const rowsRow = columns.map(([source, split]) => {
     const r = info.rows.find((x) => x.source === source && x.split === split);
     return r ? `${r.n} (${r.usable} usable)` : '0';
   });
@@ -135,7 +140,7 @@ export function renderDatasetCard(info: DatasetCardInfo): string {
     '',
     table(
       ['config', 'file', 'rows'],
-      CARD_TABLES.map((t) => [t, `${t}.parquet` + ` (also \`${t}.jsonl\`)`, t === 'merged' ? total : bySource(t)]),
+      tables.map((t) => [t, `${t}.parquet` + ` (also \`${t}.jsonl\`)`, t === 'merged' ? total : bySource(t)]),
     ),
     '',
     '```python',
@@ -154,11 +159,15 @@ export function renderDatasetCard(info: DatasetCardInfo): string {
     '`id`, `source` (gold/silver/bronze), `split`, `text`, `labels` (after self-check), `note_id`, `start_offset`/`end_offset` (silver: span in the note), ' +
       '`model`, `prompt_version`, `cache_key` (LLM provenance), `style` (bronze generation controls), `selection_reason` (why a silver sentence was chosen), ' +
       '`verdict`/`verdict_reason`/`llm_labels` (self-check), `phi_kinds` (PHI-like findings; empty when clean), `leak_of` (id of the gold test sentence this row duplicates), ' +
-      '`near_duplicate_of` (bronze: the kept sentence this one repeats), `usable`.',
+      '`near_duplicate_of` (bronze: the kept sentence this one repeats), `usable`; human review: `reviewer`, `reviewed_at`, `review_reasons` ' +
+      '(why the row was reviewed), `labels_before_review`/`usable_before_review` (what the LLM pipeline had decided), `origin` (for `reviewed` rows: silver or bronze).',
+    ...(reviewed
+      ? ['', 'Reviewed silver and bronze rows carry the reviewer\'s labels in `labels`; the `reviewed` config holds a copy of each with `source = "reviewed"` (train on it instead of, not beside, its silver/bronze row).']
+      : []),
     '',
     '## Counts',
     '',
-    table(['', ...COLUMNS.map(([, , h]) => h)], [['rows', ...rowsRow], ...labelRows]),
+    table(['', ...columns.map(([, , h]) => h)], [['rows', ...rowsRow], ...labelRows]),
     '',
     'Label cells count rows carrying the label (a sentence with two labels counts twice; `none` = no label).',
     '',
@@ -186,6 +195,7 @@ export function renderDatasetCard(info: DatasetCardInfo): string {
     `- **silver**: ${silverLicence(info.corpus)}`,
     `- **bronze**: written by an LLM from the label definitions (no patient text in the prompts)${genModels.length ? ` by ${genModels.map((m) => `\`${m}\``).join(', ')}` : ''}; ` +
       'subject to the generating model\'s terms of use. It may still contain invented PHI-like details (see the safety checks).',
+    ...(reviewed ? ['- **reviewed**: silver and bronze rows with human labels; the terms of the row\'s origin apply.'] : []),
     '- **merged**: all of the above; the most restrictive terms of its parts apply.',
     '',
   ];

@@ -1,15 +1,16 @@
-// Merges a run's gold, silver, bronze and self-check outputs in DuckDB with safety flags (PHI, test leakage, near-duplicates) and exports them.
+// Merges a run's gold, silver, bronze, self-check and review outputs in DuckDB with safety flags (PHI, test leakage, near-duplicates) and exports them.
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { loadSql } from './sql.js';
 import { pageFiles, readJsonl, readRunExperiment, RUN_FILES, writeJsonl, type PageFolder } from '../run/run-dir.js';
-import type { Experiment, Source } from '../run/experiment.js';
+import type { Experiment, MixSource, Source } from '../run/experiment.js';
+import type { Verdict } from '../run/records.js';
 import { PHI_KINDS, phiKinds } from './phi.js';
 import { findLeakage, findNearDuplicates, LEAKAGE_THRESHOLD, NEAR_DUPLICATE_THRESHOLD, type EmbedFn } from './leakage.js';
 import { writeDatasetCard, type SafetySummary } from './card.js';
 
-export const DATASET_TABLES = ['gold', 'silver', 'bronze', 'merged'] as const;
+export const DATASET_TABLES = ['gold', 'silver', 'bronze', 'reviewed', 'merged'] as const;
 
 export interface MergeSummary {
   counts: Record<string, number>;
@@ -44,13 +45,47 @@ export async function withDuckDb<T>(path: string, fn: (c: DuckDBConnection) => P
   }
 }
 
-function partsOrEmpty(runDir: string, folders: PageFolder[]): string[] {
-  const files = folders.flatMap((f) => pageFiles(runDir, f));
+/** The files to read, or an empty file (DuckDB's read_json wants at least one). */
+function filesOrEmpty(runDir: string, files: string[]): string[] {
   if (files.length > 0) return files;
   const empty = join(runDir, 'datasets', '.empty.jsonl');
   mkdirSync(join(runDir, 'datasets'), { recursive: true });
   if (!existsSync(empty)) writeFileSync(empty, '');
   return [empty];
+}
+
+const partsOrEmpty = (runDir: string, folders: PageFolder[]): string[] => filesOrEmpty(runDir, folders.flatMap((f) => pageFiles(runDir, f)));
+
+/** The stage outputs as DuckDB views (sql/sources.sql), then the gold, silver and bronze tables (sql/merge.sql). */
+async function buildSourceTables(c: DuckDBConnection, runDir: string): Promise<void> {
+  const reviewed = join(runDir, RUN_FILES.reviewed);
+  await c.run(
+    loadSql('sources', {
+      goldFiles: [join(runDir, RUN_FILES.goldTrain), join(runDir, RUN_FILES.goldTest)],
+      silverFiles: partsOrEmpty(runDir, ['silver']),
+      bronzeFiles: partsOrEmpty(runDir, ['bronze']),
+      verdictFiles: partsOrEmpty(runDir, ['verdictsSilver', 'verdictsBronze']),
+      reviewedFiles: filesOrEmpty(runDir, existsSync(reviewed) ? [reviewed] : []),
+    }),
+  );
+  await c.run(loadSql('merge'));
+}
+
+/** A silver or bronze row as the self-check left it: the labels it would train on (after a fix) and its verdict. */
+export interface CheckedRow {
+  set: 'silver' | 'bronze';
+  id: string;
+  text: string;
+  labels: string[];
+  verdict: Verdict | null;
+}
+
+/** Every silver and bronze row (one per id, rejected ones too) with the self-check applied, before the safety checks. */
+export async function checkedSyntheticRows(runDir: string): Promise<CheckedRow[]> {
+  return withDuckDb(':memory:', async (c) => {
+    await buildSourceTables(c, runDir);
+    return (await c.runAndReadAll(loadSql('checked-rows'))).getRowObjectsJson() as unknown as CheckedRow[];
+  });
 }
 
 interface CheckRow {
@@ -148,21 +183,14 @@ export async function mergeRunDatasets(runDir: string, opts: MergeOptions): Prom
   const dbFile = join(dir, 'clinsynth.duckdb');
   const includeFlagged = opts.includeFlagged ?? false;
   return withDuckDb(dbFile, async (c) => {
-    await c.run(
-      loadSql('sources', {
-        goldFiles: [join(runDir, RUN_FILES.goldTrain), join(runDir, RUN_FILES.goldTest)],
-        silverFiles: partsOrEmpty(runDir, ['silver']),
-        bronzeFiles: partsOrEmpty(runDir, ['bronze']),
-        verdictFiles: partsOrEmpty(runDir, ['verdictsSilver', 'verdictsBronze']),
-      }),
-    );
-    await c.run(loadSql('merge'));
+    await buildSourceTables(c, runDir);
     const checkRows = (await c.runAndReadAll(loadSql('safety-rows'))).getRowObjectsJson() as unknown as CheckRow[];
     const { flags, safety } = await safetyFlags(checkRows, opts);
     safety.repeatsMerged = ((await c.runAndReadAll(loadSql('bronze-repeats'))).getRowObjectsJson()[0] as { repeats: number }).repeats;
     const flagFile = join(dir, '.safety-flags.jsonl');
     writeJsonl(flagFile, flags);
     await c.run(loadSql('safety', { flagFiles: [flagFile] }));
+    await c.run(loadSql('review'));
     for (const table of DATASET_TABLES) {
       await c.run(loadSql('export', { table, includeFlagged, parquetFile: join(dir, `${table}.parquet`), jsonlFile: join(dir, `${table}.jsonl`) }));
     }
@@ -173,7 +201,8 @@ export async function mergeRunDatasets(runDir: string, opts: MergeOptions): Prom
       const key = r.source === 'gold' ? `gold_${r.split}` : r.source;
       counts[key] = (counts[key] ?? 0) + r.n;
       counts[`${key}_usable`] = (counts[`${key}_usable`] ?? 0) + r.usable;
-      if (r.source !== 'gold' && r.verdict) verdicts.set(`${r.source}\t${r.verdict}`, (verdicts.get(`${r.source}\t${r.verdict}`) ?? 0) + r.n);
+      // Reviewed rows repeat a silver/bronze row's verdict: counted once, under their own source.
+      if ((r.source === 'silver' || r.source === 'bronze') && r.verdict) verdicts.set(`${r.source}\t${r.verdict}`, (verdicts.get(`${r.source}\t${r.verdict}`) ?? 0) + r.n);
     }
     counts.phiFlagged = safety.phiRows.silver + safety.phiRows.bronze;
     counts.leakageDropped = safety.leakageDropped.silver + safety.leakageDropped.bronze;
@@ -225,13 +254,18 @@ export interface TrainingRow {
   id: string;
   text: string;
   labels: string[];
-  source: Source;
+  source: MixSource;
 }
 
-/** The usable training rows of the sources in a mix, read from the merged Parquet export. */
-export async function trainingRows(runDir: string, sources: Source[]): Promise<TrainingRow[]> {
+/**
+ * The usable training rows of the sources in a mix, read from the merged Parquet export. `review` (runs with
+ * review.enabled, whose exports have the review columns): `after` trains on the reviewers' labels and includes
+ * `reviewed` rows; `before` on the labels and usability the rows had before the review (the comparison's baseline).
+ */
+export async function trainingRows(runDir: string, sources: MixSource[], review?: 'after' | 'before'): Promise<TrainingRow[]> {
   return withDuckDb(':memory:', async (c) => {
-    const sql = loadSql('training-rows', { mergedParquet: join(runDir, RUN_FILES.datasets, 'merged.parquet'), sources });
+    const mergedParquet = join(runDir, RUN_FILES.datasets, 'merged.parquet');
+    const sql = review ? loadSql('training-rows-reviewed', { mergedParquet, sources, beforeReview: review === 'before' }) : loadSql('training-rows', { mergedParquet, sources });
     return (await c.runAndReadAll(sql)).getRowObjectsJson() as unknown as TrainingRow[];
   });
 }

@@ -1,4 +1,4 @@
-// Each mix against the baseline on the pooled out-of-fold predictions (paired bootstrap CIs, p-values), and learning curves.
+// Each mix against the baseline, and against itself before human review, on the pooled out-of-fold predictions (paired bootstrap CIs, p-values), and learning curves.
 import { join } from 'node:path';
 import type { Experiment } from '../run/experiment.js';
 import { writeJson } from '../run/run-dir.js';
@@ -34,6 +34,11 @@ export interface Comparisons {
   alpha: number;
   comparisons: Record<string, MixComparison>;
   curves: { synthetic: CurveRow[]; gold: CurveRow[] };
+  /**
+   * The effect of human review: each mix on the reviewers' labels against the same mix on the labels before the
+   * review (`baseline`: "<mix> before review"). Absent when no review changed the data.
+   */
+  review?: Record<string, MixComparison>;
   /** Wall time of the bootstrap and randomisation tests, all mixes (seconds). */
   seconds: number;
 }
@@ -53,9 +58,34 @@ function aligned(mix: string, runs: { seed: number; rows: PredictionRow[] }[], i
   });
 }
 
+/** Paired bootstrap and randomisation of `system` against `base` (both pooled predictions per seed, same sentences). */
+function comparison(e: Experiment, name: string, baseName: string, system: { seed: number; rows: PredictionRow[] }[], base: { seed: number; rows: PredictionRow[] }[]): MixComparison {
+  const rows = base[0]!.rows;
+  const ids = rows.map((r) => r.id);
+  const c = pairedComparison({
+    gold: rows.map((r) => r.gold),
+    clusters: rows.map((r) => r.note),
+    labels: e.labels,
+    system: aligned(name, system, ids),
+    baseline: aligned(baseName, base, ids),
+    resamples: e.evaluate.bootstrap,
+    alpha: e.evaluate.alpha,
+    seed: BOOTSTRAP_SEED,
+  });
+  return { baseline: baseName, macroF1: { ...c.macroF1, pHolm: c.macroF1.p }, microF1: c.microF1, perLabel: c.perLabel, sentences: rows.length, notes: c.clusters };
+}
+
+/** Holm-adjusts the macro-F1 p-values of a family of comparisons, in place. */
+function adjust(family: Record<string, MixComparison>): void {
+  const mixes = Object.keys(family);
+  const adjusted = holm(mixes.map((m) => family[m]!.macroF1.p));
+  mixes.forEach((m, i) => (family[m]!.macroF1.pHolm = adjusted[i]!));
+}
+
 /**
  * Compares every evaluated mix with `evaluate.baseline` (skipped when the baseline is not evaluated or has no
- * predictions) and collects the learning curves; writes eval/comparisons.json and returns it.
+ * predictions), and every mix trained on both with the same mix on its labels before human review (`review`; each
+ * family Holm-adjusted on its own); collects the learning curves; writes eval/comparisons.json and returns it.
  */
 export function compareMixes(runDir: string, e: Experiment): Comparisons {
   const { baseline, bootstrap: resamples, alpha } = e.evaluate;
@@ -64,31 +94,23 @@ export function compareMixes(runDir: string, e: Experiment): Comparisons {
   const comparisons: Record<string, MixComparison> = {};
   const base = e.evaluate.mixes.includes(baseline) ? readPredictions(runDir, baseline, seeds) : [];
   if (base.length > 0) {
-    const rows = base[0]!.rows;
-    const ids = rows.map((r) => r.id);
-    const gold = rows.map((r) => r.gold);
-    const clusters = rows.map((r) => r.note);
-    const baselinePreds = aligned(baseline, base, ids);
     for (const mix of e.evaluate.mixes) {
       if (mix === baseline) continue;
       const runs = readPredictions(runDir, mix, seeds);
-      if (runs.length === 0) continue;
-      const c = pairedComparison({ gold, clusters, labels: e.labels, system: aligned(mix, runs, ids), baseline: baselinePreds, resamples, alpha, seed: BOOTSTRAP_SEED });
-      comparisons[mix] = {
-        baseline,
-        macroF1: { ...c.macroF1, pHolm: c.macroF1.p },
-        microF1: c.microF1,
-        perLabel: c.perLabel,
-        sentences: rows.length,
-        notes: c.clusters,
-      };
+      if (runs.length) comparisons[mix] = comparison(e, mix, baseline, runs, base);
     }
-    const mixes = Object.keys(comparisons);
-    const adjusted = holm(mixes.map((m) => comparisons[m]!.macroF1.p));
-    mixes.forEach((m, i) => (comparisons[m]!.macroF1.pHolm = adjusted[i]!));
+    adjust(comparisons);
   }
+  const review: Record<string, MixComparison> = {};
+  for (const mix of e.evaluate.mixes) {
+    const before = readPredictions(runDir, mix, seeds, undefined, true);
+    const after = before.length ? readPredictions(runDir, mix, seeds) : [];
+    if (after.length) review[mix] = comparison(e, mix, `${mix} before review`, after, before);
+  }
+  adjust(review);
   const seconds = (performance.now() - started) / 1000;
   const result: Comparisons = { baseline, resamples, alpha, comparisons, curves: { synthetic: curve(runDir, e, 'synthetic'), gold: curve(runDir, e, 'gold') }, seconds };
+  if (Object.keys(review).length) result.review = review;
   writeJson(join(runDir, COMPARISONS_FILE), result);
   return result;
 }

@@ -28,32 +28,38 @@ export interface MixEvaluation {
   /** Synthetic rows dropped from this mix's training as repeats of a gold or earlier-source row (any fold). */
   duplicatesDropped?: number;
   curve?: CurvePoint;
+  /** Trained on the labels before human review (the baseline of the review's effect). */
+  beforeReview?: true;
   metrics: MultilabelMetrics;
 }
 
-function evalDir(runDir: string, mix: string, curve?: CurvePoint): string {
+function evalDir(runDir: string, mix: string, curve?: CurvePoint, beforeReview = false): string {
+  if (beforeReview) return join(runDir, 'eval', 'before-review', mix);
   return curve ? join(runDir, 'eval', 'curves', `${curve.axis}-${curve.share}`, mix) : join(runDir, 'eval', mix);
 }
 
-/** `eval/<mix>/seed-<s>/predictions.jsonl` (curve points under `eval/curves/<axis>-<share>/`). */
-export function predictionsPath(runDir: string, mix: string, seed: number, curve?: CurvePoint): string {
-  return join(evalDir(runDir, mix, curve), `seed-${seed}`, 'predictions.jsonl');
+/**
+ * `eval/<mix>/seed-<s>/predictions.jsonl` (curve points under `eval/curves/<axis>-<share>/`, the mix on its labels
+ * before human review under `eval/before-review/`).
+ */
+export function predictionsPath(runDir: string, mix: string, seed: number, curve?: CurvePoint, beforeReview = false): string {
+  return join(evalDir(runDir, mix, curve, beforeReview), `seed-${seed}`, 'predictions.jsonl');
 }
 
 /** `eval/<mix>/seed-<s>.json`: the MixEvaluation of the pooled predictions. */
-export function evalPath(runDir: string, mix: string, seed: number, curve?: CurvePoint): string {
-  return join(evalDir(runDir, mix, curve), `seed-${seed}.json`);
+export function evalPath(runDir: string, mix: string, seed: number, curve?: CurvePoint, beforeReview = false): string {
+  return join(evalDir(runDir, mix, curve, beforeReview), `seed-${seed}.json`);
 }
 
 /** The evaluations of `mix` for the seeds that have one (missing seeds are skipped). */
-export function readEvaluations(runDir: string, mix: string, seeds: readonly number[], curve?: CurvePoint): MixEvaluation[] {
-  return seeds.map((s) => evalPath(runDir, mix, s, curve)).filter(existsSync).map((f) => readJson<MixEvaluation>(f));
+export function readEvaluations(runDir: string, mix: string, seeds: readonly number[], curve?: CurvePoint, beforeReview = false): MixEvaluation[] {
+  return seeds.map((s) => evalPath(runDir, mix, s, curve, beforeReview)).filter(existsSync).map((f) => readJson<MixEvaluation>(f));
 }
 
 /** The pooled predictions of `mix` per seed (seeds without a file are skipped), each in gold file order. */
-export function readPredictions(runDir: string, mix: string, seeds: readonly number[], curve?: CurvePoint): { seed: number; rows: PredictionRow[] }[] {
+export function readPredictions(runDir: string, mix: string, seeds: readonly number[], curve?: CurvePoint, beforeReview = false): { seed: number; rows: PredictionRow[] }[] {
   return seeds.flatMap((seed) => {
-    const path = predictionsPath(runDir, mix, seed, curve);
+    const path = predictionsPath(runDir, mix, seed, curve, beforeReview);
     return existsSync(path) ? [{ seed, rows: readJsonl<PredictionRow>(path) }] : [];
   });
 }

@@ -1,7 +1,8 @@
 // Training and evaluation of a run's mixes: out-of-fold heads per (mix, seed, curve point), pooled predictions, the final model.
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { mixSources, SOURCES, type Experiment, type Source } from '../run/experiment.js';
+import { mixSources, sourceEnabled, SOURCES, type Experiment, type MixSource } from '../run/experiment.js';
+import { reviewEnabled } from '../run/review.js';
 import { trainingRows, type TrainingRow } from '../dataset/merge.js';
 import { findLeakage, NEAR_DUPLICATE_THRESHOLD } from '../dataset/leakage.js';
 import { runEncoderSpec, sharedEmbed, sharedEncoder } from './embeddings.js';
@@ -40,8 +41,8 @@ export async function embedRunDatasets(runDir: string, onProgress?: () => void):
 }
 
 /** The sources of `mix` that this experiment produced (a disabled stage contributes nothing). */
-function enabledSources(e: Experiment, mix: string): Source[] {
-  return mixSources(mix).filter((s) => s === 'gold' || (s === 'silver' ? e.silver.enabled : e.bronze.enabled));
+function enabledSources(e: Experiment, mix: string): MixSource[] {
+  return mixSources(mix).filter((s) => sourceEnabled(e, s));
 }
 
 /** A head for a training set with no rows: predicts nothing, and says why. */
@@ -61,7 +62,10 @@ function emptyHead(e: Experiment, seed: number, encoderId: string, dim: number):
   };
 }
 
-/** The synthetic rows of a mix in priority order (silver before bronze, each by id), and which bronze rows repeat silver. */
+/**
+ * The synthetic rows of a mix in priority order (reviewed, then silver, then bronze, each by id), and which bronze rows
+ * repeat silver.
+ */
 interface SyntheticRows {
   rows: TrainingRow[];
   /** Bronze row id → the silver row it repeats (same normalised text or cosine ≥ the near-duplicate threshold). */
@@ -75,7 +79,7 @@ async function syntheticRows(all: readonly TrainingRow[], vecOf: (t: string) => 
     silver.length && bronze.length
       ? await findLeakage(bronze, bronze.map((r) => vecOf(r.text)), silver, silver.map((r) => vecOf(r.text)), { threshold: NEAR_DUPLICATE_THRESHOLD, onProgress })
       : new Map<string, string>();
-  return { rows: [...silver, ...bronze], bronzeRepeatsSilver };
+  return { rows: [...all.filter((r) => r.source === 'reviewed'), ...silver, ...bronze], bronzeRepeatsSilver };
 }
 
 /** What training a mix needs, read and embedded once: the gold rows with their folds, the synthetic rows, vectors. */
@@ -95,14 +99,16 @@ interface MixInputs {
   repeatVecOf: (t: string) => Float32Array;
 }
 
-async function mixInputs(e: Experiment, runDir: string, mix: string, onProgress?: () => void): Promise<MixInputs> {
+async function mixInputs(e: Experiment, runDir: string, mix: string, onProgress?: () => void, beforeReview = false): Promise<MixInputs> {
   const spec = runEncoderSpec(e);
   const enc = await sharedEncoder(spec);
   const sources = enabledSources(e, mix);
   const { rows: allGold, folds } = foldedGold(runDir);
   const gold = sources.includes('gold') ? allGold : [];
   const wanted = sources.filter((s) => s !== 'gold');
-  const rows = wanted.length ? await trainingRows(runDir, wanted) : [];
+  // A run with human review trains on the reviewers' labels, or on the labels before the review (the comparison).
+  const review = reviewEnabled(e) ? (beforeReview ? 'before' : 'after') : undefined;
+  const rows = wanted.length ? await trainingRows(runDir, wanted, review) : [];
   // Every gold sentence is embedded: a mix without gold still predicts the held-out gold sentences.
   const texts = [...allGold.map((r) => r.text), ...rows.map((r) => r.text)];
   const repeatVecOf = await vectorsFor(texts, onProgress);
@@ -188,7 +194,7 @@ const round4 = (x: number): number => Math.round(x * 1e4) / 1e4;
  */
 export async function trainAndPredict(runDir: string, job: EvaluationJob, onProgress?: () => void): Promise<{ n: number; folds: number }> {
   const e = readRunExperiment(runDir);
-  const m = await mixInputs(e, runDir, job.mix, onProgress);
+  const m = await mixInputs(e, runDir, job.mix, onProgress, job.beforeReview);
   const { enc, vecOf } = m;
   const sets = await foldSets(job, m, onProgress);
   const opts: TrainOptions = { kind: e.train.classifier, seed: job.seed, validationShare: e.train.validationShare, encoderId: enc.id };
@@ -215,7 +221,7 @@ export async function trainAndPredict(runDir: string, job: EvaluationJob, onProg
     });
   }
   const pooled = m.allGold.flatMap((r) => (r.fold === null ? [] : [byId.get(r.id)!]));
-  writeJsonl(predictionsPath(runDir, job.mix, job.seed, job.curve), pooled);
+  writeJsonl(predictionsPath(runDir, job.mix, job.seed, job.curve, job.beforeReview), pooled);
   const n = Math.round(sets.reduce((a, s) => a + s.train.length, 0) / Math.max(1, sets.length));
   const evaluation: MixEvaluation = {
     mix: job.mix,
@@ -224,9 +230,10 @@ export async function trainAndPredict(runDir: string, job: EvaluationJob, onProg
     folds: sets.length,
     duplicatesDropped: new Set(sets.flatMap((s) => s.dropped)).size,
     ...(job.curve ? { curve: job.curve } : {}),
+    ...(job.beforeReview ? { beforeReview: true as const } : {}),
     metrics: multilabelMetrics(pooled.map((r) => r.gold), pooled.map((r) => r.pred), e.labels),
   };
-  writeJson(evalPath(runDir, job.mix, job.seed, job.curve), evaluation);
+  writeJson(evalPath(runDir, job.mix, job.seed, job.curve, job.beforeReview), evaluation);
   return { n, folds: sets.length };
 }
 

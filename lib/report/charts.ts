@@ -507,9 +507,10 @@ export function labelHeatmapSpec(cells: readonly HeatCell[], baseline = 'gold'):
 // ---------------------------------------------------------------------------------------------------------------
 // Rendered charts, with the ids the report's HTML uses.
 
-export function forestPlotSvg(rows: readonly ForestRow[], metric = 'macro-F1'): Promise<string> {
+/** `id`: the SVG's id (default `forest-plot`; another one for a second plot on the page, e.g. the review's effect). */
+export function forestPlotSvg(rows: readonly ForestRow[], metric = 'macro-F1', id = 'forest-plot'): Promise<string> {
   return renderSvg(forestPlotSpec(rows, metric), {
-    id: 'forest-plot',
+    id,
     ariaLabel: `Forest plot: Δ ${metric} of each training mix vs its baseline, with 95% confidence intervals`,
   });
 }

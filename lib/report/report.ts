@@ -9,6 +9,7 @@ import { COMPARISONS_FILE, compareMixes, type Comparisons, type CurveRow, type M
 import { ciText, f1BarSvg, forestPlotSvg, labelHeatmapSvg, learningCurveSvg, pText, signed, type HeatCell } from './charts.js';
 import type { MergeSummary } from '../dataset/merge.js';
 import type { LlmUsageTotals, RunProgress } from '../run/run-state.js';
+import { reviewSummary, type ReviewSummary } from '../review/summary.js';
 
 type Stat = { mean: number; sd: number };
 
@@ -53,6 +54,14 @@ export interface AgreementSummary {
   exactMatch?: number;
 }
 
+/** The human review (review.enabled): what was chosen and decided, reviewer-vs-LLM agreement, and the effect on F1. */
+export interface ReportReview extends ReviewSummary {
+  /** imported: reviewers' decisions are in the data; skipped: the run went on without; pending: not decided yet. */
+  outcome: 'imported' | 'skipped' | 'pending';
+  /** Each mix on the reviewers' labels against the same mix on the LLM's (paired bootstrap; empty: nothing changed). */
+  effect: Record<string, MixComparison>;
+}
+
 export interface ReportAgreement {
   silver: AgreementSummary;
   /** The same after the self-check (fixed labels applied, rejected rows left out). */
@@ -86,6 +95,8 @@ export interface Report {
   /** null: the merge did not compute it. */
   safety: ReportSafety | null;
   agreement?: ReportAgreement;
+  /** Present when the run exported rows for human review. */
+  review?: ReportReview;
   stages: RunProgress['stages'];
   counts: Record<string, number>;
   generatedAt: string;
@@ -166,6 +177,7 @@ export function buildReport(input: ReportInput): Report {
       bronze: c.bronze ?? 0,
       bronzeUsable: c.bronze_usable ?? 0,
       bronzeRejected: c.bronzeRejected ?? 0,
+      ...(c.reviewed !== undefined ? { reviewed: c.reviewed, reviewedUsable: c.reviewed_usable ?? 0 } : {}),
     },
     selfCheck: summary.verdicts,
     composition: summary.composition,
@@ -176,6 +188,12 @@ export function buildReport(input: ReportInput): Report {
   };
   const agreement = input.agreement ?? llmAgreement(runDir);
   if (agreement) report.agreement = agreement;
+  const review = reviewSummary(runDir, e.labels);
+  if (review) {
+    const state = progress.review?.state;
+    const outcome = state === 'skipped' || state === 'imported' ? state : review.reviewed ? 'imported' : 'pending';
+    report.review = { ...review, outcome, effect: compared?.review ?? {} };
+  }
   return report;
 }
 
@@ -212,7 +230,7 @@ const textW = (s: string, size = 12) => s.length * size * 0.58;
 const ellipsize = (s: string, max: number) => (s.length > max ? `${s.slice(0, max - 1)}…` : s);
 
 const COLORS = { macro: '#1f4e79', micro: '#8db9e0', axis: '#6b7280', grid: '#e5e7eb', ink: '#1f2937', muted: '#6b7280' };
-const SOURCE_COLORS: Record<string, string> = { gold: '#c99a06', silver: '#8a96a3', bronze: '#a8592b' };
+const SOURCE_COLORS: Record<string, string> = { gold: '#c99a06', silver: '#8a96a3', bronze: '#a8592b', reviewed: '#2e7d6b' };
 const VERDICT_COLORS: Record<string, string> = { keep: '#2e7d4f', fix: '#d19a1f', reject: '#b3322f' };
 const OTHER_COLORS = ['#5b7fa6', '#7c5ba6', '#4a9a94', '#a65b86'];
 const colorFor = (table: Record<string, string>, key: string, i: number) => table[key] ?? OTHER_COLORS[i % OTHER_COLORS.length]!;
@@ -286,7 +304,7 @@ ${part('Share of the gold training rows (by note)', 'Each mix trained on a share
 }
 
 function orderSources(sources: Iterable<string>): string[] {
-  const rank = (s: string) => { const i = ['gold', 'silver', 'bronze'].indexOf(s); return i < 0 ? 99 : i; };
+  const rank = (s: string) => { const i = ['gold', 'silver', 'bronze', 'reviewed'].indexOf(s); return i < 0 ? 99 : i; };
   return [...new Set(sources)].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
 }
 
@@ -339,13 +357,16 @@ ${bars}
 
 function datasetsTable(r: Report): string {
   const d = r.datasets;
-  const known = new Set(['gold', 'goldTest', 'silver', 'silverUsable', 'bronze', 'bronzeUsable', 'bronzeRejected']);
+  const known = new Set(['gold', 'goldTest', 'silver', 'silverUsable', 'bronze', 'bronzeUsable', 'bronzeRejected', 'reviewed', 'reviewedUsable']);
   const rows: [string, string, string, string][] = [
     ['gold (train)', int(d.gold), int(d.gold), 'human labels'],
     ['gold (test)', int(d.goldTest), '—', 'held out: never used for training, selection or thresholds'],
     ['silver', int(d.silver), `${int(d.silverUsable)} (${pct(num(d.silverUsable), num(d.silver))})`, 'corpus sentences labeled by the LLM'],
     ['bronze', int(d.bronze), `${int(d.bronzeUsable)} (${pct(num(d.bronzeUsable), num(d.bronze))})`, 'sentences written by the LLM per label'],
   ];
+  if (d.reviewed !== undefined) {
+    rows.push(['reviewed', int(d.reviewed), `${int(d.reviewedUsable)} (${pct(num(d.reviewedUsable), num(d.reviewed))})`, 'silver and bronze rows with a reviewer\'s labels (they also replace the LLM\'s labels in silver and bronze)']);
+  }
   if (d.bronzeRejected !== undefined) {
     rows.push(['bronze: refused by the sentence gate', int(d.bronzeRejected), '—', 'written items that were no sentence: label ids, placeholders, copies of guideline examples (kept in bronze/rejected)']);
   }
@@ -434,6 +455,53 @@ function agreementSection(r: Report): string {
 ${summary}${perLabel}</section>`;
 }
 
+const REASON_TEXT: Record<string, string> = {
+  'selfcheck-fix': 'the self-check fixed its labels',
+  'selfcheck-reject': 'the self-check rejected it',
+  disagreement: 'a classifier trained on gold disagrees with the LLM',
+  'low-confidence': 'that classifier is unsure (a score near its threshold)',
+};
+
+function reviewSection(r: Report, effectSvg: string): string {
+  const v = r.review;
+  if (!v) return '';
+  const outcome =
+    v.outcome === 'imported'
+      ? `<b>${int(v.reviewed)}</b> of ${int(v.tasks)} exported rows were reviewed by ${int(v.reviewers)} reviewer${v.reviewers === 1 ? '' : 's'}: ${int(v.changed)} relabelled, ${int(v.dropped)} dropped, ${int(v.reviewed - v.changed - v.dropped)} confirmed. Their labels replace the LLM's in every mix; the rows are also the source <code>reviewed</code> (e.g. <code>gold+reviewed</code>).`
+      : v.outcome === 'skipped'
+        ? `${int(v.tasks)} rows were exported for review, and the review was skipped (<code>clinsynth review skip</code>): every mix trains on the LLM's labels.`
+        : `${int(v.tasks)} rows were exported for review; no decision has been imported yet.`;
+  const reasons = Object.keys(v.byReason);
+  const byReason = reasons.length
+    ? `<table class="num"><thead><tr><th>chosen because</th><th>rows</th><th>reviewed</th><th>relabelled</th><th>dropped</th><th class="l">meaning</th></tr></thead><tbody>${reasons
+        .map((k) => { const c = v.byReason[k]!; return `<tr><th>${esc(k)}</th><td>${int(c.tasks)}</td><td>${int(c.reviewed)}</td><td>${int(c.changed)} <span class="muted">(${pct(c.changed, c.reviewed)})</span></td><td>${int(c.dropped)}</td><td class="l muted">${esc(REASON_TEXT[k] ?? '')}</td></tr>`; })
+        .join('')}</tbody></table><p class="note">A row may carry several reasons; ${int(v.selection?.candidates ?? 0)} silver and bronze rows were candidates, at most ${int(v.selection?.max ?? v.tasks)} exported.</p>`
+    : '<p class="muted">No row matched the review reasons.</p>';
+  const a = v.agreement;
+  const agreement = a
+    ? `<h3 style="font-size:14px;margin:14px 0 0">Reviewers against the LLM</h3>
+<p class="note">Over the ${int(a.n)} reviewed rows that were kept: the reviewer's label set equals the LLM's on <b>${pct(a.exactMatch * a.n, a.n)}</b> of them. Per label: rows the LLM gave it, rows the reviewer gave it, both, and the share of rows where the two made the same call.</p>
+<table class="num"><thead><tr><th>label</th><th>LLM</th><th>reviewer</th><th>both</th><th>agreed</th></tr></thead><tbody>${Object.entries(a.perLabel)
+        .filter(([, x]) => x.llm + x.reviewer > 0)
+        .map(([l, x]) => `<tr><th>${esc(l)}</th><td>${int(x.llm)}</td><td>${int(x.reviewer)}</td><td>${int(x.both)}</td><td${x.agreement < 0.8 ? ' class="warn"' : ''}>${pct(x.agreement * a.n, a.n)}</td></tr>`)
+        .join('')}</tbody></table>`
+    : '';
+  const mixes = Object.keys(v.effect);
+  const effect = mixes.length
+    ? `<h3 style="font-size:14px;margin:14px 0 0">Effect on F1</h3>
+<p class="note">Each mix trained on the reviewers' labels against the same mix trained on the LLM's (same seeds, same gold test sentences; paired cluster bootstrap, Holm across these mixes). An interval that crosses 0 means the data does not show that the review changed the result.</p>
+${effectSvg}
+<details><summary>Numbers</summary><table class="num"><thead><tr><th>mix</th><th>Δ macro-F1 [CI]</th><th>p</th><th>Holm p</th><th>Δ micro-F1 [CI]</th></tr></thead><tbody>${mixes
+        .map((m) => { const c = v.effect[m]!; return `<tr><th>${esc(m)}</th><td>${esc(ciText(c.macroF1.delta, c.macroF1.ci[0], c.macroF1.ci[1]))}</td><td>${esc(pText(c.macroF1.p))}</td><td>${esc(pText(c.macroF1.pHolm))}</td><td>${esc(ciText(c.microF1.delta, c.microF1.ci[0], c.microF1.ci[1]))}</td></tr>`; })
+        .join('')}</tbody></table></details>`
+    : v.outcome === 'imported'
+      ? '<p class="muted">No mix with synthetic rows was evaluated before and after the review.</p>'
+      : '';
+  return `<section id="review"><h2>Human review</h2>
+<p>${outcome}</p>
+${byReason}${agreement}${effect}</section>`;
+}
+
 function stagesTable(r: Report): string {
   const rows = Object.entries(r.stages)
     .map(([s, p]) => `<tr><th>${esc(s)}</th><td class="l"><span class="badge ${esc(p.status)}">${esc(p.status)}</span>${s === 'report' && p.status === 'running' ? ' <span class="muted">(this report)</span>' : ''}</td><td>${p.total ? `${int(p.done)} / ${int(p.total)}` : '—'}</td><td${p.failedPages ? ' class="warn"' : ''}>${int(p.failedPages)}</td></tr>`)
@@ -461,6 +529,9 @@ function caveats(r: Report, mixes: string[], labels: string[]): string[] {
   if (num(r.llm.failures) > 0) out.push(`${int(r.llm.failures)} LLM answer${r.llm.failures === 1 ? ' was' : 's were'} unusable and left out.`);
   if (r.safety && Object.values(r.safety.phiRows ?? {}).some((v) => num(v) > 0)) out.push('Rows with possible PHI were found: see Safety.');
   if (r.stages.report && r.stages.report.status !== 'done' && r.stages.evaluate?.status !== 'done') out.push('The run had not finished evaluating when this report was written.');
+  if (r.review?.selection?.classifier?.sawTestLabels) {
+    out.push('Rows for human review were partly chosen by a classifier trained on every gold sentence, test folds included (out-of-fold evaluation leaves no gold sentence outside them): the reviewers\' labels owe nothing to gold, but which rows they saw did.');
+  }
   return out;
 }
 
@@ -484,12 +555,14 @@ export async function renderReportHtml(r: Report): Promise<string> {
   const warn = caveats(r, mixes, labels);
   const curvePoints = (rows: CurveRow[]) => rows.map((c) => ({ mix: c.mix, share: c.share, n: c.n, mean: c.macroF1.mean, sd: c.macroF1.sd }));
   const forestRows = Object.entries(r.comparisons).map(([mix, c]) => ({ mix, baseline: c.baseline, delta: c.macroF1.delta, lo: c.macroF1.ci[0], hi: c.macroF1.ci[1], p: c.macroF1.p, pHolm: c.macroF1.pHolm }));
-  const [f1Svg, heatSvg, forestSvg, syntheticSvg, goldSvg] = await Promise.all([
+  const effectRows = Object.entries(r.review?.effect ?? {}).map(([mix, c]) => ({ mix, baseline: 'LLM labels', delta: c.macroF1.delta, lo: c.macroF1.ci[0], hi: c.macroF1.ci[1], p: c.macroF1.p, pHolm: c.macroF1.pHolm }));
+  const [f1Svg, heatSvg, forestSvg, syntheticSvg, goldSvg, effectSvg] = await Promise.all([
     mixes.length ? f1Chart(r, mixes) : Promise.resolve('<p class="muted">No mix was evaluated: there is nothing to chart.</p>'),
     mixes.length && labels.length ? labelHeatmap(r, mixes, labels) : Promise.resolve('<p class="muted">No per-label scores.</p>'),
     forestPlotSvg(forestRows),
     learningCurveSvg(curvePoints(r.curves.synthetic), 'synthetic'),
     learningCurveSvg(curvePoints(r.curves.gold), 'gold'),
+    effectRows.length ? forestPlotSvg(effectRows, 'macro-F1', 'review-effect') : Promise.resolve(''),
   ]);
   const css = `
 :root{--ink:#1f2937;--muted:#6b7280;--line:#e5e7eb;--bg:#f8fafc;--accent:#1f4e79;--warn:#b3322f}
@@ -578,6 +651,8 @@ ${safetySection(r)}
 </section>
 
 ${agreementSection(r)}
+
+${reviewSection(r, effectSvg)}
 
 <section id="llm"><h2>LLM usage</h2>
 ${usageTable(r)}

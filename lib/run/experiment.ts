@@ -6,13 +6,18 @@ import { parseYamlFile, lineOfPath, zodProblems } from './structured-file.js';
 import { InputError, type Problem } from './problems.js';
 import { loadTaxonomy, labelIds } from './taxonomy.js';
 import { DEFAULT_ENCODER, encoderProblem, resolveEncoderSpec } from './encoders.js';
+import { REVIEW_REASONS, reviewEnabled } from './review.js';
 
+/** The datasets a run makes: the user's gold rows and the two LLM stages. */
 export const SOURCES = ['gold', 'silver', 'bronze'] as const;
 export type Source = (typeof SOURCES)[number];
+/** What a mix may combine: the datasets, and `reviewed` (silver/bronze rows with a human's labels, review.enabled). */
+export const MIX_SOURCES = [...SOURCES, 'reviewed'] as const;
+export type MixSource = (typeof MIX_SOURCES)[number];
 
 const mixSchema = z
   .string()
-  .regex(/^(gold|silver|bronze)(\+(gold|silver|bronze))*$/, 'a mix is sources joined by +, e.g. gold+silver')
+  .regex(/^(gold|silver|bronze|reviewed)(\+(gold|silver|bronze|reviewed))*$/, 'a mix is sources joined by +, e.g. gold+silver')
   .refine((m) => new Set(m.split('+')).size === m.split('+').length, 'a source appears twice in the mix');
 
 /** Out-of-fold evaluation's default K (with gold.path; gold.train + gold.test always make one fold). */
@@ -61,6 +66,20 @@ export const experimentSchema = z.strictObject({
     })
     .default({ enabled: true, perLabel: 50, perCall: 5, includeNone: true, combos: [], temperature: 0.8, topUpRounds: 3 }),
   selfCheck: z.strictObject({ enabled: z.boolean().default(true), batchSize: z.number().int().min(1).max(64).default(8) }).default({ enabled: true, batchSize: 8 }),
+  /** Human review after the self-check: rows exported for Label Studio (or a spreadsheet); the run waits for the import. */
+  review: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      /** Rows exported for review at most. */
+      max: z.number().int().min(1).max(100_000).default(200),
+      /** Why a row is chosen, in priority order (the first reasons fill `max` first). */
+      select: z
+        .array(z.enum(REVIEW_REASONS))
+        .min(1)
+        .refine((r) => new Set(r).size === r.length, 'a reason appears twice')
+        .default([...REVIEW_REASONS]),
+    })
+    .default({ enabled: false, max: 200, select: [...REVIEW_REASONS] }),
   llm: z
     .strictObject({
       provider: z.enum(['local', 'openai']).default('local'),
@@ -221,14 +240,21 @@ function loadChecked(absFile: string, overrides: ExperimentOverrides): Experimen
   const corpus = data.corpus ? { ...data.corpus, path: mustBeFile(data.corpus.path, ['corpus', 'path']) } : undefined;
 
   if (data.silver.enabled && !corpus) problems.push({ file: absFile, line: at(['silver']), key: 'corpus', message: 'silver is enabled but no corpus is given' });
-  const sourceOn = (s: Source) => s === 'gold' || (s === 'silver' ? data.silver.enabled : data.bronze.enabled);
+  const sourceOn = (s: MixSource) => sourceEnabled(data, s);
   // Default mixes leave out the sources of disabled stages; mixes the user wrote must all be runnable.
   const mixesGiven = (value as { evaluate?: { mixes?: unknown } }).evaluate?.mixes !== undefined;
   if (!mixesGiven) data.evaluate.mixes = data.evaluate.mixes.filter((m) => mixSources(m).every(sourceOn));
   data.evaluate.mixes.forEach((m, i) => {
-    const off = m.split('+').filter((s) => !sourceOn(s as Source));
-    if (off.length) problems.push({ file: absFile, line: at(['evaluate', 'mixes', i]), key: `evaluate.mixes.${i}`, message: `mix "${m}" uses ${off.join(', ')}, which is disabled` });
+    const off = mixSources(m).filter((s) => !sourceOn(s));
+    const why = off.includes('reviewed') ? ` (reviewed rows need review.enabled: true)` : '';
+    if (off.length) problems.push({ file: absFile, line: at(['evaluate', 'mixes', i]), key: `evaluate.mixes.${i}`, message: `mix "${m}" uses ${off.join(', ')}, which is disabled${why}` });
   });
+  if (mixSources(data.train.finalMix).includes('reviewed') && !data.review.enabled) {
+    problems.push({ file: absFile, line: at(['train', 'finalMix']), key: 'train.finalMix', message: `mix "${data.train.finalMix}" uses reviewed rows, which need review.enabled: true` });
+  }
+  if (data.review.enabled && !data.silver.enabled && !data.bronze.enabled) {
+    problems.push({ file: absFile, line: at(['review', 'enabled']), key: 'review.enabled', message: 'nothing to review: silver and bronze are both disabled' });
+  }
   const ev = data.evaluate;
   if (!ev.mixes.includes(ev.baseline)) {
     const baselineGiven = (value as { evaluate?: { baseline?: unknown } }).evaluate?.baseline !== undefined;
@@ -280,7 +306,17 @@ function loadChecked(absFile: string, overrides: ExperimentOverrides): Experimen
   };
 }
 
-/** Sources (gold/silver/bronze) that a mix name combines. */
-export function mixSources(mix: string): Source[] {
-  return mix.split('+') as Source[];
+/** Sources (gold/silver/bronze/reviewed) that a mix name combines. */
+export function mixSources(mix: string): MixSource[] {
+  return mix.split('+') as MixSource[];
+}
+
+/**
+ * Whether a run makes rows of `source`: gold always, silver and bronze when their stage is on, reviewed with
+ * review.enabled (experiments validated before review existed have no `review`: off).
+ */
+export function sourceEnabled(e: Pick<ExperimentFile, 'silver' | 'bronze'> & { review?: { enabled: boolean } }, source: MixSource): boolean {
+  if (source === 'gold') return true;
+  if (source === 'reviewed') return reviewEnabled(e);
+  return e[source].enabled;
 }

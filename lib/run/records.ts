@@ -1,4 +1,5 @@
 // The row shapes of every stage's output files (JSONL parts under the run directory), shared by all layers.
+import type { ReviewReason } from './review.js';
 
 /** A gold sentence, from the user's JSONL. */
 export interface GoldRow {
@@ -77,6 +78,42 @@ export interface VerdictRow extends LlmProvenance {
   /** Labels after the check (for `fix`, the corrected set). */
   labels: string[];
   reason: string;
+}
+
+/** A silver or bronze row chosen for human review (review/selection.jsonl): what reviewers see, and why it was chosen. */
+export interface ReviewTaskRow {
+  /** `<set>:<id>`, the task's key in every export and import. */
+  ref: string;
+  set: 'silver' | 'bronze';
+  id: string;
+  text: string;
+  /** The labels the run would train on without review (after the self-check's fix). */
+  llmLabels: string[];
+  verdict: Verdict | null;
+  /** Every selected reason that applies; the first is the one that chose the row. */
+  reasons: ReviewReason[];
+  /**
+   * The gold-trained classifier's labels and its smallest distance to a threshold, in log-odds (when a classifier
+   * reason ran; null: it can predict no label).
+   */
+  classifierLabels?: string[];
+  margin?: number | null;
+}
+
+/** A reviewer's decision on one task (review/reviewed.jsonl); becomes a `reviewed` row in the merge. */
+export interface ReviewedRow {
+  ref: string;
+  set: 'silver' | 'bronze';
+  id: string;
+  /** The reviewer's labels (taxonomy ids; [] = none of them). */
+  labels: string[];
+  /** The reviewer marked the sentence unusable: it trains in no mix. */
+  drop: boolean;
+  llmLabels: string[];
+  reasons: ReviewReason[];
+  reviewer: string;
+  /** ISO time of the decision (the annotation's, else the imported file's). */
+  reviewedAt: string;
 }
 
 /** An LLM call whose answer could not be used; the raw answer is kept so nothing paid for is lost. */

@@ -11,6 +11,14 @@ export const RUN_FILES = {
   reportHtml: 'report.html',
   datasets: 'datasets',
   model: 'model',
+  /** Human review: the chosen rows (what reviewers see and why), the exports, and the imported decisions. */
+  reviewSelection: 'review/selection.jsonl',
+  reviewStats: 'review/selection.json',
+  reviewTasks: 'review/tasks.json',
+  reviewConfig: 'review/label-config.xml',
+  reviewCsv: 'review/tasks.csv',
+  reviewed: 'review/reviewed.jsonl',
+  reviewImport: 'review/import.json',
 } as const;
 
 /** Folders of paged stage outputs; page n lives in `<folder>/page-<n, 6 digits>.jsonl`. */

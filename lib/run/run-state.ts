@@ -1,5 +1,8 @@
 // Run progress and stage bookkeeping shared by the workflow, its query and the CLI (pure data, no I/O).
-export const STAGES = ['taxonomy', 'silver', 'bronze', 'selfcheck', 'merge', 'train', 'evaluate', 'report'] as const;
+import type { ReviewProgress } from './review.js';
+
+/** The stages in order. `review` came later: progress carried over by continue-as-new from an older run lacks it. */
+export const STAGES = ['taxonomy', 'silver', 'bronze', 'selfcheck', 'review', 'merge', 'train', 'evaluate', 'report'] as const;
 export type StageName = (typeof STAGES)[number];
 
 export type StageStatus = 'pending' | 'running' | 'done' | 'skipped';
@@ -49,6 +52,8 @@ export interface RunProgress {
   paused?: boolean;
   cancelled?: boolean;
   budgetUsd?: number;
+  /** Human review (review.enabled): export, the wait for an import or a skip, what was imported. */
+  review?: ReviewProgress;
 }
 
 export function emptyUsage(): LlmUsageTotals {

@@ -27,6 +27,7 @@ export function experimentDetails(e: Experiment, values?: Record<string, unknown
     ['silver', e.silver.enabled ? `up to ${fmt(e.corpus?.maxSentences ?? 0)} sentences, ${e.silver.batchSize} per call` : 'off'],
     ['bronze', e.bronze.enabled ? `${e.bronze.perLabel} per label, ${e.bronze.perCall} per call, ${e.bronze.topUpRounds} top-up rounds` : 'off'],
     ['self-check', e.selfCheck.enabled ? `${e.selfCheck.batchSize} per call` : 'off'],
+    ...(e.review?.enabled ? [['human review', `up to ${fmt(e.review.max)} rows (${e.review.select.join(', ')}); the run waits for \`clinsynth review import|skip\``] as [string, string]] : []),
     ['train', `${e.train.classifier}, seeds ${e.train.seeds.join(', ')}`],
     ['evaluate', `${e.evaluate.mixes.join(', ')} vs ${e.evaluate.baseline}; ${e.evaluate.folds} fold${e.evaluate.folds === 1 ? '' : 's'}`],
   );

@@ -16,6 +16,7 @@ import { workflowIdFor } from '../../lib/run/run-state.js';
 import { splitSentences } from '../../lib/corpus/sentences.js';
 import { labelIds, loadTaxonomy } from '../../lib/run/taxonomy.js';
 import { PROJECT_ROOT } from '../../lib/run/paths.js';
+import { historyText } from '../support/history.js';
 
 let llm: FakeLlmServer;
 let connection: Connection;
@@ -31,15 +32,6 @@ afterAll(async () => {
   await connection?.close();
   await llm?.close();
 });
-
-/** Every string in the history and every byte field decoded as UTF-8 (payload data), joined. */
-function historyText(value: unknown, out: string[] = []): string[] {
-  if (typeof value === 'string') out.push(value);
-  else if (value instanceof Uint8Array) out.push(Buffer.from(value).toString('utf8'));
-  else if (Array.isArray(value)) for (const v of value) historyText(v, out);
-  else if (value && typeof value === 'object') for (const v of Object.values(value)) historyText(v, out);
-  return out;
-}
 
 async function historyOf(runId: string): Promise<string> {
   return historyText(await client.workflow.getHandle(workflowIdFor(runId)).fetchHistory()).join('\n');

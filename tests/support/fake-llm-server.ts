@@ -38,6 +38,11 @@ export interface FakeLlmOptions extends Partial<FakeLlmFaults> {
   models?: string[];
   /** How many parsed request bodies to keep in `stats.bodies` (hashes are always kept). */
   keepBodies?: number;
+  /**
+   * Self-check verdicts: `keep` (default) keeps every row; `mixed` also fixes about 2 in 10 rows (a label taken away,
+   * or added to a row without one) and rejects about 1 in 10, chosen by each row's own hash (the same every time).
+   */
+  verdicts?: 'keep' | 'mixed';
 }
 
 export interface FakeLlmStats {
@@ -258,7 +263,7 @@ function itemLines(text: string): Map<string, unknown> {
 type P = Record<string, unknown>;
 const prop = (schema: P, key: string): P => ((schema.properties as P | undefined)?.[key] ?? {}) as P;
 
-function makeAnswer(body: ChatBody, unknownLabel: boolean, salt: string, junkShare: number): string {
+function makeAnswer(body: ChatBody, unknownLabel: boolean, salt: string, junkShare: number, mixedVerdicts = false): string {
   const schema = requestSchema(body);
   if (!schema) return JSON.stringify({ answer: 'ok' });
   const user = userText(body);
@@ -287,9 +292,14 @@ function makeAnswer(body: ChatBody, unknownLabel: boolean, salt: string, junkSha
     const item = (prop(schema, 'verdicts').items ?? {}) as P;
     const ids = (prop(item, 'id').enum ?? []) as string[];
     const lines = itemLines(user);
+    const allowed = ((prop(item, 'labels').items as P | undefined)?.enum ?? []) as string[];
     const verdicts = ids.map((id) => {
       const it = lines.get(id) as { labels?: string[] } | undefined;
-      return { id, verdict: 'keep', labels: [...(it?.labels ?? [])], reason: 'labels match the guideline' };
+      const labels = [...(it?.labels ?? [])];
+      const h = mixedVerdicts ? hashInt(JSON.stringify(it ?? id)) % 10 : -1;
+      if (h === 0) return { id, verdict: 'reject', labels, reason: 'not a usable sentence' };
+      if (h === 1 || h === 2) return { id, verdict: 'fix', labels: labels.length ? labels.slice(0, -1) : allowed.slice(0, 1), reason: 'labels corrected' };
+      return { id, verdict: 'keep', labels, reason: 'labels match the guideline' };
     });
     if (unknownLabel && verdicts[0]) verdicts[0].labels.push('made_up_label');
     return JSON.stringify({ verdicts });
@@ -389,7 +399,7 @@ export async function startFakeLlmServer(opts: FakeLlmOptions = {}): Promise<Fak
     const malformed = hit(faults.rateMalformed);
     const truncated = hit(faults.rateTruncated);
     const unknownLabel = hit(faults.rateUnknownLabel);
-    let content = makeAnswer(body, unknownLabel, raw, faults.bronzeJunkShare);
+    let content = makeAnswer(body, unknownLabel, raw, faults.bronzeJunkShare, opts.verdicts === 'mixed');
     let finishReason = 'stop';
     if (malformed) {
       fault('rateMalformed');

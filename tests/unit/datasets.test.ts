@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mergeRunDatasets, trainingRows, withDuckDb, DATASET_TABLES } from '../../lib/dataset/merge.js';
 import { pagePath, writeJsonl, RUN_FILES } from '../../lib/run/run-dir.js';
-import type { BronzeRow, SilverRow, VerdictRow } from '../../lib/run/records.js';
+import type { BronzeRow, ReviewedRow, SilverRow, VerdictRow } from '../../lib/run/records.js';
 import { sharedEmbed } from '../../lib/model/embeddings.js';
 
 const prov = (n: string) => ({ model: 'openai:fake', promptVersion: `p-${n}`, cacheKey: `${n.repeat(64)}`.slice(0, 64) });
@@ -141,11 +141,11 @@ describe('mergeRunDatasets', () => {
     expect(style).toEqual({ noteType: 'progress note', speaker: 'clinician', severity: 'mild', abbreviations: 'no' });
   });
 
-  it('exports JSONL and Parquet for gold, silver, bronze and merged, with the same rows', async () => {
+  it('exports JSONL and Parquet for gold, silver, bronze, reviewed and merged, with the same rows', async () => {
     const runDir = fullRunDir();
     await mergeRunDatasets(runDir, { embed: sharedEmbed });
-    const expected: Record<string, number> = { gold: 5, silver: 4, bronze: 2, merged: 11 };
-    expect([...DATASET_TABLES]).toEqual(['gold', 'silver', 'bronze', 'merged']);
+    const expected: Record<string, number> = { gold: 5, silver: 4, bronze: 2, reviewed: 0, merged: 11 };
+    expect([...DATASET_TABLES]).toEqual(['gold', 'silver', 'bronze', 'reviewed', 'merged']);
     for (const t of DATASET_TABLES) {
       const jsonl = join(runDir, RUN_FILES.datasets, `${t}.jsonl`);
       expect(existsSync(jsonl), jsonl).toBe(true);
@@ -234,6 +234,68 @@ describe('mergeRunDatasets', () => {
     expect(third.counts.silver).toBe(4);
     const silverIds = (await query(`SELECT id FROM ${parquet(runDir, 'silver')} ORDER BY id`)).map((r) => r.id);
     expect(silverIds).toEqual(['s1', 's2', 's3', 's5']);
+  });
+});
+
+/** Reviewers' decisions: s2 relabelled, s3 (rejected by the self-check) rescued, b-1 dropped, b-2 confirmed. */
+function withReview(runDir: string): string {
+  const row = (set: 'silver' | 'bronze', id: string, labels: string[], llmLabels: string[], drop = false): ReviewedRow => ({
+    ref: `${set}:${id}`, set, id, labels, drop, llmLabels, reasons: ['selfcheck-fix'], reviewer: 'ann@example.org', reviewedAt: '2025-03-01T10:00:00.000Z',
+  });
+  writeJsonl(join(runDir, RUN_FILES.reviewed), [
+    row('silver', 's2', ['dementia_diagnosis'], ['cognitive_impairment', 'notice_by_others']),
+    row('silver', 's3', ['cognitive_impairment'], []),
+    row('bronze', 'b-1', [], ['physiological_changes'], true),
+    row('bronze', 'b-2', ['requiring_assistance'], ['requiring_assistance']),
+  ]);
+  return runDir;
+}
+
+describe('human review in the merge', () => {
+  it("replaces the LLM's labels in silver and bronze, keeps what they were, and copies the rows as source reviewed", async () => {
+    const runDir = withReview(fullRunDir());
+    const summary = await mergeRunDatasets(runDir, { embed: sharedEmbed });
+    expect(summary.counts).toMatchObject({ silver: 4, silver_usable: 4, bronze: 2, bronze_usable: 1, reviewed: 4, reviewed_usable: 3 });
+    // Verdicts are counted once, for silver and bronze (reviewed rows repeat them).
+    expect(summary.verdicts.map((v) => v.source).sort()).not.toContain('reviewed');
+    const silver = await query(`SELECT id, labels, usable, labels_before_review, usable_before_review, reviewer, reviewed_at FROM ${parquet(runDir, 'silver')} ORDER BY id`);
+    expect(silver).toEqual([
+      { id: 's1', labels: ['cognitive_impairment'], usable: true, labels_before_review: ['cognitive_impairment'], usable_before_review: true, reviewer: null, reviewed_at: null },
+      { id: 's2', labels: ['dementia_diagnosis'], usable: true, labels_before_review: ['cognitive_impairment', 'notice_by_others'], usable_before_review: true, reviewer: 'ann@example.org', reviewed_at: '2025-03-01T10:00:00.000Z' },
+      { id: 's3', labels: ['cognitive_impairment'], usable: true, labels_before_review: [], usable_before_review: false, reviewer: 'ann@example.org', reviewed_at: '2025-03-01T10:00:00.000Z' },
+      { id: 's4', labels: ['dementia_diagnosis'], usable: true, labels_before_review: ['dementia_diagnosis'], usable_before_review: true, reviewer: null, reviewed_at: null },
+    ]);
+    const reviewed = await query(`SELECT id, source, origin, labels, usable, review_reasons, model FROM ${parquet(runDir, 'reviewed')} ORDER BY id`);
+    expect(reviewed).toEqual([
+      { id: 'b-1', source: 'reviewed', origin: 'bronze', labels: [], usable: false, review_reasons: ['selfcheck-fix'], model: 'openai:fake' },
+      { id: 'b-2', source: 'reviewed', origin: 'bronze', labels: ['requiring_assistance'], usable: true, review_reasons: ['selfcheck-fix'], model: 'openai:fake' },
+      { id: 's2', source: 'reviewed', origin: 'silver', labels: ['dementia_diagnosis'], usable: true, review_reasons: ['selfcheck-fix'], model: 'openai:fake' },
+      { id: 's3', source: 'reviewed', origin: 'silver', labels: ['cognitive_impairment'], usable: true, review_reasons: ['selfcheck-fix'], model: 'openai:fake' },
+    ]);
+    expect(readFileSync(join(runDir, RUN_FILES.datasets, 'README.md'), 'utf8')).toContain('config_name: reviewed');
+  });
+
+  it('trains a mix on reviewed rows once, and on the labels before review when asked', async () => {
+    const runDir = withReview(fullRunDir());
+    await mergeRunDatasets(runDir, { embed: sharedEmbed });
+    const ids = async (sources: Parameters<typeof trainingRows>[1], review: 'after' | 'before') => (await trainingRows(runDir, sources, review)).map((r) => `${r.source}:${r.id}:${r.labels.join('+')}`);
+    expect(await ids(['reviewed'], 'after')).toEqual(['reviewed:b-2:requiring_assistance', 'reviewed:s2:dementia_diagnosis', 'reviewed:s3:cognitive_impairment']);
+    // With silver in the mix, its reviewed rows are the silver rows themselves (relabelled), not a second copy.
+    expect(await ids(['silver', 'reviewed'], 'after')).toEqual([
+      'reviewed:b-2:requiring_assistance',
+      'silver:s1:cognitive_impairment',
+      'silver:s2:dementia_diagnosis',
+      'silver:s3:cognitive_impairment',
+      'silver:s4:dementia_diagnosis',
+    ]);
+    expect(await ids(['silver', 'bronze'], 'before')).toEqual([
+      'bronze:b-1:physiological_changes',
+      'bronze:b-2:requiring_assistance',
+      'silver:s1:cognitive_impairment',
+      'silver:s2:cognitive_impairment+notice_by_others',
+      'silver:s4:dementia_diagnosis',
+    ]);
+    expect(await ids(['reviewed'], 'before')).toEqual(['reviewed:b-1:physiological_changes', 'reviewed:b-2:requiring_assistance', 'reviewed:s2:cognitive_impairment+notice_by_others']);
   });
 });
 

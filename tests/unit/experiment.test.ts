@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadExperiment } from '../../lib/run/experiment.js';
+import { experimentDetails } from '../../lib/run/summaries.js';
 import { InputError, formatProblem, type Problem } from '../../lib/run/problems.js';
 import { parseYamlFile, readTextFile } from '../../lib/run/structured-file.js';
 import { PROJECT_ROOT } from '../../lib/run/paths.js';
@@ -168,6 +169,33 @@ describe('loadExperiment: rejections carry line and key path', () => {
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatchObject({ line: 18, key: 'evaluate.mixes.2' });
     expect(problems[0]!.message).toMatch(/gold\+bronze.*bronze.*disabled/);
+  });
+
+  it('review: reviewed rows in a mix need review.enabled; reasons are checked; something must be there to review', () => {
+    const off = rejects(withLines({ 18: ['    - gold+bronze', '    - gold+reviewed'] }));
+    expect(off.problems).toHaveLength(1);
+    expect(off.problems[0]).toMatchObject({ line: 19, key: 'evaluate.mixes.3' });
+    expect(off.problems[0]!.message).toBe('mix "gold+reviewed" uses reviewed, which is disabled (reviewed rows need review.enabled: true)');
+    const unknown = rejects(withLines({ 19: ['output: out/', 'review:', '  enabled: true', '  select: [disagreement, gut-feeling]'] }));
+    expect(unknown.problems.map((p) => [p.line, p.key])).toEqual([[22, 'review.select.1']]);
+    expect(unknown.problems[0]!.message).toMatch(/selfcheck-fix.*low-confidence/);
+    const twice = rejects(withLines({ 19: ['output: out/', 'review:', '  enabled: true', '  select:', '    - disagreement', '    - disagreement'] }));
+    expect(twice.problems).toEqual([expect.objectContaining({ line: 23, key: 'review.select', message: 'a reason appears twice' })]);
+    const final = rejects(withLines({ 19: ['output: out/', 'train:', '  finalMix: gold+reviewed'] }));
+    expect(final.problems).toEqual([expect.objectContaining({ line: 21, key: 'train.finalMix', message: 'mix "gold+reviewed" uses reviewed rows, which need review.enabled: true' })]);
+    const nothing = rejects(withLines({ 9: '  enabled: false', 16: '    - gold', 17: [], 18: [], 19: ['output: out/', 'bronze: { enabled: false }', 'review:', '  enabled: true'] }));
+    expect(nothing.problems).toEqual([expect.objectContaining({ line: 20, key: 'review.enabled', message: 'nothing to review: silver and bronze are both disabled' })]);
+  });
+
+  it('review: defaults off, and a review with reviewed mixes validates', () => {
+    const dir = tempProject();
+    expect(loadExperiment(write(dir, withLines({}))).review).toEqual({ enabled: false, max: 200, select: ['selfcheck-fix', 'selfcheck-reject', 'disagreement', 'low-confidence'] });
+    const e = loadExperiment(write(dir, withLines({ 18: ['    - gold+bronze', '    - gold+reviewed', '    - gold+silver+reviewed'], 19: ['output: out/', 'review: { enabled: true, max: 50, select: [low-confidence] }'] })));
+    expect(e.review).toEqual({ enabled: true, max: 50, select: ['low-confidence'] });
+    expect(e.evaluate.mixes).toEqual(['gold', 'gold+silver', 'gold+bronze', 'gold+reviewed', 'gold+silver+reviewed']);
+    // The Temporal UI's static details say that the run will wait for reviewers (and nothing when review is off).
+    expect(experimentDetails(e)).toContain('| human review | up to 50 rows (low-confidence); the run waits for `clinsynth review import\\|skip` |');
+    expect(experimentDetails(loadExperiment(write(dir, withLines({}))))).not.toContain('human review');
   });
 
   it('provider openai without baseURL and model', () => {

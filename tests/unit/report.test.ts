@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildReport, renderReportHtml, writeReport, type Report, type ReportAgreement, type ReportSafety } from '../../lib/report/report.js';
-import { RUN_FILES, writeJson } from '../../lib/run/run-dir.js';
+import { RUN_FILES, writeJson, writeJsonl } from '../../lib/run/run-dir.js';
 import { evalPath, type MixEvaluation } from '../../lib/evaluate/predictions.js';
 import { initialProgress, type RunProgress } from '../../lib/run/run-state.js';
 import { experimentSchema, type Experiment } from '../../lib/run/experiment.js';
@@ -238,5 +238,48 @@ describe('renderReportHtml', () => {
     expect(html).not.toContain('Estimated LLM cost');
     expect(html).not.toMatch(/<(script|link|img|iframe)\b/);
     expect(html).not.toMatch(/(src|href)="https?:/); // no UI link in this report, and nothing else points outside
+  });
+});
+
+describe('the human review section', () => {
+  /** review/ of a run: two tasks (one labelled with a markup-like label), one decision relabelling it. */
+  function withReview(sawTestLabels: boolean): void {
+    makeFakeRun(runDir);
+    const task = (id: string, llmLabels: string[], reasons: string[]) => ({ ref: `silver:${id}`, set: 'silver', id, text: `Sentence ${id}.`, llmLabels, verdict: 'fix', reasons });
+    writeJsonl(join(runDir, RUN_FILES.reviewSelection), [task('s1', [EVIL], ['selfcheck-fix', 'disagreement']), task('s2', [], ['disagreement'])]);
+    writeJson(join(runDir, RUN_FILES.reviewStats), { candidates: 9, max: 2, select: ['selfcheck-fix', 'disagreement'], matching: {}, chosenBy: {}, selected: 2, classifier: { goldRows: 36, sawTestLabels } });
+    writeJsonl(join(runDir, RUN_FILES.reviewed), [{ ref: 'silver:s1', set: 'silver', id: 's1', labels: ['memory_loss'], drop: false, llmLabels: [EVIL], reasons: ['selfcheck-fix', 'disagreement'], reviewer: 'ann', reviewedAt: '2025-03-01T00:00:00.000Z' }]);
+  }
+
+  it('counts reasons and per-label agreement, escapes labels, and notes a selection that saw test labels', async () => {
+    withReview(true);
+    const progress = fakeProgress(runDir);
+    progress.review = { state: 'imported', tasks: 2, refused: 0 };
+    const r = buildReport({ runDir, progress, workflowId: 'clinsynth-run-42' });
+    expect(r.review).toMatchObject({ outcome: 'imported', tasks: 2, reviewed: 1, changed: 1, dropped: 0, reviewers: 1, effect: {} });
+    expect(r.review!.byReason).toEqual({ 'selfcheck-fix': { tasks: 1, reviewed: 1, changed: 1, dropped: 0 }, disagreement: { tasks: 2, reviewed: 1, changed: 1, dropped: 0 } });
+    expect(r.review!.agreement).toMatchObject({ n: 1, exactMatch: 0, perLabel: { memory_loss: { llm: 0, reviewer: 1, both: 0, agreement: 0 }, [EVIL]: { llm: 1, reviewer: 0, both: 0, agreement: 0 } } });
+    const html = await renderReportHtml(r);
+    expect(html).toContain('<section id="review"><h2>Human review</h2>');
+    expect(html).toContain('<b>1</b> of 2 exported rows were reviewed by 1 reviewer: 1 relabelled, 0 dropped, 0 confirmed');
+    expect(html).toContain('<tr><th>&#60;script&#62;alert(&#34;x&#34;)&#60;/script&#62;</th><td>1</td><td>0</td><td>0</td><td class="warn">0%</td></tr>');
+    expect(html).toContain('test folds included');
+    expect(html).not.toContain('<script');
+  });
+
+  it('says so when the review was skipped, and has no section without a review', async () => {
+    withReview(false);
+    rmSync(join(runDir, RUN_FILES.reviewed));
+    const progress = fakeProgress(runDir);
+    progress.review = { state: 'skipped', tasks: 2, refused: 0 };
+    const r = buildReport({ runDir, progress, workflowId: 'clinsynth-run-42' });
+    expect(r.review).toMatchObject({ outcome: 'skipped', reviewed: 0, agreement: null });
+    const html = await renderReportHtml(r);
+    expect(html).toContain('the review was skipped');
+    expect(html).not.toContain('test folds included');
+    rmSync(join(runDir, 'review'), { recursive: true });
+    const none = build();
+    expect(none.review).toBeUndefined();
+    expect(await renderReportHtml(none)).not.toContain('id="review"');
   });
 });

@@ -1,11 +1,11 @@
 // The experiment workflow on a real Temporal dev server with in-process workers and the fake OpenAI-compatible server.
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { startWorkers, type RunningWorkers } from '../../worker.js';
-import { startFakeLlmServer, type FakeLlmServer } from '../support/fake-llm-server.js';
+import type { Client } from '@temporalio/client';
+import type { FakeLlmServer } from '../support/fake-llm-server.js';
+import { startWorkflowEnv, type WorkflowEnv } from '../support/workflow-env.js';
 import { DEMO_DIR, writeTestExperiment } from '../support/experiments.js';
 import { loadExperiment } from '../../lib/run/experiment.js';
 import { TASK_QUEUES, SEARCH_ATTRIBUTES, workflowIdFor } from '../../lib/run/run-state.js';
@@ -17,24 +17,17 @@ import { writeEncoderDir } from '../support/encoder-dir.js';
 import { runCli } from '../support/cli.js';
 import { writeFileSync } from 'node:fs';
 
+let env: WorkflowEnv;
 let llm: FakeLlmServer;
-let workers: RunningWorkers;
-let connection: Connection;
 let client: Client;
 
 beforeAll(async () => {
-  process.env.CLINSYNTH_HOME = mkdtempSync(join(tmpdir(), 'clinsynth-home-'));
-  llm = await startFakeLlmServer({ seed: 7 });
-  const address = inject('temporalAddress');
-  workers = await startWorkers({ address, namespace: 'default', llmConcurrency: 4 });
-  connection = await Connection.connect({ address });
-  client = new Client({ connection });
+  env = await startWorkflowEnv({ llm: { seed: 7 }, llmConcurrency: 4 });
+  ({ llm, client } = env);
 });
 
 afterAll(async () => {
-  await workers?.shutdown();
-  await connection?.close();
-  await llm?.close();
+  await env?.close();
 });
 
 async function runExperiment(file: string, runId: string, extra: Partial<ExperimentInput> = {}): Promise<ExperimentResult> {
@@ -76,7 +69,9 @@ describe('experiment workflow', () => {
     llm.resetStats();
     const result = await runExperiment(file, `wf-basic-${Date.now()}`);
     expect(result.progress.stage).toBe('done');
-    for (const s of Object.values(result.progress.stages)) expect(s.status).toBe('done');
+    // Every stage ran, but review (off by default): skipped, without a command.
+    for (const [name, s] of Object.entries(result.progress.stages)) expect(s.status, name).toBe(name === 'review' ? 'skipped' : 'done');
+    expect(result.progress.review).toBeUndefined();
     const report = JSON.parse(readFileSync(result.reportPath, 'utf8'));
     const labels = loadExperiment(file).labels;
     expect(Object.keys(report.mixes).sort()).toEqual(['gold', 'gold+bronze', 'gold+silver', 'gold+silver+bronze']);

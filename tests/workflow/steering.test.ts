@@ -1,37 +1,31 @@
 // Steering a live run (Updates with validators) against the fake endpoint with latency, so the run is still in its
 // LLM stages: pause/resume, budget (refused below the spend, accepted above), cancel (partial report).
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Client, Connection, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
-import { startWorkers, workflowBundle, type RunningWorkers } from '../../worker.js';
-import { startFakeLlmServer, type FakeLlmServer } from '../support/fake-llm-server.js';
+import { workflowBundle } from '../../worker.js';
+import type { FakeLlmServer } from '../support/fake-llm-server.js';
+import { startWorkflowEnv, type WorkflowEnv } from '../support/workflow-env.js';
 import { writeTestExperiment } from '../support/experiments.js';
 import { runCli } from '../support/cli.js';
+import { currentDetails, untilProgress } from '../support/progress.js';
 import { loadExperiment } from '../../lib/run/experiment.js';
 import { TASK_QUEUES, workflowIdFor, type RunProgress, type StageName } from '../../lib/run/run-state.js';
 import type { ExperimentInput, ExperimentResult } from '../../workflows/experiment.js';
 
+let env: WorkflowEnv;
 let llm: FakeLlmServer;
-let workers: RunningWorkers;
-let connection: Connection;
 let client: Client;
 
 beforeAll(async () => {
-  process.env.CLINSYNTH_HOME = mkdtempSync(join(tmpdir(), 'clinsynth-home-'));
-  llm = await startFakeLlmServer({ seed: 5, latencyMs: 600 });
-  const address = inject('temporalAddress');
-  workers = await startWorkers({ address, namespace: 'default', llmConcurrency: 2, dataConverter: {} });
-  connection = await Connection.connect({ address });
-  client = new Client({ connection });
+  env = await startWorkflowEnv({ llm: { seed: 5, latencyMs: 600 }, llmConcurrency: 2 });
+  ({ llm, client } = env);
 });
 
 afterAll(async () => {
-  await workers?.shutdown();
-  await connection?.close();
-  await llm?.close();
+  await env?.close();
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -48,19 +42,11 @@ async function start(name: string, seed: number): Promise<{ runId: string; handl
   return { runId, handle };
 }
 
-async function until(handle: WorkflowHandle, ok: (p: RunProgress) => boolean, timeoutMs = 60_000): Promise<RunProgress> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const p = await handle.query<RunProgress>('progress');
-    if (ok(p)) return p;
-    if (Date.now() > deadline) throw new Error(`timed out; progress: ${JSON.stringify({ stage: p.stage, nextPage: p.nextPage, stages: p.stages })}`);
-    await sleep(100);
-  }
-}
+const until = untilProgress;
 
 const inLlmStage = (p: RunProgress) => (p.stage === 'silver' || p.stage === 'bronze') && p.stages[p.stage as StageName].done >= 1;
 const control = (args: string[]) => runCli(['control', ...args, '--json'], { TEMPORAL_ADDRESS: inject('temporalAddress'), CLINSYNTH_ENCRYPTION_KEY: undefined, CLINSYNTH_ENCRYPTION_KEY_FILE: undefined });
-const details = async (handle: WorkflowHandle) => ((await handle.query('__temporal_workflow_metadata')) as { currentDetails?: string }).currentDetails ?? '';
+const details = currentDetails;
 
 describe('steering a running experiment', () => {
   it('pause stops new LLM pages until resume; budget below the spend is refused, a valid one accepted', async () => {

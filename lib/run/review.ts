@@ -1,0 +1,53 @@
+// Human review of LLM labels: why a row is chosen, and the Updates that end the review wait (names, argument schema,
+// results), shared by the workflow, which validates, and the `clinsynth review` client.
+import { z } from 'zod';
+
+/** Why a silver or bronze row goes to reviewers, in the order `review.select` lists by default. */
+export const REVIEW_REASONS = ['selfcheck-fix', 'selfcheck-reject', 'disagreement', 'low-confidence'] as const;
+export type ReviewReason = (typeof REVIEW_REASONS)[number];
+
+export const REVIEW_UPDATES = { import: 'importReview', skip: 'skipReview' } as const;
+
+/** Where imported files live, relative to the run directory: every worker reads them there. */
+export const REVIEW_IMPORTS_DIR = 'review/imports';
+
+/**
+ * The `importReview` argument: a file under `<run>/review/imports/`, relative to the run directory (a reference, never
+ * the file's content: no sentence reaches the workflow history).
+ */
+export const importReviewArg = z.strictObject({
+  file: z
+    .string()
+    .regex(/^review\/imports\/[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/, 'a file directly under review/imports/ of the run directory (letters, digits, . _ - in its name)'),
+});
+export type ImportReviewArg = z.infer<typeof importReviewArg>;
+
+/** What an accepted import answers: counts only (no sentence, no label text beyond taxonomy ids). */
+export interface ReviewImportResult {
+  /** The imported file, relative to the run directory. */
+  file: string;
+  format: 'label-studio' | 'csv';
+  /** Tasks exported for review, and those with a human decision in the file. */
+  tasks: number;
+  reviewed: number;
+  /** Reviewed rows whose labels differ from the LLM's, and rows reviewers dropped as unusable. */
+  changed: number;
+  dropped: number;
+  reviewers: number;
+}
+
+/** The review's place in a run's progress (absent on runs without review and on runs started before it existed). */
+export interface ReviewProgress {
+  /** exporting → waiting (for `importReview` or `skipReview`) → imported | skipped. */
+  state: 'exporting' | 'waiting' | 'importing' | 'imported' | 'skipped';
+  /** Rows exported for review. */
+  tasks: number;
+  /** Import attempts the run refused (bad files); the run kept waiting after each. */
+  refused: number;
+  result?: ReviewImportResult;
+}
+
+/** The settings of a run's experiment; runs validated before `review` existed have none (review off). */
+export function reviewEnabled(e: { review?: { enabled: boolean } }): boolean {
+  return e.review?.enabled === true;
+}
