@@ -5,10 +5,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
-import { temporal } from '@temporalio/proto';
 import { workflowBundle } from '../../worker.js';
 import type { FakeLlmServer } from '../support/fake-llm-server.js';
 import { startWorkflowEnv, type WorkflowEnv } from '../support/workflow-env.js';
@@ -160,15 +158,4 @@ describe('human review', () => {
     const [{ n }] = (await query(`SELECT count(*)::INTEGER AS n FROM read_parquet('${join(runDir, 'datasets', 'reviewed.parquet')}')`)) as [{ n: number }];
     expect(n).toBe(0);
   }, 420_000);
-
-  it('replays histories recorded before the review stage existed: a whole run, and its last run after continue-as-new', async () => {
-    // Recorded with the workflow code of d382d68 (no review stage) on a test-ad run with historyLimit 30, which
-    // continued as new twice; the last run starts from progress without stages.review.
-    const bundle = await workflowBundle();
-    for (const name of ['pre-review-first', 'pre-review-last']) {
-      const history = temporal.api.history.v1.History.decode(readFileSync(fileURLToPath(new URL(`histories/${name}.bin`, import.meta.url))));
-      expect(history.events.length).toBeGreaterThan(20);
-      await Worker.runReplayHistory({ workflowBundle: bundle }, history, `clinsynth-${name}`);
-    }
-  }, 120_000);
 });
