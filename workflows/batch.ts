@@ -41,13 +41,13 @@ export async function batchRounds(b: BatchRun, stage: 'silver' | 'bronze' | 'sel
   const firstPollMs = Math.min(FIRST_POLL_MS, maxPollMs);
   // The same stage and end page: the job this run (or the one before continue-as-new) started, whatever page the
   // online pages have reached since.
-  if (p.batchJob?.stage !== stage || p.batchJob.to !== to) p.batchJob = { stage, scope: batchScope(stage, from, to), from, to, round: 0, phase: 'submit', pollMs: firstPollMs };
+  if (p.batchJob?.stage !== stage || p.batchJob.to !== to) p.batchJob = { stage, scope: batchScope(stage, from, to), from, to, round: 0, rounds: e.llm.batchRounds, phase: 'submit', pollMs: firstPollMs };
   const job = p.batchJob;
   const scope = job.scope;
   from = job.from;
   const all = (p.batches ??= []);
   const round = () => all.filter((x) => x.scope === scope && x.round === job.round);
-  const show = () => b.show(batchRoundSummary(p, e.llm.batchRounds));
+  const show = () => b.show(batchRoundSummary(p));
   const input = () => ({ runDir, stage, pages: p.pages, from, to, round: job.round });
   /** A batch activity that failed for good: fatal ones fail the run, the rest end the batch rounds (pages go online). */
   const giveUp = (err: unknown, what: string) => {
@@ -60,7 +60,7 @@ export async function batchRounds(b: BatchRun, stage: 'silver' | 'bronze' | 'sel
     if (b.historyFull()) return false;
     show();
     if (job.phase === 'submit') {
-      if (job.round >= e.llm.batchRounds || p.cancelled || b.overBudget()) {
+      if (job.round >= job.rounds || p.cancelled || b.overBudget()) {
         job.phase = 'done';
         continue;
       }
@@ -70,7 +70,7 @@ export async function batchRounds(b: BatchRun, stage: 'silver' | 'bronze' | 'sel
         continue;
       }
       try {
-        const r = await calls.submitBatch.executeWithOptions({ summary: `${stage}: submit batch round ${job.round + 1}/${e.llm.batchRounds} (pages ${from + 1}–${to})` }, [input()]);
+        const r = await calls.submitBatch.executeWithOptions({ summary: `${stage}: submit batch round ${job.round + 1}/${job.rounds} (pages ${from + 1}–${to})` }, [input()]);
         for (const x of r.batches) all.push({ ...progressOf(x), stage, scope, round: job.round, part: x.part });
         p.counts[`${stage}BatchRequests`] = (p.counts[`${stage}BatchRequests`] ?? 0) + r.requests;
         job.phase = r.batches.length ? 'wait' : 'done';
@@ -89,13 +89,13 @@ export async function batchRounds(b: BatchRun, stage: 'silver' | 'bronze' | 'sel
       try {
         if (p.cancelled && !job.cancelRequested) {
           // `clinsynth control … cancel`: cancel the batches, then collect what they answered before they stopped.
-          for (const x of open) Object.assign(x, progressOf(await calls.cancelBatch.executeWithOptions({ summary: `cancel batch ${x.id}` }, [{ runDir, id: x.id }])));
+          for (const x of open) update(x, await calls.cancelBatch.executeWithOptions({ summary: `cancel batch ${x.id}` }, [{ runDir, id: x.id }]));
           job.cancelRequested = true;
           continue;
         }
         // A durable timer (woken early by a cancel), then one short status check per open batch.
         await condition(() => !!p.cancelled && !job.cancelRequested, job.pollMs, { summary: `${stage}: wait ${Math.round(job.pollMs / 1000)} s for ${open.length} batch${open.length === 1 ? '' : 'es'}` });
-        for (const x of open) Object.assign(x, progressOf(await calls.checkBatch.executeWithOptions({ summary: `check batch ${x.id}` }, [{ runDir, id: x.id }])));
+        for (const x of open) update(x, await calls.checkBatch.executeWithOptions({ summary: `check batch ${x.id}` }, [{ runDir, id: x.id }]));
         job.pollMs = Math.min(job.pollMs * 2, maxPollMs);
         job.checkFailures = 0;
       } catch (err) {
@@ -127,6 +127,12 @@ export async function batchRounds(b: BatchRun, stage: 'silver' | 'bronze' | 'sel
 
 function progressOf(x: BatchInfo): Pick<BatchProgress, 'id' | 'status' | 'total' | 'completed' | 'failed' | 'error'> {
   return { id: x.id, status: x.status, total: x.total, completed: x.completed, failed: x.failed, ...(x.error ? { error: x.error } : {}) };
+}
+
+/** Takes a status check into the batch's progress; a vanished batch keeps the counts it had. */
+function update(into: BatchProgress, x: BatchInfo): void {
+  if (x.status === 'vanished') Object.assign(into, { status: x.status, ...(x.error ? { error: x.error } : {}) });
+  else Object.assign(into, progressOf(x));
 }
 
 function messageOf(err: unknown): string {

@@ -88,6 +88,8 @@ export interface BatchJob {
   from: number;
   to: number;
   round: number;
+  /** llm.batchRounds: rounds at most. */
+  rounds: number;
   phase: 'submit' | 'wait' | 'collect' | 'done';
   /** The wait before the next status check (grows to llm.batchPollSeconds). */
   pollMs: number;

@@ -63,10 +63,10 @@ export function batchSummary(b: BatchProgress): string {
 }
 
 /** The current stage's batch round (llm.batch) in one line; '' when no batch round is open. */
-export function batchRoundSummary(p: RunProgress, rounds: number): string {
+export function batchRoundSummary(p: RunProgress): string {
   const job = p.batchJob;
   if (!job || job.phase === 'done') return '';
   const open = (p.batches ?? []).filter((b) => b.scope === job.scope && b.round === job.round);
   const what = job.phase === 'submit' ? 'submitting' : job.phase === 'collect' ? 'collecting' : open.map(batchSummary).join('; ');
-  return `batch round ${job.round + 1}/${rounds} of ${job.stage}: ${what}`;
+  return `batch round ${job.round + 1}/${job.rounds} of ${job.stage}: ${what}`;
 }
