@@ -230,20 +230,17 @@ export class BatchClient {
 
   /** The batch's state; a batch the server no longer knows (404) reads as `vanished`. */
   retrieve(id: string): Promise<BatchInfo> {
-    return this.call(async () => {
-      try {
-        return infoOf(await this.client.batches.retrieve(id));
-      } catch (err) {
-        if (err instanceof OpenAI.NotFoundError) return vanished(id);
-        throw err;
-      }
-    });
+    return this.orVanished(id, () => this.client.batches.retrieve(id));
   }
 
   cancel(id: string): Promise<BatchInfo> {
+    return this.orVanished(id, () => this.client.batches.cancel(id));
+  }
+
+  private orVanished(id: string, fn: () => Promise<OpenAI.Batches.Batch>): Promise<BatchInfo> {
     return this.call(async () => {
       try {
-        return infoOf(await this.client.batches.cancel(id));
+        return infoOf(await fn());
       } catch (err) {
         if (err instanceof OpenAI.NotFoundError) return vanished(id);
         throw err;

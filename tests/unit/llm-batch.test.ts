@@ -4,22 +4,20 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { loadExperiment } from '../../lib/run/experiment.js';
 import { labelSilverPage, pageRequests, generateBronzePage, type PageContext } from '../../lib/generate/llm-pages.js';
 import { collectBatchRound, roundDir, submitBatchRound, BATCH_FAILURES_FILE, type BatchDeps, type BatchFailureRow, type BatchRound } from '../../lib/generate/llm-batch.js';
 import { FileLlmCache, llmCacheKey } from '../../lib/llm/cache.js';
 import { OpenAIProvider, chatParams } from '../../lib/llm/openai-provider.js';
 import { BatchClient, batchFlavour, batchLine, parseBatchResults, splitBatchLines, TERMINAL_BATCH_STATUSES, type BatchInfo } from '../../lib/llm/batch-api.js';
 import { bronzeJobs, silverRequest } from '../../lib/generate/prompts.js';
-import { pagePath, readJson, readJsonl, readRunExperiment, writeJson, writeJsonl, RUN_FILES } from '../../lib/run/run-dir.js';
+import { pagePath, readJson, readJsonl, readRunExperiment, writeJson, writeJsonl } from '../../lib/run/run-dir.js';
 import type { CandidateRow, SilverRow } from '../../lib/run/records.js';
 import { labelIds, loadTaxonomy } from '../../lib/run/taxonomy.js';
 import { PROJECT_ROOT } from '../../lib/run/paths.js';
 import { startFakeLlmServer, type FakeLlmFaults, type FakeLlmServer } from '../support/fake-llm-server.js';
+import { writeRunDir } from '../support/experiments.js';
 
-const DEMO = join(PROJECT_ROOT, 'examples/demo/data');
 const taxonomy = loadTaxonomy(join(PROJECT_ROOT, 'taxonomy/ad-signs-symptoms.yaml'));
 const FAST: Partial<FakeLlmFaults> = { batchValidatingMs: 20, batchInProgressMs: 60, batchFinalizingMs: 20, batchCancellingMs: 50, batchOutcomes: [], batchErrorLineShare: 0, batchAnsweredShare: 0.5, batchCreateDelayMs: 0 };
 
@@ -51,23 +49,7 @@ beforeEach(() => {
 
 /** A run dir with three silver candidate pages (page 2 repeats page 0's texts under other ids: the same requests). */
 function runDir(llm: Record<string, unknown> = {}): string {
-  const dir = mkdtempSync(join(tmpdir(), 'clinsynth-batch-test-'));
-  const file = join(dir, 'experiment.yaml');
-  writeFileSync(
-    file,
-    stringify({
-      name: 'batch',
-      taxonomy: join(PROJECT_ROOT, 'taxonomy/ad-signs-symptoms.yaml'),
-      gold: { train: join(DEMO, 'gold-train.jsonl'), test: join(DEMO, 'gold-test.jsonl') },
-      corpus: { path: join(DEMO, 'notes.jsonl') },
-      silver: { enabled: true, batchSize: 3 },
-      bronze: { enabled: true, perLabel: 2, perCall: 2 },
-      llm: { provider: 'openai', baseURL: server.url, model: 'fake', maxTokens: 800, concurrency: 1, batch: true, ...llm },
-      output: join(dir, 'runs'),
-    }),
-  );
-  const run = join(dir, 'run');
-  writeJson(join(run, RUN_FILES.experiment), loadExperiment(file));
+  const run = writeRunDir({ name: 'batch', llm: { baseURL: server.url, model: 'fake', maxTokens: 800, concurrency: 1, batch: true, ...llm }, overrides: { silver: { enabled: true, batchSize: 3 } } });
   for (const page of [0, 1]) writeJsonl(pagePath(run, 'candidates', page), candidates(page));
   writeJsonl(pagePath(run, 'candidates', 2), candidates(0).map((c) => ({ ...c, id: `again-${c.id}` })));
   return run;
