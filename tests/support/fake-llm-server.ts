@@ -588,7 +588,7 @@ function parseArgs(argv: string[]): FakeLlmOptions {
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const opts = parseArgs(process.argv.slice(2));
   const server = await startFakeLlmServer({ port: 8000, ...opts });
-  console.log(`fake LLM server listening on ${server.url} (stats: GET /admin/stats, faults: POST /admin/faults)`);
+  console.log(`fake LLM server listening on ${server.url} (chat completions, files, batches; stats: GET /admin/stats, faults: POST /admin/faults)`);
   const stop = (): void => {
     void server.close().then(() => process.exit(0));
   };

@@ -150,7 +150,8 @@ describe('the fake server batch API', () => {
     const path = join(run, 'in.jsonl');
     writeFileSync(path, requests.map((q, i) => batchLine(s.deps.client.flavour, 'fake', `id-${i}`, q)).join('\n') + '\n');
     const file = await s.deps.client.upload(path);
-    server.setFaults({ batchInProgressMs: 200 });
+    // Each status lasts long enough to be seen by a check every 10 ms on a busy machine.
+    server.setFaults({ batchValidatingMs: 400, batchInProgressMs: 400, batchFinalizingMs: 400 });
     const created = await s.deps.client.create(file.id, { note: 'test' });
     expect(created.status).toBe('validating');
     const seen: string[] = [];
@@ -183,6 +184,26 @@ describe('the fake server batch API', () => {
     const gone = await s.deps.client.create(f3.id, {});
     expect(await s.deps.client.retrieve(gone.id)).toMatchObject({ status: 'vanished', error: expect.stringContaining('404') });
     expect(await s.deps.client.findByInputFile(f3.id, f3.createdAt)).toBeUndefined();
+  });
+
+  it('names the fix, without retrying, when the endpoint has no batch API (vLLM, Ollama: 404)', async () => {
+    const client = new BatchClient({ baseURL: `${server.url}/elsewhere`, model: 'fake', apiKey: 'unused', timeoutMs: 5000 }, batchFlavour({}));
+    const path = join(mkdtempSync(join(tmpdir(), 'clinsynth-batch-')), 'in.jsonl');
+    writeFileSync(path, '{}\n');
+    await expect(client.upload(path)).rejects.toMatchObject({ retryable: false, status: 404, message: expect.stringMatching(/no batch API \(\/files and \/batches\) there; .*set llm\.batch to false/) });
+  });
+
+  it('takes batch fault modes at run time over /admin/faults and counts batches in /admin/stats', async () => {
+    const run = runDir();
+    const s = setup(run);
+    const admin = server.url.replace(/\/v1$/, '/admin');
+    const set = await fetch(`${admin}/faults`, { method: 'POST', body: JSON.stringify({ batchOutcomes: ['fail'], batchValidatingMs: 10 }) });
+    expect(((await set.json()) as FakeLlmFaults).batchOutcomes).toEqual(['fail']);
+    const sub = await submitBatchRound(s.deps, s.ctx, round(run));
+    expect((await untilDone(s.deps.client, sub.batches[0]!.id)).status).toBe('failed');
+    const stats = (await (await fetch(`${admin}/stats`)).json()) as { batchesByInputHash: Record<string, number> };
+    expect(stats).toMatchObject({ batchesCreated: 1, filesUploaded: 1 });
+    expect(Object.values(stats.batchesByInputHash)).toEqual([1]);
   });
 
   it('refuses a file with a byte order mark at validation (as Azure does), failing the batch', async () => {
