@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { llmCacheKey, type LlmCache } from '../llm/cache.js';
 import { OPENAI_KIND } from '../llm/openai-provider.js';
-import { batchLine, parseBatchResults, splitBatchLines, type BatchClient, type BatchInfo, type BatchLineResult } from '../llm/batch-api.js';
+import { batchLine, LineSplitter, parseBatchResults, type BatchClient, type BatchInfo, type BatchLineResult } from '../llm/batch-api.js';
 import { readJson, writeJson, writeJsonl, writeFileAtomic } from '../run/run-dir.js';
 import { batchScope, emptyUsage, stagePage, type LlmUsageTotals, type RunProgress } from '../run/run-state.js';
 import { pageRequests, type PageInputs } from './llm-pages.js';
@@ -69,8 +69,16 @@ async function writeRequestFiles(deps: BatchDeps, inp: PageInputs, r: BatchRound
   if (existsSync(manifestPath)) return readJson<Manifest>(manifestPath);
   const model = inp.experiment.llm.model!;
   const flavour = deps.client.flavour;
+  const parts: Manifest['parts'] = [];
+  const files = new LineSplitter(flavour.maxRequests, flavour.maxBytes, (lines) => {
+    // No byte order mark, ever (Azure refuses such files with a misleading error).
+    const text = lines.join('\n') + '\n';
+    const file = partFile(parts.length);
+    writeFileAtomic(join(dir, file), text);
+    parts.push({ file, requests: lines.length, sha256: createHash('sha256').update(text).digest('hex') });
+  });
   const seen = new Set<string>();
-  const lines: string[] = [];
+  let requests = 0;
   let cached = 0;
   for (let n = r.from; n < r.to; n++) {
     const { set, page } = stagePage(r.stage, r.pages, n);
@@ -79,17 +87,15 @@ async function writeRequestFiles(deps: BatchDeps, inp: PageInputs, r: BatchRound
       if (seen.has(key)) continue;
       seen.add(key);
       if (await deps.cache.get(key)) cached++;
-      else lines.push(batchLine(flavour, model, key, request));
+      else {
+        files.add(batchLine(flavour, model, key, request));
+        requests++;
+      }
     }
     deps.onProgress?.();
   }
-  const parts = splitBatchLines(lines, flavour.maxRequests, flavour.maxBytes).map((part, i) => {
-    // No byte order mark, ever (Azure refuses such files with a misleading error).
-    const text = part.join('\n') + '\n';
-    writeFileAtomic(join(dir, partFile(i)), text);
-    return { file: partFile(i), requests: part.length, sha256: createHash('sha256').update(text).digest('hex') };
-  });
-  const manifest: Manifest = { parts, requests: lines.length, cached };
+  files.end();
+  const manifest: Manifest = { parts, requests, cached };
   writeJson(manifestPath, manifest);
   return manifest;
 }

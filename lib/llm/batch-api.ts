@@ -57,24 +57,34 @@ export function batchLine(flavour: BatchFlavour, model: string, customId: string
   return JSON.stringify({ custom_id: customId, method: 'POST', url: flavour.url, body: chatParams(model, request) });
 }
 
-/** Splits lines into files of at most maxRequests lines and maxBytes bytes (UTF-8, newline included), in order. */
-export function splitBatchLines(lines: readonly string[], maxRequests: number, maxBytes: number): string[][] {
-  const files: string[][] = [];
-  let current: string[] = [];
-  let bytes = 0;
-  for (const line of lines) {
+/**
+ * Cuts a stream of lines into files of at most maxRequests lines and maxBytes bytes (UTF-8, newline included), in
+ * order, handing each file's lines to `flush` as soon as it is full: one file in memory at a time.
+ */
+export class LineSplitter {
+  private lines: string[] = [];
+  private bytes = 0;
+
+  constructor(
+    private readonly maxRequests: number,
+    private readonly maxBytes: number,
+    private readonly flush: (lines: string[]) => void,
+  ) {}
+
+  add(line: string): void {
     const size = Buffer.byteLength(line, 'utf8') + 1;
-    if (size > maxBytes) throw new LlmCallError(`one batch request is ${size} bytes, more than a batch file may hold (${maxBytes})`, { retryable: false });
-    if (current.length && (current.length >= maxRequests || bytes + size > maxBytes)) {
-      files.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(line);
-    bytes += size;
+    if (size > this.maxBytes) throw new LlmCallError(`one batch request is ${size} bytes, more than a batch file may hold (${this.maxBytes})`, { retryable: false });
+    if (this.lines.length && (this.lines.length >= this.maxRequests || this.bytes + size > this.maxBytes)) this.end();
+    this.lines.push(line);
+    this.bytes += size;
   }
-  if (current.length) files.push(current);
-  return files;
+
+  /** Flushes the last, partly filled file. */
+  end(): void {
+    if (this.lines.length) this.flush(this.lines);
+    this.lines = [];
+    this.bytes = 0;
+  }
 }
 
 /** A line of an output or error file, joined back to its request by custom_id. */

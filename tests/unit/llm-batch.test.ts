@@ -9,7 +9,7 @@ import { labelSilverPage, pageRequests, generateBronzePage, type PageContext } f
 import { collectBatchRound, roundDir, submitBatchRound, BATCH_FAILURES_FILE, type BatchDeps, type BatchFailureRow, type BatchRound } from '../../lib/generate/llm-batch.js';
 import { FileLlmCache, llmCacheKey } from '../../lib/llm/cache.js';
 import { OpenAIProvider, chatParams } from '../../lib/llm/openai-provider.js';
-import { BatchClient, batchFlavour, batchLine, parseBatchResults, splitBatchLines, TERMINAL_BATCH_STATUSES, type BatchInfo } from '../../lib/llm/batch-api.js';
+import { BatchClient, batchFlavour, batchLine, LineSplitter, parseBatchResults, TERMINAL_BATCH_STATUSES, type BatchInfo } from '../../lib/llm/batch-api.js';
 import { bronzeJobs, silverRequest } from '../../lib/generate/prompts.js';
 import { pagePath, readJson, readJsonl, readRunExperiment, writeJson, writeJsonl } from '../../lib/run/run-dir.js';
 import type { CandidateRow, SilverRow } from '../../lib/run/records.js';
@@ -104,14 +104,22 @@ describe('batch request lines', () => {
   });
 
   it('split into files at the request count and at the byte limit, keeping their order', () => {
+    const split = (lines: string[], maxRequests: number, maxBytes: number) => {
+      const files: string[][] = [];
+      const s = new LineSplitter(maxRequests, maxBytes, (f) => files.push(f));
+      for (const l of lines) s.add(l);
+      s.end();
+      return files;
+    };
     const lines = Array.from({ length: 7 }, (_, i) => `line-${i}-${'x'.repeat(i)}`);
-    expect(splitBatchLines(lines, 3, 1e9)).toEqual([lines.slice(0, 3), lines.slice(3, 6), lines.slice(6)]);
+    expect(split(lines, 3, 1e9)).toEqual([lines.slice(0, 3), lines.slice(3, 6), lines.slice(6)]);
     const bytes = (ls: string[]) => ls.reduce((n, l) => n + Buffer.byteLength(l) + 1, 0);
-    const files = splitBatchLines(lines, 100, 30);
+    const files = split(lines, 100, 30);
     expect(files.flat()).toEqual(lines);
     for (const f of files) expect(bytes(f)).toBeLessThanOrEqual(30);
     expect(files.length).toBeGreaterThan(2);
-    expect(() => splitBatchLines(['y'.repeat(40)], 100, 30)).toThrow(/more than a batch file may hold/);
+    expect(split([], 3, 30)).toEqual([]);
+    expect(() => split(['y'.repeat(40)], 100, 30)).toThrow(/more than a batch file may hold/);
   });
 
   it('results join on custom_id in any order; errors, other statuses and bad lines are failures kept raw', () => {
