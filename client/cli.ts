@@ -5,7 +5,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { InputError } from '../lib/run/problems.js';
 import { TASK_QUEUES, workflowIdFor, type RunProgress } from '../lib/run/run-state.js';
 import { codecEndpointFromEnv, startDevServer, stopEmbeddedServer, ensureTemporal } from './temporal-server.js';
-import { progressLine, stageTable } from './progress.js';
+import { batchTable, progressLine, stageTable } from './progress.js';
 import { clinsynthHome } from '../lib/run/paths.js';
 import { keysFromEnv } from '../lib/run/codec.js';
 import { estimateCost, formatEstimate } from '../lib/generate/cost-estimate.js';
@@ -171,6 +171,8 @@ async function runCommand(args: string[]): Promise<number> {
       const result = await run.outcome({ onRetry: lostContact });
       watcher.stop();
       say(stageTable(result.progress));
+      const batches = batchTable(result.progress);
+      if (batches) say(batches);
       say(`report: ${result.reportPath}`);
       if (!values.json) process.stdout.write(`${result.reportPath}\n`);
       return 0;
@@ -271,6 +273,8 @@ async function statusCommand(args: string[]): Promise<number> {
       const progress = 'stages' in out.progress ? (out.progress as RunProgress) : undefined;
       process.stdout.write(`${runId}: ${out.status}${progress ? ` — ${progressLine(progress)}` : ''}\n`);
       if (progress) process.stdout.write(stageTable(progress) + '\n');
+      const batches = progress ? batchTable(progress) : '';
+      if (batches) process.stdout.write(batches + '\n');
       if (out.runDir) process.stdout.write(`run directory: ${out.runDir}\n`);
     }
     return 0;

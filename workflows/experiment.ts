@@ -18,7 +18,7 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 import type * as cpu from '../activities/run.js';
 import type * as llm from '../activities/llm.js';
 import type { Experiment } from '../lib/run/experiment.js';
-import { costUsd, priceOf } from '../lib/llm/pricing.js';
+import { priceOf, runCostUsd } from '../lib/llm/pricing.js';
 import {
   addUsage,
   emptyUsage,
@@ -27,6 +27,7 @@ import {
   pagesFillingSlots,
   pagesScheduled,
   SEARCH_ATTRIBUTES,
+  stagePage,
   STAGES,
   TASK_QUEUES,
   type PageResult,
@@ -37,6 +38,7 @@ import { evaluationJobs, jobName } from '../lib/evaluate/jobs.js';
 import { pageSummary } from '../lib/run/summaries.js';
 import { installSteering, steeringDetails } from './steering.js';
 import { installReview } from './review.js';
+import { batchRounds } from './batch.js';
 
 export interface ExperimentInput {
   experiment: Experiment;
@@ -103,7 +105,7 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
     : legacyPageWindow(concurrency, patched('llm-page-buffer') && unbudgeted);
   /** Updates the spend estimate; true once llm.budgetUsd is reached (no new LLM page starts after that). */
   const overBudget = (): boolean => {
-    if (price) p.costUsd = costUsd(price, p.llm.promptTokens, p.llm.completionTokens);
+    if (price) p.costUsd = runCostUsd(price, p.llm, p.llmBatch);
     const budget = steering.budget();
     if (budget !== undefined && p.costUsd !== null && p.costUsd >= budget) p.budgetExhausted = true;
     return p.budgetExhausted;
@@ -111,8 +113,9 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
 
   // Steering Updates (`clinsynth control`): pause/resume, budget, cancel; their state shows in the current details.
   let details = '';
-  const showDetails = () => setCurrentDetails(details + steeringDetails(steering.state()));
-  const steering = installSteering(p, configuredBudget, () => (price ? costUsd(price, p.llm.promptTokens, p.llm.completionTokens) : null), showDetails);
+  let batchDetails = '';
+  const showDetails = () => setCurrentDetails(details + batchDetails + steeringDetails(steering.state()));
+  const steering = installSteering(p, configuredBudget, () => (price ? runCostUsd(price, p.llm, p.llmBatch) : null), showDetails);
   // Runs started before steering existed keep waiting on their pages only, so their replays start the same pages.
   const wakeOnSteering = patched('llm-steering');
   /** True while no new LLM page may start for a steering reason. */
@@ -197,6 +200,20 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
     return p.nextPage >= total;
   };
 
+  /**
+   * llm.batch: the stage's pages [p.nextPage, total) go through the provider's batch API first (workflows/batch.ts);
+   * the pages then find those answers in the cache. False: continue as new first. Runs started before batch mode
+   * have no llm.batch in their input, so their replays never take this path (hence no patch).
+   */
+  const batchFirst = async (stage: 'silver' | 'bronze' | 'selfcheck', total: number): Promise<boolean> => {
+    if (!experiment.llm.batch) return true;
+    const show = (line: string) => {
+      batchDetails = line ? `\n\n${line}` : '';
+      showDetails();
+    };
+    return batchRounds({ p, experiment, runDir, calls: llmCalls, historyFull: () => historyFull(input.historyLimit), overBudget, isFatal, show }, stage, p.nextPage, total);
+  };
+
   for (const stage of STAGES) {
     const status = p.stages[stage].status;
     if (status === 'done' || status === 'skipped') continue;
@@ -219,14 +236,16 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
           Object.assign(p.counts, r.counts);
         }
         // Candidate pages first, then the gold test sentences (the LLM as annotator, for agreement only).
-        const silverPages = p.pages.silver;
-        const probePages = p.pages.probe;
         const batches = `${experiment.silver.batchSize} sentences a call`;
-        const label = (n: number) =>
-          n < silverPages
-            ? llmCalls.labelSilverPage.executeWithOptions({ summary: pageSummary('silver', n, silverPages, batches) }, [{ runDir, page: n }])
-            : llmCalls.labelSilverPage.executeWithOptions({ summary: pageSummary('LLM as annotator: gold test', n - silverPages, probePages, batches) }, [{ runDir, page: n - silverPages, set: 'probe' }]);
-        if (!(await fanOut(stage, silverPages + p.pages.probe, label))) return await again(input, p);
+        const label = (n: number) => {
+          const { set, page, of } = stagePage('silver', p.pages, n);
+          return set === 'probe'
+            ? llmCalls.labelSilverPage.executeWithOptions({ summary: pageSummary('LLM as annotator: gold test', page, of, batches) }, [{ runDir, page, set }])
+            : llmCalls.labelSilverPage.executeWithOptions({ summary: pageSummary('silver', page, of, batches) }, [{ runDir, page }]);
+        };
+        const total = p.pages.silver + p.pages.probe;
+        if (!(await batchFirst(stage, total))) return await again(input, p);
+        if (!(await fanOut(stage, total, label))) return await again(input, p);
         break;
       }
       case 'bronze': {
@@ -247,6 +266,7 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
           const total = p.pages.bronze;
           const write = (n: number) =>
             llmCalls.generateBronzePage.executeWithOptions({ summary: pageSummary('bronze', n, total, round ? `top-up round ${round}` : `${experiment.bronze.perCall} sentences a call`) }, [{ runDir, page: n }]);
+          if (!(await batchFirst(stage, total))) return await again(input, p);
           if (!(await fanOut(stage, total, write))) return await again(input, p);
           if (rounds === 0 || p.budgetExhausted || p.cancelled) break;
           // After the last round this only counts (bronzeTargetsShort) and plans nothing.
@@ -264,16 +284,12 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
           skip(stage);
           continue;
         }
-        const { silver: silverPages, bronze: bronzePages, probe: probePages } = p.pages;
-        const total = silverPages + bronzePages + probePages;
-        const checkPage = (set: 'silver' | 'bronze' | 'probe', page: number, of: number) =>
-          llmCalls.selfCheckPage.executeWithOptions({ summary: pageSummary(`self-check ${set === 'probe' ? 'gold test' : set}`, page, of) }, [{ runDir, set, page }]);
-        const check = (n: number) =>
-          n < silverPages
-            ? checkPage('silver', n, silverPages)
-            : n < silverPages + bronzePages
-              ? checkPage('bronze', n - silverPages, bronzePages)
-              : checkPage('probe', n - silverPages - bronzePages, probePages);
+        const total = p.pages.silver + p.pages.bronze + p.pages.probe;
+        const check = (n: number) => {
+          const { set, page, of } = stagePage('selfcheck', p.pages, n);
+          return llmCalls.selfCheckPage.executeWithOptions({ summary: pageSummary(`self-check ${set === 'probe' ? 'gold test' : set}`, page, of) }, [{ runDir, set, page }]);
+        };
+        if (!(await batchFirst(stage, total))) return await again(input, p);
         if (!(await fanOut(stage, total, check))) return await again(input, p);
         break;
       }

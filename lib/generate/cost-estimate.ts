@@ -4,7 +4,7 @@ import type { Taxonomy } from '../run/taxonomy.js';
 import type { LlmRequest } from '../llm/types.js';
 import { bronzeJobs, bronzeRequest, bronzeTargets, planBronzeJobs, selfCheckRequest, silverRequest } from './prompts.js';
 import { MAX_ASK_FACTOR } from './bronze-top-up.js';
-import { costUsd, priceOf } from '../llm/pricing.js';
+import { batchPrice, costUsd, priceOf } from '../llm/pricing.js';
 
 /** Rough tokens of a text (≈ 4 characters a token for English with BPE tokenizers). */
 export function estimateTokens(text: string): number {
@@ -25,9 +25,11 @@ export interface StageEstimate {
 export interface CostEstimate {
   stages: StageEstimate[];
   total: StageEstimate;
-  /** null when the model's price is unknown (add it under llm.prices). */
+  /** null when the model's price is unknown (add it under llm.prices); with llm.batch, at the batch price (50%). */
   costUsd: number | null;
   budgetUsd: number | null;
+  /** llm.batch: the requests go through the provider's batch API first. */
+  batch: boolean;
 }
 
 /** A typical note sentence (≈ 25 tokens) for sizing prompts. */
@@ -74,8 +76,10 @@ export function estimateCost(e: Experiment, taxonomy: Taxonomy): CostEstimate {
     (t, s) => ({ stage: 'total', calls: t.calls + s.calls, promptTokens: t.promptTokens + s.promptTokens, completionTokens: t.completionTokens + s.completionTokens }),
     { stage: 'total', calls: 0, promptTokens: 0, completionTokens: 0 },
   );
-  const price = priceOf(e.llm);
-  return { stages, total, costUsd: price ? costUsd(price, total.promptTokens, total.completionTokens) : null, budgetUsd: e.llm.budgetUsd ?? null };
+  const listPrice = priceOf(e.llm);
+  // Batch mode: every first request goes in a batch; only repairs of unusable answers (not estimated) go online.
+  const price = listPrice && e.llm.batch ? batchPrice(listPrice) : listPrice;
+  return { stages, total, costUsd: price ? costUsd(price, total.promptTokens, total.completionTokens) : null, budgetUsd: e.llm.budgetUsd ?? null, batch: e.llm.batch };
 }
 
 export function formatEstimate(est: CostEstimate, model: string): string {
@@ -85,6 +89,6 @@ export function formatEstimate(est: CostEstimate, model: string): string {
     `  ${'stage'.padEnd(10)} ${'calls'.padStart(8)} ${'prompt tok'.padStart(12)} ${'output tok'.padStart(12)}`,
     ...est.stages.map(row),
     row(est.total),
-    `estimated cost (upper bound, before cache hits): ${cost}${est.budgetUsd !== null ? ` · budget cap $${est.budgetUsd.toFixed(2)}` : ''}`,
+    `estimated cost (upper bound, before cache hits${est.batch && est.costUsd !== null ? ', at the batch price (50%)' : ''}): ${cost}${est.budgetUsd !== null ? ` · budget cap $${est.budgetUsd.toFixed(2)}` : ''}`,
   ].join('\n');
 }

@@ -20,17 +20,21 @@ import {
   type ParseFailure,
 } from './prompts.js';
 import { pagePath, readJsonl, writeJsonl, type PageFolder } from '../run/run-dir.js';
-import { emptyUsage, type LlmUsageTotals, type PageResult } from '../run/run-state.js';
+import { emptyUsage, type LlmUsageTotals, type PageResult, type PageSet } from '../run/run-state.js';
 import type { BronzeRow, CandidateRow, CheckedSet, LlmFailureRow, RejectedBronzeRow, SilverRow, VerdictRow } from '../run/records.js';
 import { bronzeGate, stripListMarker } from './bronze-gate.js';
 import { normaliseSentence } from '../corpus/sentences.js';
 
-export interface PageContext {
-  provider: LlmProvider;
-  cache: LlmCache;
+/** What building a page's requests needs: the run, its experiment and taxonomy. */
+export interface PageInputs {
   taxonomy: Taxonomy;
   experiment: Experiment;
   runDir: string;
+}
+
+export interface PageContext extends PageInputs {
+  provider: LlmProvider;
+  cache: LlmCache;
   /** Called after each LLM answer (the activity heartbeats). */
   onAnswer?: () => void;
   signal?: AbortSignal;
@@ -48,6 +52,12 @@ interface Attempt<I, T> {
   salvage?: (text: string) => T | null;
   /** Further attempts after an unusable answer (default 2: halves, or one more seed for a single item). */
   retries?: number;
+}
+
+/** One call of a page: its items and how to ask for them (attempt 0 is what the page, or a batch, asks first). */
+interface PageCall<I, T> {
+  items: I[];
+  attempt: (items: I[], retry: number) => Attempt<I, T>;
 }
 
 /**
@@ -155,23 +165,36 @@ const CHECK_FOLDERS = {
  * Labels one page of candidates (set `silver`) or of gold test sentences (set `probe`, the LLM as annotator);
  * writes the labels and failures pages of that set.
  */
+function silverCalls(inp: PageInputs, page: number, set: keyof typeof LABEL_FOLDERS) {
+  const { experiment: e, taxonomy } = inp;
+  const candidates = readJsonl<CandidateRow>(pagePath(inp.runDir, LABEL_FOLDERS[set].from, page));
+  const labelIds = taxonomy.labels.map((l) => l.id);
+  return chunks(candidates, e.silver.batchSize).map(
+    (batch): PageCall<CandidateRow, { labels: Map<string, string[]> }> => ({
+      items: batch,
+      attempt: (items, retry) => ({
+        items,
+        request: silverRequest(taxonomy, items.map(({ id, text }) => ({ id, text })), callOptions(e, retry)),
+        parse: (text) => {
+          const r = parseSilverAnswer(text, items, labelIds);
+          return r.ok ? ok(r) : r;
+        },
+      }),
+    }),
+  );
+}
+
+/**
+ * Labels one page of candidates (set `silver`) or of gold test sentences (set `probe`, the LLM as annotator);
+ * writes the labels and failures pages of that set.
+ */
 export async function labelSilverPage(ctx: PageContext, page: number, set: keyof typeof LABEL_FOLDERS = 'silver'): Promise<PageResult> {
-  const { experiment: e, taxonomy } = ctx;
   const folders = LABEL_FOLDERS[set];
-  const candidates = readJsonl<CandidateRow>(pagePath(ctx.runDir, folders.from, page));
   const usage = emptyUsage();
   const failures: LlmFailureRow[] = [];
-  const labelIds = taxonomy.labels.map((l) => l.id);
   const rows: SilverRow[] = [];
-  const answered = await allInOrder(chunks(candidates, e.silver.batchSize), (batch) =>
-    callWithRepair(ctx, usage, failures, { stage: set, page }, batch, (items, retry) => ({
-      items,
-      request: silverRequest(taxonomy, items.map(({ id, text }) => ({ id, text })), callOptions(e, retry)),
-      parse: (text) => {
-        const r = parseSilverAnswer(text, items, labelIds);
-        return r.ok ? ok(r) : r;
-      },
-    })),
+  const answered = await allInOrder(silverCalls(ctx, page, set), (call) =>
+    callWithRepair(ctx, usage, failures, { stage: set, page }, call.items, call.attempt),
   );
   for (const results of answered) {
     for (const { items, value, cacheKey } of results) {
@@ -191,21 +214,15 @@ export function bronzeId(text: string): string {
   return `b-${createHash('sha1').update(normaliseSentence(text)).digest('hex').slice(0, 12)}`;
 }
 
-/**
- * Generates the sentences of one page of bronze jobs; writes bronze/sentences, bronze/failures and bronze/rejected
- * (items the sentence gate refused) pages.
- */
-export async function generateBronzePage(ctx: PageContext, page: number): Promise<PageResult> {
-  const { experiment: e, taxonomy } = ctx;
-  const jobs = readJsonl<BronzeJob>(pagePath(ctx.runDir, 'bronzeJobs', page));
-  const usage = emptyUsage();
-  const failures: LlmFailureRow[] = [];
-  const rows: BronzeRow[] = [];
-  const rejected: RejectedBronzeRow[] = [];
-  const seen = new Set<string>();
-  const answered = await allInOrder(jobs, async (job) => ({
+type BronzeItem = { id: string; job: BronzeJob };
+type BronzeValue = { sentences: string[] };
+
+function bronzeCalls(inp: PageInputs, page: number): (PageCall<BronzeItem, BronzeValue> & { job: BronzeJob })[] {
+  const { experiment: e, taxonomy } = inp;
+  return readJsonl<BronzeJob>(pagePath(inp.runDir, 'bronzeJobs', page)).map((job) => ({
     job,
-    results: await callWithRepair(ctx, usage, failures, { stage: 'bronze', page }, [{ id: `job-${job.jobIndex}`, job }], (items, retry) => ({
+    items: [{ id: `job-${job.jobIndex}`, job }],
+    attempt: (items, retry) => ({
       items,
       request: bronzeRequest(taxonomy, job, callOptions(e, retry, e.bronze.temperature)),
       parse: (text) => {
@@ -214,14 +231,32 @@ export async function generateBronzePage(ctx: PageContext, page: number): Promis
       },
       salvage: (text) => {
         const sentences = salvageBronzeSentences(text);
-        return sentences.length ? { ok: true as const, sentences, duplicates: 0 } : null;
+        return sentences.length ? { sentences } : null;
       },
       // With top-up rounds a failed call is not asked again here: the next round asks for what is still missing.
       retries: e.bronze.topUpRounds > 0 ? 0 : 2,
-    })),
+    }),
   }));
-  for (const { job, results } of answered) {
-    const prompt = bronzeRequest(taxonomy, job, callOptions(e, 0, e.bronze.temperature)).messages.map((m) => m.content).join('\n');
+}
+
+/**
+ * Generates the sentences of one page of bronze jobs; writes bronze/sentences, bronze/failures and bronze/rejected
+ * (items the sentence gate refused) pages.
+ */
+export async function generateBronzePage(ctx: PageContext, page: number): Promise<PageResult> {
+  const { taxonomy } = ctx;
+  const usage = emptyUsage();
+  const failures: LlmFailureRow[] = [];
+  const rows: BronzeRow[] = [];
+  const rejected: RejectedBronzeRow[] = [];
+  const seen = new Set<string>();
+  const answered = await allInOrder(bronzeCalls(ctx, page), async (call) => ({
+    call,
+    results: await callWithRepair(ctx, usage, failures, { stage: 'bronze', page }, call.items, call.attempt),
+  }));
+  for (const { call, results } of answered) {
+    const { job } = call;
+    const prompt = call.attempt(call.items, 0).request.messages.map((m) => m.content).join('\n');
     const gate = bronzeGate(taxonomy, prompt);
     for (const { value, cacheKey } of results) {
       for (const written of value.sentences) {
@@ -246,25 +281,36 @@ export async function generateBronzePage(ctx: PageContext, page: number): Promis
   return { rows: rows.length, usage };
 }
 
+type CheckItem = { id: string; text: string; labels: string[] };
+
+function selfCheckCalls(inp: PageInputs, set: CheckedSet, page: number) {
+  const { experiment: e, taxonomy } = inp;
+  const source = readJsonl<SilverRow | BronzeRow>(pagePath(inp.runDir, CHECK_FOLDERS[set].from, page));
+  const labelIds = taxonomy.labels.map((l) => l.id);
+  const items: CheckItem[] = source.map(({ id, text, labels }) => ({ id, text, labels }));
+  return chunks(items, e.selfCheck.batchSize).map(
+    (batch): PageCall<CheckItem, ReturnType<typeof parseSelfCheckAnswer> & { ok: true }> => ({
+      items: batch,
+      attempt: (its, retry) => ({
+        items: its,
+        request: selfCheckRequest(taxonomy, set === 'bronze' ? 'bronze' : 'silver', its, callOptions(e, retry)),
+        parse: (text) => {
+          const r = parseSelfCheckAnswer(text, its, labelIds);
+          return r.ok ? ok(r) : r;
+        },
+      }),
+    }),
+  );
+}
+
 /** Self-checks one page of silver, bronze or probe rows; verdicts are written as their own rows, nothing is deleted. */
 export async function selfCheckPage(ctx: PageContext, set: CheckedSet, page: number): Promise<PageResult> {
-  const { experiment: e, taxonomy } = ctx;
   const folders = CHECK_FOLDERS[set];
-  const source = readJsonl<SilverRow | BronzeRow>(pagePath(ctx.runDir, folders.from, page));
   const usage = emptyUsage();
   const failures: LlmFailureRow[] = [];
-  const labelIds = taxonomy.labels.map((l) => l.id);
   const rows: VerdictRow[] = [];
-  const items = source.map(({ id, text, labels }) => ({ id, text, labels }));
-  const answered = await allInOrder(chunks(items, e.selfCheck.batchSize), (batch) =>
-    callWithRepair(ctx, usage, failures, { stage: 'selfcheck', page }, batch, (its, retry) => ({
-      items: its,
-      request: selfCheckRequest(taxonomy, set === 'bronze' ? 'bronze' : 'silver', its, callOptions(e, retry)),
-      parse: (text) => {
-        const r = parseSelfCheckAnswer(text, its, labelIds);
-        return r.ok ? ok(r) : r;
-      },
-    })),
+  const answered = await allInOrder(selfCheckCalls(ctx, set, page), (call) =>
+    callWithRepair(ctx, usage, failures, { stage: 'selfcheck', page }, call.items, call.attempt),
   );
   for (const results of answered) {
     for (const { items: its, value, cacheKey } of results) {
@@ -280,4 +326,16 @@ export async function selfCheckPage(ctx: PageContext, set: CheckedSet, page: num
     [folders.failures, page, sortedFailures(failures)],
   ]);
   return { rows: rows.length, usage };
+}
+
+/**
+ * The first request of every call of a page (set and page as `stagePage` names them), built by the same code as
+ * the page's own calls: what a batch sends, so that the page, run after it, finds each answer in the cache.
+ */
+export function pageRequests(inp: PageInputs, stage: 'silver' | 'bronze' | 'selfcheck', set: PageSet, page: number): LlmRequest[] {
+  const first = <I, T>(calls: PageCall<I, T>[]) => calls.map((c) => c.attempt(c.items, 0).request);
+  if (stage === 'bronze') return first(bronzeCalls(inp, page));
+  if (stage === 'selfcheck') return first(selfCheckCalls(inp, set, page));
+  if (set === 'bronze') throw new Error('silver pages are silver or probe pages');
+  return first(silverCalls(inp, page, set));
 }

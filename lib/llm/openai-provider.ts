@@ -20,25 +20,23 @@ export type ResponseFormatMode = 'json_schema' | 'json_object';
 
 type ChatParams = OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming;
 type ChatMessageParam = OpenAI.Chat.Completions.ChatCompletionMessageParam;
+export type ChatCompletion = OpenAI.Chat.Completions.ChatCompletion;
+
+/** The provider kind in cache keys of OpenAI-compatible answers (online and batch alike). */
+export const OPENAI_KIND = 'openai';
 
 export class OpenAIProvider implements LlmProvider {
-  readonly kind = 'openai';
+  readonly kind = OPENAI_KIND;
   readonly model: string;
   private readonly client: OpenAI;
-  private readonly where: string;
-  private readonly apiKey: string;
-  private readonly timeoutMs: number;
-  private readonly apiKeyEnv: string | undefined;
+  private readonly ctx: CallContext;
   private mode: ResponseFormatMode = 'json_schema';
   /** Why this instance fell back to `json_object` (the server's words), when it did. */
   fallbackReason: string | undefined;
 
   constructor(opts: OpenAIProviderOptions) {
     this.model = opts.model;
-    this.apiKey = opts.apiKey;
-    this.timeoutMs = opts.timeoutMs;
-    this.apiKeyEnv = opts.apiKeyEnv;
-    this.where = safeUrl(opts.baseURL);
+    this.ctx = callContext(opts);
     this.client = new OpenAI({
       baseURL: opts.baseURL,
       apiKey: opts.apiKey,
@@ -60,115 +58,145 @@ export class OpenAIProvider implements LlmProvider {
     } catch (err) {
       if (mode === 'json_schema' && isResponseFormatRejection(err)) {
         this.mode = 'json_object';
-        this.fallbackReason = this.redact(serverMessage(err));
+        this.fallbackReason = redactKey(serverMessage(err), this.ctx.apiKey);
         try {
           return await this.send(request, 'json_object', signal);
         } catch (err2) {
-          throw this.toCallError(err2);
+          throw toCallError(err2, this.ctx);
         }
       }
-      throw this.toCallError(err);
+      throw toCallError(err, this.ctx);
     }
   }
 
   private async send(request: LlmRequest, mode: ResponseFormatMode, signal?: AbortSignal): Promise<LlmAnswer> {
-    const messages: ChatMessageParam[] = request.messages.map((m) => ({ role: m.role, content: m.content }));
-    const params: ChatParams = {
-      model: this.model,
-      messages,
-      max_tokens: request.maxTokens,
-      temperature: request.temperature,
-      seed: request.seed,
-      response_format:
-        mode === 'json_schema'
-          ? { type: 'json_schema', json_schema: { name: request.schemaName, schema: request.schema, strict: true } }
-          : { type: 'json_object' },
-    };
-    if (mode === 'json_object') messages.push({ role: 'system', content: jsonObjectInstruction(request.schema) });
     const call = followSignal(signal);
-    let completion: Awaited<ReturnType<typeof this.client.chat.completions.create>>;
+    let completion: ChatCompletion;
     try {
-      completion = await this.client.chat.completions.create(params, { signal: call.signal });
+      completion = await this.client.chat.completions.create(chatParams(this.model, request, mode), { signal: call.signal });
     } finally {
       call.release();
     }
-    const choice = completion.choices?.[0];
-    if (!choice) {
-      throw new LlmCallError(`answer from ${this.where} had no choices (model ${this.model})`, { retryable: true });
-    }
-    const content = choice.message?.content;
-    const refusal = choice.message?.refusal;
-    let finishReason: string = choice.finish_reason ?? 'unknown';
-    if ((content === null || content === undefined) && refusal) finishReason = 'refusal';
-    return {
-      text: content ?? refusal ?? '',
-      finishReason,
-      usage: {
-        promptTokens: completion.usage?.prompt_tokens ?? 0,
-        completionTokens: completion.usage?.completion_tokens ?? 0,
-      },
-      model: completion.model || this.model,
-    };
+    const answer = answerOf(completion, this.model);
+    if (!answer) throw new LlmCallError(`answer from ${this.ctx.where} had no choices (model ${this.model})`, { retryable: true });
+    return answer;
   }
+}
 
-  /** Maps any failure to an LlmCallError whose message names what to fix and never contains the API key. */
-  private toCallError(err: unknown): LlmCallError {
-    if (err instanceof LlmCallError) return new LlmCallError(this.redact(err.message), err);
-    const at = this.where;
-    if (err instanceof OpenAI.APIUserAbortError) {
-      return new LlmCallError(`request to ${at} was cancelled`, { retryable: true });
-    }
-    if (err instanceof OpenAI.APIConnectionTimeoutError) {
-      return new LlmCallError(`request to ${at} timed out after ${this.timeoutMs} ms (model ${this.model})`, {
+/** Who was called, for error messages: the safe URL, the model, and what to redact. */
+export interface CallContext {
+  where: string;
+  model: string;
+  timeoutMs: number;
+  apiKey: string;
+  apiKeyEnv: string | undefined;
+  /** What a plain 404 means here (default: no chat completions endpoint). */
+  notFound?: string;
+}
+
+/** The context of calls to `baseURL` with these options. */
+export function callContext(opts: OpenAIProviderOptions, notFound?: string): CallContext {
+  return { where: safeUrl(opts.baseURL), model: opts.model, timeoutMs: opts.timeoutMs, apiKey: opts.apiKey, apiKeyEnv: opts.apiKeyEnv, ...(notFound ? { notFound } : {}) };
+}
+
+/** Maps any failure to an LlmCallError whose message names what to fix and never contains the API key. */
+export function toCallError(err: unknown, ctx: CallContext): LlmCallError {
+  if (err instanceof LlmCallError) return new LlmCallError(redactKey(err.message, ctx.apiKey), err);
+  const at = ctx.where;
+  if (err instanceof OpenAI.APIUserAbortError) {
+    return new LlmCallError(`request to ${at} was cancelled`, { retryable: true });
+  }
+  if (err instanceof OpenAI.APIConnectionTimeoutError) {
+    return new LlmCallError(`request to ${at} timed out after ${ctx.timeoutMs} ms (model ${ctx.model})`, {
+      retryable: true,
+    });
+  }
+  if (err instanceof OpenAI.APIConnectionError) {
+    const cause = (err as { cause?: unknown }).cause;
+    const why = cause instanceof Error ? `: ${cause.message}` : '';
+    return new LlmCallError(redactKey(`could not connect to ${at}${why}; check llm.baseURL and that the server is up`, ctx.apiKey), {
+      retryable: true,
+    });
+  }
+  if (err instanceof OpenAI.APIError && typeof err.status === 'number') {
+    const status = err.status;
+    const said = redactKey(serverMessage(err), ctx.apiKey);
+    const tail = said ? ` (server said: ${said})` : '';
+    if (status === 429 || status === 408 || status === 409 || status >= 500) {
+      const retryAfterMs = retryAfterMsFromHeaders(err.headers, status);
+      return new LlmCallError(`${status} from ${at} for model ${ctx.model}; retryable${tail}`, {
         retryable: true,
+        status,
+        retryAfterMs,
       });
     }
-    if (err instanceof OpenAI.APIConnectionError) {
-      const cause = (err as { cause?: unknown }).cause;
-      const why = cause instanceof Error ? `: ${cause.message}` : '';
-      return new LlmCallError(this.redact(`could not connect to ${at}${why}; check llm.baseURL and that the server is up`), {
-        retryable: true,
-      });
+    let message: string;
+    if (status === 401) {
+      message = `401 from ${at}: check the API key in the environment variable ${ctx.apiKeyEnv ?? 'named by llm.apiKeyEnv'} (llm.apiKeyEnv)${tail}`;
+    } else if (status === 403) {
+      message = `403 from ${at}: the API key may not use model ${ctx.model}; check the key's permissions or llm.model${tail}`;
+    } else if (status === 404) {
+      message = isModelNotFound(err)
+        ? `unknown model ${ctx.model} at ${at}: check llm.model${tail}`
+        : `404 from ${at}: ${ctx.notFound ?? 'no chat completions endpoint there'}; check llm.baseURL (it usually ends in /v1)${tail}`;
+    } else if (status === 400 || status === 422) {
+      message = `${status} from ${at}: the server rejected the request for model ${ctx.model}; check llm.model, maxTokens and temperature${tail}`;
+    } else {
+      message = `${status} from ${at} for model ${ctx.model}${tail}`;
     }
-    if (err instanceof OpenAI.APIError && typeof err.status === 'number') {
-      const status = err.status;
-      const said = this.redact(serverMessage(err));
-      const tail = said ? ` (server said: ${said})` : '';
-      if (status === 429 || status === 408 || status === 409 || status >= 500) {
-        const retryAfterMs = retryAfterMsFromHeaders(err.headers, status);
-        return new LlmCallError(`${status} from ${at} for model ${this.model}; retryable${tail}`, {
-          retryable: true,
-          status,
-          retryAfterMs,
-        });
-      }
-      let message: string;
-      if (status === 401) {
-        message = `401 from ${at}: check the API key in the environment variable ${this.apiKeyEnv ?? 'named by llm.apiKeyEnv'} (llm.apiKeyEnv)${tail}`;
-      } else if (status === 403) {
-        message = `403 from ${at}: the API key may not use model ${this.model}; check the key's permissions or llm.model${tail}`;
-      } else if (status === 404) {
-        message = isModelNotFound(err)
-          ? `unknown model ${this.model} at ${at}: check llm.model${tail}`
-          : `404 from ${at}: no chat completions endpoint there; check llm.baseURL (it usually ends in /v1)${tail}`;
-      } else if (status === 400 || status === 422) {
-        message = `${status} from ${at}: the server rejected the request for model ${this.model}; check llm.model, maxTokens and temperature${tail}`;
-      } else {
-        message = `${status} from ${at} for model ${this.model}${tail}`;
-      }
-      return new LlmCallError(message, { retryable: false, status });
-    }
-    const text = err instanceof Error ? err.message : String(err);
-    return new LlmCallError(this.redact(`request to ${at} failed: ${text}`), { retryable: true });
+    return new LlmCallError(message, { retryable: false, status });
   }
+  const text = err instanceof Error ? err.message : String(err);
+  return new LlmCallError(redactKey(`request to ${at} failed: ${text}`, ctx.apiKey), { retryable: true });
+}
 
-  private redact(text: string): string {
-    let out = text;
-    if (this.apiKey && this.apiKey.length >= 4) out = out.split(this.apiKey).join('***');
-    // Servers sometimes echo a masked key ("sk-abc***xyz"); drop what is left of it too.
-    out = out.replace(/\bsk-[A-Za-z0-9_*-]{4,}/g, 'sk-***');
-    return out.length > 500 ? `${out.slice(0, 500)}...` : out;
-  }
+/** The text without the API key (or what a server echoed of one), at most 500 characters. */
+export function redactKey(text: string, apiKey: string): string {
+  let out = text;
+  if (apiKey && apiKey.length >= 4) out = out.split(apiKey).join('***');
+  // Servers sometimes echo a masked key ("sk-abc***xyz"); drop what is left of it too.
+  out = out.replace(/\bsk-[A-Za-z0-9_*-]{4,}/g, 'sk-***');
+  return out.length > 500 ? `${out.slice(0, 500)}...` : out;
+}
+
+/**
+ * The chat-completions request body for `request`: what the online path posts and what a batch file line carries
+ * as its `body` (the same object, so both are answered alike and share cache keys).
+ */
+export function chatParams(model: string, request: LlmRequest, mode: ResponseFormatMode = 'json_schema'): ChatParams {
+  const messages: ChatMessageParam[] = request.messages.map((m) => ({ role: m.role, content: m.content }));
+  const params: ChatParams = {
+    model,
+    messages,
+    max_tokens: request.maxTokens,
+    temperature: request.temperature,
+    seed: request.seed,
+    response_format:
+      mode === 'json_schema'
+        ? { type: 'json_schema', json_schema: { name: request.schemaName, schema: request.schema, strict: true } }
+        : { type: 'json_object' },
+  };
+  if (mode === 'json_object') messages.push({ role: 'system', content: jsonObjectInstruction(request.schema) });
+  return params;
+}
+
+/** The answer a chat completion (online, or a batch output line's body) carries; null when it has no choice. */
+export function answerOf(completion: ChatCompletion, model: string): LlmAnswer | null {
+  const choice = completion.choices?.[0];
+  if (!choice) return null;
+  const content = choice.message?.content;
+  const refusal = choice.message?.refusal;
+  let finishReason: string = choice.finish_reason ?? 'unknown';
+  if ((content === null || content === undefined) && refusal) finishReason = 'refusal';
+  return {
+    text: content ?? refusal ?? '',
+    finishReason,
+    usage: {
+      promptTokens: completion.usage?.prompt_tokens ?? 0,
+      completionTokens: completion.usage?.completion_tokens ?? 0,
+    },
+    model: completion.model || model,
+  };
 }
 
 /** The instruction sent in `json_object` mode, so the model still sees the shape it must produce. */

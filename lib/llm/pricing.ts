@@ -36,3 +36,22 @@ export function priceOf(llm: PricedLlm): Price | undefined {
 export function costUsd(price: Price, promptTokens: number, completionTokens: number): number {
   return (promptTokens * price.input + completionTokens * price.output) / 1e6;
 }
+
+/** Batch APIs (OpenAI Batch, Azure Global Batch) charge half the list price for the same tokens. */
+export const BATCH_PRICE_FACTOR = 0.5;
+
+export function batchPrice(price: Price): Price {
+  return { input: price.input * BATCH_PRICE_FACTOR, output: price.output * BATCH_PRICE_FACTOR };
+}
+
+export interface Tokens {
+  promptTokens: number;
+  completionTokens: number;
+}
+
+/** The spend of a run's tokens, `batch` (a part of `all`) at the batch price and the rest at the list price. */
+export function runCostUsd(price: Price, all: Tokens, batch?: Tokens): number {
+  if (!batch) return costUsd(price, all.promptTokens, all.completionTokens);
+  const half = batchPrice(price);
+  return costUsd(price, all.promptTokens - batch.promptTokens, all.completionTokens - batch.completionTokens) + costUsd(half, batch.promptTokens, batch.completionTokens);
+}

@@ -1,7 +1,7 @@
 // Builds (once per worker process) the LLM provider an experiment names; the only place that knows every provider.
 import type { Experiment } from '../run/experiment.js';
 import { isLoopbackHost } from '../run/privacy.js';
-import { OpenAIProvider } from './openai-provider.js';
+import { OpenAIProvider, type OpenAIProviderOptions } from './openai-provider.js';
 import { RateLimitedProvider } from './rate-limit.js';
 import { ConcurrencyLimitedProvider } from './call-slots.js';
 import { LlmCallError, type LlmProvider } from './types.js';
@@ -25,16 +25,20 @@ export function providerFor(llm: LlmSettings, env: NodeJS.ProcessEnv = process.e
   return p;
 }
 
+/** Endpoint, model and key of an `openai` provider (the key from the variable llm.apiKeyEnv names, on this worker). */
+export function openaiOptions(llm: LlmSettings, env: NodeJS.ProcessEnv = process.env): OpenAIProviderOptions {
+  const baseURL = llm.baseURL!;
+  const apiKey = env[llm.apiKeyEnv];
+  if (!apiKey && !isLoopbackHost(new URL(baseURL).hostname)) {
+    throw new LlmCallError(`the environment variable ${llm.apiKeyEnv} (llm.apiKeyEnv) is not set on this worker`, { retryable: false });
+  }
+  return { baseURL, model: llm.model!, apiKey: apiKey ?? 'unused', headers: llm.headers, timeoutMs: llm.timeoutSeconds * 1000, apiKeyEnv: llm.apiKeyEnv };
+}
+
 async function createProvider(llm: LlmSettings, env: NodeJS.ProcessEnv): Promise<LlmProvider> {
   switch (llm.provider) {
-    case 'openai': {
-      const baseURL = llm.baseURL!;
-      const apiKey = env[llm.apiKeyEnv];
-      if (!apiKey && !isLoopbackHost(new URL(baseURL).hostname)) {
-        throw new LlmCallError(`the environment variable ${llm.apiKeyEnv} (llm.apiKeyEnv) is not set on this worker`, { retryable: false });
-      }
-      return new OpenAIProvider({ baseURL, model: llm.model!, apiKey: apiKey ?? 'unused', headers: llm.headers, timeoutMs: llm.timeoutSeconds * 1000, apiKeyEnv: llm.apiKeyEnv });
-    }
+    case 'openai':
+      return new OpenAIProvider(openaiOptions(llm, env));
     case 'local': {
       const { LocalProvider } = await import('./local-provider.js');
       return LocalProvider.load({ modelPath: llm.model });

@@ -8,7 +8,7 @@ import { readEvaluations } from '../evaluate/predictions.js';
 import { COMPARISONS_FILE, compareMixes, type Comparisons, type CurveRow, type MixComparison } from '../evaluate/compare.js';
 import { ciText, f1BarSvg, forestPlotSvg, labelHeatmapSvg, learningCurveSvg, pText, signed, type HeatCell } from './charts.js';
 import type { MergeSummary } from '../dataset/merge.js';
-import type { LlmUsageTotals, RunProgress } from '../run/run-state.js';
+import type { BatchProgress, LlmUsageTotals, RunProgress } from '../run/run-state.js';
 import { reviewSummary, type ReviewSummary } from '../review/summary.js';
 
 type Stat = { mean: number; sd: number };
@@ -87,8 +87,13 @@ export interface Report {
   headline: string[];
   /** How the comparisons were made: baseline mix, resamples, alpha, folds. */
   evaluation: { baseline: string; resamples: number; alpha: number; folds: number };
-  /** costUsd: estimated spend, when the model's price is known; budgetExhausted: llm.budgetUsd stopped new LLM work. */
-  llm: Usage & { byStage: Record<string, Usage>; budgetExhausted?: boolean };
+  /** costUsd: estimated spend, when the model's price is known; budgetExhausted: llm.budgetUsd stopped new LLM work;
+   * batch: the part of the usage that provider batches answered (llm.batch; paid at the batch price). */
+  llm: Usage & { byStage: Record<string, Usage>; budgetExhausted?: boolean; batch?: LlmUsageTotals };
+  /** llm.batch: every provider batch of the run (id, stage, round, status, request counts, answers collected), and
+   * the batch rounds that gave up (their pages went online). */
+  batches?: BatchProgress[];
+  batchErrors?: string[];
   datasets: Record<string, number>;
   selfCheck: MergeSummary['verdicts'];
   composition: MergeSummary['composition'];
@@ -156,6 +161,7 @@ export function buildReport(input: ReportInput): Report {
   const llm: Report['llm'] = { ...withCost(progress.llm), byStage: Object.fromEntries(Object.entries(progress.llmByStage).map(([s, u]) => [s, withCost(u)])) };
   if (typeof extra.costUsd === 'number' && Number.isFinite(extra.costUsd)) llm.costUsd = extra.costUsd;
   if (extra.budgetExhausted) llm.budgetExhausted = true;
+  if (progress.llmBatch) llm.batch = progress.llmBatch;
   const report: Report = {
     runId: progress.runId,
     experiment: e.name,
@@ -186,6 +192,8 @@ export function buildReport(input: ReportInput): Report {
     counts: progress.counts,
     generatedAt: new Date().toISOString(),
   };
+  if (progress.batches?.length) report.batches = progress.batches;
+  if (progress.batchErrors?.length) report.batchErrors = progress.batchErrors;
   const agreement = input.agreement ?? llmAgreement(runDir);
   if (agreement) report.agreement = agreement;
   const review = reviewSummary(runDir, e.labels);
@@ -390,6 +398,19 @@ function usageTable(r: Report): string {
     stages.length ? stages.map(([s, u]) => row(s, u)).join('') : '<tr><td colspan="6" class="l muted">no LLM stage ran</td></tr>'
   }${row('total', r.llm, true)}</tbody></table>
 <p class="note">Calls are model calls; cache hits are answers replayed from the LLM cache (no model call, no tokens), as a share of all requests. Unusable answers were kept raw in the stage's failures files and left out of the data.</p>${cost}`;
+}
+
+/** The provider batches of a batch-mode run (llm.batch); nothing for an online run. */
+function batchesTable(r: Report): string {
+  const batches = r.batches ?? [];
+  const gaveUp = r.batchErrors ?? [];
+  if (!batches.length && !gaveUp.length) return '';
+  const rows = batches
+    .map((b) => `<tr><th class="l">${esc(b.id)}</th><td class="l">${esc(b.stage)}</td><td>${int(b.round + 1)}</td><td class="l${b.status === 'completed' ? '' : ' warn'}">${esc(b.status)}</td><td>${int(b.total)}</td><td>${int(b.completed)}</td><td>${int(b.failed)}</td><td>${b.answered === undefined ? '—' : int(b.answered)}</td><td class="l muted">${esc(b.error ?? '')}</td></tr>`)
+    .join('');
+  const note = `<p class="note">llm.batch: each LLM stage first sent its requests through the provider's batch API (half price); answers went into the LLM cache, and the pages then asked online only for what no batch answered. Answered: answers written to the cache.${r.llm.batch ? ` Batches answered ${int(r.llm.batch.calls)} requests (${int(r.llm.batch.promptTokens)} prompt and ${int(r.llm.batch.completionTokens)} completion tokens at the batch price).` : ''}</p>`;
+  const errors = gaveUp.length ? `<p class="warn">Batch rounds that gave up (their pages went online): ${gaveUp.map(esc).join('; ')}</p>` : '';
+  return `<h3 style="font-size:14px;margin:14px 0 0">Batches</h3><table class="num"><thead><tr><th class="l">batch</th><th class="l">stage</th><th>round</th><th class="l">status</th><th>requests</th><th>completed</th><th>failed</th><th>answered</th><th class="l">error</th></tr></thead><tbody>${rows}</tbody></table>${note}${errors}`;
 }
 
 function verdictsTable(r: Report): string {
@@ -656,6 +677,7 @@ ${reviewSection(r, effectSvg)}
 
 <section id="llm"><h2>LLM usage</h2>
 ${usageTable(r)}
+${batchesTable(r)}
 </section>
 
 <section id="stages"><h2>Stages</h2>

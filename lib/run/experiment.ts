@@ -96,8 +96,20 @@ export const experimentSchema = z.strictObject({
       prices: z.record(z.string(), z.strictObject({ input: z.number().min(0), output: z.number().min(0) })).default({}),
       budgetUsd: z.number().positive().optional(),
       requestsPerSecond: z.number().positive().optional(),
+      /** Send each LLM stage's requests through the provider's batch API first (half price, answers within 24 h). */
+      batch: z.boolean().default(false),
+      /** Which batch API: `openai` (url /v1/chat/completions, 50,000 requests a file) or `azure` (Azure OpenAI
+       * Global Batch: url /chat/completions, 100,000 a file); absent: azure for *.openai.azure.com and
+       * *.cognitiveservices.azure.com hosts, else openai. */
+      batchApi: z.enum(['openai', 'azure']).optional(),
+      /** Longest wait between two status checks of a batch (the wait starts at 5 s and doubles up to this). */
+      batchPollSeconds: z.number().positive().max(3600).default(60),
+      /** Batches per stage at most: the first plus resubmissions of what is missing or failed; the rest goes online. */
+      batchRounds: z.number().int().min(1).max(20).default(3),
+      /** Requests per batch file (default 50,000; azure 100,000); files are also split at 190 MB. */
+      batchMaxRequests: z.number().int().min(1).max(100_000).optional(),
     })
-    .default({ provider: 'local', apiKeyEnv: 'OPENAI_API_KEY', concurrency: 8, allowSensitive: false, temperature: 0, seed: 0, maxTokens: 1024, timeoutSeconds: 60, headers: {}, prices: {} }),
+    .default({ provider: 'local', apiKeyEnv: 'OPENAI_API_KEY', concurrency: 8, allowSensitive: false, temperature: 0, seed: 0, maxTokens: 1024, timeoutSeconds: 60, headers: {}, prices: {}, batch: false, batchPollSeconds: 60, batchRounds: 3 }),
   train: z
     .strictObject({
       seeds: z.array(z.number().int()).min(1).default([1, 2, 3]),
@@ -269,9 +281,12 @@ function loadChecked(absFile: string, overrides: ExperimentOverrides): Experimen
   if (data.llm.provider === 'openai') {
     if (!data.llm.baseURL) problems.push({ file: absFile, line: at(['llm']), key: 'llm.baseURL', message: 'required when provider is openai' });
     if (!data.llm.model) problems.push({ file: absFile, line: at(['llm']), key: 'llm.model', message: 'required when provider is openai' });
-  } else if (data.llm.model) {
-    const abs = resolve(base, data.llm.model);
-    if (!existsSync(abs)) problems.push({ file: absFile, line: at(['llm', 'model']), key: 'llm.model', message: `local model file ${data.llm.model} does not exist (leave it out for the packaged model)` });
+  } else {
+    if (data.llm.batch) problems.push({ file: absFile, line: at(['llm', 'batch']), key: 'llm.batch', message: 'a batch API needs provider openai (an OpenAI or Azure OpenAI endpoint with /v1/files and /v1/batches)' });
+    if (data.llm.model) {
+      const abs = resolve(base, data.llm.model);
+      if (!existsSync(abs)) problems.push({ file: absFile, line: at(['llm', 'model']), key: 'llm.model', message: `local model file ${data.llm.model} does not exist (leave it out for the packaged model)` });
+    }
   }
   // The encoder: a packaged name or a directory (relative to this file); absent files fail here, not mid-run.
   const encoderGiven = (parsed.value as { train?: { encoder?: unknown } }).train?.encoder !== undefined;

@@ -54,6 +54,73 @@ export interface RunProgress {
   budgetUsd?: number;
   /** Human review (review.enabled): export, the wait for an import or a skip, what was imported. */
   review?: ReviewProgress;
+  /** llm.batch: every provider batch of the run so far, and the batch rounds of the current stage (absent otherwise). */
+  batches?: BatchProgress[];
+  batchJob?: BatchJob;
+  /** The part of `llm` that batches answered (tokens paid at the batch price). */
+  llmBatch?: LlmUsageTotals;
+  /** Batch rounds that gave up (a batch activity failed for good): their pages went online. */
+  batchErrors?: string[];
+}
+
+/** A provider batch's status (the API's), or `vanished` when the server answered 404 for it. */
+export type BatchStatus = 'validating' | 'in_progress' | 'finalizing' | 'completed' | 'failed' | 'expired' | 'cancelling' | 'cancelled' | 'vanished';
+
+/** One provider batch of an LLM stage, as `clinsynth status`, the Web UI and the report show it. */
+export interface BatchProgress {
+  id: string;
+  stage: StageName;
+  /** The pages it asks for (`<stage>:<from>-<to>`, see BatchJob). */
+  scope: string;
+  /** 0: the stage's first batch; 1, 2, …: resubmissions of what came back failed or not at all. */
+  round: number;
+  /** Its file, when a round needs several (50,000 requests / 190 MB each). */
+  part: number;
+  status: BatchStatus;
+  total: number;
+  completed: number;
+  failed: number;
+  error?: string;
+  /** Set once collected: answers written to the cache; requests that came back failed or not at all. */
+  answered?: number;
+  unanswered?: number;
+}
+
+/** The batch rounds of the pages [from, to) of a stage, before its online pages run (they then hit the cache). */
+export interface BatchJob {
+  stage: StageName;
+  scope: string;
+  from: number;
+  to: number;
+  round: number;
+  /** llm.batchRounds: rounds at most. */
+  rounds: number;
+  phase: 'submit' | 'wait' | 'collect' | 'done';
+  /** The wait before the next status check (grows to llm.batchPollSeconds). */
+  pollMs: number;
+  /** Set once `clinsynth control … cancel` has cancelled this round's batches. */
+  cancelRequested?: boolean;
+  /** Status checks that failed in a row. */
+  checkFailures?: number;
+}
+
+/** The scope of a stage's pages [from, to): names the batch job and its files under `<run>/batches/`. */
+export function batchScope(stage: StageName, from: number, to: number): string {
+  return `${stage}-${from}-${to}`;
+}
+
+export type PageSet = 'silver' | 'bronze' | 'probe';
+
+/**
+ * Page `n` of an LLM stage as the workflow numbers them: silver runs the candidate pages, then the gold test pages
+ * (probe); bronze its job pages; the self-check the silver, bronze, then probe pages. `of`: pages in that set.
+ */
+export function stagePage(stage: 'silver' | 'bronze' | 'selfcheck', pages: RunProgress['pages'], n: number): { set: PageSet; page: number; of: number } {
+  if (stage === 'bronze') return { set: 'bronze', page: n, of: pages.bronze };
+  if (n < pages.silver) return { set: 'silver', page: n, of: pages.silver };
+  if (stage === 'selfcheck' && n < pages.silver + pages.bronze) return { set: 'bronze', page: n - pages.silver, of: pages.bronze };
+  const probeFrom = stage === 'selfcheck' ? pages.silver + pages.bronze : pages.silver;
+  return { set: 'probe', page: n - probeFrom, of: pages.probe };
 }
 
 export function emptyUsage(): LlmUsageTotals {

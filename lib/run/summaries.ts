@@ -1,6 +1,7 @@
 // What the Temporal UI shows for a run: a one-line summary and a small Markdown table of the key settings, and the
 // one-line summaries of activities. Pure text built from settings and references only — never note text.
 import type { Experiment } from './experiment.js';
+import type { BatchProgress, RunProgress } from './run-state.js';
 
 const fmt = (n: number): string => n.toLocaleString('en-US');
 
@@ -22,7 +23,7 @@ export function experimentDetails(e: Experiment, values?: Record<string, unknown
   const rows: [string, string][] = [];
   if (values) for (const [k, v] of Object.entries(values)) rows.push([`**${k}** (varied)`, JSON.stringify(v)]);
   rows.push(
-    ['LLM', `${e.llm.provider} ${modelName(e)}, concurrency ${e.llm.concurrency}${e.llm.budgetUsd !== undefined ? `, budget $${e.llm.budgetUsd}` : ''}`],
+    ['LLM', `${e.llm.provider} ${modelName(e)}, concurrency ${e.llm.concurrency}${e.llm.budgetUsd !== undefined ? `, budget $${e.llm.budgetUsd}` : ''}${e.llm.batch ? `, batch API (up to ${e.llm.batchRounds} rounds a stage)` : ''}`],
     ['taxonomy', `${e.taxonomyVersion} (${e.labels.length} labels)`],
     ['silver', e.silver.enabled ? `up to ${fmt(e.corpus?.maxSentences ?? 0)} sentences, ${e.silver.batchSize} per call` : 'off'],
     ['bronze', e.bronze.enabled ? `${e.bronze.perLabel} per label, ${e.bronze.perCall} per call, ${e.bronze.topUpRounds} top-up rounds` : 'off'],
@@ -53,4 +54,20 @@ export function studyDetails(variants: readonly { id: string; values: Record<str
 /** `silver page 12/250 (8 sentences)`: a page of an LLM stage, by number. */
 export function pageSummary(what: string, page: number, total: number, detail?: string): string {
   return `${what} page ${page + 1}/${total}${detail ? ` (${detail})` : ''}`;
+}
+
+/** `batch_abc in_progress 120/400 (3 failed)`: one provider batch and its request counts. */
+export function batchSummary(b: BatchProgress): string {
+  const counts = b.total ? ` ${b.completed}/${b.total}${b.failed ? ` (${b.failed} failed)` : ''}` : '';
+  const collected = b.answered !== undefined ? `, ${b.answered} answers collected${b.unanswered ? `, ${b.unanswered} to ask again` : ''}` : '';
+  return `${b.id} ${b.status}${counts}${collected}${b.error ? ` — ${b.error}` : ''}`;
+}
+
+/** The current stage's batch round (llm.batch) in one line; '' when no batch round is open. */
+export function batchRoundSummary(p: RunProgress): string {
+  const job = p.batchJob;
+  if (!job || job.phase === 'done') return '';
+  const open = (p.batches ?? []).filter((b) => b.scope === job.scope && b.round === job.round);
+  const what = job.phase === 'submit' ? 'submitting' : job.phase === 'collect' ? 'collecting' : open.map(batchSummary).join('; ');
+  return `batch round ${job.round + 1}/${job.rounds} of ${job.stage}: ${what}`;
 }

@@ -161,6 +161,8 @@ export function badInputCases(): BadInputCase[] {
     { name: 'bad-exp-baseline-not-evaluated', experiment: set('evaluate.baseline', 'silver'), offending: EXP, message: /evaluate\.baseline: mix "silver" is not in evaluate\.mixes/ },
     { name: 'bad-exp-gold-test-is-train', experiment: set('gold.test', './gold-train.jsonl'), offending: EXP, message: /gold\.test: the test set must not be the training set/ },
     { name: 'bad-exp-openai-no-baseurl', experiment: set('llm', { provider: 'openai', model: 'gpt-4o-mini' }), offending: EXP, message: /llm\.baseURL: required when provider is openai/ },
+    { name: 'bad-exp-batch-local-model', experiment: set('llm', { provider: 'local', batch: true }), offending: EXP, message: /llm\.batch: a batch API needs provider openai/ },
+    { name: 'bad-exp-batch-api-unknown', experiment: set('llm', { provider: 'openai', baseURL: 'http://127.0.0.1:9/v1', model: 'm', batch: true, batchApi: 'vertex' }), offending: EXP, message: /llm\.batchApi: / },
     { name: 'bad-exp-output-is-file', files: { 'runs-file': 'not a folder\n' }, experiment: set('output', 'runs-file'), offending: EXP, message: /output: runs-file is a file, expected a folder/ },
 
     // --- the taxonomy

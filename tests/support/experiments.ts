@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { PROJECT_ROOT } from '../../lib/run/paths.js';
+import { loadExperiment } from '../../lib/run/experiment.js';
+import { RUN_FILES, writeJson } from '../../lib/run/run-dir.js';
 
 export const DEMO_DIR = join(PROJECT_ROOT, 'examples', 'demo');
 
@@ -33,4 +35,12 @@ export function writeTestExperiment(opts: TestExperimentOptions = {}): { file: s
   const file = join(dir, 'experiment.yaml');
   writeFileSync(file, stringify(experiment));
   return { file, dir };
+}
+
+/** A run directory with only its experiment.json (as a run writes it), for page and batch tests below the workflow. */
+export function writeRunDir(opts: TestExperimentOptions = {}): string {
+  const { file, dir } = writeTestExperiment(opts);
+  const runDir = join(dir, 'run');
+  writeJson(join(runDir, RUN_FILES.experiment), loadExperiment(file));
+  return runDir;
 }

@@ -1,9 +1,10 @@
-// A local OpenAI-compatible chat-completions server giving valid structured answers, with seeded fault injection.
+// A local OpenAI-compatible server (chat completions, files, batches) giving valid structured answers, with fault injection.
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { mulberry32 } from '../../lib/run/random.js';
+import { fakeBatchApi } from './fake-batch-api.js';
 
 export interface FakeLlmFaults {
   /** Fractions of requests (0..1) answered with each fault, drawn from a seeded PRNG in this order. */
@@ -26,6 +27,25 @@ export interface FakeLlmFaults {
   failStatus: number;
   /** Reject `response_format: json_schema` with a 400, as servers without structured outputs do. */
   rejectJsonSchema: boolean;
+  /** Batches (/v1/batches): how long each spends validating, in progress, finalizing, and cancelling after a cancel. */
+  batchValidatingMs: number;
+  batchInProgressMs: number;
+  batchFinalizingMs: number;
+  batchCancellingMs: number;
+  /**
+   * How the next batches end, one entry per batch created (then `complete`): `complete`; `expire` (status expired,
+   * batchAnsweredShare of the lines in the output file, the rest in the error file as batch_expired); `fail` (status
+   * failed with a token-limit error, no files); `nullOutput` (completed, output_file_id null, every line in the
+   * error file); `vanish` (created, then 404 on every retrieve).
+   */
+  batchOutcomes: ('complete' | 'expire' | 'fail' | 'nullOutput' | 'vanish')[];
+  /** Share of lines answered by an expired or cancelled batch (the first ones of its file). */
+  batchAnsweredShare: number;
+  /** Share of requests (by custom_id hash) that a completed batch answers with a 500 line in its error file, the
+   * first time each is asked (a resubmission then succeeds). */
+  batchErrorLineShare: number;
+  /** Delay before answering POST /v1/batches, after the batch exists (a client killed meanwhile never sees its id). */
+  batchCreateDelayMs: number;
 }
 
 export interface FakeLlmOptions extends Partial<FakeLlmFaults> {
@@ -60,6 +80,16 @@ export interface FakeLlmStats {
   /** Chat requests held at once (received, not yet answered or dropped), now and at most. */
   inFlight: number;
   maxInFlight: number;
+  /** Files uploaded (POST /v1/files) and batches created (POST /v1/batches). */
+  filesUploaded: number;
+  batchesCreated: number;
+  /** Batches created per sha256 of their input file's content: more than 1 means the same requests went out twice. */
+  batchesByInputHash: Record<string, number>;
+  /** Batch lines answered with a completion (not counted in `requests`), and their tokens. */
+  batchLines: number;
+  batchPromptTokens: number;
+  batchCompletionTokens: number;
+  batchesCancelled: number;
 }
 
 export interface FakeLlmServer {
@@ -85,10 +115,35 @@ const DEFAULT_FAULTS: FakeLlmFaults = {
   latencyMs: 0,
   failStatus: 0,
   rejectJsonSchema: false,
+  batchValidatingMs: 100,
+  batchInProgressMs: 300,
+  batchFinalizingMs: 100,
+  batchCancellingMs: 200,
+  batchOutcomes: [],
+  batchAnsweredShare: 0.5,
+  batchErrorLineShare: 0,
+  batchCreateDelayMs: 0,
 };
 
 function emptyStats(): FakeLlmStats {
-  return { requests: 0, byStatus: {}, faults: {}, bodyHashes: [], bodies: [], promptTokens: 0, completionTokens: 0, inFlight: 0, maxInFlight: 0 };
+  return {
+    requests: 0,
+    byStatus: {},
+    faults: {},
+    bodyHashes: [],
+    bodies: [],
+    promptTokens: 0,
+    completionTokens: 0,
+    inFlight: 0,
+    maxInFlight: 0,
+    filesUploaded: 0,
+    batchesCreated: 0,
+    batchesByInputHash: {},
+    batchLines: 0,
+    batchPromptTokens: 0,
+    batchCompletionTokens: 0,
+    batchesCancelled: 0,
+  };
 }
 
 function hashInt(text: string): number {
@@ -214,7 +269,7 @@ function bronzeSentences(targets: string[], count: number, salt: string, junkSha
   return out;
 }
 
-interface ChatBody {
+export interface ChatBody {
   model?: string;
   messages?: { role?: string; content?: unknown }[];
   response_format?: { type?: string; json_schema?: { name?: string; schema?: Record<string, unknown> } };
@@ -305,6 +360,21 @@ function makeAnswer(body: ChatBody, unknownLabel: boolean, salt: string, junkSha
     return JSON.stringify({ verdicts });
   }
   return JSON.stringify({});
+}
+
+/** A chat completion carrying `content`, with token counts estimated from the characters. */
+export function chatCompletion(id: string, body: ChatBody, content: string, finishReason: string) {
+  const promptChars = (body.messages ?? []).reduce((n, m) => n + (typeof m.content === 'string' ? m.content.length : 0), 0);
+  const promptTokens = estimateTokens(promptChars);
+  const completionTokens = estimateTokens(content.length);
+  return {
+    id,
+    object: 'chat.completion',
+    created: Math.floor(Date.now() / 1000),
+    model: String(body.model ?? 'fake'),
+    choices: [{ index: 0, message: { role: 'assistant', content, refusal: null }, finish_reason: finishReason, logprobs: null }],
+    usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
+  };
 }
 
 // ----------------------------------------------------------------------------------------------------------------
@@ -411,30 +481,34 @@ export async function startFakeLlmServer(opts: FakeLlmOptions = {}): Promise<Fak
     } else if (unknownLabel) {
       fault('rateUnknownLabel');
     }
-    const promptChars = (body.messages ?? []).reduce((n, m) => n + (typeof m.content === 'string' ? m.content.length : 0), 0);
-    const promptTokens = estimateTokens(promptChars);
-    const completionTokens = estimateTokens(content.length);
-    stats.promptTokens += promptTokens;
-    stats.completionTokens += completionTokens;
+    const completion = chatCompletion(`chatcmpl-fake-${stats.requests}`, body, content, finishReason);
+    stats.promptTokens += completion.usage.prompt_tokens;
+    stats.completionTokens += completion.usage.completion_tokens;
     count(200);
-    sendJson(res, 200, {
-      id: `chatcmpl-fake-${stats.requests}`,
-      object: 'chat.completion',
-      created: Math.floor(Date.now() / 1000),
-      model: String(body.model ?? 'fake'),
-      choices: [{ index: 0, message: { role: 'assistant', content, refusal: null }, finish_reason: finishReason, logprobs: null }],
-      usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
-    });
+    sendJson(res, 200, completion);
   };
+
+  const batches = fakeBatchApi({
+    faults: () => faults,
+    stats: () => stats,
+    // A batch line gets the answer its body would get online (the online salt is the posted body, the same JSON).
+    answer: (id, body) => chatCompletion(id, body, makeAnswer(body, false, JSON.stringify(body), faults.bronzeJunkShare), 'stop'),
+    sendJson,
+    apiError,
+  });
 
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const raw = Buffer.concat(chunks).toString('utf8');
-      const path = (req.url ?? '/').split('?')[0];
+      const path = (req.url ?? '/').split('?')[0] ?? '/';
       if (req.method === 'POST' && path === '/v1/chat/completions') {
         onChat(req, res, raw).catch((err: unknown) => {
+          if (!res.headersSent) apiError(res, 500, `fake server error: ${String(err)}`, 'server_error', null);
+        });
+      } else if (path.startsWith('/v1/files') || path.startsWith('/v1/batches')) {
+        batches.handle(req, res, raw, path).catch((err: unknown) => {
           if (!res.headersSent) apiError(res, 500, `fake server error: ${String(err)}`, 'server_error', null);
         });
       } else if (req.method === 'GET' && path === '/v1/models') {
@@ -488,7 +562,8 @@ export async function startFakeLlmServer(opts: FakeLlmOptions = {}): Promise<Fak
 function pickFaults(src: Partial<FakeLlmFaults>): Partial<FakeLlmFaults> {
   const out: Partial<FakeLlmFaults> = {};
   for (const k of Object.keys(DEFAULT_FAULTS) as (keyof FakeLlmFaults)[]) {
-    if (src[k] !== undefined) (out as Record<string, unknown>)[k] = src[k];
+    const v = src[k];
+    if (v !== undefined) (out as Record<string, unknown>)[k] = Array.isArray(v) ? [...v] : v;
   }
   return out;
 }
@@ -510,7 +585,7 @@ function parseArgs(argv: string[]): FakeLlmOptions {
     if (next === undefined) throw new Error(`${a} needs a value`);
     i++;
     if (name === 'host' || name === 'requireApiKey') opts[name] = next;
-    else if (name === 'models') opts[name] = next.split(',');
+    else if (name === 'models' || name === 'batchOutcomes') opts[name] = next.split(',');
     else {
       const v = Number(next);
       if (!Number.isFinite(v)) throw new Error(`${a} needs a number, got ${next}`);
@@ -523,7 +598,7 @@ function parseArgs(argv: string[]): FakeLlmOptions {
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const opts = parseArgs(process.argv.slice(2));
   const server = await startFakeLlmServer({ port: 8000, ...opts });
-  console.log(`fake LLM server listening on ${server.url} (stats: GET /admin/stats, faults: POST /admin/faults)`);
+  console.log(`fake LLM server listening on ${server.url} (chat completions, files, batches; stats: GET /admin/stats, faults: POST /admin/faults)`);
   const stop = (): void => {
     void server.close().then(() => process.exit(0));
   };

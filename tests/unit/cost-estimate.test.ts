@@ -1,12 +1,12 @@
 // lib/generate/cost-estimate.ts: the dry-run's calls per stage are an upper bound, bronze top-up rounds included.
 import { describe, expect, it } from 'vitest';
-import { estimateCost } from '../../lib/generate/cost-estimate.js';
+import { estimateCost, formatEstimate } from '../../lib/generate/cost-estimate.js';
 import { loadExperiment } from '../../lib/run/experiment.js';
 import { loadTaxonomy } from '../../lib/run/taxonomy.js';
 import { writeTestExperiment } from '../support/experiments.js';
 
-function estimate(overrides: Record<string, unknown>) {
-  const { file } = writeTestExperiment({ name: 'estimate', llm: { baseURL: 'http://127.0.0.1:9/v1', model: 'gpt-4o-mini' }, overrides });
+function estimate(overrides: Record<string, unknown>, llm: Record<string, unknown> = {}) {
+  const { file } = writeTestExperiment({ name: 'estimate', llm: { baseURL: 'http://127.0.0.1:9/v1', model: 'gpt-4o-mini', ...llm }, overrides });
   const e = loadExperiment(file);
   return { e, est: estimateCost(e, loadTaxonomy(e.taxonomy)) };
 }
@@ -25,5 +25,14 @@ describe('estimateCost', () => {
   it('has no top-up row when top-up is off', () => {
     const { est } = estimate({ bronze: { enabled: true, perLabel: 10, perCall: 5, topUpRounds: 0 } });
     expect(est.stages.map((s) => s.stage)).not.toContain('top-up');
+  });
+
+  it('prices batch mode at half the list price (same calls and tokens)', () => {
+    const online = estimate({}).est;
+    const batch = estimate({}, { batch: true }).est;
+    expect(batch.total).toEqual(online.total);
+    expect(batch.costUsd!).toBeCloseTo(online.costUsd! / 2, 12);
+    expect(formatEstimate(batch, 'gpt-4o-mini')).toMatch(/at the batch price \(50%\)/);
+    expect(formatEstimate(online, 'gpt-4o-mini')).not.toMatch(/batch price/);
   });
 });

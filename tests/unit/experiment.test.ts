@@ -105,6 +105,10 @@ describe('loadExperiment: a valid file', () => {
     expect(e.llm.timeoutSeconds).toBeGreaterThan(0);
     expect(e.llm.model).toBeUndefined();
     expect(e.llm.baseURL).toBeUndefined();
+    // Batch mode is off unless asked for; its rounds and longest poll have defaults.
+    expect(e.llm).toMatchObject({ batch: false, batchRounds: 3, batchPollSeconds: 60 });
+    expect(e.llm.batchApi).toBeUndefined();
+    expect(e.llm.batchMaxRequests).toBeUndefined();
     expect(e.train).toEqual({ seeds: [1, 2, 3], finalMix: 'gold+silver+bronze', classifier: 'logreg', validationShare: 0.2, encoder: 'minilm' });
     expect(e.evaluate.mixes).toEqual(['gold', 'gold+silver', 'gold+bronze']);
 

@@ -1,10 +1,8 @@
 // lib/generate/llm-pages.ts against the fake OpenAI-compatible server: silver/bronze/self-check pages, cache reuse, repair and failure rows.
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { loadExperiment } from '../../lib/run/experiment.js';
 import { bronzeId, generateBronzePage, labelSilverPage, selfCheckPage, type PageContext } from '../../lib/generate/llm-pages.js';
 import { FileLlmCache } from '../../lib/llm/cache.js';
 import { OpenAIProvider } from '../../lib/llm/openai-provider.js';
@@ -18,9 +16,9 @@ import { planBronzeTopUp, sentencesToAsk, tallyBronze } from '../../lib/generate
 import { labelIds, loadTaxonomy } from '../../lib/run/taxonomy.js';
 import { PROJECT_ROOT } from '../../lib/run/paths.js';
 import { startFakeLlmServer, type FakeLlmFaults, type FakeLlmServer } from '../support/fake-llm-server.js';
+import { writeRunDir } from '../support/experiments.js';
 import { sharedEmbed } from '../../lib/model/embeddings.js';
 
-const DEMO = join(PROJECT_ROOT, 'examples/demo/data');
 const taxonomy = loadTaxonomy(join(PROJECT_ROOT, 'taxonomy/ad-signs-symptoms.yaml'));
 const LABELS = labelIds(taxonomy);
 const NO_FAULTS: Partial<FakeLlmFaults> = { rate429: 0, rate500: 0, rateHang: 0, rateMalformed: 0, rateTruncated: 0, rateUnknownLabel: 0, bronzeJunkShare: 0, failStatus: 0, rejectJsonSchema: false, latencyMs: 0 };
@@ -50,25 +48,8 @@ beforeEach(() => {
 
 /** A run dir whose experiment.json points at the fake server (silver/self-check batches of 4, bronze 2 per call). */
 function runDirWithExperiment(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'clinsynth-pages-test-'));
-  const file = join(dir, 'experiment.yaml');
-  writeFileSync(
-    file,
-    stringify({
-      name: 'pages',
-      taxonomy: join(PROJECT_ROOT, 'taxonomy/ad-signs-symptoms.yaml'),
-      gold: { train: join(DEMO, 'gold-train.jsonl'), test: join(DEMO, 'gold-test.jsonl') },
-      corpus: { path: join(DEMO, 'notes.jsonl') },
-      silver: { enabled: true, batchSize: 4 },
-      bronze: { enabled: true, perLabel: 2, perCall: 2 },
-      selfCheck: { enabled: true, batchSize: 4 },
-      llm: { provider: 'openai', baseURL: server.url, model: 'fake', maxTokens: 800, concurrency: 1 }, // one call at a time: the one-shot fault wrapper needs a defined order
-      output: join(dir, 'runs'),
-    }),
-  );
-  const runDir = join(dir, 'run');
-  writeJson(join(runDir, RUN_FILES.experiment), loadExperiment(file));
-  return runDir;
+  // One call at a time: the one-shot fault wrapper needs a defined order.
+  return writeRunDir({ name: 'pages', llm: { baseURL: server.url, model: 'fake', maxTokens: 800, concurrency: 1 }, overrides: { bronze: { enabled: true, perLabel: 2, perCall: 2 } } });
 }
 
 function context(runDir: string, cacheDir = mkdtempSync(join(tmpdir(), 'clinsynth-pages-cache-')), provider?: LlmProvider): PageContext & { answers: number } {
