@@ -4,7 +4,7 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { labelSilverPage, pageRequests, generateBronzePage, type PageContext } from '../../lib/generate/llm-pages.js';
 import { collectBatchRound, roundDir, submitBatchRound, BATCH_FAILURES_FILE, type BatchDeps, type BatchFailureRow, type BatchRound } from '../../lib/generate/llm-batch.js';
 import { FileLlmCache, llmCacheKey } from '../../lib/llm/cache.js';
@@ -15,7 +15,8 @@ import { pagePath, readJson, readJsonl, readRunExperiment, writeJson, writeJsonl
 import type { CandidateRow, SilverRow } from '../../lib/run/records.js';
 import { labelIds, loadTaxonomy } from '../../lib/run/taxonomy.js';
 import { PROJECT_ROOT } from '../../lib/run/paths.js';
-import { startFakeLlmServer, type FakeLlmFaults, type FakeLlmServer } from '../support/fake-llm-server.js';
+import type { FakeLlmFaults } from '../support/fake-llm-server.js';
+import { fakeLlmPerFile } from '../support/fake-llm-per-file.js';
 import { writeRunDir } from '../support/experiments.js';
 
 const taxonomy = loadTaxonomy(join(PROJECT_ROOT, 'taxonomy/ad-signs-symptoms.yaml'));
@@ -35,17 +36,7 @@ const TEXTS = [
 const candidates = (page: number): CandidateRow[] =>
   TEXTS.map((text, i) => ({ id: `p${page}n${i}:${i}`, noteId: `p${page}n${i}`, start: i * 100, end: i * 100 + text.length, text: page ? `${text} (${page})` : text, reason: 'random', count: 1 }));
 
-let server: FakeLlmServer;
-beforeAll(async () => {
-  server = await startFakeLlmServer({ seed: 3 });
-});
-afterAll(async () => {
-  await server.close();
-});
-beforeEach(() => {
-  server.setFaults(FAST);
-  server.resetStats();
-});
+const server = fakeLlmPerFile({ seed: 3 }, FAST);
 
 /** A run dir with three silver candidate pages (page 2 repeats page 0's texts under other ids: the same requests). */
 function runDir(llm: Record<string, unknown> = {}): string {

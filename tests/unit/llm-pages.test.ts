@@ -2,7 +2,7 @@
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { bronzeId, generateBronzePage, labelSilverPage, selfCheckPage, type PageContext } from '../../lib/generate/llm-pages.js';
 import { FileLlmCache } from '../../lib/llm/cache.js';
 import { OpenAIProvider } from '../../lib/llm/openai-provider.js';
@@ -15,7 +15,8 @@ import { bronzeGate } from '../../lib/generate/bronze-gate.js';
 import { planBronzeTopUp, sentencesToAsk, tallyBronze } from '../../lib/generate/bronze-top-up.js';
 import { labelIds, loadTaxonomy } from '../../lib/run/taxonomy.js';
 import { PROJECT_ROOT } from '../../lib/run/paths.js';
-import { startFakeLlmServer, type FakeLlmFaults, type FakeLlmServer } from '../support/fake-llm-server.js';
+import { startFakeLlmServer, type FakeLlmFaults } from '../support/fake-llm-server.js';
+import { fakeLlmPerFile } from '../support/fake-llm-per-file.js';
 import { writeRunDir } from '../support/experiments.js';
 import { sharedEmbed } from '../../lib/model/embeddings.js';
 
@@ -33,18 +34,7 @@ const TEXTS = [
 ];
 const CANDIDATES: CandidateRow[] = TEXTS.map((text, i) => ({ id: `n${i}:${i}`, noteId: `n${i}`, start: i * 100, end: i * 100 + text.length, text, reason: i % 2 ? 'random' : `cue:x:${i}`, count: 1 }));
 
-let server: FakeLlmServer;
-
-beforeAll(async () => {
-  server = await startFakeLlmServer({ seed: 7 });
-});
-afterAll(async () => {
-  await server.close();
-});
-beforeEach(() => {
-  server.setFaults(NO_FAULTS);
-  server.resetStats();
-});
+const server = fakeLlmPerFile({ seed: 7 }, NO_FAULTS);
 
 /** A run dir whose experiment.json points at the fake server (silver/self-check batches of 4, bronze 2 per call). */
 function runDirWithExperiment(): string {
