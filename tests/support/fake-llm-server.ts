@@ -393,17 +393,27 @@ export async function startFakeLlmServer(opts: FakeLlmOptions = {}): Promise<Fak
   const fault = (kind: string): void => {
     stats.faults[kind] = (stats.faults[kind] ?? 0) + 1;
   };
-  const sendJson = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void => {
-    const text = JSON.stringify(body);
+  const sendRaw = (res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void => {
     res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
     res.end(text);
   };
+  const sendJson = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void => sendRaw(res, status, JSON.stringify(body), headers);
   const apiError = (res: ServerResponse, status: number, message: string, type: string, code: string | null, param: string | null = null, headers: Record<string, string> = {}): void => {
     count(status);
     sendJson(res, status, { error: { message, type, param, code } }, headers);
   };
 
-  const onChat = async (req: IncomingMessage, res: ServerResponse, raw: string): Promise<void> => {
+  /**
+   * `arrived`: when the request reached the server. Every answer after the latency point leaves `latencyMs` after
+   * that (the answer is made while the latency runs), so the endpoint's latency is exact, not latency + this
+   * server's own work, which grows on a slower CPU.
+   */
+  const onChat = async (req: IncomingMessage, res: ServerResponse, raw: string, arrived: number): Promise<void> => {
+    const due = arrived + faults.latencyMs;
+    const untilDue = async (): Promise<void> => {
+      const ms = due - performance.now();
+      if (ms > 0) await new Promise((r) => setTimeout(r, ms));
+    };
     stats.requests++;
     const held = stats;
     held.maxInFlight = Math.max(held.maxInFlight, ++held.inFlight);
@@ -429,8 +439,8 @@ export async function startFakeLlmServer(opts: FakeLlmOptions = {}): Promise<Fak
       apiError(res, 404, `The model \`${String(body.model)}\` does not exist or you do not have access to it.`, 'invalid_request_error', 'model_not_found');
       return;
     }
-    if (faults.latencyMs > 0) await new Promise((r) => setTimeout(r, faults.latencyMs));
     if (faults.failStatus) {
+      await untilDue();
       const s = faults.failStatus;
       fault(`status${s}`);
       if (s === 401) apiError(res, 401, 'Incorrect API key provided: sk-te***4321. You can find your API key in your account settings.', 'invalid_request_error', 'invalid_api_key');
@@ -440,6 +450,7 @@ export async function startFakeLlmServer(opts: FakeLlmOptions = {}): Promise<Fak
       return;
     }
     if (faults.rejectJsonSchema && body.response_format?.type === 'json_schema') {
+      await untilDue();
       fault('rejectJsonSchema');
       apiError(res, 400, "Invalid parameter: 'response_format' of type 'json_schema' is not supported with this model.", 'invalid_request_error', null, 'response_format');
       return;
@@ -453,11 +464,13 @@ export async function startFakeLlmServer(opts: FakeLlmOptions = {}): Promise<Fak
       return draw >= lo && draw < edge;
     };
     if (hit(faults.rate429)) {
+      await untilDue();
       fault('rate429');
       apiError(res, 429, 'Rate limit reached for requests', 'requests', 'rate_limit_exceeded', null, { 'retry-after': String(faults.retryAfterSeconds) });
       return;
     }
     if (hit(faults.rate500)) {
+      await untilDue();
       fault('rate500');
       apiError(res, 500, 'The server had an error while processing your request.', 'server_error', null);
       return;
@@ -484,8 +497,10 @@ export async function startFakeLlmServer(opts: FakeLlmOptions = {}): Promise<Fak
     const completion = chatCompletion(`chatcmpl-fake-${stats.requests}`, body, content, finishReason);
     stats.promptTokens += completion.usage.prompt_tokens;
     stats.completionTokens += completion.usage.completion_tokens;
+    const text = JSON.stringify(completion);
+    await untilDue();
     count(200);
-    sendJson(res, 200, completion);
+    sendRaw(res, 200, text);
   };
 
   const batches = fakeBatchApi({
@@ -498,13 +513,14 @@ export async function startFakeLlmServer(opts: FakeLlmOptions = {}): Promise<Fak
   });
 
   const server = createServer((req, res) => {
+    const arrived = performance.now();
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const raw = Buffer.concat(chunks).toString('utf8');
       const path = (req.url ?? '/').split('?')[0] ?? '/';
       if (req.method === 'POST' && path === '/v1/chat/completions') {
-        onChat(req, res, raw).catch((err: unknown) => {
+        onChat(req, res, raw, arrived).catch((err: unknown) => {
           if (!res.headersSent) apiError(res, 500, `fake server error: ${String(err)}`, 'server_error', null);
         });
       } else if (path.startsWith('/v1/files') || path.startsWith('/v1/batches')) {
