@@ -38,6 +38,8 @@ export interface PageContext extends PageInputs {
   /** Called after each LLM answer (the activity heartbeats). */
   onAnswer?: () => void;
   signal?: AbortSignal;
+  /** Set by the page's call runner (allInOrder): aborts its calls still waiting to start once one has failed. */
+  startSignal?: AbortSignal;
   /** Cache writes still in flight; a page awaits them all before writing its output (see `finishPage`). */
   pendingWrites?: Promise<void>[];
 }
@@ -76,7 +78,7 @@ async function callWithRepair<I extends { id: string }, T>(
 ): Promise<{ items: I[]; value: T; cacheKey: string }[]> {
   const a = attempt(items, retry);
   const pending = (ctx.pendingWrites ??= []);
-  const r = await completeCached(ctx.provider, ctx.cache, a.request, ctx.signal, { deferWrite: (w) => pending.push(w) });
+  const r = await completeCached(ctx.provider, ctx.cache, a.request, ctx.signal, { deferWrite: (w) => pending.push(w), startSignal: ctx.startSignal });
   ctx.onAnswer?.();
   if (r.cached) usage.cacheHits++;
   else {
@@ -124,13 +126,27 @@ function callOptions(e: Experiment, retry: number, temperature = e.llm.temperatu
 
 /**
  * Runs fn on every item of a page at once — the provider's call slots (ConcurrencyLimitedProvider) cap how many reach
- * the endpoint, so a page's waiting calls fill any slot another page frees; results in item order, and the first
- * failure is thrown once every call has settled (none is left running behind the activity's back).
+ * the endpoint, so a page's waiting calls fill any slot another page frees; results in item order. After the first
+ * failure the page's calls still waiting for a slot are taken out of the line (ctx.startSignal) — a bad key costs a
+ * slot's worth of calls, not the page — and that failure is thrown once every call has settled (calls already sent
+ * run on, so their paid answers reach the cache for the retried page).
  */
-async function allInOrder<T, R>(items: T[], fn: (item: T) => Promise<R>): Promise<R[]> {
-  const settled = await Promise.allSettled(items.map(fn));
-  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-  if (failed) throw failed.reason;
+async function allInOrder<T, R>(ctx: PageContext, items: T[], fn: (item: T) => Promise<R>): Promise<R[]> {
+  const stop = new AbortController();
+  ctx.startSignal = stop.signal;
+  let first: { error: unknown } | undefined;
+  const settled = await Promise.allSettled(
+    items.map((item) =>
+      fn(item).catch((error: unknown) => {
+        if (!first) {
+          first = { error };
+          stop.abort(new Error('call not started: another call of its page failed'));
+        }
+        throw error;
+      }),
+    ),
+  );
+  if (first) throw first.error;
   return settled.map((s) => (s as PromiseFulfilledResult<R>).value);
 }
 
@@ -193,7 +209,7 @@ export async function labelSilverPage(ctx: PageContext, page: number, set: keyof
   const usage = emptyUsage();
   const failures: LlmFailureRow[] = [];
   const rows: SilverRow[] = [];
-  const answered = await allInOrder(silverCalls(ctx, page, set), (call) =>
+  const answered = await allInOrder(ctx, silverCalls(ctx, page, set), (call) =>
     callWithRepair(ctx, usage, failures, { stage: set, page }, call.items, call.attempt),
   );
   for (const results of answered) {
@@ -250,7 +266,7 @@ export async function generateBronzePage(ctx: PageContext, page: number): Promis
   const rows: BronzeRow[] = [];
   const rejected: RejectedBronzeRow[] = [];
   const seen = new Set<string>();
-  const answered = await allInOrder(bronzeCalls(ctx, page), async (call) => ({
+  const answered = await allInOrder(ctx, bronzeCalls(ctx, page), async (call) => ({
     call,
     results: await callWithRepair(ctx, usage, failures, { stage: 'bronze', page }, call.items, call.attempt),
   }));
@@ -309,7 +325,7 @@ export async function selfCheckPage(ctx: PageContext, set: CheckedSet, page: num
   const usage = emptyUsage();
   const failures: LlmFailureRow[] = [];
   const rows: VerdictRow[] = [];
-  const answered = await allInOrder(selfCheckCalls(ctx, set, page), (call) =>
+  const answered = await allInOrder(ctx, selfCheckCalls(ctx, set, page), (call) =>
     callWithRepair(ctx, usage, failures, { stage: 'selfcheck', page }, call.items, call.attempt),
   );
   for (const results of answered) {

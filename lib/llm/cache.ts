@@ -2,7 +2,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { LlmAnswer, LlmProvider, LlmRequest } from './types.js';
+import type { LlmAnswer, LlmProvider, LlmRequest, StartOptions } from './types.js';
 
 /** JSON with object keys sorted at every level (arrays keep their order); `undefined` members are dropped. */
 export function canonicalJson(value: unknown): string {
@@ -155,7 +155,7 @@ export async function completeCached(
   cache: LlmCache,
   request: LlmRequest,
   signal?: AbortSignal,
-  opts: { deferWrite?: (stored: Promise<void>) => void } = {},
+  opts: { deferWrite?: (stored: Promise<void>) => void } & StartOptions = {},
 ): Promise<CachedCompletion> {
   const cacheKey = llmCacheKey(provider.kind, provider.model, request);
   const hit = await cache.get(cacheKey);
@@ -176,7 +176,7 @@ export async function completeCached(
     }
   }
   const flight = (async () => {
-    const answer = await provider.complete(request, signal);
+    const answer = await provider.complete(request, signal, { startSignal: opts.startSignal });
     const stored = cache.put(cacheKey, answer);
     stored.catch(() => undefined); // a failed write is the caller's to see (settle), not an unhandled rejection
     return { answer, stored };

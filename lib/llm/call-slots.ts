@@ -1,5 +1,5 @@
 // Caps one process's LLM calls in flight at llm.concurrency, handing a freed slot straight to the next waiting call.
-import type { LlmAnswer, LlmProvider, LlmRequest } from './types.js';
+import type { LlmAnswer, LlmProvider, LlmRequest, StartOptions } from './types.js';
 
 export class ConcurrencyLimitedProvider implements LlmProvider {
   readonly kind: string;
@@ -21,32 +21,50 @@ export class ConcurrencyLimitedProvider implements LlmProvider {
     return this.running;
   }
 
-  async complete(request: LlmRequest, signal?: AbortSignal): Promise<LlmAnswer> {
-    await this.acquire(signal);
+  async complete(request: LlmRequest, signal?: AbortSignal, opts?: StartOptions): Promise<LlmAnswer> {
+    const waited = await this.acquire(signal, opts?.startSignal);
+    if (waited && opts?.startSignal) {
+      // The slot may come from a failed call of the same page, whose failure aborts the page a few promise steps
+      // later: let it land (one macrotask) before this call goes out, and pass the slot on if it did.
+      await new Promise((r) => setImmediate(r));
+      if (opts.startSignal.aborted) {
+        this.release();
+        throw opts.startSignal.reason ?? new Error('call not started: its page stopped');
+      }
+    }
     try {
-      return await this.inner.complete(request, signal);
+      return await this.inner.complete(request, signal, opts);
     } finally {
       this.release();
     }
   }
 
-  private acquire(signal?: AbortSignal): Promise<void> {
+  /**
+   * Takes a slot, waiting in line for one (resolves true when it waited); `signal` or `startSignal` aborting takes
+   * the call out of the line.
+   */
+  private acquire(signal?: AbortSignal, startSignal?: AbortSignal): Promise<boolean> {
+    const stops = [signal, startSignal].filter((s): s is AbortSignal => s !== undefined);
+    const stopped = stops.find((s) => s.aborted);
+    if (stopped) return Promise.reject(stopped.reason ?? new Error('aborted before an LLM call slot was taken'));
     if (this.running < this.slots) {
       this.running++;
-      return Promise.resolve();
+      return Promise.resolve(false);
     }
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<boolean>((resolve, reject) => {
       const grant = () => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve(); // the releasing call passed its slot on: `running` is unchanged
+        for (const s of stops) s.removeEventListener('abort', onAbort);
+        resolve(true); // the releasing call passed its slot on: `running` is unchanged
       };
       const onAbort = () => {
         const i = this.waiting.indexOf(grant);
-        if (i >= 0) this.waiting.splice(i, 1);
-        reject(signal!.reason ?? new Error('aborted while waiting for an LLM call slot'));
+        if (i < 0) return; // already granted
+        this.waiting.splice(i, 1);
+        for (const s of stops) s.removeEventListener('abort', onAbort);
+        const reason = stops.find((s) => s.aborted)?.reason as unknown;
+        reject(reason ?? new Error('aborted while waiting for an LLM call slot'));
       };
-      if (signal?.aborted) return onAbort();
-      signal?.addEventListener('abort', onAbort, { once: true });
+      for (const s of stops) s.addEventListener('abort', onAbort, { once: true });
       this.waiting.push(grant);
     });
   }

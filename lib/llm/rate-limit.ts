@@ -1,5 +1,5 @@
 // Spaces a provider's requests to at most N per second in this process (a worker's share of a provider's limit).
-import type { LlmAnswer, LlmProvider, LlmRequest } from './types.js';
+import { throwIfStopped, type LlmAnswer, type LlmProvider, type LlmRequest, type StartOptions } from './types.js';
 
 export class RateLimitedProvider implements LlmProvider {
   readonly kind: string;
@@ -17,12 +17,14 @@ export class RateLimitedProvider implements LlmProvider {
   }
 
   /** Reserves the next free slot (1/rps apart), waits for it, then calls the provider. */
-  async complete(request: LlmRequest, signal?: AbortSignal): Promise<LlmAnswer> {
+  async complete(request: LlmRequest, signal?: AbortSignal, opts?: StartOptions): Promise<LlmAnswer> {
+    throwIfStopped(opts);
     const t = this.now();
     const slot = Math.max(t, this.next);
     this.next = slot + 1000 / this.requestsPerSecond;
     if (slot > t) await new Promise((r) => setTimeout(r, slot - t));
-    return this.inner.complete(request, signal);
+    throwIfStopped(opts);
+    return this.inner.complete(request, signal, opts);
   }
 
   close(): Promise<void> {

@@ -37,8 +37,21 @@ export interface LlmProvider {
   readonly kind: string;
   /** The model identity used in cache keys (name for remote, file hash for local). */
   readonly model: string;
-  complete(request: LlmRequest, signal?: AbortSignal): Promise<LlmAnswer>;
+  complete(request: LlmRequest, signal?: AbortSignal, opts?: StartOptions): Promise<LlmAnswer>;
   close?(): Promise<void>;
+}
+
+export interface StartOptions {
+  /**
+   * Aborts the call while it still waits to start (for a call slot or a rate-limit slot); a call already sent runs
+   * on. A page aborts it once one of its calls failed, so no new call starts for a page that will be retried.
+   */
+  startSignal?: AbortSignal;
+}
+
+/** Throws the start signal's reason if it has aborted (checked before a waiting call is sent). */
+export function throwIfStopped(opts?: StartOptions): void {
+  if (opts?.startSignal?.aborted) throw opts.startSignal.reason ?? new Error('call not started: its page stopped');
 }
 
 /**

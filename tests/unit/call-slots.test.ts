@@ -23,6 +23,28 @@ const req = (id: string) => ({ messages: [], schemaName: id, schema: {}, maxToke
 const tick = () => new Promise((r) => setImmediate(r));
 
 describe('ConcurrencyLimitedProvider', () => {
+  it('takes a call out of the line when its start signal aborts, and lets a started call run on', async () => {
+    const inner = new HeldProvider();
+    const p = new ConcurrencyLimitedProvider(inner, 1);
+    const stop = new AbortController();
+    const a = p.complete(req('a'), undefined, { startSignal: stop.signal });
+    const b = p.complete(req('b'), undefined, { startSignal: stop.signal });
+    const c = p.complete(req('c'));
+    await tick();
+    expect(inner.started).toEqual(['a']);
+    stop.abort(new Error('page failed'));
+    await expect(b).rejects.toThrow('page failed');
+    inner.finish('a');
+    expect((await a).text).toBe('a'); // started before the abort: runs on
+    await tick();
+    expect(inner.started).toEqual(['a', 'c']); // b never started; its place went to c
+    inner.finish('c');
+    await c;
+    expect(p.inFlight).toBe(0);
+    await expect(p.complete(req('d'), undefined, { startSignal: stop.signal })).rejects.toThrow('page failed');
+    expect(inner.started).toEqual(['a', 'c']);
+  });
+
   it('runs at most `slots` calls at once and hands a freed slot to the longest-waiting call', async () => {
     const inner = new HeldProvider();
     const p = new ConcurrencyLimitedProvider(inner, 2);

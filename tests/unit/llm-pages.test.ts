@@ -428,6 +428,16 @@ describe('calls at once within a page', () => {
     expect(narrow.maxInFlight).toBe(3);
   });
 
+  it('starts no more of a page\'s calls once one has failed: a bad key costs a slot\'s worth of calls, not the page', async () => {
+    const runDir = runDirWithExperiment();
+    const rows = Array.from({ length: 32 }, (_, i) => ({ ...CANDIDATES[i % CANDIDATES.length]!, id: `k${i}:0`, noteId: `k${i}`, text: `${TEXTS[i % TEXTS.length]} (${i})` }));
+    writeCandidates(runDir, rows);
+    server.setFaults({ failStatus: 401, latencyMs: 20 });
+    const provider = new ConcurrencyLimitedProvider(new OpenAIProvider({ baseURL: server.url, model: 'fake', apiKey: 'unused', timeoutMs: 10_000 }), 2);
+    await expect(labelSilverPage(context(runDir, undefined, provider), 0)).rejects.toThrow(/401/);
+    expect(server.stats.requests).toBe(2); // the two in the slots; the page's other 6 calls never went out
+  });
+
   it('sizes pages and the window from llm.concurrency', async () => {
     const { callsPerPage, pagesFillingSlots, pagesScheduled, legacyPageWindow, WAITING_CALLS_PER_SLOT } = await import('../../lib/run/run-state.js');
     expect([1, 2, 16, 32, 33, 64, 256].map(callsPerPage)).toEqual([8, 8, 8, 8, 9, 16, 64]);
