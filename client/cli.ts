@@ -166,10 +166,10 @@ async function runCommand(args: string[]): Promise<number> {
       if (!(await cs.hasWorkers())) say(`note: no worker is polling task queue "${TASK_QUEUES.main}" yet: start one with \`clinsynth worker\``);
       return 0;
     }
-    const watcher = watch(async () => progressLine((await run.handle.query<RunProgress>('progress'))));
+    const watcher = watch(run.handle, async () => progressLine(await run.handle.query<RunProgress>('progress')));
     try {
       const result = await run.outcome({ onRetry: lostContact });
-      watcher.stop();
+      await watcher.stop();
       say(stageTable(result.progress));
       const batches = batchTable(result.progress);
       if (batches) say(batches);
@@ -177,7 +177,7 @@ async function runCommand(args: string[]): Promise<number> {
       if (!values.json) process.stdout.write(`${result.reportPath}\n`);
       return 0;
     } catch (err) {
-      watcher.stop();
+      await watcher.stop();
       say(`run ${runId} failed: ${failureMessage(err)}`);
       return 1;
     }
@@ -211,13 +211,13 @@ async function studyCommand(args: string[]): Promise<number> {
       if (!(await cs.hasWorkers())) say(`note: no worker is polling task queue "${TASK_QUEUES.main}" yet: start one with \`clinsynth worker\``);
       return 0;
     }
-    const watcher = watch(async () => {
+    const watcher = watch(s.handle, async () => {
       const p = await s.handle.query<StudyProgress>('studyProgress');
       return `[study ${p.study}] ${p.variants.map((v) => `${v.id}: ${v.status}`).join(' · ')}`;
     });
     try {
       const result = await s.outcome({ onRetry: lostContact });
-      watcher.stop();
+      await watcher.stop();
       for (const v of result.variants) say(`  ${v.id.padEnd(40)} ${v.status}${v.error ? ` (${v.error})` : ''}`);
       say(`study report: ${result.reportPath}`);
       if (!values.json) process.stdout.write(`${result.reportPath}\n`);
@@ -225,7 +225,7 @@ async function studyCommand(args: string[]): Promise<number> {
       if (incomplete) say(`${incomplete} of ${result.variants.length} experiments did not complete`);
       return incomplete ? 1 : 0;
     } catch (err) {
-      watcher.stop();
+      await watcher.stop();
       say(`study ${study.name} failed: ${failureMessage(err)}`);
       return 1;
     }
@@ -234,23 +234,34 @@ async function studyCommand(args: string[]): Promise<number> {
   }
 }
 
-/** Prints a progress line whenever it changes (every second at most) until stopped. */
-function watch(line: () => Promise<string>) {
+/**
+ * Prints a progress line whenever it changes (every second at most) until stopped. `stop` aborts a query in flight
+ * and resolves once the loop is over: closing the connection under a query still retrying would crash the process
+ * ("Channel has been shut down" from the client's retry timer) after the run had completed.
+ */
+function watch(handle: { client: { withAbortSignal<R>(signal: AbortSignal, fn: () => Promise<R>): Promise<R> } }, line: () => Promise<string>) {
   let last = '';
-  let stopped = false;
-  const tick = async () => {
-    while (!stopped) {
+  const stopping = new AbortController();
+  const loop = (async () => {
+    while (!stopping.signal.aborted) {
       try {
-        const l = await line();
-        if (l !== last && !stopped) say((last = l));
+        const l = await handle.client.withAbortSignal(stopping.signal, line);
+        if (l !== last && !stopping.signal.aborted) say((last = l));
       } catch {
-        /* the workflow may be between tasks or continuing as new */
+        /* the workflow may be between tasks or continuing as new; or the watch is stopping */
       }
-      await new Promise((r) => setTimeout(r, 1000));
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 1000);
+        stopping.signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+      });
     }
+  })();
+  return {
+    stop: async (): Promise<void> => {
+      stopping.abort();
+      await loop;
+    },
   };
-  void tick();
-  return { stop: () => (stopped = true) };
 }
 
 async function statusCommand(args: string[]): Promise<number> {
