@@ -197,7 +197,7 @@ export async function trainAndPredict(runDir: string, job: EvaluationJob, onProg
   const m = await mixInputs(e, runDir, job.mix, onProgress, job.beforeReview);
   const { enc, vecOf } = m;
   const sets = await foldSets(job, m, onProgress);
-  const opts: TrainOptions = { kind: e.train.classifier, seed: job.seed, validationShare: e.train.validationShare, encoderId: enc.id };
+  const opts = headOptions(e, job.seed, enc.id);
   const fitted = sets.filter((s) => s.train.length > 0);
   const heads = await trainHeadsOffThread(
     fitted.map((s) => ({ X: s.train.map((r) => vecOf(r.text)), Y: s.train.map((r) => r.labels), labels: e.labels, opts })),
@@ -277,6 +277,11 @@ export interface SavedModel {
   head: TrainedHead;
 }
 
+/** A classifier head's options as the experiment sets them (train.classifier, train.validationShare), for one seed. */
+export function headOptions(e: Experiment, seed: number, encoderId: string): TrainOptions {
+  return { kind: e.train.classifier, seed, validationShare: e.train.validationShare, encoderId };
+}
+
 /**
  * Trains the model users keep into <run>/model/model.json: train.finalMix on every gold row (no fold held out) and
  * its synthetic rows, each sentence once, with the first seed.
@@ -288,7 +293,7 @@ export async function trainFinalModel(runDir: string, onProgress?: () => void): 
   const { enc, spec, vecOf } = m;
   const { kept } = await withoutRepeats(m.synthetic.rows, m.synthetic.bronzeRepeatsSilver, m.gold, m.repeatVecOf, onProgress);
   const rows = [...m.gold, ...kept];
-  const opts: TrainOptions = { kind: e.train.classifier, seed, validationShare: e.train.validationShare, encoderId: enc.id };
+  const opts = headOptions(e, seed, enc.id);
   const head = rows.length ? await trainOffThread(rows.map((r) => vecOf(r.text)), rows.map((r) => r.labels), e.labels, opts, onProgress) : emptyHead(e, seed, enc.id, enc.dim);
   const model: SavedModel = { format: 'clinsynth-model@1', encoderId: head.encoderId, encoder: spec, taxonomyVersion: e.taxonomyVersion, mix: e.train.finalMix, seed, labels: head.labels, head };
   const path = join(runDir, RUN_FILES.model, 'model.json');

@@ -3,7 +3,7 @@ import type { Experiment } from '../run/experiment.js';
 import type { ReviewReason } from '../run/review.js';
 import type { ReviewTaskRow } from '../run/records.js';
 import { checkedSyntheticRows, type CheckedRow } from '../dataset/merge.js';
-import { foldedGold, trainOffThread } from '../model/training.js';
+import { foldedGold, headOptions, trainOffThread } from '../model/training.js';
 import { runEncoderSpec, sharedEmbed, sharedEncoder } from '../model/embeddings.js';
 import { predictScores } from '../model/classifier.js';
 
@@ -125,7 +125,7 @@ async function classifierViews(e: Experiment, runDir: string, rows: readonly Che
     train.map((r) => vecOf.get(r.text)!),
     train.map((r) => r.labels),
     e.labels,
-    { kind: e.train.classifier, seed: e.train.seeds[0]!, validationShare: e.train.validationShare, encoderId: enc.id },
+    headOptions(e, e.train.seeds[0]!, enc.id),
     onProgress,
   );
   const scores = predictScores(head, rows.map((r) => vecOf.get(r.text)!));
