@@ -9,7 +9,7 @@ import type { DataConverter } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel, type WorkflowBundle } from '@temporalio/worker';
 import * as cpuActivities from './activities/run.js';
 import * as llmActivities from './activities/llm.js';
-import { TASK_QUEUES } from './lib/run/run-state.js';
+import { TASK_QUEUES } from './workflows/contract.js';
 import { closeAllProviders } from './lib/llm/providers.js';
 import { dataConverterFromEnv } from './lib/run/codec.js';
 

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { loadExperiment } from '../lib/run/experiment.js';
-import { TASK_QUEUES, workflowIdFor, type RunProgress } from '../lib/run/run-state.js';
+import { workflowIdFor, type RunProgress } from '../lib/run/run-state.js';
+import { TASK_QUEUES, progressQuery } from '../workflows/contract.js';
 import type { ExperimentInput } from '../workflows/experiment.js';
 import { PROJECT_ROOT } from '../lib/run/paths.js';
 import { TAXONOMY, cleanup, sleep, syntheticSentence, writeLinesBuffered } from './common.js';
@@ -116,7 +117,7 @@ export async function startExperiment(client: Client, file: string, runId: strin
 /** The progress query, following continue-as-new (the handle has no run id pinned); undefined while unavailable. */
 export async function progressOf(client: Client, workflowId: string): Promise<RunProgress | undefined> {
   try {
-    return await client.workflow.getHandle(workflowId).query<RunProgress>('progress');
+    return await client.workflow.getHandle(workflowId).query(progressQuery);
   } catch {
     return undefined;
   }

@@ -5,24 +5,41 @@ import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { z } from 'zod';
 import { dataConverterFromEnv } from '../lib/run/codec.js';
 import { Client, Connection, WorkflowFailedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { InputError } from '../lib/run/problems.js';
 import { loadExperiment, type Experiment, type ExperimentOverrides } from '../lib/run/experiment.js';
 import { loadStudy, studyWorkflowId, type Study } from '../lib/run/study.js';
 import { preflight } from '../lib/corpus/preflight.js';
 import { sensitiveEndpointRefusal } from '../lib/run/privacy.js';
 import { readJson } from '../lib/run/run-dir.js';
-import { SEARCH_ATTRIBUTES, TASK_QUEUES, WORKFLOW_ID_PREFIX, workflowIdFor, type RunProgress } from '../lib/run/run-state.js';
+import { WORKFLOW_ID_PREFIX, workflowIdFor, type RunProgress } from '../lib/run/run-state.js';
 import { experimentDetails, experimentSummary, studyDetails, studySummary } from '../lib/run/summaries.js';
 import type { Report } from '../lib/report/report.js';
 import type { StudyReport } from '../lib/report/study.js';
-import { REVIEW_IMPORTS_DIR, REVIEW_UPDATES, type ImportReviewArg, type ReviewImportResult, type ReviewProgress } from '../lib/run/review.js';
+import { REVIEW_IMPORTS_DIR, type ImportReviewArg, type ReviewImportResult, type ReviewProgress } from '../lib/run/review.js';
+import type { SteeringState } from '../lib/run/steering.js';
 import { checkReviewImport } from '../lib/review/import.js';
 import { reviewExported, reviewFiles, writeReviewFiles } from '../lib/review/export.js';
 import { DEFAULT_PORT, ensureTemporal, namespace as defaultNamespace } from './temporal-server.js';
 import { waitForRunResult, type WaitOptions } from './wait-for-run.js';
 import type { experimentWorkflow, ExperimentResult } from '../workflows/experiment.js';
-import type { studyWorkflow, StudyProgress, StudyResult } from '../workflows/study.js';
+import type { studyWorkflow, StudyResult } from '../workflows/study.js';
+import {
+  budgetUpdate,
+  cancelLlmUpdate,
+  experimentKey,
+  importReviewUpdate,
+  pauseUpdate,
+  progressQuery,
+  resumeUpdate,
+  SEARCH_ATTRIBUTES,
+  skipReviewUpdate,
+  stageKey,
+  studyKey,
+  studyProgressQuery,
+  TASK_QUEUES,
+  WORKFLOW_TYPES,
+  type StudyProgress,
+} from '../workflows/contract.js';
 
 export type { Experiment, ExperimentOverrides } from '../lib/run/experiment.js';
 export type { Study, StudyVariant } from '../lib/run/study.js';
@@ -30,7 +47,8 @@ export type { RunProgress, StageName } from '../lib/run/run-state.js';
 export type { Report } from '../lib/report/report.js';
 export type { StudyReport, StudyVariantRow } from '../lib/report/study.js';
 export type { ExperimentResult } from '../workflows/experiment.js';
-export type { StudyProgress } from '../workflows/study.js';
+export type { StudyProgress } from '../workflows/contract.js';
+export type { SteeringState } from '../lib/run/steering.js';
 export type { ReviewImportResult, ReviewProgress } from '../lib/run/review.js';
 export { InputError } from '../lib/run/problems.js';
 
@@ -125,8 +143,6 @@ export interface ReviewFiles {
   imports: string;
   exported: boolean;
 }
-
-const key = (n: string) => defineSearchAttributeKey(n, SearchAttributeType.KEYWORD);
 
 /**
  * Loads and checks an experiment file (with overrides) and its gold and corpus files, before any server or
@@ -235,15 +251,15 @@ export class Clinsynth {
     } catch (e) {
       if (!(e instanceof WorkflowNotFoundError)) throw e;
     }
-    await this.client.workflow.start<typeof experimentWorkflow>('experimentWorkflow', {
+    await this.client.workflow.start<typeof experimentWorkflow>(WORKFLOW_TYPES.experiment, {
       workflowId,
       taskQueue: TASK_QUEUES.main,
       args: [{ experiment, runId, runDir, uiBase: this.uiBase }],
       workflowIdConflictPolicy: 'USE_EXISTING',
       memo: { runDir, experimentFile: experiment.file },
       typedSearchAttributes: [
-        { key: key(SEARCH_ATTRIBUTES.experiment), value: experiment.name },
-        { key: key(SEARCH_ATTRIBUTES.stage), value: 'taxonomy' },
+        { key: experimentKey, value: experiment.name },
+        { key: stageKey, value: 'taxonomy' },
       ],
       staticSummary: experimentSummary(experiment),
       staticDetails: experimentDetails(experiment, o.overrides && Object.keys(o.overrides).length ? o.overrides : undefined),
@@ -259,7 +275,7 @@ export class Clinsynth {
   /** Runs on the server, newest first (one entry per run id), optionally of one experiment, study or status. */
   async *list(filter: ListFilter = {}): AsyncGenerator<RunListing> {
     const f = listFilterSchema.parse(filter);
-    const clauses = [`WorkflowType = 'experimentWorkflow'`, `ExecutionStatus != 'ContinuedAsNew'`];
+    const clauses = [`WorkflowType = '${WORKFLOW_TYPES.experiment}'`, `ExecutionStatus != 'ContinuedAsNew'`];
     if (f.experiment) clauses.push(`${SEARCH_ATTRIBUTES.experiment} = '${f.experiment}'`);
     if (f.study) clauses.push(`${SEARCH_ATTRIBUTES.study} = '${f.study}'`);
     const seen = new Set<string>();
@@ -268,14 +284,14 @@ export class Clinsynth {
       seen.add(w.workflowId);
       const status = w.status.name;
       if (f.status && status !== f.status.toUpperCase()) continue;
-      const sa = (n: string) => (w.typedSearchAttributes.get(key(n)) as string | undefined) ?? null;
+      const sa = (k: typeof stageKey) => (w.typedSearchAttributes.get(k) as string | undefined) ?? null;
       yield {
         runId: w.workflowId.startsWith(WORKFLOW_ID_PREFIX) ? w.workflowId.slice(WORKFLOW_ID_PREFIX.length) : w.workflowId,
         workflowId: w.workflowId,
         status,
-        stage: sa(SEARCH_ATTRIBUTES.stage),
-        experiment: sa(SEARCH_ATTRIBUTES.experiment),
-        study: sa(SEARCH_ATTRIBUTES.study),
+        stage: sa(stageKey),
+        experiment: sa(experimentKey),
+        study: sa(studyKey),
         runDir: w.memo?.runDir as string | undefined,
         startTime: w.startTime,
         closeTime: w.closeTime,
@@ -289,7 +305,7 @@ export class Clinsynth {
     const workflowId = studyWorkflowId(study.name);
     const experiment = study.variants[0]!.experiment;
     const keys = Object.keys(study.vary);
-    await this.client.workflow.start<typeof studyWorkflow>('studyWorkflow', {
+    await this.client.workflow.start<typeof studyWorkflow>(WORKFLOW_TYPES.study, {
       workflowId,
       taskQueue: TASK_QUEUES.main,
       args: [
@@ -306,8 +322,8 @@ export class Clinsynth {
       workflowIdConflictPolicy: 'USE_EXISTING',
       memo: { studyDir: study.studyDir, studyFile: study.file },
       typedSearchAttributes: [
-        { key: key(SEARCH_ATTRIBUTES.study), value: study.name },
-        { key: key(SEARCH_ATTRIBUTES.experiment), value: experiment.name },
+        { key: studyKey, value: study.name },
+        { key: experimentKey, value: experiment.name },
       ],
       staticSummary: studySummary(study.name, study.variants.length, experiment.name, keys, study.zip),
       staticDetails: studyDetails(study.variants, study.concurrency),
@@ -368,26 +384,18 @@ export class ExperimentRun {
     const status = d.status.name;
     let progress: RunProgress | undefined;
     if (status === 'COMPLETED') progress = ((await handle.result()) as ExperimentResult).progress;
-    else if (status === 'RUNNING') progress = (await Promise.race([handle.query<RunProgress>('progress').catch(() => undefined), new Promise<undefined>((r) => setTimeout(r, 5000, undefined))])) ?? undefined;
+    else if (status === 'RUNNING') progress = (await Promise.race([handle.query(progressQuery).catch(() => undefined), new Promise<undefined>((r) => setTimeout(r, 5000, undefined))])) ?? undefined;
     const runDir = (d.memo?.runDir as string | undefined) ?? progress?.runDir ?? this.runDir;
     this.runDir ??= runDir;
-    const stage = progress?.stage ?? (d.typedSearchAttributes.get(key(SEARCH_ATTRIBUTES.stage)) as string | undefined) ?? null;
+    const stage = progress?.stage ?? (d.typedSearchAttributes.get(stageKey) as string | undefined) ?? null;
     return { runId: this.runId, status, stage, progress: progress ?? {}, runDir };
   }
 
   /** The workflow's own result (paths and final progress), waiting through lost contact; RunFailedError when it did not complete. */
   async outcome(opts: WaitOptions = {}): Promise<ExperimentResult> {
-    try {
-      const r = (await waitForRunResult(this.handle, opts)) as ExperimentResult;
-      this.runDir ??= r.runDir;
-      return r;
-    } catch (err) {
-      if (err instanceof WorkflowFailedError) {
-        const status = err.cause?.name === 'CancelledFailure' ? 'CANCELLED' : err.cause?.name === 'TerminatedFailure' ? 'TERMINATED' : 'FAILED';
-        throw new RunFailedError(this.runId, status, failureMessage(err));
-      }
-      throw err;
-    }
+    const r = await outcomeOf(this.handle, this.runId, opts);
+    this.runDir ??= r.runDir;
+    return r;
   }
 
   /** The parsed report.json once the run has COMPLETED (waits for it); throws RunFailedError when it failed. */
@@ -439,12 +447,32 @@ export class ExperimentRun {
       copyFileSync(source, target);
     }
     const arg: ImportReviewArg = { file: `${REVIEW_IMPORTS_DIR}/${basename(target)}` };
-    return this.refusable(() => this.handle.executeUpdate<ReviewImportResult, [ImportReviewArg]>(REVIEW_UPDATES.import, { args: [arg] }));
+    return this.refusable(() => this.handle.executeUpdate(importReviewUpdate, { args: [arg] }));
   }
 
   /** Ends the review wait without decisions: every mix trains on the LLM's labels. */
   async skipReview(): Promise<ReviewProgress> {
-    return this.refusable(() => this.handle.executeUpdate<ReviewProgress, []>(REVIEW_UPDATES.skip));
+    return this.refusable(() => this.handle.executeUpdate(skipReviewUpdate));
+  }
+
+  /** Holds new LLM pages (calls in flight finish); answers the steering state. RunRefusedError when it cannot apply. */
+  async pause(): Promise<SteeringState> {
+    return this.refusable(() => this.handle.executeUpdate(pauseUpdate));
+  }
+
+  /** Lets a paused run start LLM pages again. */
+  async resume(): Promise<SteeringState> {
+    return this.refusable(() => this.handle.executeUpdate(resumeUpdate));
+  }
+
+  /** Sets llm.budgetUsd while the run goes (US dollars, positive). */
+  async setBudget(usd: number): Promise<SteeringState> {
+    return this.refusable(() => this.handle.executeUpdate(budgetUpdate, { args: [usd] }));
+  }
+
+  /** Stops the LLM stages where they are; the run goes on to train and report on what it has (a partial report). */
+  async cancelLlm(): Promise<SteeringState> {
+    return this.refusable(() => this.handle.executeUpdate(cancelLlmUpdate));
   }
 
   /** An Update the run may refuse: its validator's or handler's reason becomes a RunRefusedError. */
@@ -482,7 +510,7 @@ export class StudyRun {
     const status = d.status.name;
     let progress: StudyProgress | undefined;
     if (status === 'COMPLETED') progress = await this.handle.result();
-    else if (status === 'RUNNING') progress = await this.handle.query<StudyProgress>('studyProgress').catch(() => undefined);
+    else if (status === 'RUNNING') progress = await this.handle.query(studyProgressQuery).catch(() => undefined);
     return { studyId: this.studyId, status, progress };
   }
 
@@ -493,14 +521,9 @@ export class StudyRun {
 
   /** The workflow's result (variant statuses, report path); RunFailedError when the study itself did not complete. */
   async outcome(opts: WaitOptions = {}): Promise<StudyResult> {
-    try {
-      const r = await waitForRunResult(this.handle, opts);
-      this.studyDir ??= r.studyDir;
-      return r;
-    } catch (err) {
-      if (err instanceof WorkflowFailedError) throw new RunFailedError(`study ${this.studyId}`, err.cause?.name === 'CancelledFailure' ? 'CANCELLED' : 'FAILED', failureMessage(err));
-      throw err;
-    }
+    const r = await outcomeOf(this.handle, `study ${this.studyId}`, opts);
+    this.studyDir ??= r.studyDir;
+    return r;
   }
 
   /** The parsed study.json once the study has completed (failed variants are rows with their status). */
@@ -514,6 +537,22 @@ export class StudyRun {
   async cancel(): Promise<void> {
     await this.handle.cancel();
   }
+}
+
+/** A run's or study's result, waiting through lost contact; RunFailedError (FAILED, CANCELLED, TERMINATED, TIMED_OUT) otherwise. */
+async function outcomeOf<R>(handle: { result(): Promise<R> }, label: string, opts: WaitOptions): Promise<R> {
+  try {
+    return await waitForRunResult(handle, opts);
+  } catch (err) {
+    if (err instanceof WorkflowFailedError) throw new RunFailedError(label, closedStatus(err), failureMessage(err));
+    throw err;
+  }
+}
+
+const CLOSED_STATUS: Record<string, string> = { CancelledFailure: 'CANCELLED', TerminatedFailure: 'TERMINATED', TimeoutFailure: 'TIMED_OUT' };
+
+function closedStatus(err: WorkflowFailedError): string {
+  return CLOSED_STATUS[err.cause?.name ?? ''] ?? 'FAILED';
 }
 
 function uiGuess(address: string): string {

@@ -3,7 +3,8 @@ import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { InputError } from '../lib/run/problems.js';
-import { TASK_QUEUES, workflowIdFor, type RunProgress } from '../lib/run/run-state.js';
+import { workflowIdFor, type RunProgress } from '../lib/run/run-state.js';
+import { TASK_QUEUES, progressQuery, studyProgressQuery } from '../workflows/contract.js';
 import { codecEndpointFromEnv, startDevServer, stopEmbeddedServer, ensureTemporal } from './temporal-server.js';
 import { batchTable, progressLine, stageTable } from './progress.js';
 import { clinsynthHome } from '../lib/run/paths.js';
@@ -12,7 +13,7 @@ import { estimateCost, formatEstimate } from '../lib/generate/cost-estimate.js';
 import { loadTaxonomy } from '../lib/run/taxonomy.js';
 import { parseYamlFile } from '../lib/run/structured-file.js';
 import { looksLikeStudy } from '../lib/run/study.js';
-import { checkExperiment, checkStudy, Clinsynth, failureMessage, runIdFor, type StudyProgress } from './api.js';
+import { checkExperiment, checkStudy, Clinsynth, failureMessage, runIdFor } from './api.js';
 
 const USAGE = `usage:
   clinsynth run FILE [--run-id ID] [--detach] [--no-worker] [--json] [--dry-run]
@@ -166,7 +167,7 @@ async function runCommand(args: string[]): Promise<number> {
       if (!(await cs.hasWorkers())) say(`note: no worker is polling task queue "${TASK_QUEUES.main}" yet: start one with \`clinsynth worker\``);
       return 0;
     }
-    const watcher = watch(run.handle, async () => progressLine(await run.handle.query<RunProgress>('progress')));
+    const watcher = watch(run.handle, async () => progressLine(await run.handle.query(progressQuery)));
     try {
       const result = await run.outcome({ onRetry: lostContact });
       await watcher.stop();
@@ -212,7 +213,7 @@ async function studyCommand(args: string[]): Promise<number> {
       return 0;
     }
     const watcher = watch(s.handle, async () => {
-      const p = await s.handle.query<StudyProgress>('studyProgress');
+      const p = await s.handle.query(studyProgressQuery);
       return `[study ${p.study}] ${p.variants.map((v) => `${v.id}: ${v.status}`).join(' · ')}`;
     });
     try {

@@ -1,11 +1,9 @@
 // `clinsynth control RUN_ID pause|resume|budget USD|cancel`: steers a running run through validated Updates.
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { Client, Connection, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { dataConverterFromEnv } from '../lib/run/codec.js';
-import { workflowIdFor } from '../lib/run/run-state.js';
-import { budgetUsdArg, STEERING_UPDATES, type SteeringState } from '../lib/run/steering.js';
-import { DEFAULT_PORT, namespace } from './temporal-server.js';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { budgetUsdArg, type SteeringAction, type SteeringState } from '../lib/run/steering.js';
+import { Clinsynth, RunRefusedError, type ExperimentRun } from './api.js';
 
 const USAGE = 'usage: clinsynth control RUN_ID pause|resume|budget USD|cancel [--json]';
 
@@ -16,8 +14,16 @@ const controlArgs = z.union([
 
 export class ControlUsageError extends Error {}
 
+/** Each action as the run handle's steering method. */
+const STEER: Record<SteeringAction, (run: ExperimentRun, usd?: number) => Promise<SteeringState>> = {
+  pause: (run) => run.pause(),
+  resume: (run) => run.resume(),
+  budget: (run, usd) => run.setBudget(usd!),
+  cancel: (run) => run.cancelLlm(),
+};
+
 /** Parses the command's positionals; a usage error says what is wrong. */
-export function parseControl(positionals: string[]): { runId: string; action: 'pause' | 'resume' | 'cancel' | 'budget'; usd?: number } {
+export function parseControl(positionals: string[]): { runId: string; action: SteeringAction; usd?: number } {
   const r = controlArgs.safeParse(positionals);
   if (!r.success) {
     const budget = positionals[1] === 'budget' && positionals.length === 3;
@@ -42,27 +48,20 @@ export async function controlCommand(args: string[], say: (line: string) => void
     say(`clinsynth control: ${(e as Error).message}`);
     return 2;
   }
-  const address = process.env.TEMPORAL_ADDRESS ?? `127.0.0.1:${DEFAULT_PORT}`;
-  const dataConverter = dataConverterFromEnv();
-  const connection = await Connection.connect({ address });
+  const cs = await Clinsynth.connect({ startServer: false });
   try {
-    const client = new Client({ connection, namespace: namespace(), dataConverter });
-    const handle = client.workflow.getHandle(workflowIdFor(parsed.runId));
+    const run = cs.get(parsed.runId);
     let state: SteeringState;
     try {
-      const name = STEERING_UPDATES[parsed.action];
-      state =
-        parsed.usd === undefined
-          ? await handle.executeUpdate<SteeringState, []>(name)
-          : await handle.executeUpdate<SteeringState, [number]>(name, { args: [parsed.usd] });
+      state = await STEER[parsed.action](run, parsed.usd);
     } catch (e) {
       if (e instanceof WorkflowNotFoundError) {
-        say(`no running run with id ${parsed.runId} (workflow ${workflowIdFor(parsed.runId)}) on ${address}`);
+        say(`no running run with id ${parsed.runId} (workflow ${run.workflowId}) on ${cs.address}`);
         return 2;
       }
-      if (e instanceof WorkflowUpdateFailedError) {
-        say(`refused: ${(e.cause as Error | undefined)?.message ?? e.message}`);
-        if (values.json) process.stdout.write(JSON.stringify({ accepted: false, reason: (e.cause as Error | undefined)?.message ?? e.message }) + '\n');
+      if (e instanceof RunRefusedError) {
+        say(`refused: ${e.reason}`);
+        if (values.json) process.stdout.write(JSON.stringify({ accepted: false, reason: e.reason }) + '\n');
         return 1;
       }
       throw e;
@@ -71,6 +70,6 @@ export async function controlCommand(args: string[], say: (line: string) => void
     say(`${parsed.action}: accepted — ${describeState(state)}`);
     return 0;
   } finally {
-    await connection.close();
+    await cs.close();
   }
 }

@@ -4,7 +4,7 @@ import { mkdirSync, openSync, writeFileSync, readFileSync, existsSync, rmSync } 
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { clinsynthHome, requireInstalled, TEMPORAL_BIN } from '../lib/run/paths.js';
-import { SEARCH_ATTRIBUTES } from '../lib/run/run-state.js';
+import { SEARCH_ATTRIBUTES } from '../workflows/contract.js';
 
 export interface TemporalTarget {
   address: string;

@@ -5,7 +5,6 @@ import {
   ApplicationFailure,
   condition,
   continueAsNew,
-  defineQuery,
   isCancellation,
   patched,
   proxyActivities,
@@ -14,7 +13,6 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type * as cpu from '../activities/run.js';
 import type * as llm from '../activities/llm.js';
 import type { Experiment } from '../lib/run/experiment.js';
@@ -26,10 +24,8 @@ import {
   legacyPageWindow,
   pagesFillingSlots,
   pagesScheduled,
-  SEARCH_ATTRIBUTES,
   stagePage,
   STAGES,
-  TASK_QUEUES,
   type PageResult,
   type RunProgress,
   type StageName,
@@ -39,6 +35,7 @@ import { pageSummary } from '../lib/run/summaries.js';
 import { installSteering, steeringDetails } from './steering.js';
 import { installReview } from './review.js';
 import { batchRounds } from './batch.js';
+import { experimentKey, progressQuery, stageKey, TASK_QUEUES } from './contract.js';
 
 export interface ExperimentInput {
   experiment: Experiment;
@@ -59,13 +56,8 @@ export interface ExperimentResult {
   progress: RunProgress;
 }
 
-export const progressQuery = defineQuery<RunProgress>('progress');
-
 /** Continue as new well before Temporal's 10,240-event warning, so no run's history grows past 10,000 events. */
 const HISTORY_EVENTS_BEFORE_CONTINUE = 8000;
-
-const stageKey = defineSearchAttributeKey(SEARCH_ATTRIBUTES.stage, SearchAttributeType.KEYWORD);
-const experimentKey = defineSearchAttributeKey(SEARCH_ATTRIBUTES.experiment, SearchAttributeType.KEYWORD);
 
 const NON_RETRYABLE = ['InputError', 'LlmConfigError', 'PayloadTooLarge'];
 

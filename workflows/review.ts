@@ -1,12 +1,10 @@
 // The experiment workflow's review stage: export rows for human review, then wait — durably, for as long as it takes,
 // without a timer — for an `importReview` Update (its file checked and ingested by an activity) or `skipReview`.
-import { ActivityFailure, ApplicationFailure, condition, defineUpdate, proxyActivities, setHandler } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, condition, proxyActivities, setHandler } from '@temporalio/workflow';
 import type * as cpu from '../activities/run.js';
-import { importReviewArg, REVIEW_UPDATES, reviewEnabled, type ImportReviewArg, type ReviewImportResult, type ReviewProgress } from '../lib/run/review.js';
-import { TASK_QUEUES, type RunProgress } from '../lib/run/run-state.js';
-
-export const importReviewUpdate = defineUpdate<ReviewImportResult, [ImportReviewArg]>(REVIEW_UPDATES.import);
-export const skipReviewUpdate = defineUpdate<ReviewProgress, []>(REVIEW_UPDATES.skip);
+import { importReviewArg, reviewEnabled, type ImportReviewArg, type ReviewProgress } from '../lib/run/review.js';
+import type { RunProgress } from '../lib/run/run-state.js';
+import { importReviewUpdate, skipReviewUpdate, TASK_QUEUES } from './contract.js';
 
 const retry = { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes: ['InputError'] };
 // The export embeds and trains a classifier on gold (heartbeating); an import reads one file: a worker lost in the

@@ -1,13 +1,9 @@
 // The experiment workflow's steering Updates (pause, resume, budget, cancel): validators refuse at once what cannot
 // apply; accepted changes live on the run's progress, so they survive continue-as-new.
-import { ApplicationFailure, defineUpdate, setHandler } from '@temporalio/workflow';
-import { budgetUsdArg, STEERING_UPDATES, type SteeringState } from '../lib/run/steering.js';
+import { ApplicationFailure, setHandler } from '@temporalio/workflow';
+import { budgetUsdArg, type SteeringState } from '../lib/run/steering.js';
+import { budgetUpdate, cancelLlmUpdate, pauseUpdate, resumeUpdate } from './contract.js';
 import type { RunProgress } from '../lib/run/run-state.js';
-
-export const pauseUpdate = defineUpdate<SteeringState, []>(STEERING_UPDATES.pause);
-export const resumeUpdate = defineUpdate<SteeringState, []>(STEERING_UPDATES.resume);
-export const budgetUpdate = defineUpdate<SteeringState, [number]>(STEERING_UPDATES.budget);
-export const cancelUpdate = defineUpdate<SteeringState, []>(STEERING_UPDATES.cancel);
 
 const LLM_STAGES = new Set(['taxonomy', 'silver', 'bronze', 'selfcheck']);
 
@@ -72,7 +68,7 @@ export function installSteering(p: RunProgress, configuredBudget: number | undef
       },
     },
   );
-  setHandler(cancelUpdate, apply(() => {
+  setHandler(cancelLlmUpdate, apply(() => {
     p.cancelled = true;
     p.paused = false;
   }), {

@@ -3,7 +3,6 @@ import {
   CancellationScope,
   ChildWorkflowFailure,
   ParentClosePolicy,
-  defineQuery,
   isCancellation,
   proxyActivities,
   setCurrentDetails,
@@ -11,13 +10,15 @@ import {
   startChild,
   workflowInfo,
 } from '@temporalio/workflow';
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type * as cpu from '../activities/run.js';
 import type { Experiment } from '../lib/run/experiment.js';
-import type { StudyVariantOutcome, VariantStatus } from '../lib/run/study.js';
-import { SEARCH_ATTRIBUTES, TASK_QUEUES, workflowIdFor } from '../lib/run/run-state.js';
+import type { VariantStatus } from '../lib/run/study.js';
+import { workflowIdFor } from '../lib/run/run-state.js';
 import { experimentDetails, experimentSummary } from '../lib/run/summaries.js';
 import { experimentWorkflow } from './experiment.js';
+import { experimentKey, stageKey, studyKey, studyProgressQuery, TASK_QUEUES, type StudyProgress } from './contract.js';
+
+export type { StudyProgress } from './contract.js';
 
 /** A variant as the study workflow gets it: validated by the client, its experiment small and secret-free. */
 export interface StudyVariantInput {
@@ -39,25 +40,7 @@ export interface StudyInput {
   uiBase?: string;
 }
 
-/** A variant as the study workflow tracks it. */
-export type StudyVariantState = StudyVariantOutcome;
-
-export interface StudyProgress {
-  study: string;
-  studyDir: string;
-  keys: string[];
-  variants: StudyVariantState[];
-  /** Set once study.json is written. */
-  reportPath: string | null;
-}
-
 export type StudyResult = StudyProgress;
-
-export const studyProgressQuery = defineQuery<StudyProgress>('studyProgress');
-
-const studyKey = defineSearchAttributeKey(SEARCH_ATTRIBUTES.study, SearchAttributeType.KEYWORD);
-const experimentKey = defineSearchAttributeKey(SEARCH_ATTRIBUTES.experiment, SearchAttributeType.KEYWORD);
-const stageKey = defineSearchAttributeKey(SEARCH_ATTRIBUTES.stage, SearchAttributeType.KEYWORD);
 
 const run = proxyActivities<typeof cpu>({
   taskQueue: TASK_QUEUES.main,

@@ -6,8 +6,6 @@ import { z } from 'zod';
 export const REVIEW_REASONS = ['selfcheck-fix', 'selfcheck-reject', 'disagreement', 'low-confidence'] as const;
 export type ReviewReason = (typeof REVIEW_REASONS)[number];
 
-export const REVIEW_UPDATES = { import: 'importReview', skip: 'skipReview' } as const;
-
 /** Where imported files live, relative to the run directory: every worker reads them there. */
 export const REVIEW_IMPORTS_DIR = 'review/imports';
 

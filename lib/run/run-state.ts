@@ -199,8 +199,6 @@ export function legacyPageWindow(concurrency: number, buffered: boolean): number
   return buffered ? inFlight + Math.ceil(inFlight / 2) : inFlight;
 }
 
-export const SEARCH_ATTRIBUTES = { experiment: 'ClinsynthExperiment', stage: 'ClinsynthStage', study: 'ClinsynthStudy' } as const;
-export const TASK_QUEUES = { main: 'clinsynth', llm: 'clinsynth-llm' } as const;
 export const WORKFLOW_ID_PREFIX = 'clinsynth-';
 
 export function workflowIdFor(runId: string): string {

@@ -1,9 +1,8 @@
-// Steering a running experiment: the Update names, their argument schemas and the state they report (shared by the
-// workflow, which validates, and the `clinsynth control` client).
+// Steering a running experiment: the Updates' argument schema and the state they report (shared by the workflow,
+// which validates, and the `clinsynth control` client; the Update definitions are in workflows/contract.ts).
 import { z } from 'zod';
 
-export const STEERING_UPDATES = { pause: 'pause', resume: 'resume', budget: 'setBudget', cancel: 'cancelLlm' } as const;
-export type SteeringAction = keyof typeof STEERING_UPDATES;
+export type SteeringAction = 'pause' | 'resume' | 'budget' | 'cancel';
 
 /** llm.budgetUsd while a run goes: a positive, finite number of US dollars. */
 export const budgetUsdArg = z.number().finite().positive({ message: 'the budget must be a positive number of US dollars' });

@@ -17,6 +17,7 @@ import { readJsonl } from '../../lib/run/run-dir.js';
 import { PROJECT_ROOT } from '../../lib/run/paths.js';
 import { workflowIdFor, type RunProgress } from '../../lib/run/run-state.js';
 import type { ExperimentResult } from '../../workflows/experiment.js';
+import { progressQuery } from '../../workflows/contract.js';
 
 const BATCH: Partial<FakeLlmFaults> = { batchValidatingMs: 200, batchInProgressMs: 1500, batchFinalizingMs: 200, batchOutcomes: [], batchCreateDelayMs: 0, batchAnsweredShare: 0.5 };
 let llm: FakeLlmServer;
@@ -182,7 +183,7 @@ describe('batch mode drill', () => {
 
       const b = startWorker(env);
       workers.push(b);
-      const atKill = await waitFor('a batch in progress', async () => inProgress((await handle.query('progress')) as RunProgress));
+      const atKill = await waitFor('a batch in progress', async () => inProgress((await handle.query(progressQuery)) as RunProgress));
       expect(atKill.batches).toHaveLength(1);
       await killWorker(b);
 
@@ -216,7 +217,7 @@ describe('batch mode drill', () => {
     const worker = startWorker(env);
     try {
       let connection = await Connection.connect({ address: server.address });
-      const atStop = await waitFor('a batch in progress', async () => inProgress((await new Client({ connection }).workflow.getHandle(workflowIdFor('drill-batch-restart')).query('progress')) as RunProgress));
+      const atStop = await waitFor('a batch in progress', async () => inProgress((await new Client({ connection }).workflow.getHandle(workflowIdFor('drill-batch-restart')).query(progressQuery)) as RunProgress));
       await connection.close();
       await server.stop();
       expect(isAlive(server.pid), 'the old server process is gone').toBe(false);

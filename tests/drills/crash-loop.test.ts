@@ -10,6 +10,7 @@ import { runCli, startCli } from '../support/cli.js';
 import { mulberry32 } from '../../lib/run/random.js';
 import { workflowIdFor, type RunProgress } from '../../lib/run/run-state.js';
 import type { ExperimentResult } from '../../workflows/experiment.js';
+import { progressQuery } from '../../workflows/contract.js';
 
 const KILLS = Number(process.env.DRILL_KILLS ?? 10);
 let llm: FakeLlmServer;
@@ -66,7 +67,7 @@ describe('crash drill', () => {
         w.child.kill('SIGKILL');
         await w.result;
         kills++;
-        const p = (await handle.query('progress').catch(() => undefined)) as RunProgress | undefined;
+        const p = (await handle.query(progressQuery).catch(() => undefined)) as RunProgress | undefined;
         if (p && p.stage !== 'silver' && p.stage !== 'bronze' && p.stage !== 'taxonomy') break;
       }
     });

@@ -11,11 +11,12 @@ import { startFakeLlmServer, type FakeLlmServer } from '../support/fake-llm-serv
 import { writeTestExperiment } from '../support/experiments.js';
 import { runCli, startCli } from '../support/cli.js';
 import { untilProgress } from '../support/progress.js';
-import { workflowIdFor, type RunProgress } from '../../lib/run/run-state.js';
+import { workflowIdFor } from '../../lib/run/run-state.js';
 import { withDuckDb } from '../../lib/dataset/merge.js';
 import { Clinsynth, RunRefusedError } from '../../client/api.js';
 import type { ExperimentResult } from '../../workflows/experiment.js';
 import type { Report } from '../../lib/report/report.js';
+import { progressQuery } from '../../workflows/contract.js';
 
 let llm: FakeLlmServer;
 let connection: Connection;
@@ -129,7 +130,7 @@ describe('review drill', () => {
       } finally {
         await cs.close();
       }
-      const still = await handle.query<RunProgress>('progress');
+      const still = await handle.query(progressQuery);
       expect(still.stage).toBe('review');
       expect(still.review).toMatchObject({ state: 'waiting', refused: 1 });
 
@@ -155,7 +156,7 @@ describe('review drill', () => {
       const importing = startCli(['review', 'import', runId, good, '--json'], env);
       await sleep(4000);
       expect(importing.child.exitCode).toBeNull();
-      expect((await handle.query<RunProgress>('progress').catch(() => undefined))?.review?.state ?? 'waiting').toBe('waiting');
+      expect((await handle.query(progressQuery).catch(() => undefined))?.review?.state ?? 'waiting').toBe('waiting');
       worker = startWorker();
       const imported = await importing.result;
       expect(imported.code, imported.stderr).toBe(0);

@@ -11,6 +11,7 @@ import { startDevServer } from '../../client/temporal-server.js';
 import { freePort } from '../support/net.js';
 import { workflowIdFor, type RunProgress } from '../../lib/run/run-state.js';
 import type { ExperimentResult } from '../../workflows/experiment.js';
+import { progressQuery } from '../../workflows/contract.js';
 
 let llm: FakeLlmServer;
 
@@ -48,7 +49,7 @@ describe('durability', () => {
     const handle = new Client({ connection }).workflow.getHandle(workflowIdFor('crash-kill'));
     try {
       const atKill = await waitFor('silver half done', async () => {
-        const p = (await handle.query('progress')) as RunProgress;
+        const p = (await handle.query(progressQuery)) as RunProgress;
         return p.stage === 'silver' && p.stages.silver.total > 0 && p.stages.silver.done * 2 >= p.stages.silver.total ? p : undefined;
       });
       expect(atKill.stages.silver.done).toBeLessThan(atKill.stages.silver.total);
@@ -86,7 +87,7 @@ describe('durability', () => {
     try {
       let connection = await Connection.connect({ address: server.address });
       await waitFor('silver under way', async () => {
-        const p = (await new Client({ connection }).workflow.getHandle(workflowIdFor('restart-r')).query('progress')) as RunProgress;
+        const p = (await new Client({ connection }).workflow.getHandle(workflowIdFor('restart-r')).query(progressQuery)) as RunProgress;
         return p.stage === 'silver' && p.stages.silver.done >= 1 ? p : undefined;
       });
       await connection.close();

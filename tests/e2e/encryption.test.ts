@@ -8,7 +8,7 @@ import { Client, Connection } from '@temporalio/client';
 import { AesGcmCodec, NoKeyCodec, parseKeys } from '../../lib/run/codec.js';
 import { startWorkers } from '../../worker.js';
 import { loadExperiment } from '../../lib/run/experiment.js';
-import { TASK_QUEUES } from '../../lib/run/run-state.js';
+import { TASK_QUEUES } from '../../workflows/contract.js';
 import { startFakeLlmServer, type FakeLlmServer } from '../support/fake-llm-server.js';
 import { DEMO_DIR, writeTestExperiment } from '../support/experiments.js';
 import { runCli } from '../support/cli.js';

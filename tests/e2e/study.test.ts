@@ -10,7 +10,7 @@ import { startFakeLlmServer, type FakeLlmServer } from '../support/fake-llm-serv
 import { writeTestExperiment } from '../support/experiments.js';
 import { runCli } from '../support/cli.js';
 import { dumpUrl } from '../support/chromium.js';
-import { SEARCH_ATTRIBUTES } from '../../lib/run/run-state.js';
+import { SEARCH_ATTRIBUTES } from '../../workflows/contract.js';
 
 let llm: FakeLlmServer;
 let connection: Connection;

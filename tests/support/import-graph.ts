@@ -100,10 +100,14 @@ export function importCycles(edges: readonly ImportEdge[]): string[][] {
 
 /** A file's layer: `lib/<folder>` for domain modules, else its top-level folder (or the file itself, e.g. `worker.ts`). */
 export function layerOf(file: string): string {
+  if (file === CONTRACT) return file;
   const parts = file.split('/');
   if (parts[0] === 'lib' && parts.length > 2) return `lib/${parts[1]}`;
   return parts.length > 1 ? parts[0]! : file;
 }
+
+/** The workflows' contract with their clients (Query/Update definitions, names): a layer of its own, which clients may import. */
+export const CONTRACT = 'workflows/contract.ts';
 
 /** Edges that cross layers against `allowed` (layer → layers it may import; its own layer is always allowed). */
 export function layerViolations(edges: readonly ImportEdge[], allowed: Readonly<Record<string, readonly string[]>>): string[] {

@@ -24,9 +24,10 @@ const LAYERS: Record<string, string[]> = {
   'lib/review': ['lib/run', 'lib/corpus', 'lib/dataset', 'lib/model'],
   'lib/report': ['lib/run', 'lib/llm', 'lib/dataset', 'lib/evaluate', 'lib/model', 'lib/review'],
   activities: ['lib/run', 'lib/corpus', 'lib/llm', 'lib/generate', 'lib/dataset', 'lib/evaluate', 'lib/model', 'lib/review', 'lib/report'],
-  workflows: ['lib/run', 'lib/llm', 'lib/evaluate', 'type:activities'],
-  'worker.ts': ['activities', 'workflows', 'lib/run', 'lib/llm'],
-  client: ['worker.ts', 'activities', 'type:workflows', 'lib/run', 'lib/corpus', 'lib/llm', 'lib/generate', 'lib/dataset', 'lib/evaluate', 'lib/model', 'lib/review', 'lib/report'],
+  'workflows/contract.ts': ['lib/run'],
+  workflows: ['workflows/contract.ts', 'lib/run', 'lib/llm', 'lib/evaluate', 'type:activities'],
+  'worker.ts': ['activities', 'workflows', 'workflows/contract.ts', 'lib/run', 'lib/llm'],
+  client: ['worker.ts', 'activities', 'workflows/contract.ts', 'type:workflows', 'lib/run', 'lib/corpus', 'lib/llm', 'lib/generate', 'lib/dataset', 'lib/evaluate', 'lib/model', 'lib/review', 'lib/report'],
 };
 
 function writeTree(files: Record<string, string>): string {

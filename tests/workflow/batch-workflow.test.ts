@@ -10,7 +10,8 @@ import { startWorkers, workflowBundle, type RunningWorkers } from '../../worker.
 import { startFakeLlmServer, type FakeLlmFaults, type FakeLlmServer } from '../support/fake-llm-server.js';
 import { writeTestExperiment } from '../support/experiments.js';
 import { loadExperiment } from '../../lib/run/experiment.js';
-import { TASK_QUEUES, workflowIdFor, type BatchProgress, type RunProgress } from '../../lib/run/run-state.js';
+import { workflowIdFor, type BatchProgress } from '../../lib/run/run-state.js';
+import { TASK_QUEUES, cancelLlmUpdate, progressQuery } from '../../workflows/contract.js';
 import { readJsonl } from '../../lib/run/run-dir.js';
 import { progressLine } from '../../client/progress.js';
 import type { ExperimentInput, ExperimentResult } from '../../workflows/experiment.js';
@@ -89,7 +90,7 @@ describe('batch mode through the workflow', () => {
       const details = ((await handle.query('__temporal_workflow_metadata')) as { currentDetails?: string }).currentDetails ?? '';
       if (/batch round 1\/3 of silver: batch_fake_\d+ (validating|in_progress|finalizing)/.test(details)) {
         seen = details;
-        line = progressLine(await handle.query<RunProgress>('progress'));
+        line = progressLine(await handle.query(progressQuery));
       }
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -165,11 +166,11 @@ describe('batch mode through the workflow', () => {
     llm.resetStats();
     const handle = await start(experimentFile('wf-batch-cancel', true), `wf-batch-cancel-${Date.now()}`);
     for (let i = 0; i < 600; i++) {
-      const p = await handle.query<RunProgress>('progress');
+      const p = await handle.query(progressQuery);
       if (p.batches?.some((b) => b.status === 'in_progress')) break;
       await new Promise((r) => setTimeout(r, 50));
     }
-    await handle.executeUpdate('cancelLlm', { args: [] });
+    await handle.executeUpdate(cancelLlmUpdate, { args: [] });
     const result = (await handle.result()) as ExperimentResult;
     const [b] = result.progress.batches ?? [];
     expect(result.progress.batches).toHaveLength(1);

@@ -16,7 +16,8 @@ import { currentDetails, untilProgress } from '../support/progress.js';
 import { historyText } from '../support/history.js';
 import { loadExperiment } from '../../lib/run/experiment.js';
 import { readJsonl, RUN_FILES } from '../../lib/run/run-dir.js';
-import { TASK_QUEUES, workflowIdFor } from '../../lib/run/run-state.js';
+import { workflowIdFor } from '../../lib/run/run-state.js';
+import { TASK_QUEUES, importReviewUpdate } from '../../workflows/contract.js';
 import { withDuckDb } from '../../lib/dataset/merge.js';
 import type { ReviewTaskRow } from '../../lib/run/records.js';
 import type { ExperimentInput, ExperimentResult } from '../../workflows/experiment.js';
@@ -73,7 +74,7 @@ describe('human review', () => {
     expect(await currentDetails(handle)).toMatch(/waiting for human review: \d+ rows/);
 
     // A path outside review/imports/ is refused by the validator (nothing enters the history)…
-    await expect(handle.executeUpdate('importReview', { args: [{ file: '../../experiment.json' }] })).rejects.toThrow(WorkflowUpdateFailedError);
+    await expect(handle.executeUpdate(importReviewUpdate, { args: [{ file: '../../experiment.json' }] })).rejects.toThrow(WorkflowUpdateFailedError);
     // …and a bad file by the import activity, with file:line; the run keeps waiting.
     const decided = tasks.slice(0, 4);
     const cs = await Clinsynth.connect({ address: inject('temporalAddress'), startServer: false });

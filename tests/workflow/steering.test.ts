@@ -12,7 +12,8 @@ import { writeTestExperiment } from '../support/experiments.js';
 import { runCli } from '../support/cli.js';
 import { currentDetails, untilProgress } from '../support/progress.js';
 import { loadExperiment } from '../../lib/run/experiment.js';
-import { TASK_QUEUES, workflowIdFor, type RunProgress, type StageName } from '../../lib/run/run-state.js';
+import { workflowIdFor, type RunProgress, type StageName } from '../../lib/run/run-state.js';
+import { TASK_QUEUES, budgetUpdate, progressQuery } from '../../workflows/contract.js';
 import type { ExperimentInput, ExperimentResult } from '../../workflows/experiment.js';
 
 let env: WorkflowEnv;
@@ -59,7 +60,7 @@ describe('steering a running experiment', () => {
     const settled = await until(handle, (p) => p.stage !== 'done' && p.stages[p.stage as StageName].done === p.nextPage, 30_000);
     const requests = llm.stats.requests;
     await sleep(3000);
-    const later = await handle.query<RunProgress>('progress');
+    const later = await handle.query(progressQuery);
     expect(later.stage).toBe(settled.stage);
     expect(later.nextPage).toBe(settled.nextPage);
     expect(llm.stats.requests).toBe(requests);
@@ -72,8 +73,8 @@ describe('steering a running experiment', () => {
     const low = await control([runId, 'budget', String(later.costUsd! / 2)]);
     expect(low.code).toBe(1);
     expect(low.stderr).toMatch(/refused: budget \$.* is below the \$.* spent so far/);
-    await expect(handle.executeUpdate('setBudget', { args: [-1] })).rejects.toThrow(WorkflowUpdateFailedError);
-    await expect(handle.executeUpdate('setBudget', { args: [0] })).rejects.toThrow(WorkflowUpdateFailedError);
+    await expect(handle.executeUpdate(budgetUpdate, { args: [-1] })).rejects.toThrow(WorkflowUpdateFailedError);
+    await expect(handle.executeUpdate(budgetUpdate, { args: [0] })).rejects.toThrow(WorkflowUpdateFailedError);
     expect((await control([runId, 'budget', '-1'])).code).toBe(2);
     const ok = await control([runId, 'budget', '5']);
     expect(ok.code, ok.stderr).toBe(0);
