@@ -25,6 +25,9 @@ export interface MultilabelMetrics {
 
 const div = (a: number, b: number): number => (b === 0 ? 0 : a / b);
 
+/** F1 from counts: 2·TP / (2·TP + FP + FN), 0 when that is 0/0 (scikit-learn's zero_division=0). The one F1 of the project. */
+export const f1FromCounts = (tp: number, fp: number, fn: number): number => div(2 * tp, 2 * tp + fp + fn);
+
 /**
  * Multi-label metrics in the scikit-learn convention with zero_division=0: a 0/0 precision, recall or F1 is 0.
  * F1 is 2·TP / (2·TP + FP + FN). Labels outside `labels` are ignored in every number (as scikit-learn's
@@ -58,7 +61,7 @@ export function multilabelMetrics(gold: readonly (readonly string[])[], pred: re
     const t = tp[k]!;
     const f = fp[k]!;
     const n = fn[k]!;
-    const f1 = div(2 * t, 2 * t + f + n);
+    const f1 = f1FromCounts(t, f, n);
     perLabel[l] = { precision: div(t, t + f), recall: div(t, t + n), f1, support: t + n };
     sumF1 += f1;
     if (t + n > 0) {
@@ -71,7 +74,7 @@ export function multilabelMetrics(gold: readonly (readonly string[])[], pred: re
   });
   return {
     perLabel,
-    microF1: div(2 * TP, 2 * TP + FP + FN),
+    microF1: f1FromCounts(TP, FP, FN),
     microPrecision: div(TP, TP + FP),
     microRecall: div(TP, TP + FN),
     macroF1: div(sumF1, labels.length),

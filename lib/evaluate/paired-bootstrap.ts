@@ -1,5 +1,6 @@
 // Paired comparison of two multi-label systems over seeds: F1 deltas, cluster-bootstrap CIs, approximate-randomisation p-values, Holm.
 import { mulberry32 } from '../run/random.js';
+import { f1FromCounts } from './metrics.js';
 
 /**
  * Definitions (tests/reference/paired_bootstrap.py implements the same ones independently with numpy):
@@ -197,10 +198,7 @@ export function prepareComparison(input: Pick<PairedComparisonInput, 'gold' | 'c
   return new Prepared(counts, nC, clusterNames, system.length, baseline.length, L);
 }
 
-const f1 = (tp: number, fp: number, fn: number): number => {
-  const d = 2 * tp + fp + fn;
-  return d === 0 ? 0 : (2 * tp) / d;
-};
+const f1 = f1FromCounts;
 
 class Prepared implements PreparedComparison {
   readonly stride: number;

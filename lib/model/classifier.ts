@@ -1,6 +1,7 @@
 // Multi-label classifier heads on sentence embeddings (one-vs-rest logistic regression or a small MLP), trained in TS.
 import { mulberry32, shuffled } from '../run/random.js';
 import { ENCODER_ID } from '../run/paths.js';
+import { f1FromCounts } from '../evaluate/metrics.js';
 
 export type ClassifierKind = 'logreg' | 'mlp';
 
@@ -460,7 +461,7 @@ function f1At(scores: readonly number[], y: Uint8Array, rows: readonly number[],
     else if (p) fp++;
     else if (y[r]) fn++;
   });
-  return 2 * tp + fp + fn === 0 ? 0 : (2 * tp) / (2 * tp + fp + fn);
+  return f1FromCounts(tp, fp, fn);
 }
 
 /** Best threshold on the grid; ties resolved to the middle of the best-scoring thresholds. */
