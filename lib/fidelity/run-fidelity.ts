@@ -3,12 +3,21 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { trainingRows, type TrainingRow } from '../dataset/merge.js';
 import { LEAKAGE_THRESHOLD, type EmbedFn } from '../dataset/leakage.js';
-import { pageFiles, readJson, readJsonl, readRunExperiment, writeJson } from '../run/run-dir.js';
+import { pageFiles, readJson, readJsonl, readRunExperiment, writeJson, writeJsonl } from '../run/run-dir.js';
 import type { CandidateRow } from '../run/records.js';
 import { foldedGold } from '../model/training.js';
 import { distribution, jensenShannonDivergence, labelDistribution, meanPairwiseCosine, nearest, textStats, type Distribution, type LabelDistribution, type TextStats } from './measures.js';
 
 export const FIDELITY_FILE = join('eval', 'fidelity.json');
+/** Each searched bronze sentence's nearest real sentence (gold or corpus), for the viewer's bronze-by-label page. */
+export const BRONZE_NEAREST_FILE = join('eval', 'bronze-nearest.jsonl');
+
+export interface BronzeNearest {
+  id: string;
+  of: 'gold' | 'corpus';
+  nearestText: string;
+  cosine: number;
+}
 /** Rows per set the measures use (evenly spaced by id when there are more): embeddings and pairs stay bounded. */
 export const FIDELITY_SAMPLE = 5000;
 /** Rows per set whose nearest gold / corpus sentence is searched (brute force), and corpus sentences searched. */
@@ -68,7 +77,7 @@ const groups = (rows: readonly Row[], labels: readonly string[]): [string, Row[]
   ['none', rows.filter((r) => !r.labels.some((l) => labels.includes(l)))],
 ];
 
-export async function measureFidelity(runDir: string, embed: EmbedFn, encoder: string, opts: { leakageThreshold?: number } = {}): Promise<FidelityReport> {
+export async function measureFidelity(runDir: string, embed: EmbedFn, encoder: string, opts: { leakageThreshold?: number; bronzeNearest?: BronzeNearest[] } = {}): Promise<FidelityReport> {
   const e = readRunExperiment(runDir);
   const labels = e.labels;
   const threshold = opts.leakageThreshold ?? LEAKAGE_THRESHOLD;
@@ -116,6 +125,7 @@ export async function measureFidelity(runDir: string, embed: EmbedFn, encoder: s
         const g = nearG.get(r.id);
         const c = nearC.get(r.id);
         const best = g && (!c || g.cosine >= c.cosine) ? { of: 'gold' as const, hit: g, text: gold[g.index]?.text } : c ? { of: 'corpus' as const, hit: c, text: corpus[c.index]?.text } : undefined;
+        if (best) opts.bronzeNearest?.push({ id: r.id, of: best.of, nearestText: best.text ?? '', cosine: best.hit.cosine });
         if (best && best.hit.cosine >= threshold) risk.push({ id: r.id, text: r.text, of: best.of, nearestText: best.text ?? '', cosine: best.hit.cosine });
       }
       risk.sort((a, b) => b.cosine - a.cosine);
@@ -137,7 +147,9 @@ export async function measureFidelity(runDir: string, embed: EmbedFn, encoder: s
 
 /** Measures and writes eval/fidelity.json (the report reads it; an embed step of the run computes it). */
 export async function writeFidelity(runDir: string, embed: EmbedFn, encoder: string): Promise<FidelityReport> {
-  const report = await measureFidelity(runDir, embed, encoder);
+  const bronzeNearest: BronzeNearest[] = [];
+  const report = await measureFidelity(runDir, embed, encoder, { bronzeNearest });
+  writeJsonl(join(runDir, BRONZE_NEAREST_FILE), bronzeNearest);
   writeJson(join(runDir, FIDELITY_FILE), report);
   return report;
 }
