@@ -1,6 +1,7 @@
 // The viewer's checks on a finished run (used by tests/e2e/cli.test.ts on its demo run): the JSON API's shapes, then the page in headless Chromium.
 import { expect } from 'vitest';
 import { mkdtempSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -46,6 +47,33 @@ export async function viewerChecks(runId: string, runDir: string, env: Record<st
     expect(searched.total).toBe(searched.rows.length);
     expect(searched.rows.every((r) => r.text.toLowerCase().includes(word.toLowerCase()))).toBe(true);
     expect((await fetch(new URL('/api/rows?verdict=maybe', url))).status).toBe(400);
+    // Labels: one label, any of two, all of two; sorting by text both ways.
+    const everything = await get<Rows>('/api/rows?limit=500');
+    const [l1, l2] = [...new Set(everything.rows.flatMap((r) => r.labels))];
+    const has = (r: { labels: string[] }, l: string) => r.labels.includes(l);
+    const one = await get<Rows>(`/api/rows?label=${l1}&limit=500`);
+    const any = await get<Rows>(`/api/rows?label=${l1},${l2}&limit=500`);
+    const both = await get<Rows>(`/api/rows?label=${l1},${l2}&labelMode=all&limit=500`);
+    expect(one.total).toBe(everything.rows.filter((r) => has(r, l1!)).length);
+    expect(any.total).toBe(everything.rows.filter((r) => has(r, l1!) || has(r, l2!)).length);
+    expect(both.total).toBe(everything.rows.filter((r) => has(r, l1!) && has(r, l2!)).length);
+    const texts = everything.rows.map((r) => r.text);
+    const byText = await get<Rows>('/api/rows?sort=text&limit=3');
+    const byTextDesc = await get<Rows>('/api/rows?sort=text&desc=true&limit=3');
+    expect(byText.rows[0]!.text <= byText.rows[1]!.text && byText.rows[1]!.text <= byText.rows[2]!.text).toBe(true);
+    expect(byTextDesc.rows[0]!.text >= byTextDesc.rows[1]!.text).toBe(true);
+    expect(texts).toContain(byTextDesc.rows[0]!.text);
+    const bronzeNear = await get<{ rows: { ref: string; of: string; nearestText: string; cosine: number }[] }>('/api/bronze?limit=3');
+    expect(bronzeNear.rows.length).toBeGreaterThan(0);
+    expect(bronzeNear.rows[0]!.cosine).toBeGreaterThanOrEqual(bronzeNear.rows.at(-1)!.cosine);
+    expect(['gold', 'corpus']).toContain(bronzeNear.rows[0]!.of);
+    // A page reached through another name (DNS rebinding) is refused.
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(new URL('/api/rows', url), { headers: { host: 'attacker.example' } }, (res) => (res.resume(), resolve(res.statusCode ?? 0)));
+      req.on('error', reject);
+      req.end();
+    });
+    expect(status).toBe(403);
     const detail = await get<{ row: { ref: string }; labels: { llm: string[] }; flags: unknown[]; provenance: { cacheKey: string; cached: boolean; rawAnswer: string; request: { messages: unknown[] } }; selfCheck: unknown; context: { span: string } | null }>(`/api/rows/${encodeURIComponent(silver.rows[0]!.ref)}`);
     expect(detail.row.ref).toBe(silver.rows[0]!.ref);
     expect(detail.provenance.cached).toBe(true);
