@@ -79,6 +79,7 @@ export async function startViewer(opts: { variants: ViewerVariant[]; host: strin
       for (const [id, other] of stores) if (other !== s) for (const r of await other.sameText(text)) others.push({ variant: id, ...r });
       return { ...detail, otherVariants: others };
     }
+    if (path === '/api/fidelity') return { fidelity: storeFor(parse(variantQuery, params).variant).fidelity() };
     if (path === '/api/confusion') return storeFor(parse(variantQuery, params).variant).confusion();
     const cell = /^\/api\/confusion\/([^/]+)\/([^/]+)$/.exec(path);
     if (cell) {

@@ -12,7 +12,7 @@ import type { Experiment } from '../../lib/run/experiment.js';
 import type { GoldRow } from '../../lib/run/records.js';
 import { readNotes } from '../../lib/corpus/readers.js';
 import { agreementLines, confusionOf, type AgreementLine, type Confusion } from '../../lib/evaluate/label-agreement.js';
-import { BRONZE_NEAREST_FILE } from '../../lib/fidelity/run-fidelity.js';
+import { BRONZE_NEAREST_FILE, readFidelity, type FidelityReport } from '../../lib/fidelity/run-fidelity.js';
 
 const SORTS = { ref: 'source, id', text: 'text', chars: 'chars', verdict: 'verdict' } as const;
 const flag = z.enum(['', 'true', 'false']).default('');
@@ -172,6 +172,11 @@ export class RunStore {
     const end = Number(r.end_offset);
     if (!(start >= 0 && end >= start && end <= text.length)) return { note: noteId, before: '', span: String(r.text), after: '' };
     return { note: noteId, before: text.slice(Math.max(0, start - CONTEXT_CHARS), start), span: text.slice(start, end), after: text.slice(end, end + CONTEXT_CHARS) };
+  }
+
+  /** eval/fidelity.json (measured after the merge); null when the run has none. */
+  fidelity(): FidelityReport | null {
+    return readFidelity(this.runDir) ?? null;
   }
 
   /** Per label the LLM's 2×2 confusion against gold on the gold test sentences, before and after the self-check. */

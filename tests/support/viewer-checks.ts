@@ -67,6 +67,8 @@ export async function viewerChecks(runId: string, runDir: string, env: Record<st
     expect(bronzeNear.rows.length).toBeGreaterThan(0);
     expect(bronzeNear.rows[0]!.cosine).toBeGreaterThanOrEqual(bronzeNear.rows.at(-1)!.cosine);
     expect(['gold', 'corpus']).toContain(bronzeNear.rows[0]!.of);
+    const { fidelity } = await get<{ fidelity: { sets: { bronze: { overall: { sentences: number } } } } }>('/api/fidelity');
+    expect(fidelity.sets.bronze.overall.sentences).toBeGreaterThan(0);
     // A page reached through another name (DNS rebinding) is refused.
     const status = await new Promise<number>((resolve, reject) => {
       const req = request(new URL('/api/rows', url), { headers: { host: 'attacker.example' } }, (res) => (res.resume(), resolve(res.statusCode ?? 0)));
@@ -109,6 +111,8 @@ export async function viewerChecks(runId: string, runDir: string, env: Record<st
       const [label, cell, n] = confusion.labels.flatMap((l) => (['tp', 'fn', 'fp'] as const).map((k) => [l, k, confusion.before[l]![k]] as const)).find(([, , x]) => x > 0)!;
       await page.click(`table.cm[data-label="${label}"][data-stage=before] button[data-cell=${cell}]`);
       await expect.poll(() => page.$$eval('#cell-sentences li', (lis) => lis.length)).toBe(n);
+      await page.click('nav button[data-tab=fidelity]');
+      await expect.poll(() => page.$$eval('#fidelity table[data-set=bronze] tr', (trs) => trs.length)).toBeGreaterThan(1);
       expect(offline).toEqual([]);
     } finally {
       await browser.close();

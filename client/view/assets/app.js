@@ -143,6 +143,35 @@ async function loadBronze() {
     body.append(tr);
   }
 }
+const f3 = (x) => (typeof x === 'number' ? x.toFixed(3) : '—');
+async function loadFidelity() {
+  const { fidelity: f } = await api('/api/fidelity');
+  const box = $('#fidelity');
+  box.textContent = '';
+  $('#fidelity-note').textContent = f ? `Usable silver and bronze rows against gold (${f.encoder} embeddings; definitions: docs/looking-at-data.md).` : 'This run has no eval/fidelity.json (measured after the merge).';
+  if (!f) return;
+  for (const [set, s] of Object.entries(f.sets)) {
+    box.append(el('h3', `${set}: ${s.rows} usable rows — JS divergence vs gold ${f3(s.jsDivergence)} bits (distance ${f3(s.jsDistance)})`));
+    const t = el('table', undefined, { 'data-set': set });
+    const head = el('tr');
+    for (const h of ['label', 'sentences', 'distinct-1', 'distinct-2', 'self-similarity', 'nearest gold (median)', 'nearest corpus (median)', 'tokens (gold)', 'negated (gold)']) head.append(el('th', h));
+    t.append(head);
+    for (const [label, g] of [['all', s.overall], ...Object.entries(s.perLabel)]) {
+      if (!g.sentences) continue;
+      const gold = label === 'all' ? f.gold.overall : f.gold.perLabel[label];
+      const tr = el('tr');
+      tr.append(el('th', label), el('td', g.sentences), el('td', f3(g.distinct1)), el('td', f3(g.distinct2)), el('td', f3(g.selfSimilarity)), el('td', f3(g.nearestGold?.p50)), el('td', f3(g.nearestCorpus?.p50)), el('td', `${g.meanTokens.toFixed(1)} (${gold ? gold.meanTokens.toFixed(1) : '—'})`), el('td', `${(100 * g.negationShare).toFixed(0)}% (${gold ? (100 * gold.negationShare).toFixed(0) : '—'}%)`));
+      t.append(tr);
+    }
+    box.append(t);
+    if (s.memorisationRisk.length) {
+      box.append(el('p', `memorisation risk: ${s.memorisationRisk.length} sentence(s) at cosine ≥ ${f.leakageThreshold} to a real sentence`, { class: 'flag' }));
+      const ul = el('ul', undefined, { id: 'memorisation' });
+      for (const m of s.memorisationRisk) ul.append(el('li', `${m.text} ≈ ${m.nearestText} (${m.of}, ${f3(m.cosine)})`));
+      box.append(ul);
+    }
+  }
+}
 async function start() {
   const meta = await api('/api/meta');
   $('#experiment').textContent = meta.experiment;
@@ -160,7 +189,7 @@ async function start() {
   options(f.elements.label, meta.labels, false);
   options($('#bronze-label'), [...meta.labels, 'none']);
   state.offset = 0;
-  await Promise.all([loadRows(), loadConfusion(), loadBronze()]);
+  await Promise.all([loadRows(), loadConfusion(), loadBronze(), loadFidelity()]);
 }
 $('#filters').addEventListener('input', () => ((state.offset = 0), loadRows()));
 $('#filters').addEventListener('submit', (e) => e.preventDefault());
@@ -175,6 +204,6 @@ $('#variant').addEventListener('change', (e) => ((state.variant = e.target.value
 $('#bronze-label').addEventListener('change', loadBronze);
 for (const b of document.querySelectorAll('nav button')) b.addEventListener('click', () => {
   for (const x of document.querySelectorAll('nav button')) x.classList.toggle('on', x === b);
-  for (const t of ['rows', 'confusion', 'bronze']) $(`#tab-${t}`).hidden = t !== b.dataset.tab;
+  for (const t of ['rows', 'confusion', 'bronze', 'fidelity']) $(`#tab-${t}`).hidden = t !== b.dataset.tab;
 });
 start().catch((e) => document.body.prepend(el('p', `error: ${e.message}`, { class: 'flag', id: 'error' })));
