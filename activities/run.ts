@@ -6,7 +6,8 @@ import * as setup from '../lib/generate/run-setup.js';
 import * as topUp from '../lib/generate/bronze-top-up.js';
 import { mergeRunDatasets } from '../lib/dataset/merge.js';
 import * as training from '../lib/model/training.js';
-import { sharedEmbed } from '../lib/model/embeddings.js';
+import { runEncoderSpec, sharedEmbed } from '../lib/model/embeddings.js';
+import { writeFidelity } from '../lib/fidelity/run-fidelity.js';
 import { writeReport as writeRunReport } from '../lib/report/report.js';
 import type { RunProgress } from '../lib/run/run-state.js';
 import { readRunExperiment } from '../lib/run/run-dir.js';
@@ -68,8 +69,14 @@ export async function importReview(input: { runDir: string } & ImportReviewArg):
   });
 }
 
+/** Embeds every dataset sentence, then measures fidelity (eval/fidelity.json) from those cached vectors. */
 export async function embedDatasets(input: { runDir: string }): Promise<{ sentences: number }> {
-  return mapped(() => training.embedRunDatasets(input.runDir, beatOrStop));
+  return mapped(async () => {
+    const r = await training.embedRunDatasets(input.runDir, beatOrStop);
+    const spec = runEncoderSpec(readRunExperiment(input.runDir));
+    await writeFidelity(input.runDir, (texts) => sharedEmbed(texts, beatOrStop, spec), spec);
+    return r;
+  });
 }
 
 export async function trainAndPredict(input: { runDir: string; job: EvaluationJob }): Promise<{ n: number; folds: number }> {

@@ -18,6 +18,7 @@ const BENCHES: { id: string; file: string; title: string; env?: Record<string, s
   { id: 'classifier-mpnet', file: 'bench/classifier-reference.ts', title: 'logreg vs scikit-learn, mpnet features', env: { BENCH_ENCODER: 'mpnet' }, when: () => !encoderProblem('mpnet') },
   { id: 'p6', file: 'bench/p6-evaluate.ts', title: 'train+evaluate stages, 5 folds × 3 seeds × 4 mixes + curves' },
   { id: 'predict', file: 'bench/predict-speed.ts', title: 'predict speed' },
+  { id: 'viewer', file: 'bench/viewer.ts', title: 'viewer page and filters on 1,000,000 silver rows' },
   { id: 'mimic', file: 'bench/mimic-ingest.ts', title: 'MIMIC ingest' },
   { id: 'llm', file: 'bench/embedded-llm.ts', title: 'embedded LLM as annotator' },
   { id: 'p1', file: 'bench/p1-silver-throughput.ts', title: 'silver throughput through Temporal' },

@@ -24,6 +24,7 @@ const USAGE = `usage:
   clinsynth server [stop]
   clinsynth predict --model DIR INPUT [--out FILE]
   clinsynth report RUN_ID|STUDY
+  clinsynth view RUN_ID|STUDY [--port N] [--host HOST] [--allow-remote]   (local row viewer, docs/looking-at-data.md)
   clinsynth codec-server [--port N]
   clinsynth control RUN_ID pause|resume|budget USD|cancel
   clinsynth review export RUN_ID [--rewrite] | import RUN_ID FILE | skip RUN_ID
@@ -66,6 +67,7 @@ export async function main(argv: string[]): Promise<number> {
         const { reviewCommand } = await import('./review.js');
         return await reviewCommand(rest, say);
       }
+      case 'view': return await (await import('./view/command.js')).viewCommand(rest, say);
       case 'report': {
         const { reportCommand } = await import('./report.js');
         return await reportCommand(rest);

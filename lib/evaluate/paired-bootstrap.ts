@@ -132,23 +132,15 @@ function checkPredictions(name: string, seeds: readonly LabelSets[], n: number):
   });
 }
 
-/** Builds the per-cluster count tensor: [cluster][config (system seeds, then baseline seeds)][label][TP, FP, FN]. */
-export function prepareComparison(input: Pick<PairedComparisonInput, 'gold' | 'clusters' | 'labels' | 'system' | 'baseline'>): PreparedComparison {
-  const { gold, clusters, labels, system, baseline } = input;
-  const n = gold.length;
-  if (clusters.length !== n) throw new RangeError(`pairedComparison: ${clusters.length} cluster entries for ${n} sentences`);
-  checkPredictions('system', system, n);
-  checkPredictions('baseline', baseline, n);
-  const L = labels.length;
-  if (L === 0) throw new RangeError('pairedComparison: empty label list');
-  const labelIndex = new Map(labels.map((l, i) => [l, i] as const));
-  if (labelIndex.size !== L) throw new RangeError('pairedComparison: duplicate label in labels');
-
-  // Cluster numbering, in order of first appearance.
-  const clusterOf = new Int32Array(n);
+/**
+ * Clusters numbered in order of first appearance (a sentence whose cluster is undefined, null or '' is a cluster of
+ * its own, named `#<sentence index>`): `clusterOf[i]` is sentence i's cluster index.
+ */
+export function numberClusters(clusters: readonly (string | null | undefined)[]): { clusterOf: Int32Array; clusterNames: string[] } {
+  const clusterOf = new Int32Array(clusters.length);
   const clusterNames: string[] = [];
   const named = new Map<string, number>();
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < clusters.length; i++) {
     const c = clusters[i];
     if (c === undefined || c === null || c === '') {
       clusterOf[i] = clusterNames.length;
@@ -162,6 +154,22 @@ export function prepareComparison(input: Pick<PairedComparisonInput, 'gold' | 'c
       clusterOf[i] = id;
     }
   }
+  return { clusterOf, clusterNames };
+}
+
+/** Builds the per-cluster count tensor: [cluster][config (system seeds, then baseline seeds)][label][TP, FP, FN]. */
+export function prepareComparison(input: Pick<PairedComparisonInput, 'gold' | 'clusters' | 'labels' | 'system' | 'baseline'>): PreparedComparison {
+  const { gold, clusters, labels, system, baseline } = input;
+  const n = gold.length;
+  if (clusters.length !== n) throw new RangeError(`pairedComparison: ${clusters.length} cluster entries for ${n} sentences`);
+  checkPredictions('system', system, n);
+  checkPredictions('baseline', baseline, n);
+  const L = labels.length;
+  if (L === 0) throw new RangeError('pairedComparison: empty label list');
+  const labelIndex = new Map(labels.map((l, i) => [l, i] as const));
+  if (labelIndex.size !== L) throw new RangeError('pairedComparison: duplicate label in labels');
+
+  const { clusterOf, clusterNames } = numberClusters(clusters);
   const nC = clusterNames.length;
 
   // Per-sentence label bit arrays (Uint8Array) for gold and for each config; TP = p&g, FP = p&!g, FN = !p&g per
@@ -413,7 +421,8 @@ class Prepared implements PreparedComparison {
   }
 }
 
-function interval(values: Float64Array, alpha: number): [number, number] {
+/** The numpy-linear percentile interval [100·α/2, 100·(1−α/2)] of `values` (sorted in place). */
+export function interval(values: Float64Array, alpha: number): [number, number] {
   values.sort();
   return [percentile(values, (100 * alpha) / 2), percentile(values, 100 * (1 - alpha / 2))];
 }

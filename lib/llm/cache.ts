@@ -39,12 +39,15 @@ export function llmCacheKey(kind: string, model: string, request: LlmRequest): s
 
 export interface LlmCache {
   get(key: string): Promise<LlmAnswer | undefined>;
-  put(key: string, answer: LlmAnswer): Promise<void>;
+  /** `request`: the rendered request, kept beside the answer so a row's provenance shows what was asked. */
+  put(key: string, answer: LlmAnswer, request?: LlmRequest): Promise<void>;
 }
 
-interface CacheFile {
+/** One cached answer as stored (`request` is absent in answers cached before requests were kept, and in batch answers). */
+export interface CacheFile {
   key: string;
   answer: LlmAnswer;
+  request?: LlmRequest;
   storedAt: string;
 }
 
@@ -82,7 +85,15 @@ export class FileLlmCache implements LlmCache {
     }
   }
 
-  async put(key: string, answer: LlmAnswer): Promise<void> {
+  /** The whole stored entry (answer, rendered request, time), for looking at a row's provenance; undefined on a miss. */
+  async entry(key: string): Promise<CacheFile | undefined> {
+    const answer = await this.get(key);
+    if (!answer) return undefined;
+    const data = JSON.parse(await readFile(this.pathOf(key), 'utf8')) as CacheFile;
+    return { key, answer, storedAt: data.storedAt, ...(data.request ? { request: data.request } : {}) };
+  }
+
+  async put(key: string, answer: LlmAnswer, request?: LlmRequest): Promise<void> {
     const file = this.pathOf(key);
     const folder = join(this.dir, key.slice(0, 2));
     // Folders are made once per process (a mkdir per answer is measurable at hundreds of calls a second).
@@ -91,7 +102,7 @@ export class FileLlmCache implements LlmCache {
       createdFolders.add(folder);
     }
     const tmp = join(folder, `.${key}.${process.pid}.${randomUUID()}.tmp`);
-    const body: CacheFile = { key, answer, storedAt: new Date().toISOString() };
+    const body: CacheFile = { key, answer, ...(request ? { request } : {}), storedAt: new Date().toISOString() };
     try {
       try {
         await writeFile(tmp, JSON.stringify(body), 'utf8');
@@ -177,7 +188,7 @@ export async function completeCached(
   }
   const flight = (async () => {
     const answer = await provider.complete(request, signal, { startSignal: opts.startSignal });
-    const stored = cache.put(cacheKey, answer);
+    const stored = cache.put(cacheKey, answer, request);
     stored.catch(() => undefined); // a failed write is the caller's to see (settle), not an unhandled rejection
     return { answer, stored };
   })();

@@ -10,6 +10,10 @@ import { ciText, f1BarSvg, forestPlotSvg, labelHeatmapSvg, learningCurveSvg, pTe
 import type { MergeSummary } from '../dataset/merge.js';
 import type { BatchProgress, LlmUsageTotals, RunProgress } from '../run/run-state.js';
 import { reviewSummary, type ReviewSummary } from '../review/summary.js';
+import { measureAgreement, reviewerKappa, type AgreementWithCi, type ReviewerKappa } from '../evaluate/label-agreement.js';
+import { readFidelity, type FidelityReport } from '../fidelity/run-fidelity.js';
+import { agreementCiSection } from './agreement-ci-section.js';
+import { fidelitySection } from './fidelity-section.js';
 
 type Stat = { mean: number; sd: number };
 
@@ -60,12 +64,16 @@ export interface ReportReview extends ReviewSummary {
   outcome: 'imported' | 'skipped' | 'pending';
   /** Each mix on the reviewers' labels against the same mix on the LLM's (paired bootstrap; empty: nothing changed). */
   effect: Record<string, MixComparison>;
+  /** Reviewers against the LLM per label: Cohen's κ over the reviewed, kept rows. */
+  kappa?: Record<string, ReviewerKappa>;
 }
 
 export interface ReportAgreement {
   silver: AgreementSummary;
   /** The same after the self-check (fixed labels applied, rejected rows left out). */
   silverChecked?: AgreementSummary;
+  /** Per label κ, precision, recall with note-cluster bootstrap CIs, before and after the self-check (eval/agreement.jsonl). */
+  withCi?: AgreementWithCi;
 }
 
 type Usage = LlmUsageTotals & { costUsd?: number };
@@ -102,6 +110,8 @@ export interface Report {
   agreement?: ReportAgreement;
   /** Present when the run exported rows for human review. */
   review?: ReportReview;
+  /** Fidelity and diversity of silver and bronze against gold (eval/fidelity.json, measured after the merge). */
+  fidelity?: FidelityReport;
   stages: RunProgress['stages'];
   counts: Record<string, number>;
   generatedAt: string;
@@ -119,6 +129,9 @@ const withCost = (u: LlmUsageTotals): Usage => {
   const cost = (u as Usage).costUsd;
   return typeof cost === 'number' && Number.isFinite(cost) ? { ...u, costUsd: cost } : { ...u };
 };
+
+/** The agreement bootstrap's PRNG seed: fixed, so a rebuilt report has the same intervals. */
+const AGREEMENT_SEED = 20231;
 
 export function buildReport(input: ReportInput): Report {
   const { runDir, progress } = input;
@@ -201,7 +214,12 @@ export function buildReport(input: ReportInput): Report {
     const state = progress.review?.state;
     const outcome = state === 'skipped' || state === 'imported' ? state : review.reviewed ? 'imported' : 'pending';
     report.review = { ...review, outcome, effect: compared?.review ?? {} };
+    if (review.agreement) report.review.kappa = reviewerKappa(review.agreement);
   }
+  const withCi = measureAgreement(runDir, e.labels, { resamples: e.evaluate.bootstrap, alpha: e.evaluate.alpha, seed: AGREEMENT_SEED });
+  if (withCi && report.agreement) report.agreement.withCi = withCi;
+  const fidelity = readFidelity(runDir);
+  if (fidelity) report.fidelity = fidelity;
   return report;
 }
 
@@ -672,6 +690,10 @@ ${safetySection(r)}
 </section>
 
 ${agreementSection(r)}
+
+${agreementCiSection(r.agreement?.withCi, r.review?.kappa)}
+
+${fidelitySection(r.fidelity)}
 
 ${reviewSection(r, effectSvg)}
 

@@ -1,4 +1,4 @@
-// The `clinsynth` executable end to end: run --json on a demo-sized experiment, status --json, validate errors.
+// The `clinsynth` executable end to end: run --json on a demo-sized experiment, status --json, validate errors, and `view` of that run in headless Chromium.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,9 +6,12 @@ import { join } from 'node:path';
 import { startFakeLlmServer, type FakeLlmServer } from '../support/fake-llm-server.js';
 import { writeTestExperiment } from '../support/experiments.js';
 import { runCli } from '../support/cli.js';
+import { viewerChecks } from '../support/viewer-checks.js';
 
 let llm: FakeLlmServer;
 let env: Record<string, string>;
+/** The finished demo run of the first test, which the viewer test looks at (one run for both keeps CI short). */
+let demoRunDir = '';
 
 beforeAll(async () => {
   llm = await startFakeLlmServer({ seed: 3 });
@@ -28,8 +31,18 @@ describe('clinsynth CLI', () => {
     const line = JSON.parse(run.stdout.trim().split('\n')[0]!);
     expect(line).toMatchObject({ runId: 'cli-demo-one', workflowId: 'clinsynth-cli-demo-one' });
     expect(line.uiUrl).toContain('/workflows/clinsynth-cli-demo-one');
+    demoRunDir = line.runDir;
     const report = JSON.parse(readFileSync(join(line.runDir, 'report.json'), 'utf8'));
     expect(Object.keys(report.mixes)).toHaveLength(4);
+    // Fidelity and agreement with its uncertainty (docs/looking-at-data.md): measured on the run, in both reports.
+    expect(report.fidelity.sets.bronze.overall.sentences).toBeGreaterThan(0);
+    expect(report.fidelity.sets.silver.jsDivergence).toBeGreaterThanOrEqual(0);
+    const agreementLines = readFileSync(join(line.runDir, 'eval', 'agreement.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(report.agreement.withCi.before.sentences).toBe(agreementLines.length);
+    expect(Object.keys(agreementLines[0]).sort()).toEqual(['gold', 'id', 'llm', 'llmAfterSelfCheck', 'note', 'verdict']);
+    const html = readFileSync(join(line.runDir, 'report.html'), 'utf8');
+    expect(html).toContain('<section id="fidelity">');
+    expect(html).toContain('<section id="agreement-ci">');
 
     const status = await runCli(['status', 'cli-demo-one', '--json'], env);
     expect(status.code).toBe(0);
@@ -45,6 +58,11 @@ describe('clinsynth CLI', () => {
     const again = JSON.parse(readFileSync(join(line.runDir, 'report.json'), 'utf8'));
     expect(again.mixes).toEqual(report.mixes);
     expect(readFileSync(join(line.runDir, 'report.html'), 'utf8')).toContain('<svg id="f1-chart"');
+  });
+
+  it('view serves the demo run: filters change rows and counts, a row shows its raw answer, a confusion cell its sentences', async () => {
+    expect(demoRunDir, 'the run of the first test').not.toBe('');
+    await viewerChecks('cli-demo-one', demoRunDir, env);
   });
 
   it('validate accepts the demo and rejects a broken file with file:line messages and exit 2', async () => {

@@ -22,12 +22,13 @@ const LAYERS: Record<string, string[]> = {
   'lib/generate': ['lib/run', 'lib/corpus', 'lib/llm', 'lib/dataset', 'lib/evaluate'],
   'lib/model': ['lib/run', 'lib/dataset', 'lib/evaluate'],
   'lib/review': ['lib/run', 'lib/corpus', 'lib/dataset', 'lib/model'],
-  'lib/report': ['lib/run', 'lib/llm', 'lib/dataset', 'lib/evaluate', 'lib/model', 'lib/review'],
-  activities: ['lib/run', 'lib/corpus', 'lib/llm', 'lib/generate', 'lib/dataset', 'lib/evaluate', 'lib/model', 'lib/review', 'lib/report'],
+  'lib/fidelity': ['lib/run', 'lib/dataset', 'lib/model'],
+  'lib/report': ['lib/run', 'lib/llm', 'lib/dataset', 'lib/evaluate', 'lib/model', 'lib/review', 'lib/fidelity'],
+  activities: ['lib/run', 'lib/corpus', 'lib/llm', 'lib/generate', 'lib/dataset', 'lib/evaluate', 'lib/model', 'lib/review', 'lib/report', 'lib/fidelity'],
   'workflows/contract.ts': ['lib/run'],
   workflows: ['workflows/contract.ts', 'lib/run', 'lib/llm', 'lib/evaluate', 'type:activities'],
   'worker.ts': ['activities', 'workflows', 'workflows/contract.ts', 'lib/run', 'lib/llm'],
-  client: ['worker.ts', 'activities', 'workflows/contract.ts', 'type:workflows', 'lib/run', 'lib/corpus', 'lib/llm', 'lib/generate', 'lib/dataset', 'lib/evaluate', 'lib/model', 'lib/review', 'lib/report'],
+  client: ['worker.ts', 'activities', 'workflows/contract.ts', 'type:workflows', 'lib/run', 'lib/corpus', 'lib/llm', 'lib/generate', 'lib/dataset', 'lib/evaluate', 'lib/model', 'lib/review', 'lib/report', 'lib/fidelity'],
 };
 
 function writeTree(files: Record<string, string>): string {
