@@ -44,6 +44,9 @@ if ! command -v chromium >/dev/null 2>&1 && [ -z "${CHROMIUM_PATH:-}" ]; then
   fi
 fi
 
+# The Python references the tests compare against (scikit-learn, scipy, Hugging Face datasets), in their own venv.
+bash scripts/test-venv-setup.sh
+
 for e in "${encoders[@]}"; do
   bash scripts/encoder-setup.sh "$e"
 done
