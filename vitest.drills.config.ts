@@ -3,7 +3,12 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['tests/drills/**/*.test.ts', 'tests/e2e/durability.test.ts', 'tests/e2e/bad-input.test.ts', 'tests/e2e/llm-policy.test.ts'],
+    include: [
+      'tests/drills/**/*.test.ts',
+      'tests/e2e/durability.test.ts',
+      'tests/e2e/bad-input.test.ts',
+      'tests/e2e/llm-policy.test.ts',
+    ],
     pool: 'forks',
     fileParallelism: false,
     testTimeout: 900_000,

@@ -6,7 +6,14 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { PROJECT_ROOT } from './lib/run/paths.js';
 import type { DataConverter } from '@temporalio/common';
-import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel, type WorkflowBundle } from '@temporalio/worker';
+import {
+  DefaultLogger,
+  NativeConnection,
+  Runtime,
+  Worker,
+  type LogLevel,
+  type WorkflowBundle,
+} from '@temporalio/worker';
 import * as cpuActivities from './activities/run.js';
 import * as llmActivities from './activities/llm.js';
 import { TASK_QUEUES } from './workflows/contract.js';
@@ -48,7 +55,17 @@ async function bundleInChild(failureConverterPath?: string): Promise<WorkflowBun
   const dir = mkdtempSync(join(tmpdir(), 'clinsynth-bundle-'));
   const file = join(dir, 'workflows.js');
   try {
-    await promisify(execFile)(process.execPath, ['--import', 'tsx', BUNDLER, file, ...(failureConverterPath ? ['--failure-converter', failureConverterPath] : [])], { cwd: PROJECT_ROOT, maxBuffer: 16 * 1024 * 1024 });
+    await promisify(execFile)(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        BUNDLER,
+        file,
+        ...(failureConverterPath ? ['--failure-converter', failureConverterPath] : []),
+      ],
+      { cwd: PROJECT_ROOT, maxBuffer: 16 * 1024 * 1024 },
+    );
     return { code: readFileSync(file, 'utf8') };
   } catch (e) {
     const err = e as { stderr?: string; message: string };

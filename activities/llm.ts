@@ -26,7 +26,15 @@ async function withPage<T>(runDir: string, fn: (ctx: pages.PageContext) => Promi
     const cache = new FileLlmCache(join(clinsynthHome(), 'llm-cache'));
     const beat = setInterval(() => activity.heartbeat(), 2000);
     try {
-      return await fn({ provider, cache, taxonomy, experiment, runDir, onAnswer: () => activity.heartbeat(), signal: activity.cancellationSignal });
+      return await fn({
+        provider,
+        cache,
+        taxonomy,
+        experiment,
+        runDir,
+        onAnswer: () => activity.heartbeat(),
+        signal: activity.cancellationSignal,
+      });
     } finally {
       clearInterval(beat);
     }
@@ -34,14 +42,21 @@ async function withPage<T>(runDir: string, fn: (ctx: pages.PageContext) => Promi
 }
 
 /** The run's batch API client and the answer cache, for the batch activities. */
-function withBatchApi<T>(runDir: string, fn: (deps: batch.BatchDeps, ctx: pages.PageContext) => Promise<T>): Promise<T> {
+function withBatchApi<T>(
+  runDir: string,
+  fn: (deps: batch.BatchDeps, ctx: pages.PageContext) => Promise<T>,
+): Promise<T> {
   return withPage(runDir, (ctx) => {
     const client = new BatchClient(openaiOptions(ctx.experiment.llm), batchFlavour(ctx.experiment.llm));
     return fn({ client, cache: ctx.cache, onProgress: () => Context.current().heartbeat() }, ctx);
   });
 }
 
-export async function labelSilverPage(input: { runDir: string; page: number; set?: 'silver' | 'probe' }): Promise<PageResult> {
+export async function labelSilverPage(input: {
+  runDir: string;
+  page: number;
+  set?: 'silver' | 'probe';
+}): Promise<PageResult> {
   return withPage(input.runDir, (ctx) => pages.labelSilverPage(ctx, input.page, input.set));
 }
 
@@ -68,7 +83,9 @@ export async function cancelBatch(input: { runDir: string; id: string }): Promis
 }
 
 /** Downloads a finished round's results into the answer cache; failed lines stay raw in the run directory. */
-export async function collectBatch(input: batch.BatchRound & { batches: { id: string; part: number }[] }): Promise<batch.CollectResult> {
+export async function collectBatch(
+  input: batch.BatchRound & { batches: { id: string; part: number }[] },
+): Promise<batch.CollectResult> {
   const { batches, ...round } = input;
   return withBatchApi(input.runDir, (deps, ctx) => batch.collectBatchRound(deps, ctx, round, batches));
 }

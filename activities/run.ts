@@ -33,21 +33,37 @@ const beatOrStop = () => {
 /** The shared encoder, heartbeating while it embeds. */
 const embed = (texts: string[]) => sharedEmbed(texts, beatOrStop);
 
-export async function startRun(input: { experiment: Experiment; runId: string; runDir: string }): Promise<{ counts: Record<string, number> }> {
+export async function startRun(input: {
+  experiment: Experiment;
+  runId: string;
+  runDir: string;
+}): Promise<{ counts: Record<string, number> }> {
   return mapped(async () => setup.startRun(input.experiment, input.runDir));
 }
 
-export async function selectSilverCandidates(input: { runDir: string }): Promise<{ pages: number; probePages: number; counts: Record<string, number> }> {
+export async function selectSilverCandidates(input: {
+  runDir: string;
+}): Promise<{ pages: number; probePages: number; counts: Record<string, number> }> {
   return mapped(() => setup.selectSilverCandidates(input.runDir, beat));
 }
 
-export async function planBronze(input: { runDir: string }): Promise<{ pages: number; counts: Record<string, number> }> {
+export async function planBronze(input: {
+  runDir: string;
+}): Promise<{ pages: number; counts: Record<string, number> }> {
   return mapped(async () => setup.planBronze(input.runDir));
 }
 
-export async function planBronzeTopUp(input: { runDir: string; pages: number; plan: boolean }): Promise<{ pages: number; counts: Record<string, number> }> {
+export async function planBronzeTopUp(input: {
+  runDir: string;
+  pages: number;
+  plan: boolean;
+}): Promise<{ pages: number; counts: Record<string, number> }> {
   return mapped(async () => {
-    const { pages, counts } = await topUp.planBronzeTopUp(input.runDir, input.pages, { plan: input.plan, embed, onProgress: beat });
+    const { pages, counts } = await topUp.planBronzeTopUp(input.runDir, input.pages, {
+      plan: input.plan,
+      embed,
+      onProgress: beat,
+    });
     return { pages, counts };
   });
 }
@@ -56,7 +72,9 @@ export async function mergeDatasets(input: { runDir: string }): Promise<{ counts
   return mapped(async () => ({ counts: (await mergeRunDatasets(input.runDir, { embed, onProgress: beat })).counts }));
 }
 
-export async function exportReview(input: { runDir: string }): Promise<{ tasks: number; counts: Record<string, number> }> {
+export async function exportReview(input: {
+  runDir: string;
+}): Promise<{ tasks: number; counts: Record<string, number> }> {
   return mapped(() => review.exportReview(input.runDir, beat));
 }
 
@@ -79,7 +97,10 @@ export async function embedDatasets(input: { runDir: string }): Promise<{ senten
   });
 }
 
-export async function trainAndPredict(input: { runDir: string; job: EvaluationJob }): Promise<{ n: number; folds: number }> {
+export async function trainAndPredict(input: {
+  runDir: string;
+  job: EvaluationJob;
+}): Promise<{ n: number; folds: number }> {
   return mapped(() => training.trainAndPredict(input.runDir, input.job, beat));
 }
 
@@ -94,7 +115,12 @@ export async function compareMixes(input: { runDir: string }): Promise<{ compari
   });
 }
 
-export async function writeReport(input: { runDir: string; progress: RunProgress; workflowId: string; uiUrl?: string }): Promise<{ reportPath: string }> {
+export async function writeReport(input: {
+  runDir: string;
+  progress: RunProgress;
+  workflowId: string;
+  uiUrl?: string;
+}): Promise<{ reportPath: string }> {
   return mapped(async () => ({ reportPath: (await writeRunReport(input)).reportPath }));
 }
 

@@ -11,7 +11,9 @@ const RESAMPLES = 10_000;
 
 function cpuModel(): string {
   try {
-    const line = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('model name'));
+    const line = readFileSync('/proc/cpuinfo', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('model name'));
     return line?.split(':')[1]?.trim() ?? 'unknown';
   } catch {
     return 'unknown (no /proc/cpuinfo)';
@@ -25,7 +27,9 @@ function synthetic(perSentence: boolean) {
   const gold = Array.from({ length: SENTENCES }, () => labels.filter((_l, i) => rand() < 0.3 / (1 + i / 4)));
   const clusters = Array.from({ length: SENTENCES }, (_v, i) => (perSentence ? undefined : `note${Math.floor(i / 5)}`));
   const system = (recall: number): string[][][] =>
-    Array.from({ length: SEEDS }, () => gold.map((g) => labels.filter((l) => (g.includes(l) ? rand() < recall : rand() < 0.03))));
+    Array.from({ length: SEEDS }, () =>
+      gold.map((g) => labels.filter((l) => (g.includes(l) ? rand() < recall : rand() < 0.03))),
+    );
   const baseline = system(0.7);
   const mixes = [0.72, 0.75, 0.8, 0.9].map(system);
   return { labels, gold, clusters, baseline, mixes };
@@ -35,15 +39,28 @@ function run(perSentence: boolean): number {
   const { labels, gold, clusters, baseline, mixes } = synthetic(perSentence);
   const t0 = performance.now();
   for (const [i, system] of mixes.entries()) {
-    const r = pairedComparison({ gold, clusters, labels, system, baseline, resamples: RESAMPLES, alpha: 0.05, seed: i + 1 });
+    const r = pairedComparison({
+      gold,
+      clusters,
+      labels,
+      system,
+      baseline,
+      resamples: RESAMPLES,
+      alpha: 0.05,
+      seed: i + 1,
+    });
     const f = (x: number): string => x.toFixed(4);
-    console.log(`  mix ${i}: Δ macro-F1 ${f(r.macroF1.delta)} [${f(r.macroF1.ci[0])}, ${f(r.macroF1.ci[1])}] p ${f(r.macroF1.p)}; Δ micro-F1 ${f(r.microF1.delta)} p ${f(r.microF1.p)}`);
+    console.log(
+      `  mix ${i}: Δ macro-F1 ${f(r.macroF1.delta)} [${f(r.macroF1.ci[0])}, ${f(r.macroF1.ci[1])}] p ${f(r.macroF1.p)}; Δ micro-F1 ${f(r.microF1.delta)} p ${f(r.microF1.p)}`,
+    );
   }
   return (performance.now() - t0) / 1000;
 }
 
 console.log(`CPU: ${cpuModel()}`);
-console.log(`${SENTENCES} sentences × ${LABELS} labels × ${SEEDS} seeds per system, 4 comparisons × ${RESAMPLES} resamples (bootstrap + permutation test each)`);
+console.log(
+  `${SENTENCES} sentences × ${LABELS} labels × ${SEEDS} seeds per system, 4 comparisons × ${RESAMPLES} resamples (bootstrap + permutation test each)`,
+);
 run(false); // warm-up (JIT)
 console.log('60 notes of 5 sentences:');
 const grouped = run(false);

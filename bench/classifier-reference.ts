@@ -34,12 +34,20 @@ interface OofRun {
 }
 
 function summarise(rows: readonly GoldRow[], labels: readonly string[], preds: Pred[]): OofRun {
-  const ms = preds.map((p) => multilabelMetrics(rows.map((r) => r.labels), p, labels));
+  const ms = preds.map((p) =>
+    multilabelMetrics(
+      rows.map((r) => r.labels),
+      p,
+      labels,
+    ),
+  );
   return {
     preds,
     macro: ms.map((m) => m.macroF1),
     micro: ms.map((m) => m.microF1),
-    perLabel: Object.fromEntries(labels.map((l) => [l, round(ms.reduce((s, m) => s + m.perLabel[l]!.f1, 0) / ms.length, 3)])),
+    perLabel: Object.fromEntries(
+      labels.map((l) => [l, round(ms.reduce((s, m) => s + m.perLabel[l]!.f1, 0) / ms.length, 3)]),
+    ),
   };
 }
 
@@ -51,18 +59,30 @@ const fmt = (xs: number[]) => {
 export async function run(): Promise<BenchResult> {
   const t0 = performance.now();
   if (!existsSync(DEV_GOLD)) {
-    return skippedResult('classifier', 'logreg macro-F1 vs scikit-learn', 'macro-F1', '>= 1.1', `no dev gold at ${DEV_GOLD} (the shared data folder): classifier reference skipped`);
+    return skippedResult(
+      'classifier',
+      'logreg macro-F1 vs scikit-learn',
+      'macro-F1',
+      '>= 1.1',
+      `no dev gold at ${DEV_GOLD} (the shared data folder): classifier reference skipped`,
+    );
   }
   const labels = labelIds(loadTaxonomy(TAXONOMY));
   const rows = readGold(DEV_GOLD, labels);
   const foldOf = SEEDS.map((seed) => stratifiedGroupFolds(rows, FOLDS, seed));
   const all = rows.map((_, i) => i);
-  const split = (s: number, k: number) => ({ tr: all.filter((i) => foldOf[s]![i] !== k), te: all.filter((i) => foldOf[s]![i] === k) });
+  const split = (s: number, k: number) => ({
+    tr: all.filter((i) => foldOf[s]![i] !== k),
+    te: all.filter((i) => foldOf[s]![i] === k),
+  });
   // $BENCH_ENCODER (default minilm): the features; another encoder is also compared with MiniLM on the same folds.
   const spec = process.env.BENCH_ENCODER || DEFAULT_ENCODER;
   const embedWith = async (encoder: string) => {
     const enc = await SentenceEncoder.load({ threads: 2, encoder });
-    const X = await enc.embed(rows.map((r) => r.text), 32);
+    const X = await enc.embed(
+      rows.map((r) => r.text),
+      32,
+    );
     await enc.release();
     return { X, id: enc.id };
   };
@@ -78,8 +98,16 @@ export async function run(): Promise<BenchResult> {
         const t = performance.now();
         for (let k = 0; k < FOLDS; k++) {
           const { tr, te } = split(s, k);
-          const head = trainClassifier(tr.map((i) => V[i]!), tr.map((i) => rows[i]!.labels), labels, { kind: 'logreg', seed, validationShare: 0.2 });
-          predictLabels(head, te.map((i) => V[i]!)).forEach((p, j) => (pred[te[j]!] = p));
+          const head = trainClassifier(
+            tr.map((i) => V[i]!),
+            tr.map((i) => rows[i]!.labels),
+            labels,
+            { kind: 'logreg', seed, validationShare: 0.2 },
+          );
+          predictLabels(
+            head,
+            te.map((i) => V[i]!),
+          ).forEach((p, j) => (pred[te[j]!] = p));
         }
         trainSeconds.push((performance.now() - t) / 1000 / FOLDS);
         return pred;
@@ -92,17 +120,27 @@ export async function run(): Promise<BenchResult> {
     const splits = SEEDS.flatMap((seed, s) =>
       Array.from({ length: FOLDS }, (_, k) => {
         const { tr, te } = split(s, k);
-        return { seed, trainX: tr.map((i) => Array.from(V[i]!)), trainY: tr.map((i) => rows[i]!.labels), testX: te.map((i) => Array.from(V[i]!)) };
+        return {
+          seed,
+          trainX: tr.map((i) => Array.from(V[i]!)),
+          trainY: tr.map((i) => rows[i]!.labels),
+          testX: te.map((i) => Array.from(V[i]!)),
+        };
       }),
     );
-    const ref = runReference<{ predictions: Pred[]; versions: Record<string, string> }>('logreg', { labels, classWeight, splits });
+    const ref = runReference<{ predictions: Pred[]; versions: Record<string, string> }>('logreg', {
+      labels,
+      classWeight,
+      splits,
+    });
     sklearnVersion = ref.versions.sklearn ?? '';
     return summarise(
       rows,
       labels,
       SEEDS.map((_, s) => {
         const pred: Pred = new Array(rows.length);
-        for (let k = 0; k < FOLDS; k++) split(s, k).te.forEach((i, j) => (pred[i] = ref.predictions[s * FOLDS + k]![j]!));
+        for (let k = 0; k < FOLDS; k++)
+          split(s, k).te.forEach((i, j) => (pred[i] = ref.predictions[s * FOLDS + k]![j]!));
         return pred;
       }),
     );
@@ -120,10 +158,20 @@ export async function run(): Promise<BenchResult> {
     const miniSk = sklearn(M, 'balanced');
     const mm = meanSd(mini.macro);
     const cmp = (sys: OofRun, base: OofRun) =>
-      pairedComparison({ gold: rows.map((r) => r.labels), clusters: rows.map((r) => r.noteId), labels, system: sys.preds, baseline: base.preds, resamples: RESAMPLES, alpha: 0.05, seed: 1 });
+      pairedComparison({
+        gold: rows.map((r) => r.labels),
+        clusters: rows.map((r) => r.noteId),
+        labels,
+        system: sys.preds,
+        baseline: base.preds,
+        resamples: RESAMPLES,
+        alpha: 0.05,
+        seed: 1,
+      });
     const c = cmp(o, mini);
     const cs = cmp(skBalanced, miniSk);
-    const ci = (d: { delta: number; ci: [number, number] }) => `${round(d.delta, 4)} [${round(d.ci[0], 4)}, ${round(d.ci[1], 4)}]`;
+    const ci = (d: { delta: number; ci: [number, number] }) =>
+      `${round(d.delta, 4)} [${round(d.ci[0], 4)}, ${round(d.ci[1], 4)}]`;
     const delta = om.mean - mm.mean;
     // Where the gap comes from: a label with a handful of sentences moves macro-F1 by up to 1/labels on its own.
     const support = (l: string) => rows.filter((r) => r.labels.includes(l)).length;
@@ -133,8 +181,16 @@ export async function run(): Promise<BenchResult> {
     return result({
       id: `classifier-${spec.replace(/[^A-Za-z0-9]+/g, '-').slice(-40)}`,
       title: `gold-only logreg macro-F1 on the dev gold with ${spec} features vs MiniLM features (out of fold, ${FOLDS} folds by note)`,
-      figure: { value: round(om.mean, 4), unit: 'macro-F1', what: `${encoderId}: ${fmt(o.macro)} (micro ${fmt(o.micro)}), seeds ${SEEDS.join(',')}` },
-      baseline: { value: round(mm.mean, 4), unit: 'macro-F1', what: `MiniLM features, same folds: ${fmt(mini.macro)} (micro ${fmt(mini.micro)})` },
+      figure: {
+        value: round(om.mean, 4),
+        unit: 'macro-F1',
+        what: `${encoderId}: ${fmt(o.macro)} (micro ${fmt(o.micro)}), seeds ${SEEDS.join(',')}`,
+      },
+      baseline: {
+        value: round(mm.mean, 4),
+        unit: 'macro-F1',
+        what: `MiniLM features, same folds: ${fmt(mini.macro)} (micro ${fmt(mini.micro)})`,
+      },
       goal: 'macro-F1 >= MiniLM + 0.03',
       pass: delta >= 0.03,
       seconds: (performance.now() - t0) / 1000,
@@ -142,17 +198,55 @@ export async function run(): Promise<BenchResult> {
         encoder: spec,
         encoderId,
         protocol: `${rows.length} dev-gold sentences out of fold (${FOLDS} folds by note, stratified), seeds ${SEEDS.join(',')}; CIs: paired cluster bootstrap by note, ${RESAMPLES} resamples, 95%`,
-        deltaMacroF1: { delta: round(c.macroF1.delta, 4), ci: c.macroF1.ci.map((x) => round(x, 4)), p: round(c.macroF1.p, 4) },
-        deltaMicroF1: { delta: round(c.microF1.delta, 4), ci: c.microF1.ci.map((x) => round(x, 4)), p: round(c.microF1.p, 4) },
-        perSeed: SEEDS.map((seed, k) => ({ seed, macro: round(o.macro[k]!, 4), micro: round(o.micro[k]!, 4), minilmMacro: round(mini.macro[k]!, 4), minilmMicro: round(mini.micro[k]!, 4) })),
-        perLabelF1: Object.fromEntries(labels.map((l) => [l, { [spec]: o.perLabel[l], minilm: mini.perLabel[l], delta: round(c.perLabel[l]!.delta, 3), support: support(l) }])),
-        macroF1WithoutRareLabels: { without: rare, [spec]: macroKept(o), minilm: macroKept(mini), labelsBetter: kept.filter((l) => o.perLabel[l]! > mini.perLabel[l]!).length, of: kept.length },
-        sklearnBalanced: { [spec]: { macro: fmt(skBalanced.macro), micro: fmt(skBalanced.micro) }, minilm: { macro: fmt(miniSk.macro), micro: fmt(miniSk.micro) }, deltaMacroF1: ci(cs.macroF1), deltaMicroF1: ci(cs.microF1), sklearn: sklearnVersion },
+        deltaMacroF1: {
+          delta: round(c.macroF1.delta, 4),
+          ci: c.macroF1.ci.map((x) => round(x, 4)),
+          p: round(c.macroF1.p, 4),
+        },
+        deltaMicroF1: {
+          delta: round(c.microF1.delta, 4),
+          ci: c.microF1.ci.map((x) => round(x, 4)),
+          p: round(c.microF1.p, 4),
+        },
+        perSeed: SEEDS.map((seed, k) => ({
+          seed,
+          macro: round(o.macro[k]!, 4),
+          micro: round(o.micro[k]!, 4),
+          minilmMacro: round(mini.macro[k]!, 4),
+          minilmMicro: round(mini.micro[k]!, 4),
+        })),
+        perLabelF1: Object.fromEntries(
+          labels.map((l) => [
+            l,
+            {
+              [spec]: o.perLabel[l],
+              minilm: mini.perLabel[l],
+              delta: round(c.perLabel[l]!.delta, 3),
+              support: support(l),
+            },
+          ]),
+        ),
+        macroF1WithoutRareLabels: {
+          without: rare,
+          [spec]: macroKept(o),
+          minilm: macroKept(mini),
+          labelsBetter: kept.filter((l) => o.perLabel[l]! > mini.perLabel[l]!).length,
+          of: kept.length,
+        },
+        sklearnBalanced: {
+          [spec]: { macro: fmt(skBalanced.macro), micro: fmt(skBalanced.micro) },
+          minilm: { macro: fmt(miniSk.macro), micro: fmt(miniSk.micro) },
+          deltaMacroF1: ci(cs.macroF1),
+          deltaMicroF1: ci(cs.microF1),
+          sklearn: sklearnVersion,
+        },
       },
       notes: [
         `macro-F1 ${spec} − MiniLM = ${ci(c.macroF1)} (95% CI, p ${round(c.macroF1.p, 3)}; goal >= 0.03); micro-F1 ${ci(c.microF1)}`,
         ...(rare.length
-          ? [`without ${rare.join(', ')} (< 5 gold sentences; information only, the goal uses every label): ${spec} ${macroKept(o)} vs MiniLM ${macroKept(mini)}; ${spec} better on ${kept.filter((l) => o.perLabel[l]! > mini.perLabel[l]!).length} of ${kept.length} labels`]
+          ? [
+              `without ${rare.join(', ')} (< 5 gold sentences; information only, the goal uses every label): ${spec} ${macroKept(o)} vs MiniLM ${macroKept(mini)}; ${spec} better on ${kept.filter((l) => o.perLabel[l]! > mini.perLabel[l]!).length} of ${kept.length} labels`,
+            ]
           : []),
         `scikit-learn OvR LR (class_weight='balanced', C=1, threshold 0.5), same folds: ${spec} ${fmt(skBalanced.macro)} vs MiniLM ${fmt(miniSk.macro)}, Δ macro ${ci(cs.macroF1)}, Δ micro ${ci(cs.microF1)}`,
       ],
@@ -163,25 +257,43 @@ export async function run(): Promise<BenchResult> {
   return result({
     id: 'classifier',
     title: `logreg macro-F1 vs scikit-learn (dev gold, out of fold, ${FOLDS} folds by note)`,
-    figure: { value: round(om.mean, 4), unit: 'macro-F1', what: `ours: logreg, class-balanced, threshold 0.5, seeds ${SEEDS.join(',')}: ${fmt(o.macro)} (micro ${fmt(o.micro)})` },
-    baseline: { value: round(r.mean, 4), unit: 'macro-F1', what: `scikit-learn ${sklearnVersion} OvR LogisticRegression (C=1), threshold 0.5: ${fmt(sk.macro)}` },
+    figure: {
+      value: round(om.mean, 4),
+      unit: 'macro-F1',
+      what: `ours: logreg, class-balanced, threshold 0.5, seeds ${SEEDS.join(',')}: ${fmt(o.macro)} (micro ${fmt(o.micro)})`,
+    },
+    baseline: {
+      value: round(r.mean, 4),
+      unit: 'macro-F1',
+      what: `scikit-learn ${sklearnVersion} OvR LogisticRegression (C=1), threshold 0.5: ${fmt(sk.macro)}`,
+    },
     goal: '>= 1.1',
     seconds: (performance.now() - t0) / 1000,
     details: {
       rows: rows.length,
       labels: labels.length,
       protocol: `out of fold (${FOLDS} folds by note, stratified), fold seed = training seed`,
-      perSeed: SEEDS.map((seed, k) => ({ seed, ours: round(o.macro[k]!, 4), sklearn: round(sk.macro[k]!, 4), sklearnBalanced: round(skBalanced.macro[k]!, 4) })),
+      perSeed: SEEDS.map((seed, k) => ({
+        seed,
+        ours: round(o.macro[k]!, 4),
+        sklearn: round(sk.macro[k]!, 4),
+        sklearnBalanced: round(skBalanced.macro[k]!, 4),
+      })),
       oursMean: round(om.mean, 4),
       oursSd: round(om.sd, 4),
       sklearnMean: round(r.mean, 4),
       sklearnSd: round(r.sd, 4),
       sklearnBalanced: { macro: fmt(skBalanced.macro), micro: fmt(skBalanced.micro) },
-      perLabelF1: Object.fromEntries(labels.map((l) => [l, { ours: o.perLabel[l], sklearnBalanced: skBalanced.perLabel[l] }])),
+      perLabelF1: Object.fromEntries(
+        labels.map((l) => [l, { ours: o.perLabel[l], sklearnBalanced: skBalanced.perLabel[l] }]),
+      ),
       oursTrainSecondsPerHead: trainSeconds.map((s) => round(s, 2)),
-      macroF1: 'scikit-learn convention, all taxonomy labels, zero_division=0 (lib/evaluate/metrics.ts), same function for both',
+      macroF1:
+        'scikit-learn convention, all taxonomy labels, zero_division=0 (lib/evaluate/metrics.ts), same function for both',
     },
-    notes: [`ours ${fmt(o.macro)} vs scikit-learn ${fmt(sk.macro)}; scikit-learn with class_weight='balanced': ${fmt(skBalanced.macro)}`],
+    notes: [
+      `ours ${fmt(o.macro)} vs scikit-learn ${fmt(sk.macro)}; scikit-learn with class_weight='balanced': ${fmt(skBalanced.macro)}`,
+    ],
   });
 }
 

@@ -87,7 +87,12 @@ export function cleanup(dir: string): void {
 }
 
 /** A fresh dev server (headless, temp home, free ports); stop() also removes its home. */
-export async function startBenchServer(): Promise<{ address: string; pid: number; stop(): Promise<void>; home: string }> {
+export async function startBenchServer(): Promise<{
+  address: string;
+  pid: number;
+  stop(): Promise<void>;
+  home: string;
+}> {
   const { startDevServer } = await import('../client/temporal-server.js');
   const home = tempDir('temporal');
   const server = await startDevServer({ home, port: await freePort(), uiPort: await freePort(), headless: true });
@@ -134,10 +139,18 @@ export function mkdirp(dir: string): string {
 }
 
 /** Builds a result with ratio and pass filled in. */
-export function result(r: Omit<BenchResult, 'ratio' | 'pass' | 'quick'> & { ratio?: number; pass?: boolean | null }): BenchResult {
+export function result(
+  r: Omit<BenchResult, 'ratio' | 'pass' | 'quick'> & { ratio?: number; pass?: boolean | null },
+): BenchResult {
   const ratio = r.ratio ?? r.figure.value / r.baseline.value;
   const on = r.goalOn === 'figure' ? r.figure.value : ratio;
-  return { ...r, cpu: cpuLine(), quick: QUICK, ratio: round(ratio, 4), pass: r.pass !== undefined ? r.pass : checkGoal(on, r.goal) };
+  return {
+    ...r,
+    cpu: cpuLine(),
+    quick: QUICK,
+    ratio: round(ratio, 4),
+    pass: r.pass !== undefined ? r.pass : checkGoal(on, r.goal),
+  };
 }
 
 /** The result of a benchmark that could not run (e.g. the shared data is absent): says why, passes nothing. */
@@ -178,7 +191,12 @@ export async function mainIfDirect(metaUrl: string, run: () => Promise<BenchResu
   try {
     const r = await run();
     console.log(formatResult(r));
-    console.log(JSON.stringify(r.details, null, 1).split('\n').map((l) => `  ${l}`).join('\n'));
+    console.log(
+      JSON.stringify(r.details, null, 1)
+        .split('\n')
+        .map((l) => `  ${l}`)
+        .join('\n'),
+    );
     if (process.env.BENCH_RESULT_FILE) writeFileSync(process.env.BENCH_RESULT_FILE, JSON.stringify(r));
     process.exit(0);
   } catch (e) {

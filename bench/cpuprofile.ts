@@ -27,7 +27,12 @@ function area(url: string, fn: string): string {
   if (url.includes('/node_modules/@temporalio/')) return 'temporal-sdk';
   if (url.includes('/node_modules/openai/')) return 'openai-client';
   if (url.includes('/node_modules/zod/')) return 'zod';
-  if (url.includes('/node_modules/')) return `dep:${url.split('/node_modules/')[1]!.split('/').slice(0, url.includes('/node_modules/@') ? 2 : 1).join('/')}`;
+  if (url.includes('/node_modules/'))
+    return `dep:${url
+      .split('/node_modules/')[1]!
+      .split('/')
+      .slice(0, url.includes('/node_modules/@') ? 2 : 1)
+      .join('/')}`;
   if (url.startsWith('node:') || !url.includes('/')) return `node:${url.replace(/^node:/, '').split('/')[0]}`;
   const m = /\/(lib|activities|workflows|bench|tests)\/(.*)$/.exec(url);
   if (m) return `${m[1]}/${m[2]}`;
@@ -41,7 +46,8 @@ export function summariseProfile(file: string, top = 15): ProfileSummary {
   for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
   const self = new Map<number, number>();
   p.samples.forEach((s, i) => self.set(s, (self.get(s) ?? 0) + (p.timeDeltas[i] ?? 0)));
-  const key = (n: ProfileNode) => `${n.callFrame.functionName || '(anonymous)'} ${area(n.callFrame.url, n.callFrame.functionName)}:${n.callFrame.lineNumber + 1}`;
+  const key = (n: ProfileNode) =>
+    `${n.callFrame.functionName || '(anonymous)'} ${area(n.callFrame.url, n.callFrame.functionName)}:${n.callFrame.lineNumber + 1}`;
   const bySelf = new Map<string, number>();
   const byArea: Record<string, number> = {};
   const incl = new Map<string, number>();
@@ -79,7 +85,13 @@ export function summariseProfile(file: string, top = 15): ProfileSummary {
     idleMs: Math.round(idle / 1000),
     byArea: areas,
     topSelf: sorted(bySelf),
-    topInclusive: sorted(new Map([...incl.entries()].filter(([k]) => !k.startsWith('(root)') && !k.startsWith('(idle)') && !k.startsWith('(program)')))),
+    topInclusive: sorted(
+      new Map(
+        [...incl.entries()].filter(
+          ([k]) => !k.startsWith('(root)') && !k.startsWith('(idle)') && !k.startsWith('(program)'),
+        ),
+      ),
+    ),
   };
 }
 

@@ -29,7 +29,9 @@ export async function run(): Promise<BenchResult> {
   for (let i = 0; i < gold.length; i += BATCH) {
     const items = gold.slice(i, i + BATCH).map(({ id, text }) => ({ id, text }));
     const s = performance.now();
-    const answer = await provider.complete(silverRequest(taxonomy, items, { maxTokens: 60 * BATCH, temperature: 0, seed: 0 }));
+    const answer = await provider.complete(
+      silverRequest(taxonomy, items, { maxTokens: 60 * BATCH, temperature: 0, seed: 0 }),
+    );
     genSeconds += (performance.now() - s) / 1000;
     completionTokens += answer.usage.completionTokens;
     const parsed = parseSilverAnswer(answer.text, items, labels);
@@ -38,13 +40,25 @@ export async function run(): Promise<BenchResult> {
   }
   await provider.close();
   const rows = gold.filter((g) => predicted.has(g.id));
-  const a = agreement(rows.map((r) => r.labels), rows.map((r) => predicted.get(r.id)!), labels);
+  const a = agreement(
+    rows.map((r) => r.labels),
+    rows.map((r) => predicted.get(r.id)!),
+    labels,
+  );
   // Baseline in the same run: the trivial annotator that labels nothing (the majority answer in notes).
-  const none = agreement(rows.map((r) => r.labels), rows.map(() => []), labels);
+  const none = agreement(
+    rows.map((r) => r.labels),
+    rows.map(() => []),
+    labels,
+  );
   return result({
     id: 'llm',
     title: 'embedded LLM (SmolLM2-135M) as annotator on the dev gold',
-    figure: { value: round(a.exactMatch, 3), unit: 'exact-match share', what: `${rows.length} sentences, micro-F1 ${round(a.microF1, 3)}, macro-F1 ${round(a.macroF1, 3)}` },
+    figure: {
+      value: round(a.exactMatch, 3),
+      unit: 'exact-match share',
+      what: `${rows.length} sentences, micro-F1 ${round(a.microF1, 3)}, macro-F1 ${round(a.macroF1, 3)}`,
+    },
     baseline: { value: round(none.exactMatch, 3), unit: 'exact-match share', what: 'an annotator that labels nothing' },
     goal: 'none set (information for choosing the embedded model)',
     seconds: (performance.now() - t0) / 1000,

@@ -18,7 +18,12 @@ export const DEMO_DATA = join(PROJECT_ROOT, 'examples', 'demo', 'data');
  * Writes a JSONL corpus of notes, `perNote` sentences each, with `cue` distinct cue-bearing sentences and `plain`
  * distinct cue-free ones (interleaved). Reuses an existing file with the same parameters (stamp beside it).
  */
-export async function writeCorpus(path: string, cue: number, plain: number, perNote = 10): Promise<{ notes: number; bytes: number }> {
+export async function writeCorpus(
+  path: string,
+  cue: number,
+  plain: number,
+  perNote = 10,
+): Promise<{ notes: number; bytes: number }> {
   const stampFile = `${path}.meta.json`;
   const stamp = JSON.stringify({ cue, plain, perNote, v: 2 });
   if (existsSync(path) && existsSync(stampFile)) {
@@ -75,7 +80,13 @@ export function writeExperiment(e: BenchExperiment): string {
     taxonomy: TAXONOMY,
     gold: { train: join(DEMO_DATA, 'gold-train.jsonl'), test: join(DEMO_DATA, 'gold-test.jsonl') },
     corpus: e.corpus
-      ? { path: e.corpus.path, format: 'jsonl', sensitive: false, maxSentences: e.corpus.maxSentences, negativeShare: e.corpus.negativeShare ?? 0.2 }
+      ? {
+          path: e.corpus.path,
+          format: 'jsonl',
+          sensitive: false,
+          maxSentences: e.corpus.maxSentences,
+          negativeShare: e.corpus.negativeShare ?? 0.2,
+        }
       : { path: join(DEMO_DATA, 'notes.jsonl'), format: 'jsonl', sensitive: false, maxSentences: 24 },
     silver: { enabled: true, batchSize: e.silverBatch ?? 8 },
     bronze: bronze ? { enabled: true, perLabel: 3, perCall: 3 } : { enabled: false },
@@ -102,7 +113,12 @@ export interface StartedRun {
   runDir: string;
 }
 
-export async function startExperiment(client: Client, file: string, runId: string, extra: Partial<ExperimentInput> = {}): Promise<StartedRun> {
+export async function startExperiment(
+  client: Client,
+  file: string,
+  runId: string,
+  extra: Partial<ExperimentInput> = {},
+): Promise<StartedRun> {
   const experiment = loadExperiment(file);
   const runDir = join(experiment.output, runId);
   const workflowId = workflowIdFor(runId);
@@ -124,7 +140,13 @@ export async function progressOf(client: Client, workflowId: string): Promise<Ru
 }
 
 /** Polls the progress query until `done(progress)` or the workflow closes; returns the last progress seen. */
-export async function waitForProgress(client: Client, workflowId: string, done: (p: RunProgress) => boolean, everyMs = 250, timeoutMs = 3_600_000): Promise<RunProgress> {
+export async function waitForProgress(
+  client: Client,
+  workflowId: string,
+  done: (p: RunProgress) => boolean,
+  everyMs = 250,
+  timeoutMs = 3_600_000,
+): Promise<RunProgress> {
   const deadline = Date.now() + timeoutMs;
   let last: RunProgress | undefined;
   while (Date.now() < deadline) {
@@ -133,7 +155,10 @@ export async function waitForProgress(client: Client, workflowId: string, done: 
       last = p;
       if (done(p)) return p;
     } else {
-      const d = await client.workflow.getHandle(workflowId).describe().catch(() => undefined);
+      const d = await client.workflow
+        .getHandle(workflowId)
+        .describe()
+        .catch(() => undefined);
       if (d && d.status.name !== 'RUNNING' && d.status.name !== 'CONTINUED_AS_NEW') {
         throw new Error(`workflow ${workflowId} ended as ${d.status.name} (last stage ${last?.stage ?? '?'})`);
       }
@@ -144,7 +169,10 @@ export async function waitForProgress(client: Client, workflowId: string, done: 
 }
 
 /** Every run (execution) of a workflow id with its history length, via visibility. */
-export async function historyLengths(client: Client, workflowId: string): Promise<{ runId: string; status: string; historyLength: number }[]> {
+export async function historyLengths(
+  client: Client,
+  workflowId: string,
+): Promise<{ runId: string; status: string; historyLength: number }[]> {
   const out: { runId: string; status: string; historyLength: number }[] = [];
   for await (const w of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
     out.push({ runId: w.runId, status: w.status.name, historyLength: w.historyLength });
@@ -202,8 +230,17 @@ export class CounterSampler {
 export type Child = ChildProcess & { waitLine(re: RegExp): Promise<void> };
 
 /** Spawns `node --import tsx SCRIPT ARGS` (one process, so /proc/<pid> is the real one) and waits for `readyLine`. */
-export async function spawnTsx(script: string, args: string[], readyLine: RegExp, env: NodeJS.ProcessEnv): Promise<Child> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { cwd: PROJECT_ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] }) as Child;
+export async function spawnTsx(
+  script: string,
+  args: string[],
+  readyLine: RegExp,
+  env: NodeJS.ProcessEnv,
+): Promise<Child> {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+    cwd: PROJECT_ROOT,
+    env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  }) as Child;
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);

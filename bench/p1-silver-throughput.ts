@@ -6,9 +6,30 @@ import { OpenAIProvider } from '../lib/llm/openai-provider.js';
 import { silverRequest } from '../lib/generate/prompts.js';
 import { loadTaxonomy } from '../lib/run/taxonomy.js';
 import { PROJECT_ROOT } from '../lib/run/paths.js';
-import { QUICK, freePort, mainIfDirect, procMemory, result, round, startBenchServer, tempDir, type BenchResult } from './common.js';
+import {
+  QUICK,
+  freePort,
+  mainIfDirect,
+  procMemory,
+  result,
+  round,
+  startBenchServer,
+  tempDir,
+  type BenchResult,
+} from './common.js';
 import { callsPerPage, pagesScheduled } from '../lib/run/run-state.js';
-import { CounterSampler, connectClient, historyLengths, spawnTsx, startExperiment, stopChild, teardown, waitForProgress, writeCorpus, writeExperiment } from './harness.js';
+import {
+  CounterSampler,
+  connectClient,
+  historyLengths,
+  spawnTsx,
+  startExperiment,
+  stopChild,
+  teardown,
+  waitForProgress,
+  writeCorpus,
+  writeExperiment,
+} from './harness.js';
 
 /**
  * P1: concurrency 16 against a 100 ms endpoint (the workflow's page turnover is what can idle the slots).
@@ -44,7 +65,10 @@ async function directClientRate(url: string, calls: number): Promise<number> {
     Array.from({ length: CONCURRENCY }, async () => {
       while (next < calls) {
         const n = next++;
-        const items = Array.from({ length: BATCH }, (_, i) => ({ id: `d${n}-${i}`, text: `Direct baseline sentence ${n}-${i}: she forgets recent events.` }));
+        const items = Array.from({ length: BATCH }, (_, i) => ({
+          id: `d${n}-${i}`,
+          text: `Direct baseline sentence ${n}-${i}: she forgets recent events.`,
+        }));
         await provider.complete(silverRequest(taxonomy, items, { maxTokens: 1024, temperature: 0, seed: 0 }));
       }
     }),
@@ -63,14 +87,26 @@ async function startLlm(): Promise<LlmEndpoint> {
   const sum = (byStatus: Record<string, number>) => Object.values(byStatus).reduce((a, b) => a + b, 0);
   if (LLM_MODE === 'inproc') {
     const llm = await startFakeLlmServer({ latencyMs: LATENCY_MS, keepBodies: 0 });
-    return { url: llm.url, counts: async () => ({ requests: llm.stats.requests, answered: sum(llm.stats.byStatus) }), close: () => llm.close() };
+    return {
+      url: llm.url,
+      counts: async () => ({ requests: llm.stats.requests, answered: sum(llm.stats.byStatus) }),
+      close: () => llm.close(),
+    };
   }
   const port = await freePort();
-  const child = await spawnTsx('tests/support/fake-llm-server.ts', ['--port', String(port), '--latency-ms', String(LATENCY_MS), '--keep-bodies', '0'], /listening/, process.env);
+  const child = await spawnTsx(
+    'tests/support/fake-llm-server.ts',
+    ['--port', String(port), '--latency-ms', String(LATENCY_MS), '--keep-bodies', '0'],
+    /listening/,
+    process.env,
+  );
   return {
     url: `http://127.0.0.1:${port}/v1`,
     counts: async () => {
-      const s = (await (await fetch(`http://127.0.0.1:${port}/admin/stats`)).json()) as { requests: number; byStatus: Record<string, number> };
+      const s = (await (await fetch(`http://127.0.0.1:${port}/admin/stats`)).json()) as {
+        requests: number;
+        byStatus: Record<string, number>;
+      };
       return { requests: s.requests, answered: sum(s.byStatus) };
     },
     close: () => stopChild(child),
@@ -107,14 +143,22 @@ export async function run(): Promise<BenchResult> {
     const before = (await llm.counts()).requests;
     const inflight: number[] = [];
     let peakRssMiB = 0;
-    const sampler = new CounterSampler(async () => {
-      const c = await llm.counts();
-      peakRssMiB = Math.max(peakRssMiB, procMemory('self').rssMiB);
-      if (c.requests > before) inflight.push(c.requests - c.answered);
-      return c.requests - before;
-    }, LLM_MODE === 'inproc' ? 10 : 20).start();
+    const sampler = new CounterSampler(
+      async () => {
+        const c = await llm.counts();
+        peakRssMiB = Math.max(peakRssMiB, procMemory('self').rssMiB);
+        if (c.requests > before) inflight.push(c.requests - c.answered);
+        return c.requests - before;
+      },
+      LLM_MODE === 'inproc' ? 10 : 20,
+    ).start();
     const started = await startExperiment(client, file, `bench-p1-${Date.now()}`);
-    const p = await waitForProgress(client, started.workflowId, (q) => q.stages.silver.status === 'done' || q.stage === 'done', 100);
+    const p = await waitForProgress(
+      client,
+      started.workflowId,
+      (q) => q.stages.silver.status === 'done' || q.stage === 'done',
+      100,
+    );
     await sampler.stop();
     await started.handle.terminate('benchmark measured the silver stage').catch(() => {});
     const runs = await historyLengths(client, started.workflowId);
@@ -132,20 +176,29 @@ export async function run(): Promise<BenchResult> {
     const toDirect = rate / direct;
     // P1 also holds within 5% of the bare client; P1-scale also keeps the workers under 1 GiB and every run's history
     // under 10,000 events.
-    const pass = ratio >= 0.9 && (SCALE ? peakRssMiB <= MEMORY_GOAL_MIB && maxHistory <= HISTORY_GOAL_EVENTS : toDirect >= 0.95);
+    const pass =
+      ratio >= 0.9 && (SCALE ? peakRssMiB <= MEMORY_GOAL_MIB && maxHistory <= HISTORY_GOAL_EVENTS : toDirect >= 0.95);
     return result({
       id: SCALE ? 'p1-scale' : 'p1',
-      title: SCALE ? 'silver LLM throughput through Temporal at concurrency 256' : 'silver LLM throughput through Temporal',
-      figure: { value: round(rate, 1), unit: 'calls/s', what: `${calls} calls (${p.counts.silverCandidates} candidates, ${pages} pages) in ${seconds.toFixed(2)} s` },
+      title: SCALE
+        ? 'silver LLM throughput through Temporal at concurrency 256'
+        : 'silver LLM throughput through Temporal',
+      figure: {
+        value: round(rate, 1),
+        unit: 'calls/s',
+        what: `${calls} calls (${p.counts.silverCandidates} candidates, ${pages} pages) in ${seconds.toFixed(2)} s`,
+      },
       baseline: { value: ideal, unit: 'calls/s', what: `ideal: concurrency ${CONCURRENCY} ÷ latency ${LATENCY_MS} ms` },
-      goal: SCALE ? `>= 0.9, worker RSS <= ${MEMORY_GOAL_MIB} MiB, history <= ${HISTORY_GOAL_EVENTS} events a run` : '>= 0.9 and >= 0.95 of the bare client',
+      goal: SCALE
+        ? `>= 0.9, worker RSS <= ${MEMORY_GOAL_MIB} MiB, history <= ${HISTORY_GOAL_EVENTS} events a run`
+        : '>= 0.9 and >= 0.95 of the bare client',
       ratio,
       pass,
       seconds: (performance.now() - t0) / 1000,
       details: {
         candidates: p.counts.silverCandidates,
         workflowWindow: WINDOW,
-        fakeLlm: LLM_MODE === 'inproc' ? 'in the workers\' process (shares their event loop)' : 'own process',
+        fakeLlm: LLM_MODE === 'inproc' ? "in the workers' process (shares their event loop)" : 'own process',
         workerLlmSlots: CONCURRENCY,
         pages,
         callsPerPage: callsPerPage(WINDOW),
@@ -158,7 +211,7 @@ export async function run(): Promise<BenchResult> {
         failedPages: p.stages.silver.failedPages,
         inflightMean: round(inflight.reduce((a, b) => a + b, 0) / Math.max(1, inflight.length), 2),
         inflightMax: Math.max(0, ...inflight),
-        ...(process.env.BENCH_DEBUG ? { inflightTrace: inflight.join(",") } : {}),
+        ...(process.env.BENCH_DEBUG ? { inflightTrace: inflight.join(',') } : {}),
         steadyStateCallsPerSec10to90: round(steady, 1),
         steadyRatio: round(steady / ideal, 3),
         directClientCallsPerSec: round(direct, 1),
@@ -168,7 +221,11 @@ export async function run(): Promise<BenchResult> {
       notes: [
         `steady state (10%→90% of calls): ${round(steady, 1)} calls/s = ${round(steady / ideal, 3)} of ideal`,
         `same client without Temporal, same run: ${round(direct, 1)} calls/s (${round(direct / ideal, 3)} of ideal); through Temporal = ${round(toDirect, 3)} of that`,
-        ...(SCALE ? [`workers' peak RSS ${round(peakRssMiB, 0)} MiB; history events per run: ${runs.map((r) => r.historyLength).join(', ')}`] : []),
+        ...(SCALE
+          ? [
+              `workers' peak RSS ${round(peakRssMiB, 0)} MiB; history events per run: ${runs.map((r) => r.historyLength).join(', ')}`,
+            ]
+          : []),
       ],
     });
   } finally {

@@ -4,7 +4,16 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SentenceEncoder } from '../lib/model/encoder.js';
 import { DEFAULT_ENCODER, ENCODER_INFO_FILE, encoderFiles } from '../lib/run/encoders.js';
-import { DEV_GOLD, QUICK, mainIfDirect, readJsonlTexts, result, round, syntheticSentence, type BenchResult } from './common.js';
+import {
+  DEV_GOLD,
+  QUICK,
+  mainIfDirect,
+  readJsonlTexts,
+  result,
+  round,
+  syntheticSentence,
+  type BenchResult,
+} from './common.js';
 import { startReferenceEncoder } from './reference-py.js';
 
 /**
@@ -15,9 +24,14 @@ export function referenceModel(spec: string): string | undefined {
   if (spec === DEFAULT_ENCODER) return undefined;
   const dir = encoderFiles(spec).dir!;
   const infoPath = join(dir, ENCODER_INFO_FILE);
-  const given = existsSync(infoPath) ? (JSON.parse(readFileSync(infoPath, 'utf8')) as { source?: string }).source : undefined;
+  const given = existsSync(infoPath)
+    ? (JSON.parse(readFileSync(infoPath, 'utf8')) as { source?: string }).source
+    : undefined;
   const source = given === undefined ? undefined : resolve(dir, given);
-  if (!source || !existsSync(source)) throw new Error(`no sentence-transformers folder to compare encoder ${spec} with (${infoPath} names ${source ?? 'none'})`);
+  if (!source || !existsSync(source))
+    throw new Error(
+      `no sentence-transformers folder to compare encoder ${spec} with (${infoPath} names ${source ?? 'none'})`,
+    );
   return source;
 }
 
@@ -102,16 +116,28 @@ export async function run(): Promise<BenchResult> {
   const refRate = N / ref.seconds;
   const ratio = oursRate / refRate;
   const parityOk = cos[minI]! >= 0.99;
-  notes.push(`parity: mean cosine ${round(mean, 5)}, min ${round(cos[minI]!, 5)} (goal >= 0.99) → ${parityOk ? 'PASS' : 'MISS'}`);
+  notes.push(
+    `parity: mean cosine ${round(mean, 5)}, min ${round(cos[minI]!, 5)} (goal >= 0.99) → ${parityOk ? 'PASS' : 'MISS'}`,
+  );
   notes.push(MLAS_NOTE);
   if (spec === DEFAULT_ENCODER) {
-    notes.push('the packaged MiniLM "int8" file stores int8 weights that a Cast+Mul turns back into fp32 at load (48 fp32 MatMul, no MatMulInteger): it computes in fp32, so VNNI does not speed it up; its speed-up over torch is onnxruntime fp32 (fusions, no Python) on any CPU');
+    notes.push(
+      'the packaged MiniLM "int8" file stores int8 weights that a Cast+Mul turns back into fp32 at load (48 fp32 MatMul, no MatMulInteger): it computes in fp32, so VNNI does not speed it up; its speed-up over torch is onnxruntime fp32 (fusions, no Python) on any CPU',
+    );
   }
   return result({
     id: spec === DEFAULT_ENCODER ? 'p2' : `p2-${spec.replace(/[^A-Za-z0-9]+/g, '-').slice(-40)}`,
     title: `encoder speed and parity vs sentence-transformers (${spec})`,
-    figure: { value: round(oursRate, 1), unit: 'sentences/s', what: `ours: ${enc.id} (${info.variant}), ${THREADS} threads, batch ${BATCH}, ${N} sentences in ${round(oursSeconds, 2)} s` },
-    baseline: { value: round(refRate, 1), unit: 'sentences/s', what: `sentence-transformers fp32 (torch ${String(ref.versions.torch)}), ${THREADS} threads, batch ${BATCH}, ${round(ref.seconds, 2)} s` },
+    figure: {
+      value: round(oursRate, 1),
+      unit: 'sentences/s',
+      what: `ours: ${enc.id} (${info.variant}), ${THREADS} threads, batch ${BATCH}, ${N} sentences in ${round(oursSeconds, 2)} s`,
+    },
+    baseline: {
+      value: round(refRate, 1),
+      unit: 'sentences/s',
+      what: `sentence-transformers fp32 (torch ${String(ref.versions.torch)}), ${THREADS} threads, batch ${BATCH}, ${round(ref.seconds, 2)} s`,
+    },
     goal: '>= 2.0',
     pass: ratio >= 2.0 && parityOk,
     seconds: (performance.now() - t0) / 1000,

@@ -2,7 +2,16 @@
 import { loadTaxonomy } from '../lib/run/taxonomy.js';
 import { silverRequest } from '../lib/generate/prompts.js';
 import { PACKAGED_MODEL } from '../lib/llm/local-provider.js';
-import { DEV_GOLD, TAXONOMY, mainIfDirect, readJsonlTexts, result, round, syntheticSentence, type BenchResult } from './common.js';
+import {
+  DEV_GOLD,
+  TAXONOMY,
+  mainIfDirect,
+  readJsonlTexts,
+  result,
+  round,
+  syntheticSentence,
+  type BenchResult,
+} from './common.js';
 import { existsSync } from 'node:fs';
 
 const N = 200;
@@ -20,7 +29,11 @@ export async function run(): Promise<BenchResult> {
   if (gold && gold.length >= N) {
     texts = gold.slice(0, N);
   } else {
-    notes.push(gold ? `dev gold has only ${gold.length} sentences: using synthetic ones` : `no dev gold at ${DEV_GOLD}: using synthetic sentences`);
+    notes.push(
+      gold
+        ? `dev gold has only ${gold.length} sentences: using synthetic ones`
+        : `no dev gold at ${DEV_GOLD}: using synthetic sentences`,
+    );
     texts = Array.from({ length: N }, (_, i) => syntheticSentence(i, i % 3 !== 0));
   }
   const items = texts.map((text, i) => ({ id: `s-${i}`, text }));
@@ -97,9 +110,14 @@ export async function run(): Promise<BenchResult> {
       ratioBatch16: round(b16[key]! / single[key]!, 4),
       ratioBatch8CharsOver4: round(b8.estTokensPerSentence / single.estTokensPerSentence, 4),
       ratioBatch16CharsOver4: round(b16.estTokensPerSentence / single.estTokensPerSentence, 4),
-      tokenizer: tokenize ? 'SmolLM2-135M (node-llama-cpp model.tokenize, message contents only; no chat template, no schema)' : 'chars/4',
+      tokenizer: tokenize
+        ? 'SmolLM2-135M (node-llama-cpp model.tokenize, message contents only; no chat template, no schema)'
+        : 'chars/4',
     },
-    notes: [`batch 16: ${round(b16[key]!, 1)} ${unit} (ratio ${round(b16[key]! / single[key]!, 3)}); the JSON schema (response_format) is not counted`, ...notes],
+    notes: [
+      `batch 16: ${round(b16[key]!, 1)} ${unit} (ratio ${round(b16[key]! / single[key]!, 3)}); the JSON schema (response_format) is not counted`,
+      ...notes,
+    ],
   });
 }
 

@@ -27,7 +27,11 @@ export async function run(): Promise<BenchResult> {
       const before = llm.stats.requests;
       const started = await startExperiment(client, file, runId);
       const r = (await started.handle.result()) as ExperimentResult;
-      return { seconds: (performance.now() - s) / 1000, serverCalls: llm.stats.requests - before, progress: r.progress };
+      return {
+        seconds: (performance.now() - s) / 1000,
+        serverCalls: llm.stats.requests - before,
+        progress: r.progress,
+      };
     };
     const stamp = Date.now();
     const cold = await timed(`bench-p4-cold-${stamp}`);
@@ -36,8 +40,16 @@ export async function run(): Promise<BenchResult> {
     return result({
       id: 'p4',
       title: 'warm rerun of a finished experiment (new run id)',
-      figure: { value: round(warm.seconds, 2), unit: 's', what: `warm rerun: ${calls} LLM calls at the server, ${warm.progress.llm.cacheHits} cache hits` },
-      baseline: { value: round(cold.seconds, 2), unit: 's', what: `cold run: ${cold.serverCalls} LLM calls (latency ${LATENCY_MS} ms)` },
+      figure: {
+        value: round(warm.seconds, 2),
+        unit: 's',
+        what: `warm rerun: ${calls} LLM calls at the server, ${warm.progress.llm.cacheHits} cache hits`,
+      },
+      baseline: {
+        value: round(cold.seconds, 2),
+        unit: 's',
+        what: `cold run: ${cold.serverCalls} LLM calls (latency ${LATENCY_MS} ms)`,
+      },
       goal: 'rerun calls == 0 (ratio: lower is better)',
       pass: calls === 0 && warm.progress.llm.calls === 0,
       seconds: (performance.now() - t0) / 1000,

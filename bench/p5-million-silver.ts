@@ -1,8 +1,36 @@
 // P5: a 1,000,000-candidate silver stage (100k quick) against a 0 ms fake LLM: sentences/s, peak worker RSS, max history.
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
-import { BENCH_DATA, QUICK, cleanup, freePort, mainIfDirect, mkdirp, procCpuSeconds, procMemory, result, round, sleep, startBenchServer, syntheticSentence, tempDir, type BenchResult } from './common.js';
-import { CounterSampler, connectClient, historyLengths, progressOf, spawnTsx, startExperiment, stopChild, writeCorpus, writeExperiment, type Child, type StartedRun } from './harness.js';
+import {
+  BENCH_DATA,
+  QUICK,
+  cleanup,
+  freePort,
+  mainIfDirect,
+  mkdirp,
+  procCpuSeconds,
+  procMemory,
+  result,
+  round,
+  sleep,
+  startBenchServer,
+  syntheticSentence,
+  tempDir,
+  type BenchResult,
+} from './common.js';
+import {
+  CounterSampler,
+  connectClient,
+  historyLengths,
+  progressOf,
+  spawnTsx,
+  startExperiment,
+  stopChild,
+  writeCorpus,
+  writeExperiment,
+  type Child,
+  type StartedRun,
+} from './harness.js';
 import type { Client } from '@temporalio/client';
 import { loadExperiment } from '../lib/run/experiment.js';
 import { startRun, silverPageSize } from '../lib/generate/run-setup.js';
@@ -68,9 +96,15 @@ export async function run(): Promise<BenchResult> {
   const { client, close } = await connectClient(server.address);
   try {
     const port = await freePort();
-    llmChild = await spawnTsx('tests/support/fake-llm-server.ts', ['--port', String(port), '--latency-ms', '0', '--keep-bodies', '0'], /listening/, env);
+    llmChild = await spawnTsx(
+      'tests/support/fake-llm-server.ts',
+      ['--port', String(port), '--latency-ms', '0', '--keep-bodies', '0'],
+      /listening/,
+      env,
+    );
     const llmUrl = `http://127.0.0.1:${port}/v1`;
-    const stats = async () => (await (await fetch(`http://127.0.0.1:${port}/admin/stats`)).json()) as { requests: number };
+    const stats = async () =>
+      (await (await fetch(`http://127.0.0.1:${port}/admin/stats`)).json()) as { requests: number };
     const file = writeExperiment({
       name: 'bench-p5',
       dir,
@@ -83,7 +117,11 @@ export async function run(): Promise<BenchResult> {
     const measure = async (how: 'select' | 'pages'): Promise<Measured> => {
       const profFile = join(dir, `worker-${how}.cpuprofile`);
       const memLog = process.env.BENCH_P5_MEMLOG ? `${process.env.BENCH_P5_MEMLOG}-${how}.jsonl` : undefined;
-      const workerEnv = { ...env, ...(profile ? { BENCH_WORKER_PROFILE: profFile } : {}), ...(memLog ? { BENCH_WORKER_MEMLOG: memLog } : {}) };
+      const workerEnv = {
+        ...env,
+        ...(profile ? { BENCH_WORKER_PROFILE: profFile } : {}),
+        ...(memLog ? { BENCH_WORKER_MEMLOG: memLog } : {}),
+      };
       worker = await spawnTsx('bench/p5-worker.ts', [server.address, String(CONCURRENCY)], /^ready$/, workerEnv);
       const w = worker;
       const pids = { worker: w.pid!, temporalServer: server.pid, fakeLlm: llmChild!.pid!, benchDriver: process.pid };
@@ -115,7 +153,8 @@ export async function run(): Promise<BenchResult> {
         const hwm = procMemory(w.pid!).hwmMiB || 0;
         const p = await progressOf(client, started.workflowId);
         if (p) last = p;
-        if (last && (last.stages.silver.status === 'done' || (last.stage !== 'silver' && last.stage !== 'taxonomy'))) break;
+        if (last && (last.stages.silver.status === 'done' || (last.stage !== 'silver' && last.stage !== 'taxonomy')))
+          break;
         peakHwm = Math.max(peakHwm, hwm);
         if ((performance.now() - tStart) / 1000 > limitS) {
           stoppedEarly = true;
@@ -137,7 +176,10 @@ export async function run(): Promise<BenchResult> {
       if (profile) {
         w.stdin!.write('stop-profile\n');
         await w.waitLine(/^profile-written$/);
-        profileSummary = { ...summariseProfile(profFile, 25), file: `worker main thread (${how}), from worker start to the end of silver` };
+        profileSummary = {
+          ...summariseProfile(profFile, 25),
+          file: `worker main thread (${how}), from worker start to the end of silver`,
+        };
       }
       await sampler.stop();
       const mem = procMemory(w.pid!);
@@ -147,7 +189,11 @@ export async function run(): Promise<BenchResult> {
       const p = last;
       const candidates = p?.counts.silverCandidates ?? NaN;
       const span = sampler.span(from);
-      const labelled = stoppedEarly ? Math.min(candidates, (p?.stages.silver.done ?? 0) * BATCH * 8) : failure ? 0 : candidates;
+      const labelled = stoppedEarly
+        ? Math.min(candidates, (p?.stages.silver.done ?? 0) * BATCH * 8)
+        : failure
+          ? 0
+          : candidates;
       await sleep(1500); // visibility catches up with the terminated run
       return {
         mode: how,
@@ -165,7 +211,9 @@ export async function run(): Promise<BenchResult> {
         hwmAtFirstCall,
         hwmAfterSilver: mem.hwmMiB,
         rssAtEnd: mem.rssMiB,
-        ...(cpuAtFirstCall ? { cpu: Object.fromEntries(Object.keys(pids).map((k) => [k, round(cpuAtEnd[k]! - cpuAtFirstCall![k]!, 1)])) } : {}),
+        ...(cpuAtFirstCall
+          ? { cpu: Object.fromEntries(Object.keys(pids).map((k) => [k, round(cpuAtEnd[k]! - cpuAtFirstCall![k]!, 1)])) }
+          : {}),
         ...(p ? { progress: p } : {}),
         runs: await historyLengths(client, started.workflowId),
         ...(profileSummary ? { profile: profileSummary } : {}),
@@ -176,7 +224,9 @@ export async function run(): Promise<BenchResult> {
     let selectAttempt: Measured | undefined;
     if (m.failure && mode === 'select') {
       selectAttempt = m;
-      notes.push(`SELECTION FAILED (${m.failure}) after ${round(m.stageSeconds, 0)} s, worker peak RSS ${round(m.peakHwm, 0)} MiB; measured again with candidate pages written into the run dir (selection bypassed)`);
+      notes.push(
+        `SELECTION FAILED (${m.failure}) after ${round(m.stageSeconds, 0)} s, worker peak RSS ${round(m.peakHwm, 0)} MiB; measured again with candidate pages written into the run dir (selection bypassed)`,
+      );
       m = await measure('pages');
     }
     if (m.failure) throw new Error(`P5 ${m.mode}: ${m.failure}`);
@@ -185,13 +235,22 @@ export async function run(): Promise<BenchResult> {
     const rssOk = m.peakHwm <= GOAL_RSS_MIB;
     const eventsOk = maxEvents <= GOAL_EVENTS;
     if (m.stoppedEarly) notes.push(`stopped after ${limitS} s: rate from the ${m.labelled} sentences labelled by then`);
-    notes.push(`peak worker RSS ${round(m.peakHwm, 0)} MiB (goal <= ${GOAL_RSS_MIB}); max history ${maxEvents} events over ${m.runs.length} runs (goal <= ${GOAL_EVENTS})`);
-    if (m.mode === 'select') notes.push(`whole silver stage incl. candidate selection: ${round(m.labelled / m.stageSeconds, 0)} sentences/s (${round(m.stageSeconds, 1)} s; selection ${round(m.selectSeconds, 1)} s)`);
+    notes.push(
+      `peak worker RSS ${round(m.peakHwm, 0)} MiB (goal <= ${GOAL_RSS_MIB}); max history ${maxEvents} events over ${m.runs.length} runs (goal <= ${GOAL_EVENTS})`,
+    );
+    if (m.mode === 'select')
+      notes.push(
+        `whole silver stage incl. candidate selection: ${round(m.labelled / m.stageSeconds, 0)} sentences/s (${round(m.stageSeconds, 1)} s; selection ${round(m.selectSeconds, 1)} s)`,
+      );
     const p = m.progress!;
     return result({
       id: 'p5',
       title: `silver stage at ${n.toLocaleString('en')} candidates (0 ms LLM${m.mode === 'pages' ? ', pre-written candidate pages' : ''})`,
-      figure: { value: round(rate, 0), unit: 'sentences/s', what: `${m.labelled} sentences, ${m.calls} calls, ${m.pages} pages in ${round(m.labelSeconds, 1)} s (first to last LLM call)` },
+      figure: {
+        value: round(rate, 0),
+        unit: 'sentences/s',
+        what: `${m.labelled} sentences, ${m.calls} calls, ${m.pages} pages in ${round(m.labelSeconds, 1)} s (first to last LLM call)`,
+      },
       baseline: { value: GOAL_RATE, unit: 'sentences/s', what: 'goal' },
       goal: '>= 1',
       pass: rate >= GOAL_RATE && rssOk && eventsOk && !m.stoppedEarly && !selectAttempt,
@@ -219,7 +278,15 @@ export async function run(): Promise<BenchResult> {
         historyLengths: m.runs.map((r) => r.historyLength),
         continuedAsNew: p.continuedAsNew,
         corpus: { file: corpus, ...corpusInfo, generatedSeconds: round(corpusSeconds, 1) },
-        ...(selectAttempt ? { selectAttempt: { failure: selectAttempt.failure, seconds: round(selectAttempt.stageSeconds, 1), peakWorkerRssMiB: round(selectAttempt.peakHwm, 0) } } : {}),
+        ...(selectAttempt
+          ? {
+              selectAttempt: {
+                failure: selectAttempt.failure,
+                seconds: round(selectAttempt.stageSeconds, 1),
+                peakWorkerRssMiB: round(selectAttempt.peakHwm, 0),
+              },
+            }
+          : {}),
         ...(m.profile ? { profile: m.profile } : {}),
       },
       notes,
@@ -246,7 +313,15 @@ async function startFromPages(client: Client, file: string, runId: string, n: nu
   for (let i = 0; i < n; i++) {
     if (i % 20 === 0) offset = 0;
     const text = syntheticSentence(i, true);
-    rows.push({ id: candidateId(text), noteId: `note-${Math.floor(i / 20) + 1}`, start: offset, end: offset + text.length, text, reason: 'cue:bench', count: 1 });
+    rows.push({
+      id: candidateId(text),
+      noteId: `note-${Math.floor(i / 20) + 1}`,
+      start: offset,
+      end: offset + text.length,
+      text,
+      reason: 'cue:bench',
+      count: 1,
+    });
     offset += text.length + 1;
   }
   rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));

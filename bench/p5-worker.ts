@@ -21,7 +21,10 @@ if (memLog) {
   const mib = (n: number) => Math.round(n / 1048576);
   setInterval(() => {
     const m = process.memoryUsage();
-    appendFileSync(memLog, `${JSON.stringify({ t: Math.round(performance.now() / 1000), rss: mib(m.rss), heapUsed: mib(m.heapUsed), heapTotal: mib(m.heapTotal), external: mib(m.external), arrayBuffers: mib(m.arrayBuffers) })}\n`);
+    appendFileSync(
+      memLog,
+      `${JSON.stringify({ t: Math.round(performance.now() / 1000), rss: mib(m.rss), heapUsed: mib(m.heapUsed), heapTotal: mib(m.heapTotal), external: mib(m.external), arrayBuffers: mib(m.arrayBuffers) })}\n`,
+    );
   }, 1000).unref();
 }
 const workers = await startWorkers({ address, namespace: 'default', llmConcurrency: Number(process.argv[3] ?? 16) });

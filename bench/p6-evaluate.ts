@@ -7,7 +7,22 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { EvaluationJob } from '../lib/evaluate/jobs.js';
 import { PROJECT_ROOT } from '../lib/run/paths.js';
-import { DEV_GOLD, QUICK, TAXONOMY, cleanup, cpuLine, mainIfDirect, mkdirp, procCpuSeconds, procMemory, result, round, skippedResult, tempDir, type BenchResult } from './common.js';
+import {
+  DEV_GOLD,
+  QUICK,
+  TAXONOMY,
+  cleanup,
+  cpuLine,
+  mainIfDirect,
+  mkdirp,
+  procCpuSeconds,
+  procMemory,
+  result,
+  round,
+  skippedResult,
+  tempDir,
+  type BenchResult,
+} from './common.js';
 
 const SEEDS = QUICK ? [1] : [1, 2, 3];
 const RESAMPLES = QUICK ? 2000 : 10_000;
@@ -23,22 +38,104 @@ const GOAL_BOOTSTRAP_S = 10;
 const MTSAMPLES = join(PROJECT_ROOT, '..', 'shared', 'data', 'mtsamples', 'mtsamples_unique_notes.csv');
 const DEMO_NOTES = join(PROJECT_ROOT, 'examples', 'demo', 'data', 'notes.jsonl');
 
-
 // ---------------------------------------------------------------------------------------------------------------
 // Bronze: written by templates, one label per sentence, varied subject × finding × context.
 
-const BRONZE_SUBJECTS = ['The patient', 'Patient', 'She', 'He', 'The resident', 'Mr. Doe', 'Mrs. Roe', 'The client', 'Pt'];
+const BRONZE_SUBJECTS = [
+  'The patient',
+  'Patient',
+  'She',
+  'He',
+  'The resident',
+  'Mr. Doe',
+  'Mrs. Roe',
+  'The client',
+  'Pt',
+];
 const BRONZE_FINDINGS: Record<string, string[]> = {
-  cognitive_impairment: ['has trouble remembering recent conversations', 'repeats the same questions within minutes', 'was disoriented to date and place', 'has increasing word-finding difficulty', 'gets lost driving familiar routes', 'shows impaired short-term recall', 'was confused about why she was here'],
-  neuropsychiatric_symptoms: ['has been agitated and combative in the evenings', 'reports seeing people who are not there', 'has become withdrawn and tearful', 'is up all night pacing the hallway', 'has paranoid thoughts that neighbours steal from her', 'is irritable with staff', 'wanders out of the unit at night'],
-  notice_by_others: ['is described by the daughter as more forgetful', 'worries the wife, who noticed missed bills', 'was brought in because the son noticed confusion', 'is reported by staff to misplace belongings', 'has a husband concerned about her memory', 'was noticed by family to repeat stories', 'prompted the caregiver to report new lapses'],
-  physiological_changes: ['has a shuffling, unsteady gait', 'had three falls at home', 'has lost twelve pounds with poor appetite', 'has new urinary incontinence', 'coughs with thin liquids from dysphagia', 'moves with marked motor slowing', 'has become frail and mostly bedbound'],
-  requiring_assistance: ['needs help bathing and dressing', 'relies on the daughter to manage medications', 'no longer drives or handles finances', 'moved to a memory care unit', 'requires 24-hour supervision at home', 'has a home health aide every day', 'needs standby assistance for all transfers'],
-  cognitive_assessment: ['scored 21 of 30 on the MoCA', 'had an MMSE of 18', 'completed a clock drawing with errors', 'was referred for neuropsychological testing', 'scored 3 of 5 on the Mini-Cog', 'will repeat the SLUMS in six months', 'had a formal cognitive screen today'],
-  dementia_diagnosis: ["carries a diagnosis of Alzheimer's disease", 'has moderate vascular dementia', 'was diagnosed with mild cognitive impairment', 'has a major neurocognitive disorder', 'is being evaluated to rule out dementia', 'has Lewy body dementia per neurology', "has early-onset Alzheimer's dementia"],
-  dementia_treatment: ['takes donepezil 10 mg nightly', 'was started on memantine', 'continues Aricept without side effects', 'uses a rivastigmine patch daily', 'had galantamine titrated up', 'will begin lecanemab infusions', 'attends the memory clinic program weekly'],
+  cognitive_impairment: [
+    'has trouble remembering recent conversations',
+    'repeats the same questions within minutes',
+    'was disoriented to date and place',
+    'has increasing word-finding difficulty',
+    'gets lost driving familiar routes',
+    'shows impaired short-term recall',
+    'was confused about why she was here',
+  ],
+  neuropsychiatric_symptoms: [
+    'has been agitated and combative in the evenings',
+    'reports seeing people who are not there',
+    'has become withdrawn and tearful',
+    'is up all night pacing the hallway',
+    'has paranoid thoughts that neighbours steal from her',
+    'is irritable with staff',
+    'wanders out of the unit at night',
+  ],
+  notice_by_others: [
+    'is described by the daughter as more forgetful',
+    'worries the wife, who noticed missed bills',
+    'was brought in because the son noticed confusion',
+    'is reported by staff to misplace belongings',
+    'has a husband concerned about her memory',
+    'was noticed by family to repeat stories',
+    'prompted the caregiver to report new lapses',
+  ],
+  physiological_changes: [
+    'has a shuffling, unsteady gait',
+    'had three falls at home',
+    'has lost twelve pounds with poor appetite',
+    'has new urinary incontinence',
+    'coughs with thin liquids from dysphagia',
+    'moves with marked motor slowing',
+    'has become frail and mostly bedbound',
+  ],
+  requiring_assistance: [
+    'needs help bathing and dressing',
+    'relies on the daughter to manage medications',
+    'no longer drives or handles finances',
+    'moved to a memory care unit',
+    'requires 24-hour supervision at home',
+    'has a home health aide every day',
+    'needs standby assistance for all transfers',
+  ],
+  cognitive_assessment: [
+    'scored 21 of 30 on the MoCA',
+    'had an MMSE of 18',
+    'completed a clock drawing with errors',
+    'was referred for neuropsychological testing',
+    'scored 3 of 5 on the Mini-Cog',
+    'will repeat the SLUMS in six months',
+    'had a formal cognitive screen today',
+  ],
+  dementia_diagnosis: [
+    "carries a diagnosis of Alzheimer's disease",
+    'has moderate vascular dementia',
+    'was diagnosed with mild cognitive impairment',
+    'has a major neurocognitive disorder',
+    'is being evaluated to rule out dementia',
+    'has Lewy body dementia per neurology',
+    "has early-onset Alzheimer's dementia",
+  ],
+  dementia_treatment: [
+    'takes donepezil 10 mg nightly',
+    'was started on memantine',
+    'continues Aricept without side effects',
+    'uses a rivastigmine patch daily',
+    'had galantamine titrated up',
+    'will begin lecanemab infusions',
+    'attends the memory clinic program weekly',
+  ],
 };
-const BRONZE_CONTEXTS = ['at this visit', 'over the past few months', 'since the last appointment', 'according to the chart', 'this week', 'per the nursing note', 'on today\'s exam', 'for about a year'];
+const BRONZE_CONTEXTS = [
+  'at this visit',
+  'over the past few months',
+  'since the last appointment',
+  'according to the chart',
+  'this week',
+  'per the nursing note',
+  "on today's exam",
+  'for about a year',
+];
 
 function bronzeSentence(label: string, i: number, labelIndex: number): string {
   const findings = BRONZE_FINDINGS[label] ?? [`shows signs of ${label.replaceAll('_', ' ')}`];
@@ -86,7 +183,11 @@ async function silverTexts(n: number, goldTexts: Set<string>, goldNotes: Set<str
   return out;
 }
 
-export async function writeMerged(runDir: string, labels: string[], goldFile: string): Promise<{ silver: number; silverLabelled: number; bronze: number }> {
+export async function writeMerged(
+  runDir: string,
+  labels: string[],
+  goldFile: string,
+): Promise<{ silver: number; silverLabelled: number; bronze: number }> {
   const { normaliseSentence } = await import('../lib/corpus/sentences.js');
   const { mulberry32, shuffled } = await import('../lib/run/random.js');
   const { withDuckDb } = await import('../lib/dataset/merge.js');
@@ -96,7 +197,9 @@ export async function writeMerged(runDir: string, labels: string[], goldFile: st
     .filter((l) => l.trim())
     .map((l) => JSON.parse(l) as { text: string; note_hash?: string; noteId?: string });
   const goldTexts = new Set(gold.map((r) => normaliseSentence(r.text)));
-  const goldNotes = new Set(gold.flatMap((r) => [r.note_hash, r.noteId].filter((x): x is string => typeof x === 'string')));
+  const goldNotes = new Set(
+    gold.flatMap((r) => [r.note_hash, r.noteId].filter((x): x is string => typeof x === 'string')),
+  );
   const rand = mulberry32(12);
   const rows: MergedRow[] = [];
   const texts = await silverTexts(SILVER_ROWS, goldTexts, goldNotes);
@@ -107,14 +210,28 @@ export async function writeMerged(runDir: string, labels: string[], goldFile: st
       rowLabels = shuffled(labels, rand).slice(0, rand() < 0.75 ? 1 : 2);
       silverLabelled++;
     }
-    rows.push({ id: `silver-${String(i).padStart(5, '0')}`, text, labels: rowLabels, source: 'silver', split: 'train', usable: true });
+    rows.push({
+      id: `silver-${String(i).padStart(5, '0')}`,
+      text,
+      labels: rowLabels,
+      source: 'silver',
+      split: 'train',
+      usable: true,
+    });
   });
   const perLabel = Math.floor(BRONZE_ROWS / labels.length);
   const extra = BRONZE_ROWS - perLabel * labels.length;
   let b = 0;
   labels.forEach((label, li) => {
     for (let i = 0; i < perLabel + (li < extra ? 1 : 0); i++) {
-      rows.push({ id: `bronze-${String(b++).padStart(5, '0')}`, text: bronzeSentence(label, i, li), labels: [label], source: 'bronze', split: 'train', usable: true });
+      rows.push({
+        id: `bronze-${String(b++).padStart(5, '0')}`,
+        text: bronzeSentence(label, i, li),
+        labels: [label],
+        source: 'bronze',
+        split: 'train',
+        usable: true,
+      });
     }
   });
   const dir = mkdirp(join(runDir, 'datasets'));
@@ -146,7 +263,13 @@ export async function run(): Promise<BenchResult> {
   console.log(cpu.line);
   if (!existsSync(DEV_GOLD) || !existsSync(MTSAMPLES)) {
     const missing = !existsSync(DEV_GOLD) ? DEV_GOLD : MTSAMPLES;
-    return skippedResult('p6', 'train+evaluate stages (MTSamples size)', 's', '<= 1', `no ${missing}: this benchmark needs the project's shared data folder beside the checkout (../shared/data); p6 skipped`);
+    return skippedResult(
+      'p6',
+      'train+evaluate stages (MTSamples size)',
+      's',
+      '<= 1',
+      `no ${missing}: this benchmark needs the project's shared data folder beside the checkout (../shared/data); p6 skipped`,
+    );
   }
   const dir = tempDir('p6');
   // A fresh home before anything reads it: the embedding cache starts cold.
@@ -212,7 +335,8 @@ export async function run(): Promise<BenchResult> {
       fits += r.folds;
       const name = `${job.mix} seed ${job.seed}${job.curve ? ` ${job.curve.axis} ${job.curve.share}` : ''}`;
       jobSeconds.push({ job: name, seconds: round((performance.now() - js) / 1000, 2), n: r.n });
-      if (++done % 6 === 0 || done === jobs.length) console.log(`  ${done}/${jobs.length} jobs, ${round((performance.now() - s) / 1000, 1)} s`);
+      if (++done % 6 === 0 || done === jobs.length)
+        console.log(`  ${done}/${jobs.length} jobs, ${round((performance.now() - s) / 1000, 1)} s`);
     });
     const jobsSeconds = (performance.now() - s) / 1000;
 

@@ -7,7 +7,16 @@ import { readGold } from '../lib/corpus/readers.js';
 import { labelIds, loadTaxonomy } from '../lib/run/taxonomy.js';
 import type { SavedModel } from '../lib/model/training.js';
 import { predictThreads } from '../client/predict.js';
-import { DEV_GOLD, QUICK, TAXONOMY, mainIfDirect, result, round, syntheticSentence, type BenchResult } from './common.js';
+import {
+  DEV_GOLD,
+  QUICK,
+  TAXONOMY,
+  mainIfDirect,
+  result,
+  round,
+  syntheticSentence,
+  type BenchResult,
+} from './common.js';
 
 /** Issue #15: >= 300 sentences/s on 2 cores, with the encoder threads `clinsynth predict` uses. */
 const GOAL = 300;
@@ -35,8 +44,21 @@ export async function run(): Promise<BenchResult> {
   const measure = async (threads: number) => {
     const encoder = await SentenceEncoder.load({ threads });
     const X = await encoder.embed(train.map((r) => r.text));
-    const head = trainClassifier(X, train.map((r) => r.labels), labels, { kind: 'logreg', seed: 1, validationShare: 0.2 });
-    const model: SavedModel = { format: 'clinsynth-model@1', encoderId: encoder.id, taxonomyVersion: `${taxonomy.id}@${taxonomy.version}`, mix: 'gold', seed: 1, labels, head };
+    const head = trainClassifier(
+      X,
+      train.map((r) => r.labels),
+      labels,
+      { kind: 'logreg', seed: 1, validationShare: 0.2 },
+    );
+    const model: SavedModel = {
+      format: 'clinsynth-model@1',
+      encoderId: encoder.id,
+      taxonomyVersion: `${taxonomy.id}@${taxonomy.version}`,
+      mix: 'gold',
+      seed: 1,
+      labels,
+      head,
+    };
     await predictSentences(model, encoder, rows.slice(0, 32)); // warm-up
     const s = performance.now();
     let predicted = 0;
@@ -47,7 +69,8 @@ export async function run(): Promise<BenchResult> {
       withLabels += out.filter((p) => p.labels.length > 0).length;
     }
     const seconds = (performance.now() - s) / 1000;
-    const meanTokens = rows.slice(0, 500).reduce((a, r) => a + encoder.tokenize(r.text).length, 0) / Math.min(500, rows.length);
+    const meanTokens =
+      rows.slice(0, 500).reduce((a, r) => a + encoder.tokenize(r.text).length, 0) / Math.min(500, rows.length);
     await encoder.release();
     return { threads, seconds, rate: predicted / seconds, withLabels, meanTokens };
   };
@@ -60,7 +83,11 @@ export async function run(): Promise<BenchResult> {
   return result({
     id: 'predict',
     title: 'predict speed (clinsynth predict path)',
-    figure: { value: round(main.rate, 1), unit: 'sentences/s', what: `${n} sentences in ${round(main.seconds, 2)} s, encoder threads ${main.threads} (as clinsynth predict), ~${round(main.meanTokens, 0)} tokens/sentence` },
+    figure: {
+      value: round(main.rate, 1),
+      unit: 'sentences/s',
+      what: `${n} sentences in ${round(main.seconds, 2)} s, encoder threads ${main.threads} (as clinsynth predict), ~${round(main.meanTokens, 0)} tokens/sentence`,
+    },
     baseline: { value: GOAL, unit: 'sentences/s', what: 'goal' },
     goal: '>= 1',
     seconds: (performance.now() - t0) / 1000,

@@ -11,8 +11,11 @@ let ready = false;
 /** Makes sure the benchmark venv exists (scripts/bench-setup.sh is idempotent and quick once done). */
 export function ensureVenv(): void {
   if (ready) return;
-  const r = spawnSync('bash', [join(PROJECT_ROOT, 'scripts', 'bench-setup.sh')], { stdio: ['ignore', 'inherit', 'inherit'] });
-  if (r.status !== 0 || !existsSync(BENCH_VENV_PY)) throw new Error('scripts/bench-setup.sh failed: the Python reference venv is missing');
+  const r = spawnSync('bash', [join(PROJECT_ROOT, 'scripts', 'bench-setup.sh')], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  if (r.status !== 0 || !existsSync(BENCH_VENV_PY))
+    throw new Error('scripts/bench-setup.sh failed: the Python reference venv is missing');
   ready = true;
 }
 
@@ -32,7 +35,10 @@ export function runReference<T>(cmd: 'encode' | 'logreg', input: unknown): T {
     const src = join(dir, 'in.json');
     const dst = join(dir, 'out.json');
     writeFileSync(src, JSON.stringify(input));
-    const r = spawnSync(BENCH_VENV_PY, [join(PROJECT_ROOT, 'bench', 'py', 'reference.py'), cmd, src, dst], { env: referenceEnv(), stdio: ['ignore', 'inherit', 'inherit'] });
+    const r = spawnSync(BENCH_VENV_PY, [join(PROJECT_ROOT, 'bench', 'py', 'reference.py'), cmd, src, dst], {
+      env: referenceEnv(),
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
     if (r.status !== 0) throw new Error(`bench/py/reference.py ${cmd} failed (exit ${r.status})`);
     return JSON.parse(readFileSync(dst, 'utf8')) as T;
   } finally {
@@ -47,13 +53,21 @@ export interface ReferenceEncoder {
 }
 
 /** `model`: a sentence-transformers folder (default: the fp32 all-MiniLM-L6-v2 of the benchmark venv). */
-export async function startReferenceEncoder(input: { texts: string[]; batch: number; threads: number; model?: string }): Promise<ReferenceEncoder> {
+export async function startReferenceEncoder(input: {
+  texts: string[];
+  batch: number;
+  threads: number;
+  model?: string;
+}): Promise<ReferenceEncoder> {
   ensureVenv();
   const dir = tempDir('py');
   const src = join(dir, 'in.json');
   const dst = join(dir, 'out.json');
   writeFileSync(src, JSON.stringify(input));
-  const child = spawn(BENCH_VENV_PY, [join(PROJECT_ROOT, 'bench', 'py', 'reference.py'), 'serve-encode', src, dst], { env: referenceEnv(), stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(BENCH_VENV_PY, [join(PROJECT_ROOT, 'bench', 'py', 'reference.py'), 'serve-encode', src, dst], {
+    env: referenceEnv(),
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   const next = async (): Promise<Record<string, unknown>> => {
     const r = await lines.next();
@@ -71,7 +85,11 @@ export async function startReferenceEncoder(input: { texts: string[]; batch: num
       const code = await new Promise<number | null>((r) => child.once('exit', r));
       try {
         if (code !== 0) throw new Error(`bench/py/reference.py serve-encode exited with ${code}`);
-        return JSON.parse(readFileSync(dst, 'utf8')) as { embeddings: number[][]; maxSeqLength: number; versions: Record<string, unknown> };
+        return JSON.parse(readFileSync(dst, 'utf8')) as {
+          embeddings: number[][];
+          maxSeqLength: number;
+          versions: Record<string, unknown>;
+        };
       } finally {
         cleanup(dir);
       }

@@ -13,16 +13,33 @@ const BENCHES: { id: string; file: string; title: string; env?: Record<string, s
   { id: 'p3', file: 'bench/p3-prompt-tokens.ts', title: 'prompt tokens per silver sentence' },
   { id: 'p2', file: 'bench/p2-encoder.ts', title: 'encoder vs sentence-transformers' },
   // Opt-in encoders are measured when installed (npm run setup -- --encoder mpnet).
-  { id: 'p2-mpnet', file: 'bench/p2-encoder.ts', title: 'mpnet encoder vs sentence-transformers', env: { BENCH_ENCODER: 'mpnet' }, when: () => !encoderProblem('mpnet') },
+  {
+    id: 'p2-mpnet',
+    file: 'bench/p2-encoder.ts',
+    title: 'mpnet encoder vs sentence-transformers',
+    env: { BENCH_ENCODER: 'mpnet' },
+    when: () => !encoderProblem('mpnet'),
+  },
   { id: 'classifier', file: 'bench/classifier-reference.ts', title: 'logreg vs scikit-learn' },
-  { id: 'classifier-mpnet', file: 'bench/classifier-reference.ts', title: 'logreg vs scikit-learn, mpnet features', env: { BENCH_ENCODER: 'mpnet' }, when: () => !encoderProblem('mpnet') },
+  {
+    id: 'classifier-mpnet',
+    file: 'bench/classifier-reference.ts',
+    title: 'logreg vs scikit-learn, mpnet features',
+    env: { BENCH_ENCODER: 'mpnet' },
+    when: () => !encoderProblem('mpnet'),
+  },
   { id: 'p6', file: 'bench/p6-evaluate.ts', title: 'train+evaluate stages, 5 folds × 3 seeds × 4 mixes + curves' },
   { id: 'predict', file: 'bench/predict-speed.ts', title: 'predict speed' },
   { id: 'viewer', file: 'bench/viewer.ts', title: 'viewer page and filters on 1,000,000 silver rows' },
   { id: 'mimic', file: 'bench/mimic-ingest.ts', title: 'MIMIC ingest' },
   { id: 'llm', file: 'bench/embedded-llm.ts', title: 'embedded LLM as annotator' },
   { id: 'p1', file: 'bench/p1-silver-throughput.ts', title: 'silver throughput through Temporal' },
-  { id: 'p1-scale', file: 'bench/p1-silver-throughput.ts', title: 'silver throughput through Temporal at concurrency 256, 2 s endpoint', env: { BENCH_P1_SCALE: '1' } },
+  {
+    id: 'p1-scale',
+    file: 'bench/p1-silver-throughput.ts',
+    title: 'silver throughput through Temporal at concurrency 256, 2 s endpoint',
+    env: { BENCH_P1_SCALE: '1' },
+  },
   { id: 'p4', file: 'bench/p4-warm-rerun.ts', title: 'warm rerun' },
   { id: 'p5', file: 'bench/p5-million-silver.ts', title: '1M-candidate silver stage' },
 ];
@@ -44,7 +61,9 @@ const only = (process.env.BENCH_ONLY ?? '')
   .filter(Boolean);
 const unknown = only.filter((id) => !BENCHES.some((b) => b.id === id));
 if (unknown.length) {
-  console.error(`unknown benchmark(s) in BENCH_ONLY: ${unknown.join(', ')}; known: ${BENCHES.map((b) => b.id).join(', ')}`);
+  console.error(
+    `unknown benchmark(s) in BENCH_ONLY: ${unknown.join(', ')}; known: ${BENCHES.map((b) => b.id).join(', ')}`,
+  );
   process.exit(2);
 }
 const selected = BENCHES.filter((b) => (only.length ? only.includes(b.id) : (b.when?.() ?? true)));
@@ -52,7 +71,11 @@ const tmp = mkdtempSync(join(tmpdir(), 'clinsynth-bench-all-'));
 const started = new Date();
 const t0 = performance.now();
 const results: (BenchResult | { id: string; title: string; error: string; seconds: number })[] = [];
-console.log(`clinsynth benchmarks${QUICK ? ' (quick)' : ''}: ${selected.map((b) => b.id).join(', ')} — ${cpuLine()}, load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+console.log(
+  `clinsynth benchmarks${QUICK ? ' (quick)' : ''}: ${selected.map((b) => b.id).join(', ')} — ${cpuLine()}, load ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}`,
+);
 for (const b of selected) {
   console.log(`\n=== ${b.id}: ${b.title} (${b.file})`);
   const file = join(tmp, `${b.id}.json`);
@@ -68,7 +91,12 @@ const out = {
   startedAt: started.toISOString(),
   quick: QUICK,
   totalSeconds: round((performance.now() - t0) / 1000, 1),
-  machine: { cpus: cpus().length, model: cpus()[0]?.model, cpu: cpuLine(), loadavgAtEnd: loadavg().map((l) => round(l, 2)) },
+  machine: {
+    cpus: cpus().length,
+    model: cpus()[0]?.model,
+    cpu: cpuLine(),
+    loadavgAtEnd: loadavg().map((l) => round(l, 2)),
+  },
   results,
 };
 writeFileSync(join(PROJECT_ROOT, 'bench', 'results.json'), JSON.stringify(out, null, 2) + '\n');

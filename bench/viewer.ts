@@ -7,7 +7,14 @@ import { RUN_FILES, writeJson } from '../lib/run/run-dir.js';
 import { cleanup, mainIfDirect, QUICK, result, round, tempDir, type BenchResult } from './common.js';
 
 const GOAL_MS = 300;
-const LABELS = ['cognitive_impairment', 'neuropsychiatric_symptoms', 'requiring_assistance', 'dementia_treatment', 'notice_by_others', 'physical_symptoms'];
+const LABELS = [
+  'cognitive_impairment',
+  'neuropsychiatric_symptoms',
+  'requiring_assistance',
+  'dementia_treatment',
+  'notice_by_others',
+  'physical_symptoms',
+];
 
 /**
  * Synthesised rows with every column of sql/merge.sql (varied text, labels, verdicts, flags), written as Parquet,
@@ -15,7 +22,13 @@ const LABELS = ['cognitive_impairment', 'neuropsychiatric_symptoms', 'requiring_
  */
 async function synthesiseRun(dir: string, n: number): Promise<void> {
   const runDir = join(dir, 'run');
-  writeJson(join(runDir, RUN_FILES.experiment), { name: 'bench-viewer', labels: LABELS, taxonomyVersion: 'bench@1', evaluate: {}, train: {} });
+  writeJson(join(runDir, RUN_FILES.experiment), {
+    name: 'bench-viewer',
+    labels: LABELS,
+    taxonomyVersion: 'bench@1',
+    evaluate: {},
+    train: {},
+  });
   mkdirSync(join(runDir, 'datasets'), { recursive: true });
   const parquetFile = join(runDir, 'datasets', 'merged.parquet');
   const instance = await DuckDBInstance.create(join(runDir, 'datasets', 'clinsynth.duckdb'), { threads: '2' });
@@ -100,11 +113,18 @@ export async function run(): Promise<BenchResult> {
     const parquet = await measure(join(big, 'run'), true);
     const worst = (t: Record<string, { ms: number }>) => Math.max(...Object.values(t).map((x) => x.ms));
     const slowest = Object.entries(duck).sort((a, b) => b[1].ms - a[1].ms)[0]!;
-    for (const [name, t] of Object.entries(duck)) console.log(`  ${name.padEnd(20)} ${String(t.ms).padStart(7)} ms  (${t.total.toLocaleString('en-US')} rows; Parquet ${parquet[name]!.ms} ms; 1,000-row run ${demo[name]!.ms} ms)`);
+    for (const [name, t] of Object.entries(duck))
+      console.log(
+        `  ${name.padEnd(20)} ${String(t.ms).padStart(7)} ms  (${t.total.toLocaleString('en-US')} rows; Parquet ${parquet[name]!.ms} ms; 1,000-row run ${demo[name]!.ms} ms)`,
+      );
     return result({
       id: 'viewer',
       title: `viewer first page and single filters with total count, ${n.toLocaleString('en-US')} silver rows`,
-      figure: { value: worst(duck), unit: 'ms', what: `slowest of ${QUERIES.length} queries (${slowest[0]}), median of 5, clinsynth.duckdb read in place, DuckDB 2 threads` },
+      figure: {
+        value: worst(duck),
+        unit: 'ms',
+        what: `slowest of ${QUERIES.length} queries (${slowest[0]}), median of 5, clinsynth.duckdb read in place, DuckDB 2 threads`,
+      },
       baseline: { value: worst(demo), unit: 'ms', what: 'the same queries on a 1,000-row run' },
       goal: `<= ${GOAL_MS}`,
       goalOn: 'figure',

@@ -4,7 +4,14 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { z } from 'zod';
 import { dataConverterFromEnv } from '../lib/run/codec.js';
-import { Client, Connection, WorkflowFailedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import {
+  Client,
+  Connection,
+  WorkflowFailedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type WorkflowHandle,
+} from '@temporalio/client';
 import { InputError } from '../lib/run/problems.js';
 import { loadExperiment, type Experiment, type ExperimentOverrides } from '../lib/run/experiment.js';
 import { loadStudy, studyWorkflowId, type Study } from '../lib/run/study.js';
@@ -15,7 +22,12 @@ import { WORKFLOW_ID_PREFIX, workflowIdFor, type RunProgress } from '../lib/run/
 import { experimentDetails, experimentSummary, studyDetails, studySummary } from '../lib/run/summaries.js';
 import type { Report } from '../lib/report/report.js';
 import type { StudyReport } from '../lib/report/study.js';
-import { REVIEW_IMPORTS_DIR, type ImportReviewArg, type ReviewImportResult, type ReviewProgress } from '../lib/run/review.js';
+import {
+  REVIEW_IMPORTS_DIR,
+  type ImportReviewArg,
+  type ReviewImportResult,
+  type ReviewProgress,
+} from '../lib/run/review.js';
 import type { SteeringState } from '../lib/run/steering.js';
 import { checkReviewImport } from '../lib/review/import.js';
 import { reviewExported, reviewFiles, writeReviewFiles } from '../lib/review/export.js';
@@ -108,8 +120,19 @@ export interface ListFilter {
 }
 
 const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'letters, digits, . _ - only');
-const listFilterSchema = z.strictObject({ experiment: name.optional(), study: name.optional(), status: z.string().regex(/^[A-Za-z_]+$/).optional() });
-const startOptionsSchema = z.strictObject({ runId: name.optional(), runIdSuffix: name.optional(), overrides: z.record(z.string(), z.unknown()).optional() });
+const listFilterSchema = z.strictObject({
+  experiment: name.optional(),
+  study: name.optional(),
+  status: z
+    .string()
+    .regex(/^[A-Za-z_]+$/)
+    .optional(),
+});
+const startOptionsSchema = z.strictObject({
+  runId: name.optional(),
+  runIdSuffix: name.optional(),
+  overrides: z.record(z.string(), z.unknown()).optional(),
+});
 
 /** A run (or study) that did not complete: `status` is Temporal's, `message` the innermost failure's. */
 export class RunFailedError extends Error {
@@ -216,13 +239,25 @@ export class Clinsynth {
       if (opts.worker) {
         const { startWorkers } = await import('../worker.js');
         const w = typeof opts.worker === 'object' ? opts.worker : {};
-        workers = await startWorkers({ address, namespace: ns, ...(w.llmConcurrency ? { llmConcurrency: w.llmConcurrency } : {}), ...(w.queues ? { queues: w.queues } : {}) });
+        workers = await startWorkers({
+          address,
+          namespace: ns,
+          ...(w.llmConcurrency ? { llmConcurrency: w.llmConcurrency } : {}),
+          ...(w.queues ? { queues: w.queues } : {}),
+        });
       }
     } catch (e) {
       await connection.close();
       throw e;
     }
-    return new Clinsynth(new Client({ connection, namespace: ns, dataConverter: dataConverterFromEnv() }), connection, address, ns, uiBase, workers);
+    return new Clinsynth(
+      new Client({ connection, namespace: ns, dataConverter: dataConverterFromEnv() }),
+      connection,
+      address,
+      ns,
+      uiBase,
+      workers,
+    );
   }
 
   /** The Temporal UI page of a workflow. */
@@ -238,7 +273,14 @@ export class Clinsynth {
     const parsed = startOptionsSchema.safeParse(opts);
     if (!parsed.success) {
       const file = typeof source === 'string' ? source : source.file;
-      throw new InputError(parsed.error.issues.map((i) => ({ file, line: 0, key: `options.${i.path.map(String).join('.')}`, message: i.message })));
+      throw new InputError(
+        parsed.error.issues.map((i) => ({
+          file,
+          line: 0,
+          key: `options.${i.path.map(String).join('.')}`,
+          message: i.message,
+        })),
+      );
     }
     const o = parsed.data;
     const experiment = typeof source === 'string' ? await checkExperiment(source, o.overrides ?? {}) : source;
@@ -262,7 +304,10 @@ export class Clinsynth {
         { key: stageKey, value: 'taxonomy' },
       ],
       staticSummary: experimentSummary(experiment),
-      staticDetails: experimentDetails(experiment, o.overrides && Object.keys(o.overrides).length ? o.overrides : undefined),
+      staticDetails: experimentDetails(
+        experiment,
+        o.overrides && Object.keys(o.overrides).length ? o.overrides : undefined,
+      ),
     });
     return new ExperimentRun(this, runId, runDir, attached);
   }
@@ -286,7 +331,9 @@ export class Clinsynth {
       if (f.status && status !== f.status.toUpperCase()) continue;
       const sa = (k: typeof stageKey) => (w.typedSearchAttributes.get(k) as string | undefined) ?? null;
       yield {
-        runId: w.workflowId.startsWith(WORKFLOW_ID_PREFIX) ? w.workflowId.slice(WORKFLOW_ID_PREFIX.length) : w.workflowId,
+        runId: w.workflowId.startsWith(WORKFLOW_ID_PREFIX)
+          ? w.workflowId.slice(WORKFLOW_ID_PREFIX.length)
+          : w.workflowId,
         workflowId: w.workflowId,
         status,
         stage: sa(stageKey),
@@ -315,7 +362,13 @@ export class Clinsynth {
           studyDir: study.studyDir,
           keys,
           concurrency: study.concurrency,
-          variants: study.variants.map(({ id, values, runId, runDir, experiment: e }) => ({ id, values, runId, runDir, experiment: e })),
+          variants: study.variants.map(({ id, values, runId, runDir, experiment: e }) => ({
+            id,
+            values,
+            runId,
+            runDir,
+            experiment: e,
+          })),
           uiBase: this.uiBase,
         },
       ],
@@ -339,7 +392,11 @@ export class Clinsynth {
   /** True when some worker polls the main task queue (else nothing runs until `clinsynth worker` starts). */
   async hasWorkers(): Promise<boolean> {
     try {
-      const r = await this.client.workflowService.describeTaskQueue({ namespace: this.namespace, taskQueue: { name: TASK_QUEUES.main, kind: 1 }, taskQueueType: 1 });
+      const r = await this.client.workflowService.describeTaskQueue({
+        namespace: this.namespace,
+        taskQueue: { name: TASK_QUEUES.main, kind: 1 },
+        taskQueueType: 1,
+      });
       return (r.pollers?.length ?? 0) > 0;
     } catch {
       return true;
@@ -384,7 +441,12 @@ export class ExperimentRun {
     const status = d.status.name;
     let progress: RunProgress | undefined;
     if (status === 'COMPLETED') progress = ((await handle.result()) as ExperimentResult).progress;
-    else if (status === 'RUNNING') progress = (await Promise.race([handle.query(progressQuery).catch(() => undefined), new Promise<undefined>((r) => setTimeout(r, 5000, undefined))])) ?? undefined;
+    else if (status === 'RUNNING')
+      progress =
+        (await Promise.race([
+          handle.query(progressQuery).catch(() => undefined),
+          new Promise<undefined>((r) => setTimeout(r, 5000, undefined)),
+        ])) ?? undefined;
     const runDir = (d.memo?.runDir as string | undefined) ?? progress?.runDir ?? this.runDir;
     this.runDir ??= runDir;
     const stage = progress?.stage ?? (d.typedSearchAttributes.get(stageKey) as string | undefined) ?? null;
@@ -441,7 +503,11 @@ export class ExperimentRun {
     const name = basename(source);
     let target = source;
     if (dirname(source) !== imports || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/.test(name)) {
-      const safe = name.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^[^A-Za-z0-9]+/, '').slice(0, 150) || 'review';
+      const safe =
+        name
+          .replace(/[^A-Za-z0-9._-]/g, '_')
+          .replace(/^[^A-Za-z0-9]+/, '')
+          .slice(0, 150) || 'review';
       target = join(imports, `${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+/, '')}-${safe}`);
       mkdirSync(imports, { recursive: true });
       copyFileSync(source, target);
@@ -480,7 +546,8 @@ export class ExperimentRun {
     try {
       return await send();
     } catch (e) {
-      if (e instanceof WorkflowUpdateFailedError) throw new RunRefusedError(this.runId, (e.cause as Error | undefined)?.message ?? e.message);
+      if (e instanceof WorkflowUpdateFailedError)
+        throw new RunRefusedError(this.runId, (e.cause as Error | undefined)?.message ?? e.message);
       throw e;
     }
   }
@@ -549,7 +616,11 @@ async function outcomeOf<R>(handle: { result(): Promise<R> }, label: string, opt
   }
 }
 
-const CLOSED_STATUS: Record<string, string> = { CancelledFailure: 'CANCELLED', TerminatedFailure: 'TERMINATED', TimeoutFailure: 'TIMED_OUT' };
+const CLOSED_STATUS: Record<string, string> = {
+  CancelledFailure: 'CANCELLED',
+  TerminatedFailure: 'TERMINATED',
+  TimeoutFailure: 'TIMED_OUT',
+};
 
 function closedStatus(err: WorkflowFailedError): string {
   return CLOSED_STATUS[err.cause?.name ?? ''] ?? 'FAILED';

@@ -67,7 +67,8 @@ export async function main(argv: string[]): Promise<number> {
         const { reviewCommand } = await import('./review.js');
         return await reviewCommand(rest, say);
       }
-      case 'view': return await (await import('./view/command.js')).viewCommand(rest, say);
+      case 'view':
+        return await (await import('./view/command.js')).viewCommand(rest, say);
       case 'report': {
         const { reportCommand } = await import('./report.js');
         return await reportCommand(rest);
@@ -115,11 +116,15 @@ async function validateCommand(args: string[]): Promise<number> {
   const file = oneFile(positionals, 'experiment or study file');
   if (isStudyFile(file)) {
     const study = await checkStudy(file);
-    say(`${study.file}: valid study (${study.variants.length} variants of ${study.base}: ${study.variants.map((v) => v.id).join(', ')})`);
+    say(
+      `${study.file}: valid study (${study.variants.length} variants of ${study.base}: ${study.variants.map((v) => v.id).join(', ')})`,
+    );
     return 0;
   }
   const experiment = await checkExperiment(file);
-  say(`${experiment.file}: valid (${experiment.labels.length} labels, taxonomy ${experiment.taxonomyVersion}, mixes ${experiment.evaluate.mixes.join(', ')})`);
+  say(
+    `${experiment.file}: valid (${experiment.labels.length} labels, taxonomy ${experiment.taxonomyVersion}, mixes ${experiment.evaluate.mixes.join(', ')})`,
+  );
   return 0;
 }
 
@@ -150,13 +155,19 @@ async function runCommand(args: string[]): Promise<number> {
   const estimate = estimateCost(experiment, loadTaxonomy(experiment.taxonomy));
   if (values['dry-run']) {
     if (values.json) process.stdout.write(JSON.stringify({ runId, workflowId, runDir, estimate }) + '\n');
-    else process.stdout.write(`dry run of ${runId} (${experiment.llm.provider} ${experiment.llm.model ?? 'packaged model'}): nothing started\n${formatEstimate(estimate, experiment.llm.model ?? 'local')}\n`);
+    else
+      process.stdout.write(
+        `dry run of ${runId} (${experiment.llm.provider} ${experiment.llm.model ?? 'packaged model'}): nothing started\n${formatEstimate(estimate, experiment.llm.model ?? 'local')}\n`,
+      );
     return 0;
   }
   if (!values.json) say(formatEstimate(estimate, experiment.llm.model ?? 'local'));
 
   const inProcessWorker = !values['no-worker'] && !values.detach;
-  const cs = await Clinsynth.connect({ log: say, worker: inProcessWorker ? { llmConcurrency: experiment.llm.concurrency } : false });
+  const cs = await Clinsynth.connect({
+    log: say,
+    worker: inProcessWorker ? { llmConcurrency: experiment.llm.concurrency } : false,
+  });
   try {
     const run = await cs.start(experiment, { runId });
     if (values.json) process.stdout.write(JSON.stringify({ runId, workflowId, runDir, uiUrl: run.uiUrl }) + '\n');
@@ -166,7 +177,8 @@ async function runCommand(args: string[]): Promise<number> {
       say(`  run directory: ${runDir}`);
     }
     if (values.detach) {
-      if (!(await cs.hasWorkers())) say(`note: no worker is polling task queue "${TASK_QUEUES.main}" yet: start one with \`clinsynth worker\``);
+      if (!(await cs.hasWorkers()))
+        say(`note: no worker is polling task queue "${TASK_QUEUES.main}" yet: start one with \`clinsynth worker\``);
       return 0;
     }
     const watcher = watch(run.handle, async () => progressLine(await run.handle.query(progressQuery)));
@@ -190,13 +202,19 @@ async function runCommand(args: string[]): Promise<number> {
 }
 
 const lostContact = (message: string, delayMs: number) =>
-  say(`lost contact with the Temporal server (${message}); the run goes on there — asking again in ${Math.round(delayMs / 1000)} s`);
+  say(
+    `lost contact with the Temporal server (${message}); the run goes on there — asking again in ${Math.round(delayMs / 1000)} s`,
+  );
 
 async function studyCommand(args: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args,
     allowPositionals: true,
-    options: { detach: { type: 'boolean', default: false }, 'no-worker': { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
+    options: {
+      detach: { type: 'boolean', default: false },
+      'no-worker': { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+    },
   });
   const study = await checkStudy(oneFile(positionals, 'study file'));
   const inProcessWorker = !values['no-worker'] && !values.detach;
@@ -204,14 +222,19 @@ async function studyCommand(args: string[]): Promise<number> {
   const cs = await Clinsynth.connect({ log: say, worker: inProcessWorker ? { llmConcurrency } : false });
   try {
     const s = await cs.startStudy(study);
-    if (values.json) process.stdout.write(JSON.stringify({ studyId: s.studyId, workflowId: s.workflowId, studyDir: study.studyDir, uiUrl: s.uiUrl }) + '\n');
+    if (values.json)
+      process.stdout.write(
+        JSON.stringify({ studyId: s.studyId, workflowId: s.workflowId, studyDir: study.studyDir, uiUrl: s.uiUrl }) +
+          '\n',
+      );
     else {
       say(`started study ${study.name}: ${study.variants.length} experiments, ${study.concurrency} at a time`);
       say(`  Temporal UI: ${s.uiUrl}`);
       say(`  study directory: ${study.studyDir}`);
     }
     if (values.detach) {
-      if (!(await cs.hasWorkers())) say(`note: no worker is polling task queue "${TASK_QUEUES.main}" yet: start one with \`clinsynth worker\``);
+      if (!(await cs.hasWorkers()))
+        say(`note: no worker is polling task queue "${TASK_QUEUES.main}" yet: start one with \`clinsynth worker\``);
       return 0;
     }
     const watcher = watch(s.handle, async () => {
@@ -242,7 +265,10 @@ async function studyCommand(args: string[]): Promise<number> {
  * and resolves once the loop is over: closing the connection under a query still retrying would crash the process
  * ("Channel has been shut down" from the client's retry timer) after the run had completed.
  */
-function watch(handle: { client: { withAbortSignal<R>(signal: AbortSignal, fn: () => Promise<R>): Promise<R> } }, line: () => Promise<string>) {
+function watch(
+  handle: { client: { withAbortSignal<R>(signal: AbortSignal, fn: () => Promise<R>): Promise<R> } },
+  line: () => Promise<string>,
+) {
   let last = '';
   const stopping = new AbortController();
   const loop = (async () => {
@@ -268,7 +294,11 @@ function watch(handle: { client: { withAbortSignal<R>(signal: AbortSignal, fn: (
 }
 
 async function statusCommand(args: string[]): Promise<number> {
-  const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean', default: false } } });
+  const { positionals, values } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { json: { type: 'boolean', default: false } },
+  });
   const runId = oneFile(positionals, 'run id');
   const cs = await Clinsynth.connect({ startServer: false });
   try {
@@ -300,10 +330,15 @@ async function statusCommand(args: string[]): Promise<number> {
 async function workerCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { 'llm-concurrency': { type: 'string', default: '8' }, 'llm-pages-per-second': { type: 'string' }, queues: { type: 'string', default: 'main,llm' } },
+    options: {
+      'llm-concurrency': { type: 'string', default: '8' },
+      'llm-pages-per-second': { type: 'string' },
+      queues: { type: 'string', default: 'main,llm' },
+    },
   });
   const llmConcurrency = Number(values['llm-concurrency']);
-  if (!Number.isInteger(llmConcurrency) || llmConcurrency < 1) throw new UsageError('--llm-concurrency must be a positive integer');
+  if (!Number.isInteger(llmConcurrency) || llmConcurrency < 1)
+    throw new UsageError('--llm-concurrency must be a positive integer');
   // Temporal enforces this for the whole LLM task queue, i.e. across every worker (llm.requestsPerSecond limits
   // the requests of each process).
   const rps = values['llm-pages-per-second'] === undefined ? undefined : Number(values['llm-pages-per-second']);
@@ -312,8 +347,16 @@ async function workerCommand(args: string[]): Promise<number> {
   if (queues.some((q) => q !== 'main' && q !== 'llm')) throw new UsageError('--queues takes main, llm or main,llm');
   const target = await ensureTemporal(say);
   const { startWorkers } = await import('../worker.js');
-  const running = await startWorkers({ address: target.address, namespace: target.namespace, llmConcurrency, ...(rps ? { llmPagesPerSecond: rps } : {}), queues: queues as ('main' | 'llm')[] });
-  say(`clinsynth worker polling ${queues.join(', ')} on ${target.address} (Ctrl-C stops it; unfinished work resumes on another worker)`);
+  const running = await startWorkers({
+    address: target.address,
+    namespace: target.namespace,
+    llmConcurrency,
+    ...(rps ? { llmPagesPerSecond: rps } : {}),
+    queues: queues as ('main' | 'llm')[],
+  });
+  say(
+    `clinsynth worker polling ${queues.join(', ')} on ${target.address} (Ctrl-C stops it; unfinished work resumes on another worker)`,
+  );
   const stop = () => void running.shutdown();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
@@ -323,7 +366,11 @@ async function workerCommand(args: string[]): Promise<number> {
 
 async function serverCommand(args: string[]): Promise<number> {
   if (args[0] === 'stop') {
-    say(stopEmbeddedServer() ? 'stopped the embedded Temporal server' : 'no embedded Temporal server was started from this CLINSYNTH_HOME');
+    say(
+      stopEmbeddedServer()
+        ? 'stopped the embedded Temporal server'
+        : 'no embedded Temporal server was started from this CLINSYNTH_HOME',
+    );
     return 0;
   }
   if (args.length) throw new UsageError(`unexpected argument ${args[0]}`);

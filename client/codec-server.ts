@@ -48,7 +48,14 @@ export async function startCodecServer(opts: CodecServerOptions): Promise<CodecS
   const server = createServer((req, res) => {
     if (opts.onRequest) {
       const seen = opts.onRequest;
-      res.once('finish', () => seen({ method: req.method ?? '', path: (req.url ?? '/').split('?')[0] ?? '/', origin: req.headers.origin, status: res.statusCode }));
+      res.once('finish', () =>
+        seen({
+          method: req.method ?? '',
+          path: (req.url ?? '/').split('?')[0] ?? '/',
+          origin: req.headers.origin,
+          status: res.statusCode,
+        }),
+      );
     }
     void handle(req, res, opts.codec, origins).catch((e) => reply(res, 500, { message: (e as Error).message }));
   });
@@ -63,7 +70,12 @@ export async function startCodecServer(opts: CodecServerOptions): Promise<CodecS
   };
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, codec: PayloadCodec, origins: Set<string>): Promise<void> {
+async function handle(
+  req: IncomingMessage,
+  res: ServerResponse,
+  codec: PayloadCodec,
+  origins: Set<string>,
+): Promise<void> {
   const origin = req.headers.origin;
   if (origin && origins.has(origin)) {
     res.setHeader('Access-Control-Allow-Origin', origin);
@@ -89,7 +101,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, codec: PayloadC
     return reply(res, 400, { message: 'expected {"payloads":[{"metadata":{key:base64},"data":base64}]}' });
   }
   const payloads: Payload[] = parsed.payloads.map((p) => ({
-    metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, new Uint8Array(Buffer.from(v, 'base64'))])),
+    metadata: Object.fromEntries(
+      Object.entries(p.metadata ?? {}).map(([k, v]) => [k, new Uint8Array(Buffer.from(v, 'base64'))]),
+    ),
     data: new Uint8Array(Buffer.from(p.data ?? '', 'base64')),
   }));
   let out: Payload[];
@@ -100,7 +114,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, codec: PayloadC
   }
   reply(res, 200, {
     payloads: out.map((p) => ({
-      metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? new Uint8Array()).toString('base64')])),
+      metadata: Object.fromEntries(
+        Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? new Uint8Array()).toString('base64')]),
+      ),
       data: Buffer.from(p.data ?? new Uint8Array()).toString('base64'),
     })),
   });
@@ -126,12 +142,17 @@ const portArg = z.coerce.number().int().min(0).max(65535);
 
 /** `clinsynth codec-server [--port N]`: needs the key(s) of the runs it decodes; runs until Ctrl-C. */
 export async function codecServerCommand(args: string[], say: (line: string) => void): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { port: { type: 'string', default: '8888' }, host: { type: 'string', default: '127.0.0.1' } } });
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { port: { type: 'string', default: '8888' }, host: { type: 'string', default: '127.0.0.1' } },
+  });
   if (positionals.length) throw new Error(`codec-server: unexpected argument ${positionals[0]}`);
   const port = portArg.safeParse(values.port);
   if (!port.success) throw new Error(`codec-server: --port must be a port number, got "${values.port}"`);
   const keys = keysFromEnv();
-  if (!keys) throw new Error(`codec-server: no key to decode with: set ${KEY_ENV} or ${KEY_FILE_ENV} (the keys of the workers)`);
+  if (!keys)
+    throw new Error(`codec-server: no key to decode with: set ${KEY_ENV} or ${KEY_FILE_ENV} (the keys of the workers)`);
   const origins = [...DEFAULT_UI_ORIGINS];
   const ui = process.env.CLINSYNTH_UI_URL;
   if (ui) {
@@ -146,11 +167,23 @@ export async function codecServerCommand(args: string[], say: (line: string) => 
   const onRequest = (r: CodecRequest): void => {
     if (r.status !== 403 || !r.origin || refused.has(r.origin)) return;
     refused.add(r.origin);
-    say(`refused ${r.method} ${r.path} from the browser origin ${r.origin}: set CLINSYNTH_UI_URL=${r.origin} to allow it`);
+    say(
+      `refused ${r.method} ${r.path} from the browser origin ${r.origin}: set CLINSYNTH_UI_URL=${r.origin} to allow it`,
+    );
   };
-  const server = await startCodecServer({ codec: new AesGcmCodec(keys), port: port.data, host: values.host, origins, onRequest });
-  say(`codec server on ${server.url} (keys ${keys.map((k) => k.id).join(', ')}; CORS for ${origins.join(', ')}); Ctrl-C stops it`);
-  say(`  Temporal Web UI: "Configure Codec Server" (top bar) → "Use my browser setting" → ${server.url}, or start clinsynth's server with CLINSYNTH_CODEC_ENDPOINT=${server.url} (your own: \`temporal server start-dev --ui-codec-endpoint ${server.url}\`)`);
+  const server = await startCodecServer({
+    codec: new AesGcmCodec(keys),
+    port: port.data,
+    host: values.host,
+    origins,
+    onRequest,
+  });
+  say(
+    `codec server on ${server.url} (keys ${keys.map((k) => k.id).join(', ')}; CORS for ${origins.join(', ')}); Ctrl-C stops it`,
+  );
+  say(
+    `  Temporal Web UI: "Configure Codec Server" (top bar) → "Use my browser setting" → ${server.url}, or start clinsynth's server with CLINSYNTH_CODEC_ENDPOINT=${server.url} (your own: \`temporal server start-dev --ui-codec-endpoint ${server.url}\`)`,
+  );
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);

@@ -27,7 +27,9 @@ export function parseControl(positionals: string[]): { runId: string; action: St
   const r = controlArgs.safeParse(positionals);
   if (!r.success) {
     const budget = positionals[1] === 'budget' && positionals.length === 3;
-    throw new ControlUsageError(budget ? `budget "${positionals[2]}": the budget must be a positive number of US dollars\n${USAGE}` : USAGE);
+    throw new ControlUsageError(
+      budget ? `budget "${positionals[2]}": the budget must be a positive number of US dollars\n${USAGE}` : USAGE,
+    );
   }
   const [runId, action, usd] = r.data;
   return usd === undefined ? { runId, action } : { runId, action, usd };
@@ -40,7 +42,11 @@ export function describeState(s: SteeringState): string {
 
 /** Exit 0: accepted; 1: refused by the run (the reason printed) or not reachable; 2: usage or no such run. */
 export async function controlCommand(args: string[], say: (line: string) => void): Promise<number> {
-  const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean', default: false } } });
+  const { positionals, values } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { json: { type: 'boolean', default: false } },
+  });
   let parsed;
   try {
     parsed = parseControl(positionals);

@@ -28,16 +28,25 @@ function inputFormat(file: string): CorpusFormat {
 }
 
 export async function predictCommand(args: string[]): Promise<number> {
-  const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { model: { type: 'string' }, out: { type: 'string' } } });
+  const { positionals, values } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { model: { type: 'string' }, out: { type: 'string' } },
+  });
   if (!values.model || positionals.length !== 1) {
-    process.stderr.write('usage: clinsynth predict --model DIR INPUT [--out FILE]   (INPUT: .jsonl {"id","text"} sentences; .txt notes; .csv notes in MTSamples or MIMIC NOTEEVENTS layout)\n');
+    process.stderr.write(
+      'usage: clinsynth predict --model DIR INPUT [--out FILE]   (INPUT: .jsonl {"id","text"} sentences; .txt notes; .csv notes in MTSamples or MIMIC NOTEEVENTS layout)\n',
+    );
     return 2;
   }
   const input = positionals[0]!;
   const model = loadSavedModel(values.model);
   // predict owns the process: use the cores (CLINSYNTH_ENCODER_THREADS still wins when set).
   // The encoder the model names (model.json `encoder`), checked to be the one it was trained on.
-  const encoder = await loadModelEncoder(model, process.env.CLINSYNTH_ENCODER_THREADS ? {} : { threads: predictThreads() });
+  const encoder = await loadModelEncoder(
+    model,
+    process.env.CLINSYNTH_ENCODER_THREADS ? {} : { threads: predictThreads() },
+  );
   const out = values.out ? createWriteStream(values.out) : process.stdout;
   const format = inputFormat(input);
   // Notes (text and CSV formats) are split into sentences; JSONL rows are sentences already.
@@ -50,15 +59,21 @@ export async function predictCommand(args: string[]): Promise<number> {
     n += batch.length;
     batch = [];
   };
-  for await (const note of readNotes(input, format, { onBadRow: 'skip', onProblem: (p) => process.stderr.write(`${p.file}:${p.line}: ${p.key}: ${p.message}\n`) })) {
-    if (isText) for (const s of splitSentences(note.text)) batch.push({ id: `${note.id}:${s.start}-${s.end}`, text: s.text });
+  for await (const note of readNotes(input, format, {
+    onBadRow: 'skip',
+    onProblem: (p) => process.stderr.write(`${p.file}:${p.line}: ${p.key}: ${p.message}\n`),
+  })) {
+    if (isText)
+      for (const s of splitSentences(note.text)) batch.push({ id: `${note.id}:${s.start}-${s.end}`, text: s.text });
     else batch.push({ id: note.id, text: note.text });
     if (batch.length >= CHUNK) await flush();
   }
   if (batch.length) await flush();
   if (out !== process.stdout) await new Promise<void>((r) => (out as ReturnType<typeof createWriteStream>).end(r));
   const secs = (Date.now() - t0) / 1000;
-  process.stderr.write(`predicted ${n} sentences in ${secs.toFixed(1)}s (${(n / Math.max(secs, 1e-3)).toFixed(0)} sentences/s) with encoder ${encoder.id}\n`);
+  process.stderr.write(
+    `predicted ${n} sentences in ${secs.toFixed(1)}s (${(n / Math.max(secs, 1e-3)).toFixed(0)} sentences/s) with encoder ${encoder.id}\n`,
+  );
   await encoder.release();
   return 0;
 }

@@ -12,7 +12,11 @@ import { workflowIdFor } from '../lib/run/run-state.js';
 import { Clinsynth } from './api.js';
 
 export async function reportCommand(args: string[]): Promise<number> {
-  const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { 'run-dir': { type: 'string' } } });
+  const { positionals, values } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { 'run-dir': { type: 'string' } },
+  });
   if (positionals.length !== 1) {
     process.stderr.write('usage: clinsynth report RUN_ID|STUDY [--run-dir DIR]\n');
     return 2;
@@ -35,7 +39,15 @@ export async function reportCommand(args: string[]): Promise<number> {
         workflowId: study.workflowId,
         studyDir: r.studyDir,
         keys: r.keys,
-        variants: r.variants.map(({ id: vid, values: vals, runId, workflowId, runDir, status, error }) => ({ id: vid, values: vals, runId, workflowId, runDir, status, ...(error ? { error } : {}) })),
+        variants: r.variants.map(({ id: vid, values: vals, runId, workflowId, runDir, status, error }) => ({
+          id: vid,
+          values: vals,
+          runId,
+          workflowId,
+          runDir,
+          status,
+          ...(error ? { error } : {}),
+        })),
       });
       process.stdout.write(`${jsonPath}\n${htmlPath}\n`);
       return 0;
@@ -45,7 +57,11 @@ export async function reportCommand(args: string[]): Promise<number> {
     if (!existsSync(join(runDir, 'experiment.json'))) throw new Error(`${runDir} holds no clinsynth run`);
     // The comparisons are recomputed from the pooled predictions (deterministic: the same numbers for the same files).
     if (existsSync(join(runDir, 'eval'))) compareMixes(runDir, readRunExperiment(runDir));
-    const { reportPath, htmlPath } = await writeReport({ runDir, progress: result.progress, workflowId: workflowIdFor(id) });
+    const { reportPath, htmlPath } = await writeReport({
+      runDir,
+      progress: result.progress,
+      workflowId: workflowIdFor(id),
+    });
     process.stdout.write(`${reportPath}\n${htmlPath}\n`);
     return 0;
   } finally {

@@ -15,7 +15,10 @@ export function parseReview(positionals: string[]): Parsed {
   const [action, runId, file, ...rest] = positionals;
   if (!runId || rest.length) throw new ReviewUsageError(USAGE);
   if (action === 'import') {
-    if (!file) throw new ReviewUsageError(`import needs the file to import (a Label Studio JSON export or the filled tasks.csv)\n${USAGE}`);
+    if (!file)
+      throw new ReviewUsageError(
+        `import needs the file to import (a Label Studio JSON export or the filled tasks.csv)\n${USAGE}`,
+      );
     return { action, runId, file };
   }
   if ((action === 'export' || action === 'skip') && file === undefined) return { action, runId };
@@ -24,7 +27,11 @@ export function parseReview(positionals: string[]): Parsed {
 
 /** Exit 0: done; 1: refused by the run (the reason printed) or nothing exported yet; 2: usage, a bad file or no such run. */
 export async function reviewCommand(args: string[], say: (line: string) => void): Promise<number> {
-  const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean', default: false }, rewrite: { type: 'boolean', default: false } } });
+  const { positionals, values } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { json: { type: 'boolean', default: false }, rewrite: { type: 'boolean', default: false } },
+  });
   let p: Parsed;
   try {
     p = parseReview(positionals);
@@ -41,20 +48,26 @@ export async function reviewCommand(args: string[], say: (line: string) => void)
       json(files);
       if (!files.exported) {
         const { stage, status } = await run.progress();
-        say(`run ${p.runId} has not exported rows for review (${status}, stage ${stage}): the export comes after the self-check, with review.enabled`);
+        say(
+          `run ${p.runId} has not exported rows for review (${status}, stage ${stage}): the export comes after the self-check, with review.enabled`,
+        );
         return 1;
       }
       say(`review files of ${p.runId}:`);
       say(`  Label Studio tasks:     ${files.tasks}`);
       say(`  Label Studio interface: ${files.config}`);
       say(`  spreadsheet:            ${files.csv}`);
-      say(`then: clinsynth review import ${p.runId} FILE (Label Studio's JSON export, or the filled CSV), or clinsynth review skip ${p.runId}`);
+      say(
+        `then: clinsynth review import ${p.runId} FILE (Label Studio's JSON export, or the filled CSV), or clinsynth review skip ${p.runId}`,
+      );
       return 0;
     }
     if (p.action === 'import') {
       const r = await run.importReview(p.file);
       json({ accepted: true, result: r });
-      say(`imported ${r.reviewed} of ${r.tasks} review tasks from ${r.file} (${r.format}): ${r.changed} relabelled, ${r.dropped} dropped, ${r.reviewers} reviewer(s); the run goes on`);
+      say(
+        `imported ${r.reviewed} of ${r.tasks} review tasks from ${r.file} (${r.format}): ${r.changed} relabelled, ${r.dropped} dropped, ${r.reviewers} reviewer(s); the run goes on`,
+      );
       return 0;
     }
     const state = await run.skipReview();

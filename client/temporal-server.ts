@@ -49,18 +49,29 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   const uiPort = opts.uiPort ?? port + 1000;
   const dbFile = join(opts.home, 'temporal.db');
   const args = [
-    'server', 'start-dev',
-    '--db-filename', dbFile,
-    '--ip', '127.0.0.1',
-    '--port', String(port),
-    '--ui-port', String(uiPort),
-    '--namespace', namespace(),
-    '--log-level', 'warn',
-    '--search-attribute', `${SEARCH_ATTRIBUTES.experiment}=Keyword`,
-    '--search-attribute', `${SEARCH_ATTRIBUTES.stage}=Keyword`,
-    '--search-attribute', `${SEARCH_ATTRIBUTES.study}=Keyword`,
+    'server',
+    'start-dev',
+    '--db-filename',
+    dbFile,
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--ui-port',
+    String(uiPort),
+    '--namespace',
+    namespace(),
+    '--log-level',
+    'warn',
+    '--search-attribute',
+    `${SEARCH_ATTRIBUTES.experiment}=Keyword`,
+    '--search-attribute',
+    `${SEARCH_ATTRIBUTES.stage}=Keyword`,
+    '--search-attribute',
+    `${SEARCH_ATTRIBUTES.study}=Keyword`,
     // Wide fan-outs: allow many pending activities per run.
-    '--dynamic-config-value', 'limit.numPendingActivities.error=10000',
+    '--dynamic-config-value',
+    'limit.numPendingActivities.error=10000',
   ];
   if (opts.headless) args.push('--headless');
   if (opts.uiCodecEndpoint) args.push('--ui-codec-endpoint', opts.uiCodecEndpoint);
@@ -71,7 +82,11 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   let exited: number | null = null;
   child.on('exit', (code) => (exited = code ?? -1));
   try {
-    await waitForServer(address, 60_000, () => (exited !== null ? `the server exited with code ${exited}; see ${join(opts.home, 'temporal-server.log')}` : undefined));
+    await waitForServer(address, 60_000, () =>
+      exited !== null
+        ? `the server exited with code ${exited}; see ${join(opts.home, 'temporal-server.log')}`
+        : undefined,
+    );
   } catch (e) {
     child.kill('SIGKILL');
     throw e;
@@ -94,7 +109,11 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
 }
 
 /** Waits until the frontend answers (cold starts can take tens of seconds on a busy machine). */
-export async function waitForServer(address: string, timeoutMs: number, whyNot?: () => string | undefined): Promise<void> {
+export async function waitForServer(
+  address: string,
+  timeoutMs: number,
+  whyNot?: () => string | undefined,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
   while (Date.now() < deadline) {
@@ -128,7 +147,8 @@ export async function registerSearchAttributes(connection: Connection): Promise<
       await connection.operatorService.addSearchAttributes({ namespace: namespace(), searchAttributes: { [name]: 2 } }); // 2 = KEYWORD
     } catch (e) {
       const msg = String((e as Error).message ?? e);
-      if (!/already exists|AlreadyExists/i.test(msg)) throw new Error(`could not register search attribute ${name}: ${msg}`);
+      if (!/already exists|AlreadyExists/i.test(msg))
+        throw new Error(`could not register search attribute ${name}: ${msg}`);
     }
   }
 }
@@ -146,7 +166,12 @@ export async function ensureTemporal(log: (line: string) => void = () => {}): Pr
     } finally {
       await connection.close();
     }
-    return { address: external, namespace: namespace(), uiBase: process.env.CLINSYNTH_UI_URL ?? uiGuess(external), started: false };
+    return {
+      address: external,
+      namespace: namespace(),
+      uiBase: process.env.CLINSYNTH_UI_URL ?? uiGuess(external),
+      started: false,
+    };
   }
   const home = clinsynthHome();
   const address = `127.0.0.1:${DEFAULT_PORT}`;

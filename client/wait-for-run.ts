@@ -7,7 +7,11 @@ const TRANSIENT_GRPC_CODES = new Set([1, 2, 4, 8, 14]);
 /** True for a lost or timed-out connection, false for anything the run itself decided (failed, terminated, …). */
 export function isTransientServiceError(err: unknown): boolean {
   if (err instanceof WorkflowFailedError) return false;
-  for (let e = err as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+  for (
+    let e = err as { code?: unknown; cause?: unknown } | undefined, depth = 0;
+    e && depth < 5;
+    e = e.cause as typeof e, depth++
+  ) {
     if (typeof e.code === 'number' && TRANSIENT_GRPC_CODES.has(e.code)) return true;
   }
   return false;

@@ -15,7 +15,14 @@ const silent = () => {};
 const { code } = await bundleWorkflowCode({
   workflowsPath: WORKFLOWS_PATH,
   ...(failureConverterPath ? { failureConverterPath } : {}),
-  logger: { log: silent, trace: silent, debug: silent, info: silent, warn: (m: string) => console.warn(m), error: (m: string) => console.error(m) },
+  logger: {
+    log: silent,
+    trace: silent,
+    debug: silent,
+    info: silent,
+    warn: (m: string) => console.warn(m),
+    error: (m: string) => console.error(m),
+  },
 });
 writeFileSync(`${out}.tmp`, code);
 renameSync(`${out}.tmp`, out);

@@ -3,7 +3,14 @@ import { condition, isCancellation, type ActivityInterfaceFor } from '@temporali
 import type * as llm from '../activities/llm.js';
 import type { BatchInfo } from '../lib/llm/batch-api.js';
 import type { Experiment } from '../lib/run/experiment.js';
-import { addUsage, batchScope, emptyUsage, type BatchProgress, type BatchStatus, type RunProgress } from '../lib/run/run-state.js';
+import {
+  addUsage,
+  batchScope,
+  emptyUsage,
+  type BatchProgress,
+  type BatchStatus,
+  type RunProgress,
+} from '../lib/run/run-state.js';
 import { batchRoundSummary } from '../lib/run/summaries.js';
 
 const TERMINAL: readonly BatchStatus[] = ['completed', 'failed', 'expired', 'cancelled', 'vanished'];
@@ -35,13 +42,28 @@ export interface BatchRun {
  * answered (and for repairs of unusable answers). Everything lives in p.batchJob / p.batches, so a worker crash, a
  * server restart or continue-as-new resumes the same batches. Returns false when the run must continue as new first.
  */
-export async function batchRounds(b: BatchRun, stage: 'silver' | 'bronze' | 'selfcheck', from: number, to: number): Promise<boolean> {
+export async function batchRounds(
+  b: BatchRun,
+  stage: 'silver' | 'bronze' | 'selfcheck',
+  from: number,
+  to: number,
+): Promise<boolean> {
   const { p, experiment: e, runDir, calls } = b;
   const maxPollMs = e.llm.batchPollSeconds * 1000;
   const firstPollMs = Math.min(FIRST_POLL_MS, maxPollMs);
   // The same stage and end page: the job this run (or the one before continue-as-new) started, whatever page the
   // online pages have reached since.
-  if (p.batchJob?.stage !== stage || p.batchJob.to !== to) p.batchJob = { stage, scope: batchScope(stage, from, to), from, to, round: 0, rounds: e.llm.batchRounds, phase: 'submit', pollMs: firstPollMs };
+  if (p.batchJob?.stage !== stage || p.batchJob.to !== to)
+    p.batchJob = {
+      stage,
+      scope: batchScope(stage, from, to),
+      from,
+      to,
+      round: 0,
+      rounds: e.llm.batchRounds,
+      phase: 'submit',
+      pollMs: firstPollMs,
+    };
   const job = p.batchJob;
   const scope = job.scope;
   from = job.from;
@@ -70,7 +92,10 @@ export async function batchRounds(b: BatchRun, stage: 'silver' | 'bronze' | 'sel
         continue;
       }
       try {
-        const r = await calls.submitBatch.executeWithOptions({ summary: `${stage}: submit batch round ${job.round + 1}/${job.rounds} (pages ${from + 1}–${to})` }, [input()]);
+        const r = await calls.submitBatch.executeWithOptions(
+          { summary: `${stage}: submit batch round ${job.round + 1}/${job.rounds} (pages ${from + 1}–${to})` },
+          [input()],
+        );
         for (const x of r.batches) all.push({ ...progressOf(x), stage, scope, round: job.round, part: x.part });
         p.counts[`${stage}BatchRequests`] = (p.counts[`${stage}BatchRequests`] ?? 0) + r.requests;
         job.phase = r.batches.length ? 'wait' : 'done';
@@ -89,29 +114,44 @@ export async function batchRounds(b: BatchRun, stage: 'silver' | 'bronze' | 'sel
       try {
         if (p.cancelled && !job.cancelRequested) {
           // `clinsynth control … cancel`: cancel the batches, then collect what they answered before they stopped.
-          for (const x of open) update(x, await calls.cancelBatch.executeWithOptions({ summary: `cancel batch ${x.id}` }, [{ runDir, id: x.id }]));
+          for (const x of open)
+            update(
+              x,
+              await calls.cancelBatch.executeWithOptions({ summary: `cancel batch ${x.id}` }, [{ runDir, id: x.id }]),
+            );
           job.cancelRequested = true;
           continue;
         }
         // A durable timer (woken early by a cancel), then one short status check per open batch.
-        await condition(() => !!p.cancelled && !job.cancelRequested, job.pollMs, { summary: `${stage}: wait ${Math.round(job.pollMs / 1000)} s for ${open.length} batch${open.length === 1 ? '' : 'es'}` });
-        for (const x of open) update(x, await calls.checkBatch.executeWithOptions({ summary: `check batch ${x.id}` }, [{ runDir, id: x.id }]));
+        await condition(() => !!p.cancelled && !job.cancelRequested, job.pollMs, {
+          summary: `${stage}: wait ${Math.round(job.pollMs / 1000)} s for ${open.length} batch${open.length === 1 ? '' : 'es'}`,
+        });
+        for (const x of open)
+          update(
+            x,
+            await calls.checkBatch.executeWithOptions({ summary: `check batch ${x.id}` }, [{ runDir, id: x.id }]),
+          );
         job.pollMs = Math.min(job.pollMs * 2, maxPollMs);
         job.checkFailures = 0;
       } catch (err) {
         // Each failed check already had its activity retries; a few in a row end the rounds (the pages go online).
         job.checkFailures = (job.checkFailures ?? 0) + 1;
-        if (job.checkFailures >= MAX_CHECK_FAILURES || b.isFatal(err) || isCancellation(err)) giveUp(err, 'status check');
+        if (job.checkFailures >= MAX_CHECK_FAILURES || b.isFatal(err) || isCancellation(err))
+          giveUp(err, 'status check');
       }
       continue;
     }
     // collect
     try {
       const batches = round();
-      const r = await calls.collectBatch.executeWithOptions({ summary: `${stage}: collect batch round ${job.round + 1} (${batches.length} batch${batches.length === 1 ? '' : 'es'})` }, [
-        { ...input(), batches: batches.map((x) => ({ id: x.id, part: x.part })) },
-      ]);
-      for (const c of r.batches) Object.assign(batches.find((x) => x.id === c.id) ?? {}, { answered: c.answered, unanswered: c.unanswered });
+      const r = await calls.collectBatch.executeWithOptions(
+        {
+          summary: `${stage}: collect batch round ${job.round + 1} (${batches.length} batch${batches.length === 1 ? '' : 'es'})`,
+        },
+        [{ ...input(), batches: batches.map((x) => ({ id: x.id, part: x.part })) }],
+      );
+      for (const c of r.batches)
+        Object.assign(batches.find((x) => x.id === c.id) ?? {}, { answered: c.answered, unanswered: c.unanswered });
       addUsage((p.llmByStage[stage] ??= emptyUsage()), r.usage);
       addUsage(p.llm, r.usage);
       addUsage((p.llmBatch ??= emptyUsage()), r.usage);
@@ -126,7 +166,14 @@ export async function batchRounds(b: BatchRun, stage: 'silver' | 'bronze' | 'sel
 }
 
 function progressOf(x: BatchInfo): Pick<BatchProgress, 'id' | 'status' | 'total' | 'completed' | 'failed' | 'error'> {
-  return { id: x.id, status: x.status, total: x.total, completed: x.completed, failed: x.failed, ...(x.error ? { error: x.error } : {}) };
+  return {
+    id: x.id,
+    status: x.status,
+    total: x.total,
+    completed: x.completed,
+    failed: x.failed,
+    ...(x.error ? { error: x.error } : {}),
+  };
 }
 
 /** Takes a status check into the batch's progress; a vanished batch keeps the counts it had. */

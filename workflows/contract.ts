@@ -14,7 +14,11 @@ export const WORKFLOW_TYPES = { experiment: 'experimentWorkflow', study: 'studyW
 export const TASK_QUEUES = { main: 'clinsynth', llm: 'clinsynth-llm' } as const;
 
 /** The Keyword search attributes runs and studies set (the server must have them: `clinsynth server` registers them). */
-export const SEARCH_ATTRIBUTES = { experiment: 'ClinsynthExperiment', stage: 'ClinsynthStage', study: 'ClinsynthStudy' } as const;
+export const SEARCH_ATTRIBUTES = {
+  experiment: 'ClinsynthExperiment',
+  stage: 'ClinsynthStage',
+  study: 'ClinsynthStudy',
+} as const;
 export const experimentKey = defineSearchAttributeKey(SEARCH_ATTRIBUTES.experiment, SearchAttributeType.KEYWORD);
 export const stageKey = defineSearchAttributeKey(SEARCH_ATTRIBUTES.stage, SearchAttributeType.KEYWORD);
 export const studyKey = defineSearchAttributeKey(SEARCH_ATTRIBUTES.study, SearchAttributeType.KEYWORD);

@@ -75,7 +75,13 @@ function llmActivities(experiment: Experiment) {
     // so a dead worker is noticed within the heartbeat timeout and its page moves to another worker.
     startToCloseTimeout: '4 hours',
     heartbeatTimeout: '10s',
-    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '60s', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE },
+    retry: {
+      initialInterval: '1s',
+      backoffCoefficient: 2,
+      maximumInterval: '60s',
+      maximumAttempts: 10,
+      nonRetryableErrorTypes: NON_RETRYABLE,
+    },
   });
 }
 
@@ -107,7 +113,12 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
   let details = '';
   let batchDetails = '';
   const showDetails = () => setCurrentDetails(details + batchDetails + steeringDetails(steering.state()));
-  const steering = installSteering(p, configuredBudget, () => (price ? runCostUsd(price, p.llm, p.llmBatch) : null), showDetails);
+  const steering = installSteering(
+    p,
+    configuredBudget,
+    () => (price ? runCostUsd(price, p.llm, p.llmBatch) : null),
+    showDetails,
+  );
   // Runs started before steering existed keep waiting on their pages only, so their replays start the same pages.
   const wakeOnSteering = patched('llm-steering');
   /** True while no new LLM page may start for a steering reason. */
@@ -140,7 +151,11 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
    * Runs pages [p.nextPage, total) with at most `window` in flight. Returns false when the run must continue as new;
    * true when the stage is over (all pages ran, or the budget stopped it and the rest were never started).
    */
-  const fanOut = async (stage: StageName, total: number, page: (n: number) => Promise<PageResult>): Promise<boolean> => {
+  const fanOut = async (
+    stage: StageName,
+    total: number,
+    page: (n: number) => Promise<PageResult>,
+  ): Promise<boolean> => {
     const s = p.stages[stage];
     s.total = total;
     const usage = (p.llmByStage[stage] ??= emptyUsage());
@@ -148,7 +163,14 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
     let fatal: unknown;
     let settled = 0;
     while (p.nextPage < total || inFlight.size > 0) {
-      while (p.nextPage < total && inFlight.size < window && !fatal && !held() && !overBudget() && !historyFull(input.historyLimit)) {
+      while (
+        p.nextPage < total &&
+        inFlight.size < window &&
+        !fatal &&
+        !held() &&
+        !overBudget() &&
+        !historyFull(input.historyLimit)
+      ) {
         const n = p.nextPage++;
         inFlight.set(
           n,
@@ -171,7 +193,8 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
         );
       }
       // Paused with nothing running: wait for resume or cancel (no timer, so no command).
-      const waitForResume = () => !!p.paused && !p.cancelled && !fatal && p.nextPage < total && !overBudget() && !historyFull(input.historyLimit);
+      const waitForResume = () =>
+        !!p.paused && !p.cancelled && !fatal && p.nextPage < total && !overBudget() && !historyFull(input.historyLimit);
       if (inFlight.size === 0 && !waitForResume()) break;
       if (inFlight.size === 0) await condition(() => !p.paused || !!p.cancelled);
       else if (wakeOnSteering) {
@@ -203,7 +226,21 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
       batchDetails = line ? `\n\n${line}` : '';
       showDetails();
     };
-    return batchRounds({ p, experiment, runDir, calls: llmCalls, historyFull: () => historyFull(input.historyLimit), overBudget, isFatal, show }, stage, p.nextPage, total);
+    return batchRounds(
+      {
+        p,
+        experiment,
+        runDir,
+        calls: llmCalls,
+        historyFull: () => historyFull(input.historyLimit),
+        overBudget,
+        isFatal,
+        show,
+      },
+      stage,
+      p.nextPage,
+      total,
+    );
   };
 
   for (const stage of STAGES) {
@@ -212,7 +249,12 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
     enter(stage);
     switch (stage) {
       case 'taxonomy': {
-        const r = await run.startRun.executeWithOptions({ summary: `set up: ${experiment.taxonomyVersion}, ${experiment.labels.length} labels, gold and corpus read` }, [{ experiment, runId, runDir }]);
+        const r = await run.startRun.executeWithOptions(
+          {
+            summary: `set up: ${experiment.taxonomyVersion}, ${experiment.labels.length} labels, gold and corpus read`,
+          },
+          [{ experiment, runId, runDir }],
+        );
         Object.assign(p.counts, r.counts);
         break;
       }
@@ -222,7 +264,10 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
           continue;
         }
         if (p.pages.silver === 0 && p.nextPage === 0) {
-          const r = await run.selectSilverCandidates.executeWithOptions({ summary: `select silver candidates (up to ${experiment.corpus?.maxSentences ?? 0} sentences)` }, [{ runDir }]);
+          const r = await run.selectSilverCandidates.executeWithOptions(
+            { summary: `select silver candidates (up to ${experiment.corpus?.maxSentences ?? 0} sentences)` },
+            [{ runDir }],
+          );
           p.pages.silver = r.pages;
           p.pages.probe = r.probePages;
           Object.assign(p.counts, r.counts);
@@ -232,8 +277,13 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
         const label = (n: number) => {
           const { set, page, of } = stagePage('silver', p.pages, n);
           return set === 'probe'
-            ? llmCalls.labelSilverPage.executeWithOptions({ summary: pageSummary('LLM as annotator: gold test', page, of, batches) }, [{ runDir, page, set }])
-            : llmCalls.labelSilverPage.executeWithOptions({ summary: pageSummary('silver', page, of, batches) }, [{ runDir, page }]);
+            ? llmCalls.labelSilverPage.executeWithOptions(
+                { summary: pageSummary('LLM as annotator: gold test', page, of, batches) },
+                [{ runDir, page, set }],
+              )
+            : llmCalls.labelSilverPage.executeWithOptions({ summary: pageSummary('silver', page, of, batches) }, [
+                { runDir, page },
+              ]);
         };
         const total = p.pages.silver + p.pages.probe;
         if (!(await batchFirst(stage, total))) return await again(input, p);
@@ -246,7 +296,10 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
           continue;
         }
         if (p.pages.bronze === 0 && p.nextPage === 0) {
-          const r = await run.planBronze.executeWithOptions({ summary: `plan bronze: ${experiment.bronze.perLabel} per label, ${experiment.bronze.perCall} per call` }, [{ runDir }]);
+          const r = await run.planBronze.executeWithOptions(
+            { summary: `plan bronze: ${experiment.bronze.perLabel} per label, ${experiment.bronze.perCall} per call` },
+            [{ runDir }],
+          );
           p.pages.bronze = r.pages;
           Object.assign(p.counts, r.counts);
         }
@@ -257,13 +310,31 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
           const round = p.counts.bronzeTopUpRounds ?? 0;
           const total = p.pages.bronze;
           const write = (n: number) =>
-            llmCalls.generateBronzePage.executeWithOptions({ summary: pageSummary('bronze', n, total, round ? `top-up round ${round}` : `${experiment.bronze.perCall} sentences a call`) }, [{ runDir, page: n }]);
+            llmCalls.generateBronzePage.executeWithOptions(
+              {
+                summary: pageSummary(
+                  'bronze',
+                  n,
+                  total,
+                  round ? `top-up round ${round}` : `${experiment.bronze.perCall} sentences a call`,
+                ),
+              },
+              [{ runDir, page: n }],
+            );
           if (!(await batchFirst(stage, total))) return await again(input, p);
           if (!(await fanOut(stage, total, write))) return await again(input, p);
           if (rounds === 0 || p.budgetExhausted || p.cancelled) break;
           // After the last round this only counts (bronzeTargetsShort) and plans nothing.
           const done = p.counts.bronzeTopUpRounds ?? 0;
-          const r = await run.planBronzeTopUp.executeWithOptions({ summary: done < rounds ? `bronze top-up ${done + 1}/${rounds}: count labels short of ${experiment.bronze.perLabel}` : 'bronze: count labels still short' }, [{ runDir, pages: p.pages.bronze, plan: done < rounds }]);
+          const r = await run.planBronzeTopUp.executeWithOptions(
+            {
+              summary:
+                done < rounds
+                  ? `bronze top-up ${done + 1}/${rounds}: count labels short of ${experiment.bronze.perLabel}`
+                  : 'bronze: count labels still short',
+            },
+            [{ runDir, pages: p.pages.bronze, plan: done < rounds }],
+          );
           Object.assign(p.counts, r.counts);
           if (r.pages === 0) break;
           p.counts.bronzeTopUpRounds = done + 1;
@@ -279,7 +350,10 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
         const total = p.pages.silver + p.pages.bronze + p.pages.probe;
         const check = (n: number) => {
           const { set, page, of } = stagePage('selfcheck', p.pages, n);
-          return llmCalls.selfCheckPage.executeWithOptions({ summary: pageSummary(`self-check ${set === 'probe' ? 'gold test' : set}`, page, of) }, [{ runDir, set, page }]);
+          return llmCalls.selfCheckPage.executeWithOptions(
+            { summary: pageSummary(`self-check ${set === 'probe' ? 'gold test' : set}`, page, of) },
+            [{ runDir, set, page }],
+          );
         };
         if (!(await batchFirst(stage, total))) return await again(input, p);
         if (!(await fanOut(stage, total, check))) return await again(input, p);
@@ -291,7 +365,10 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
       }
       case 'merge': {
         const c = p.counts;
-        const r = await run.mergeDatasets.executeWithOptions({ summary: `merge: ${c.silverRows ?? 0} silver, ${c.bronzeRows ?? 0} bronze rows with gold (DuckDB)` }, [{ runDir }]);
+        const r = await run.mergeDatasets.executeWithOptions(
+          { summary: `merge: ${c.silverRows ?? 0} silver, ${c.bronzeRows ?? 0} bronze rows with gold (DuckDB)` },
+          [{ runDir }],
+        );
         Object.assign(p.counts, r.counts);
         break;
       }
@@ -300,29 +377,48 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
         // A review that changed rows adds each synthetic mix on the labels before it (the review's effect on F1).
         const jobs = evaluationJobs(experiment, { reviewed: (p.review?.result?.reviewed ?? 0) > 0 });
         p.stages.train.total = jobs.length + 2;
-        await run.embedDatasets.executeWithOptions({ summary: 'embed gold, silver and bronze sentences' }, [{ runDir }]);
+        await run.embedDatasets.executeWithOptions({ summary: 'embed gold, silver and bronze sentences' }, [
+          { runDir },
+        ]);
         p.stages.train.done++;
         await inWindow(jobs, window, async (job) => {
           const folds = experiment.evaluate.folds;
-          await run.trainAndPredict.executeWithOptions({ summary: `train ${jobName(job)} (${experiment.train.classifier}, ${folds} fold${folds === 1 ? '' : 's'})` }, [{ runDir, job }]);
+          await run.trainAndPredict.executeWithOptions(
+            {
+              summary: `train ${jobName(job)} (${experiment.train.classifier}, ${folds} fold${folds === 1 ? '' : 's'})`,
+            },
+            [{ runDir, job }],
+          );
           p.stages.train.done++;
         });
-        await run.trainFinalModel.executeWithOptions({ summary: `train the final model on ${experiment.train.finalMix}` }, [{ runDir }]);
+        await run.trainFinalModel.executeWithOptions(
+          { summary: `train the final model on ${experiment.train.finalMix}` },
+          [{ runDir }],
+        );
         p.stages.train.done++;
         break;
       }
       case 'evaluate': {
         p.stages.evaluate.total = 1;
         const others = experiment.evaluate.mixes.filter((m) => m !== experiment.evaluate.baseline);
-        const r = await run.compareMixes.executeWithOptions({ summary: `evaluate: ${others.join(', ')} vs ${experiment.evaluate.baseline} (paired bootstrap, ${experiment.evaluate.bootstrap} resamples)` }, [{ runDir }]);
+        const r = await run.compareMixes.executeWithOptions(
+          {
+            summary: `evaluate: ${others.join(', ')} vs ${experiment.evaluate.baseline} (paired bootstrap, ${experiment.evaluate.bootstrap} resamples)`,
+          },
+          [{ runDir }],
+        );
         p.counts.comparisons = r.comparisons;
         p.stages.evaluate.done++;
         break;
       }
       case 'report': {
         const { workflowId, namespace } = workflowInfo();
-        const uiUrl = input.uiBase ? `${input.uiBase}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}` : undefined;
-        await run.writeReport.executeWithOptions({ summary: 'write report.json and report.html' }, [{ runDir, progress: p, workflowId, ...(uiUrl ? { uiUrl } : {}) }]);
+        const uiUrl = input.uiBase
+          ? `${input.uiBase}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`
+          : undefined;
+        await run.writeReport.executeWithOptions({ summary: 'write report.json and report.html' }, [
+          { runDir, progress: p, workflowId, ...(uiUrl ? { uiUrl } : {}) },
+        ]);
         break;
       }
     }

@@ -6,11 +6,25 @@ import { importReviewArg, reviewEnabled, type ImportReviewArg, type ReviewProgre
 import type { RunProgress } from '../lib/run/run-state.js';
 import { importReviewUpdate, skipReviewUpdate, TASK_QUEUES } from './contract.js';
 
-const retry = { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes: ['InputError'] };
+const retry = {
+  initialInterval: '1s',
+  maximumInterval: '30s',
+  maximumAttempts: 5,
+  nonRetryableErrorTypes: ['InputError'],
+};
 // The export embeds and trains a classifier on gold (heartbeating); an import reads one file: a worker lost in the
 // middle of one is noticed in a minute and the file is read again.
-const { exportReview } = proxyActivities<typeof cpu>({ taskQueue: TASK_QUEUES.main, startToCloseTimeout: '2 hours', heartbeatTimeout: '2 minutes', retry });
-const { importReview } = proxyActivities<typeof cpu>({ taskQueue: TASK_QUEUES.main, startToCloseTimeout: '1 minute', retry });
+const { exportReview } = proxyActivities<typeof cpu>({
+  taskQueue: TASK_QUEUES.main,
+  startToCloseTimeout: '2 hours',
+  heartbeatTimeout: '2 minutes',
+  retry,
+});
+const { importReview } = proxyActivities<typeof cpu>({
+  taskQueue: TASK_QUEUES.main,
+  startToCloseTimeout: '1 minute',
+  retry,
+});
 
 const refuse = (message: string): never => {
   throw ApplicationFailure.nonRetryable(message, 'ReviewRefused');
@@ -26,7 +40,12 @@ export interface ReviewStage {
  * existed lacks it, and a run without review marks it skipped here — no command either way, so such runs replay as
  * they ran. `say` sets the current details (what the run waits for).
  */
-export function installReview(p: RunProgress, experiment: { review?: { enabled: boolean; max: number } }, runDir: string, say: (details: string) => void): ReviewStage {
+export function installReview(
+  p: RunProgress,
+  experiment: { review?: { enabled: boolean; max: number } },
+  runDir: string,
+  say: (details: string) => void,
+): ReviewStage {
   const enabled = reviewEnabled(experiment);
   const stage = (p.stages.review ??= { status: 'pending', done: 0, total: 0, failedPages: 0 });
   if (!enabled && stage.status === 'pending') stage.status = 'skipped';
@@ -37,7 +56,8 @@ export function installReview(p: RunProgress, experiment: { review?: { enabled: 
     const r = p.review;
     if (r?.state === 'imported' || r?.state === 'skipped') refuse(`the review is over (${r.state})`);
     if (r?.state === 'importing') refuse('an import is being checked: wait for its answer');
-    if (r?.state !== 'waiting') refuse(`the run is not waiting for review yet (stage ${p.stage}): the rows are exported after the self-check`);
+    if (r?.state !== 'waiting')
+      refuse(`the run is not waiting for review yet (stage ${p.stage}): the rows are exported after the self-check`);
     return r!;
   };
   setHandler(
@@ -46,7 +66,10 @@ export function installReview(p: RunProgress, experiment: { review?: { enabled: 
       const r = p.review!;
       r.state = 'importing';
       try {
-        const result = await importReview.executeWithOptions({ summary: `check and import review decisions (${arg.file})` }, [{ runDir, file: arg.file }]);
+        const result = await importReview.executeWithOptions(
+          { summary: `check and import review decisions (${arg.file})` },
+          [{ runDir, file: arg.file }],
+        );
         r.result = result;
         r.state = 'imported';
         return result;
@@ -79,7 +102,10 @@ export function installReview(p: RunProgress, experiment: { review?: { enabled: 
     async run() {
       const r = (p.review ??= { state: 'exporting', tasks: 0, refused: 0 });
       if (r.state === 'exporting') {
-        const out = await exportReview.executeWithOptions({ summary: `choose up to ${experiment.review?.max ?? 0} rows for human review and export them` }, [{ runDir }]);
+        const out = await exportReview.executeWithOptions(
+          { summary: `choose up to ${experiment.review?.max ?? 0} rows for human review and export them` },
+          [{ runDir }],
+        );
         Object.assign(p.counts, out.counts);
         r.tasks = out.tasks;
         stage.total = out.tasks;

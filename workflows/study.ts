@@ -54,12 +54,21 @@ export async function studyWorkflow(input: StudyInput): Promise<StudyResult> {
     studyDir: input.studyDir,
     keys: input.keys,
     reportPath: null,
-    variants: input.variants.map((v) => ({ id: v.id, values: v.values, runId: v.runId, workflowId: workflowIdFor(v.runId), runDir: v.runDir, status: 'pending' })),
+    variants: input.variants.map((v) => ({
+      id: v.id,
+      values: v.values,
+      runId: v.runId,
+      workflowId: workflowIdFor(v.runId),
+      runDir: v.runDir,
+      status: 'pending',
+    })),
   };
   setHandler(studyProgressQuery, () => state);
   const line = () => {
     const n = (s: VariantStatus) => state.variants.filter((v) => v.status === s).length;
-    setCurrentDetails(`**study ${input.name}** — ${n('completed')}/${state.variants.length} completed, ${n('running')} running${n('failed') ? `, ${n('failed')} failed` : ''}`);
+    setCurrentDetails(
+      `**study ${input.name}** — ${n('completed')}/${state.variants.length} completed, ${n('running')} running${n('failed') ? `, ${n('failed')} failed` : ''}`,
+    );
   };
   line();
 
@@ -72,7 +81,14 @@ export async function studyWorkflow(input: StudyInput): Promise<StudyResult> {
       const child = await startChild(experimentWorkflow, {
         workflowId: s.workflowId,
         taskQueue: TASK_QUEUES.main,
-        args: [{ experiment: v.experiment, runId: v.runId, runDir: v.runDir, ...(input.uiBase ? { uiBase: input.uiBase } : {}) }],
+        args: [
+          {
+            experiment: v.experiment,
+            runId: v.runId,
+            runDir: v.runDir,
+            ...(input.uiBase ? { uiBase: input.uiBase } : {}),
+          },
+        ],
         // Cancelling the study cancels its children; a study that ends otherwise (terminated) asks them to cancel.
         parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
         memo: { runDir: v.runDir, experimentFile: v.experiment.file, study: input.name, variant: v.id },
@@ -106,15 +122,26 @@ export async function studyWorkflow(input: StudyInput): Promise<StudyResult> {
   await Promise.all(Array.from({ length: Math.min(input.concurrency, input.variants.length) }, lane));
 
   const { workflowId } = workflowInfo();
-  const r = await run.writeStudyReport.executeWithOptions({ summary: `study report: ${state.variants.length} variants` }, [
-    {
-      study: input.name,
-      workflowId,
-      studyDir: input.studyDir,
-      keys: input.keys,
-      variants: state.variants.map(({ id, values, runId, workflowId: wid, runDir, status, error }) => ({ id, values, runId, workflowId: wid, runDir, status, ...(error ? { error } : {}) })),
-    },
-  ]);
+  const r = await run.writeStudyReport.executeWithOptions(
+    { summary: `study report: ${state.variants.length} variants` },
+    [
+      {
+        study: input.name,
+        workflowId,
+        studyDir: input.studyDir,
+        keys: input.keys,
+        variants: state.variants.map(({ id, values, runId, workflowId: wid, runDir, status, error }) => ({
+          id,
+          values,
+          runId,
+          workflowId: wid,
+          runDir,
+          status,
+          ...(error ? { error } : {}),
+        })),
+      },
+    ],
+  );
   state.reportPath = r.jsonPath;
   line();
   return state;

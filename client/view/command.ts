@@ -35,7 +35,10 @@ async function resolveVariants(id: string, runDir: string | undefined): Promise<
         throw e;
       },
     );
-    if (isStudy) return (await study.outcome()).variants.filter((v) => v.runDir && existsSync(join(v.runDir, 'experiment.json'))).map((v) => ({ id: v.id, runDir: v.runDir }));
+    if (isStudy)
+      return (await study.outcome()).variants
+        .filter((v) => v.runDir && existsSync(join(v.runDir, 'experiment.json')))
+        .map((v) => ({ id: v.id, runDir: v.runDir }));
     return [{ id, runDir: (await cs.get(id).outcome()).runDir }];
   } finally {
     await cs.close();
@@ -46,7 +49,12 @@ export async function viewCommand(args: string[], say: (line: string) => void): 
   const { positionals, values } = parseArgs({
     args,
     allowPositionals: true,
-    options: { 'run-dir': { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, 'allow-remote': { type: 'boolean' } },
+    options: {
+      'run-dir': { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      'allow-remote': { type: 'boolean' },
+    },
   });
   if (positionals.length > 1 || (!positionals.length && !values['run-dir'])) {
     say(USAGE);

@@ -36,18 +36,34 @@ class HttpError extends Error {
   }
 }
 
-const bronzeQuery = z.strictObject({ label: z.string().max(200).default(''), limit: z.coerce.number().int().min(1).max(1000).default(200), variant: z.string().optional() });
-const cellQuery = z.strictObject({ stage: z.enum(['before', 'after']).default('before'), variant: z.string().optional() });
+const bronzeQuery = z.strictObject({
+  label: z.string().max(200).default(''),
+  limit: z.coerce.number().int().min(1).max(1000).default(200),
+  variant: z.string().optional(),
+});
+const cellQuery = z.strictObject({
+  stage: z.enum(['before', 'after']).default('before'),
+  variant: z.string().optional(),
+});
 const variantQuery = z.strictObject({ variant: z.string().optional() });
 
 function parse<T>(schema: z.ZodType<T>, params: URLSearchParams): T {
   const r = schema.safeParse(Object.fromEntries(params));
-  if (!r.success) throw new HttpError(400, r.error.issues.map((i) => `query: ${i.path.join('.') || '(query)'}: ${i.message}`).join('; '));
+  if (!r.success)
+    throw new HttpError(
+      400,
+      r.error.issues.map((i) => `query: ${i.path.join('.') || '(query)'}: ${i.message}`).join('; '),
+    );
   return r.data;
 }
 
 /** Starts the viewer on host:port (port 0: any free port); `allowedHosts`: Host headers accepted (DNS-rebinding guard). */
-export async function startViewer(opts: { variants: ViewerVariant[]; host: string; port: number; checkHostHeader: boolean }): Promise<{ url: string; close(): Promise<void> }> {
+export async function startViewer(opts: {
+  variants: ViewerVariant[];
+  host: string;
+  port: number;
+  checkHostHeader: boolean;
+}): Promise<{ url: string; close(): Promise<void> }> {
   const stores = new Map<string, RunStore>();
   for (const v of opts.variants) stores.set(v.id, await RunStore.open(v.runDir));
   const first = opts.variants[0]!.id;
@@ -56,13 +72,20 @@ export async function startViewer(opts: { variants: ViewerVariant[]; host: strin
     if (!s) throw new HttpError(404, `no variant "${variant}"`);
     return s;
   };
-  const assets = Object.fromEntries(Object.entries(STATIC).map(([path, [file, type]]) => [path, { body: readFileSync(join(ASSETS, file)), type }]));
+  const assets = Object.fromEntries(
+    Object.entries(STATIC).map(([path, [file, type]]) => [path, { body: readFileSync(join(ASSETS, file)), type }]),
+  );
   let port = opts.port;
 
   const api = async (path: string, params: URLSearchParams): Promise<unknown> => {
     if (path === '/api/meta') {
       const s = storeFor(parse(variantQuery, params).variant);
-      return { experiment: s.experiment.name, labels: s.experiment.labels, variants: opts.variants.map((v) => v.id), facets: await s.facets() };
+      return {
+        experiment: s.experiment.name,
+        labels: s.experiment.labels,
+        variants: opts.variants.map((v) => v.id),
+        facets: await s.facets(),
+      };
     }
     if (path === '/api/rows') {
       const q = parse(rowQuerySchema, params);
@@ -76,7 +99,8 @@ export async function startViewer(opts: { variants: ViewerVariant[]; host: strin
       if (!detail) throw new HttpError(404, `no row ${row[1]}`);
       const text = String((detail.row as Json).text);
       const others: Json[] = [];
-      for (const [id, other] of stores) if (other !== s) for (const r of await other.sameText(text)) others.push({ variant: id, ...r });
+      for (const [id, other] of stores)
+        if (other !== s) for (const r of await other.sameText(text)) others.push({ variant: id, ...r });
       return { ...detail, otherVariants: others };
     }
     if (path === '/api/fidelity') return { fidelity: storeFor(parse(variantQuery, params).variant).fidelity() };
@@ -103,7 +127,8 @@ export async function startViewer(opts: { variants: ViewerVariant[]; host: strin
     try {
       if (req.method !== 'GET') throw new HttpError(405, 'only GET');
       const host = (req.headers.host ?? '').replace(/:\d+$/, '');
-      if (opts.checkHostHeader && !['127.0.0.1', 'localhost', '[::1]'].includes(host)) throw new HttpError(403, `Host "${req.headers.host}" refused: the viewer answers loopback names only`);
+      if (opts.checkHostHeader && !['127.0.0.1', 'localhost', '[::1]'].includes(host))
+        throw new HttpError(403, `Host "${req.headers.host}" refused: the viewer answers loopback names only`);
       const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
       const asset = assets[url.pathname];
       if (asset) return send(200, asset.type, asset.body);
@@ -111,7 +136,11 @@ export async function startViewer(opts: { variants: ViewerVariant[]; host: strin
       send(200, 'application/json; charset=utf-8', JSON.stringify(await api(url.pathname, url.searchParams)));
     } catch (e) {
       const status = e instanceof HttpError ? e.status : 500;
-      send(status, 'application/json; charset=utf-8', JSON.stringify({ error: e instanceof Error ? e.message : String(e) }));
+      send(
+        status,
+        'application/json; charset=utf-8',
+        JSON.stringify({ error: e instanceof Error ? e.message : String(e) }),
+      );
     }
   };
 

@@ -60,10 +60,15 @@ export class RunStore {
     const datasets = join(runDir, RUN_FILES.datasets);
     const dbFile = join(datasets, 'clinsynth.duckdb');
     const parquetFile = join(datasets, 'merged.parquet');
-    if (!existsSync(dbFile) && !existsSync(parquetFile)) throw new Error(`${runDir} has no merged datasets yet (datasets/clinsynth.duckdb): the run has not reached its merge stage`);
+    if (!existsSync(dbFile) && !existsSync(parquetFile))
+      throw new Error(
+        `${runDir} has no merged datasets yet (datasets/clinsynth.duckdb): the run has not reached its merge stage`,
+      );
     const instance = await DuckDBInstance.create(':memory:', { threads: '2' });
     const c = await instance.connect();
-    await c.run(existsSync(dbFile) ? loadSql('view-open-duckdb', { dbFile }) : loadSql('view-open-parquet', { parquetFile }));
+    await c.run(
+      existsSync(dbFile) ? loadSql('view-open-duckdb', { dbFile }) : loadSql('view-open-parquet', { parquetFile }),
+    );
     const gold = new Map(readJsonl<GoldRow>(join(runDir, RUN_FILES.goldTest)).map((r) => [r.id, r.text]));
     return new RunStore(runDir, readRunExperiment(runDir), instance, c, agreementLines(runDir), gold);
   }
@@ -79,16 +84,23 @@ export class RunStore {
 
   /** One page of rows and the total that match (two SQL statements over the same filter). */
   async rows(q: RowQuery): Promise<{ total: number; rows: Json[] }> {
-    const labels = q.label.split(',').map((l) => l.trim()).filter(Boolean);
+    const labels = q.label
+      .split(',')
+      .map((l) => l.trim())
+      .filter(Boolean);
     const filter = loadSql('view-filter', { ...q, labels, usable: q.usable, phi: q.phi });
     const order = `${SORTS[q.sort]} ${q.desc === 'true' ? 'DESC' : 'ASC'} NULLS LAST, ref`;
-    const [count, rows] = await Promise.all([this.all(`SELECT count(*)::INTEGER AS total FROM (${filter})`), this.all(`${filter}\nORDER BY ${order} LIMIT ${q.limit} OFFSET ${q.offset}`)]);
+    const [count, rows] = await Promise.all([
+      this.all(`SELECT count(*)::INTEGER AS total FROM (${filter})`),
+      this.all(`${filter}\nORDER BY ${order} LIMIT ${q.limit} OFFSET ${q.offset}`),
+    ]);
     return { total: Number(count[0]?.total ?? 0), rows };
   }
 
   async facets(): Promise<Record<string, { value: string; n: number }[]>> {
     const out: Record<string, { value: string; n: number }[]> = {};
-    for (const r of await this.all(loadSql('view-facets'))) (out[String(r.facet)] ??= []).push({ value: String(r.value), n: Number(r.n) });
+    for (const r of await this.all(loadSql('view-facets')))
+      (out[String(r.facet)] ??= []).push({ value: String(r.value), n: Number(r.n) });
     return out;
   }
 
@@ -115,11 +127,20 @@ export class RunStore {
     const flags: { flag: string; reason: string }[] = [];
     const phi = (r.phi_kinds as string[] | null) ?? [];
     if (phi.length) flags.push({ flag: 'phi', reason: `possible PHI found by the scan: ${phi.join(', ')}` });
-    if (r.leak_of) flags.push({ flag: 'leak', reason: `repeats gold test sentence ${r.leak_of} (same text or cosine ≥ the leakage threshold): "${this.goldText.get(String(r.leak_of)) ?? '?'}"` });
-    if (r.near_duplicate_of) flags.push({ flag: 'near-duplicate', reason: `near-duplicate of bronze row ${r.near_duplicate_of} (cosine ≥ the near-duplicate threshold)` });
+    if (r.leak_of)
+      flags.push({
+        flag: 'leak',
+        reason: `repeats gold test sentence ${r.leak_of} (same text or cosine ≥ the leakage threshold): "${this.goldText.get(String(r.leak_of)) ?? '?'}"`,
+      });
+    if (r.near_duplicate_of)
+      flags.push({
+        flag: 'near-duplicate',
+        reason: `near-duplicate of bronze row ${r.near_duplicate_of} (cosine ≥ the near-duplicate threshold)`,
+      });
     if (r.verdict === 'reject') flags.push({ flag: 'self-check reject', reason: String(r.verdict_reason ?? '') });
     if (r.verdict === 'fix') flags.push({ flag: 'self-check fix', reason: String(r.verdict_reason ?? '') });
-    if (r.usable === false && !flags.length) flags.push({ flag: 'unusable', reason: r.reviewer ? 'dropped by the reviewer' : 'not usable' });
+    if (r.usable === false && !flags.length)
+      flags.push({ flag: 'unusable', reason: r.reviewer ? 'dropped by the reviewer' : 'not usable' });
     const reviewed = r.reviewer !== null && r.reviewer !== undefined;
     const detail: Json = {
       row: r,
@@ -146,7 +167,9 @@ export class RunStore {
   private async selfCheck(set: string, id: string): Promise<Json | null> {
     const folder = set === 'silver' ? PAGE_FOLDERS.verdictsSilver : PAGE_FOLDERS.verdictsBronze;
     if (!existsSync(join(this.runDir, folder))) return null;
-    const v = (await this.all(loadSql('view-verdict', { files: join(this.runDir, folder, 'page-*.jsonl'), id })).catch(() => []))[0];
+    const v = (
+      await this.all(loadSql('view-verdict', { files: join(this.runDir, folder, 'page-*.jsonl'), id })).catch(() => [])
+    )[0];
     if (!v) return null;
     return { ...v, ...(v.cacheKey ? await cacheEntry(String(v.cacheKey)) : {}) };
   }
@@ -170,8 +193,14 @@ export class RunStore {
     }
     const start = Number(r.start_offset);
     const end = Number(r.end_offset);
-    if (!(start >= 0 && end >= start && end <= text.length)) return { note: noteId, before: '', span: String(r.text), after: '' };
-    return { note: noteId, before: text.slice(Math.max(0, start - CONTEXT_CHARS), start), span: text.slice(start, end), after: text.slice(end, end + CONTEXT_CHARS) };
+    if (!(start >= 0 && end >= start && end <= text.length))
+      return { note: noteId, before: '', span: String(r.text), after: '' };
+    return {
+      note: noteId,
+      before: text.slice(Math.max(0, start - CONTEXT_CHARS), start),
+      span: text.slice(start, end),
+      after: text.slice(end, end + CONTEXT_CHARS),
+    };
   }
 
   /** eval/fidelity.json (measured after the merge); null when the run has none. */
@@ -185,7 +214,17 @@ export class RunStore {
     const lines = this.agreement;
     const kept = lines.filter((l) => l.llmAfterSelfCheck !== null);
     const checked = lines.some((l) => l.verdict !== null);
-    const table = (ls: AgreementLine[], pick: (l: AgreementLine) => string[]) => Object.fromEntries(labels.map((label) => [label, confusionOf(ls.map((l) => l.gold), ls.map(pick), label)])) as Record<string, Confusion>;
+    const table = (ls: AgreementLine[], pick: (l: AgreementLine) => string[]) =>
+      Object.fromEntries(
+        labels.map((label) => [
+          label,
+          confusionOf(
+            ls.map((l) => l.gold),
+            ls.map(pick),
+            label,
+          ),
+        ]),
+      ) as Record<string, Confusion>;
     return {
       sentences: lines.length,
       labels,
@@ -203,7 +242,15 @@ export class RunStore {
         const p = (stage === 'after' ? l.llmAfterSelfCheck! : l.llm).includes(label);
         return cell === (g && p ? 'tp' : p ? 'fp' : g ? 'fn' : 'tn');
       })
-      .map((l) => ({ id: l.id, note: l.note, text: this.goldText.get(l.id) ?? '', gold: l.gold, llm: l.llm, llmAfterSelfCheck: l.llmAfterSelfCheck, verdict: l.verdict }));
+      .map((l) => ({
+        id: l.id,
+        note: l.note,
+        text: this.goldText.get(l.id) ?? '',
+        gold: l.gold,
+        llm: l.llm,
+        llmAfterSelfCheck: l.llmAfterSelfCheck,
+        verdict: l.verdict,
+      }));
   }
 }
 

@@ -29,11 +29,13 @@ try {
 
   // The parsed report.json (throws RunFailedError when the run did not complete).
   const report = await run.result();
-  for (const [mix, m] of Object.entries(report.mixes)) console.log(`macro-F1 ${mix}: ${m.macroF1.mean.toFixed(3)} ± ${m.macroF1.sd.toFixed(3)}`);
+  for (const [mix, m] of Object.entries(report.mixes))
+    console.log(`macro-F1 ${mix}: ${m.macroF1.mean.toFixed(3)} ± ${m.macroF1.sd.toFixed(3)}`);
   for (const line of report.headline) console.log(`headline: ${line}`);
 
   // Every run of this experiment on the server, newest first.
-  for await (const r of cs.list({ experiment: report.experiment })) console.log(`listed: ${r.runId} ${r.status} ${r.stage}`);
+  for await (const r of cs.list({ experiment: report.experiment }))
+    console.log(`listed: ${r.runId} ${r.status} ${r.stage}`);
 } catch (err) {
   if (err instanceof RunFailedError) console.error(`run ${err.runId} ended ${err.status}: ${err.message}`);
   else throw err;

@@ -110,7 +110,12 @@ export class CsvAssembler {
     if (!line.utf8) this.error ??= 'not valid UTF-8 text';
     this.size += s.length + 1;
     if (this.size > this.maxRowChars) {
-      throw inputError(this.file, this.startLine, '', `row is longer than ${this.maxRowChars} characters (is a quote not closed?)`);
+      throw inputError(
+        this.file,
+        this.startLine,
+        '',
+        `row is longer than ${this.maxRowChars} characters (is a quote not closed?)`,
+      );
     }
     for (;;) {
       if (this.inQuotes) {

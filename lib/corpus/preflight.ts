@@ -38,7 +38,12 @@ export async function preflight(experiment: Experiment): Promise<void> {
     const notes = new Set(oneFile.map(noteGroupKey)).size;
     if (folds > notes) {
       const line = lineOfPath(parseYamlFile(experiment.file), ['evaluate', 'folds']);
-      problems.push({ file: experiment.file, line, key: 'evaluate.folds', message: `${folds} folds but the gold file has ${notes} note${notes === 1 ? '' : 's'} (a fold needs at least one; sentences without a note count as their own)` });
+      problems.push({
+        file: experiment.file,
+        line,
+        key: 'evaluate.folds',
+        message: `${folds} folds but the gold file has ${notes} note${notes === 1 ? '' : 's'} (a fold needs at least one; sentences without a note count as their own)`,
+      });
     }
   }
   const corpus = experiment.corpus;
@@ -52,7 +57,11 @@ type CorpusConfig = NonNullable<Experiment['corpus']>;
 class EnoughRows extends Error {}
 
 /** Throws an InputError when the corpus cannot be used at all (see `preflight`); reads at most its first rows. */
-export async function checkCorpus(path: string, format: CorpusConfig['format'], onBadRow: CorpusConfig['onBadRow']): Promise<void> {
+export async function checkCorpus(
+  path: string,
+  format: CorpusConfig['format'],
+  onBadRow: CorpusConfig['onBadRow'],
+): Promise<void> {
   assertReadableFile(path, 'corpus file');
   checkHead(path);
   const skipped: Problem[] = [];
@@ -101,14 +110,24 @@ function checkHead(path: string): void {
   }
   const nul = bytes.indexOf(0);
   if (nul >= 0) {
-    throw inputError(path, lineAt(bytes, nul), '', 'binary data (a NUL byte) near the start: expected UTF-8 text (is it compressed or UTF-16?)');
+    throw inputError(
+      path,
+      lineAt(bytes, nul),
+      '',
+      'binary data (a NUL byte) near the start: expected UTF-8 text (is it compressed or UTF-16?)',
+    );
   }
   const nl = bytes.indexOf(0x0a);
   let first = nl >= 0 ? bytes.subarray(0, nl) : bytes;
   // A read that stopped inside the first line may cut a multi-byte character: drop an incomplete one at the end.
   if (nl < 0 && n === HEAD_BYTES) first = first.subarray(0, completeUtf8Length(first));
   if (!isUtf8(first)) {
-    throw inputError(path, 1, '', 'not valid UTF-8 text at the start of the file (another encoding such as Latin-1 or Windows-1252?); save the corpus as UTF-8');
+    throw inputError(
+      path,
+      1,
+      '',
+      'not valid UTF-8 text at the start of the file (another encoding such as Latin-1 or Windows-1252?); save the corpus as UTF-8',
+    );
   }
 }
 

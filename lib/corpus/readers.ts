@@ -24,12 +24,31 @@ export interface ReadNotesOptions {
   maxRowBytes?: number;
 }
 
-export const MTSAMPLES_COLUMNS = ['note_hash', 'specialties', 'sample_names', 'description', 'transcription', 'keywords'] as const;
+export const MTSAMPLES_COLUMNS = [
+  'note_hash',
+  'specialties',
+  'sample_names',
+  'description',
+  'transcription',
+  'keywords',
+] as const;
 export const MIMIC_NOTEEVENTS_COLUMNS = [
-  'ROW_ID', 'SUBJECT_ID', 'HADM_ID', 'CHARTDATE', 'CHARTTIME', 'STORETIME', 'CATEGORY', 'DESCRIPTION', 'CGID', 'ISERROR', 'TEXT',
+  'ROW_ID',
+  'SUBJECT_ID',
+  'HADM_ID',
+  'CHARTDATE',
+  'CHARTTIME',
+  'STORETIME',
+  'CATEGORY',
+  'DESCRIPTION',
+  'CGID',
+  'ISERROR',
+  'TEXT',
 ] as const;
 
-const idSchema = z.union([z.string().trim().min(1), z.number().int()], { error: 'must be a non-empty string or an integer' });
+const idSchema = z.union([z.string().trim().min(1), z.number().int()], {
+  error: 'must be a non-empty string or an integer',
+});
 const noteSchema = z.object({ id: idSchema, text: z.string({ error: 'must be a string' }) });
 
 /**
@@ -182,7 +201,8 @@ async function* readCsv(
   const out: Note[] = [];
   if (last) handle(last, out);
   yield* out;
-  if (!index) throw inputError(path, 1, 'header', `expected columns ${expected.join(',')}, found nothing (the file is empty)`);
+  if (!index)
+    throw inputError(path, 1, 'header', `expected columns ${expected.join(',')}, found nothing (the file is empty)`);
   if (rows === 0) throw inputError(path, 2, '', 'no rows after the header');
 }
 
@@ -214,7 +234,9 @@ function headerIndex(path: string, rec: CsvRecord, expected: readonly string[]):
 const goldSchema = z.looseObject({
   id: idSchema,
   text: z.string({ error: 'must be a string' }),
-  labels: z.array(z.string({ error: 'must be a label id (a string)' }), { error: 'must be a list of label ids ([] = none)' }),
+  labels: z.array(z.string({ error: 'must be a label id (a string)' }), {
+    error: 'must be a list of label ids ([] = none)',
+  }),
   note_hash: z.string().optional(),
   noteId: z.string().optional(),
 });
@@ -257,7 +279,10 @@ export function readGold(path: string, labelIds: readonly string[]): GoldRow[] {
       problem('text', 'empty text');
       ok = false;
     } else if (text.length > MAX_GOLD_SENTENCE_CHARS) {
-      problem('text', `${text.length} characters: a gold row is one sentence (at most ${MAX_GOLD_SENTENCE_CHARS} characters); split the text into sentences`);
+      problem(
+        'text',
+        `${text.length} characters: a gold row is one sentence (at most ${MAX_GOLD_SENTENCE_CHARS} characters); split the text into sentences`,
+      );
       ok = false;
     }
     labels.forEach((label, j) => {
@@ -278,7 +303,13 @@ export function readGold(path: string, labelIds: readonly string[]): GoldRow[] {
     if (note) row.noteId = note;
     rows.push(row);
   });
-  if (!problems.length && !rows.length) problems.push({ file: path, line: 1, key: '', message: 'file is empty (expected one {"id", "text", "labels"} object a line)' });
+  if (!problems.length && !rows.length)
+    problems.push({
+      file: path,
+      line: 1,
+      key: '',
+      message: 'file is empty (expected one {"id", "text", "labels"} object a line)',
+    });
   if (problems.length) throw new InputError(problems);
   return rows;
 }

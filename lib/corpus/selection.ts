@@ -68,7 +68,8 @@ export function buildMatcher(taxonomy: Pick<Taxonomy, 'labels'>, lexicon: readon
     sources.push(src);
     cues.push({ reason, group, re: new RegExp(`${BEFORE}(?:${src})${AFTER}`, 'iu') });
   };
-  for (const label of taxonomy.labels) for (const cue of label.cues) add(cue, `cue:${label.id}:${cue.trim()}`, label.id);
+  for (const label of taxonomy.labels)
+    for (const cue of label.cues) add(cue, `cue:${label.id}:${cue.trim()}`, label.id);
   for (const term of lexicon) add(term, `lexicon:${term.trim()}`, 'lexicon');
   const any = sources.length ? new RegExp(`${BEFORE}(?:${sources.join('|')})${AFTER}`, 'iu') : null;
   return { any, cues };
@@ -157,7 +158,12 @@ export class SelectedCandidates implements Iterable<CandidateRow> {
     private readonly counts: CountTable,
   ) {
     this.order = new Uint32Array(slots.length).map((_, i) => i);
-    this.order.sort((a, b) => this.idNumbers[a]! - this.idNumbers[b]! || cmp(this.field(a, 'noteIds'), this.field(b, 'noteIds')) || this.num(a, 'starts') - this.num(b, 'starts'));
+    this.order.sort(
+      (a, b) =>
+        this.idNumbers[a]! - this.idNumbers[b]! ||
+        cmp(this.field(a, 'noteIds'), this.field(b, 'noteIds')) ||
+        this.num(a, 'starts') - this.num(b, 'starts'),
+    );
   }
   get length(): number {
     return this.slots.length;
@@ -206,7 +212,8 @@ export async function selectCandidates(
   notes: AsyncIterable<{ id: string; text: string }> | Iterable<{ id: string; text: string }>,
   opts: SelectionOptions,
 ): Promise<SelectionResult> {
-  if (!Number.isInteger(opts.maxSentences) || opts.maxSentences < 0) throw new Error('maxSentences must be a non-negative integer');
+  if (!Number.isInteger(opts.maxSentences) || opts.maxSentences < 0)
+    throw new Error('maxSentences must be a non-negative integer');
   if (!(opts.negativeShare >= 0 && opts.negativeShare <= 1)) throw new Error('negativeShare must be within 0..1');
   const matcher = buildMatcher(opts.taxonomy, opts.lexicon);
   const hitQuota = Math.round(opts.maxSentences * (1 - opts.negativeShare));
@@ -215,7 +222,15 @@ export async function selectCandidates(
   const hits = new Map<string, Reservoir>();
   const negatives = new Reservoir(negQuota, seededRandom(opts.seed, 2));
   const counts = new CountTable();
-  const stats: SelectionStats = { notes: 0, sentences: 0, uniqueSentences: 0, cueHits: 0, selected: 0, byReason: {}, excluded: 0 };
+  const stats: SelectionStats = {
+    notes: 0,
+    sentences: 0,
+    uniqueSentences: 0,
+    cueHits: 0,
+    selected: 0,
+    byReason: {},
+    excluded: 0,
+  };
   const excluded = new Set<string>();
   for (const text of opts.exclude ?? []) excluded.add(normaliseSentence(text));
 
@@ -235,7 +250,15 @@ export async function selectCandidates(
       if (!counts.add(hi, lo)) continue; // seen before: only counted
       stats.uniqueSentences++;
       const cue = matchCue(matcher, s.text);
-      const offered = (reason: string): Offered => ({ hi, lo, noteId: (noteId ??= detached(note.id)), start: s.start, end: s.end, text: s.text, reason });
+      const offered = (reason: string): Offered => ({
+        hi,
+        lo,
+        noteId: (noteId ??= detached(note.id)),
+        start: s.start,
+        end: s.end,
+        text: s.text,
+        reason,
+      });
       if (cue) {
         stats.cueHits++;
         const group = opts.balance === 'label' ? cue.group : 'all';
@@ -246,10 +269,14 @@ export async function selectCandidates(
         negatives.offer(offered('random'));
       }
     }
-    if (opts.onProgress && stats.notes % 1000 === 0) opts.onProgress({ notes: stats.notes, sentences: stats.sentences });
+    if (opts.onProgress && stats.notes % 1000 === 0)
+      opts.onProgress({ notes: stats.notes, sentences: stats.sentences });
   }
 
-  const chosen = [...allocate([...hits.entries()], hitQuota, seededRandom(opts.seed, 3)), { owner: negatives, slots: negatives.texts.map((_, i) => i) }];
+  const chosen = [
+    ...allocate([...hits.entries()], hitQuota, seededRandom(opts.seed, 3)),
+    { owner: negatives, slots: negatives.texts.map((_, i) => i) },
+  ];
   const total = chosen.reduce((n, c) => n + c.slots.length, 0);
   const owners: Reservoir[] = new Array<Reservoir>(total);
   const slots = new Uint32Array(total);
@@ -299,7 +326,11 @@ function hash64(s: string): [number, number] {
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Shares `quota` evenly between groups (sorted by name); a group with fewer items leaves the rest to the others. */
-function allocate(groups: Array<[string, Reservoir]>, quota: number, random: () => number): Array<{ owner: Reservoir; slots: number[] }> {
+function allocate(
+  groups: Array<[string, Reservoir]>,
+  quota: number,
+  random: () => number,
+): Array<{ owner: Reservoir; slots: number[] }> {
   groups.sort((a, b) => cmp(a[0], b[0]));
   const take = new Map<string, number>(groups.map(([g]) => [g, 0]));
   let left = quota;

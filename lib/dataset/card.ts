@@ -60,26 +60,38 @@ function sizeCategory(n: number): string {
 
 /** A Markdown table cell: pipes and newlines would break the table. */
 function cell(s: string | number | null | undefined): string {
-  return String(s ?? '—').replace(/\|/g, '\\|').replace(/\s+/g, ' ');
+  return String(s ?? '—')
+    .replace(/\|/g, '\\|')
+    .replace(/\s+/g, ' ');
 }
 
 function table(head: string[], rows: (string | number)[][]): string {
-  return [`| ${head.map(cell).join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n');
+  return [
+    `| ${head.map(cell).join(' | ')} |`,
+    `|${head.map(() => '---').join('|')}|`,
+    ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`),
+  ].join('\n');
 }
 
 function silverLicence(corpus: DatasetCardInfo['corpus']): string {
   if (!corpus) return 'No corpus was given, so there is no silver data.';
-  const lines = [`Silver sentences are copied verbatim from the experiment's note corpus (format \`${corpus.format}\`) and inherit its licence and data-use terms.`];
+  const lines = [
+    `Silver sentences are copied verbatim from the experiment's note corpus (format \`${corpus.format}\`) and inherit its licence and data-use terms.`,
+  ];
   if (corpus.format === 'mimic-noteevents-csv') {
     lines.push(
       '**MIMIC notes are covered by the PhysioNet Credentialed Health Data Use Agreement: do not share, publish or upload the silver or merged files ' +
         '(including to the Hugging Face Hub); only credentialed users under the same agreement may receive them.**',
     );
   } else if (corpus.format === 'mtsamples-csv') {
-    lines.push('MTSamples transcriptions are published under mtsamples.com terms: check them before redistributing silver or merged data.');
+    lines.push(
+      'MTSamples transcriptions are published under mtsamples.com terms: check them before redistributing silver or merged data.',
+    );
   }
   if (corpus.sensitive) {
-    lines.push('**The corpus is marked sensitive (`corpus.sensitive: true`): treat silver and merged files as patient data and keep them where the corpus is allowed to be.**');
+    lines.push(
+      '**The corpus is marked sensitive (`corpus.sensitive: true`): treat silver and merged files as patient data and keep them where the corpus is allowed to be.**',
+    );
   }
   return lines.join(' ');
 }
@@ -103,17 +115,23 @@ export function renderDatasetCard(info: DatasetCardInfo): string {
     '- multi-label-classification',
     'tags:',
     '- clinical',
-    "- alzheimers-disease",
+    '- alzheimers-disease',
     '- synthetic',
     '- clinsynth',
     'size_categories:',
     `- ${sizeCategory(total)}`,
     'configs:',
-    ...tables.flatMap((t) => [`- config_name: ${t}`, `  data_files: ${t}.parquet`, ...(t === 'merged' ? ['  default: true'] : [])]),
+    ...tables.flatMap((t) => [
+      `- config_name: ${t}`,
+      `  data_files: ${t}.parquet`,
+      ...(t === 'merged' ? ['  default: true'] : []),
+    ]),
     '---',
   ];
 
-  const labels = [...new Set([...(info.labels ?? []), ...info.labelCounts.map((l) => l.label)])].sort((a, b) => (a === 'none' ? 1 : b === 'none' ? -1 : a.localeCompare(b)));
+  const labels = [...new Set([...(info.labels ?? []), ...info.labelCounts.map((l) => l.label)])].sort((a, b) =>
+    a === 'none' ? 1 : b === 'none' ? -1 : a.localeCompare(b),
+  );
   const labelRows = labels.map((label) => [
     label,
     ...columns.map(([source, split]) => {
@@ -132,9 +150,12 @@ export function renderDatasetCard(info: DatasetCardInfo): string {
   const body = [
     `# clinsynth dataset: ${info.name}`,
     '',
-    info.description ?? 'Sentences from clinical notes labelled for signs and symptoms of Alzheimer\'s disease: expert-labelled (gold), LLM-labelled real sentences (silver) and LLM-written sentences (bronze).',
+    info.description ??
+      "Sentences from clinical notes labelled for signs and symptoms of Alzheimer's disease: expert-labelled (gold), LLM-labelled real sentences (silver) and LLM-written sentences (bronze).",
     '',
-    [info.runId ? `Run: \`${info.runId}\`.` : '', info.taxonomyVersion ? `Taxonomy: \`${info.taxonomyVersion}\`.` : ''].filter(Boolean).join(' '),
+    [info.runId ? `Run: \`${info.runId}\`.` : '', info.taxonomyVersion ? `Taxonomy: \`${info.taxonomyVersion}\`.` : '']
+      .filter(Boolean)
+      .join(' '),
     '',
     '## Files and configs',
     '',
@@ -162,7 +183,10 @@ export function renderDatasetCard(info: DatasetCardInfo): string {
       '`near_duplicate_of` (bronze: the kept sentence this one repeats), `usable`; human review: `reviewer`, `reviewed_at`, `review_reasons` ' +
       '(why the row was reviewed), `labels_before_review`/`usable_before_review` (what the LLM pipeline had decided), `origin` (for `reviewed` rows: silver or bronze).',
     ...(reviewed
-      ? ['', 'Reviewed silver and bronze rows carry the reviewer\'s labels in `labels`; the `reviewed` config holds a copy of each with `source = "reviewed"` (train on it instead of, not beside, its silver/bronze row).']
+      ? [
+          '',
+          'Reviewed silver and bronze rows carry the reviewer\'s labels in `labels`; the `reviewed` config holds a copy of each with `source = "reviewed"` (train on it instead of, not beside, its silver/bronze row).',
+        ]
       : []),
     '',
     '## Counts',
@@ -179,23 +203,33 @@ export function renderDatasetCard(info: DatasetCardInfo): string {
     '',
     `- PHI-like spans (names after titles, dates, phone numbers, e-mail, SSN/MRN-like numbers, street addresses, URLs): ` +
       `${s.phiRows.silver} silver, ${s.phiRows.bronze} bronze and ${s.phiRows.gold} gold rows. ` +
-      (info.includeFlagged ? 'Flagged rows are included in these exports (marked by `phi_kinds`, `usable = false`).' : 'Flagged silver and bronze rows are left out of these exports; gold rows are the user\'s and are kept.'),
-    `- Findings by kind (rows): ${Object.entries(s.phiByKind).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}.`,
+      (info.includeFlagged
+        ? 'Flagged rows are included in these exports (marked by `phi_kinds`, `usable = false`).'
+        : "Flagged silver and bronze rows are left out of these exports; gold rows are the user's and are kept."),
+    `- Findings by kind (rows): ${
+      Object.entries(s.phiByKind)
+        .map(([k, n]) => `${k} ${n}`)
+        .join(', ') || 'none'
+    }.`,
     `- Gold test leakage (same normalised text, or embedding cosine ≥ ${info.thresholds.leakage}): ${s.leakageDropped.silver} silver and ${s.leakageDropped.bronze} bronze rows marked unusable (\`leak_of\`).`,
     ...(info.bronzeRejected === undefined
       ? []
-      : [`- Bronze items that were no sentence (label ids, placeholders, copies of guideline examples): ${info.bronzeRejected} refused before these exports (kept with the reason in the run's bronze/rejected).`]),
+      : [
+          `- Bronze items that were no sentence (label ids, placeholders, copies of guideline examples): ${info.bronzeRejected} refused before these exports (kept with the reason in the run's bronze/rejected).`,
+        ]),
     `- Bronze sentences written again by another call (same normalised text): ${s.repeatsMerged ?? 0} repeats merged into the first (one row per sentence).`,
     `- Bronze near-duplicates (cosine ≥ ${info.thresholds.nearDuplicate}; the first by id is kept): ${s.nearDuplicatesDropped} rows marked unusable (\`near_duplicate_of\`).`,
     '- The scan is a heuristic, not a de-identification: review before sharing.',
     '',
     '## Licence and terms',
     '',
-    '- **gold**: the experiment owner\'s data; its licence and any data-use terms are theirs, and nothing here re-licenses it.',
+    "- **gold**: the experiment owner's data; its licence and any data-use terms are theirs, and nothing here re-licenses it.",
     `- **silver**: ${silverLicence(info.corpus)}`,
     `- **bronze**: written by an LLM from the label definitions (no patient text in the prompts)${genModels.length ? ` by ${genModels.map((m) => `\`${m}\``).join(', ')}` : ''}; ` +
-      'subject to the generating model\'s terms of use. It may still contain invented PHI-like details (see the safety checks).',
-    ...(reviewed ? ['- **reviewed**: silver and bronze rows with human labels; the terms of the row\'s origin apply.'] : []),
+      "subject to the generating model's terms of use. It may still contain invented PHI-like details (see the safety checks).",
+    ...(reviewed
+      ? ["- **reviewed**: silver and bronze rows with human labels; the terms of the row's origin apply."]
+      : []),
     '- **merged**: all of the above; the most restrictive terms of its parts apply.',
     '',
   ];

@@ -127,7 +127,11 @@ export function compareIds(a: string, b: string): number {
  * or whose cosine to its most similar kept row is ≥ threshold, maps to that kept row's id; otherwise it is kept.
  * So the first row (by id) of each group is kept and the returned map holds only the dropped rows.
  */
-export async function findNearDuplicates(rows: readonly TextRow[], vecs: readonly Float32Array[], opts: SimilarityOptions = {}): Promise<Map<string, string>> {
+export async function findNearDuplicates(
+  rows: readonly TextRow[],
+  vecs: readonly Float32Array[],
+  opts: SimilarityOptions = {},
+): Promise<Map<string, string>> {
   const threshold = checkThreshold(opts.threshold ?? NEAR_DUPLICATE_THRESHOLD);
   checkLengths(rows, vecs, 'findNearDuplicates');
   const order = rows.map((_, i) => i).sort((a, b) => compareIds(rows[a]!.id, rows[b]!.id) || a - b);
@@ -161,7 +165,12 @@ export async function findNearDuplicates(rows: readonly TextRow[], vecs: readonl
 }
 
 /** Embeds and checks in one step: row id → gold test id, for rows that leak into the test set. */
-export async function leakageCheck(rows: readonly TextRow[], test: readonly TextRow[], embed: EmbedFn, opts: SimilarityOptions = {}): Promise<Map<string, string>> {
+export async function leakageCheck(
+  rows: readonly TextRow[],
+  test: readonly TextRow[],
+  embed: EmbedFn,
+  opts: SimilarityOptions = {},
+): Promise<Map<string, string>> {
   if (rows.length === 0 || test.length === 0) return new Map();
   const vecs = await embed([...rows.map((r) => r.text), ...test.map((t) => t.text)]);
   return findLeakage(rows, vecs.slice(0, rows.length), test, vecs.slice(rows.length), opts);
@@ -173,6 +182,9 @@ export async function removeNearDuplicates<T extends TextRow>(
   embed: EmbedFn,
   opts: SimilarityOptions = {},
 ): Promise<{ kept: T[]; duplicateOf: Map<string, string> }> {
-  const duplicateOf = rows.length < 2 ? new Map<string, string>() : await findNearDuplicates(rows, await embed(rows.map((r) => r.text)), opts);
+  const duplicateOf =
+    rows.length < 2
+      ? new Map<string, string>()
+      : await findNearDuplicates(rows, await embed(rows.map((r) => r.text)), opts);
   return { kept: rows.filter((r) => !duplicateOf.has(r.id)), duplicateOf };
 }

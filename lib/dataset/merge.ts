@@ -7,7 +7,13 @@ import { pageFiles, readJsonl, readRunExperiment, RUN_FILES, writeJsonl, type Pa
 import type { Experiment, MixSource, Source } from '../run/experiment.js';
 import type { Verdict } from '../run/records.js';
 import { PHI_KINDS, phiKinds } from './phi.js';
-import { findLeakage, findNearDuplicates, LEAKAGE_THRESHOLD, NEAR_DUPLICATE_THRESHOLD, type EmbedFn } from './leakage.js';
+import {
+  findLeakage,
+  findNearDuplicates,
+  LEAKAGE_THRESHOLD,
+  NEAR_DUPLICATE_THRESHOLD,
+  type EmbedFn,
+} from './leakage.js';
 import { writeDatasetCard, type SafetySummary } from './card.js';
 
 export const DATASET_TABLES = ['gold', 'silver', 'bronze', 'reviewed', 'merged'] as const;
@@ -54,7 +60,11 @@ function filesOrEmpty(runDir: string, files: string[]): string[] {
   return [empty];
 }
 
-const partsOrEmpty = (runDir: string, folders: PageFolder[]): string[] => filesOrEmpty(runDir, folders.flatMap((f) => pageFiles(runDir, f)));
+const partsOrEmpty = (runDir: string, folders: PageFolder[]): string[] =>
+  filesOrEmpty(
+    runDir,
+    folders.flatMap((f) => pageFiles(runDir, f)),
+  );
 
 /** The stage outputs as DuckDB views (sql/sources.sql), then the gold, silver and bronze tables (sql/merge.sql). */
 async function buildSourceTables(c: DuckDBConnection, runDir: string): Promise<void> {
@@ -111,7 +121,11 @@ async function safetyFlags(rows: CheckRow[], opts: MergeOptions): Promise<{ flag
   const flag = (r: CheckRow): FlagRow => {
     const key = `${r.source}\t${r.split}\t${r.id}`;
     let f = flags.get(key);
-    if (!f) flags.set(key, (f = { source: r.source, split: r.split, id: r.id, phiKinds: [], leakOf: null, nearDuplicateOf: null }));
+    if (!f)
+      flags.set(
+        key,
+        (f = { source: r.source, split: r.split, id: r.id, phiKinds: [], leakOf: null, nearDuplicateOf: null }),
+      );
     return f;
   };
   const safety: SafetySummary = {
@@ -130,7 +144,8 @@ async function safetyFlags(rows: CheckRow[], opts: MergeOptions): Promise<{ flag
 
   const generated = rows.filter((r) => r.source !== 'gold');
   const test = rows.filter((r) => r.source === 'gold' && r.split === 'test');
-  const needsVectors = (test.length > 0 && generated.length > 0) || generated.filter((r) => r.source === 'bronze').length > 1;
+  const needsVectors =
+    (test.length > 0 && generated.length > 0) || generated.filter((r) => r.source === 'bronze').length > 1;
   if (needsVectors) {
     const texts = [...new Set([...generated, ...test].map((r) => r.text))];
     const vecs = await opts.embed(texts);
@@ -138,7 +153,13 @@ async function safetyFlags(rows: CheckRow[], opts: MergeOptions): Promise<{ flag
     const vecOf = (r: CheckRow): Float32Array => byText.get(r.text)!;
     const similarity = (threshold: number | undefined) => ({ threshold, onProgress: opts.onProgress });
 
-    const leaks = await findLeakage(generated, generated.map(vecOf), test, test.map(vecOf), similarity(opts.leakageThreshold ?? LEAKAGE_THRESHOLD));
+    const leaks = await findLeakage(
+      generated,
+      generated.map(vecOf),
+      test,
+      test.map(vecOf),
+      similarity(opts.leakageThreshold ?? LEAKAGE_THRESHOLD),
+    );
     for (const r of generated) {
       const of = leaks.get(r.id);
       if (of !== undefined) flag(r).leakOf = of;
@@ -146,7 +167,11 @@ async function safetyFlags(rows: CheckRow[], opts: MergeOptions): Promise<{ flag
     // Near-duplicates only among bronze rows nothing else made unusable, so each group keeps a usable row.
     const clean = (r: CheckRow) => r.usable && !flags.has(`${r.source}\t${r.split}\t${r.id}`);
     const bronze = generated.filter((r) => r.source === 'bronze' && clean(r));
-    const dups = await findNearDuplicates(bronze, bronze.map(vecOf), similarity(opts.nearDuplicateThreshold ?? NEAR_DUPLICATE_THRESHOLD));
+    const dups = await findNearDuplicates(
+      bronze,
+      bronze.map(vecOf),
+      similarity(opts.nearDuplicateThreshold ?? NEAR_DUPLICATE_THRESHOLD),
+    );
     for (const r of bronze) {
       const of = dups.get(r.id);
       if (of !== undefined) flag(r).nearDuplicateOf = of;
@@ -177,7 +202,10 @@ function readExperimentOrUndefined(runDir: string): Experiment | undefined {
  * (without PHI-flagged silver/bronze rows unless includeFlagged), datasets/summary.json and the dataset card
  * datasets/README.md; rerunning replaces them.
  */
-export async function mergeRunDatasets(runDir: string, opts: MergeOptions): Promise<MergeSummary & { safety: SafetySummary }> {
+export async function mergeRunDatasets(
+  runDir: string,
+  opts: MergeOptions,
+): Promise<MergeSummary & { safety: SafetySummary }> {
   const dir = join(runDir, RUN_FILES.datasets);
   mkdirSync(dir, { recursive: true });
   const dbFile = join(dir, 'clinsynth.duckdb');
@@ -186,15 +214,30 @@ export async function mergeRunDatasets(runDir: string, opts: MergeOptions): Prom
     await buildSourceTables(c, runDir);
     const checkRows = (await c.runAndReadAll(loadSql('safety-rows'))).getRowObjectsJson() as unknown as CheckRow[];
     const { flags, safety } = await safetyFlags(checkRows, opts);
-    safety.repeatsMerged = ((await c.runAndReadAll(loadSql('bronze-repeats'))).getRowObjectsJson()[0] as { repeats: number }).repeats;
+    safety.repeatsMerged = (
+      (await c.runAndReadAll(loadSql('bronze-repeats'))).getRowObjectsJson()[0] as { repeats: number }
+    ).repeats;
     const flagFile = join(dir, '.safety-flags.jsonl');
     writeJsonl(flagFile, flags);
     await c.run(loadSql('safety', { flagFiles: [flagFile] }));
     await c.run(loadSql('review'));
     for (const table of DATASET_TABLES) {
-      await c.run(loadSql('export', { table, includeFlagged, parquetFile: join(dir, `${table}.parquet`), jsonlFile: join(dir, `${table}.jsonl`) }));
+      await c.run(
+        loadSql('export', {
+          table,
+          includeFlagged,
+          parquetFile: join(dir, `${table}.parquet`),
+          jsonlFile: join(dir, `${table}.jsonl`),
+        }),
+      );
     }
-    const rows = (await c.runAndReadAll(loadSql('counts'))).getRowObjectsJson() as { source: string; split: string; verdict: string | null; n: number; usable: number }[];
+    const rows = (await c.runAndReadAll(loadSql('counts'))).getRowObjectsJson() as {
+      source: string;
+      split: string;
+      verdict: string | null;
+      n: number;
+      usable: number;
+    }[];
     const counts: Record<string, number> = {};
     const verdicts = new Map<string, number>();
     for (const r of rows) {
@@ -202,14 +245,17 @@ export async function mergeRunDatasets(runDir: string, opts: MergeOptions): Prom
       counts[key] = (counts[key] ?? 0) + r.n;
       counts[`${key}_usable`] = (counts[`${key}_usable`] ?? 0) + r.usable;
       // Reviewed rows repeat a silver/bronze row's verdict: counted once, under their own source.
-      if ((r.source === 'silver' || r.source === 'bronze') && r.verdict) verdicts.set(`${r.source}\t${r.verdict}`, (verdicts.get(`${r.source}\t${r.verdict}`) ?? 0) + r.n);
+      if ((r.source === 'silver' || r.source === 'bronze') && r.verdict)
+        verdicts.set(`${r.source}\t${r.verdict}`, (verdicts.get(`${r.source}\t${r.verdict}`) ?? 0) + r.n);
     }
     counts.phiFlagged = safety.phiRows.silver + safety.phiRows.bronze;
     counts.leakageDropped = safety.leakageDropped.silver + safety.leakageDropped.bronze;
     counts.bronzeNearDuplicates = safety.nearDuplicatesDropped;
     counts.bronzeRepeatsMerged = safety.repeatsMerged;
     counts.bronzeRejected = pageFiles(runDir, 'bronzeRejected').reduce((n, f) => n + readJsonl(f).length, 0);
-    const composition = (await c.runAndReadAll(loadSql('label-counts'))).getRowObjectsJson() as MergeSummary['composition'];
+    const composition = (
+      await c.runAndReadAll(loadSql('label-counts'))
+    ).getRowObjectsJson() as MergeSummary['composition'];
     const summary: MergeSummary & { safety: SafetySummary } = {
       counts,
       composition,
@@ -239,11 +285,20 @@ export async function mergeRunDatasets(runDir: string, opts: MergeOptions): Prom
       labels: e?.labels,
       corpus: e?.corpus ? { format: e.corpus.format, sensitive: e.corpus.sensitive } : undefined,
       includeFlagged,
-      rows: card.filter((r) => r.section === 'rows').map(({ source, split, n, usable }) => ({ source, split, n, usable })),
-      labelCounts: card.filter((r) => r.section === 'label').map(({ source, split, key, n, usable }) => ({ source, split, label: key ?? 'none', n, usable })),
-      models: card.filter((r) => r.section === 'model').map(({ source, key, key2, n }) => ({ source, model: key ?? '', promptVersion: key2, n })),
+      rows: card
+        .filter((r) => r.section === 'rows')
+        .map(({ source, split, n, usable }) => ({ source, split, n, usable })),
+      labelCounts: card
+        .filter((r) => r.section === 'label')
+        .map(({ source, split, key, n, usable }) => ({ source, split, label: key ?? 'none', n, usable })),
+      models: card
+        .filter((r) => r.section === 'model')
+        .map(({ source, key, key2, n }) => ({ source, model: key ?? '', promptVersion: key2, n })),
       safety,
-      thresholds: { leakage: opts.leakageThreshold ?? LEAKAGE_THRESHOLD, nearDuplicate: opts.nearDuplicateThreshold ?? NEAR_DUPLICATE_THRESHOLD },
+      thresholds: {
+        leakage: opts.leakageThreshold ?? LEAKAGE_THRESHOLD,
+        nearDuplicate: opts.nearDuplicateThreshold ?? NEAR_DUPLICATE_THRESHOLD,
+      },
       bronzeRejected: counts.bronzeRejected,
     });
     return summary;
@@ -262,10 +317,16 @@ export interface TrainingRow {
  * review.enabled, whose exports have the review columns): `after` trains on the reviewers' labels and includes
  * `reviewed` rows; `before` on the labels and usability the rows had before the review (the comparison's baseline).
  */
-export async function trainingRows(runDir: string, sources: MixSource[], review?: 'after' | 'before'): Promise<TrainingRow[]> {
+export async function trainingRows(
+  runDir: string,
+  sources: MixSource[],
+  review?: 'after' | 'before',
+): Promise<TrainingRow[]> {
   return withDuckDb(':memory:', async (c) => {
     const mergedParquet = join(runDir, RUN_FILES.datasets, 'merged.parquet');
-    const sql = review ? loadSql('training-rows-reviewed', { mergedParquet, sources, beforeReview: review === 'before' }) : loadSql('training-rows', { mergedParquet, sources });
+    const sql = review
+      ? loadSql('training-rows-reviewed', { mergedParquet, sources, beforeReview: review === 'before' })
+      : loadSql('training-rows', { mergedParquet, sources });
     return (await c.runAndReadAll(sql)).getRowObjectsJson() as unknown as TrainingRow[];
   });
 }

@@ -30,7 +30,13 @@ interface Detector {
 const DETECTORS: Detector[] = [
   { kind: 'url', re: /\b(?:https?:\/\/|www\.)[^\s<>"'()[\]{}]+[^\s<>"'()[\]{}.,;:!?]/g },
   { kind: 'email', re: /\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b/g },
-  { kind: 'ssn', re: new RegExp(String.raw`(?:\b(?:SSN|SS#|Social Security(?: Number| No\.?)?)\s*[:#]?\s*\d{3}-?\d{2}-?\d{4}|${L}\d{3}-\d{2}-\d{4})${R}`, 'g') },
+  {
+    kind: 'ssn',
+    re: new RegExp(
+      String.raw`(?:\b(?:SSN|SS#|Social Security(?: Number| No\.?)?)\s*[:#]?\s*\d{3}-?\d{2}-?\d{4}|${L}\d{3}-\d{2}-\d{4})${R}`,
+      'g',
+    ),
+  },
   {
     kind: 'phone',
     re: new RegExp(
@@ -76,7 +82,18 @@ const DETECTORS: Detector[] = [
 ];
 
 /** Words that follow a title without being a name ("Dr. Office", "Ms. Patient"): not reported. */
-const NOT_NAMES = new Set(['Patient', 'Pt', 'Office', 'Visit', 'Appointment', 'Note', 'Notes', 'Clinic', 'Orders', 'Order']);
+const NOT_NAMES = new Set([
+  'Patient',
+  'Pt',
+  'Office',
+  'Visit',
+  'Appointment',
+  'Note',
+  'Notes',
+  'Clinic',
+  'Orders',
+  'Order',
+]);
 
 function overlaps(a: { start: number; end: number }, b: { start: number; end: number }): boolean {
   return a.start < b.end && b.start < a.end;

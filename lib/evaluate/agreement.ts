@@ -19,16 +19,31 @@ export function llmAgreement(runDir: string): LlmAgreement | undefined {
   const gold = new Map(readJsonl<GoldRow>(join(runDir, RUN_FILES.goldTest)).map((r) => [r.id, r.labels]));
   const rows = labelled.filter((r) => gold.has(r.id));
   const result: LlmAgreement = {
-    silver: agreement(rows.map((r) => gold.get(r.id)!), rows.map((r) => r.labels), labels),
+    silver: agreement(
+      rows.map((r) => gold.get(r.id)!),
+      rows.map((r) => r.labels),
+      labels,
+    ),
   };
-  const verdicts = new Map(pageFiles(runDir, 'verdictsProbe').flatMap((f) => readJsonl<VerdictRow>(f)).map((v) => [v.id, v]));
+  const verdicts = new Map(
+    pageFiles(runDir, 'verdictsProbe')
+      .flatMap((f) => readJsonl<VerdictRow>(f))
+      .map((v) => [v.id, v]),
+  );
   if (verdicts.size > 0) {
     const kept = rows.filter((r) => verdicts.get(r.id)?.verdict !== 'reject');
     const checkedLabels = kept.map((r) => {
       const v = verdicts.get(r.id);
       return v?.verdict === 'fix' ? v.labels : r.labels;
     });
-    result.silverChecked = { ...agreement(kept.map((r) => gold.get(r.id)!), checkedLabels, labels), rejected: rows.length - kept.length };
+    result.silverChecked = {
+      ...agreement(
+        kept.map((r) => gold.get(r.id)!),
+        checkedLabels,
+        labels,
+      ),
+      rejected: rows.length - kept.length,
+    };
   }
   return result;
 }

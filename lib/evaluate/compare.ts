@@ -59,7 +59,13 @@ function aligned(mix: string, runs: { seed: number; rows: PredictionRow[] }[], i
 }
 
 /** Paired bootstrap and randomisation of `system` against `base` (both pooled predictions per seed, same sentences). */
-function comparison(e: Experiment, name: string, baseName: string, system: { seed: number; rows: PredictionRow[] }[], base: { seed: number; rows: PredictionRow[] }[]): MixComparison {
+function comparison(
+  e: Experiment,
+  name: string,
+  baseName: string,
+  system: { seed: number; rows: PredictionRow[] }[],
+  base: { seed: number; rows: PredictionRow[] }[],
+): MixComparison {
   const rows = base[0]!.rows;
   const ids = rows.map((r) => r.id);
   const c = pairedComparison({
@@ -72,7 +78,14 @@ function comparison(e: Experiment, name: string, baseName: string, system: { see
     alpha: e.evaluate.alpha,
     seed: BOOTSTRAP_SEED,
   });
-  return { baseline: baseName, macroF1: { ...c.macroF1, pHolm: c.macroF1.p }, microF1: c.microF1, perLabel: c.perLabel, sentences: rows.length, notes: c.clusters };
+  return {
+    baseline: baseName,
+    macroF1: { ...c.macroF1, pHolm: c.macroF1.p },
+    microF1: c.microF1,
+    perLabel: c.perLabel,
+    sentences: rows.length,
+    notes: c.clusters,
+  };
 }
 
 /** Holm-adjusts the macro-F1 p-values of a family of comparisons, in place. */
@@ -109,7 +122,14 @@ export function compareMixes(runDir: string, e: Experiment): Comparisons {
   }
   adjust(review);
   const seconds = (performance.now() - started) / 1000;
-  const result: Comparisons = { baseline, resamples, alpha, comparisons, curves: { synthetic: curve(runDir, e, 'synthetic'), gold: curve(runDir, e, 'gold') }, seconds };
+  const result: Comparisons = {
+    baseline,
+    resamples,
+    alpha,
+    comparisons,
+    curves: { synthetic: curve(runDir, e, 'synthetic'), gold: curve(runDir, e, 'gold') },
+    seconds,
+  };
   if (Object.keys(review).length) result.review = review;
   writeJson(join(runDir, COMPARISONS_FILE), result);
   return result;

@@ -66,7 +66,9 @@ export function stratifiedGroupFolds(rows: readonly FoldRow[], k: number, seed: 
     for (const l of own) g.counts.set(l, (g.counts.get(l) ?? 0) + 1);
   });
   if (k > groups.size) {
-    throw new RangeError(`stratifiedGroupFolds: k = ${k} folds but only ${groups.size} group(s) (notes plus rows without a note); use k ≤ ${groups.size}`);
+    throw new RangeError(
+      `stratifiedGroupFolds: k = ${k} folds but only ${groups.size} group(s) (notes plus rows without a note); use k ≤ ${groups.size}`,
+    );
   }
 
   const rand = mulberry32(seed);
@@ -95,7 +97,7 @@ export function stratifiedGroupFolds(rows: readonly FoldRow[], k: number, seed: 
     ties.length = 0;
     ties.push(...kept);
   };
-  for (let left = order.length; left > 0; ) {
+  for (let left = order.length; left > 0;) {
     // The label carried by the fewest unassigned groups (at least one); ties: the first in label order.
     let label = -1;
     for (let l = 0; l < nLabels; l++) {
@@ -147,9 +149,15 @@ export function stratifiedGroupFolds(rows: readonly FoldRow[], k: number, seed: 
  * sorted before the shuffle, so with `groupOf` the samples do not depend on the input order. Items keep their input
  * order inside a sample. Keys of the returned map are the shares as given. Throws RangeError for a share outside (0, 1].
  */
-export function sampleShare<T>(items: readonly T[], shares: readonly number[], seed: number, groupOf?: (t: T) => string): Map<number, T[]> {
+export function sampleShare<T>(
+  items: readonly T[],
+  shares: readonly number[],
+  seed: number,
+  groupOf?: (t: T) => string,
+): Map<number, T[]> {
   for (const s of shares) {
-    if (!(Number.isFinite(s) && s > 0 && s <= 1)) throw new RangeError(`sampleShare: every share must be in (0, 1], got ${s}`);
+    if (!(Number.isFinite(s) && s > 0 && s <= 1))
+      throw new RangeError(`sampleShare: every share must be in (0, 1], got ${s}`);
   }
   const keyOf = groupOf ?? ((_t: T, i: number) => String(i));
   const keys = items.map((t, i) => keyOf(t, i));
@@ -159,7 +167,10 @@ export function sampleShare<T>(items: readonly T[], shares: readonly number[], s
   const out = new Map<number, T[]>();
   for (const s of shares) {
     const take = s === 1 ? distinct.length : Math.min(distinct.length, Math.max(1, Math.round(s * distinct.length)));
-    out.set(s, items.filter((_t, i) => (rank.get(keys[i] as string) as number) < take));
+    out.set(
+      s,
+      items.filter((_t, i) => (rank.get(keys[i] as string) as number) < take),
+    );
   }
   return out;
 }

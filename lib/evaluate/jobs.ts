@@ -25,7 +25,8 @@ const hasGold = (mix: string): boolean => sourcesOf(mix).includes('gold');
 /** The curve points (share < 1; share 1 is the mix itself) that apply to `mix`. */
 export function curvePoints(e: Pick<Experiment, 'evaluate'>, mix: string): CurvePoint[] {
   const points: CurvePoint[] = [];
-  if (hasSynthetic(mix)) for (const share of e.evaluate.curves.synthetic) if (share < 1) points.push({ axis: 'synthetic', share });
+  if (hasSynthetic(mix))
+    for (const share of e.evaluate.curves.synthetic) if (share < 1) points.push({ axis: 'synthetic', share });
   if (hasGold(mix)) for (const share of e.evaluate.curves.gold) if (share < 1) points.push({ axis: 'gold', share });
   return points;
 }
@@ -34,11 +35,17 @@ export function curvePoints(e: Pick<Experiment, 'evaluate'>, mix: string): Curve
  * Every job of an experiment: each mix × seed, then each curve point × seed, in a stable order; with `reviewed` (a
  * human review changed rows), then each mix with synthetic rows × seed once more on the labels before the review.
  */
-export function evaluationJobs(e: Pick<Experiment, 'evaluate' | 'train'>, opts: { reviewed?: boolean } = {}): EvaluationJob[] {
+export function evaluationJobs(
+  e: Pick<Experiment, 'evaluate' | 'train'>,
+  opts: { reviewed?: boolean } = {},
+): EvaluationJob[] {
   const jobs: EvaluationJob[] = [];
   for (const mix of e.evaluate.mixes) for (const seed of e.train.seeds) jobs.push({ mix, seed });
-  for (const mix of e.evaluate.mixes) for (const curve of curvePoints(e, mix)) for (const seed of e.train.seeds) jobs.push({ mix, seed, curve });
-  if (opts.reviewed) for (const mix of e.evaluate.mixes.filter(hasSynthetic)) for (const seed of e.train.seeds) jobs.push({ mix, seed, beforeReview: true });
+  for (const mix of e.evaluate.mixes)
+    for (const curve of curvePoints(e, mix)) for (const seed of e.train.seeds) jobs.push({ mix, seed, curve });
+  if (opts.reviewed)
+    for (const mix of e.evaluate.mixes.filter(hasSynthetic))
+      for (const seed of e.train.seeds) jobs.push({ mix, seed, beforeReview: true });
   return jobs;
 }
 

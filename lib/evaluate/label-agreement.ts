@@ -89,7 +89,11 @@ export function cohenKappa(c: Confusion): number | null {
   return pe === 1 ? null : (po - pe) / (1 - pe);
 }
 
-export function confusionOf(gold: readonly (readonly string[])[], llm: readonly (readonly string[])[], label: string): Confusion {
+export function confusionOf(
+  gold: readonly (readonly string[])[],
+  llm: readonly (readonly string[])[],
+  label: string,
+): Confusion {
   const c: Confusion = { tp: 0, fp: 0, fn: 0, tn: 0 };
   gold.forEach((g, i) => {
     const a = g.includes(label);
@@ -102,7 +106,11 @@ export function confusionOf(gold: readonly (readonly string[])[], llm: readonly 
   return c;
 }
 
-const scores = (c: Confusion): [number | null, number, number] => [cohenKappa(c), div(c.tp, c.tp + c.fp), div(c.tp, c.tp + c.fn)];
+const scores = (c: Confusion): [number | null, number, number] => [
+  cohenKappa(c),
+  div(c.tp, c.tp + c.fp),
+  div(c.tp, c.tp + c.fn),
+];
 
 /** κ, precision and recall per label with note-cluster bootstrap CIs (definitions at the top of this file). */
 export function agreementWithCi(
@@ -125,7 +133,11 @@ export function agreementWithCi(
     });
   });
   const R = opts.resamples;
-  const boot = labels.map(() => ({ kappa: [] as number[], precision: new Float64Array(R), recall: new Float64Array(R) }));
+  const boot = labels.map(() => ({
+    kappa: [] as number[],
+    precision: new Float64Array(R),
+    recall: new Float64Array(R),
+  }));
   const rand = mulberry32(opts.seed);
   const w = new Int32Array(nC);
   for (let r = 0; r < R && nC > 0; r++) {
@@ -168,7 +180,12 @@ export function agreementWithCi(
 export function reviewerKappa(a: ReviewCounts): Record<string, ReviewerKappa> {
   const out: Record<string, ReviewerKappa> = {};
   for (const [label, x] of Object.entries(a.perLabel)) {
-    const confusion = { tp: x.both, fp: x.llm - x.both, fn: x.reviewer - x.both, tn: a.n - x.llm - x.reviewer + x.both };
+    const confusion = {
+      tp: x.both,
+      fp: x.llm - x.both,
+      fn: x.reviewer - x.both,
+      tn: a.n - x.llm - x.reviewer + x.both,
+    };
     out[label] = { n: a.n, confusion, kappa: cohenKappa(confusion) };
   }
   return out;
@@ -178,7 +195,11 @@ export function reviewerKappa(a: ReviewCounts): Record<string, ReviewerKappa> {
 export function agreementLines(runDir: string): AgreementLine[] {
   const labelled = pageFiles(runDir, 'probe').flatMap((f) => readJsonl<SilverRow>(f));
   const gold = new Map(readJsonl<GoldRow>(join(runDir, RUN_FILES.goldTest)).map((r) => [r.id, r]));
-  const verdicts = new Map(pageFiles(runDir, 'verdictsProbe').flatMap((f) => readJsonl<VerdictRow>(f)).map((v) => [v.id, v]));
+  const verdicts = new Map(
+    pageFiles(runDir, 'verdictsProbe')
+      .flatMap((f) => readJsonl<VerdictRow>(f))
+      .map((v) => [v.id, v]),
+  );
   const checked = verdicts.size > 0;
   return labelled
     .filter((r) => gold.has(r.id))
@@ -186,7 +207,14 @@ export function agreementLines(runDir: string): AgreementLine[] {
       const g = gold.get(r.id)!;
       const v = verdicts.get(r.id);
       const after = !checked || v?.verdict === 'reject' ? null : v?.verdict === 'fix' ? v.labels : r.labels;
-      return { id: r.id, note: g.noteId ?? null, gold: [...g.labels].sort(), llm: [...r.labels].sort(), llmAfterSelfCheck: after ? [...after].sort() : null, verdict: v?.verdict ?? null };
+      return {
+        id: r.id,
+        note: g.noteId ?? null,
+        gold: [...g.labels].sort(),
+        llm: [...r.labels].sort(),
+        llmAfterSelfCheck: after ? [...after].sort() : null,
+        verdict: v?.verdict ?? null,
+      };
     })
     .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
@@ -206,11 +234,26 @@ export function measureAgreement(
   const result: AgreementWithCi = {
     resamples: opts.resamples,
     alpha: opts.alpha,
-    before: agreementWithCi(lines.map((l) => l.gold), lines.map((l) => l.llm), lines.map((l) => l.note), labels, opts),
+    before: agreementWithCi(
+      lines.map((l) => l.gold),
+      lines.map((l) => l.llm),
+      lines.map((l) => l.note),
+      labels,
+      opts,
+    ),
   };
   if (lines.some((l) => l.verdict !== null)) {
     const kept = lines.filter((l) => l.llmAfterSelfCheck !== null);
-    result.after = { ...agreementWithCi(kept.map((l) => l.gold), kept.map((l) => l.llmAfterSelfCheck!), kept.map((l) => l.note), labels, opts), rejected: lines.length - kept.length };
+    result.after = {
+      ...agreementWithCi(
+        kept.map((l) => l.gold),
+        kept.map((l) => l.llmAfterSelfCheck!),
+        kept.map((l) => l.note),
+        labels,
+        opts,
+      ),
+      rejected: lines.length - kept.length,
+    };
   }
   if (opts.review?.agreement) result.reviewers = reviewerKappa(opts.review.agreement);
   return result;

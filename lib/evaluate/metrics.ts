@@ -33,8 +33,13 @@ export const f1FromCounts = (tp: number, fp: number, fn: number): number => div(
  * F1 is 2·TP / (2·TP + FP + FN). Labels outside `labels` are ignored in every number (as scikit-learn's
  * `labels=` argument does for micro averages). `gold[i]` and `pred[i]` are the label sets of sentence i.
  */
-export function multilabelMetrics(gold: readonly (readonly string[])[], pred: readonly (readonly string[])[], labels: readonly string[]): MultilabelMetrics {
-  if (gold.length !== pred.length) throw new Error(`multilabelMetrics: ${gold.length} gold rows but ${pred.length} predictions`);
+export function multilabelMetrics(
+  gold: readonly (readonly string[])[],
+  pred: readonly (readonly string[])[],
+  labels: readonly string[],
+): MultilabelMetrics {
+  if (gold.length !== pred.length)
+    throw new Error(`multilabelMetrics: ${gold.length} gold rows but ${pred.length} predictions`);
   const index = new Map(labels.map((l, i) => [l, i] as const));
   if (index.size !== labels.length) throw new Error('multilabelMetrics: duplicate label in labels');
   const tp = new Array<number>(labels.length).fill(0);
@@ -100,7 +105,11 @@ export interface Agreement extends MultilabelMetrics {
 }
 
 /** How well LLM labels agree with gold labels on the same sentences: the metrics above with the LLM as predictor. */
-export function agreement(goldLabels: readonly (readonly string[])[], llmLabels: readonly (readonly string[])[], labels: readonly string[]): Agreement {
+export function agreement(
+  goldLabels: readonly (readonly string[])[],
+  llmLabels: readonly (readonly string[])[],
+  labels: readonly string[],
+): Agreement {
   const m = multilabelMetrics(goldLabels, llmLabels, labels);
   const known = new Set(labels);
   const key = (ls: readonly string[]) => [...new Set(ls.filter((l) => known.has(l)))].sort().join('\u0000');

@@ -128,7 +128,8 @@ export function holm(pValues: readonly number[]): number[] {
 function checkPredictions(name: string, seeds: readonly LabelSets[], n: number): void {
   if (seeds.length === 0) throw new RangeError(`pairedComparison: ${name} has no seeds`);
   seeds.forEach((s, x) => {
-    if (s.length !== n) throw new RangeError(`pairedComparison: ${name} seed ${x} has ${s.length} sentences, gold has ${n}`);
+    if (s.length !== n)
+      throw new RangeError(`pairedComparison: ${name} seed ${x} has ${s.length} sentences, gold has ${n}`);
   });
 }
 
@@ -136,7 +137,10 @@ function checkPredictions(name: string, seeds: readonly LabelSets[], n: number):
  * Clusters numbered in order of first appearance (a sentence whose cluster is undefined, null or '' is a cluster of
  * its own, named `#<sentence index>`): `clusterOf[i]` is sentence i's cluster index.
  */
-export function numberClusters(clusters: readonly (string | null | undefined)[]): { clusterOf: Int32Array; clusterNames: string[] } {
+export function numberClusters(clusters: readonly (string | null | undefined)[]): {
+  clusterOf: Int32Array;
+  clusterNames: string[];
+} {
   const clusterOf = new Int32Array(clusters.length);
   const clusterNames: string[] = [];
   const named = new Map<string, number>();
@@ -158,10 +162,13 @@ export function numberClusters(clusters: readonly (string | null | undefined)[])
 }
 
 /** Builds the per-cluster count tensor: [cluster][config (system seeds, then baseline seeds)][label][TP, FP, FN]. */
-export function prepareComparison(input: Pick<PairedComparisonInput, 'gold' | 'clusters' | 'labels' | 'system' | 'baseline'>): PreparedComparison {
+export function prepareComparison(
+  input: Pick<PairedComparisonInput, 'gold' | 'clusters' | 'labels' | 'system' | 'baseline'>,
+): PreparedComparison {
   const { gold, clusters, labels, system, baseline } = input;
   const n = gold.length;
-  if (clusters.length !== n) throw new RangeError(`pairedComparison: ${clusters.length} cluster entries for ${n} sentences`);
+  if (clusters.length !== n)
+    throw new RangeError(`pairedComparison: ${clusters.length} cluster entries for ${n} sentences`);
   checkPredictions('system', system, n);
   checkPredictions('baseline', baseline, n);
   const L = labels.length;
@@ -232,7 +239,9 @@ class Prepared implements PreparedComparison {
     const X = S1 + S2;
     this.stride = X * L * 3;
     this.total = new Int32Array(this.stride);
-    for (let c = 0; c < nClusters; c++) for (let t = 0; t < this.stride; t++) this.total[t] = (this.total[t] as number) + (counts[c * this.stride + t] as number);
+    for (let c = 0; c < nClusters; c++)
+      for (let t = 0; t < this.stride; t++)
+        this.total[t] = (this.total[t] as number) + (counts[c * this.stride + t] as number);
     this.macro = new Float64Array(X);
     this.micro = new Float64Array(X);
     this.perLabelF1 = new Float64Array(X * L);
@@ -324,7 +333,8 @@ class Prepared implements PreparedComparison {
   }
 
   deltaAt(weights: ArrayLike<number>): Deltas {
-    if (weights.length !== this.nClusters) throw new RangeError(`deltaAt: ${weights.length} weights for ${this.nClusters} clusters`);
+    if (weights.length !== this.nClusters)
+      throw new RangeError(`deltaAt: ${weights.length} weights for ${this.nClusters} clusters`);
     const { acc, counts, stride } = this;
     acc.fill(0);
     for (let c = 0; c < this.nClusters; c++) {
@@ -370,7 +380,12 @@ class Prepared implements PreparedComparison {
         const oj = (S1 + j) * L * 3;
         let fa = 0;
         let fb = 0;
-        let tpA = 0, fpA = 0, fnA = 0, tpB = 0, fpB = 0, fnB = 0;
+        let tpA = 0,
+          fpA = 0,
+          fnA = 0,
+          tpB = 0,
+          fpB = 0,
+          fnB = 0;
         for (let l = 0; l < L; l++) {
           const a = oi + l * 3;
           const b = oj + l * 3;
@@ -383,8 +398,12 @@ class Prepared implements PreparedComparison {
           const nb = (total[b + 2] as number) - (flipped[b + 2] as number) + (flipped[a + 2] as number);
           fa += f1(ta, pa, na);
           fb += f1(tb, pb, nb);
-          tpA += ta; fpA += pa; fnA += na;
-          tpB += tb; fpB += pb; fnB += nb;
+          tpA += ta;
+          fpA += pa;
+          fnA += na;
+          tpB += tb;
+          fpB += pb;
+          fnB += nb;
         }
         macroSum += (fa - fb) / L;
         microSum += f1(tpA, fpA, fnA) - f1(tpB, fpB, fnB);
@@ -394,7 +413,8 @@ class Prepared implements PreparedComparison {
   }
 
   permutedDelta(swap: ArrayLike<number | boolean>): { macroF1: number; microF1: number } {
-    if (swap.length !== this.nClusters) throw new RangeError(`permutedDelta: ${swap.length} coins for ${this.nClusters} clusters`);
+    if (swap.length !== this.nClusters)
+      throw new RangeError(`permutedDelta: ${swap.length} coins for ${this.nClusters} clusters`);
     const { acc } = this;
     acc.fill(0);
     for (let c = 0; c < this.nClusters; c++) if (swap[c]) this.add(acc, c);
@@ -435,7 +455,8 @@ export function interval(values: Float64Array, alpha: number): [number, number] 
  */
 export function pairedComparison(input: PairedComparisonInput): PairedComparison {
   const { resamples: R, alpha, seed, labels } = input;
-  if (!Number.isInteger(R) || R < 1) throw new RangeError(`pairedComparison: resamples must be a positive integer, got ${R}`);
+  if (!Number.isInteger(R) || R < 1)
+    throw new RangeError(`pairedComparison: resamples must be a positive integer, got ${R}`);
   if (!(alpha > 0 && alpha < 1)) throw new RangeError(`pairedComparison: alpha must be in (0, 1), got ${alpha}`);
   const prep = prepareComparison(input) as Prepared;
   const observed = prep.deltaAt(new Float64Array(prep.nClusters).fill(1));

@@ -42,7 +42,13 @@ function evalDir(runDir: string, mix: string, curve?: CurvePoint, beforeReview =
  * `eval/<mix>/seed-<s>/predictions.jsonl` (curve points under `eval/curves/<axis>-<share>/`, the mix on its labels
  * before human review under `eval/before-review/`).
  */
-export function predictionsPath(runDir: string, mix: string, seed: number, curve?: CurvePoint, beforeReview = false): string {
+export function predictionsPath(
+  runDir: string,
+  mix: string,
+  seed: number,
+  curve?: CurvePoint,
+  beforeReview = false,
+): string {
   return join(evalDir(runDir, mix, curve, beforeReview), `seed-${seed}`, 'predictions.jsonl');
 }
 
@@ -52,12 +58,27 @@ export function evalPath(runDir: string, mix: string, seed: number, curve?: Curv
 }
 
 /** The evaluations of `mix` for the seeds that have one (missing seeds are skipped). */
-export function readEvaluations(runDir: string, mix: string, seeds: readonly number[], curve?: CurvePoint, beforeReview = false): MixEvaluation[] {
-  return seeds.map((s) => evalPath(runDir, mix, s, curve, beforeReview)).filter(existsSync).map((f) => readJson<MixEvaluation>(f));
+export function readEvaluations(
+  runDir: string,
+  mix: string,
+  seeds: readonly number[],
+  curve?: CurvePoint,
+  beforeReview = false,
+): MixEvaluation[] {
+  return seeds
+    .map((s) => evalPath(runDir, mix, s, curve, beforeReview))
+    .filter(existsSync)
+    .map((f) => readJson<MixEvaluation>(f));
 }
 
 /** The pooled predictions of `mix` per seed (seeds without a file are skipped), each in gold file order. */
-export function readPredictions(runDir: string, mix: string, seeds: readonly number[], curve?: CurvePoint, beforeReview = false): { seed: number; rows: PredictionRow[] }[] {
+export function readPredictions(
+  runDir: string,
+  mix: string,
+  seeds: readonly number[],
+  curve?: CurvePoint,
+  beforeReview = false,
+): { seed: number; rows: PredictionRow[] }[] {
   return seeds.flatMap((seed) => {
     const path = predictionsPath(runDir, mix, seed, curve, beforeReview);
     return existsSync(path) ? [{ seed, rows: readJsonl<PredictionRow>(path) }] : [];

@@ -14,7 +14,11 @@ export interface SplitRow {
  * round(testShare × rows); the result depends on the rows' content and the seed, not on the rows' order.
  * Ids come back in the input order. Duplicate ids are an error (they would make the split ambiguous).
  */
-export function splitByGroup(rows: readonly SplitRow[], testShare: number, seed: number): { train: string[]; test: string[] } {
+export function splitByGroup(
+  rows: readonly SplitRow[],
+  testShare: number,
+  seed: number,
+): { train: string[]; test: string[] } {
   if (!(testShare >= 0 && testShare <= 1)) throw new RangeError(`testShare must be in [0, 1], got ${testShare}`);
   const groups = new Map<string, number>();
   const seen = new Set<string>();

@@ -14,7 +14,8 @@
  */
 
 const TOKEN = /[\p{L}\p{N}]+/gu;
-export const NEGATION_CUE = /\b(no|not|never|none|nor|without|denies|denied|deny|denying|negative for|absence of|absent|free of|unremarkable|ruled out)\b|n['’]t\b/i;
+export const NEGATION_CUE =
+  /\b(no|not|never|none|nor|without|denies|denied|deny|denying|negative for|absence of|absent|free of|unremarkable|ruled out)\b|n['’]t\b/i;
 
 export function tokens(text: string): string[] {
   return text.toLowerCase().match(TOKEN) ?? [];
@@ -51,7 +52,10 @@ export function meanPairwiseCosine(vecs: readonly Float32Array[]): number | null
 }
 
 /** For each query vector, the index and cosine of its nearest reference vector (unit vectors: cosine = dot). */
-export function nearest(queries: readonly Float32Array[], refs: readonly Float32Array[]): { index: number; cosine: number }[] {
+export function nearest(
+  queries: readonly Float32Array[],
+  refs: readonly Float32Array[],
+): { index: number; cosine: number }[] {
   if (!refs.length) return [];
   const dim = refs[0]!.length;
   const m = new Float32Array(refs.length * dim);
@@ -94,7 +98,15 @@ export function distribution(values: readonly number[]): Distribution | null {
   };
   const histogram = new Array<number>(10).fill(0);
   for (const v of s) histogram[Math.min(9, Math.max(0, Math.floor(v * 10)))]! += 1;
-  return { n: s.length, mean: s.reduce((a, b) => a + b, 0) / s.length, p10: q(0.1), p50: q(0.5), p90: q(0.9), max: s[s.length - 1]!, histogram };
+  return {
+    n: s.length,
+    mean: s.reduce((a, b) => a + b, 0) / s.length,
+    p10: q(0.1),
+    p50: q(0.5),
+    p90: q(0.9),
+    max: s[s.length - 1]!,
+    histogram,
+  };
 }
 
 export interface LabelDistribution {
@@ -102,7 +114,10 @@ export interface LabelDistribution {
   shares: Record<string, number>;
 }
 
-export function labelDistribution(rows: readonly { labels: readonly string[] }[], labels: readonly string[]): LabelDistribution {
+export function labelDistribution(
+  rows: readonly { labels: readonly string[] }[],
+  labels: readonly string[],
+): LabelDistribution {
   const counts: Record<string, number> = Object.fromEntries([...labels, 'none'].map((l) => [l, 0]));
   for (const r of rows) {
     const known = r.labels.filter((l) => l in counts && l !== 'none');

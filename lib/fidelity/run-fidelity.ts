@@ -6,7 +6,17 @@ import { LEAKAGE_THRESHOLD, type EmbedFn } from '../dataset/leakage.js';
 import { pageFiles, readJson, readJsonl, readRunExperiment, writeJson, writeJsonl } from '../run/run-dir.js';
 import type { CandidateRow } from '../run/records.js';
 import { foldedGold } from '../model/training.js';
-import { distribution, jensenShannonDivergence, labelDistribution, meanPairwiseCosine, nearest, textStats, type Distribution, type LabelDistribution, type TextStats } from './measures.js';
+import {
+  distribution,
+  jensenShannonDivergence,
+  labelDistribution,
+  meanPairwiseCosine,
+  nearest,
+  textStats,
+  type Distribution,
+  type LabelDistribution,
+  type TextStats,
+} from './measures.js';
 
 export const FIDELITY_FILE = join('eval', 'fidelity.json');
 /** Each searched bronze sentence's nearest real sentence (gold or corpus), for the viewer's bronze-by-label page. */
@@ -77,14 +87,27 @@ const groups = (rows: readonly Row[], labels: readonly string[]): [string, Row[]
   ['none', rows.filter((r) => !r.labels.some((l) => labels.includes(l)))],
 ];
 
-export async function measureFidelity(runDir: string, embed: EmbedFn, encoder: string, opts: { leakageThreshold?: number; bronzeNearest?: BronzeNearest[] } = {}): Promise<FidelityReport> {
+export async function measureFidelity(
+  runDir: string,
+  embed: EmbedFn,
+  encoder: string,
+  opts: { leakageThreshold?: number; bronzeNearest?: BronzeNearest[] } = {},
+): Promise<FidelityReport> {
   const e = readRunExperiment(runDir);
   const labels = e.labels;
   const threshold = opts.leakageThreshold ?? LEAKAGE_THRESHOLD;
   const gold: Row[] = foldedGold(runDir).rows.map((r) => ({ id: r.id, text: r.text, labels: r.labels }));
-  const synthetic: TrainingRow[] = existsSync(join(runDir, 'datasets', 'merged.parquet')) ? await trainingRows(runDir, ['silver', 'bronze']) : [];
+  const synthetic: TrainingRow[] = existsSync(join(runDir, 'datasets', 'merged.parquet'))
+    ? await trainingRows(runDir, ['silver', 'bronze'])
+    : [];
   const corpus = evenSample(
-    [...new Map(pageFiles(runDir, 'candidates').flatMap((f) => readJsonl<CandidateRow>(f)).map((c) => [c.text, { id: c.id, text: c.text }])).values()],
+    [
+      ...new Map(
+        pageFiles(runDir, 'candidates')
+          .flatMap((f) => readJsonl<CandidateRow>(f))
+          .map((c) => [c.text, { id: c.id, text: c.text }]),
+      ).values(),
+    ],
     CORPUS_SAMPLE,
   );
   const goldVecs = await embed(gold.map((r) => r.text));
@@ -94,7 +117,11 @@ export async function measureFidelity(runDir: string, embed: EmbedFn, encoder: s
     encoder,
     leakageThreshold: threshold,
     corpusSentences: corpus.length,
-    gold: { overall: textStats(gold.map((r) => r.text)), perLabel: Object.fromEntries(groups(gold, labels).map(([l, rs]) => [l, textStats(rs.map((r) => r.text))])), labelDistribution: goldDist },
+    gold: {
+      overall: textStats(gold.map((r) => r.text)),
+      perLabel: Object.fromEntries(groups(gold, labels).map(([l, rs]) => [l, textStats(rs.map((r) => r.text))])),
+      labelDistribution: goldDist,
+    },
     sets: {},
   };
   for (const set of ['silver', 'bronze'] as const) {
@@ -106,7 +133,10 @@ export async function measureFidelity(runDir: string, embed: EmbedFn, encoder: s
     const probe = new Set(evenSample(rows, NEAREST_SAMPLE).map((r) => r.id));
     const probed = rows.filter((r) => probe.has(r.id));
     const nearMap = (refs: Float32Array[]) => {
-      const hits = nearest(probed.map((r) => vecOf.get(r.id)!), refs);
+      const hits = nearest(
+        probed.map((r) => vecOf.get(r.id)!),
+        refs,
+      );
       return new Map(probed.map((r, i) => [r.id, hits[i]!]));
     };
     const nearG = nearMap(goldVecs);
@@ -115,7 +145,8 @@ export async function measureFidelity(runDir: string, embed: EmbedFn, encoder: s
       ...textStats(rs.map((r) => r.text)),
       selfSimilarity: meanPairwiseCosine(rs.map((r) => vecOf.get(r.id)!)),
       nearestGold: distribution(rs.flatMap((r) => (nearG.get(r.id) ? [nearG.get(r.id)!.cosine] : []))),
-      nearestCorpus: set === 'bronze' ? distribution(rs.flatMap((r) => (nearC.get(r.id) ? [nearC.get(r.id)!.cosine] : []))) : null,
+      nearestCorpus:
+        set === 'bronze' ? distribution(rs.flatMap((r) => (nearC.get(r.id) ? [nearC.get(r.id)!.cosine] : []))) : null,
     });
     const dist = labelDistribution(all, labels);
     const js = jensenShannonDivergence(dist.counts, goldDist.counts);
@@ -124,9 +155,16 @@ export async function measureFidelity(runDir: string, embed: EmbedFn, encoder: s
       for (const r of rows) {
         const g = nearG.get(r.id);
         const c = nearC.get(r.id);
-        const best = g && (!c || g.cosine >= c.cosine) ? { of: 'gold' as const, hit: g, text: gold[g.index]?.text } : c ? { of: 'corpus' as const, hit: c, text: corpus[c.index]?.text } : undefined;
-        if (best) opts.bronzeNearest?.push({ id: r.id, of: best.of, nearestText: best.text ?? '', cosine: best.hit.cosine });
-        if (best && best.hit.cosine >= threshold) risk.push({ id: r.id, text: r.text, of: best.of, nearestText: best.text ?? '', cosine: best.hit.cosine });
+        const best =
+          g && (!c || g.cosine >= c.cosine)
+            ? { of: 'gold' as const, hit: g, text: gold[g.index]?.text }
+            : c
+              ? { of: 'corpus' as const, hit: c, text: corpus[c.index]?.text }
+              : undefined;
+        if (best)
+          opts.bronzeNearest?.push({ id: r.id, of: best.of, nearestText: best.text ?? '', cosine: best.hit.cosine });
+        if (best && best.hit.cosine >= threshold)
+          risk.push({ id: r.id, text: r.text, of: best.of, nearestText: best.text ?? '', cosine: best.hit.cosine });
       }
       risk.sort((a, b) => b.cosine - a.cosine);
     }

@@ -14,7 +14,15 @@ export interface RejectedSentence {
 }
 
 /** Openings that echo the bronze prompt's own headings and style lines instead of writing a sentence. */
-const PROMPT_ECHOES = ['source of the information', 'severity of the findings', 'note type', 'abbreviations', 'target labels', 'writing rules', 'style:'];
+const PROMPT_ECHOES = [
+  'source of the information',
+  'severity of the findings',
+  'note type',
+  'abbreviations',
+  'target labels',
+  'writing rules',
+  'style:',
+];
 
 /** Leading list markers a model puts before its items: "1. ", "2) ", "- ", "* ", "• ". */
 const LIST_MARKER = /^\s*(?:\d{1,3}[.)]\s+|[-*•]\s+)/;
@@ -28,7 +36,10 @@ export function stripListMarker(text: string): string {
 export const PROMPT_COPY_WORDS = 7;
 
 function wordsOf(text: string): string[] {
-  return normaliseSentence(text).replace(/[^\p{L}\p{N}\s]/gu, ' ').split(' ').filter(Boolean);
+  return normaliseSentence(text)
+    .replace(/[^\p{L}\p{N}\s]/gu, ' ')
+    .split(' ')
+    .filter(Boolean);
 }
 
 function ngrams(ws: string[], n: number): string[] {
@@ -44,8 +55,13 @@ function ngrams(ws: string[], n: number): string[] {
  * the prompt's headings, a copy of a guideline example, or PROMPT_COPY_WORDS or more words in a row from the prompt
  * (a definition, a rule, an instruction: the prompt asks for new text).
  */
-export function bronzeGate(taxonomy: Taxonomy, prompt: string = guidelineText(taxonomy)): (text: string) => string | null {
-  const labelTexts = new Set(taxonomy.labels.flatMap((l) => [l.id, l.name, l.id.replace(/_/g, ' ')].map(normaliseSentence)));
+export function bronzeGate(
+  taxonomy: Taxonomy,
+  prompt: string = guidelineText(taxonomy),
+): (text: string) => string | null {
+  const labelTexts = new Set(
+    taxonomy.labels.flatMap((l) => [l.id, l.name, l.id.replace(/_/g, ' ')].map(normaliseSentence)),
+  );
   labelTexts.add(normaliseSentence(taxonomy.noneLabel));
   const examples = new Set(taxonomy.examples.map((e) => normaliseSentence(e.text)));
   const promptRuns = new Set(ngrams(wordsOf(prompt), PROMPT_COPY_WORDS));
@@ -54,8 +70,10 @@ export function bronzeGate(taxonomy: Taxonomy, prompt: string = guidelineText(ta
     if (labelTexts.has(norm)) return 'a label id or name, not a sentence';
     if (examples.has(norm)) return 'a copy of a guideline example';
     const colon = norm.indexOf(':');
-    if (colon > 0 && labelTexts.has(normaliseSentence(norm.slice(0, colon)))) return 'starts with a label heading ("Label: ...")';
-    if (ngrams(wordsOf(text), PROMPT_COPY_WORDS).some((g) => promptRuns.has(g))) return `copies ${PROMPT_COPY_WORDS} or more words in a row from the prompt`;
+    if (colon > 0 && labelTexts.has(normaliseSentence(norm.slice(0, colon))))
+      return 'starts with a label heading ("Label: ...")';
+    if (ngrams(wordsOf(text), PROMPT_COPY_WORDS).some((g) => promptRuns.has(g)))
+      return `copies ${PROMPT_COPY_WORDS} or more words in a row from the prompt`;
     if (PROMPT_ECHOES.some((h) => norm.startsWith(h))) return "echoes the prompt's headings";
     if (/\w_\w/.test(text)) return 'contains a snake_case token (a label id or placeholder)';
     if (/\.\.\.|…/.test(text)) return 'contains an ellipsis placeholder';

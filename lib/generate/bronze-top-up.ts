@@ -32,12 +32,24 @@ export interface TargetTally {
  * Usable bronze sentences per target in pages [0, pages): the first copy of each sentence (as the merge keeps it),
  * without PHI findings, test-set leakage or near-duplicates. The self-check comes later and is not counted here.
  */
-export async function tallyBronze(runDir: string, pages: number, embed: EmbedFn, onProgress?: () => void): Promise<TargetTally[]> {
+export async function tallyBronze(
+  runDir: string,
+  pages: number,
+  embed: EmbedFn,
+  onProgress?: () => void,
+): Promise<TargetTally[]> {
   return tally(readRunExperiment(runDir), runDir, pages, readBronzeJobs(runDir, pages), embed, onProgress);
 }
 
 /** tallyBronze with the run's experiment and the jobs of pages [0, pages) already read. */
-async function tally(e: Experiment, runDir: string, pages: number, jobs: BronzeJob[], embed: EmbedFn, onProgress?: () => void): Promise<TargetTally[]> {
+async function tally(
+  e: Experiment,
+  runDir: string,
+  pages: number,
+  jobs: BronzeJob[],
+  embed: EmbedFn,
+  onProgress?: () => void,
+): Promise<TargetTally[]> {
   const byId = new Map<string, BronzeRow>();
   for (let page = 0; page < pages; page++) {
     const file = pagePath(runDir, 'bronze', page);
@@ -51,10 +63,16 @@ async function tally(e: Experiment, runDir: string, pages: number, jobs: BronzeJ
     const texts = [...rows.map((r) => r.text), ...test.map((t) => t.text)];
     const vecs = await embed(texts);
     const rowVecs = vecs.slice(0, rows.length);
-    const leaks = test.length ? await findLeakage(rows, rowVecs, test, vecs.slice(rows.length), { onProgress }) : new Map<string, string>();
+    const leaks = test.length
+      ? await findLeakage(rows, rowVecs, test, vecs.slice(rows.length), { onProgress })
+      : new Map<string, string>();
     const keep = rows.map((r) => !leaks.has(r.id));
     const clean = rows.filter((_, i) => keep[i]);
-    const dups = await findNearDuplicates(clean, rowVecs.filter((_, i) => keep[i]), { onProgress });
+    const dups = await findNearDuplicates(
+      clean,
+      rowVecs.filter((_, i) => keep[i]),
+      { onProgress },
+    );
     rows = clean.filter((r) => !dups.has(r.id));
   }
   return bronzeTargets(e.labels, e.bronze.includeNone, e.bronze.combos).map((target) => ({
@@ -73,7 +91,10 @@ export function sentencesToAsk(t: TargetTally, perLabel: number, perCall = 1): n
   const short = perLabel - t.usable;
   if (short <= 0) return 0;
   const yieldSoFar = t.requested > 0 ? t.usable / t.requested : 1;
-  return Math.max(perCall, Math.min(MAX_ASK_FACTOR * short, Math.ceil(short / Math.max(yieldSoFar, 1 / MAX_ASK_FACTOR))));
+  return Math.max(
+    perCall,
+    Math.min(MAX_ASK_FACTOR * short, Math.ceil(short / Math.max(yieldSoFar, 1 / MAX_ASK_FACTOR))),
+  );
 }
 
 export interface TopUpPlan {
@@ -102,7 +123,12 @@ export async function planBronzeTopUp(runDir: string, pages: number, opts: TopUp
   const before = readBronzeJobs(runDir, pages);
   const counted = await tally(e, runDir, pages, before, opts.embed, opts.onProgress);
   const jobsBefore = before.length;
-  const wanted = opts.plan === false ? [] : counted.map((t) => ({ target: t.target, count: sentencesToAsk(t, e.bronze.perLabel, e.bronze.perCall) })).filter((w) => w.count > 0);
+  const wanted =
+    opts.plan === false
+      ? []
+      : counted
+          .map((t) => ({ target: t.target, count: sentencesToAsk(t, e.bronze.perLabel, e.bronze.perCall) }))
+          .filter((w) => w.count > 0);
   const jobs = planBronzeJobs(e.labels, wanted, e.bronze.perCall, { jobsBefore });
   const added = writePages(runDir, 'bronzeJobs', jobs, bronzeJobsPerPage(e), pages);
   const requested = (list: BronzeJob[]) => list.reduce((n, j) => n + j.count, 0);

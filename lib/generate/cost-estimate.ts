@@ -2,7 +2,14 @@
 import type { Experiment } from '../run/experiment.js';
 import type { Taxonomy } from '../run/taxonomy.js';
 import type { LlmRequest } from '../llm/types.js';
-import { bronzeJobs, bronzeRequest, bronzeTargets, planBronzeJobs, selfCheckRequest, silverRequest } from './prompts.js';
+import {
+  bronzeJobs,
+  bronzeRequest,
+  bronzeTargets,
+  planBronzeJobs,
+  selfCheckRequest,
+  silverRequest,
+} from './prompts.js';
 import { MAX_ASK_FACTOR } from './bronze-top-up.js';
 import { batchPrice, costUsd, priceOf } from '../llm/pricing.js';
 
@@ -33,7 +40,8 @@ export interface CostEstimate {
 }
 
 /** A typical note sentence (≈ 25 tokens) for sizing prompts. */
-const SAMPLE = 'The patient has had increasing difficulty remembering recent events, per her daughter, over the past year.';
+const SAMPLE =
+  'The patient has had increasing difficulty remembering recent events, per her daughter, over the past year.';
 
 /**
  * Upper-bound estimate: silver assumes corpus.maxSentences candidates; the bronze top-up assumes every round asks the
@@ -48,17 +56,33 @@ export function estimateCost(e: Experiment, taxonomy: Taxonomy): CostEstimate {
     silverItems = e.corpus.maxSentences;
     const calls = Math.ceil(silverItems / e.silver.batchSize);
     const items = Array.from({ length: e.silver.batchSize }, (_, i) => ({ id: `x${i}`, text: SAMPLE }));
-    stages.push({ stage: 'silver', calls, promptTokens: calls * requestTokens(silverRequest(taxonomy, items, opts)), completionTokens: silverItems * 15 });
+    stages.push({
+      stage: 'silver',
+      calls,
+      promptTokens: calls * requestTokens(silverRequest(taxonomy, items, opts)),
+      completionTokens: silverItems * 15,
+    });
   }
   if (e.bronze.enabled) {
-    const jobs = bronzeJobs(e.labels, e.bronze.perLabel, e.bronze.perCall, e.bronze.includeNone, { combos: e.bronze.combos });
+    const jobs = bronzeJobs(e.labels, e.bronze.perLabel, e.bronze.perCall, e.bronze.includeNone, {
+      combos: e.bronze.combos,
+    });
     bronzeItems = jobs.reduce((n, j) => n + j.count, 0);
     const prompt = jobs.length ? requestTokens(bronzeRequest(taxonomy, jobs[0]!, opts)) : 0;
-    stages.push({ stage: 'bronze', calls: jobs.length, promptTokens: jobs.length * prompt, completionTokens: bronzeItems * 35 });
+    stages.push({
+      stage: 'bronze',
+      calls: jobs.length,
+      promptTokens: jobs.length * prompt,
+      completionTokens: bronzeItems * 35,
+    });
     // Top-up rounds: at most MAX_ASK_FACTOR × perLabel more per target and round (usually far fewer, often none).
     const rounds = e.bronze.topUpRounds;
     const targets = bronzeTargets(e.labels, e.bronze.includeNone, e.bronze.combos);
-    const perRound = planBronzeJobs(e.labels, targets.map((target) => ({ target, count: MAX_ASK_FACTOR * e.bronze.perLabel })), e.bronze.perCall);
+    const perRound = planBronzeJobs(
+      e.labels,
+      targets.map((target) => ({ target, count: MAX_ASK_FACTOR * e.bronze.perLabel })),
+      e.bronze.perCall,
+    );
     if (rounds > 0 && perRound.length > 0) {
       const items = rounds * perRound.reduce((n, j) => n + j.count, 0);
       bronzeItems += items;
@@ -69,22 +93,44 @@ export function estimateCost(e: Experiment, taxonomy: Taxonomy): CostEstimate {
   if (e.selfCheck.enabled && silverItems + bronzeItems > 0) {
     const n = silverItems + bronzeItems;
     const calls = Math.ceil(silverItems / e.selfCheck.batchSize) + Math.ceil(bronzeItems / e.selfCheck.batchSize);
-    const items = Array.from({ length: e.selfCheck.batchSize }, (_, i) => ({ id: `x${i}`, text: SAMPLE, labels: [e.labels[0]!] }));
-    stages.push({ stage: 'selfcheck', calls, promptTokens: calls * requestTokens(selfCheckRequest(taxonomy, 'silver', items, opts)), completionTokens: n * 30 });
+    const items = Array.from({ length: e.selfCheck.batchSize }, (_, i) => ({
+      id: `x${i}`,
+      text: SAMPLE,
+      labels: [e.labels[0]!],
+    }));
+    stages.push({
+      stage: 'selfcheck',
+      calls,
+      promptTokens: calls * requestTokens(selfCheckRequest(taxonomy, 'silver', items, opts)),
+      completionTokens: n * 30,
+    });
   }
   const total = stages.reduce<StageEstimate>(
-    (t, s) => ({ stage: 'total', calls: t.calls + s.calls, promptTokens: t.promptTokens + s.promptTokens, completionTokens: t.completionTokens + s.completionTokens }),
+    (t, s) => ({
+      stage: 'total',
+      calls: t.calls + s.calls,
+      promptTokens: t.promptTokens + s.promptTokens,
+      completionTokens: t.completionTokens + s.completionTokens,
+    }),
     { stage: 'total', calls: 0, promptTokens: 0, completionTokens: 0 },
   );
   const listPrice = priceOf(e.llm);
   // Batch mode: every first request goes in a batch; only repairs of unusable answers (not estimated) go online.
   const price = listPrice && e.llm.batch ? batchPrice(listPrice) : listPrice;
-  return { stages, total, costUsd: price ? costUsd(price, total.promptTokens, total.completionTokens) : null, budgetUsd: e.llm.budgetUsd ?? null, batch: e.llm.batch };
+  return {
+    stages,
+    total,
+    costUsd: price ? costUsd(price, total.promptTokens, total.completionTokens) : null,
+    budgetUsd: e.llm.budgetUsd ?? null,
+    batch: e.llm.batch,
+  };
 }
 
 export function formatEstimate(est: CostEstimate, model: string): string {
-  const row = (s: StageEstimate) => `  ${s.stage.padEnd(10)} ${String(s.calls).padStart(8)} ${String(s.promptTokens).padStart(12)} ${String(s.completionTokens).padStart(12)}`;
-  const cost = est.costUsd === null ? `unknown (no price for ${model}: add it under llm.prices)` : `$${est.costUsd.toFixed(2)}`;
+  const row = (s: StageEstimate) =>
+    `  ${s.stage.padEnd(10)} ${String(s.calls).padStart(8)} ${String(s.promptTokens).padStart(12)} ${String(s.completionTokens).padStart(12)}`;
+  const cost =
+    est.costUsd === null ? `unknown (no price for ${model}: add it under llm.prices)` : `$${est.costUsd.toFixed(2)}`;
   return [
     `  ${'stage'.padEnd(10)} ${'calls'.padStart(8)} ${'prompt tok'.padStart(12)} ${'output tok'.padStart(12)}`,
     ...est.stages.map(row),

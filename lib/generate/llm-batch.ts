@@ -4,7 +4,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { llmCacheKey, type LlmCache } from '../llm/cache.js';
 import { OPENAI_KIND } from '../llm/openai-provider.js';
-import { batchLine, LineSplitter, parseBatchResults, type BatchClient, type BatchInfo, type BatchLineResult } from '../llm/batch-api.js';
+import {
+  batchLine,
+  LineSplitter,
+  parseBatchResults,
+  type BatchClient,
+  type BatchInfo,
+  type BatchLineResult,
+} from '../llm/batch-api.js';
 import { readJson, writeJson, writeJsonl, writeFileAtomic } from '../run/run-dir.js';
 import { batchScope, emptyUsage, stagePage, type LlmUsageTotals, type RunProgress } from '../run/run-state.js';
 import { pageRequests, type PageInputs } from './llm-pages.js';
@@ -123,8 +130,14 @@ export async function submitBatchRound(deps: BatchDeps, inp: PageInputs, r: Batc
       writeJson(recordPath, record);
       deps.onProgress?.();
     }
-    const metadata = { clinsynth_run: basename(r.runDir).slice(0, 512), clinsynth_requests: `${batchScope(r.stage, r.from, r.to)}/round-${r.round}/${part.file}`, clinsynth_sha256: part.sha256 };
-    const info = (await deps.client.findByInputFile(record.fileId!, record.fileCreatedAt ?? 0)) ?? (await deps.client.create(record.fileId!, metadata));
+    const metadata = {
+      clinsynth_run: basename(r.runDir).slice(0, 512),
+      clinsynth_requests: `${batchScope(r.stage, r.from, r.to)}/round-${r.round}/${part.file}`,
+      clinsynth_sha256: part.sha256,
+    };
+    const info =
+      (await deps.client.findByInputFile(record.fileId!, record.fileCreatedAt ?? 0)) ??
+      (await deps.client.create(record.fileId!, metadata));
     record.batchId = info.id;
     writeJson(recordPath, record);
     deps.onProgress?.();
@@ -165,7 +178,12 @@ function askedKeys(path: string): Set<string> {
  * failed or vanished), joins lines to requests by custom_id, writes every answer into the cache under that key and
  * keeps every failed line raw with its error in `failures.jsonl`. Rerunning it writes the same again.
  */
-export async function collectBatchRound(deps: BatchDeps, inp: PageInputs, r: BatchRound, parts: { id: string; part: number }[]): Promise<CollectResult> {
+export async function collectBatchRound(
+  deps: BatchDeps,
+  inp: PageInputs,
+  r: BatchRound,
+  parts: { id: string; part: number }[],
+): Promise<CollectResult> {
   const dir = roundDir(r);
   const model = inp.experiment.llm.model!;
   const usage = emptyUsage();
@@ -185,7 +203,12 @@ export async function collectBatchRound(deps: BatchDeps, inp: PageInputs, r: Bat
     const answered = new Set<string>();
     for (const line of results) {
       if (line.customId === null || !asked.has(line.customId)) {
-        failures.push({ batchId: b.id, customId: line.customId, error: line.ok ? 'custom_id not asked in this batch' : line.error, raw: line.ok ? JSON.stringify(line.answer) : line.raw });
+        failures.push({
+          batchId: b.id,
+          customId: line.customId,
+          error: line.ok ? 'custom_id not asked in this batch' : line.error,
+          raw: line.ok ? JSON.stringify(line.answer) : line.raw,
+        });
         continue;
       }
       if (!line.ok) {
@@ -199,7 +222,13 @@ export async function collectBatchRound(deps: BatchDeps, inp: PageInputs, r: Bat
       usage.promptTokens += line.answer.usage.promptTokens;
       usage.completionTokens += line.answer.usage.completionTokens;
     }
-    if (b.status === 'failed' || b.status === 'vanished') failures.push({ batchId: b.id, customId: null, error: `batch ${b.status}${b.error ? `: ${b.error}` : ''}`, raw: '' });
+    if (b.status === 'failed' || b.status === 'vanished')
+      failures.push({
+        batchId: b.id,
+        customId: null,
+        error: `batch ${b.status}${b.error ? `: ${b.error}` : ''}`,
+        raw: '',
+      });
     out.push({ id: b.id, answered: answered.size, unanswered: asked.size - answered.size });
   }
   writeJsonl(join(dir, BATCH_FAILURES_FILE), failures);

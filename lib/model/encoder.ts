@@ -1,12 +1,27 @@
 // Sentence embeddings through onnxruntime-node (all-MiniLM-L6-v2 int8 by default, mpnet or any encoder directory by
 // `train.encoder`) and a shared on-disk cache so nothing is embedded twice.
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  createReadStream,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { basename, join } from 'node:path';
 import ort from 'onnxruntime-node';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { ENCODER_ID } from '../run/paths.js';
-import { DEFAULT_ENCODER, ENCODER_DIR_FILES, encoderFiles, type EncoderFiles, type PoolingMode } from '../run/encoders.js';
+import {
+  DEFAULT_ENCODER,
+  ENCODER_DIR_FILES,
+  encoderFiles,
+  type EncoderFiles,
+  type PoolingMode,
+} from '../run/encoders.js';
 
 /** Tokens per sentence at most ([CLS] … [SEP]) for MiniLM; sentence-transformers' max_seq_length for this model. */
 export const MAX_TOKENS = 256;
@@ -30,8 +45,10 @@ export interface EncoderOptions {
 
 /** Threads for one encoder: explicit option, then CLINSYNTH_ENCODER_THREADS, then 1 (safe with several activity slots). */
 export function encoderThreads(opts?: EncoderOptions): number {
-  const raw = opts?.threads ?? (process.env.CLINSYNTH_ENCODER_THREADS ? Number(process.env.CLINSYNTH_ENCODER_THREADS) : 1);
-  if (!Number.isInteger(raw) || raw < 1) throw new RangeError(`encoder threads must be a positive integer, got ${String(raw)}`);
+  const raw =
+    opts?.threads ?? (process.env.CLINSYNTH_ENCODER_THREADS ? Number(process.env.CLINSYNTH_ENCODER_THREADS) : 1);
+  if (!Number.isInteger(raw) || raw < 1)
+    throw new RangeError(`encoder threads must be a positive integer, got ${String(raw)}`);
   return raw;
 }
 
@@ -60,7 +77,11 @@ async function sha256File(path: string): Promise<string> {
 /** The id of an encoder directory without a recorded one: its name and a hash of every file that shapes its vectors. */
 async function directoryEncoderId(files: EncoderFiles): Promise<string> {
   const h = createHash('sha256');
-  for (const f of [files.model, files.tokenizer, ...ENCODER_DIR_FILES.filter((n) => n !== 'model.onnx' && n !== 'tokenizer.json').map((n) => join(files.dir!, n))]) {
+  for (const f of [
+    files.model,
+    files.tokenizer,
+    ...ENCODER_DIR_FILES.filter((n) => n !== 'model.onnx' && n !== 'tokenizer.json').map((n) => join(files.dir!, n)),
+  ]) {
     h.update(await sha256File(f));
   }
   h.update(`${files.pooling}|${files.normalize}|${files.maxTokens}|${files.dim}`);
@@ -105,13 +126,18 @@ export class SentenceEncoder implements Embedder {
     const tokenizer = new Tokenizer({ ...tokJson, truncation: null, padding: null } as object, {});
     const session = await ort.InferenceSession.create(model, encoderSessionOptions(threads));
     for (const name of ['input_ids', 'attention_mask']) {
-      if (!session.inputNames.includes(name)) throw new Error(`encoder model ${model} has no input ${name} (inputs: ${session.inputNames.join(', ')})`);
+      if (!session.inputNames.includes(name))
+        throw new Error(`encoder model ${model} has no input ${name} (inputs: ${session.inputNames.join(', ')})`);
     }
     const extra = session.inputNames.filter((n) => !['input_ids', 'attention_mask', 'token_type_ids'].includes(n));
-    if (extra.length) throw new Error(`encoder model ${model} wants inputs clinsynth does not give: ${extra.join(', ')}`);
-    const output = ['last_hidden_state', 'token_embeddings'].find((n) => session.outputNames.includes(n)) ?? session.outputNames[0];
+    if (extra.length)
+      throw new Error(`encoder model ${model} wants inputs clinsynth does not give: ${extra.join(', ')}`);
+    const output =
+      ['last_hidden_state', 'token_embeddings'].find((n) => session.outputNames.includes(n)) ?? session.outputNames[0];
     if (!output) throw new Error(`encoder model ${model} has no outputs`);
-    const id = opts?.modelFile ? `${files.id ?? files.spec}+${basename(opts.modelFile)}` : (files.id ?? (await directoryEncoderId(files)));
+    const id = opts?.modelFile
+      ? `${files.id ?? files.spec}+${basename(opts.modelFile)}`
+      : (files.id ?? (await directoryEncoderId(files)));
     return new SentenceEncoder(
       session,
       tokenizer,
@@ -141,7 +167,8 @@ export class SentenceEncoder implements Embedder {
    * float rounding.
    */
   async embed(texts: string[], batchSize = 32): Promise<Float32Array[]> {
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
+    if (!Number.isInteger(batchSize) || batchSize < 1)
+      throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
     const tokens = texts.map((t) => this.tokenize(t));
     const order = tokens.map((_, i) => i).sort((a, b) => tokens[a]!.length - tokens[b]!.length || a - b);
     const out = new Array<Float32Array>(texts.length);
@@ -178,11 +205,13 @@ export class SentenceEncoder implements Embedder {
     const res: Float32Array[] = [];
     if (hidden.dims.length === 2) {
       // The model pools itself ([B, H]): only normalisation is left.
-      if (hidden.dims[1] !== H) throw new Error(`encoder returned dims ${JSON.stringify(hidden.dims)}; expected [${B}, ${H}]`);
+      if (hidden.dims[1] !== H)
+        throw new Error(`encoder returned dims ${JSON.stringify(hidden.dims)}; expected [${B}, ${H}]`);
       for (let b = 0; b < B; b++) res.push(this.finish(Float64Array.from(h.subarray(b * H, (b + 1) * H))));
       return res;
     }
-    if (hidden.dims[2] !== H) throw new Error(`encoder returned dims ${JSON.stringify(hidden.dims)}; expected [${B}, ${L}, ${H}]`);
+    if (hidden.dims[2] !== H)
+      throw new Error(`encoder returned dims ${JSON.stringify(hidden.dims)}; expected [${B}, ${L}, ${H}]`);
     for (let b = 0; b < B; b++) {
       const n = batch[b]!.length;
       const acc = new Float64Array(H);
@@ -292,7 +321,8 @@ export class EmbeddingStore {
 
   /** Stores vectors as one new part file (atomic). Texts already stored are skipped. */
   put(texts: readonly string[], vectors: readonly Float32Array[]): void {
-    if (texts.length !== vectors.length) throw new Error(`EmbeddingStore.put: ${texts.length} texts but ${vectors.length} vectors`);
+    if (texts.length !== vectors.length)
+      throw new Error(`EmbeddingStore.put: ${texts.length} texts but ${vectors.length} vectors`);
     const keys: string[] = [];
     const vecs: Float32Array[] = [];
     const fresh = new Set<string>();
@@ -300,7 +330,8 @@ export class EmbeddingStore {
       const k = embeddingKey(this.encoderId, t);
       if (this.vectors.has(k) || fresh.has(k)) return;
       const v = vectors[i]!;
-      if (v.length !== this.dim) throw new Error(`EmbeddingStore.put: vector of length ${v.length}, store dim is ${this.dim}`);
+      if (v.length !== this.dim)
+        throw new Error(`EmbeddingStore.put: vector of length ${v.length}, store dim is ${this.dim}`);
       fresh.add(k);
       keys.push(k);
       vecs.push(v);
@@ -321,7 +352,10 @@ export class EmbeddingStore {
     const parts = [...this.seenParts].filter((p) => this.listParts().includes(p));
     if (parts.length <= 1) return 0;
     const keys = [...this.vectors.keys()];
-    const name = this.writePart(keys, keys.map((k) => this.vectors.get(k)!));
+    const name = this.writePart(
+      keys,
+      keys.map((k) => this.vectors.get(k)!),
+    );
     this.seenParts.add(name);
     for (const p of parts) {
       try {
@@ -336,7 +370,9 @@ export class EmbeddingStore {
 
   private listParts(): string[] {
     try {
-      return readdirSync(this.folder).filter((n) => PART_RE.test(n)).sort();
+      return readdirSync(this.folder)
+        .filter((n) => PART_RE.test(n))
+        .sort();
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw e;
@@ -354,7 +390,11 @@ export class EmbeddingStore {
     this.seenParts.add(name);
     const dim = buf.length >= HEADER ? buf.readUInt32LE(8) : -1;
     const count = buf.length >= HEADER ? buf.readUInt32LE(12) : -1;
-    if (!buf.subarray(0, 8).equals(MAGIC) || dim !== this.dim || buf.length !== HEADER + count * (KEY_BYTES + 4 * dim)) {
+    if (
+      !buf.subarray(0, 8).equals(MAGIC) ||
+      dim !== this.dim ||
+      buf.length !== HEADER + count * (KEY_BYTES + 4 * dim)
+    ) {
       this.skippedFiles.push(join(this.folder, name));
       return;
     }
@@ -417,9 +457,16 @@ export interface EmbedAllOptions {
  * Vectors for `texts` in order, embedding only those the store lacks (each distinct missing text once) and
  * storing them. A second call with the same texts runs the encoder on nothing.
  */
-export async function embedAll(encoder: Embedder, store: EmbeddingStore, texts: readonly string[], opts: EmbedAllOptions = {}): Promise<Float32Array[]> {
-  if (encoder.id !== store.encoderId) throw new Error(`embedAll: encoder ${encoder.id} does not match the store's ${store.encoderId}`);
-  if (encoder.dim !== store.dim) throw new Error(`embedAll: encoder dim ${encoder.dim} does not match the store's ${store.dim}`);
+export async function embedAll(
+  encoder: Embedder,
+  store: EmbeddingStore,
+  texts: readonly string[],
+  opts: EmbedAllOptions = {},
+): Promise<Float32Array[]> {
+  if (encoder.id !== store.encoderId)
+    throw new Error(`embedAll: encoder ${encoder.id} does not match the store's ${store.encoderId}`);
+  if (encoder.dim !== store.dim)
+    throw new Error(`embedAll: encoder dim ${encoder.dim} does not match the store's ${store.dim}`);
   store.refresh();
   const missing = [...new Set(texts.filter((t) => !store.has(t)))];
   const chunk = opts.chunkSize ?? 1024;

@@ -12,7 +12,8 @@ export function loadSavedModel(dir: string): SavedModel {
   const file = existsSync(dir) && statSync(dir).isDirectory() ? join(dir, 'model.json') : dir;
   if (!existsSync(file)) throw inputError(file, 0, '', 'no clinsynth model here (expected <run>/model/model.json)');
   const model = readJson<SavedModel>(file);
-  if (model.format !== 'clinsynth-model@1') throw inputError(file, 1, 'format', `unknown model format ${String(model.format)}`);
+  if (model.format !== 'clinsynth-model@1')
+    throw inputError(file, 1, 'format', `unknown model format ${String(model.format)}`);
   return model;
 }
 
@@ -25,7 +26,10 @@ export function modelEncoderSpec(model: SavedModel): string {
  * Loads the encoder a saved model names and checks it is the very one it was trained on (same id: same weights,
  * tokenizer and pooling); a model never scores text with another encoder's embeddings.
  */
-export async function loadModelEncoder(model: SavedModel, opts: Omit<EncoderOptions, 'encoder' | 'modelFile'> = {}): Promise<SentenceEncoder> {
+export async function loadModelEncoder(
+  model: SavedModel,
+  opts: Omit<EncoderOptions, 'encoder' | 'modelFile'> = {},
+): Promise<SentenceEncoder> {
   const encoder = await SentenceEncoder.load({ ...opts, encoder: modelEncoderSpec(model) });
   if (encoder.id !== model.encoderId) {
     await encoder.release();
@@ -44,7 +48,11 @@ export interface Prediction {
   scores: Record<string, number>;
 }
 
-export async function predictSentences(model: SavedModel, encoder: Embedder, rows: { id: string; text: string }[]): Promise<Prediction[]> {
+export async function predictSentences(
+  model: SavedModel,
+  encoder: Embedder,
+  rows: { id: string; text: string }[],
+): Promise<Prediction[]> {
   if (encoder.id !== model.encoderId) throw new Error(encoderMismatch(model, encoder.id));
   const head: TrainedHead = model.head;
   const X = await encoder.embed(rows.map((r) => r.text));

@@ -22,7 +22,10 @@ export type FoldedGoldRow = GoldRow & { fold: number | null };
 /** Every gold row of the run: gold.train rows (fold null) and the test rows with their fold, in file order. */
 export function foldedGold(runDir: string): { rows: FoldedGoldRow[]; folds: number } {
   const train = readJsonl<GoldRow>(join(runDir, RUN_FILES.goldTrain)).map((r) => ({ ...r, fold: null }));
-  const test = readJsonl<GoldRow & { fold?: number }>(join(runDir, RUN_FILES.goldTest)).map((r) => ({ ...r, fold: r.fold ?? 0 }));
+  const test = readJsonl<GoldRow & { fold?: number }>(join(runDir, RUN_FILES.goldTest)).map((r) => ({
+    ...r,
+    fold: r.fold ?? 0,
+  }));
   const folds = test.reduce((k, r) => Math.max(k, r.fold + 1), 0);
   return { rows: [...train, ...test], folds };
 }
@@ -57,7 +60,15 @@ function emptyHead(e: Experiment, seed: number, encoderId: string, dim: number):
     thresholds: e.labels.map(() => 2),
     trainedOn: { n: 0, perLabel: {} },
     validation: { n: 0, perLabel: {} },
-    options: { seed, validationShare: e.train.validationShare, tuning: 'holdout', folds: 0, l2: 0, standardize: false, refit: false },
+    options: {
+      seed,
+      validationShare: e.train.validationShare,
+      tuning: 'holdout',
+      folds: 0,
+      l2: 0,
+      standardize: false,
+      refit: false,
+    },
     notes: ['no training rows in this mix: the head predicts nothing'],
   };
 }
@@ -72,12 +83,22 @@ interface SyntheticRows {
   bronzeRepeatsSilver: Map<string, string>;
 }
 
-async function syntheticRows(all: readonly TrainingRow[], vecOf: (t: string) => Float32Array, onProgress?: () => void): Promise<SyntheticRows> {
+async function syntheticRows(
+  all: readonly TrainingRow[],
+  vecOf: (t: string) => Float32Array,
+  onProgress?: () => void,
+): Promise<SyntheticRows> {
   const silver = all.filter((r) => r.source === 'silver');
   const bronze = all.filter((r) => r.source === 'bronze');
   const bronzeRepeatsSilver =
     silver.length && bronze.length
-      ? await findLeakage(bronze, bronze.map((r) => vecOf(r.text)), silver, silver.map((r) => vecOf(r.text)), { threshold: NEAR_DUPLICATE_THRESHOLD, onProgress })
+      ? await findLeakage(
+          bronze,
+          bronze.map((r) => vecOf(r.text)),
+          silver,
+          silver.map((r) => vecOf(r.text)),
+          { threshold: NEAR_DUPLICATE_THRESHOLD, onProgress },
+        )
       : new Map<string, string>();
   return { rows: [...all.filter((r) => r.source === 'reviewed'), ...silver, ...bronze], bronzeRepeatsSilver };
 }
@@ -99,7 +120,13 @@ interface MixInputs {
   repeatVecOf: (t: string) => Float32Array;
 }
 
-async function mixInputs(e: Experiment, runDir: string, mix: string, onProgress?: () => void, beforeReview = false): Promise<MixInputs> {
+async function mixInputs(
+  e: Experiment,
+  runDir: string,
+  mix: string,
+  onProgress?: () => void,
+  beforeReview = false,
+): Promise<MixInputs> {
   const spec = runEncoderSpec(e);
   const enc = await sharedEncoder(spec);
   const sources = enabledSources(e, mix);
@@ -113,7 +140,16 @@ async function mixInputs(e: Experiment, runDir: string, mix: string, onProgress?
   const texts = [...allGold.map((r) => r.text), ...rows.map((r) => r.text)];
   const repeatVecOf = await vectorsFor(texts, onProgress);
   const vecOf = spec === DEFAULT_ENCODER ? repeatVecOf : await vectorsFor(texts, onProgress, spec);
-  return { enc, spec, allGold, gold, folds, synthetic: await syntheticRows(rows, repeatVecOf, onProgress), vecOf, repeatVecOf };
+  return {
+    enc,
+    spec,
+    allGold,
+    gold,
+    folds,
+    synthetic: await syntheticRows(rows, repeatVecOf, onProgress),
+    vecOf,
+    repeatVecOf,
+  };
 }
 
 /**
@@ -128,14 +164,22 @@ export async function withoutRepeats(
   vecOf: (t: string) => Float32Array,
   onProgress?: () => void,
 ): Promise<{ kept: TrainingRow[]; dropped: string[] }> {
-  const repeatsGold = gold.length && rows.length
-    ? await findLeakage(rows, rows.map((r) => vecOf(r.text)), gold, gold.map((r) => vecOf(r.text)), { threshold: NEAR_DUPLICATE_THRESHOLD, onProgress })
-    : new Map<string, string>();
+  const repeatsGold =
+    gold.length && rows.length
+      ? await findLeakage(
+          rows,
+          rows.map((r) => vecOf(r.text)),
+          gold,
+          gold.map((r) => vecOf(r.text)),
+          { threshold: NEAR_DUPLICATE_THRESHOLD, onProgress },
+        )
+      : new Map<string, string>();
   const keptSilver = new Set(rows.filter((r) => r.source === 'silver' && !repeatsGold.has(r.id)).map((r) => r.id));
   const dropped: string[] = [];
   const kept = rows.filter((r) => {
     const silverTwin = bronzeRepeatsSilver.get(r.id);
-    const repeat = repeatsGold.has(r.id) || (r.source === 'bronze' && silverTwin !== undefined && keptSilver.has(silverTwin));
+    const repeat =
+      repeatsGold.has(r.id) || (r.source === 'bronze' && silverTwin !== undefined && keptSilver.has(silverTwin));
     if (repeat) dropped.push(`${r.source}:${r.id}`);
     return !repeat;
   });
@@ -158,12 +202,22 @@ interface FoldSet {
  */
 async function foldSets(job: EvaluationJob, m: MixInputs, onProgress?: () => void): Promise<FoldSet[]> {
   const share = job.curve?.share ?? 1;
-  const sampled = job.curve?.axis === 'synthetic' ? sampleShare(m.synthetic.rows, [share], job.seed).get(share)! : m.synthetic.rows;
+  const sampled =
+    job.curve?.axis === 'synthetic' ? sampleShare(m.synthetic.rows, [share], job.seed).get(share)! : m.synthetic.rows;
   const sets: FoldSet[] = [];
   for (let fold = 0; fold < m.folds; fold++) {
     const held = m.gold.filter((r) => r.fold !== fold);
-    const goldTrain = job.curve?.axis === 'gold' ? sampleShare(held, [share], job.seed * 1009 + fold, (r) => r.noteId ?? `#${r.id}`).get(share)! : held;
-    const { kept, dropped } = await withoutRepeats(sampled, m.synthetic.bronzeRepeatsSilver, goldTrain, m.repeatVecOf, onProgress);
+    const goldTrain =
+      job.curve?.axis === 'gold'
+        ? sampleShare(held, [share], job.seed * 1009 + fold, (r) => r.noteId ?? `#${r.id}`).get(share)!
+        : held;
+    const { kept, dropped } = await withoutRepeats(
+      sampled,
+      m.synthetic.bronzeRepeatsSilver,
+      goldTrain,
+      m.repeatVecOf,
+      onProgress,
+    );
     sets.push({ fold, train: [...goldTrain, ...kept], test: m.allGold.filter((r) => r.fold === fold), dropped });
   }
   return sets;
@@ -174,7 +228,11 @@ async function foldSets(job: EvaluationJob, m: MixInputs, onProgress?: () => voi
  * Repeat checks (near-duplicates of gold, bronze repeating silver) always use MiniLM, whose cosines the
  * near-duplicate threshold was set on, so every encoder trains on the same rows; features use the run's encoder.
  */
-async function vectorsFor(texts: string[], onProgress?: () => void, spec: string = DEFAULT_ENCODER): Promise<(t: string) => Float32Array> {
+async function vectorsFor(
+  texts: string[],
+  onProgress?: () => void,
+  spec: string = DEFAULT_ENCODER,
+): Promise<(t: string) => Float32Array> {
   const unique = [...new Set(texts)];
   const vecs = await sharedEmbed(unique, onProgress, spec);
   const byText = new Map(unique.map((t, i) => [t, vecs[i]!] as const));
@@ -192,7 +250,11 @@ const round4 = (x: number): number => Math.round(x * 1e4) / 1e4;
  * training rows only) and predicts the held-out fold with it, so every gold test sentence is predicted exactly once.
  * Writes the pooled predictions and their scores (eval/<mix>/seed-<s>/predictions.jsonl and eval/<mix>/seed-<s>.json).
  */
-export async function trainAndPredict(runDir: string, job: EvaluationJob, onProgress?: () => void): Promise<{ n: number; folds: number }> {
+export async function trainAndPredict(
+  runDir: string,
+  job: EvaluationJob,
+  onProgress?: () => void,
+): Promise<{ n: number; folds: number }> {
   const e = readRunExperiment(runDir);
   const m = await mixInputs(e, runDir, job.mix, onProgress, job.beforeReview);
   const { enc, vecOf } = m;
@@ -200,14 +262,22 @@ export async function trainAndPredict(runDir: string, job: EvaluationJob, onProg
   const opts = headOptions(e, job.seed, enc.id);
   const fitted = sets.filter((s) => s.train.length > 0);
   const heads = await trainHeadsOffThread(
-    fitted.map((s) => ({ X: s.train.map((r) => vecOf(r.text)), Y: s.train.map((r) => r.labels), labels: e.labels, opts })),
+    fitted.map((s) => ({
+      X: s.train.map((r) => vecOf(r.text)),
+      Y: s.train.map((r) => r.labels),
+      labels: e.labels,
+      opts,
+    })),
     onProgress,
   );
   const headOf = new Map(fitted.map((s, i) => [s.fold, heads[i]!] as const));
   const byId = new Map<string, PredictionRow>();
   for (const s of sets) {
     const head = headOf.get(s.fold) ?? emptyHead(e, job.seed, enc.id, enc.dim);
-    const scores = predictScores(head, s.test.map((r) => vecOf(r.text)));
+    const scores = predictScores(
+      head,
+      s.test.map((r) => vecOf(r.text)),
+    );
     s.test.forEach((r, i) => {
       const p = scores[i]!;
       byId.set(r.id, {
@@ -231,7 +301,11 @@ export async function trainAndPredict(runDir: string, job: EvaluationJob, onProg
     duplicatesDropped: new Set(sets.flatMap((s) => s.dropped)).size,
     ...(job.curve ? { curve: job.curve } : {}),
     ...(job.beforeReview ? { beforeReview: true as const } : {}),
-    metrics: multilabelMetrics(pooled.map((r) => r.gold), pooled.map((r) => r.pred), e.labels),
+    metrics: multilabelMetrics(
+      pooled.map((r) => r.gold),
+      pooled.map((r) => r.pred),
+      e.labels,
+    ),
   };
   writeJson(evalPath(runDir, job.mix, job.seed, job.curve, job.beforeReview), evaluation);
   return { n, folds: sets.length };
@@ -260,7 +334,13 @@ export async function trainHeadsOffThread(jobs: FitJob[], onProgress?: () => voi
 }
 
 /** One head off the event loop (see trainHeadsOffThread). */
-export async function trainOffThread(X: Float32Array[], Y: string[][], labels: string[], opts: TrainOptions, onProgress?: () => void): Promise<TrainedHead> {
+export async function trainOffThread(
+  X: Float32Array[],
+  Y: string[][],
+  labels: string[],
+  opts: TrainOptions,
+  onProgress?: () => void,
+): Promise<TrainedHead> {
   return (await trainHeadsOffThread([{ X, Y, labels, opts }], onProgress))[0]!;
 }
 
@@ -291,11 +371,34 @@ export async function trainFinalModel(runDir: string, onProgress?: () => void): 
   const seed = e.train.seeds[0]!;
   const m = await mixInputs(e, runDir, e.train.finalMix, onProgress);
   const { enc, spec, vecOf } = m;
-  const { kept } = await withoutRepeats(m.synthetic.rows, m.synthetic.bronzeRepeatsSilver, m.gold, m.repeatVecOf, onProgress);
+  const { kept } = await withoutRepeats(
+    m.synthetic.rows,
+    m.synthetic.bronzeRepeatsSilver,
+    m.gold,
+    m.repeatVecOf,
+    onProgress,
+  );
   const rows = [...m.gold, ...kept];
   const opts = headOptions(e, seed, enc.id);
-  const head = rows.length ? await trainOffThread(rows.map((r) => vecOf(r.text)), rows.map((r) => r.labels), e.labels, opts, onProgress) : emptyHead(e, seed, enc.id, enc.dim);
-  const model: SavedModel = { format: 'clinsynth-model@1', encoderId: head.encoderId, encoder: spec, taxonomyVersion: e.taxonomyVersion, mix: e.train.finalMix, seed, labels: head.labels, head };
+  const head = rows.length
+    ? await trainOffThread(
+        rows.map((r) => vecOf(r.text)),
+        rows.map((r) => r.labels),
+        e.labels,
+        opts,
+        onProgress,
+      )
+    : emptyHead(e, seed, enc.id, enc.dim);
+  const model: SavedModel = {
+    format: 'clinsynth-model@1',
+    encoderId: head.encoderId,
+    encoder: spec,
+    taxonomyVersion: e.taxonomyVersion,
+    mix: e.train.finalMix,
+    seed,
+    labels: head.labels,
+    head,
+  };
   const path = join(runDir, RUN_FILES.model, 'model.json');
   writeJson(path, model);
   return { path, n: head.trainedOn.n };

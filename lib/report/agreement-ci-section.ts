@@ -2,17 +2,28 @@
 import type { AgreementSet, AgreementWithCi, Estimate, ReviewerKappa } from '../evaluate/label-agreement.js';
 import { esc, f3, int } from './html.js';
 
-const est = (e: Estimate) => (e.value === null ? '—' : e.ci ? `${f3(e.value)} <span class="muted">[${f3(e.ci[0])}, ${f3(e.ci[1])}]</span>` : f3(e.value));
+const est = (e: Estimate) =>
+  e.value === null
+    ? '—'
+    : e.ci
+      ? `${f3(e.value)} <span class="muted">[${f3(e.ci[0])}, ${f3(e.ci[1])}]</span>`
+      : f3(e.value);
 
 function setTable(name: string, s: AgreementSet): string {
   const rows = Object.entries(s.perLabel)
-    .map(([l, x]) => `<tr><th>${esc(l)}</th><td>${est(x.kappa)}</td><td>${est(x.precision)}</td><td>${est(x.recall)}</td><td>${int(x.confusion.tp)}</td><td>${int(x.confusion.fp)}</td><td>${int(x.confusion.fn)}</td><td>${int(x.confusion.tn)}</td></tr>`)
+    .map(
+      ([l, x]) =>
+        `<tr><th>${esc(l)}</th><td>${est(x.kappa)}</td><td>${est(x.precision)}</td><td>${est(x.recall)}</td><td>${int(x.confusion.tp)}</td><td>${int(x.confusion.fp)}</td><td>${int(x.confusion.fn)}</td><td>${int(x.confusion.tn)}</td></tr>`,
+    )
     .join('');
   return `<h3 style="font-size:14px;margin:14px 0 0">${esc(name)} <span class="muted">(${int(s.sentences)} sentences, ${int(s.clusters)} notes)</span></h3>
 <table class="num"><thead><tr><th>label</th><th>Cohen's κ [CI]</th><th>precision [CI]</th><th>recall [CI]</th><th>TP</th><th>FP</th><th>FN</th><th>TN</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
-export function agreementCiSection(a: AgreementWithCi | undefined, reviewers: Record<string, ReviewerKappa> | undefined): string {
+export function agreementCiSection(
+  a: AgreementWithCi | undefined,
+  reviewers: Record<string, ReviewerKappa> | undefined,
+): string {
   if (!a && !reviewers) return '';
   const level = a ? `${Math.round((1 - a.alpha) * 100)}%` : '';
   const llm = a
@@ -20,7 +31,9 @@ export function agreementCiSection(a: AgreementWithCi | undefined, reviewers: Re
 ${setTable('LLM labels', a.before)}${a.after ? setTable(`after the self-check (${a.after.rejected} rejected left out)`, a.after) : ''}`
     : '';
   const rev = reviewers
-    ? `<h3 style="font-size:14px;margin:14px 0 0">Reviewers against the LLM (κ)</h3><table class="num"><thead><tr><th>label</th><th>rows</th><th>κ</th></tr></thead><tbody>${Object.entries(reviewers)
+    ? `<h3 style="font-size:14px;margin:14px 0 0">Reviewers against the LLM (κ)</h3><table class="num"><thead><tr><th>label</th><th>rows</th><th>κ</th></tr></thead><tbody>${Object.entries(
+        reviewers,
+      )
         .map(([l, x]) => `<tr><th>${esc(l)}</th><td>${int(x.n)}</td><td>${f3(x.kappa)}</td></tr>`)
         .join('')}</tbody></table>`
     : '';

@@ -81,7 +81,14 @@ const BASE_CONFIG: Config = {
     gridColor: COLORS.grid,
     labelLimit: LABEL_LIMIT,
   },
-  legend: { labelFontSize: 11, titleFontSize: 11, titleFontWeight: 'normal', labelColor: COLORS.ink, titleColor: COLORS.ink, labelLimit: LABEL_LIMIT },
+  legend: {
+    labelFontSize: 11,
+    titleFontSize: 11,
+    titleFontWeight: 'normal',
+    labelColor: COLORS.ink,
+    titleColor: COLORS.ink,
+    labelLimit: LABEL_LIMIT,
+  },
   title: { fontSize: 11, fontWeight: 'normal', color: COLORS.muted, anchor: 'start' },
 };
 
@@ -115,9 +122,13 @@ function renumberIds(svg: string, chartId: string): string {
   if (!ids.size) return svg;
   return svg.replace(/<[^>]*>/g, (tag) =>
     tag
-      .replace(/(\sid=")([^"]*)"/g, (all, pre: string, id: string) => (ids.has(id) ? `${pre}${escAttr(ids.get(id)!)}"` : all))
+      .replace(/(\sid=")([^"]*)"/g, (all, pre: string, id: string) =>
+        ids.has(id) ? `${pre}${escAttr(ids.get(id)!)}"` : all,
+      )
       .replace(/url\(#([^)]*)\)/g, (all, id: string) => (ids.has(id) ? `url(#${escAttr(ids.get(id)!)})` : all))
-      .replace(/(href=")#([^"]*)"/g, (all, pre: string, id: string) => (ids.has(id) ? `${pre}#${escAttr(ids.get(id)!)}"` : all)),
+      .replace(/(href=")#([^"]*)"/g, (all, pre: string, id: string) =>
+        ids.has(id) ? `${pre}#${escAttr(ids.get(id)!)}"` : all,
+      ),
   );
 }
 
@@ -170,7 +181,8 @@ export function pText(p: number, name = 'p'): string {
   return `${name} = ${p.toFixed(2)}`;
 }
 /** `+0.031 [−0.004, +0.066]` */
-export const ciText = (delta: number, lo: number, hi: number): string => `${signed(delta)} [${signed(lo)}, ${signed(hi)}]`;
+export const ciText = (delta: number, lo: number, hi: number): string =>
+  `${signed(delta)} [${signed(lo)}, ${signed(hi)}]`;
 /** The CI lies entirely above (1) or below (−1) zero, or includes it (0). */
 const ciSide = (lo: number, hi: number): 1 | -1 | 0 => (fin(lo) && fin(hi) ? (lo > 0 ? 1 : hi < 0 ? -1 : 0) : 0);
 
@@ -222,7 +234,13 @@ export function forestPlotSpec(rows: readonly ForestRow[], metric = 'macro-F1'):
     };
   });
   const order = values.map((v) => v.row);
-  const y = { field: 'row', type: 'nominal', sort: order, title: null, axis: { labelFontSize: 12, ticks: false, domain: false } } as const;
+  const y = {
+    field: 'row',
+    type: 'nominal',
+    sort: order,
+    title: null,
+    axis: { labelFontSize: 12, ticks: false, domain: false },
+  } as const;
   const color = {
     field: 'sig',
     type: 'nominal',
@@ -230,7 +248,12 @@ export function forestPlotSpec(rows: readonly ForestRow[], metric = 'macro-F1'):
     scale: { domain: [...FOREST_SIG], range: [COLORS.better, COLORS.worse, COLORS.neutral] },
     legend: { orient: 'bottom', direction: 'horizontal' },
   } as const;
-  const shape = { field: 'sig', type: 'nominal', title: null, scale: { domain: [...FOREST_SIG], range: ['diamond', 'diamond', 'circle'] } } as const;
+  const shape = {
+    field: 'sig',
+    type: 'nominal',
+    title: null,
+    scale: { domain: [...FOREST_SIG], range: ['diamond', 'diamond', 'circle'] },
+  } as const;
   const width = 340;
   return {
     width,
@@ -254,7 +277,13 @@ export function forestPlotSpec(rows: readonly ForestRow[], metric = 'macro-F1'):
       },
       {
         mark: { type: 'point', filled: true, size: 90, opacity: 1 },
-        encoding: { y, x: { field: 'delta', type: 'quantitative' }, color, shape, description: { field: 'desc', type: 'nominal' } },
+        encoding: {
+          y,
+          x: { field: 'delta', type: 'quantitative' },
+          color,
+          shape,
+          description: { field: 'desc', type: 'nominal' },
+        },
       },
       {
         data: { values: [{ zero: 0 }] },
@@ -308,7 +337,13 @@ export function learningCurveSpec(points: readonly CurvePoint[], axis: CurveAxis
     scale: { domain },
     axis: { format: '.0%', grid: true },
   } as const;
-  const color = { field: 'mix', type: 'nominal', sort: firstSeen(points.map((p) => p.mix)), title: 'mix', legend: { orient: 'right' } } as const;
+  const color = {
+    field: 'mix',
+    type: 'nominal',
+    sort: firstSeen(points.map((p) => p.mix)),
+    title: 'mix',
+    legend: { orient: 'right' },
+  } as const;
   return {
     width: 440,
     height: 260,
@@ -318,15 +353,28 @@ export function learningCurveSpec(points: readonly CurvePoint[], axis: CurveAxis
         mark: { type: 'errorbar', ticks: { size: 8 }, thickness: 1.3 },
         encoding: {
           x,
-          y: { field: 'lo', type: 'quantitative', scale: { zero: false, nice: true }, title: 'macro-F1 (mean ± sd over seeds)' },
+          y: {
+            field: 'lo',
+            type: 'quantitative',
+            scale: { zero: false, nice: true },
+            title: 'macro-F1 (mean ± sd over seeds)',
+          },
           y2: { field: 'hi' },
           color,
         },
       },
-      { mark: { type: 'line', strokeWidth: 2, aria: false }, encoding: { x, y: { field: 'mean', type: 'quantitative' }, color } },
+      {
+        mark: { type: 'line', strokeWidth: 2, aria: false },
+        encoding: { x, y: { field: 'mean', type: 'quantitative' }, color },
+      },
       {
         mark: { type: 'point', filled: true, size: 50, opacity: 1 },
-        encoding: { x, y: { field: 'mean', type: 'quantitative' }, color, description: { field: 'desc', type: 'nominal' } },
+        encoding: {
+          x,
+          y: { field: 'mean', type: 'quantitative' },
+          color,
+          description: { field: 'desc', type: 'nominal' },
+        },
       },
     ],
   };
@@ -380,7 +428,13 @@ export function f1BarSpec(mixes: readonly F1Bars[]): TopLevelSpec {
         encoding: {
           x,
           xOffset,
-          y: { field: 'mean', type: 'quantitative', scale: { domain: [0, 1] }, title: yTitle, axis: { format: '.1f', tickCount: 5 } },
+          y: {
+            field: 'mean',
+            type: 'quantitative',
+            scale: { domain: [0, 1] },
+            title: yTitle,
+            axis: { format: '.1f', tickCount: 5 },
+          },
           color: {
             field: 'metric',
             type: 'nominal',
@@ -398,13 +452,25 @@ export function f1BarSpec(mixes: readonly F1Bars[]): TopLevelSpec {
       },
       {
         mark: { type: 'text', baseline: 'bottom', dy: -4, fontSize: 10.5, color: COLORS.ink, aria: false },
-        encoding: { x, xOffset, y: { field: 'hi', type: 'quantitative', title: yTitle }, text: { field: 'text', type: 'nominal' } },
+        encoding: {
+          x,
+          xOffset,
+          y: { field: 'hi', type: 'quantitative', title: yTitle },
+          text: { field: 'text', type: 'nominal' },
+        },
       },
       ...(baseline
         ? [
             {
               data: { values: [{ goldMacro: gold.macro.mean }] },
-              mark: { type: 'rule', color: COLORS.macro, strokeDash: [4, 4], strokeWidth: 1, opacity: 0.7, aria: false },
+              mark: {
+                type: 'rule',
+                color: COLORS.macro,
+                strokeDash: [4, 4],
+                strokeWidth: 1,
+                opacity: 0.7,
+                aria: false,
+              },
               encoding: { y: { field: 'goldMacro', type: 'quantitative', title: yTitle } },
             } satisfies Layer,
           ]
@@ -428,7 +494,9 @@ export function labelHeatmapSpec(cells: readonly HeatCell[], baseline = 'gold'):
     const side = c.delta ? ciSide(c.delta.lo, c.delta.hi) : 0;
     const mark = side === 1 ? ' ▲' : side === -1 ? ' ▼' : '';
     const scored = c.support > 0 && fin(c.f1);
-    const delta = c.delta ? `; Δ ${ciText(c.delta.value, c.delta.lo, c.delta.hi)} vs ${baseline}${side ? ' (95% CI excludes 0)' : ''}` : '';
+    const delta = c.delta
+      ? `; Δ ${ciText(c.delta.value, c.delta.lo, c.delta.hi)} vs ${baseline}${side ? ' (95% CI excludes 0)' : ''}`
+      : '';
     return {
       row: rowOf(c.label),
       mix: c.mix,
@@ -460,10 +528,18 @@ export function labelHeatmapSpec(cells: readonly HeatCell[], baseline = 'gold'):
       domain: false,
     },
   } as const;
-  const y = { field: 'row', type: 'nominal', sort: rows, title: null, axis: { labelFontSize: 12, ticks: false, domain: false } } as const;
+  const y = {
+    field: 'row',
+    type: 'nominal',
+    sort: rows,
+    title: null,
+    axis: { labelFontSize: 12, ticks: false, domain: false },
+  } as const;
   const anySig = values.some((v) => v.sig);
   const note = [
-    anySig || cells.some((c) => c.delta) ? `outlined, bold ▲ / ▼: the 95% CI of Δ F1 vs ${baseline} lies above / below 0` : '',
+    anySig || cells.some((c) => c.delta)
+      ? `outlined, bold ▲ / ▼: the 95% CI of Δ F1 vs ${baseline} lies above / below 0`
+      : '',
     [...support.values()].some((n) => n < 5) ? '(n=…): fewer than 5 gold test sentences carry the label' : '',
     values.some((v) => !v.scored) ? '—: no gold test support' : '',
   ].filter(Boolean);
@@ -530,5 +606,8 @@ export function f1BarSvg(mixes: readonly F1Bars[]): Promise<string> {
 }
 
 export function labelHeatmapSvg(cells: readonly HeatCell[], baseline = 'gold'): Promise<string> {
-  return renderSvg(labelHeatmapSpec(cells, baseline), { id: 'label-heatmap', ariaLabel: 'Per-label F1 for each training mix' });
+  return renderSvg(labelHeatmapSpec(cells, baseline), {
+    id: 'label-heatmap',
+    ariaLabel: 'Per-label F1 for each training mix',
+  });
 }

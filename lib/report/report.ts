@@ -5,12 +5,32 @@ import { meanSd } from '../evaluate/metrics.js';
 import { llmAgreement } from '../evaluate/agreement.js';
 import { readJson, readRunExperiment, RUN_FILES, writeFileAtomic, writeJson } from '../run/run-dir.js';
 import { readEvaluations } from '../evaluate/predictions.js';
-import { COMPARISONS_FILE, compareMixes, type Comparisons, type CurveRow, type MixComparison } from '../evaluate/compare.js';
-import { ciText, f1BarSvg, forestPlotSvg, labelHeatmapSvg, learningCurveSvg, pText, signed, type HeatCell } from './charts.js';
+import {
+  COMPARISONS_FILE,
+  compareMixes,
+  type Comparisons,
+  type CurveRow,
+  type MixComparison,
+} from '../evaluate/compare.js';
+import {
+  ciText,
+  f1BarSvg,
+  forestPlotSvg,
+  labelHeatmapSvg,
+  learningCurveSvg,
+  pText,
+  signed,
+  type HeatCell,
+} from './charts.js';
 import type { MergeSummary } from '../dataset/merge.js';
 import type { BatchProgress, LlmUsageTotals, RunProgress } from '../run/run-state.js';
 import { reviewSummary, type ReviewSummary } from '../review/summary.js';
-import { measureAgreement, reviewerKappa, type AgreementWithCi, type ReviewerKappa } from '../evaluate/label-agreement.js';
+import {
+  measureAgreement,
+  reviewerKappa,
+  type AgreementWithCi,
+  type ReviewerKappa,
+} from '../evaluate/label-agreement.js';
 import { readFidelity, type FidelityReport } from '../fidelity/run-fidelity.js';
 import { agreementCiSection } from './agreement-ci-section.js';
 import { fidelitySection } from './fidelity-section.js';
@@ -137,7 +157,9 @@ export function buildReport(input: ReportInput): Report {
   const { runDir, progress } = input;
   const e = readRunExperiment(runDir);
   const summaryFile = join(runDir, RUN_FILES.datasets, 'summary.json');
-  const summary: MergeSummary & { safety?: ReportSafety | null } = existsSync(summaryFile) ? readJson(summaryFile) : { counts: {}, composition: [], verdicts: [] };
+  const summary: MergeSummary & { safety?: ReportSafety | null } = existsSync(summaryFile)
+    ? readJson(summaryFile)
+    : { counts: {}, composition: [], verdicts: [] };
   const mixes: Record<string, MixReport> = {};
   for (const mix of e.evaluate.mixes) {
     const runs = readEvaluations(runDir, mix, e.train.seeds);
@@ -167,11 +189,18 @@ export function buildReport(input: ReportInput): Report {
   }
   // The comparisons of the evaluate stage; recomputed from the predictions when missing (a rebuild, an older run).
   const comparisonsFile = join(runDir, COMPARISONS_FILE);
-  const compared: Comparisons | undefined = existsSync(comparisonsFile) ? readJson<Comparisons>(comparisonsFile) : Object.keys(mixes).length ? compareMixes(runDir, e) : undefined;
+  const compared: Comparisons | undefined = existsSync(comparisonsFile)
+    ? readJson<Comparisons>(comparisonsFile)
+    : Object.keys(mixes).length
+      ? compareMixes(runDir, e)
+      : undefined;
   const c = summary.counts;
   // The run's spend lives on the progress (costUsd, null when the price is unknown); older runs may carry it on llm.
   const extra = progress as RunProgress & { costUsd?: number | null; budgetExhausted?: boolean };
-  const llm: Report['llm'] = { ...withCost(progress.llm), byStage: Object.fromEntries(Object.entries(progress.llmByStage).map(([s, u]) => [s, withCost(u)])) };
+  const llm: Report['llm'] = {
+    ...withCost(progress.llm),
+    byStage: Object.fromEntries(Object.entries(progress.llmByStage).map(([s, u]) => [s, withCost(u)])),
+  };
   if (typeof extra.costUsd === 'number' && Number.isFinite(extra.costUsd)) llm.costUsd = extra.costUsd;
   if (extra.budgetExhausted) llm.budgetExhausted = true;
   if (progress.llmBatch) llm.batch = progress.llmBatch;
@@ -186,7 +215,12 @@ export function buildReport(input: ReportInput): Report {
     comparisons: compared?.comparisons ?? {},
     headline: Object.entries(compared?.comparisons ?? {}).map(([mix, c]) => comparisonHeadline(mix, c)),
     curves: compared?.curves ?? { synthetic: [], gold: [] },
-    evaluation: { baseline: e.evaluate.baseline, resamples: e.evaluate.bootstrap, alpha: e.evaluate.alpha, folds: Math.max(1, ...Object.values(mixes).map((m) => m.folds)) },
+    evaluation: {
+      baseline: e.evaluate.baseline,
+      resamples: e.evaluate.bootstrap,
+      alpha: e.evaluate.alpha,
+      folds: Math.max(1, ...Object.values(mixes).map((m) => m.folds)),
+    },
     llm,
     datasets: {
       gold: c.gold_train ?? 0,
@@ -216,7 +250,11 @@ export function buildReport(input: ReportInput): Report {
     report.review = { ...review, outcome, effect: compared?.review ?? {} };
     if (review.agreement) report.review.kappa = reviewerKappa(review.agreement);
   }
-  const withCi = measureAgreement(runDir, e.labels, { resamples: e.evaluate.bootstrap, alpha: e.evaluate.alpha, seed: AGREEMENT_SEED });
+  const withCi = measureAgreement(runDir, e.labels, {
+    resamples: e.evaluate.bootstrap,
+    alpha: e.evaluate.alpha,
+    seed: AGREEMENT_SEED,
+  });
   if (withCi && report.agreement) report.agreement.withCi = withCi;
   const fidelity = readFidelity(runDir);
   if (fidelity) report.fidelity = fidelity;
@@ -255,11 +293,24 @@ const px = (v: number) => Number(v.toFixed(1));
 const textW = (s: string, size = 12) => s.length * size * 0.58;
 const ellipsize = (s: string, max: number) => (s.length > max ? `${s.slice(0, max - 1)}…` : s);
 
-const COLORS = { macro: '#1f4e79', micro: '#8db9e0', axis: '#6b7280', grid: '#e5e7eb', ink: '#1f2937', muted: '#6b7280' };
-const SOURCE_COLORS: Record<string, string> = { gold: '#c99a06', silver: '#8a96a3', bronze: '#a8592b', reviewed: '#2e7d6b' };
+const COLORS = {
+  macro: '#1f4e79',
+  micro: '#8db9e0',
+  axis: '#6b7280',
+  grid: '#e5e7eb',
+  ink: '#1f2937',
+  muted: '#6b7280',
+};
+const SOURCE_COLORS: Record<string, string> = {
+  gold: '#c99a06',
+  silver: '#8a96a3',
+  bronze: '#a8592b',
+  reviewed: '#2e7d6b',
+};
 const VERDICT_COLORS: Record<string, string> = { keep: '#2e7d4f', fix: '#d19a1f', reject: '#b3322f' };
 const OTHER_COLORS = ['#5b7fa6', '#7c5ba6', '#4a9a94', '#a65b86'];
-const colorFor = (table: Record<string, string>, key: string, i: number) => table[key] ?? OTHER_COLORS[i % OTHER_COLORS.length]!;
+const colorFor = (table: Record<string, string>, key: string, i: number) =>
+  table[key] ?? OTHER_COLORS[i % OTHER_COLORS.length]!;
 
 function sortedLabels(r: Report, mixes: string[]): string[] {
   const seen = new Set<string>();
@@ -280,7 +331,13 @@ function labelHeatmap(r: Report, mixes: string[], labels: string[]): Promise<str
       const s = r.mixes[m]!.perLabel[l];
       if (!s) continue;
       const d = r.comparisons[m]?.perLabel[l];
-      cells.push({ label: l, mix: m, f1: s.f1, support: s.support, ...(d ? { delta: { value: d.delta, lo: d.ci[0], hi: d.ci[1] } } : {}) });
+      cells.push({
+        label: l,
+        mix: m,
+        f1: s.f1,
+        support: s.support,
+        ...(d ? { delta: { value: d.delta, lo: d.ci[0], hi: d.ci[1] } } : {}),
+      });
     }
   }
   return labelHeatmapSvg(cells, r.evaluation.baseline);
@@ -319,10 +376,15 @@ function curvesSection(r: Report, synthetic: string, gold: string): string {
   if (!r.curves.synthetic.length && !r.curves.gold.length) return '';
   const table = (rows: CurveRow[]) =>
     `<table class="num"><thead><tr><th>mix</th><th>share</th><th>training rows</th><th>macro-F1 (mean ± sd)</th><th>micro-F1 (mean ± sd)</th></tr></thead><tbody>${rows
-      .map((c) => `<tr><th>${esc(c.mix)}</th><td>${esc(`${Math.round(c.share * 100)}%`)}</td><td>${int(c.n)}</td><td>${f3(c.macroF1.mean)} ± ${f3(c.macroF1.sd)}</td><td>${f3(c.microF1.mean)} ± ${f3(c.microF1.sd)}</td></tr>`)
+      .map(
+        (c) =>
+          `<tr><th>${esc(c.mix)}</th><td>${esc(`${Math.round(c.share * 100)}%`)}</td><td>${int(c.n)}</td><td>${f3(c.macroF1.mean)} ± ${f3(c.macroF1.sd)}</td><td>${f3(c.microF1.mean)} ± ${f3(c.microF1.sd)}</td></tr>`,
+      )
       .join('')}</tbody></table>`;
   const part = (title: string, note: string, svg: string, rows: CurveRow[]) =>
-    rows.length ? `<h3 style="font-size:14px;margin:14px 0 0">${title}</h3><p class="note">${note}</p>${svg}<details><summary>Numbers</summary>${table(rows)}</details>` : '';
+    rows.length
+      ? `<h3 style="font-size:14px;margin:14px 0 0">${title}</h3><p class="note">${note}</p>${svg}<details><summary>Numbers</summary>${table(rows)}</details>`
+      : '';
   return `<section id="curves"><h2>Learning curves</h2>
 ${part('Share of the synthetic rows', 'Each mix trained on all of its gold and a seeded share of its synthetic rows (the smaller samples lie inside the larger ones). A curve still rising at 100% says more synthetic data may help.', synthetic, r.curves.synthetic)}
 ${part('Share of the gold training rows (by note)', 'Each mix trained on a share of the gold notes of every fold, with its synthetic rows; the gold mix is the curve without synthetic data. Where a synthetic mix at a smaller share reaches gold alone at 100%, the synthetic data is worth the rest of the gold.', gold, r.curves.gold)}
@@ -330,7 +392,10 @@ ${part('Share of the gold training rows (by note)', 'Each mix trained on a share
 }
 
 function orderSources(sources: Iterable<string>): string[] {
-  const rank = (s: string) => { const i = ['gold', 'silver', 'bronze', 'reviewed'].indexOf(s); return i < 0 ? 99 : i; };
+  const rank = (s: string) => {
+    const i = ['gold', 'silver', 'bronze', 'reviewed'].indexOf(s);
+    return i < 0 ? 99 : i;
+  };
   return [...new Set(sources)].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
 }
 
@@ -340,7 +405,8 @@ function compositionChart(r: Report, labelOrder: string[]): string {
   const sources = orderSources(rows.map((c) => c.source));
   const rank = (l: string) => (l === 'none' ? 1e6 : labelOrder.indexOf(l) < 0 ? 1e5 : labelOrder.indexOf(l));
   const labels = [...new Set(rows.map((c) => c.label))].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
-  const n = (l: string, s: string) => rows.filter((c) => c.label === l && c.source === s).reduce((t, c) => t + num(c.n), 0);
+  const n = (l: string, s: string) =>
+    rows.filter((c) => c.label === l && c.source === s).reduce((t, c) => t + num(c.n), 0);
   const total = (l: string) => sources.reduce((t, s) => t + n(l, s), 0);
   const maxTotal = Math.max(1, ...labels.map(total));
   const maxLabel = 34;
@@ -351,7 +417,10 @@ function compositionChart(r: Report, labelOrder: string[]): string {
   const width = labelW + barMax + 60;
   const height = top + labels.length * rowH + 8;
   const legend = sources
-    .map((s, i) => `<rect x="${labelW + i * 90}" y="6" width="12" height="12" fill="${colorFor(SOURCE_COLORS, s, i)}" rx="2"/><text x="${labelW + i * 90 + 18}" y="16">${esc(s)}</text>`)
+    .map(
+      (s, i) =>
+        `<rect x="${labelW + i * 90}" y="6" width="12" height="12" fill="${colorFor(SOURCE_COLORS, s, i)}" rx="2"/><text x="${labelW + i * 90 + 18}" y="16">${esc(s)}</text>`,
+    )
     .join('');
   const bars = labels
     .map((l, i) => {
@@ -376,30 +445,65 @@ function compositionChart(r: Report, labelOrder: string[]): string {
 ${bars}
 </svg>`;
   const table = `<details><summary>Numbers</summary><table class="num"><thead><tr><th>label</th>${sources.map((s) => `<th>${esc(s)}</th>`).join('')}<th>total</th></tr></thead><tbody>${labels
-    .map((l) => `<tr><th>${esc(l)}</th>${sources.map((s) => `<td>${int(n(l, s))}</td>`).join('')}<td><b>${int(total(l))}</b></td></tr>`)
+    .map(
+      (l) =>
+        `<tr><th>${esc(l)}</th>${sources.map((s) => `<td>${int(n(l, s))}</td>`).join('')}<td><b>${int(total(l))}</b></td></tr>`,
+    )
     .join('')}</tbody></table></details>`;
   return svg + table;
 }
 
 function datasetsTable(r: Report): string {
   const d = r.datasets;
-  const known = new Set(['gold', 'goldTest', 'silver', 'silverUsable', 'bronze', 'bronzeUsable', 'bronzeRejected', 'reviewed', 'reviewedUsable']);
+  const known = new Set([
+    'gold',
+    'goldTest',
+    'silver',
+    'silverUsable',
+    'bronze',
+    'bronzeUsable',
+    'bronzeRejected',
+    'reviewed',
+    'reviewedUsable',
+  ]);
   const rows: [string, string, string, string][] = [
     ['gold (train)', int(d.gold), int(d.gold), 'human labels'],
     ['gold (test)', int(d.goldTest), '—', 'held out: never used for training, selection or thresholds'],
-    ['silver', int(d.silver), `${int(d.silverUsable)} (${pct(num(d.silverUsable), num(d.silver))})`, 'corpus sentences labeled by the LLM'],
-    ['bronze', int(d.bronze), `${int(d.bronzeUsable)} (${pct(num(d.bronzeUsable), num(d.bronze))})`, 'sentences written by the LLM per label'],
+    [
+      'silver',
+      int(d.silver),
+      `${int(d.silverUsable)} (${pct(num(d.silverUsable), num(d.silver))})`,
+      'corpus sentences labeled by the LLM',
+    ],
+    [
+      'bronze',
+      int(d.bronze),
+      `${int(d.bronzeUsable)} (${pct(num(d.bronzeUsable), num(d.bronze))})`,
+      'sentences written by the LLM per label',
+    ],
   ];
   if (d.reviewed !== undefined) {
-    rows.push(['reviewed', int(d.reviewed), `${int(d.reviewedUsable)} (${pct(num(d.reviewedUsable), num(d.reviewed))})`, 'silver and bronze rows with a reviewer\'s labels (they also replace the LLM\'s labels in silver and bronze)']);
+    rows.push([
+      'reviewed',
+      int(d.reviewed),
+      `${int(d.reviewedUsable)} (${pct(num(d.reviewedUsable), num(d.reviewed))})`,
+      "silver and bronze rows with a reviewer's labels (they also replace the LLM's labels in silver and bronze)",
+    ]);
   }
   if (d.bronzeRejected !== undefined) {
-    rows.push(['bronze: refused by the sentence gate', int(d.bronzeRejected), '—', 'written items that were no sentence: label ids, placeholders, copies of guideline examples (kept in bronze/rejected)']);
+    rows.push([
+      'bronze: refused by the sentence gate',
+      int(d.bronzeRejected),
+      '—',
+      'written items that were no sentence: label ids, placeholders, copies of guideline examples (kept in bronze/rejected)',
+    ]);
   }
   const extra = Object.entries(d).filter(([k]) => !known.has(k));
   return `<table class="num"><thead><tr><th>set</th><th>rows</th><th>usable for training</th><th class="l">what it is</th></tr></thead><tbody>${rows
     .map(([a, b, c, e]) => `<tr><th>${esc(a)}</th><td>${b}</td><td>${c}</td><td class="l muted">${esc(e)}</td></tr>`)
-    .join('')}${extra.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${int(v)}</td><td></td><td></td></tr>`).join('')}</tbody></table>`;
+    .join(
+      '',
+    )}${extra.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${int(v)}</td><td></td><td></td></tr>`).join('')}</tbody></table>`;
 }
 
 function usageTable(r: Report): string {
@@ -411,9 +515,14 @@ function usageTable(r: Report): string {
     const warn = num(u.failures) > 0 ? ' class="warn"' : '';
     return `<tr${total ? ' class="total"' : ''}><th>${esc(name)}</th><${cell}>${int(u.calls)}</${cell}><${cell}>${int(u.cacheHits)} <span class="muted">(${pct(num(u.cacheHits), num(u.calls) + num(u.cacheHits))})</span></${cell}><${cell}>${int(u.promptTokens)}</${cell}><${cell}>${int(u.completionTokens)}</${cell}><${cell}${warn}>${int(u.failures)}</${cell}>${hasCost ? `<${cell}>${usd(u.costUsd)}</${cell}>` : ''}</tr>`;
   };
-  const cost = typeof r.llm.costUsd === 'number' ? `<p class="cost">Estimated LLM cost for this run: <b>${esc(usd(r.llm.costUsd))}</b></p>` : '';
+  const cost =
+    typeof r.llm.costUsd === 'number'
+      ? `<p class="cost">Estimated LLM cost for this run: <b>${esc(usd(r.llm.costUsd))}</b></p>`
+      : '';
   return `<table class="num"><thead><tr><th>stage</th><th>calls</th><th>cache hits</th><th>prompt tokens</th><th>completion tokens</th><th>unusable answers</th>${hasCost ? '<th>cost (USD)</th>' : ''}</tr></thead><tbody>${
-    stages.length ? stages.map(([s, u]) => row(s, u)).join('') : '<tr><td colspan="6" class="l muted">no LLM stage ran</td></tr>'
+    stages.length
+      ? stages.map(([s, u]) => row(s, u)).join('')
+      : '<tr><td colspan="6" class="l muted">no LLM stage ran</td></tr>'
   }${row('total', r.llm, true)}</tbody></table>
 <p class="note">Calls are model calls; cache hits are answers replayed from the LLM cache (no model call, no tokens), as a share of all requests. Unusable answers were kept raw in the stage's failures files and left out of the data.</p>${cost}`;
 }
@@ -424,19 +533,31 @@ function batchesTable(r: Report): string {
   const gaveUp = r.batchErrors ?? [];
   if (!batches.length && !gaveUp.length) return '';
   const rows = batches
-    .map((b) => `<tr><th class="l">${esc(b.id)}</th><td class="l">${esc(b.stage)}</td><td>${int(b.round + 1)}</td><td class="l${b.status === 'completed' ? '' : ' warn'}">${esc(b.status)}</td><td>${int(b.total)}</td><td>${int(b.completed)}</td><td>${int(b.failed)}</td><td>${b.answered === undefined ? '—' : int(b.answered)}</td><td class="l muted">${esc(b.error ?? '')}</td></tr>`)
+    .map(
+      (b) =>
+        `<tr><th class="l">${esc(b.id)}</th><td class="l">${esc(b.stage)}</td><td>${int(b.round + 1)}</td><td class="l${b.status === 'completed' ? '' : ' warn'}">${esc(b.status)}</td><td>${int(b.total)}</td><td>${int(b.completed)}</td><td>${int(b.failed)}</td><td>${b.answered === undefined ? '—' : int(b.answered)}</td><td class="l muted">${esc(b.error ?? '')}</td></tr>`,
+    )
     .join('');
   const note = `<p class="note">llm.batch: each LLM stage first sent its requests through the provider's batch API (half price); answers went into the LLM cache, and the pages then asked online only for what no batch answered. Answered: answers written to the cache.${r.llm.batch ? ` Batches answered ${int(r.llm.batch.calls)} requests (${int(r.llm.batch.promptTokens)} prompt and ${int(r.llm.batch.completionTokens)} completion tokens at the batch price).` : ''}</p>`;
-  const errors = gaveUp.length ? `<p class="warn">Batch rounds that gave up (their pages went online): ${gaveUp.map(esc).join('; ')}</p>` : '';
+  const errors = gaveUp.length
+    ? `<p class="warn">Batch rounds that gave up (their pages went online): ${gaveUp.map(esc).join('; ')}</p>`
+    : '';
   return `<h3 style="font-size:14px;margin:14px 0 0">Batches</h3><table class="num"><thead><tr><th class="l">batch</th><th class="l">stage</th><th>round</th><th class="l">status</th><th>requests</th><th>completed</th><th>failed</th><th>answered</th><th class="l">error</th></tr></thead><tbody>${rows}</tbody></table>${note}${errors}`;
 }
 
 function verdictsTable(r: Report): string {
-  if (!r.selfCheck.length) return '<p class="muted">No self-check verdicts (the self-check was disabled or had nothing to check).</p>';
-  const rank = (v: string) => { const i = ['keep', 'fix', 'reject'].indexOf(v); return i < 0 ? 99 : i; };
-  const verdicts = [...new Set(r.selfCheck.map((v) => v.verdict))].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+  if (!r.selfCheck.length)
+    return '<p class="muted">No self-check verdicts (the self-check was disabled or had nothing to check).</p>';
+  const rank = (v: string) => {
+    const i = ['keep', 'fix', 'reject'].indexOf(v);
+    return i < 0 ? 99 : i;
+  };
+  const verdicts = [...new Set(r.selfCheck.map((v) => v.verdict))].sort(
+    (a, b) => rank(a) - rank(b) || a.localeCompare(b),
+  );
   const sets = orderSources(r.selfCheck.map((v) => v.source));
-  const n = (s: string, v: string) => r.selfCheck.filter((x) => x.source === s && x.verdict === v).reduce((t, x) => t + num(x.n), 0);
+  const n = (s: string, v: string) =>
+    r.selfCheck.filter((x) => x.source === s && x.verdict === v).reduce((t, x) => t + num(x.n), 0);
   const rows = sets
     .map((s) => {
       const total = verdicts.reduce((t, v) => t + n(s, v), 0);
@@ -444,7 +565,10 @@ function verdictsTable(r: Report): string {
       const bar = verdicts
         .map((v, i) => {
           const w = total ? (n(s, v) / total) * 200 : 0;
-          const seg = w > 0 ? `<rect class="verdict-segment" data-source="${esc(s)}" data-verdict="${esc(v)}" data-n="${n(s, v)}" x="${px(x)}" y="0" width="${px(w)}" height="14" fill="${colorFor(VERDICT_COLORS, v, i)}"><title>${esc(`${s} · ${v}: ${n(s, v)} (${pct(n(s, v), total)})`)}</title></rect>` : '';
+          const seg =
+            w > 0
+              ? `<rect class="verdict-segment" data-source="${esc(s)}" data-verdict="${esc(v)}" data-n="${n(s, v)}" x="${px(x)}" y="0" width="${px(w)}" height="14" fill="${colorFor(VERDICT_COLORS, v, i)}"><title>${esc(`${s} · ${v}: ${n(s, v)} (${pct(n(s, v), total)})`)}</title></rect>`
+              : '';
           x += w;
           return seg;
         })
@@ -452,18 +576,24 @@ function verdictsTable(r: Report): string {
       return `<tr><th>${esc(s)}</th>${verdicts.map((v) => `<td>${int(n(s, v))} <span class="muted">(${pct(n(s, v), total)})</span></td>`).join('')}<td><b>${int(total)}</b></td><td class="l"><svg width="200" height="14" viewBox="0 0 200 14" role="img" aria-label="${esc(`${s} verdict shares`)}">${bar}</svg></td></tr>`;
     })
     .join('');
-  const legend = verdicts.map((v, i) => `<span class="swatch" style="background:${colorFor(VERDICT_COLORS, v, i)}"></span>${esc(v)}`).join(' ');
+  const legend = verdicts
+    .map((v, i) => `<span class="swatch" style="background:${colorFor(VERDICT_COLORS, v, i)}"></span>${esc(v)}`)
+    .join(' ');
   return `<table class="num"><thead><tr><th>set</th>${verdicts.map((v) => `<th>${esc(v)}</th>`).join('')}<th>checked</th><th class="l">${legend}</th></tr></thead><tbody>${rows}</tbody></table>
 <p class="note">keep: the LLM confirmed the row; fix: its labels were corrected; reject: left out of training.</p>`;
 }
 
 function safetySection(r: Report): string {
   const s = r.safety;
-  if (!s) return '<p class="muted not-computed">Safety screening: <b>not computed</b> for this run (no <code>safety</code> in datasets/summary.json).</p>';
+  if (!s)
+    return '<p class="muted not-computed">Safety screening: <b>not computed</b> for this run (no <code>safety</code> in datasets/summary.json).</p>';
   const cls = (v: number) => (num(v) > 0 ? ' class="warn"' : '');
   const sets = orderSources(Object.keys(s.phiRows ?? {}).concat(['gold', 'silver', 'bronze']));
   const phi = `<table class="num"><thead><tr><th>set</th><th>rows with possible PHI</th></tr></thead><tbody>${sets
-    .map((k) => { const v = num((s.phiRows as Record<string, number>)?.[k]); return `<tr><th>${esc(k)}</th><td${cls(v)}>${int(v)}</td></tr>`; })
+    .map((k) => {
+      const v = num((s.phiRows as Record<string, number>)?.[k]);
+      return `<tr><th>${esc(k)}</th><td${cls(v)}>${int(v)}</td></tr>`;
+    })
     .join('')}</tbody></table>`;
   const kinds = Object.entries(s.phiByKind ?? {}).sort((a, b) => num(b[1]) - num(a[1]));
   const byKind = kinds.length
@@ -481,12 +611,25 @@ function agreementSection(r: Report): string {
   if (a.silverChecked) sets.push(['silver after self-check', a.silverChecked]);
   const hasExact = sets.some(([, s]) => typeof s.exactMatch === 'number');
   const summary = `<table class="num"><thead><tr><th>LLM labels</th><th>sentences</th><th>micro-F1</th><th>macro-F1</th>${hasExact ? '<th>exact match</th>' : ''}</tr></thead><tbody>${sets
-    .map(([name, s]) => `<tr><th>${esc(name)}</th><td>${int(s.n)}</td><td>${f3(s.microF1)}</td><td>${f3(s.macroF1)}</td>${hasExact ? `<td>${typeof s.exactMatch === 'number' ? f3(s.exactMatch) : '—'}</td>` : ''}</tr>`)
+    .map(
+      ([name, s]) =>
+        `<tr><th>${esc(name)}</th><td>${int(s.n)}</td><td>${f3(s.microF1)}</td><td>${f3(s.macroF1)}</td>${hasExact ? `<td>${typeof s.exactMatch === 'number' ? f3(s.exactMatch) : '—'}</td>` : ''}</tr>`,
+    )
     .join('')}</tbody></table>`;
   const labels = [...new Set(sets.flatMap(([, s]) => Object.keys(s.perLabel ?? {})))];
   const perLabel = labels.length
     ? `<table class="num"><thead><tr><th rowspan="2">label</th>${sets.map(([name]) => `<th colspan="3">${esc(name)}</th>`).join('')}</tr><tr>${sets.map(() => '<th>P</th><th>R</th><th>F1</th>').join('')}</tr></thead><tbody>${labels
-        .map((l) => `<tr><th>${esc(l)}</th>${sets.map(([, s]) => { const x = s.perLabel?.[l]; return x ? `<td>${f3(x.precision)}</td><td>${f3(x.recall)}</td><td><b>${f3(x.f1)}</b></td>` : '<td>—</td><td>—</td><td>—</td>'; }).join('')}</tr>`)
+        .map(
+          (l) =>
+            `<tr><th>${esc(l)}</th>${sets
+              .map(([, s]) => {
+                const x = s.perLabel?.[l];
+                return x
+                  ? `<td>${f3(x.precision)}</td><td>${f3(x.recall)}</td><td><b>${f3(x.f1)}</b></td>`
+                  : '<td>—</td><td>—</td><td>—</td>';
+              })
+              .join('')}</tr>`,
+        )
         .join('')}</tbody></table>`
     : '';
   return `<section id="agreement"><h2>LLM as annotator</h2>
@@ -513,16 +656,26 @@ function reviewSection(r: Report, effectSvg: string): string {
   const reasons = Object.keys(v.byReason);
   const byReason = reasons.length
     ? `<table class="num"><thead><tr><th>chosen because</th><th>rows</th><th>reviewed</th><th>relabelled</th><th>dropped</th><th class="l">meaning</th></tr></thead><tbody>${reasons
-        .map((k) => { const c = v.byReason[k]!; return `<tr><th>${esc(k)}</th><td>${int(c.tasks)}</td><td>${int(c.reviewed)}</td><td>${int(c.changed)} <span class="muted">(${pct(c.changed, c.reviewed)})</span></td><td>${int(c.dropped)}</td><td class="l muted">${esc(REASON_TEXT[k] ?? '')}</td></tr>`; })
-        .join('')}</tbody></table><p class="note">A row may carry several reasons; ${int(v.selection?.candidates ?? 0)} silver and bronze rows were candidates, at most ${int(v.selection?.max ?? v.tasks)} exported.</p>`
+        .map((k) => {
+          const c = v.byReason[k]!;
+          return `<tr><th>${esc(k)}</th><td>${int(c.tasks)}</td><td>${int(c.reviewed)}</td><td>${int(c.changed)} <span class="muted">(${pct(c.changed, c.reviewed)})</span></td><td>${int(c.dropped)}</td><td class="l muted">${esc(REASON_TEXT[k] ?? '')}</td></tr>`;
+        })
+        .join(
+          '',
+        )}</tbody></table><p class="note">A row may carry several reasons; ${int(v.selection?.candidates ?? 0)} silver and bronze rows were candidates, at most ${int(v.selection?.max ?? v.tasks)} exported.</p>`
     : '<p class="muted">No row matched the review reasons.</p>';
   const a = v.agreement;
   const agreement = a
     ? `<h3 style="font-size:14px;margin:14px 0 0">Reviewers against the LLM</h3>
 <p class="note">Over the ${int(a.n)} reviewed rows that were kept: the reviewer's label set equals the LLM's on <b>${pct(a.exactMatch * a.n, a.n)}</b> of them. Per label: rows the LLM gave it, rows the reviewer gave it, both, and the share of rows where the two made the same call.</p>
-<table class="num"><thead><tr><th>label</th><th>LLM</th><th>reviewer</th><th>both</th><th>agreed</th></tr></thead><tbody>${Object.entries(a.perLabel)
+<table class="num"><thead><tr><th>label</th><th>LLM</th><th>reviewer</th><th>both</th><th>agreed</th></tr></thead><tbody>${Object.entries(
+        a.perLabel,
+      )
         .filter(([, x]) => x.llm + x.reviewer > 0)
-        .map(([l, x]) => `<tr><th>${esc(l)}</th><td>${int(x.llm)}</td><td>${int(x.reviewer)}</td><td>${int(x.both)}</td><td${x.agreement < 0.8 ? ' class="warn"' : ''}>${pct(x.agreement * a.n, a.n)}</td></tr>`)
+        .map(
+          ([l, x]) =>
+            `<tr><th>${esc(l)}</th><td>${int(x.llm)}</td><td>${int(x.reviewer)}</td><td>${int(x.both)}</td><td${x.agreement < 0.8 ? ' class="warn"' : ''}>${pct(x.agreement * a.n, a.n)}</td></tr>`,
+        )
         .join('')}</tbody></table>`
     : '';
   const mixes = Object.keys(v.effect);
@@ -531,7 +684,10 @@ function reviewSection(r: Report, effectSvg: string): string {
 <p class="note">Each mix trained on the reviewers' labels against the same mix trained on the LLM's (same seeds, same gold test sentences; paired cluster bootstrap, Holm across these mixes). An interval that crosses 0 means the data does not show that the review changed the result.</p>
 ${effectSvg}
 <details><summary>Numbers</summary><table class="num"><thead><tr><th>mix</th><th>Δ macro-F1 [CI]</th><th>p</th><th>Holm p</th><th>Δ micro-F1 [CI]</th></tr></thead><tbody>${mixes
-        .map((m) => { const c = v.effect[m]!; return `<tr><th>${esc(m)}</th><td>${esc(ciText(c.macroF1.delta, c.macroF1.ci[0], c.macroF1.ci[1]))}</td><td>${esc(pText(c.macroF1.p))}</td><td>${esc(pText(c.macroF1.pHolm))}</td><td>${esc(ciText(c.microF1.delta, c.microF1.ci[0], c.microF1.ci[1]))}</td></tr>`; })
+        .map((m) => {
+          const c = v.effect[m]!;
+          return `<tr><th>${esc(m)}</th><td>${esc(ciText(c.macroF1.delta, c.macroF1.ci[0], c.macroF1.ci[1]))}</td><td>${esc(pText(c.macroF1.p))}</td><td>${esc(pText(c.macroF1.pHolm))}</td><td>${esc(ciText(c.microF1.delta, c.microF1.ci[0], c.microF1.ci[1]))}</td></tr>`;
+        })
         .join('')}</tbody></table></details>`
     : v.outcome === 'imported'
       ? '<p class="muted">No mix with synthetic rows was evaluated before and after the review.</p>'
@@ -543,7 +699,10 @@ ${byReason}${agreement}${effect}</section>`;
 
 function stagesTable(r: Report): string {
   const rows = Object.entries(r.stages)
-    .map(([s, p]) => `<tr><th>${esc(s)}</th><td class="l"><span class="badge ${esc(p.status)}">${esc(p.status)}</span>${s === 'report' && p.status === 'running' ? ' <span class="muted">(this report)</span>' : ''}</td><td>${p.total ? `${int(p.done)} / ${int(p.total)}` : '—'}</td><td${p.failedPages ? ' class="warn"' : ''}>${int(p.failedPages)}</td></tr>`)
+    .map(
+      ([s, p]) =>
+        `<tr><th>${esc(s)}</th><td class="l"><span class="badge ${esc(p.status)}">${esc(p.status)}</span>${s === 'report' && p.status === 'running' ? ' <span class="muted">(this report)</span>' : ''}</td><td>${p.total ? `${int(p.done)} / ${int(p.total)}` : '—'}</td><td${p.failedPages ? ' class="warn"' : ''}>${int(p.failedPages)}</td></tr>`,
+    )
     .join('');
   return `<table class="num"><thead><tr><th>stage</th><th class="l">status</th><th>pages / tasks</th><th>failed pages</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
@@ -551,25 +710,56 @@ function stagesTable(r: Report): string {
 function caveats(r: Report, mixes: string[], labels: string[]): string[] {
   const out: string[] = [];
   const seedCounts = new Set(mixes.map((m) => r.mixes[m]!.seeds.length));
-  if (seedCounts.size > 1) out.push(`Mixes were evaluated over different numbers of seeds (${[...seedCounts].sort().join(', ')}); their sd are not comparable.`);
-  if (mixes.length && Math.max(...mixes.map((m) => r.mixes[m]!.seeds.length)) < 2) out.push('Only one seed per mix: no spread is shown and differences between mixes may be noise.');
+  if (seedCounts.size > 1)
+    out.push(
+      `Mixes were evaluated over different numbers of seeds (${[...seedCounts].sort().join(', ')}); their sd are not comparable.`,
+    );
+  if (mixes.length && Math.max(...mixes.map((m) => r.mixes[m]!.seeds.length)) < 2)
+    out.push('Only one seed per mix: no spread is shown and differences between mixes may be noise.');
   const zero = labels.filter((l) => mixes.some((m) => r.mixes[m]!.perLabel[l]?.support === 0));
-  if (zero.length) out.push(`${zero.length} label${zero.length === 1 ? ' has' : 's have'} no gold test sentence (${zero.map((l) => esc(l)).join(', ')}): their F1 is 0 by convention and lowers every mix's macro-F1 equally.`);
-  const thin = labels.filter((l) => mixes.some((m) => { const s = r.mixes[m]!.perLabel[l]?.support ?? 0; return s > 0 && s < 5; }));
-  if (thin.length) out.push(`${thin.length} label${thin.length === 1 ? ' rests' : 's rest'} on fewer than 5 gold test sentences: ${thin.length === 1 ? 'its' : 'their'} per-label F1 moves in large steps.`);
+  if (zero.length)
+    out.push(
+      `${zero.length} label${zero.length === 1 ? ' has' : 's have'} no gold test sentence (${zero.map((l) => esc(l)).join(', ')}): their F1 is 0 by convention and lowers every mix's macro-F1 equally.`,
+    );
+  const thin = labels.filter((l) =>
+    mixes.some((m) => {
+      const s = r.mixes[m]!.perLabel[l]?.support ?? 0;
+      return s > 0 && s < 5;
+    }),
+  );
+  if (thin.length)
+    out.push(
+      `${thin.length} label${thin.length === 1 ? ' rests' : 's rest'} on fewer than 5 gold test sentences: ${thin.length === 1 ? 'its' : 'their'} per-label F1 moves in large steps.`,
+    );
   const failed = Object.entries(r.stages).filter(([, p]) => p.failedPages > 0);
-  if (failed.length) out.push(`Pages failed after all retries in ${failed.map(([s, p]) => `${esc(s)} (${p.failedPages})`).join(', ')}: their items are missing from the data.`);
+  if (failed.length)
+    out.push(
+      `Pages failed after all retries in ${failed.map(([s, p]) => `${esc(s)} (${p.failedPages})`).join(', ')}: their items are missing from the data.`,
+    );
   const short = num(r.counts.bronzeTargetsShort);
   if (short > 0) {
-    out.push(`${int(short)} bronze target${short === 1 ? ' is' : 's are'} still short of bronze.perLabel usable sentences after ${int(num(r.counts.bronzeTopUpRounds))} top-up round(s): see Training data composition.`);
+    out.push(
+      `${int(short)} bronze target${short === 1 ? ' is' : 's are'} still short of bronze.perLabel usable sentences after ${int(num(r.counts.bronzeTopUpRounds))} top-up round(s): see Training data composition.`,
+    );
   }
-  if (r.partial) out.push('LLM work was cancelled while the run went (clinsynth control … cancel): this report is partial, trained and evaluated on the synthetic data made before that.');
-  if (r.llm.budgetExhausted) out.push('The LLM budget (llm.budgetUsd) ran out: LLM work stopped early and the synthetic sets are smaller than asked.');
-  if (num(r.llm.failures) > 0) out.push(`${int(r.llm.failures)} LLM answer${r.llm.failures === 1 ? ' was' : 's were'} unusable and left out.`);
-  if (r.safety && Object.values(r.safety.phiRows ?? {}).some((v) => num(v) > 0)) out.push('Rows with possible PHI were found: see Safety.');
-  if (r.stages.report && r.stages.report.status !== 'done' && r.stages.evaluate?.status !== 'done') out.push('The run had not finished evaluating when this report was written.');
+  if (r.partial)
+    out.push(
+      'LLM work was cancelled while the run went (clinsynth control … cancel): this report is partial, trained and evaluated on the synthetic data made before that.',
+    );
+  if (r.llm.budgetExhausted)
+    out.push(
+      'The LLM budget (llm.budgetUsd) ran out: LLM work stopped early and the synthetic sets are smaller than asked.',
+    );
+  if (num(r.llm.failures) > 0)
+    out.push(`${int(r.llm.failures)} LLM answer${r.llm.failures === 1 ? ' was' : 's were'} unusable and left out.`);
+  if (r.safety && Object.values(r.safety.phiRows ?? {}).some((v) => num(v) > 0))
+    out.push('Rows with possible PHI were found: see Safety.');
+  if (r.stages.report && r.stages.report.status !== 'done' && r.stages.evaluate?.status !== 'done')
+    out.push('The run had not finished evaluating when this report was written.');
   if (r.review?.selection?.classifier?.sawTestLabels) {
-    out.push('Rows for human review were partly chosen by a classifier trained on every gold sentence, test folds included (out-of-fold evaluation leaves no gold sentence outside them): the reviewers\' labels owe nothing to gold, but which rows they saw did.');
+    out.push(
+      "Rows for human review were partly chosen by a classifier trained on every gold sentence, test folds included (out-of-fold evaluation leaves no gold sentence outside them): the reviewers' labels owe nothing to gold, but which rows they saw did.",
+    );
   }
   return out;
 }
@@ -589,15 +779,41 @@ export async function renderReportHtml(r: Report): Promise<string> {
   if (best && gold && best !== 'gold') {
     const d = r.mixes[best]!.macroF1.mean - gold.macroF1.mean;
     kpis.push(['gain over gold only', `${d >= 0 ? '+' : '−'}${f3(Math.abs(d))}`, `${best} vs gold (macro-F1)`]);
-  } else if (best === 'gold' && mixes.length > 1) kpis.push(['gain over gold only', 'none', 'no other mix beat gold only']);
-  kpis.push(['gold test sentences', int(r.datasets.goldTest), `${seeds.length} seed${seeds.length === 1 ? '' : 's'}${seeds.length ? `: ${seeds.join(', ')}` : ''}`]);
+  } else if (best === 'gold' && mixes.length > 1)
+    kpis.push(['gain over gold only', 'none', 'no other mix beat gold only']);
+  kpis.push([
+    'gold test sentences',
+    int(r.datasets.goldTest),
+    `${seeds.length} seed${seeds.length === 1 ? '' : 's'}${seeds.length ? `: ${seeds.join(', ')}` : ''}`,
+  ]);
   const warn = caveats(r, mixes, labels);
-  const curvePoints = (rows: CurveRow[]) => rows.map((c) => ({ mix: c.mix, share: c.share, n: c.n, mean: c.macroF1.mean, sd: c.macroF1.sd }));
-  const forestRows = Object.entries(r.comparisons).map(([mix, c]) => ({ mix, baseline: c.baseline, delta: c.macroF1.delta, lo: c.macroF1.ci[0], hi: c.macroF1.ci[1], p: c.macroF1.p, pHolm: c.macroF1.pHolm }));
-  const effectRows = Object.entries(r.review?.effect ?? {}).map(([mix, c]) => ({ mix, baseline: 'LLM labels', delta: c.macroF1.delta, lo: c.macroF1.ci[0], hi: c.macroF1.ci[1], p: c.macroF1.p, pHolm: c.macroF1.pHolm }));
+  const curvePoints = (rows: CurveRow[]) =>
+    rows.map((c) => ({ mix: c.mix, share: c.share, n: c.n, mean: c.macroF1.mean, sd: c.macroF1.sd }));
+  const forestRows = Object.entries(r.comparisons).map(([mix, c]) => ({
+    mix,
+    baseline: c.baseline,
+    delta: c.macroF1.delta,
+    lo: c.macroF1.ci[0],
+    hi: c.macroF1.ci[1],
+    p: c.macroF1.p,
+    pHolm: c.macroF1.pHolm,
+  }));
+  const effectRows = Object.entries(r.review?.effect ?? {}).map(([mix, c]) => ({
+    mix,
+    baseline: 'LLM labels',
+    delta: c.macroF1.delta,
+    lo: c.macroF1.ci[0],
+    hi: c.macroF1.ci[1],
+    p: c.macroF1.p,
+    pHolm: c.macroF1.pHolm,
+  }));
   const [f1Svg, heatSvg, forestSvg, syntheticSvg, goldSvg, effectSvg] = await Promise.all([
-    mixes.length ? f1Chart(r, mixes) : Promise.resolve('<p class="muted">No mix was evaluated: there is nothing to chart.</p>'),
-    mixes.length && labels.length ? labelHeatmap(r, mixes, labels) : Promise.resolve('<p class="muted">No per-label scores.</p>'),
+    mixes.length
+      ? f1Chart(r, mixes)
+      : Promise.resolve('<p class="muted">No mix was evaluated: there is nothing to chart.</p>'),
+    mixes.length && labels.length
+      ? labelHeatmap(r, mixes, labels)
+      : Promise.resolve('<p class="muted">No per-label scores.</p>'),
     forestPlotSvg(forestRows),
     learningCurveSvg(curvePoints(r.curves.synthetic), 'synthetic'),
     learningCurveSvg(curvePoints(r.curves.gold), 'gold'),
@@ -661,7 +877,10 @@ ${warn.length ? `<div class="caveats"><b>Read with care</b><ul>${warn.map((w) =>
 <p class="note">Every gold test sentence is predicted by a classifier that did not train on its fold (${int(r.evaluation.folds)} fold${r.evaluation.folds === 1 ? '' : 's'}); bars are means over seeds of the pooled scores, whiskers ±1 sd over seeds. Macro-F1 averages every taxonomy label equally (rare signs weigh as much as common ones); micro-F1 pools all label decisions.</p>
 ${f1Svg}
 <details><summary>Numbers</summary><table class="num"><thead><tr><th>mix</th><th>macro-F1 (mean ± sd)</th><th>micro-F1 (mean ± sd)</th><th>seeds</th><th>training rows</th><th>repeats trained once</th></tr></thead><tbody>${mixes
-    .map((m) => { const x = r.mixes[m]!; return `<tr><th>${esc(m)}</th><td>${stat(x.macroF1)}</td><td>${stat(x.microF1)}</td><td>${esc(x.seeds.join(', '))}</td><td>${esc([...new Set(x.trainedOn)].map(int).join(', '))}</td><td>${int(x.duplicatesDropped)}</td></tr>`; })
+    .map((m) => {
+      const x = r.mixes[m]!;
+      return `<tr><th>${esc(m)}</th><td>${stat(x.macroF1)}</td><td>${stat(x.microF1)}</td><td>${esc(x.seeds.join(', '))}</td><td>${esc([...new Set(x.trainedOn)].map(int).join(', '))}</td><td>${int(x.duplicatesDropped)}</td></tr>`;
+    })
     .join('')}</tbody></table></details>
 </section>
 

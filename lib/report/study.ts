@@ -39,17 +39,40 @@ export interface StudyReportInput {
 export const STUDY_FILES = { json: 'study.json', html: 'study.html' } as const;
 
 export function buildStudyReport(input: StudyReportInput): StudyReport {
-  const counts = { completed: 0, failed: 0, cancelled: 0, terminated: 0, 'timed out': 0, pending: 0, running: 0 } satisfies Record<VariantStatus, number>;
+  const counts = {
+    completed: 0,
+    failed: 0,
+    cancelled: 0,
+    terminated: 0,
+    'timed out': 0,
+    pending: 0,
+    running: 0,
+  } satisfies Record<VariantStatus, number>;
   const variants = input.variants.map((v): StudyVariantRow => {
     counts[v.status]++;
     const reportPath = join(v.runDir, 'report.json');
     if (!existsSync(reportPath)) return { ...v, mixes: {}, comparisons: {}, reportPath: null };
     const r = readJson<Report>(reportPath);
-    const mixes = Object.fromEntries(Object.entries(r.mixes).map(([m, x]) => [m, { macroF1: x.macroF1, microF1: x.microF1 }]));
-    const comparisons = Object.fromEntries(Object.entries(r.comparisons ?? {}).map(([m, c]) => [m, { baseline: c.baseline, macroF1: c.macroF1, microF1: c.microF1 }]));
+    const mixes = Object.fromEntries(
+      Object.entries(r.mixes).map(([m, x]) => [m, { macroF1: x.macroF1, microF1: x.microF1 }]),
+    );
+    const comparisons = Object.fromEntries(
+      Object.entries(r.comparisons ?? {}).map(([m, c]) => [
+        m,
+        { baseline: c.baseline, macroF1: c.macroF1, microF1: c.microF1 },
+      ]),
+    );
     return { ...v, mixes, comparisons, reportPath };
   });
-  return { study: input.study, workflowId: input.workflowId, studyDir: input.studyDir, keys: input.keys, variants, counts, generatedAt: new Date().toISOString() };
+  return {
+    study: input.study,
+    workflowId: input.workflowId,
+    studyDir: input.studyDir,
+    keys: input.keys,
+    variants,
+    counts,
+    generatedAt: new Date().toISOString(),
+  };
 }
 
 export async function writeStudyReport(input: StudyReportInput): Promise<{ jsonPath: string; htmlPath: string }> {
@@ -76,15 +99,28 @@ export function studyF1Spec(report: StudyReport, key: string): TopLevelSpec {
     })),
   );
   const x = { field: 'x', type: 'quantitative', title: key, scale: { zero: false } } as const;
-  const y = { field: 'f1', type: 'quantitative', title: 'macro-F1 (mean over seeds)', scale: { zero: false, nice: true } } as const;
-  const color = { field: 'series', type: 'nominal', title: 'mix and other values', legend: { orient: 'right', labelLimit: 320 } } as const;
+  const y = {
+    field: 'f1',
+    type: 'quantitative',
+    title: 'macro-F1 (mean over seeds)',
+    scale: { zero: false, nice: true },
+  } as const;
+  const color = {
+    field: 'series',
+    type: 'nominal',
+    title: 'mix and other values',
+    legend: { orient: 'right', labelLimit: 320 },
+  } as const;
   return {
     width: 440,
     height: 260,
     data: { values },
     layer: [
       { mark: { type: 'line', strokeWidth: 2, aria: false }, encoding: { x, y, color } },
-      { mark: { type: 'point', filled: true, size: 50, opacity: 1 }, encoding: { x, y, color, description: { field: 'desc', type: 'nominal' } } },
+      {
+        mark: { type: 'point', filled: true, size: 50, opacity: 1 },
+        encoding: { x, y, color, description: { field: 'desc', type: 'nominal' } },
+      },
     ],
   };
 }
@@ -99,7 +135,13 @@ export function numericKeys(report: StudyReport): string[] {
 
 export async function renderStudyHtml(report: StudyReport): Promise<string> {
   const mixes = [...new Set(report.variants.flatMap((v) => Object.keys(v.mixes)))];
-  const head = ['variant', ...report.keys, 'status', ...mixes.map((m) => `${m} macro-F1`), ...mixes.flatMap((m) => (report.variants.some((v) => v.comparisons[m]) ? [`${m} Δ [CI]`] : []))];
+  const head = [
+    'variant',
+    ...report.keys,
+    'status',
+    ...mixes.map((m) => `${m} macro-F1`),
+    ...mixes.flatMap((m) => (report.variants.some((v) => v.comparisons[m]) ? [`${m} Δ [CI]`] : [])),
+  ];
   const deltaMixes = mixes.filter((m) => report.variants.some((v) => v.comparisons[m]));
   const rows = report.variants.map((v) => {
     const cells = [
@@ -116,7 +158,10 @@ export async function renderStudyHtml(report: StudyReport): Promise<string> {
   });
   const charts: string[] = [];
   for (const [i, key] of numericKeys(report).entries()) {
-    const svg = await renderSvg(studyF1Spec(report, key), { id: `study-f1-${i + 1}`, ariaLabel: `macro-F1 against ${key}` });
+    const svg = await renderSvg(studyF1Spec(report, key), {
+      id: `study-f1-${i + 1}`,
+      ariaLabel: `macro-F1 against ${key}`,
+    });
     charts.push(`<h2>Macro-F1 against ${esc(key)}</h2>\n${svg}`);
   }
   const c = report.counts;

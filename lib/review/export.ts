@@ -10,7 +10,13 @@ import { labelStudioConfig, labelStudioTasks } from './label-studio.js';
 import { reviewCsv } from './spreadsheet.js';
 
 /** The files reviewers work from, by purpose (absolute paths). */
-export function reviewFiles(runDir: string): { tasks: string; config: string; csv: string; selection: string; imports: string } {
+export function reviewFiles(runDir: string): {
+  tasks: string;
+  config: string;
+  csv: string;
+  selection: string;
+  imports: string;
+} {
   return {
     tasks: join(runDir, RUN_FILES.reviewTasks),
     config: join(runDir, RUN_FILES.reviewConfig),
@@ -21,7 +27,10 @@ export function reviewFiles(runDir: string): { tasks: string; config: string; cs
 }
 
 /** Writes tasks.json, label-config.xml and tasks.csv from the run's selection (again, when one was deleted). */
-export function writeReviewFiles(runDir: string, tasks: readonly ReviewTaskRow[] = readJsonl<ReviewTaskRow>(join(runDir, RUN_FILES.reviewSelection))): void {
+export function writeReviewFiles(
+  runDir: string,
+  tasks: readonly ReviewTaskRow[] = readJsonl<ReviewTaskRow>(join(runDir, RUN_FILES.reviewSelection)),
+): void {
   const taxonomy = loadTaxonomy(readRunExperiment(runDir).taxonomy);
   const f = reviewFiles(runDir);
   writeJson(f.tasks, labelStudioTasks(tasks, taxonomy));
@@ -36,7 +45,10 @@ export function reviewExported(runDir: string): boolean {
 }
 
 /** Chooses the rows to review and writes the selection, its statistics and the reviewers' files; idempotent. */
-export async function exportReview(runDir: string, onProgress?: () => void): Promise<{ tasks: number; counts: Record<string, number> }> {
+export async function exportReview(
+  runDir: string,
+  onProgress?: () => void,
+): Promise<{ tasks: number; counts: Record<string, number> }> {
   const e = readRunExperiment(runDir);
   const { tasks, stats } = await selectForReview(e, runDir, onProgress);
   writeJsonl(join(runDir, RUN_FILES.reviewSelection), tasks);

@@ -18,7 +18,13 @@ const MAX_PROBLEMS = 25;
 /** The run's review tasks (review/selection.jsonl), by ref; an InputError when the run exported none. */
 export function reviewTasks(runDir: string): Map<string, ReviewTaskRow> {
   const file = join(runDir, RUN_FILES.reviewSelection);
-  if (!existsSync(file)) throw inputError(file, 0, '', 'this run has exported no rows for review (review.enabled is off, or the run has not reached the review stage)');
+  if (!existsSync(file))
+    throw inputError(
+      file,
+      0,
+      '',
+      'this run has exported no rows for review (review.enabled is off, or the run has not reached the review stage)',
+    );
   return new Map(readJsonl<ReviewTaskRow>(file).map((r) => [r.ref, r]));
 }
 
@@ -31,7 +37,14 @@ function formatOf(file: string): ReviewImportResult['format'] {
   const fd = openSync(file, 'r');
   try {
     const n = readSync(fd, head, 0, head.length, 0);
-    return /^\s*[[{]/.test(head.subarray(0, n).toString('utf8').replace(/^\uFEFF/, '')) ? 'label-studio' : 'csv';
+    return /^\s*[[{]/.test(
+      head
+        .subarray(0, n)
+        .toString('utf8')
+        .replace(/^\uFEFF/, ''),
+    )
+      ? 'label-studio'
+      : 'csv';
   } finally {
     closeSync(fd);
   }
@@ -57,15 +70,24 @@ export function checkReviewImport(runDir: string, file: string): CheckedImport {
   const taxonomy = loadTaxonomy(experiment.taxonomy);
   const known = new Set(experiment.labels);
   const tasks = reviewTasks(runDir);
-  const problems: Problem[] = parsed.problems.map((p) => ({ file, line: p.at.line, key: p.at.key, message: p.message }));
-  const problem = (at: { line: number; key: string }, message: string) => problems.push({ file, line: at.line, key: at.key, message });
+  const problems: Problem[] = parsed.problems.map((p) => ({
+    file,
+    line: p.at.line,
+    key: p.at.key,
+    message: p.message,
+  }));
+  const problem = (at: { line: number; key: string }, message: string) =>
+    problems.push({ file, line: at.line, key: at.key, message });
   const seen = new Map<string, number>();
   const fallbackTime = new Date(statSync(file).mtimeMs).toISOString();
   const rows: ReviewedRow[] = [];
   for (const d of parsed.decisions) {
     const task = tasks.get(d.ref);
     if (!task) {
-      problem(d.refAt, `unknown task ${shown(d.ref)}: not one of the ${tasks.size} tasks this run exported (review/tasks.json)`);
+      problem(
+        d.refAt,
+        `unknown task ${shown(d.ref)}: not one of the ${tasks.size} tasks this run exported (review/tasks.json)`,
+      );
       continue;
     }
     const earlier = seen.get(d.ref);
@@ -89,11 +111,22 @@ export function checkReviewImport(runDir: string, file: string): CheckedImport {
     });
   }
   if (problems.length === 0 && rows.length === 0) {
-    problems.push({ file, line: 1, key: '', message: `no reviewed task in the file (${parsed.open} without a decision): nothing to import; \`clinsynth review skip\` goes on without review` });
+    problems.push({
+      file,
+      line: 1,
+      key: '',
+      message: `no reviewed task in the file (${parsed.open} without a decision): nothing to import; \`clinsynth review skip\` goes on without review`,
+    });
   }
   if (problems.length) {
     const shown = problems.slice(0, MAX_PROBLEMS);
-    if (problems.length > MAX_PROBLEMS) shown.push({ file, line: problems[MAX_PROBLEMS]!.line, key: '', message: `… and ${problems.length - MAX_PROBLEMS} more problems` });
+    if (problems.length > MAX_PROBLEMS)
+      shown.push({
+        file,
+        line: problems[MAX_PROBLEMS]!.line,
+        key: '',
+        message: `… and ${problems.length - MAX_PROBLEMS} more problems`,
+      });
     throw new InputError(shown);
   }
   const order = new Map([...tasks.keys()].map((ref, i) => [ref, i] as const));
@@ -102,7 +135,12 @@ export function checkReviewImport(runDir: string, file: string): CheckedImport {
 }
 
 /** The decision's labels (sorted; [] for `none`), or undefined after reporting why they cannot be used. */
-function labelsOf(d: Decision, known: ReadonlySet<string>, none: string, problem: (at: Decision['refAt'], message: string) => void): string[] | undefined {
+function labelsOf(
+  d: Decision,
+  known: ReadonlySet<string>,
+  none: string,
+  problem: (at: Decision['refAt'], message: string) => void,
+): string[] | undefined {
   let ok = true;
   for (const c of d.choices) {
     if (c.value !== none && !known.has(c.value)) {
@@ -130,7 +168,15 @@ export function importReview(runDir: string, file: string): ReviewImportResult {
   const checked = checkReviewImport(runDir, file);
   writeJsonl(join(runDir, RUN_FILES.reviewed), checked.rows);
   const s = reviewSummary(runDir, readRunExperiment(runDir).labels)!;
-  const result: ReviewImportResult = { file: relative(runDir, file), format: checked.format, tasks: s.tasks, reviewed: s.reviewed, changed: s.changed, dropped: s.dropped, reviewers: s.reviewers };
+  const result: ReviewImportResult = {
+    file: relative(runDir, file),
+    format: checked.format,
+    tasks: s.tasks,
+    reviewed: s.reviewed,
+    changed: s.changed,
+    dropped: s.dropped,
+    reviewers: s.reviewers,
+  };
   writeJson(join(runDir, RUN_FILES.reviewImport), { ...result, open: checked.open });
   return result;
 }

@@ -47,7 +47,9 @@ const xml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
  * hint, its id stored), `none`, and a separate "drop" box for sentences that should train nowhere.
  */
 export function labelStudioConfig(taxonomy: Pick<Taxonomy, 'id' | 'version' | 'noneLabel' | 'labels'>): string {
-  const choices = taxonomy.labels.map((l) => `    <Choice value="${xml(l.id)}" html="${xml(xml(l.name))}" hint="${xml(l.definition)}"/>`);
+  const choices = taxonomy.labels.map(
+    (l) => `    <Choice value="${xml(l.id)}" html="${xml(xml(l.name))}" hint="${xml(l.definition)}"/>`,
+  );
   return [
     `<!-- clinsynth review: taxonomy ${xml(`${taxonomy.id}@${taxonomy.version}`)}. Import tasks.json into a project with this interface; export as JSON. -->`,
     '<View>',
@@ -73,7 +75,11 @@ const result = z.looseObject({
   type: z.string(),
   value: z.looseObject({ choices: z.array(z.string()).optional() }),
 });
-const user = z.union([z.number(), z.string(), z.looseObject({ id: z.number().optional(), email: z.string().optional() })]);
+const user = z.union([
+  z.number(),
+  z.string(),
+  z.looseObject({ id: z.number().optional(), email: z.string().optional() }),
+]);
 const annotation = z.looseObject({
   completed_by: user.nullish(),
   created_at: z.string().nullish(),
@@ -82,10 +88,14 @@ const annotation = z.looseObject({
   result: z.array(result),
 });
 const task = z.looseObject({
-  data: z.looseObject({ ref: z.string({ error: 'the task has no data.ref (the key clinsynth exported in tasks.json): import the tasks.json of this run' }) }),
+  data: z.looseObject({
+    ref: z.string({
+      error: 'the task has no data.ref (the key clinsynth exported in tasks.json): import the tasks.json of this run',
+    }),
+  }),
   annotations: z.array(annotation).default([]),
 });
-const exportSchema = z.array(task, { error: 'expected Label Studio\'s JSON export: an array of tasks' });
+const exportSchema = z.array(task, { error: "expected Label Studio's JSON export: an array of tasks" });
 
 type Annotation = z.output<typeof annotation>;
 
@@ -107,9 +117,26 @@ export function parseLabelStudioExport(file: string): ParsedDecisions {
   const out: ParsedDecisions = { decisions: [], open: 0, problems: [] };
   const r = exportSchema.safeParse(parsed.value);
   if (!r.success) {
-    const looksMin = Array.isArray(parsed.value) && parsed.value.some((t) => t && typeof t === 'object' && 'ref' in t && !('data' in t));
-    if (looksMin) return { ...out, problems: [{ at: { line: 1, key: '' }, message: "this looks like Label Studio's JSON-MIN export: export as JSON (with annotations) instead" }] };
-    return { ...out, problems: zodProblems(r.error, file, (p) => lineOfPath(parsed, p)).map((p) => ({ at: { line: p.line, key: p.key }, message: p.message })) };
+    const looksMin =
+      Array.isArray(parsed.value) &&
+      parsed.value.some((t) => t && typeof t === 'object' && 'ref' in t && !('data' in t));
+    if (looksMin)
+      return {
+        ...out,
+        problems: [
+          {
+            at: { line: 1, key: '' },
+            message: "this looks like Label Studio's JSON-MIN export: export as JSON (with annotations) instead",
+          },
+        ],
+      };
+    return {
+      ...out,
+      problems: zodProblems(r.error, file, (p) => lineOfPath(parsed, p)).map((p) => ({
+        at: { line: p.line, key: p.key },
+        message: p.message,
+      })),
+    };
   }
   r.data.forEach((t, i) => {
     const done = t.annotations.map((a, j) => ({ a, j })).filter(({ a }) => !a.was_cancelled);
@@ -125,13 +152,23 @@ export function parseLabelStudioExport(file: string): ParsedDecisions {
     a.result.forEach((res, k) => {
       if (res.type !== 'choices') return; // e.g. a comment box someone added to the interface
       if (res.from_name === CONTROLS.labels) {
-        (res.value.choices ?? []).forEach((value, c) => choices.push({ value, at: at([...base, 'result', k, 'value', 'choices', c]) }));
+        (res.value.choices ?? []).forEach((value, c) =>
+          choices.push({ value, at: at([...base, 'result', k, 'value', 'choices', c]) }),
+        );
       } else if (res.from_name === CONTROLS.drop) drop ||= (res.value.choices ?? []).includes('drop');
-      else out.problems.push({ at: at([...base, 'result', k, 'from_name']), message: `${shown(res.from_name)} is not a control of clinsynth's label-config.xml (${CONTROLS.labels}, ${CONTROLS.drop})` });
+      else
+        out.problems.push({
+          at: at([...base, 'result', k, 'from_name']),
+          message: `${shown(res.from_name)} is not a control of clinsynth's label-config.xml (${CONTROLS.labels}, ${CONTROLS.drop})`,
+        });
     });
     const stamp = a.updated_at ?? a.created_at;
     const reviewedAt = stamp ? isoTime(stamp) : undefined;
-    if (stamp && !reviewedAt) out.problems.push({ at: at([...base, a.updated_at ? 'updated_at' : 'created_at']), message: `${shown(stamp)} is not an ISO 8601 time` });
+    if (stamp && !reviewedAt)
+      out.problems.push({
+        at: at([...base, a.updated_at ? 'updated_at' : 'created_at']),
+        message: `${shown(stamp)} is not an ISO 8601 time`,
+      });
     out.decisions.push({
       ref: t.data.ref,
       refAt: at([i, 'data', 'ref']),

@@ -44,7 +44,8 @@ export interface SelectionStats {
 }
 
 const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((l) => b.includes(l));
-const symmetricDifference = (a: readonly string[], b: readonly string[]) => a.filter((l) => !b.includes(l)).length + b.filter((l) => !a.includes(l)).length;
+const symmetricDifference = (a: readonly string[], b: readonly string[]) =>
+  a.filter((l) => !b.includes(l)).length + b.filter((l) => !a.includes(l)).length;
 
 /** Whether `reason` applies to a row, and its rank among the rows it applies to (lower first). */
 function rank(reason: ReviewReason, row: CheckedRow, view: ClassifierView | undefined): number | undefined {
@@ -65,16 +66,30 @@ function rank(reason: ReviewReason, row: CheckedRow, view: ClassifierView | unde
  * Picks rows for review (pure): each reason of `select` in turn adds the rows it applies to, best first, until `max`
  * rows are chosen. Every row records all the selected reasons that apply to it, the one that chose it first.
  */
-export function chooseRows(rows: readonly CheckedRow[], views: ReadonlyMap<string, ClassifierView> | undefined, select: readonly ReviewReason[], max: number): { tasks: ReviewTaskRow[]; stats: SelectionStats } {
+export function chooseRows(
+  rows: readonly CheckedRow[],
+  views: ReadonlyMap<string, ClassifierView> | undefined,
+  select: readonly ReviewReason[],
+  max: number,
+): { tasks: ReviewTaskRow[]; stats: SelectionStats } {
   const refOf = (r: CheckedRow) => `${r.set}:${r.id}`;
   const applies = rows.map((r) => {
     const view = views?.get(refOf(r));
-    return new Map(select.flatMap((reason) => {
-      const k = rank(reason, r, view);
-      return k === undefined ? [] : [[reason, k] as const];
-    }));
+    return new Map(
+      select.flatMap((reason) => {
+        const k = rank(reason, r, view);
+        return k === undefined ? [] : [[reason, k] as const];
+      }),
+    );
   });
-  const stats: SelectionStats = { candidates: rows.length, max, select: [...select], matching: {}, chosenBy: {}, selected: 0 };
+  const stats: SelectionStats = {
+    candidates: rows.length,
+    max,
+    select: [...select],
+    matching: {},
+    chosenBy: {},
+    selected: 0,
+  };
   const chosen = new Map<number, ReviewReason>();
   for (const reason of select) {
     const order = rows
@@ -102,7 +117,12 @@ export function chooseRows(rows: readonly CheckedRow[], views: ReadonlyMap<strin
       llmLabels: [...r.labels].sort(),
       verdict: r.verdict,
       reasons,
-      ...(view ? { classifierLabels: view.labels, margin: Number.isFinite(view.margin) ? Math.round(view.margin * 1e4) / 1e4 : null } : {}),
+      ...(view
+        ? {
+            classifierLabels: view.labels,
+            margin: Number.isFinite(view.margin) ? Math.round(view.margin * 1e4) / 1e4 : null,
+          }
+        : {}),
     };
   });
   return { tasks, stats };
@@ -112,7 +132,12 @@ export function chooseRows(rows: readonly CheckedRow[], views: ReadonlyMap<strin
  * The classifier of `disagreement` and `low-confidence`: a head (train.classifier, first seed) on the run's encoder,
  * trained on gold, scoring every candidate row.
  */
-async function classifierViews(e: Experiment, runDir: string, rows: readonly CheckedRow[], onProgress?: () => void): Promise<{ views: Map<string, ClassifierView>; goldRows: number; sawTestLabels: boolean }> {
+async function classifierViews(
+  e: Experiment,
+  runDir: string,
+  rows: readonly CheckedRow[],
+  onProgress?: () => void,
+): Promise<{ views: Map<string, ClassifierView>; goldRows: number; sawTestLabels: boolean }> {
   const gold = foldedGold(runDir).rows;
   const trainOnly = gold.filter((r) => r.fold === null);
   const train = trainOnly.length ? trainOnly : gold;
@@ -128,7 +153,10 @@ async function classifierViews(e: Experiment, runDir: string, rows: readonly Che
     headOptions(e, e.train.seeds[0]!, enc.id),
     onProgress,
   );
-  const scores = predictScores(head, rows.map((r) => vecOf.get(r.text)!));
+  const scores = predictScores(
+    head,
+    rows.map((r) => vecOf.get(r.text)!),
+  );
   const predictable = head.labels.map((_, j) => j).filter((j) => head.thresholds[j]! <= 1);
   const views = new Map<string, ClassifierView>();
   rows.forEach((r, i) => {
@@ -142,7 +170,11 @@ async function classifierViews(e: Experiment, runDir: string, rows: readonly Che
 }
 
 /** Reads the run's silver and bronze rows after the self-check and chooses the review tasks by `review.select`. */
-export async function selectForReview(e: Experiment, runDir: string, onProgress?: () => void): Promise<{ tasks: ReviewTaskRow[]; stats: SelectionStats }> {
+export async function selectForReview(
+  e: Experiment,
+  runDir: string,
+  onProgress?: () => void,
+): Promise<{ tasks: ReviewTaskRow[]; stats: SelectionStats }> {
   const rows = await checkedSyntheticRows(runDir);
   const { select, max } = e.review;
   const needsClassifier = rows.length > 0 && select.some((s) => s === 'disagreement' || s === 'low-confidence');

@@ -5,7 +5,17 @@ import { CsvAssembler, type CsvRecord } from '../corpus/csv.js';
 import { CONTROLS, isoTime, shown, type ParsedDecisions } from './decisions.js';
 
 /** The columns of tasks.csv; reviewers fill `labels` (and `drop`, `reviewer`, `reviewed_at`); the rest is context. */
-export const CSV_COLUMNS = ['ref', 'source', 'reasons', 'text', 'llm_labels', CONTROLS.labels, CONTROLS.drop, 'reviewer', 'reviewed_at'] as const;
+export const CSV_COLUMNS = [
+  'ref',
+  'source',
+  'reasons',
+  'text',
+  'llm_labels',
+  CONTROLS.labels,
+  CONTROLS.drop,
+  'reviewer',
+  'reviewed_at',
+] as const;
 
 /** Quotes a field per RFC 4180; a text cell starting like a formula gets a leading ' so spreadsheets show it as text. */
 function field(value: string, text = false): string {
@@ -17,7 +27,19 @@ function field(value: string, text = false): string {
 export function reviewCsv(tasks: readonly ReviewTaskRow[], noneLabel: string): string {
   const lines = [CSV_COLUMNS.join(',')];
   for (const t of tasks) {
-    lines.push([field(t.ref), t.set, field(t.reasons.join(';')), field(t.text, true), field(t.llmLabels.join(';') || noneLabel), '', '', '', ''].join(','));
+    lines.push(
+      [
+        field(t.ref),
+        t.set,
+        field(t.reasons.join(';')),
+        field(t.text, true),
+        field(t.llmLabels.join(';') || noneLabel),
+        '',
+        '',
+        '',
+        '',
+      ].join(','),
+    );
   }
   return lines.join('\r\n') + '\r\n';
 }
@@ -45,7 +67,15 @@ export function parseReviewCsv(file: string): ParsedDecisions {
   const col = new Map(columns.map((c, i) => [c, i] as const));
   const missing = ['ref', CONTROLS.labels].filter((c) => !col.has(c));
   if (!header || missing.length) {
-    return { ...out, problems: [{ at: { line: header?.line ?? 1, key: '' }, message: `the header row lacks the column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (expected ${CSV_COLUMNS.join(',')})` }] };
+    return {
+      ...out,
+      problems: [
+        {
+          at: { line: header?.line ?? 1, key: '' },
+          message: `the header row lacks the column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (expected ${CSV_COLUMNS.join(',')})`,
+        },
+      ],
+    };
   }
   const get = (rec: CsvRecord, name: string) => (col.has(name) ? (rec.fields[col.get(name)!] ?? '').trim() : '');
   for (const rec of records) {
@@ -56,7 +86,11 @@ export function parseReviewCsv(file: string): ParsedDecisions {
     const where = (key: string) => ({ line: rec.line, key });
     const cell = get(rec, CONTROLS.labels);
     const dropCell = get(rec, CONTROLS.drop).toLowerCase();
-    if (!TRUE.has(dropCell) && !FALSE.has(dropCell)) out.problems.push({ at: where(CONTROLS.drop), message: `${shown(dropCell)}: write yes to drop the sentence, or leave it empty` });
+    if (!TRUE.has(dropCell) && !FALSE.has(dropCell))
+      out.problems.push({
+        at: where(CONTROLS.drop),
+        message: `${shown(dropCell)}: write yes to drop the sentence, or leave it empty`,
+      });
     const drop = TRUE.has(dropCell);
     if (cell === '' && !drop) {
       out.open++;
@@ -64,7 +98,11 @@ export function parseReviewCsv(file: string): ParsedDecisions {
     }
     const stamp = get(rec, 'reviewed_at');
     const reviewedAt = stamp ? isoTime(stamp) : undefined;
-    if (stamp && !reviewedAt) out.problems.push({ at: where('reviewed_at'), message: `${shown(stamp)} is not an ISO 8601 time (e.g. 2025-03-01 or 2025-03-01T14:30:00Z)` });
+    if (stamp && !reviewedAt)
+      out.problems.push({
+        at: where('reviewed_at'),
+        message: `${shown(stamp)} is not an ISO 8601 time (e.g. 2025-03-01 or 2025-03-01T14:30:00Z)`,
+      });
     out.decisions.push({
       ref: get(rec, 'ref'),
       refAt: where('ref'),

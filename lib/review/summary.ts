@@ -37,7 +37,8 @@ export interface ReviewSummary {
   agreement: { n: number; exactMatch: number; perLabel: Record<string, LabelAgreement> } | null;
 }
 
-const sameLabels = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((l) => b.includes(l));
+const sameLabels = (a: readonly string[], b: readonly string[]) =>
+  a.length === b.length && a.every((l) => b.includes(l));
 
 /** The review facts of a run from its files; undefined when it exported no review. */
 export function reviewSummary(runDir: string, labels: readonly string[]): ReviewSummary | undefined {
@@ -48,7 +49,10 @@ export function reviewSummary(runDir: string, labels: readonly string[]): Review
   const rows = readJsonl<ReviewedRow>(join(runDir, RUN_FILES.reviewed));
   // Every reason a task carries, in the order of REVIEW_REASONS.
   const byReason: Record<string, ReasonCounts> = Object.fromEntries(
-    REVIEW_REASONS.filter((r) => tasks.some((t) => t.reasons.includes(r))).map((r) => [r, { tasks: 0, reviewed: 0, changed: 0, dropped: 0 }]),
+    REVIEW_REASONS.filter((r) => tasks.some((t) => t.reasons.includes(r))).map((r) => [
+      r,
+      { tasks: 0, reviewed: 0, changed: 0, dropped: 0 },
+    ]),
   );
   const count = (reasons: readonly string[], key: keyof ReasonCounts) => {
     for (const r of reasons) byReason[r]![key]++;
@@ -65,7 +69,12 @@ export function reviewSummary(runDir: string, labels: readonly string[]): Review
     const llm = kept.filter((r) => r.llmLabels.includes(l)).length;
     const reviewer = kept.filter((r) => r.labels.includes(l)).length;
     const both = kept.filter((r) => r.llmLabels.includes(l) && r.labels.includes(l)).length;
-    perLabel[l] = { llm, reviewer, both, agreement: kept.length ? (kept.length - (llm - both) - (reviewer - both)) / kept.length : 0 };
+    perLabel[l] = {
+      llm,
+      reviewer,
+      both,
+      agreement: kept.length ? (kept.length - (llm - both) - (reviewer - both)) / kept.length : 0,
+    };
   }
   return {
     tasks: tasks.length,
@@ -75,6 +84,12 @@ export function reviewSummary(runDir: string, labels: readonly string[]): Review
     changed: kept.filter((r) => !sameLabels(r.labels, r.llmLabels)).length,
     dropped: rows.length - kept.length,
     reviewers: new Set(rows.map((r) => r.reviewer)).size,
-    agreement: kept.length ? { n: kept.length, exactMatch: kept.filter((r) => sameLabels(r.labels, r.llmLabels)).length / kept.length, perLabel } : null,
+    agreement: kept.length
+      ? {
+          n: kept.length,
+          exactMatch: kept.filter((r) => sameLabels(r.labels, r.llmLabels)).length / kept.length,
+          perLabel,
+        }
+      : null,
   };
 }

@@ -43,7 +43,10 @@ export function parseKeys(lines: string[], source: string): EncryptionKey[] {
     const text = line.trim();
     if (!text || text.startsWith('#')) return;
     const r = base64Key.safeParse(text);
-    if (!r.success) throw new EncryptionError(`${source}${lines.length > 1 ? ` line ${i + 1}` : ''}: the encryption key ${r.error.issues[0]?.message ?? 'is invalid'}`);
+    if (!r.success)
+      throw new EncryptionError(
+        `${source}${lines.length > 1 ? ` line ${i + 1}` : ''}: the encryption key ${r.error.issues[0]?.message ?? 'is invalid'}`,
+      );
     keys.push({ id: keyId(r.data), key: r.data });
   });
   return keys;
@@ -60,7 +63,9 @@ export function keysFromEnv(env: NodeJS.ProcessEnv = process.env): EncryptionKey
     try {
       text = readFileSync(file, 'utf8');
     } catch (e) {
-      throw new EncryptionError(`${KEY_FILE_ENV}: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      throw new EncryptionError(
+        `${KEY_FILE_ENV}: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+      );
     }
     const keys = parseKeys(text.split(/\r?\n/), `${KEY_FILE_ENV} (${file})`);
     if (!keys.length) throw new EncryptionError(`${KEY_FILE_ENV} (${file}): holds no key`);
@@ -109,16 +114,22 @@ export class AesGcmCodec implements PayloadCodec {
       const id = metaText(p, 'encryption-key-id');
       if (!id) throw new EncryptionError('an encrypted payload carries no encryption-key-id');
       const key = this.byId.get(id);
-      if (!key) throw new EncryptionError(`a payload was encrypted with key ${id}, which this process does not have (${KEY_FILE_ENV} lists the keys to decrypt with)`);
+      if (!key)
+        throw new EncryptionError(
+          `a payload was encrypted with key ${id}, which this process does not have (${KEY_FILE_ENV} lists the keys to decrypt with)`,
+        );
       const data = Buffer.from(p.data ?? new Uint8Array());
-      if (data.length < IV_BYTES + TAG_BYTES) throw new EncryptionError(`an encrypted payload (key ${id}) is truncated`);
+      if (data.length < IV_BYTES + TAG_BYTES)
+        throw new EncryptionError(`an encrypted payload (key ${id}) is truncated`);
       const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, IV_BYTES));
       decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
       let plain: Buffer;
       try {
         plain = Buffer.concat([decipher.update(data.subarray(IV_BYTES, data.length - TAG_BYTES)), decipher.final()]);
       } catch {
-        throw new EncryptionError(`an encrypted payload (key ${id}) failed authentication: it was altered or the key is wrong`);
+        throw new EncryptionError(
+          `an encrypted payload (key ${id}) failed authentication: it was altered or the key is wrong`,
+        );
       }
       return deserialisePayload(plain);
     });
@@ -136,7 +147,9 @@ export class NoKeyCodec implements PayloadCodec {
   async decode(payloads: Payload[]): Promise<Payload[]> {
     for (const p of payloads) {
       if (metaText(p, 'encoding') === ENCRYPTED_ENCODING) {
-        throw new EncryptionError(`this run's payloads are encrypted, and this process has no key: set ${KEY_ENV} or ${KEY_FILE_ENV}`);
+        throw new EncryptionError(
+          `this run's payloads are encrypted, and this process has no key: set ${KEY_ENV} or ${KEY_FILE_ENV}`,
+        );
       }
     }
     return payloads;
@@ -158,7 +171,9 @@ export const ENCODING_FAILURE_CONVERTER_PATH = fileURLToPath(new URL('./failure-
  */
 export function dataConverterFromEnv(env: NodeJS.ProcessEnv = process.env): DataConverter {
   const codec = codecFromEnv(env);
-  return codec instanceof AesGcmCodec ? { payloadCodecs: [codec], failureConverterPath: ENCODING_FAILURE_CONVERTER_PATH } : { payloadCodecs: [codec] };
+  return codec instanceof AesGcmCodec
+    ? { payloadCodecs: [codec], failureConverterPath: ENCODING_FAILURE_CONVERTER_PATH }
+    : { payloadCodecs: [codec] };
 }
 
 function metaText(p: Payload, key: string): string | undefined {

@@ -81,27 +81,54 @@ export function encoderFiles(spec: string): EncoderFiles {
       [ENCODER_MODEL, 'model'],
       [ENCODER_TOKENIZER, 'tokenizer'],
     ] as const) {
-      if (!existsSync(path)) throw new EncoderSetupError(`encoder minilm is not installed (its ${what} ${path} is missing): run \`${setupCommand('minilm')}\``);
+      if (!existsSync(path))
+        throw new EncoderSetupError(
+          `encoder minilm is not installed (its ${what} ${path} is missing): run \`${setupCommand('minilm')}\``,
+        );
     }
-    return { spec, model: ENCODER_MODEL, tokenizer: ENCODER_TOKENIZER, pooling: 'mean', normalize: true, maxTokens: 256, dim: 384, id: ENCODER_ID };
+    return {
+      spec,
+      model: ENCODER_MODEL,
+      tokenizer: ENCODER_TOKENIZER,
+      pooling: 'mean',
+      normalize: true,
+      maxTokens: 256,
+      dim: 384,
+      id: ENCODER_ID,
+    };
   }
   const packaged = isPackagedEncoder(spec);
   const dir = packaged ? join(encodersDir(), spec) : spec;
   const what = packaged ? `encoder ${spec}` : `encoder directory ${dir}`;
   const fix = packaged ? `: run \`${setupCommand(spec)}\`` : '';
-  if (!existsSync(dir)) throw new EncoderSetupError(packaged ? `encoder ${spec} is not installed${fix}` : `${what} does not exist`);
-  if (!statSync(dir).isDirectory()) throw new EncoderSetupError(`${what} is a file; expected a directory holding ${ENCODER_DIR_FILES.join(', ')} and 1_Pooling/config.json`);
+  if (!existsSync(dir))
+    throw new EncoderSetupError(packaged ? `encoder ${spec} is not installed${fix}` : `${what} does not exist`);
+  if (!statSync(dir).isDirectory())
+    throw new EncoderSetupError(
+      `${what} is a file; expected a directory holding ${ENCODER_DIR_FILES.join(', ')} and 1_Pooling/config.json`,
+    );
   const missing = ENCODER_DIR_FILES.filter((f) => !existsSync(join(dir, f)));
   if (missing.length) throw new EncoderSetupError(`${what} has no ${missing.join(', ')}${fix}`);
   const modules = readJsonFile(join(dir, 'modules.json'));
-  if (!Array.isArray(modules)) throw new EncoderSetupError(`${join(dir, 'modules.json')}: expected a JSON array of sentence-transformers modules`);
+  if (!Array.isArray(modules))
+    throw new EncoderSetupError(`${join(dir, 'modules.json')}: expected a JSON array of sentence-transformers modules`);
   const types = modules.map((m) => String((m as { type?: unknown }).type ?? ''));
-  const poolingModule = modules.find((m) => String((m as { type?: unknown }).type ?? '').endsWith('models.Pooling')) as { path?: unknown } | undefined;
-  if (!poolingModule) throw new EncoderSetupError(`${join(dir, 'modules.json')} lists no sentence_transformers.models.Pooling module (found: ${types.join(', ') || 'none'})`);
+  const poolingModule = modules.find((m) => String((m as { type?: unknown }).type ?? '').endsWith('models.Pooling')) as
+    { path?: unknown } | undefined;
+  if (!poolingModule)
+    throw new EncoderSetupError(
+      `${join(dir, 'modules.json')} lists no sentence_transformers.models.Pooling module (found: ${types.join(', ') || 'none'})`,
+    );
   const poolingPath = join(dir, String(poolingModule.path ?? '1_Pooling'), 'config.json');
-  if (!existsSync(poolingPath)) throw new EncoderSetupError(`${what} has no ${String(poolingModule.path ?? '1_Pooling')}/config.json (the pooling config)${fix}`);
+  if (!existsSync(poolingPath))
+    throw new EncoderSetupError(
+      `${what} has no ${String(poolingModule.path ?? '1_Pooling')}/config.json (the pooling config)${fix}`,
+    );
   const unknown = types.filter((t) => !/models\.(Transformer|Pooling|Normalize)$/.test(t));
-  if (unknown.length) throw new EncoderSetupError(`${join(dir, 'modules.json')}: modules clinsynth cannot run: ${unknown.join(', ')} (supported: Transformer, Pooling, Normalize)`);
+  if (unknown.length)
+    throw new EncoderSetupError(
+      `${join(dir, 'modules.json')}: modules clinsynth cannot run: ${unknown.join(', ')} (supported: Transformer, Pooling, Normalize)`,
+    );
   const cfg = readJsonFile(poolingPath) as Record<string, unknown>;
   const modes: [string, PoolingMode][] = [
     ['pooling_mode_mean_tokens', 'mean'],
@@ -110,12 +137,19 @@ export function encoderFiles(spec: string): EncoderFiles {
     ['pooling_mode_mean_sqrt_len_tokens', 'mean_sqrt_len'],
   ];
   const on = modes.filter(([k]) => cfg[k] === true);
-  if (on.length !== 1) throw new EncoderSetupError(`${poolingPath}: exactly one of ${modes.map(([k]) => k).join(', ')} must be true (found ${on.length})`);
+  if (on.length !== 1)
+    throw new EncoderSetupError(
+      `${poolingPath}: exactly one of ${modes.map(([k]) => k).join(', ')} must be true (found ${on.length})`,
+    );
   const dim = Number(cfg.word_embedding_dimension);
-  if (!Number.isInteger(dim) || dim < 1) throw new EncoderSetupError(`${poolingPath}: word_embedding_dimension must be a positive integer`);
+  if (!Number.isInteger(dim) || dim < 1)
+    throw new EncoderSetupError(`${poolingPath}: word_embedding_dimension must be a positive integer`);
   const stCfg = join(dir, 'sentence_bert_config.json');
-  const maxSeq = existsSync(stCfg) ? Number((readJsonFile(stCfg) as { max_seq_length?: unknown }).max_seq_length ?? 512) : 512;
-  if (!Number.isInteger(maxSeq) || maxSeq < 2) throw new EncoderSetupError(`${stCfg}: max_seq_length must be an integer >= 2`);
+  const maxSeq = existsSync(stCfg)
+    ? Number((readJsonFile(stCfg) as { max_seq_length?: unknown }).max_seq_length ?? 512)
+    : 512;
+  if (!Number.isInteger(maxSeq) || maxSeq < 2)
+    throw new EncoderSetupError(`${stCfg}: max_seq_length must be an integer >= 2`);
   const infoPath = join(dir, ENCODER_INFO_FILE);
   const info = existsSync(infoPath) ? (readJsonFile(infoPath) as { id?: unknown }) : {};
   return {

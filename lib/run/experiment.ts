@@ -17,7 +17,10 @@ export type MixSource = (typeof MIX_SOURCES)[number];
 
 const mixSchema = z
   .string()
-  .regex(/^(gold|silver|bronze|reviewed)(\+(gold|silver|bronze|reviewed))*$/, 'a mix is sources joined by +, e.g. gold+silver')
+  .regex(
+    /^(gold|silver|bronze|reviewed)(\+(gold|silver|bronze|reviewed))*$/,
+    'a mix is sources joined by +, e.g. gold+silver',
+  )
   .refine((m) => new Set(m.split('+')).size === m.split('+').length, 'a source appears twice in the mix');
 
 /** Out-of-fold evaluation's default K (with gold.path; gold.train + gold.test always make one fold). */
@@ -50,7 +53,9 @@ export const experimentSchema = z.strictObject({
       onBadRow: z.enum(['skip', 'reject']).default('skip'),
     })
     .optional(),
-  silver: z.strictObject({ enabled: z.boolean().default(true), batchSize: z.number().int().min(1).max(64).default(8) }).default({ enabled: true, batchSize: 8 }),
+  silver: z
+    .strictObject({ enabled: z.boolean().default(true), batchSize: z.number().int().min(1).max(64).default(8) })
+    .default({ enabled: true, batchSize: 8 }),
   bronze: z
     .strictObject({
       enabled: z.boolean().default(true),
@@ -64,8 +69,18 @@ export const experimentSchema = z.strictObject({
       /** Extra rounds that ask again for the labels still short of perLabel usable sentences (0 = off). */
       topUpRounds: z.number().int().min(0).max(20).default(3),
     })
-    .default({ enabled: true, perLabel: 50, perCall: 5, includeNone: true, combos: [], temperature: 0.8, topUpRounds: 3 }),
-  selfCheck: z.strictObject({ enabled: z.boolean().default(true), batchSize: z.number().int().min(1).max(64).default(8) }).default({ enabled: true, batchSize: 8 }),
+    .default({
+      enabled: true,
+      perLabel: 50,
+      perCall: 5,
+      includeNone: true,
+      combos: [],
+      temperature: 0.8,
+      topUpRounds: 3,
+    }),
+  selfCheck: z
+    .strictObject({ enabled: z.boolean().default(true), batchSize: z.number().int().min(1).max(64).default(8) })
+    .default({ enabled: true, batchSize: 8 }),
   /** Human review after the self-check: rows exported for Label Studio (or a spreadsheet); the run waits for the import. */
   review: z
     .strictObject({
@@ -85,7 +100,10 @@ export const experimentSchema = z.strictObject({
       provider: z.enum(['local', 'openai']).default('local'),
       baseURL: z.url().optional(),
       model: z.string().min(1).optional(),
-      apiKeyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'the NAME of an environment variable, not the key').default('OPENAI_API_KEY'),
+      apiKeyEnv: z
+        .string()
+        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'the NAME of an environment variable, not the key')
+        .default('OPENAI_API_KEY'),
       concurrency: z.number().int().min(1).max(512).default(8),
       allowSensitive: z.union([z.boolean(), z.array(z.string().min(1))]).default(false),
       temperature: z.number().min(0).max(2).default(0),
@@ -109,7 +127,21 @@ export const experimentSchema = z.strictObject({
       /** Requests per batch file (default 50,000; azure 100,000); files are also split at 190 MB. */
       batchMaxRequests: z.number().int().min(1).max(100_000).optional(),
     })
-    .default({ provider: 'local', apiKeyEnv: 'OPENAI_API_KEY', concurrency: 8, allowSensitive: false, temperature: 0, seed: 0, maxTokens: 1024, timeoutSeconds: 60, headers: {}, prices: {}, batch: false, batchPollSeconds: 60, batchRounds: 3 }),
+    .default({
+      provider: 'local',
+      apiKeyEnv: 'OPENAI_API_KEY',
+      concurrency: 8,
+      allowSensitive: false,
+      temperature: 0,
+      seed: 0,
+      maxTokens: 1024,
+      timeoutSeconds: 60,
+      headers: {},
+      prices: {},
+      batch: false,
+      batchPollSeconds: 60,
+      batchRounds: 3,
+    }),
   train: z
     .strictObject({
       seeds: z.array(z.number().int()).min(1).default([1, 2, 3]),
@@ -119,7 +151,13 @@ export const experimentSchema = z.strictObject({
       /** Sentence encoder: `minilm` (default), `mpnet` (after `npm run setup -- --encoder mpnet`) or an encoder directory. */
       encoder: z.string().min(1).default(DEFAULT_ENCODER),
     })
-    .default({ seeds: [1, 2, 3], finalMix: 'gold+silver+bronze', classifier: 'logreg', validationShare: 0.2, encoder: DEFAULT_ENCODER }),
+    .default({
+      seeds: [1, 2, 3],
+      finalMix: 'gold+silver+bronze',
+      classifier: 'logreg',
+      validationShare: 0.2,
+      encoder: DEFAULT_ENCODER,
+    }),
   evaluate: z
     .strictObject({
       mixes: z.array(mixSchema).min(1).default(['gold', 'gold+silver', 'gold+bronze', 'gold+silver+bronze']),
@@ -170,7 +208,8 @@ const KEY_PATH_MESSAGE = 'a key path of the experiment file, e.g. bronze.perLabe
 /** Record keys that must be key paths (zod's own record-key message does not say which key is wrong). */
 export function keyPathRecord<T extends z.ZodType>(value: T) {
   return z.record(z.string(), value).superRefine((r, ctx) => {
-    for (const k of Object.keys(r)) if (!KEY_PATH.test(k)) ctx.addIssue({ code: 'custom', path: [k], message: KEY_PATH_MESSAGE });
+    for (const k of Object.keys(r))
+      if (!KEY_PATH.test(k)) ctx.addIssue({ code: 'custom', path: [k], message: KEY_PATH_MESSAGE });
   });
 }
 export const overridesSchema = keyPathRecord(z.unknown());
@@ -183,7 +222,8 @@ export function setKeyPath(root: Record<string, unknown>, keyPath: string, value
     const k = keys[i]!;
     const next = node[k];
     if (next === undefined || next === null) node[k] = {};
-    else if (typeof next !== 'object' || Array.isArray(next)) return `${keys.slice(0, i + 1).join('.')} is not a section, so it has no key ${keys[i + 1]}`;
+    else if (typeof next !== 'object' || Array.isArray(next))
+      return `${keys.slice(0, i + 1).join('.')} is not a section, so it has no key ${keys[i + 1]}`;
     node = node[k] as Record<string, unknown>;
   }
   node[keys.at(-1)!] = value;
@@ -198,9 +238,14 @@ export function loadExperiment(file: string, overrides: ExperimentOverrides = {}
   const absFile = resolve(file);
   const keys = Object.keys(overrides);
   const badKeys = keys.filter((k) => !KEY_PATH.test(k));
-  if (badKeys.length) throw new InputError(badKeys.map((k) => ({ file: absFile, line: 0, key: `overrides.${k}`, message: KEY_PATH_MESSAGE })));
+  if (badKeys.length)
+    throw new InputError(
+      badKeys.map((k) => ({ file: absFile, line: 0, key: `overrides.${k}`, message: KEY_PATH_MESSAGE })),
+    );
   const fromOverride = (p: Problem): Problem =>
-    keys.some((k) => p.key === k || p.key.startsWith(k + '.')) ? { file: absFile, line: 0, key: `overrides.${p.key}`, message: p.message } : p;
+    keys.some((k) => p.key === k || p.key.startsWith(k + '.'))
+      ? { file: absFile, line: 0, key: `overrides.${p.key}`, message: p.message }
+      : p;
   try {
     return loadChecked(absFile, overrides);
   } catch (e) {
@@ -213,7 +258,8 @@ function loadChecked(absFile: string, overrides: ExperimentOverrides): Experimen
   const parsed = parseYamlFile(absFile);
   const value: unknown = Object.keys(overrides).length ? structuredClone(parsed.value) : parsed.value;
   if (Object.keys(overrides).length) {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new InputError([{ file: absFile, line: 1, key: '', message: 'expected a mapping of keys' }]);
+    if (typeof value !== 'object' || value === null || Array.isArray(value))
+      throw new InputError([{ file: absFile, line: 1, key: '', message: 'expected a mapping of keys' }]);
     const bad: Problem[] = [];
     for (const [k, v] of Object.entries(overrides)) {
       const why = setKeyPath(value as Record<string, unknown>, k, v);
@@ -230,28 +276,58 @@ function loadChecked(absFile: string, overrides: ExperimentOverrides): Experimen
   const mustBeFile = (rel: string, path: string[]): string => {
     const abs = resolve(base, rel);
     if (!existsSync(abs)) {
-      const hint = /(^|\/)shared\//.test(rel) ? ' (the project\'s shared data folder is expected beside the checkout, at ../shared)' : '';
+      const hint = /(^|\/)shared\//.test(rel)
+        ? " (the project's shared data folder is expected beside the checkout, at ../shared)"
+        : '';
       problems.push({ file: absFile, line: at(path), key: path.join('.'), message: `${rel} does not exist${hint}` });
-    }
-    else if (statSync(abs).isDirectory()) problems.push({ file: absFile, line: at(path), key: path.join('.'), message: `${rel} is a directory, expected a file` });
+    } else if (statSync(abs).isDirectory())
+      problems.push({
+        file: absFile,
+        line: at(path),
+        key: path.join('.'),
+        message: `${rel} is a directory, expected a file`,
+      });
     return abs;
   };
   const taxonomy = mustBeFile(data.taxonomy, ['taxonomy']);
   const g = data.gold;
   const gold: ExperimentFile['gold'] = { testShare: g.testShare, splitSeed: g.splitSeed };
   if (g.path !== undefined) {
-    if (g.train !== undefined || g.test !== undefined) problems.push({ file: absFile, line: at(['gold', 'path']), key: 'gold.path', message: 'give either gold.path (split by note) or gold.train and gold.test, not both' });
+    if (g.train !== undefined || g.test !== undefined)
+      problems.push({
+        file: absFile,
+        line: at(['gold', 'path']),
+        key: 'gold.path',
+        message: 'give either gold.path (split by note) or gold.train and gold.test, not both',
+      });
     gold.path = mustBeFile(g.path, ['gold', 'path']);
   } else if (g.train === undefined || g.test === undefined) {
-    problems.push({ file: absFile, line: at(['gold']), key: g.train === undefined ? 'gold.train' : 'gold.test', message: 'required (or give gold.path to split one file by note)' });
+    problems.push({
+      file: absFile,
+      line: at(['gold']),
+      key: g.train === undefined ? 'gold.train' : 'gold.test',
+      message: 'required (or give gold.path to split one file by note)',
+    });
   } else {
     gold.train = mustBeFile(g.train, ['gold', 'train']);
     gold.test = mustBeFile(g.test, ['gold', 'test']);
-    if (gold.train === gold.test) problems.push({ file: absFile, line: at(['gold', 'test']), key: 'gold.test', message: 'the test set must not be the training set' });
+    if (gold.train === gold.test)
+      problems.push({
+        file: absFile,
+        line: at(['gold', 'test']),
+        key: 'gold.test',
+        message: 'the test set must not be the training set',
+      });
   }
   const corpus = data.corpus ? { ...data.corpus, path: mustBeFile(data.corpus.path, ['corpus', 'path']) } : undefined;
 
-  if (data.silver.enabled && !corpus) problems.push({ file: absFile, line: at(['silver']), key: 'corpus', message: 'silver is enabled but no corpus is given' });
+  if (data.silver.enabled && !corpus)
+    problems.push({
+      file: absFile,
+      line: at(['silver']),
+      key: 'corpus',
+      message: 'silver is enabled but no corpus is given',
+    });
   const sourceOn = (s: MixSource) => sourceEnabled(data, s);
   // Default mixes leave out the sources of disabled stages; mixes the user wrote must all be runnable.
   const mixesGiven = (value as { evaluate?: { mixes?: unknown } }).evaluate?.mixes !== undefined;
@@ -259,33 +335,86 @@ function loadChecked(absFile: string, overrides: ExperimentOverrides): Experimen
   data.evaluate.mixes.forEach((m, i) => {
     const off = mixSources(m).filter((s) => !sourceOn(s));
     const why = off.includes('reviewed') ? ` (reviewed rows need review.enabled: true)` : '';
-    if (off.length) problems.push({ file: absFile, line: at(['evaluate', 'mixes', i]), key: `evaluate.mixes.${i}`, message: `mix "${m}" uses ${off.join(', ')}, which is disabled${why}` });
+    if (off.length)
+      problems.push({
+        file: absFile,
+        line: at(['evaluate', 'mixes', i]),
+        key: `evaluate.mixes.${i}`,
+        message: `mix "${m}" uses ${off.join(', ')}, which is disabled${why}`,
+      });
   });
   if (mixSources(data.train.finalMix).includes('reviewed') && !data.review.enabled) {
-    problems.push({ file: absFile, line: at(['train', 'finalMix']), key: 'train.finalMix', message: `mix "${data.train.finalMix}" uses reviewed rows, which need review.enabled: true` });
+    problems.push({
+      file: absFile,
+      line: at(['train', 'finalMix']),
+      key: 'train.finalMix',
+      message: `mix "${data.train.finalMix}" uses reviewed rows, which need review.enabled: true`,
+    });
   }
   if (data.review.enabled && !data.silver.enabled && !data.bronze.enabled) {
-    problems.push({ file: absFile, line: at(['review', 'enabled']), key: 'review.enabled', message: 'nothing to review: silver and bronze are both disabled' });
+    problems.push({
+      file: absFile,
+      line: at(['review', 'enabled']),
+      key: 'review.enabled',
+      message: 'nothing to review: silver and bronze are both disabled',
+    });
   }
   const ev = data.evaluate;
   if (!ev.mixes.includes(ev.baseline)) {
     const baselineGiven = (value as { evaluate?: { baseline?: unknown } }).evaluate?.baseline !== undefined;
     // The default baseline (gold) is only compared with when the experiment evaluates it.
-    if (baselineGiven) problems.push({ file: absFile, line: at(['evaluate', 'baseline']), key: 'evaluate.baseline', message: `mix "${ev.baseline}" is not in evaluate.mixes (${ev.mixes.join(', ')})` });
+    if (baselineGiven)
+      problems.push({
+        file: absFile,
+        line: at(['evaluate', 'baseline']),
+        key: 'evaluate.baseline',
+        message: `mix "${ev.baseline}" is not in evaluate.mixes (${ev.mixes.join(', ')})`,
+      });
   }
   const foldsGiven = (value as { evaluate?: { folds?: unknown } }).evaluate?.folds !== undefined;
   if (g.path === undefined) {
-    if (foldsGiven && ev.folds > 1) problems.push({ file: absFile, line: at(['evaluate', 'folds']), key: 'evaluate.folds', message: 'folds need one gold file (gold.path); gold.train + gold.test make one fold' });
+    if (foldsGiven && ev.folds > 1)
+      problems.push({
+        file: absFile,
+        line: at(['evaluate', 'folds']),
+        key: 'evaluate.folds',
+        message: 'folds need one gold file (gold.path); gold.train + gold.test make one fold',
+      });
     ev.folds = 1;
   }
   if (data.llm.provider === 'openai') {
-    if (!data.llm.baseURL) problems.push({ file: absFile, line: at(['llm']), key: 'llm.baseURL', message: 'required when provider is openai' });
-    if (!data.llm.model) problems.push({ file: absFile, line: at(['llm']), key: 'llm.model', message: 'required when provider is openai' });
+    if (!data.llm.baseURL)
+      problems.push({
+        file: absFile,
+        line: at(['llm']),
+        key: 'llm.baseURL',
+        message: 'required when provider is openai',
+      });
+    if (!data.llm.model)
+      problems.push({
+        file: absFile,
+        line: at(['llm']),
+        key: 'llm.model',
+        message: 'required when provider is openai',
+      });
   } else {
-    if (data.llm.batch) problems.push({ file: absFile, line: at(['llm', 'batch']), key: 'llm.batch', message: 'a batch API needs provider openai (an OpenAI or Azure OpenAI endpoint with /v1/files and /v1/batches)' });
+    if (data.llm.batch)
+      problems.push({
+        file: absFile,
+        line: at(['llm', 'batch']),
+        key: 'llm.batch',
+        message:
+          'a batch API needs provider openai (an OpenAI or Azure OpenAI endpoint with /v1/files and /v1/batches)',
+      });
     if (data.llm.model) {
       const abs = resolve(base, data.llm.model);
-      if (!existsSync(abs)) problems.push({ file: absFile, line: at(['llm', 'model']), key: 'llm.model', message: `local model file ${data.llm.model} does not exist (leave it out for the packaged model)` });
+      if (!existsSync(abs))
+        problems.push({
+          file: absFile,
+          line: at(['llm', 'model']),
+          key: 'llm.model',
+          message: `local model file ${data.llm.model} does not exist (leave it out for the packaged model)`,
+        });
     }
   }
   // The encoder: a packaged name or a directory (relative to this file); absent files fail here, not mid-run.
@@ -293,17 +422,30 @@ function loadChecked(absFile: string, overrides: ExperimentOverrides): Experimen
   data.train.encoder = resolveEncoderSpec(data.train.encoder, base);
   if (encoderGiven) {
     const problem = encoderProblem(data.train.encoder);
-    if (problem) problems.push({ file: absFile, line: at(['train', 'encoder']), key: 'train.encoder', message: problem });
+    if (problem)
+      problems.push({ file: absFile, line: at(['train', 'encoder']), key: 'train.encoder', message: problem });
   }
   const output = resolve(base, data.output);
-  if (existsSync(output) && !statSync(output).isDirectory()) problems.push({ file: absFile, line: at(['output']), key: 'output', message: `${data.output} is a file, expected a folder` });
+  if (existsSync(output) && !statSync(output).isDirectory())
+    problems.push({
+      file: absFile,
+      line: at(['output']),
+      key: 'output',
+      message: `${data.output} is a file, expected a folder`,
+    });
   if (problems.length) throw new InputError(problems);
 
   const tax = loadTaxonomy(taxonomy);
   const labels = labelIds(tax);
   data.bronze.combos.forEach((combo, i) =>
     combo.forEach((l, j) => {
-      if (!labels.includes(l)) problems.push({ file: absFile, line: at(['bronze', 'combos', i, j]), key: `bronze.combos.${i}.${j}`, message: `unknown label "${l}"` });
+      if (!labels.includes(l))
+        problems.push({
+          file: absFile,
+          line: at(['bronze', 'combos', i, j]),
+          key: `bronze.combos.${i}.${j}`,
+          message: `unknown label "${l}"`,
+        });
     }),
   );
   if (problems.length) throw new InputError(problems);
@@ -314,7 +456,10 @@ function loadChecked(absFile: string, overrides: ExperimentOverrides): Experimen
     taxonomy,
     gold,
     corpus,
-    llm: { ...data.llm, model: data.llm.provider === 'local' && data.llm.model ? resolve(base, data.llm.model) : data.llm.model },
+    llm: {
+      ...data.llm,
+      model: data.llm.provider === 'local' && data.llm.model ? resolve(base, data.llm.model) : data.llm.model,
+    },
     output,
     labels,
     taxonomyVersion,
@@ -330,7 +475,10 @@ export function mixSources(mix: string): MixSource[] {
  * Whether a run makes rows of `source`: gold always, silver and bronze when their stage is on, reviewed with
  * review.enabled (experiments validated before review existed have no `review`: off).
  */
-export function sourceEnabled(e: Pick<ExperimentFile, 'silver' | 'bronze'> & { review?: { enabled: boolean } }, source: MixSource): boolean {
+export function sourceEnabled(
+  e: Pick<ExperimentFile, 'silver' | 'bronze'> & { review?: { enabled: boolean } },
+  source: MixSource,
+): boolean {
   if (source === 'gold') return true;
   if (source === 'reviewed') return reviewEnabled(e);
   return e[source].enabled;

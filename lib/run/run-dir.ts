@@ -96,7 +96,13 @@ export function pageFiles(runDir: string, folder: PageFolder): string[] {
  * Splits `items` into pages of `size` and writes them as they come (one page in memory), numbered from `firstPage`
  * (default 0, or after pages already there); returns the number of pages written.
  */
-export function writePages<T>(runDir: string, folder: PageFolder, items: Iterable<T>, size: number, firstPage = 0): number {
+export function writePages<T>(
+  runDir: string,
+  folder: PageFolder,
+  items: Iterable<T>,
+  size: number,
+  firstPage = 0,
+): number {
   let pages = 0;
   let page: T[] = [];
   for (const item of items) {

@@ -2,7 +2,17 @@
 import type { ReviewProgress } from './review.js';
 
 /** The stages in order. `review` came later: progress carried over by continue-as-new from an older run lacks it. */
-export const STAGES = ['taxonomy', 'silver', 'bronze', 'selfcheck', 'review', 'merge', 'train', 'evaluate', 'report'] as const;
+export const STAGES = [
+  'taxonomy',
+  'silver',
+  'bronze',
+  'selfcheck',
+  'review',
+  'merge',
+  'train',
+  'evaluate',
+  'report',
+] as const;
 export type StageName = (typeof STAGES)[number];
 
 export type StageStatus = 'pending' | 'running' | 'done' | 'skipped';
@@ -64,7 +74,16 @@ export interface RunProgress {
 }
 
 /** A provider batch's status (the API's), or `vanished` when the server answered 404 for it. */
-export type BatchStatus = 'validating' | 'in_progress' | 'finalizing' | 'completed' | 'failed' | 'expired' | 'cancelling' | 'cancelled' | 'vanished';
+export type BatchStatus =
+  | 'validating'
+  | 'in_progress'
+  | 'finalizing'
+  | 'completed'
+  | 'failed'
+  | 'expired'
+  | 'cancelling'
+  | 'cancelled'
+  | 'vanished';
 
 /** One provider batch of an LLM stage, as `clinsynth status`, the Web UI and the report show it. */
 export interface BatchProgress {
@@ -115,10 +134,15 @@ export type PageSet = 'silver' | 'bronze' | 'probe';
  * Page `n` of an LLM stage as the workflow numbers them: silver runs the candidate pages, then the gold test pages
  * (probe); bronze its job pages; the self-check the silver, bronze, then probe pages. `of`: pages in that set.
  */
-export function stagePage(stage: 'silver' | 'bronze' | 'selfcheck', pages: RunProgress['pages'], n: number): { set: PageSet; page: number; of: number } {
+export function stagePage(
+  stage: 'silver' | 'bronze' | 'selfcheck',
+  pages: RunProgress['pages'],
+  n: number,
+): { set: PageSet; page: number; of: number } {
   if (stage === 'bronze') return { set: 'bronze', page: n, of: pages.bronze };
   if (n < pages.silver) return { set: 'silver', page: n, of: pages.silver };
-  if (stage === 'selfcheck' && n < pages.silver + pages.bronze) return { set: 'bronze', page: n - pages.silver, of: pages.bronze };
+  if (stage === 'selfcheck' && n < pages.silver + pages.bronze)
+    return { set: 'bronze', page: n - pages.silver, of: pages.bronze };
   const probeFrom = stage === 'selfcheck' ? pages.silver + pages.bronze : pages.silver;
   return { set: 'probe', page: n - probeFrom, of: pages.probe };
 }

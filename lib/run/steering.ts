@@ -5,7 +5,10 @@ import { z } from 'zod';
 export type SteeringAction = 'pause' | 'resume' | 'budget' | 'cancel';
 
 /** llm.budgetUsd while a run goes: a positive, finite number of US dollars. */
-export const budgetUsdArg = z.number().finite().positive({ message: 'the budget must be a positive number of US dollars' });
+export const budgetUsdArg = z
+  .number()
+  .finite()
+  .positive({ message: 'the budget must be a positive number of US dollars' });
 
 /** What each accepted Update answers, and what the workflow's current details show. */
 export interface SteeringState {

@@ -18,8 +18,10 @@ export const studySchema = z.strictObject({
   /** The experiment file every variant starts from (relative to the study file). */
   base: z.string().min(1),
   /** Key path of the experiment file → the values to try. */
-  vary: keyPathRecord(z.array(z.unknown()).min(1, 'give at least one value'))
-    .refine((v) => Object.keys(v).length > 0, 'give at least one key path to vary'),
+  vary: keyPathRecord(z.array(z.unknown()).min(1, 'give at least one value')).refine(
+    (v) => Object.keys(v).length > 0,
+    'give at least one key path to vary',
+  ),
   /** false: every combination of the lists (grid); true: the lists pairwise (all of one length). */
   zip: z.boolean().default(false),
   /** Experiments running at once. */
@@ -97,10 +99,14 @@ export function studyGrid(vary: Record<string, unknown[]>, zip: boolean): Record
 export function variantIds(vary: Record<string, unknown[]>, rows: readonly Record<string, unknown>[]): string[] {
   const keys = Object.keys(vary);
   const last = (k: string) => k.split('.').at(-1)!;
-  const short = new Map(keys.map((k) => [k, keys.filter((o) => last(o) === last(k)).length > 1 ? k.replaceAll('.', '_') : last(k)]));
+  const short = new Map(
+    keys.map((k) => [k, keys.filter((o) => last(o) === last(k)).length > 1 ? k.replaceAll('.', '_') : last(k)]),
+  );
   const valuePart = (k: string, v: unknown): string => {
     if ((typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') && String(v).length <= 24) {
-      const s = String(v).replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._-]+|[._-]+$/g, '');
+      const s = String(v)
+        .replace(/[^A-Za-z0-9._-]+/g, '_')
+        .replace(/^[._-]+|[._-]+$/g, '');
       if (s) return s;
     }
     return String(vary[k]!.findIndex((x) => JSON.stringify(x) === JSON.stringify(v)) + 1);
@@ -126,22 +132,55 @@ export function loadStudy(file: string): Study {
   const base = dirname(absFile);
   const problems: Problem[] = [];
   const baseFile = resolve(base, data.base);
-  if (!existsSync(baseFile)) problems.push({ file: absFile, line: at(['base']), key: 'base', message: `${data.base} does not exist` });
-  else if (statSync(baseFile).isDirectory()) problems.push({ file: absFile, line: at(['base']), key: 'base', message: `${data.base} is a directory, expected an experiment file` });
+  if (!existsSync(baseFile))
+    problems.push({ file: absFile, line: at(['base']), key: 'base', message: `${data.base} does not exist` });
+  else if (statSync(baseFile).isDirectory())
+    problems.push({
+      file: absFile,
+      line: at(['base']),
+      key: 'base',
+      message: `${data.base} is a directory, expected an experiment file`,
+    });
   const keys = Object.keys(data.vary);
   if (data.zip) {
     const lengths = keys.map((k) => data.vary[k]!.length);
-    if (new Set(lengths).size > 1) problems.push({ file: absFile, line: at(['vary']), key: 'vary', message: `with zip: true every list needs the same length (got ${keys.map((k, i) => `${k}: ${lengths[i]}`).join(', ')})` });
+    if (new Set(lengths).size > 1)
+      problems.push({
+        file: absFile,
+        line: at(['vary']),
+        key: 'vary',
+        message: `with zip: true every list needs the same length (got ${keys.map((k, i) => `${k}: ${lengths[i]}`).join(', ')})`,
+      });
   }
   keys.forEach((k) => {
-    if (k === 'name') problems.push({ file: absFile, line: at(['vary', k]), key: `vary.${k}`, message: 'the study names its variants; vary something else' });
+    if (k === 'name')
+      problems.push({
+        file: absFile,
+        line: at(['vary', k]),
+        key: `vary.${k}`,
+        message: 'the study names its variants; vary something else',
+      });
     const vs = data.vary[k]!;
     const dup = vs.findIndex((v, i) => vs.findIndex((w) => JSON.stringify(w) === JSON.stringify(v)) !== i);
-    if (dup >= 0) problems.push({ file: absFile, line: at(['vary', k, dup]), key: `vary.${k}.${dup}`, message: 'this value is listed twice' });
+    if (dup >= 0)
+      problems.push({
+        file: absFile,
+        line: at(['vary', k, dup]),
+        key: `vary.${k}.${dup}`,
+        message: 'this value is listed twice',
+      });
   });
   if (problems.length) throw new InputError(problems);
   const rows = studyGrid(data.vary, data.zip);
-  if (rows.length > MAX_VARIANTS) throw new InputError([{ file: absFile, line: at(['vary']), key: 'vary', message: `${rows.length} variants; at most ${MAX_VARIANTS} per study (split it)` }]);
+  if (rows.length > MAX_VARIANTS)
+    throw new InputError([
+      {
+        file: absFile,
+        line: at(['vary']),
+        key: 'vary',
+        message: `${rows.length} variants; at most ${MAX_VARIANTS} per study (split it)`,
+      },
+    ]);
   const ids = variantIds(data.vary, rows);
   const output = resolve(base, data.output);
   const studyDir = join(output, data.name);
@@ -157,17 +196,32 @@ export function loadStudy(file: string): Study {
       for (const p of err.problems) {
         if (!p.key.startsWith('overrides.')) problems.push(p);
         else {
-          const key = keys.find((k) => p.key === `overrides.${k}` || p.key.startsWith(`overrides.${k}.`)) ?? p.key.slice('overrides.'.length);
+          const key =
+            keys.find((k) => p.key === `overrides.${k}` || p.key.startsWith(`overrides.${k}.`)) ??
+            p.key.slice('overrides.'.length);
           const index = data.vary[key]?.findIndex((v) => JSON.stringify(v) === JSON.stringify(values[key]));
           const line = at(index === undefined || index < 0 ? ['vary', key] : ['vary', key, index]);
-          problems.push({ file: absFile, line, key: `vary.${key}`, message: `${JSON.stringify(values[key])}: ${p.key.slice('overrides.'.length)}: ${p.message}` });
+          problems.push({
+            file: absFile,
+            line,
+            key: `vary.${key}`,
+            message: `${JSON.stringify(values[key])}: ${p.key.slice('overrides.'.length)}: ${p.message}`,
+          });
         }
       }
     }
   });
-  const unique = problems.filter((p, i) => problems.findIndex((q) => q.file === p.file && q.line === p.line && q.key === p.key && q.message === p.message) === i);
+  const unique = problems.filter(
+    (p, i) =>
+      problems.findIndex(
+        (q) => q.file === p.file && q.line === p.line && q.key === p.key && q.message === p.message,
+      ) === i,
+  );
   if (unique.length) throw new InputError(unique);
-  if (existsSync(output) && !statSync(output).isDirectory()) throw new InputError([{ file: absFile, line: at(['output']), key: 'output', message: `${data.output} is a file, expected a folder` }]);
+  if (existsSync(output) && !statSync(output).isDirectory())
+    throw new InputError([
+      { file: absFile, line: at(['output']), key: 'output', message: `${data.output} is a file, expected a folder` },
+    ]);
   return {
     name: data.name,
     ...(data.description !== undefined ? { description: data.description } : {}),

@@ -23,31 +23,68 @@ export function experimentDetails(e: Experiment, values?: Record<string, unknown
   const rows: [string, string][] = [];
   if (values) for (const [k, v] of Object.entries(values)) rows.push([`**${k}** (varied)`, JSON.stringify(v)]);
   rows.push(
-    ['LLM', `${e.llm.provider} ${modelName(e)}, concurrency ${e.llm.concurrency}${e.llm.budgetUsd !== undefined ? `, budget $${e.llm.budgetUsd}` : ''}${e.llm.batch ? `, batch API (up to ${e.llm.batchRounds} rounds a stage)` : ''}`],
+    [
+      'LLM',
+      `${e.llm.provider} ${modelName(e)}, concurrency ${e.llm.concurrency}${e.llm.budgetUsd !== undefined ? `, budget $${e.llm.budgetUsd}` : ''}${e.llm.batch ? `, batch API (up to ${e.llm.batchRounds} rounds a stage)` : ''}`,
+    ],
     ['taxonomy', `${e.taxonomyVersion} (${e.labels.length} labels)`],
-    ['silver', e.silver.enabled ? `up to ${fmt(e.corpus?.maxSentences ?? 0)} sentences, ${e.silver.batchSize} per call` : 'off'],
-    ['bronze', e.bronze.enabled ? `${e.bronze.perLabel} per label, ${e.bronze.perCall} per call, ${e.bronze.topUpRounds} top-up rounds` : 'off'],
+    [
+      'silver',
+      e.silver.enabled ? `up to ${fmt(e.corpus?.maxSentences ?? 0)} sentences, ${e.silver.batchSize} per call` : 'off',
+    ],
+    [
+      'bronze',
+      e.bronze.enabled
+        ? `${e.bronze.perLabel} per label, ${e.bronze.perCall} per call, ${e.bronze.topUpRounds} top-up rounds`
+        : 'off',
+    ],
     ['self-check', e.selfCheck.enabled ? `${e.selfCheck.batchSize} per call` : 'off'],
-    ...(e.review?.enabled ? [['human review', `up to ${fmt(e.review.max)} rows (${e.review.select.join(', ')}); the run waits for \`clinsynth review import|skip\``] as [string, string]] : []),
+    ...(e.review?.enabled
+      ? [
+          [
+            'human review',
+            `up to ${fmt(e.review.max)} rows (${e.review.select.join(', ')}); the run waits for \`clinsynth review import|skip\``,
+          ] as [string, string],
+        ]
+      : []),
     ['train', `${e.train.classifier}, seeds ${e.train.seeds.join(', ')}`],
-    ['evaluate', `${e.evaluate.mixes.join(', ')} vs ${e.evaluate.baseline}; ${e.evaluate.folds} fold${e.evaluate.folds === 1 ? '' : 's'}`],
+    [
+      'evaluate',
+      `${e.evaluate.mixes.join(', ')} vs ${e.evaluate.baseline}; ${e.evaluate.folds} fold${e.evaluate.folds === 1 ? '' : 's'}`,
+    ],
   );
   return ['| setting | value |', '|---|---|', ...rows.map(([k, v]) => `| ${cell(k)} | ${cell(v)} |`)].join('\n');
 }
 
 /** The study's own summary: `study demo-sweep: 4 variants of demo-ad (bronze.perLabel × train.classifier)`. */
-export function studySummary(name: string, variants: number, experiment: string, keys: readonly string[], zip: boolean): string {
+export function studySummary(
+  name: string,
+  variants: number,
+  experiment: string,
+  keys: readonly string[],
+  zip: boolean,
+): string {
   return `study ${name}: ${variants} variants of ${experiment} (${keys.join(zip ? ' ~ ' : ' × ')})`;
 }
 
 /** The study's static details: one row per variant with its values. */
-export function studyDetails(variants: readonly { id: string; values: Record<string, unknown> }[], concurrency: number): string {
+export function studyDetails(
+  variants: readonly { id: string; values: Record<string, unknown> }[],
+  concurrency: number,
+): string {
   return [
     `${variants.length} experiments, ${concurrency} at a time`,
     '',
     '| variant | values |',
     '|---|---|',
-    ...variants.map((v) => `| ${cell(v.id)} | ${cell(Object.entries(v.values).map(([k, x]) => `${k} = ${JSON.stringify(x)}`).join(', '))} |`),
+    ...variants.map(
+      (v) =>
+        `| ${cell(v.id)} | ${cell(
+          Object.entries(v.values)
+            .map(([k, x]) => `${k} = ${JSON.stringify(x)}`)
+            .join(', '),
+        )} |`,
+    ),
   ].join('\n');
 }
 
@@ -59,7 +96,10 @@ export function pageSummary(what: string, page: number, total: number, detail?: 
 /** `batch_abc in_progress 120/400 (3 failed)`: one provider batch and its request counts. */
 export function batchSummary(b: BatchProgress): string {
   const counts = b.total ? ` ${b.completed}/${b.total}${b.failed ? ` (${b.failed} failed)` : ''}` : '';
-  const collected = b.answered !== undefined ? `, ${b.answered} answers collected${b.unanswered ? `, ${b.unanswered} to ask again` : ''}` : '';
+  const collected =
+    b.answered !== undefined
+      ? `, ${b.answered} answers collected${b.unanswered ? `, ${b.unanswered} to ask again` : ''}`
+      : '';
   return `${b.id} ${b.status}${counts}${collected}${b.error ? ` — ${b.error}` : ''}`;
 }
 
@@ -68,6 +108,7 @@ export function batchRoundSummary(p: RunProgress): string {
   const job = p.batchJob;
   if (!job || job.phase === 'done') return '';
   const open = (p.batches ?? []).filter((b) => b.scope === job.scope && b.round === job.round);
-  const what = job.phase === 'submit' ? 'submitting' : job.phase === 'collect' ? 'collecting' : open.map(batchSummary).join('; ');
+  const what =
+    job.phase === 'submit' ? 'submitting' : job.phase === 'collect' ? 'collecting' : open.map(batchSummary).join('; ');
   return `batch round ${job.round + 1}/${job.rounds} of ${job.stage}: ${what}`;
 }

@@ -31,17 +31,32 @@ export function loadTaxonomy(file: string): Taxonomy {
   const seen = new Set<string>();
   data.labels.forEach((label, i) => {
     if (seen.has(label.id)) {
-      problems.push({ file, line: lineOfPath(parsed, ['labels', i, 'id']), key: `labels.${i}.id`, message: `duplicate label id "${label.id}"` });
+      problems.push({
+        file,
+        line: lineOfPath(parsed, ['labels', i, 'id']),
+        key: `labels.${i}.id`,
+        message: `duplicate label id "${label.id}"`,
+      });
     }
     seen.add(label.id);
     if (label.id === data.noneLabel) {
-      problems.push({ file, line: lineOfPath(parsed, ['labels', i, 'id']), key: `labels.${i}.id`, message: `"${label.id}" is the none label and cannot be a label` });
+      problems.push({
+        file,
+        line: lineOfPath(parsed, ['labels', i, 'id']),
+        key: `labels.${i}.id`,
+        message: `"${label.id}" is the none label and cannot be a label`,
+      });
     }
   });
   data.examples.forEach((ex, i) => {
     ex.labels.forEach((l, j) => {
       if (!seen.has(l)) {
-        problems.push({ file, line: lineOfPath(parsed, ['examples', i, 'labels', j]), key: `examples.${i}.labels.${j}`, message: `unknown label "${l}"` });
+        problems.push({
+          file,
+          line: lineOfPath(parsed, ['examples', i, 'labels', j]),
+          key: `examples.${i}.labels.${j}`,
+          message: `unknown label "${l}"`,
+        });
       }
     });
   });

@@ -19,7 +19,14 @@ import { workflowIdFor, type RunProgress } from '../../lib/run/run-state.js';
 import type { ExperimentResult } from '../../workflows/experiment.js';
 import { progressQuery } from '../../workflows/contract.js';
 
-const BATCH: Partial<FakeLlmFaults> = { batchValidatingMs: 200, batchInProgressMs: 1500, batchFinalizingMs: 200, batchOutcomes: [], batchCreateDelayMs: 0, batchAnsweredShare: 0.5 };
+const BATCH: Partial<FakeLlmFaults> = {
+  batchValidatingMs: 200,
+  batchInProgressMs: 1500,
+  batchFinalizingMs: 200,
+  batchOutcomes: [],
+  batchCreateDelayMs: 0,
+  batchAnsweredShare: 0.5,
+};
 let llm: FakeLlmServer;
 
 beforeAll(async () => {
@@ -43,9 +50,26 @@ function demoExperiment(name: string, batch: boolean, light = true): string {
     taxonomy: abs(demo.taxonomy),
     gold: { ...demo.gold, path: abs(demo.gold.path) },
     corpus: { ...demo.corpus, path: abs(demo.corpus.path) },
-    llm: { provider: 'openai', baseURL: llm.url, model: 'fake-model', concurrency: 4, maxTokens: 512, ...(batch ? { batch: true, batchPollSeconds: 0.5 } : {}) },
+    llm: {
+      provider: 'openai',
+      baseURL: llm.url,
+      model: 'fake-model',
+      concurrency: 4,
+      maxTokens: 512,
+      ...(batch ? { batch: true, batchPollSeconds: 0.5 } : {}),
+    },
     output: join(dir, 'runs'),
-    ...(light ? { train: { ...demo.train, seeds: [1] }, evaluate: { ...demo.evaluate, mixes: ['gold', 'gold+silver+bronze'], bootstrap: 1000, curves: { synthetic: [], gold: [] } } } : {}),
+    ...(light
+      ? {
+          train: { ...demo.train, seeds: [1] },
+          evaluate: {
+            ...demo.evaluate,
+            mixes: ['gold', 'gold+silver+bronze'],
+            bootstrap: 1000,
+            curves: { synthetic: [], gold: [] },
+          },
+        }
+      : {}),
   };
   const file = join(dir, 'experiment.yaml');
   writeFileSync(file, stringify(experiment));
@@ -56,13 +80,21 @@ const home = (name: string) => mkdtempSync(join(tmpdir(), `clinsynth-${name}-`))
 
 /** The synthetic datasets, row by row (cache keys included). */
 function datasets(runDir: string): Record<string, string[]> {
-  const rows = (p: string) => readJsonl<Record<string, unknown>>(join(runDir, p)).map((r) => JSON.stringify(r)).sort();
+  const rows = (p: string) =>
+    readJsonl<Record<string, unknown>>(join(runDir, p))
+      .map((r) => JSON.stringify(r))
+      .sort();
   return { silver: rows('datasets/silver.jsonl'), bronze: rows('datasets/bronze.jsonl') };
 }
 
 /** A `clinsynth worker` in a process group of its own, so a kill takes every process it started. */
 function startWorker(env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, [CLI, 'worker', '--llm-concurrency', '4'], { cwd: PROJECT_ROOT, env: { ...process.env, ...env }, stdio: 'ignore', detached: true });
+  return spawn(process.execPath, [CLI, 'worker', '--llm-concurrency', '4'], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, ...env },
+    stdio: 'ignore',
+    detached: true,
+  });
 }
 
 function groupAlive(pgid: number): boolean {
@@ -82,7 +114,11 @@ async function killWorker(w: ChildProcess): Promise<void> {
   expect(groupAlive(pgid), `worker process group ${pgid} is gone`).toBe(false);
 }
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 180_000): Promise<T> {
+async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 180_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const v = await Promise.resolve(fn()).catch(() => undefined);
@@ -106,7 +142,10 @@ async function onlineDatasets(): Promise<Record<string, string[]>> {
   if (!onlineRun) {
     llm.setFaults(BATCH);
     llm.resetStats();
-    const o = await runCli(['run', demoExperiment('drill-batch-online', false), '--json'], { TEMPORAL_ADDRESS: inject('temporalAddress'), CLINSYNTH_HOME: home('online') });
+    const o = await runCli(['run', demoExperiment('drill-batch-online', false), '--json'], {
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      CLINSYNTH_HOME: home('online'),
+    });
     expect(o.code, o.stderr.slice(-2000)).toBe(0);
     onlineRun = { datasets: datasets(JSON.parse(o.stdout.trim().split('\n')[0]!).runDir), calls: llm.stats.requests };
   }
@@ -123,7 +162,10 @@ describe('batch mode drill', () => {
 
     const batchHome = home('batch');
     llm.resetStats();
-    const b = await runCli(['run', demoExperiment('drill-batch', true, false), '--json'], { TEMPORAL_ADDRESS: address, CLINSYNTH_HOME: batchHome });
+    const b = await runCli(['run', demoExperiment('drill-batch', true, false), '--json'], {
+      TEMPORAL_ADDRESS: address,
+      CLINSYNTH_HOME: batchHome,
+    });
     expect(b.code, b.stderr.slice(-2000)).toBe(0);
     expect(b.stderr).toMatch(/batches:\n\s+silver\s+round 1\s+batch_fake_\d+ completed/);
     expect(llm.stats.requests).toBe(0);
@@ -132,7 +174,10 @@ describe('batch mode drill', () => {
     expect(datasets(JSON.parse(b.stdout.trim().split('\n')[0]!).runDir)).toEqual(reference);
 
     llm.resetStats();
-    const again = await runCli(['run', demoExperiment('drill-batch-rerun', false), '--json'], { TEMPORAL_ADDRESS: address, CLINSYNTH_HOME: batchHome });
+    const again = await runCli(['run', demoExperiment('drill-batch-rerun', false), '--json'], {
+      TEMPORAL_ADDRESS: address,
+      CLINSYNTH_HOME: batchHome,
+    });
     expect(again.code, again.stderr.slice(-2000)).toBe(0);
     expect(llm.stats.requests).toBe(0);
     expect(llm.stats.batchesCreated).toBe(0);
@@ -142,7 +187,10 @@ describe('batch mode drill', () => {
     const reference = await onlineDatasets();
     llm.setFaults({ ...BATCH, batchOutcomes: ['expire'] });
     llm.resetStats();
-    const r = await runCli(['run', demoExperiment('drill-batch-expire', true), '--json'], { TEMPORAL_ADDRESS: inject('temporalAddress'), CLINSYNTH_HOME: home('expire') });
+    const r = await runCli(['run', demoExperiment('drill-batch-expire', true), '--json'], {
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      CLINSYNTH_HOME: home('expire'),
+    });
     expect(r.code, r.stderr.slice(-2000)).toBe(0);
     const runDir = JSON.parse(r.stdout.trim().split('\n')[0]!).runDir;
     const report = JSON.parse(readFileSync(join(runDir, 'report.json'), 'utf8'));
@@ -152,8 +200,13 @@ describe('batch mode drill', () => {
     expect(first.unanswered).toBeGreaterThan(0);
     expect(second).toMatchObject({ status: 'completed', round: 1, total: first.unanswered, unanswered: 0 });
     // The second batch's file holds exactly the requests the first left unanswered.
-    const failed = readJsonl<{ customId: string }>(join(runDir, 'batches', first.scope, 'round-0', 'failures.jsonl')).map((f) => f.customId);
-    const asked = readFileSync(join(runDir, 'batches', first.scope, 'round-1', 'part-0.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).custom_id);
+    const failed = readJsonl<{ customId: string }>(
+      join(runDir, 'batches', first.scope, 'round-0', 'failures.jsonl'),
+    ).map((f) => f.customId);
+    const asked = readFileSync(join(runDir, 'batches', first.scope, 'round-1', 'part-0.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).custom_id);
     expect(asked.sort()).toEqual(failed.sort());
     expect(llm.stats.requests).toBe(0);
     noSecondBatch();
@@ -169,7 +222,10 @@ describe('batch mode drill', () => {
     // has found it on the next worker.
     llm.setFaults({ ...BATCH, batchInProgressMs: 25_000, batchCreateDelayMs: 5000 });
     llm.resetStats();
-    const started = await runCli(['run', demoExperiment('drill-batch-kill', true), '--detach', '--no-worker', '--json'], env);
+    const started = await runCli(
+      ['run', demoExperiment('drill-batch-kill', true), '--detach', '--no-worker', '--json'],
+      env,
+    );
     expect(started.code, started.stderr).toBe(0);
     const connection = await Connection.connect({ address });
     const handle = new Client({ connection }).workflow.getHandle(workflowIdFor('drill-batch-kill'));
@@ -183,7 +239,9 @@ describe('batch mode drill', () => {
 
       const b = startWorker(env);
       workers.push(b);
-      const atKill = await waitFor('a batch in progress', async () => inProgress((await handle.query(progressQuery)) as RunProgress));
+      const atKill = await waitFor('a batch in progress', async () =>
+        inProgress((await handle.query(progressQuery)) as RunProgress),
+      );
       expect(atKill.batches).toHaveLength(1);
       await killWorker(b);
 
@@ -212,18 +270,29 @@ describe('batch mode drill', () => {
     const env = { TEMPORAL_ADDRESS: server.address, CLINSYNTH_HOME: temporalHome };
     llm.setFaults({ ...BATCH, batchInProgressMs: 6000 });
     llm.resetStats();
-    const started = await runCli(['run', demoExperiment('drill-batch-restart', true), '--detach', '--no-worker', '--json'], env);
+    const started = await runCli(
+      ['run', demoExperiment('drill-batch-restart', true), '--detach', '--no-worker', '--json'],
+      env,
+    );
     expect(started.code, started.stderr).toBe(0);
     const worker = startWorker(env);
     try {
       let connection = await Connection.connect({ address: server.address });
-      const atStop = await waitFor('a batch in progress', async () => inProgress((await new Client({ connection }).workflow.getHandle(workflowIdFor('drill-batch-restart')).query(progressQuery)) as RunProgress));
+      const atStop = await waitFor('a batch in progress', async () =>
+        inProgress(
+          (await new Client({ connection }).workflow
+            .getHandle(workflowIdFor('drill-batch-restart'))
+            .query(progressQuery)) as RunProgress,
+        ),
+      );
       await connection.close();
       await server.stop();
       expect(isAlive(server.pid), 'the old server process is gone').toBe(false);
       server = await startDevServer({ home: temporalHome, port, uiPort, headless: true });
       connection = await Connection.connect({ address: server.address });
-      const result = (await new Client({ connection }).workflow.getHandle(workflowIdFor('drill-batch-restart')).result()) as ExperimentResult;
+      const result = (await new Client({ connection }).workflow
+        .getHandle(workflowIdFor('drill-batch-restart'))
+        .result()) as ExperimentResult;
       await connection.close();
       expect(result.progress.stage).toBe('done');
       expect(result.progress.batches![0]!.id).toBe(atStop.batches!.find((b) => b.status === 'in_progress')!.id);

@@ -35,8 +35,14 @@ const experimentOptions = (name: string) => ({
 
 type Env = Record<string, string>;
 
-async function runToEnd(name: string, duringRun?: (workflowId: string, env: Env) => Promise<void>): Promise<ExperimentResult> {
-  const env = { TEMPORAL_ADDRESS: inject('temporalAddress'), CLINSYNTH_HOME: mkdtempSync(join(tmpdir(), `clinsynth-${name}-`)) };
+async function runToEnd(
+  name: string,
+  duringRun?: (workflowId: string, env: Env) => Promise<void>,
+): Promise<ExperimentResult> {
+  const env = {
+    TEMPORAL_ADDRESS: inject('temporalAddress'),
+    CLINSYNTH_HOME: mkdtempSync(join(tmpdir(), `clinsynth-${name}-`)),
+  };
   const { file } = writeTestExperiment(experimentOptions(name));
   const started = await runCli(['run', file, '--detach', '--no-worker', '--json'], env);
   expect(started.code).toBe(0);

@@ -12,7 +12,15 @@ import { PROJECT_ROOT } from '../../lib/run/paths.js';
 
 let llm: FakeLlmServer;
 beforeAll(async () => {
-  llm = await startFakeLlmServer({ seed: 31, latencyMs: 50, rate429: 0.1, retryAfterSeconds: 1, rate500: 0.05, rateMalformed: 0.05, rateHang: 0.01 });
+  llm = await startFakeLlmServer({
+    seed: 31,
+    latencyMs: 50,
+    rate429: 0.1,
+    retryAfterSeconds: 1,
+    rate500: 0.05,
+    rateMalformed: 0.05,
+    rateHang: 0.01,
+  });
 });
 afterAll(async () => {
   await llm?.close();
@@ -23,20 +31,36 @@ describe('endpoint fault drill', () => {
     const { file } = writeTestExperiment({
       name: 'drill-faults',
       llm: { baseURL: llm.url, concurrency: 16, timeoutSeconds: 2 },
-      overrides: { corpus: { path: join(PROJECT_ROOT, 'examples/demo/data/notes.jsonl'), format: 'jsonl', maxSentences: 60 }, silver: { enabled: true, batchSize: 1 }, bronze: { enabled: true, perLabel: 6, perCall: 1 } },
+      overrides: {
+        corpus: { path: join(PROJECT_ROOT, 'examples/demo/data/notes.jsonl'), format: 'jsonl', maxSentences: 60 },
+        silver: { enabled: true, batchSize: 1 },
+        bronze: { enabled: true, perLabel: 6, perCall: 1 },
+      },
     });
-    const r = await runCli(['run', file, '--json'], { TEMPORAL_ADDRESS: inject('temporalAddress'), CLINSYNTH_HOME: mkdtempSync(join(tmpdir(), 'clinsynth-faults-')) });
+    const r = await runCli(['run', file, '--json'], {
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      CLINSYNTH_HOME: mkdtempSync(join(tmpdir(), 'clinsynth-faults-')),
+    });
     expect(r.code, r.stderr.slice(-2000)).toBe(0);
     const { runDir } = JSON.parse(r.stdout.trim().split('\n')[0]!);
     const report = JSON.parse(readFileSync(join(runDir, 'report.json'), 'utf8'));
-    for (const kind of ['rate429', 'rate500', 'rateMalformed', 'rateHang']) expect(llm.stats.faults[kind] ?? 0, kind).toBeGreaterThan(0);
-    const failureRows = ['silver/failures', 'bronze/failures', 'selfcheck/failures-silver', 'selfcheck/failures-bronze', 'probe/failures', 'selfcheck/failures-probe']
+    for (const kind of ['rate429', 'rate500', 'rateMalformed', 'rateHang'])
+      expect(llm.stats.faults[kind] ?? 0, kind).toBeGreaterThan(0);
+    const failureRows = [
+      'silver/failures',
+      'bronze/failures',
+      'selfcheck/failures-silver',
+      'selfcheck/failures-bronze',
+      'probe/failures',
+      'selfcheck/failures-probe',
+    ]
       .flatMap((f) => (existsSync(join(runDir, f)) ? readdirSync(join(runDir, f)).map((p) => join(runDir, f, p)) : []))
       .flatMap((p) => readJsonl<{ rawText: string }>(p));
     expect(report.llm.failures).toBeGreaterThan(0);
     expect(failureRows).toHaveLength(report.llm.failures);
     for (const s of Object.values<any>(report.stages)) expect(s.failedPages).toBe(0);
     const labels = new Set(labelIds(loadTaxonomy(join(PROJECT_ROOT, 'taxonomy/ad-signs-symptoms.yaml'))));
-    for (const row of readJsonl<{ labels: string[] }>(join(runDir, 'datasets', 'merged.jsonl'))) for (const l of row.labels) expect(labels.has(l)).toBe(true);
+    for (const row of readJsonl<{ labels: string[] }>(join(runDir, 'datasets', 'merged.jsonl')))
+      for (const l of row.labels) expect(labels.has(l)).toBe(true);
   });
 });

@@ -36,7 +36,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** The processes of a group that still exist, as `pid state command` lines (pgrep exits 1 when none matches). */
 const groupMembers = (pgid: number): string => {
   try {
-    const pids = execFileSync('pgrep', ['-g', String(pgid)], { encoding: 'utf8' }).trim().split('\n').join(',');
+    const pids = execFileSync('pgrep', ['-g', String(pgid)], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .join(',');
     return execFileSync('ps', ['-o', 'pid=,stat=,args=', '-p', pids], { encoding: 'utf8' }).trim();
   } catch {
     return '';
@@ -53,17 +56,65 @@ interface LsTask {
  * one annotation per task with result/completed_by/created_at/updated_at/was_cancelled/lead_time), the reviewers'
  * choices set by `decide`.
  */
-function labelStudioExport(tasks: LsTask[], decide: (t: LsTask, i: number) => { choices?: string[]; drop?: boolean }): unknown[] {
+function labelStudioExport(
+  tasks: LsTask[],
+  decide: (t: LsTask, i: number) => { choices?: string[]; drop?: boolean },
+): unknown[] {
   return tasks.map((t, i) => {
     const d = decide(t, i);
     const result = [
-      ...(d.choices ? [{ id: `r${i}a`, type: 'choices', value: { choices: d.choices }, origin: 'manual', to_name: 'text', from_name: 'labels' }] : []),
-      ...(d.drop ? [{ id: `r${i}b`, type: 'choices', value: { choices: ['drop'] }, origin: 'manual', to_name: 'text', from_name: 'drop' }] : []),
+      ...(d.choices
+        ? [
+            {
+              id: `r${i}a`,
+              type: 'choices',
+              value: { choices: d.choices },
+              origin: 'manual',
+              to_name: 'text',
+              from_name: 'labels',
+            },
+          ]
+        : []),
+      ...(d.drop
+        ? [
+            {
+              id: `r${i}b`,
+              type: 'choices',
+              value: { choices: ['drop'] },
+              origin: 'manual',
+              to_name: 'text',
+              from_name: 'drop',
+            },
+          ]
+        : []),
     ];
     const at = `2025-03-0${1 + (i % 3)}T1${i % 10}:15:42.123456Z`;
     return {
       id: 301 + i,
-      annotations: [{ id: 901 + i, completed_by: i % 2 ? { id: 2, email: 'rita@example.org', first_name: '', last_name: '' } : 1, result, was_cancelled: false, ground_truth: false, created_at: at, updated_at: at, draft_created_at: null, lead_time: 21.4, prediction: {}, result_count: result.length, unique_id: `u-${i}`, import_id: null, last_action: null, task: 301 + i, project: 5, updated_by: 1, parent_prediction: null, parent_annotation: null, last_created_by: null }],
+      annotations: [
+        {
+          id: 901 + i,
+          completed_by: i % 2 ? { id: 2, email: 'rita@example.org', first_name: '', last_name: '' } : 1,
+          result,
+          was_cancelled: false,
+          ground_truth: false,
+          created_at: at,
+          updated_at: at,
+          draft_created_at: null,
+          lead_time: 21.4,
+          prediction: {},
+          result_count: result.length,
+          unique_id: `u-${i}`,
+          import_id: null,
+          last_action: null,
+          task: 301 + i,
+          project: 5,
+          updated_by: 1,
+          parent_prediction: null,
+          parent_annotation: null,
+          last_created_by: null,
+        },
+      ],
       file_upload: 'tasks.json',
       drafts: [],
       predictions: t.predictions,
@@ -88,11 +139,17 @@ function labelStudioExport(tasks: LsTask[], decide: (t: LsTask, i: number) => { 
 describe('review drill', () => {
   it('refuses a malformed import and keeps waiting, survives kill -9 of its worker during an import, and completes with reviewed rows', async () => {
     const name = 'drill-review';
-    const env = { TEMPORAL_ADDRESS: inject('temporalAddress'), CLINSYNTH_HOME: mkdtempSync(join(tmpdir(), `clinsynth-${name}-`)) };
+    const env = {
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      CLINSYNTH_HOME: mkdtempSync(join(tmpdir(), `clinsynth-${name}-`)),
+    };
     const { file } = writeTestExperiment({
       name,
       llm: { baseURL: llm.url, concurrency: 3, seed: 5 },
-      overrides: { review: { enabled: true, max: 10 }, evaluate: { mixes: ['gold', 'gold+silver', 'gold+bronze', 'gold+silver+bronze', 'gold+reviewed'] } },
+      overrides: {
+        review: { enabled: true, max: 10 },
+        evaluate: { mixes: ['gold', 'gold+silver', 'gold+bronze', 'gold+silver+bronze', 'gold+reviewed'] },
+      },
     });
     const started = await runCli(['run', file, '--detach', '--no-worker', '--json'], env);
     expect(started.code, started.stderr).toBe(0);
@@ -116,17 +173,36 @@ describe('review drill', () => {
       // A malformed export (a label not in the taxonomy): the CLI's check refuses it at its line…
       const work = mkdtempSync(join(tmpdir(), 'clinsynth-drill-review-'));
       const bad = join(work, 'bad-export.json');
-      writeFileSync(bad, JSON.stringify(labelStudioExport(tasks.slice(0, 2), (_, i) => ({ choices: i ? ['forgetfulness'] : ['none'] })), null, 2));
-      const badLine = readFileSync(bad, 'utf8').split('\n').findIndex((l) => l.includes('"forgetfulness"')) + 1;
+      writeFileSync(
+        bad,
+        JSON.stringify(
+          labelStudioExport(tasks.slice(0, 2), (_, i) => ({ choices: i ? ['forgetfulness'] : ['none'] })),
+          null,
+          2,
+        ),
+      );
+      const badLine =
+        readFileSync(bad, 'utf8')
+          .split('\n')
+          .findIndex((l) => l.includes('"forgetfulness"')) + 1;
       const local = await runCli(['review', 'import', runId, bad], env);
       expect(local.code).toBe(2);
-      expect(local.stderr).toContain(`${bad}:${badLine}: 1.annotations.0.result.0.value.choices.0: unknown label "forgetfulness"`);
+      expect(local.stderr).toContain(
+        `${bad}:${badLine}: 1.annotations.0.result.0.value.choices.0: unknown label "forgetfulness"`,
+      );
       // …and so does the run when asked directly: the Update fails with file:line and the run keeps waiting.
       const cs = await Clinsynth.connect({ address: inject('temporalAddress'), startServer: false });
       try {
-        const refused = await cs.get(runId).importReview(bad, { check: false }).catch((e: unknown) => e);
+        const refused = await cs
+          .get(runId)
+          .importReview(bad, { check: false })
+          .catch((e: unknown) => e);
         expect(refused).toBeInstanceOf(RunRefusedError);
-        expect((refused as RunRefusedError).reason).toMatch(new RegExp(`review/imports/\\d{8}T\\d{6}Z-bad-export\\.json:${badLine}: 1\\.annotations\\.0\\.result\\.0\\.value\\.choices\\.0: unknown label "forgetfulness"`));
+        expect((refused as RunRefusedError).reason).toMatch(
+          new RegExp(
+            `review/imports/\\d{8}T\\d{6}Z-bad-export\\.json:${badLine}: 1\\.annotations\\.0\\.result\\.0\\.value\\.choices\\.0: unknown label "forgetfulness"`,
+          ),
+        );
       } finally {
         await cs.close();
       }
@@ -148,7 +224,15 @@ describe('review drill', () => {
       writeFileSync(
         good,
         JSON.stringify(
-          labelStudioExport(decided, (t, i) => (i === 0 ? { choices: ['none'] } : i === 1 ? { drop: true } : i === 2 ? { choices: ['cognitive_impairment', 'requiring_assistance'] } : { choices: t.data.llm_labels.split(', ') })),
+          labelStudioExport(decided, (t, i) =>
+            i === 0
+              ? { choices: ['none'] }
+              : i === 1
+                ? { drop: true }
+                : i === 2
+                  ? { choices: ['cognitive_impairment', 'requiring_assistance'] }
+                  : { choices: t.data.llm_labels.split(', ') },
+          ),
           null,
           2,
         ),
@@ -160,12 +244,21 @@ describe('review drill', () => {
       worker = startWorker();
       const imported = await importing.result;
       expect(imported.code, imported.stderr).toBe(0);
-      expect(JSON.parse(imported.stdout)).toMatchObject({ accepted: true, result: { format: 'label-studio', tasks: tasks.length, reviewed: 6, dropped: 1, reviewers: 2 } });
+      expect(JSON.parse(imported.stdout)).toMatchObject({
+        accepted: true,
+        result: { format: 'label-studio', tasks: tasks.length, reviewed: 6, dropped: 1, reviewers: 2 },
+      });
 
       const result = (await handle.result()) as ExperimentResult;
       expect(result.progress.stage).toBe('done');
       expect(result.progress.review).toMatchObject({ state: 'imported', refused: 1 });
-      const reviewed = await withDuckDb(':memory:', async (c) => (await c.runAndReadAll(`SELECT id, origin, labels, usable, reviewer FROM read_parquet('${join(runDir, 'datasets', 'reviewed.parquet')}')`)).getRowObjectsJson());
+      const reviewed = await withDuckDb(':memory:', async (c) =>
+        (
+          await c.runAndReadAll(
+            `SELECT id, origin, labels, usable, reviewer FROM read_parquet('${join(runDir, 'datasets', 'reviewed.parquet')}')`,
+          )
+        ).getRowObjectsJson(),
+      );
       expect(reviewed).toHaveLength(6);
       expect(new Set(reviewed.map((r) => r.reviewer))).toEqual(new Set(['label-studio user 1', 'rita@example.org']));
       const report = JSON.parse(readFileSync(result.reportPath, 'utf8')) as Report;

@@ -34,11 +34,23 @@ function writeStudy(name: string): string {
     overrides: { silver: { enabled: true, batchSize: 1 }, bronze: { enabled: true, perLabel: 4, perCall: 2 } },
   });
   const studyFile = join(dir, 'study.yaml');
-  writeFileSync(studyFile, stringify({ name, base: file, vary: { 'bronze.perLabel': [4, 6], 'train.classifier': ['logreg', 'mlp'] }, concurrency: 2, output: join(dir, 'studies') }));
+  writeFileSync(
+    studyFile,
+    stringify({
+      name,
+      base: file,
+      vary: { 'bronze.perLabel': [4, 6], 'train.classifier': ['logreg', 'mlp'] },
+      concurrency: 2,
+      output: join(dir, 'studies'),
+    }),
+  );
   return studyFile;
 }
 
-const envFor = (name: string) => ({ TEMPORAL_ADDRESS: inject('temporalAddress'), CLINSYNTH_HOME: mkdtempSync(join(tmpdir(), `clinsynth-${name}-`)) });
+const envFor = (name: string) => ({
+  TEMPORAL_ADDRESS: inject('temporalAddress'),
+  CLINSYNTH_HOME: mkdtempSync(join(tmpdir(), `clinsynth-${name}-`)),
+});
 
 describe('study crash drill', () => {
   it(`completes a study through ${KILLS} SIGKILLs of its worker without paying an answer twice beyond calls in flight`, async () => {

@@ -48,7 +48,8 @@ function expectRejected(c: BadInputCase, r: CliResult, offending: string, ex: ty
   ex(r.stderr, 'no stack trace').not.toMatch(/^\s+at /m);
   ex(r.stdout).toBe('');
   ex(r.stderr.length, 'the message does not echo huge input').toBeLessThan(20_000);
-  for (const line of r.stderr.split('\n').filter(Boolean)) ex(line, 'every line is file:line: key: why').toMatch(/^\/\S.*:\d+: \S+: \S/);
+  for (const line of r.stderr.split('\n').filter(Boolean))
+    ex(line, 'every line is file:line: key: why').toMatch(/^\/\S.*:\d+: \S+: \S/);
   const m = r.stderr.match(new RegExp(`^${escape(offending)}:(\\d+): ${c.message.source}`, 'm'));
   ex(m, `expected ${offending}:LINE: ${c.message.source}\ngot:\n${shown}`).not.toBeNull();
   const line = Number(m![1]);
@@ -67,7 +68,8 @@ async function expectNoWorkflow(name: string, ex: typeof expect): Promise<void> 
 describe('bad input is rejected before anything starts', () => {
   it('has at least 30 distinct cases covering every kind of file', () => {
     expect(cases.length).toBeGreaterThanOrEqual(30);
-    for (const kind of ['bad-exp-', 'bad-tax-', 'bad-gold-', 'bad-corpus-']) expect(cases.filter((c) => c.name.startsWith(kind)).length).toBeGreaterThanOrEqual(5);
+    for (const kind of ['bad-exp-', 'bad-tax-', 'bad-gold-', 'bad-corpus-'])
+      expect(cases.filter((c) => c.name.startsWith(kind)).length).toBeGreaterThanOrEqual(5);
     expect(runCases.length).toBeGreaterThanOrEqual(Math.floor(cases.length / 3));
   });
 

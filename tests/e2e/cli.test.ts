@@ -37,9 +37,19 @@ describe('clinsynth CLI', () => {
     // Fidelity and agreement with its uncertainty (docs/looking-at-data.md): measured on the run, in both reports.
     expect(report.fidelity.sets.bronze.overall.sentences).toBeGreaterThan(0);
     expect(report.fidelity.sets.silver.jsDivergence).toBeGreaterThanOrEqual(0);
-    const agreementLines = readFileSync(join(line.runDir, 'eval', 'agreement.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const agreementLines = readFileSync(join(line.runDir, 'eval', 'agreement.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(report.agreement.withCi.before.sentences).toBe(agreementLines.length);
-    expect(Object.keys(agreementLines[0]).sort()).toEqual(['gold', 'id', 'llm', 'llmAfterSelfCheck', 'note', 'verdict']);
+    expect(Object.keys(agreementLines[0]).sort()).toEqual([
+      'gold',
+      'id',
+      'llm',
+      'llmAfterSelfCheck',
+      'note',
+      'verdict',
+    ]);
     const html = readFileSync(join(line.runDir, 'report.html'), 'utf8');
     expect(html).toContain('<section id="fidelity">');
     expect(html).toContain('<section id="agreement-ci">');
@@ -70,7 +80,20 @@ describe('clinsynth CLI', () => {
     expect(ok.code).toBe(0);
     const dir = mkdtempSync(join(tmpdir(), 'clinsynth-bad-'));
     const bad = join(dir, 'bad.yaml');
-    writeFileSync(bad, ['name: bad name!', 'taxonomy: nowhere.yaml', 'gold:', '  train: a.jsonl', '  test: b.jsonl', 'silver: { enabled: true, batchsize: 4 }', 'llm:', '  provider: gpt', ''].join('\n'));
+    writeFileSync(
+      bad,
+      [
+        'name: bad name!',
+        'taxonomy: nowhere.yaml',
+        'gold:',
+        '  train: a.jsonl',
+        '  test: b.jsonl',
+        'silver: { enabled: true, batchsize: 4 }',
+        'llm:',
+        '  provider: gpt',
+        '',
+      ].join('\n'),
+    );
     const r = await runCli(['validate', bad], env);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(new RegExp(`${bad}:1: name: `));
@@ -82,7 +105,17 @@ describe('clinsynth CLI', () => {
   });
 
   it('refuses to send a sensitive corpus to a non-loopback endpoint before anything starts', async () => {
-    const { file } = writeTestExperiment({ name: 'cli-sensitive', llm: { baseURL: 'https://api.example.com/v1' }, overrides: { corpus: { path: join('examples', 'demo', 'data', 'notes.jsonl').replace(/^/, process.cwd() + '/'), format: 'jsonl', sensitive: true } } });
+    const { file } = writeTestExperiment({
+      name: 'cli-sensitive',
+      llm: { baseURL: 'https://api.example.com/v1' },
+      overrides: {
+        corpus: {
+          path: join('examples', 'demo', 'data', 'notes.jsonl').replace(/^/, process.cwd() + '/'),
+          format: 'jsonl',
+          sensitive: true,
+        },
+      },
+    });
     const r = await runCli(['run', file], env);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('llm.allowSensitive');

@@ -23,11 +23,15 @@ afterAll(async () => {
 });
 
 function runScript(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'examples/scripts/start-and-watch.ts'), ...args], {
-    cwd: PROJECT_ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(PROJECT_ROOT, 'examples/scripts/start-and-watch.ts'), ...args],
+    {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
@@ -71,7 +75,9 @@ describe('clinsynth/client', () => {
     const { file } = writeTestExperiment({ name: 'api-bad', llm: { baseURL: llm.url } });
     const cs = await Clinsynth.connect({ address: inject('temporalAddress') });
     try {
-      const err = await cs.start(file, { overrides: { 'bronze.perLabel': 'lots', 'train.clasifier': 'mlp' } }).catch((e) => e);
+      const err = await cs
+        .start(file, { overrides: { 'bronze.perLabel': 'lots', 'train.clasifier': 'mlp' } })
+        .catch((e) => e);
       expect(err).toBeInstanceOf(InputError);
       expect(err.message).toContain(`${file}: overrides.bronze.perLabel: Invalid input: expected number`);
       expect(err.message).toContain('overrides.train.clasifier: unknown key');

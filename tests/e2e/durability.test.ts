@@ -40,7 +40,11 @@ describe('durability', () => {
   it('a worker killed with SIGKILL mid-silver is replaced; no completed batch is sent to the LLM again', async () => {
     const address = inject('temporalAddress');
     const env = { TEMPORAL_ADDRESS: address, CLINSYNTH_HOME: mkdtempSync(join(tmpdir(), 'clinsynth-home-')) };
-    const { file } = writeTestExperiment({ name: 'crash', llm: { baseURL: llm.url, concurrency: 2 }, overrides: { silver: { enabled: true, batchSize: 1 } } });
+    const { file } = writeTestExperiment({
+      name: 'crash',
+      llm: { baseURL: llm.url, concurrency: 2 },
+      overrides: { silver: { enabled: true, batchSize: 1 } },
+    });
     llm.resetStats();
     const start = await runCli(['run', file, '--run-id', 'kill', '--detach', '--no-worker', '--json'], env);
     expect(start.code).toBe(0);
@@ -50,7 +54,9 @@ describe('durability', () => {
     try {
       const atKill = await waitFor('silver half done', async () => {
         const p = (await handle.query(progressQuery)) as RunProgress;
-        return p.stage === 'silver' && p.stages.silver.total > 0 && p.stages.silver.done * 2 >= p.stages.silver.total ? p : undefined;
+        return p.stage === 'silver' && p.stages.silver.total > 0 && p.stages.silver.done * 2 >= p.stages.silver.total
+          ? p
+          : undefined;
       });
       expect(atKill.stages.silver.done).toBeLessThan(atKill.stages.silver.total);
       worker1.child.kill('SIGKILL');
@@ -80,21 +86,29 @@ describe('durability', () => {
     const uiPort = await freePort();
     let server = await startDevServer({ home, port, uiPort, headless: true });
     const env = { TEMPORAL_ADDRESS: server.address, CLINSYNTH_HOME: home };
-    const { file } = writeTestExperiment({ name: 'restart', llm: { baseURL: llm.url, concurrency: 2 }, overrides: { silver: { enabled: true, batchSize: 1 } } });
+    const { file } = writeTestExperiment({
+      name: 'restart',
+      llm: { baseURL: llm.url, concurrency: 2 },
+      overrides: { silver: { enabled: true, batchSize: 1 } },
+    });
     const start = await runCli(['run', file, '--run-id', 'r', '--detach', '--no-worker', '--json'], env);
     expect(start.code).toBe(0);
     const worker = startCli(['worker', '--llm-concurrency', '2'], env);
     try {
       let connection = await Connection.connect({ address: server.address });
       await waitFor('silver under way', async () => {
-        const p = (await new Client({ connection }).workflow.getHandle(workflowIdFor('restart-r')).query(progressQuery)) as RunProgress;
+        const p = (await new Client({ connection }).workflow
+          .getHandle(workflowIdFor('restart-r'))
+          .query(progressQuery)) as RunProgress;
         return p.stage === 'silver' && p.stages.silver.done >= 1 ? p : undefined;
       });
       await connection.close();
       await server.stop();
       server = await startDevServer({ home, port, uiPort, headless: true });
       connection = await Connection.connect({ address: server.address });
-      const result = (await new Client({ connection }).workflow.getHandle(workflowIdFor('restart-r')).result()) as ExperimentResult;
+      const result = (await new Client({ connection }).workflow
+        .getHandle(workflowIdFor('restart-r'))
+        .result()) as ExperimentResult;
       expect(result.progress.stage).toBe('done');
       await connection.close();
     } finally {

@@ -37,15 +37,29 @@ async function historyOf(runId: string): Promise<string> {
   return historyText(await client.workflow.getHandle(workflowIdFor(runId)).fetchHistory()).join('\n');
 }
 
-const jsonl = (file: string) => readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { text: string });
-const goldSentences = [...jsonl(join(DEMO_DIR, 'data/gold-train.jsonl')), ...jsonl(join(DEMO_DIR, 'data/gold-test.jsonl'))].map((r) => r.text);
-const corpusSentences = jsonl(join(DEMO_DIR, 'data/notes.jsonl')).flatMap((n) => splitSentences(n.text).map((s) => n.text.slice(s.start, s.end).trim()));
+const jsonl = (file: string) =>
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { text: string });
+const goldSentences = [
+  ...jsonl(join(DEMO_DIR, 'data/gold-train.jsonl')),
+  ...jsonl(join(DEMO_DIR, 'data/gold-test.jsonl')),
+].map((r) => r.text);
+const corpusSentences = jsonl(join(DEMO_DIR, 'data/notes.jsonl')).flatMap((n) =>
+  splitSentences(n.text).map((s) => n.text.slice(s.start, s.end).trim()),
+);
 /** Sentences long enough that finding one is not chance (a heading like "EXAM:" could be). */
 const sentences = [...goldSentences, ...corpusSentences].filter((s) => s.length >= 25);
 const labels = labelIds(loadTaxonomy(join(PROJECT_ROOT, 'taxonomy/ad-signs-symptoms.yaml')));
 
 function env(home: string, key?: string): Record<string, string | undefined> {
-  return { TEMPORAL_ADDRESS: inject('temporalAddress'), CLINSYNTH_HOME: home, CLINSYNTH_ENCRYPTION_KEY: key, CLINSYNTH_ENCRYPTION_KEY_FILE: undefined };
+  return {
+    TEMPORAL_ADDRESS: inject('temporalAddress'),
+    CLINSYNTH_HOME: home,
+    CLINSYNTH_ENCRYPTION_KEY: key,
+    CLINSYNTH_ENCRYPTION_KEY_FILE: undefined,
+  };
 }
 
 describe('workflow history', () => {
@@ -67,7 +81,9 @@ describe('workflow history', () => {
     const text = await historyOf('enc-run');
     // Failure messages are encoded into a payload, and so encrypted with the rest.
     const events = (await client.workflow.getHandle(workflowIdFor('enc-run')).fetchHistory()).events ?? [];
-    const failures = events.flatMap((e) => (e.activityTaskStartedEventAttributes?.lastFailure ? [e.activityTaskStartedEventAttributes.lastFailure] : []));
+    const failures = events.flatMap((e) =>
+      e.activityTaskStartedEventAttributes?.lastFailure ? [e.activityTaskStartedEventAttributes.lastFailure] : [],
+    );
     expect(failures.length).toBeGreaterThan(0);
     for (const f of failures) {
       expect(f.message).toBe('Encoded failure');
@@ -75,7 +91,8 @@ describe('workflow history', () => {
     }
     expect(text.length).toBeGreaterThan(1000);
     expect(text).toContain('binary/encrypted');
-    for (const secret of [file, dir, DEMO_DIR, ...labels, ...sentences]) expect(text.includes(secret), `found in history: ${secret}`).toBe(false);
+    for (const secret of [file, dir, DEMO_DIR, ...labels, ...sentences])
+      expect(text.includes(secret), `found in history: ${secret}`).toBe(false);
 
     // Without the key (or with another) the CLI refuses to read the run's result, naming the variables.
     const none = await runCli(['status', 'enc-run', '--json'], env(home));
@@ -108,8 +125,16 @@ describe('workflow history', () => {
   it('a worker without the key fails the workflow task with an error naming the variables, and never runs on plaintext', async () => {
     const { file } = writeTestExperiment({ name: 'nokey-worker', llm: { baseURL: llm.url } });
     const experiment = loadExperiment(file);
-    const keyed = new Client({ connection, dataConverter: { payloadCodecs: [new AesGcmCodec(parseKeys([randomBytes(32).toString('base64')], 'test'))] } });
-    const workers = await startWorkers({ address: inject('temporalAddress'), namespace: 'default', queues: ['main'], dataConverter: { payloadCodecs: [new NoKeyCodec()] } });
+    const keyed = new Client({
+      connection,
+      dataConverter: { payloadCodecs: [new AesGcmCodec(parseKeys([randomBytes(32).toString('base64')], 'test'))] },
+    });
+    const workers = await startWorkers({
+      address: inject('temporalAddress'),
+      namespace: 'default',
+      queues: ['main'],
+      dataConverter: { payloadCodecs: [new NoKeyCodec()] },
+    });
     const runId = `nokey-worker-${Date.now()}`;
     const handle = await keyed.workflow.start('experimentWorkflow', {
       workflowId: workflowIdFor(runId),
@@ -120,7 +145,9 @@ describe('workflow history', () => {
       let failure: string | undefined;
       for (let i = 0; i < 100 && !failure; i++) {
         const history = await handle.fetchHistory();
-        failure = history.events?.find((e) => e.workflowTaskFailedEventAttributes)?.workflowTaskFailedEventAttributes?.failure?.message ?? undefined;
+        failure =
+          history.events?.find((e) => e.workflowTaskFailedEventAttributes)?.workflowTaskFailedEventAttributes?.failure
+            ?.message ?? undefined;
         if (!failure) await new Promise((r) => setTimeout(r, 200));
       }
       expect(failure).toMatch(/encrypted.*CLINSYNTH_ENCRYPTION_KEY/);

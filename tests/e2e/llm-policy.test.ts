@@ -38,14 +38,19 @@ function filesUnder(dir: string): string[] {
 describe('LLM policies', () => {
   it('keeps the API key out of workflow history, DuckDB, caches, logs and artifacts', async () => {
     const home = mkdtempSync(join(tmpdir(), 'clinsynth-home-'));
-    const { file, dir } = writeTestExperiment({ name: 'secret', llm: { baseURL: llm.url, apiKeyEnv: 'CLINSYNTH_TEST_KEY' } });
+    const { file, dir } = writeTestExperiment({
+      name: 'secret',
+      llm: { baseURL: llm.url, apiKeyEnv: 'CLINSYNTH_TEST_KEY' },
+    });
     const r = await runCli(['run', file, '--json'], { ...envFor(home, SECRET), CLINSYNTH_LOG_LEVEL: 'DEBUG' });
     expect(r.code).toBe(0);
     const history = await client.workflow.getHandle(workflowIdFor('secret')).fetchHistory();
     const places: [string, string][] = [
       ['workflow history', JSON.stringify(history)],
       ['CLI output and worker logs', r.stdout + r.stderr],
-      ...[...filesUnder(home), ...filesUnder(dir)].filter((f) => statSync(f).size < 64 * 1024 * 1024).map((f) => [f, readFileSync(f).toString('latin1')] as [string, string]),
+      ...[...filesUnder(home), ...filesUnder(dir)]
+        .filter((f) => statSync(f).size < 64 * 1024 * 1024)
+        .map((f) => [f, readFileSync(f).toString('latin1')] as [string, string]),
     ];
     expect(places.length).toBeGreaterThan(20);
     expect(places.some(([f]) => f.endsWith('clinsynth.duckdb'))).toBe(true);
@@ -55,7 +60,10 @@ describe('LLM policies', () => {
 
   it('fails the run at once with a message naming the key variable when the endpoint answers 401', async () => {
     const home = mkdtempSync(join(tmpdir(), 'clinsynth-home-'));
-    const { file } = writeTestExperiment({ name: 'badkey', llm: { baseURL: llm.url, apiKeyEnv: 'CLINSYNTH_TEST_KEY' } });
+    const { file } = writeTestExperiment({
+      name: 'badkey',
+      llm: { baseURL: llm.url, apiKeyEnv: 'CLINSYNTH_TEST_KEY' },
+    });
     const before = llm.stats.requests;
     const r = await runCli(['run', file], envFor(home, 'sk-wrong'));
     expect(r.code).toBe(1);
@@ -69,21 +77,35 @@ describe('LLM policies', () => {
 
   it('stops starting LLM work once llm.budgetUsd is spent, and still trains and reports on what it has', async () => {
     const home = mkdtempSync(join(tmpdir(), 'clinsynth-home-'));
-    const { file } = writeTestExperiment({ name: 'budget', llm: { baseURL: llm.url, apiKeyEnv: 'CLINSYNTH_TEST_KEY', model: 'gpt-4o-mini', budgetUsd: 0.001, concurrency: 1 } });
+    const { file } = writeTestExperiment({
+      name: 'budget',
+      llm: {
+        baseURL: llm.url,
+        apiKeyEnv: 'CLINSYNTH_TEST_KEY',
+        model: 'gpt-4o-mini',
+        budgetUsd: 0.001,
+        concurrency: 1,
+      },
+    });
     const r = await runCli(['run', file, '--json'], envFor(home, SECRET));
     expect(r.code).toBe(0);
     const result = (await client.workflow.getHandle(workflowIdFor('budget')).result()) as ExperimentResult;
     expect(result.progress.budgetExhausted).toBe(true);
     expect(result.progress.costUsd).toBeGreaterThanOrEqual(0.001);
     expect(result.progress.costUsd!).toBeLessThan(0.002);
-    const skipped = Object.entries(result.progress.counts).filter(([k, v]) => k.endsWith('PagesSkippedForBudget') && v > 0);
+    const skipped = Object.entries(result.progress.counts).filter(
+      ([k, v]) => k.endsWith('PagesSkippedForBudget') && v > 0,
+    );
     expect(skipped.length).toBeGreaterThan(0);
     expect(result.progress.stages.report.status).toBe('done');
   });
 
   it('finishes despite hung answers: the request timeout turns each into a retry', async () => {
     const home = mkdtempSync(join(tmpdir(), 'clinsynth-home-'));
-    const { file } = writeTestExperiment({ name: 'hung', llm: { baseURL: llm.url, apiKeyEnv: 'CLINSYNTH_TEST_KEY', timeoutSeconds: 2, seed: 99 } });
+    const { file } = writeTestExperiment({
+      name: 'hung',
+      llm: { baseURL: llm.url, apiKeyEnv: 'CLINSYNTH_TEST_KEY', timeoutSeconds: 2, seed: 99 },
+    });
     llm.setFaults({ rateHang: 0.08 });
     try {
       const r = await runCli(['run', file, '--json'], envFor(home, SECRET));

@@ -40,10 +40,26 @@ describe('embedded model', () => {
     const schema = toGrammarSchema({
       type: 'object',
       required: ['answers'],
-      properties: { answers: { type: 'array', minItems: 2, maxItems: 2, items: { type: 'object', properties: { id: { type: 'string', enum: ['s1', 's2'] }, labels: { type: 'array', items: { type: 'string', enum: ['x', 'y'] } } } } } },
+      properties: {
+        answers: {
+          type: 'array',
+          minItems: 2,
+          maxItems: 2,
+          items: {
+            type: 'object',
+            properties: {
+              id: { type: 'string', enum: ['s1', 's2'] },
+              labels: { type: 'array', items: { type: 'string', enum: ['x', 'y'] } },
+            },
+          },
+        },
+      },
     }) as any;
     expect(schema.required).toBeUndefined();
-    expect(schema.properties.answers.prefixItems.map((p: any) => p.properties.id)).toEqual([{ const: 's1' }, { const: 's2' }]);
+    expect(schema.properties.answers.prefixItems.map((p: any) => p.properties.id)).toEqual([
+      { const: 's1' },
+      { const: 's2' },
+    ]);
     expect(schema.properties.answers.prefixItems[0].properties.labels.maxItems).toBe(3);
   });
 });

@@ -12,14 +12,20 @@ import type { MergeSummary } from '../../lib/dataset/merge.js';
 import type { LabelScores } from '../../lib/evaluate/metrics.js';
 import { chromiumPath, dumpDom, screenshot } from '../support/chromium.js';
 
-const LABELS = ['cognitive_impairment', 'neuropsychiatric_symptoms', 'dementia_treatment', 'requiring_assistance', '<script>alert("x")</script>'];
+const LABELS = [
+  'cognitive_impairment',
+  'neuropsychiatric_symptoms',
+  'dementia_treatment',
+  'requiring_assistance',
+  '<script>alert("x")</script>',
+];
 const MIXES = ['gold', 'gold+silver', 'gold+bronze', 'gold+silver+bronze'];
 const SEEDS = [1, 2, 3];
 
 /** Deterministic numbers in [0, 1) so the fake run is the same on every machine. */
 function rng(seed: number): () => number {
   let x = seed >>> 0;
-  return () => ((x = (Math.imul(x ^ (x >>> 15), 2246822519) + 0x9e3779b9) >>> 0) / 2 ** 32);
+  return () => (x = (Math.imul(x ^ (x >>> 15), 2246822519) + 0x9e3779b9) >>> 0) / 2 ** 32;
 }
 
 /** A finished-looking run: experiment.json, one eval file per (mix, seed), datasets/summary.json. */
@@ -32,7 +38,12 @@ function makeFakeRun(runDir: string): void {
     evaluate: { mixes: MIXES, bootstrap: 1000, curves: { synthetic: [0.5, 1], gold: [0.5, 1] } },
     output: runDir,
   });
-  const e: Experiment = { ...file, file: join(runDir, 'experiment.yaml'), labels: LABELS, taxonomyVersion: 'ad-signs-symptoms@1' };
+  const e: Experiment = {
+    ...file,
+    file: join(runDir, 'experiment.yaml'),
+    labels: LABELS,
+    taxonomyVersion: 'ad-signs-symptoms@1',
+  };
   writeJson(join(runDir, RUN_FILES.experiment), e);
   const rand = rng(42);
   MIXES.forEach((mix, m) => {
@@ -47,7 +58,19 @@ function makeFakeRun(runDir: string): void {
       });
       const f1s = Object.values(perLabel).map((s) => s.f1);
       const macroF1 = f1s.reduce((a, b) => a + b, 0) / f1s.length;
-      const ev: MixEvaluation = { mix, seed, trainedOn: 36 + 20 * m, metrics: { perLabel, microF1: Math.min(1, macroF1 + 0.08), microPrecision: 0, microRecall: 0, macroF1, macroF1Supported: macroF1 } };
+      const ev: MixEvaluation = {
+        mix,
+        seed,
+        trainedOn: 36 + 20 * m,
+        metrics: {
+          perLabel,
+          microF1: Math.min(1, macroF1 + 0.08),
+          microPrecision: 0,
+          microRecall: 0,
+          macroF1,
+          macroF1Supported: macroF1,
+        },
+      };
       writeJson(evalPath(runDir, mix, seed), ev);
       // Pooled out-of-fold predictions: 30 sentences of 10 notes; the better mixes hit more gold labels.
       const rows = Array.from({ length: 30 }, (_, i) => {
@@ -56,18 +79,39 @@ function makeFakeRun(runDir: string): void {
         return { id: `t${i}`, note: `n${i % 10}`, fold: i % 5, gold, pred, scores: {} };
       });
       writeJsonl(predictionsPath(runDir, mix, seed), rows);
-      for (const curve of [{ axis: 'synthetic' as const, share: 0.5 }, { axis: 'gold' as const, share: 0.5 }]) {
-        writeJson(evalPath(runDir, mix, seed, curve), { ...ev, trainedOn: Math.round(ev.trainedOn / 2), curve, metrics: { ...ev.metrics, macroF1: macroF1 * 0.8 } });
+      for (const curve of [
+        { axis: 'synthetic' as const, share: 0.5 },
+        { axis: 'gold' as const, share: 0.5 },
+      ]) {
+        writeJson(evalPath(runDir, mix, seed, curve), {
+          ...ev,
+          trainedOn: Math.round(ev.trainedOn / 2),
+          curve,
+          metrics: { ...ev.metrics, macroF1: macroF1 * 0.8 },
+        });
       }
     }
   });
   const composition: MergeSummary['composition'] = [];
   LABELS.forEach((label, i) => {
-    composition.push({ source: 'gold', label, n: 4 + i }, { source: 'silver', label, n: 2 * i }, { source: 'bronze', label, n: 5 });
+    composition.push(
+      { source: 'gold', label, n: 4 + i },
+      { source: 'silver', label, n: 2 * i },
+      { source: 'bronze', label, n: 5 },
+    );
   });
   composition.push({ source: 'gold', label: 'none', n: 12 }, { source: 'silver', label: 'none', n: 15 });
   const summary: MergeSummary = {
-    counts: { gold_train: 36, gold_train_usable: 36, gold_test: 20, gold_test_usable: 20, silver: 30, silver_usable: 27, bronze: 25, bronze_usable: 21 },
+    counts: {
+      gold_train: 36,
+      gold_train_usable: 36,
+      gold_test: 20,
+      gold_test_usable: 20,
+      silver: 30,
+      silver_usable: 27,
+      bronze: 25,
+      bronze_usable: 21,
+    },
     composition,
     verdicts: [
       { source: 'silver', verdict: 'keep', n: 24 },
@@ -76,7 +120,12 @@ function makeFakeRun(runDir: string): void {
       { source: 'bronze', verdict: 'keep', n: 21 },
       { source: 'bronze', verdict: 'reject', n: 4 },
     ],
-    safety: { phiRows: { gold: 1, silver: 2, bronze: 0 }, phiByKind: { date: 2, name: 1 }, leakageDropped: { silver: 1, bronze: 0 }, nearDuplicatesDropped: 3 },
+    safety: {
+      phiRows: { gold: 1, silver: 2, bronze: 0 },
+      phiByKind: { date: 2, name: 1 },
+      leakageDropped: { silver: 1, bronze: 0 },
+      nearDuplicatesDropped: 3,
+    },
   };
   writeJson(join(runDir, RUN_FILES.datasets, 'summary.json'), summary);
 }
@@ -105,7 +154,12 @@ beforeAll(async () => {
     selfcheck: { calls: 30, cacheHits: 0, promptTokens: 40_000, completionTokens: 4000, failures: 0 },
   };
   for (const s of Object.values(progress.stages)) Object.assign(s, { status: 'done', done: 4, total: 4 });
-  ({ htmlPath } = await writeReport({ runDir, progress, workflowId: 'clinsynth-e2e-run', uiUrl: 'http://127.0.0.1:8233/namespaces/default/workflows/clinsynth-e2e-run' }));
+  ({ htmlPath } = await writeReport({
+    runDir,
+    progress,
+    workflowId: 'clinsynth-e2e-run',
+    uiUrl: 'http://127.0.0.1:8233/namespaces/default/workflows/clinsynth-e2e-run',
+  }));
 });
 
 afterAll(() => {
@@ -132,7 +186,9 @@ describe('report.html in headless Chromium', () => {
     for (const m of MIXES.slice(1)) expect(forest).toContain(m);
     expect(forest).toMatch(/[+−]\d\.\d{3} \[[+−]\d\.\d{3}, [+−]\d\.\d{3}\], p [=<] /);
     expect(dom).toContain('id="headline"');
-    expect(count(dom, /macro-F1 \[[^\]]+\], p [=<] [^:]+: (not shown|better than gold|worse than gold)/g)).toBeGreaterThanOrEqual(MIXES.length - 1);
+    expect(
+      count(dom, /macro-F1 \[[^\]]+\], p [=<] [^:]+: (not shown|better than gold|worse than gold)/g),
+    ).toBeGreaterThanOrEqual(MIXES.length - 1);
     for (const id of ['curve-synthetic', 'curve-gold']) {
       const curve = svgById(dom, id);
       expect(curve, id).not.toContain('no data');

@@ -15,7 +15,11 @@ let cs: Clinsynth;
 beforeAll(async () => {
   process.env.CLINSYNTH_HOME = mkdtempSync(join(tmpdir(), 'clinsynth-home-'));
   llm = await startFakeLlmServer({ seed: 17, models: ['fake-model'] });
-  cs = await Clinsynth.connect({ address: inject('temporalAddress'), uiBase: inject('temporalUiBase'), worker: { llmConcurrency: 4 } });
+  cs = await Clinsynth.connect({
+    address: inject('temporalAddress'),
+    uiBase: inject('temporalUiBase'),
+    worker: { llmConcurrency: 4 },
+  });
 });
 
 afterAll(async () => {

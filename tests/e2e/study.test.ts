@@ -34,23 +34,45 @@ describe('clinsynth study', () => {
   it('runs 4 children, writes study.json with 4 rows, and pays each LLM answer once across variants', async () => {
     const { file, dir } = writeTestExperiment({ name: 'sweep-base', llm: { baseURL: llm.url } });
     const studyFile = join(dir, 'study.yaml');
-    writeFileSync(studyFile, stringify({ name: 'sweep', base: file, vary: { 'bronze.perLabel': [5, 10], 'train.classifier': ['logreg', 'mlp'] }, concurrency: 2, output: join(dir, 'studies') }));
+    writeFileSync(
+      studyFile,
+      stringify({
+        name: 'sweep',
+        base: file,
+        vary: { 'bronze.perLabel': [5, 10], 'train.classifier': ['logreg', 'mlp'] },
+        concurrency: 2,
+        output: join(dir, 'studies'),
+      }),
+    );
 
     const valid = await runCli(['validate', studyFile], { TEMPORAL_ADDRESS: address() });
     expect(valid.code, valid.stderr).toBe(0);
     expect(valid.stderr).toContain('valid study (4 variants');
 
     llm.resetStats();
-    const env = { TEMPORAL_ADDRESS: address(), CLINSYNTH_HOME: freshHome(), CLINSYNTH_UI_URL: inject('temporalUiBase') };
+    const env = {
+      TEMPORAL_ADDRESS: address(),
+      CLINSYNTH_HOME: freshHome(),
+      CLINSYNTH_UI_URL: inject('temporalUiBase'),
+    };
     const r = await runCli(['study', studyFile, '--json'], env);
     expect(r.code, r.stderr.slice(-4000)).toBe(0);
     const line = JSON.parse(r.stdout.trim().split('\n')[0]!);
-    expect(line).toMatchObject({ studyId: 'sweep', workflowId: 'clinsynth-study-sweep', studyDir: join(dir, 'studies', 'sweep') });
+    expect(line).toMatchObject({
+      studyId: 'sweep',
+      workflowId: 'clinsynth-study-sweep',
+      studyDir: join(dir, 'studies', 'sweep'),
+    });
     expect(line.uiUrl).toContain('/workflows/clinsynth-study-sweep');
     const studyCalls = llm.stats.requests;
 
     const study = JSON.parse(readFileSync(join(line.studyDir, 'study.json'), 'utf8'));
-    expect(study.variants.map((v: { id: string }) => v.id)).toEqual(['perLabel-5.classifier-logreg', 'perLabel-5.classifier-mlp', 'perLabel-10.classifier-logreg', 'perLabel-10.classifier-mlp']);
+    expect(study.variants.map((v: { id: string }) => v.id)).toEqual([
+      'perLabel-5.classifier-logreg',
+      'perLabel-5.classifier-mlp',
+      'perLabel-10.classifier-logreg',
+      'perLabel-10.classifier-mlp',
+    ]);
     for (const v of study.variants) {
       expect(v.status).toBe('completed');
       expect(v.runId).toBe(`sweep-${v.id}`);
@@ -59,7 +81,10 @@ describe('clinsynth study', () => {
       expect(v.mixes.gold.macroF1.mean).toBeGreaterThanOrEqual(0);
       expect(v.comparisons['gold+silver'].macroF1.ci).toHaveLength(2);
       const exp = JSON.parse(readFileSync(join(line.studyDir, v.id, 'experiment.json'), 'utf8'));
-      expect([exp.bronze.perLabel, exp.train.classifier]).toEqual([v.values['bronze.perLabel'], v.values['train.classifier']]);
+      expect([exp.bronze.perLabel, exp.train.classifier]).toEqual([
+        v.values['bronze.perLabel'],
+        v.values['train.classifier'],
+      ]);
     }
     const html = readFileSync(join(line.studyDir, 'study.html'), 'utf8');
     expect(html).toContain('<svg id="study-f1-1"');
@@ -68,8 +93,13 @@ describe('clinsynth study', () => {
     // Temporal: the parent completed; its 4 children carry ClinsynthStudy and point at it.
     expect((await client.workflow.getHandle('clinsynth-study-sweep').describe()).status.name).toBe('COMPLETED');
     const children = [];
-    for await (const w of client.workflow.list({ query: `${SEARCH_ATTRIBUTES.study} = 'sweep' AND WorkflowType = 'experimentWorkflow'` })) children.push(w);
-    expect(children.map((w) => w.workflowId).sort()).toEqual(study.variants.map((v: { id: string }) => `clinsynth-sweep-${v.id}`).sort());
+    for await (const w of client.workflow.list({
+      query: `${SEARCH_ATTRIBUTES.study} = 'sweep' AND WorkflowType = 'experimentWorkflow'`,
+    }))
+      children.push(w);
+    expect(children.map((w) => w.workflowId).sort()).toEqual(
+      study.variants.map((v: { id: string }) => `clinsynth-sweep-${v.id}`).sort(),
+    );
     for (const w of children) {
       expect(w.status.name).toBe('COMPLETED');
       expect(w.parentExecution?.workflowId).toBe('clinsynth-study-sweep');
@@ -79,20 +109,31 @@ describe('clinsynth study', () => {
     const parent = await client.workflow.getHandle('clinsynth-study-sweep').describe();
     const relText = async (url: string, expected: string) => {
       let text = '';
-      for (let attempt = 0; attempt < 3 && !text.includes(expected); attempt++) text = (await dumpUrl(url, { virtualTimeBudgetMs: 15_000 })).replace(/<[^>]+>/g, '\n');
+      for (let attempt = 0; attempt < 3 && !text.includes(expected); attempt++)
+        text = (await dumpUrl(url, { virtualTimeBudgetMs: 15_000 })).replace(/<[^>]+>/g, '\n');
       return text;
     };
-    const rel = await relText(`${line.uiUrl}/${parent.runId}/relationships`, 'clinsynth-sweep-perLabel-10.classifier-mlp');
+    const rel = await relText(
+      `${line.uiUrl}/${parent.runId}/relationships`,
+      'clinsynth-sweep-perLabel-10.classifier-mlp',
+    );
     for (const v of study.variants) expect(rel).toContain(`clinsynth-sweep-${v.id}`);
     const first = children.find((w) => w.workflowId === 'clinsynth-sweep-perLabel-5.classifier-logreg')!;
-    const childRel = await relText(`${inject('temporalUiBase')}/namespaces/default/workflows/${first.workflowId}/${first.runId}/relationships`, 'Parent Workflow');
+    const childRel = await relText(
+      `${inject('temporalUiBase')}/namespaces/default/workflows/${first.workflowId}/${first.runId}/relationships`,
+      'Parent Workflow',
+    );
     expect(childRel).toContain('Parent Workflow');
 
     // The same LLM work as the two distinct perLabel values alone (mlp and logreg share every answer).
     llm.resetStats();
     const alone = { TEMPORAL_ADDRESS: address(), CLINSYNTH_HOME: freshHome() };
     for (const perLabel of [5, 10]) {
-      const { file: f } = writeTestExperiment({ name: `alone-${perLabel}`, llm: { baseURL: llm.url }, overrides: { bronze: { enabled: true, perLabel, perCall: 3 } } });
+      const { file: f } = writeTestExperiment({
+        name: `alone-${perLabel}`,
+        llm: { baseURL: llm.url },
+        overrides: { bronze: { enabled: true, perLabel, perCall: 3 } },
+      });
       const one = await runCli(['run', f, '--json'], alone);
       expect(one.code, one.stderr.slice(-3000)).toBe(0);
     }
@@ -104,7 +145,9 @@ describe('clinsynth study', () => {
     const rebuilt = await runCli(['report', 'sweep'], env);
     expect(rebuilt.code, rebuilt.stderr).toBe(0);
     const again = JSON.parse(readFileSync(join(line.studyDir, 'study.json'), 'utf8'));
-    expect(again.variants.map((v: { mixes: unknown }) => v.mixes)).toEqual(study.variants.map((v: { mixes: unknown }) => v.mixes));
+    expect(again.variants.map((v: { mixes: unknown }) => v.mixes)).toEqual(
+      study.variants.map((v: { mixes: unknown }) => v.mixes),
+    );
   });
 
   it('validate and study reject a bad study file with file:line problems and exit 2', async () => {

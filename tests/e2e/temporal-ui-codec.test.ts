@@ -60,13 +60,17 @@ async function storedInput(ui: Ui): Promise<{ encoding: string; data: string }> 
   try {
     const history = await new Client({ connection }).workflow.getHandle(ui.run.workflowId).fetchHistory();
     const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
-    return { encoding: Buffer.from(payload?.metadata?.encoding ?? new Uint8Array()).toString(), data: Buffer.from(payload?.data ?? new Uint8Array()).toString('base64') };
+    return {
+      encoding: Buffer.from(payload?.metadata?.encoding ?? new Uint8Array()).toString(),
+      data: Buffer.from(payload?.data ?? new Uint8Array()).toString('base64'),
+    };
   } finally {
     await connection.close();
   }
 }
 
-const fromBrowser = (origin: string, method: string) => requests.filter((r) => r.origin === origin && r.method === method && r.path === '/decode');
+const fromBrowser = (origin: string, method: string) =>
+  requests.filter((r) => r.origin === origin && r.method === method && r.path === '/decode');
 
 /** An expression that clicks the element once it exists (true), else is false: for `page.waitFor`. */
 const click = (selector: string) => `((el) => (el ? (el.click(), true) : false))(${selector})`;
@@ -87,7 +91,12 @@ beforeAll(async () => {
   delete process.env[KEY_FILE_ENV];
   const uiPorts = [await freePort(), await freePort()] as const;
   const codec = new AesGcmCodec(parseKeys([key], 'test key'));
-  codecServer = await startCodecServer({ codec, port: 0, origins: uiPorts.map((p) => `http://localhost:${p}`), onRequest: (r) => requests.push(r) });
+  codecServer = await startCodecServer({
+    codec,
+    port: 0,
+    origins: uiPorts.map((p) => `http://localhost:${p}`),
+    onRequest: (r) => requests.push(r),
+  });
   [withEndpoint, plain] = await Promise.all([startUi(uiPorts[0], codecServer.url), startUi(uiPorts[1])]);
 });
 
@@ -98,7 +107,11 @@ afterAll(async () => {
   }
   await codecServer?.close();
   for (const h of homes) rmSync(h, { recursive: true, force: true });
-  for (const [name, value] of [['CLINSYNTH_HOME', savedEnv.home], [KEY_ENV, savedEnv.key], [KEY_FILE_ENV, savedEnv.keyFile]] as const) {
+  for (const [name, value] of [
+    ['CLINSYNTH_HOME', savedEnv.home],
+    [KEY_ENV, savedEnv.key],
+    [KEY_FILE_ENV, savedEnv.keyFile],
+  ] as const) {
     if (value === undefined) delete process.env[name];
     else process.env[name] = value;
   }

@@ -16,7 +16,11 @@ let cs: Clinsynth;
 beforeAll(async () => {
   process.env.CLINSYNTH_HOME = mkdtempSync(join(tmpdir(), 'clinsynth-home-'));
   llm = await startFakeLlmServer({ seed: 13 });
-  cs = await Clinsynth.connect({ address: inject('temporalAddress'), uiBase: inject('temporalUiBase'), worker: { llmConcurrency: 4 } });
+  cs = await Clinsynth.connect({
+    address: inject('temporalAddress'),
+    uiBase: inject('temporalUiBase'),
+    worker: { llmConcurrency: 4 },
+  });
 });
 
 afterAll(async () => {
@@ -27,7 +31,10 @@ afterAll(async () => {
 /** Visible text of a dumped page, one element's text a line. */
 function pageText(dom: string): string[] {
   const text = dom.replace(/<script[\s\S]*?<\/script>|<style[\s\S]*?<\/style>/g, '').replace(/<[^>]+>/g, '\n');
-  return text.split('\n').map((l) => l.replace(/&amp;/g, '&').replace(/&lt;/g, '<').replace(/&gt;/g, '>').trim()).filter(Boolean);
+  return text
+    .split('\n')
+    .map((l) => l.replace(/&amp;/g, '&').replace(/&lt;/g, '<').replace(/&gt;/g, '>').trim())
+    .filter(Boolean);
 }
 
 /** The page's text once it shows `expect` (the UI is a JavaScript app: a cold first load may render nothing yet). */
@@ -54,7 +61,11 @@ describe('Temporal UI', () => {
 
     const lines = await renderedText(run.uiUrl, /silver page/);
     const summaries = lines.filter((l) => / • /.test(l));
-    const has = (re: RegExp) => expect(summaries.some((l) => re.test(l)), `${re} in\n${summaries.join('\n')}`).toBe(true);
+    const has = (re: RegExp) =>
+      expect(
+        summaries.some((l) => re.test(l)),
+        `${re} in\n${summaries.join('\n')}`,
+      ).toBe(true);
     has(/^startRun • set up: ad-signs-symptoms@1, 8 labels/);
     has(/^labelSilverPage • silver page 1\/\d+ \(4 sentences a call\)$/);
     has(/^labelSilverPage • LLM as annotator: gold test page 1\/\d+/);
@@ -65,7 +76,10 @@ describe('Temporal UI', () => {
     has(/^compareMixes • evaluate: gold\+silver, gold\+bronze, gold\+silver\+bronze vs gold/);
     has(/^writeReport • write report/);
     // Pages are named by number, never by their sentences: no gold or note text reaches the UI's summaries.
-    const texts = [...readJsonl<{ text: string }>(join(DEMO_DIR, 'data/gold-test.jsonl')), ...readJsonl<{ text: string }>(join(DEMO_DIR, 'data/notes.jsonl'))].map((r) => r.text.slice(0, 30));
+    const texts = [
+      ...readJsonl<{ text: string }>(join(DEMO_DIR, 'data/gold-test.jsonl')),
+      ...readJsonl<{ text: string }>(join(DEMO_DIR, 'data/notes.jsonl')),
+    ].map((r) => r.text.slice(0, 30));
     for (const l of summaries) {
       expect(l.length).toBeLessThan(160);
       for (const t of texts) expect(l).not.toContain(t);

@@ -6,7 +6,12 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Readable, Writable } from 'node:stream';
 
-const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome', '/usr/bin/google-chrome-stable'];
+const CANDIDATES = [
+  '/usr/bin/chromium',
+  '/usr/bin/chromium-browser',
+  '/usr/bin/google-chrome',
+  '/usr/bin/google-chrome-stable',
+];
 
 /** The Chromium binary: $CHROMIUM_PATH, else the usual Debian/Ubuntu locations; a clear error when none exists. */
 export function chromiumPath(): string {
@@ -50,10 +55,15 @@ async function runChromium(args: string[], timeoutMs: number): Promise<string> {
   const userDataDir = mkdtempSync(join(tmpdir(), 'clinsynth-chromium-'));
   try {
     return await new Promise<string>((resolve, reject) => {
-      execFile(bin, [...baseFlags(userDataDir), ...args], { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' }, (err, stdout, stderr) => {
-        if (err) reject(new Error(`chromium ${args.join(' ')} failed: ${err.message}\n${stderr.slice(-2000)}`));
-        else resolve(stdout);
-      });
+      execFile(
+        bin,
+        [...baseFlags(userDataDir), ...args],
+        { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' },
+        (err, stdout, stderr) => {
+          if (err) reject(new Error(`chromium ${args.join(' ')} failed: ${err.message}\n${stderr.slice(-2000)}`));
+          else resolve(stdout);
+        },
+      );
     });
   } finally {
     rmSync(userDataDir, { recursive: true, force: true });
@@ -66,8 +76,16 @@ export function dumpDom(htmlFile: string, timeoutMs = 60_000): Promise<string> {
 }
 
 /** Renders a local HTML file to a PNG of the given window size (`--screenshot`). */
-export async function screenshot(htmlFile: string, pngFile: string, size: { width: number; height: number } = { width: 1280, height: 2400 }, timeoutMs = 60_000): Promise<void> {
-  await runChromium([`--screenshot=${pngFile}`, `--window-size=${size.width},${size.height}`, pathToFileURL(htmlFile).href], timeoutMs);
+export async function screenshot(
+  htmlFile: string,
+  pngFile: string,
+  size: { width: number; height: number } = { width: 1280, height: 2400 },
+  timeoutMs = 60_000,
+): Promise<void> {
+  await runChromium(
+    [`--screenshot=${pngFile}`, `--window-size=${size.width},${size.height}`, pathToFileURL(htmlFile).href],
+    timeoutMs,
+  );
   if (!existsSync(pngFile)) throw new Error(`chromium wrote no screenshot at ${pngFile}`);
 }
 
@@ -75,8 +93,19 @@ export async function screenshot(htmlFile: string, pngFile: string, size: { widt
  * The DOM of a web page (e.g. the Temporal UI, a JavaScript app) after its scripts ran: `--virtual-time-budget`
  * lets timers and fetches settle before `--dump-dom`.
  */
-export function dumpUrl(url: string, opts: { virtualTimeBudgetMs?: number; timeoutMs?: number; windowSize?: string } = {}): Promise<string> {
-  return runChromium([`--virtual-time-budget=${opts.virtualTimeBudgetMs ?? 15_000}`, `--window-size=${opts.windowSize ?? '1600,4000'}`, '--dump-dom', url], opts.timeoutMs ?? 90_000);
+export function dumpUrl(
+  url: string,
+  opts: { virtualTimeBudgetMs?: number; timeoutMs?: number; windowSize?: string } = {},
+): Promise<string> {
+  return runChromium(
+    [
+      `--virtual-time-budget=${opts.virtualTimeBudgetMs ?? 15_000}`,
+      `--window-size=${opts.windowSize ?? '1600,4000'}`,
+      '--dump-dom',
+      url,
+    ],
+    opts.timeoutMs ?? 90_000,
+  );
 }
 
 /** A page open in headless Chromium, driven over the DevTools protocol (for pages whose content arrives late). */
@@ -102,14 +131,26 @@ const COMMAND_TIMEOUT_MS = 30_000;
  */
 export async function openPage(url: string, opts: { windowSize?: string } = {}): Promise<BrowserPage> {
   const userDataDir = mkdtempSync(join(tmpdir(), 'clinsynth-chromium-'));
-  const child = spawn(chromiumPath(), [...baseFlags(userDataDir), '--remote-debugging-pipe', `--window-size=${opts.windowSize ?? '1600,4000'}`, 'about:blank'], {
-    stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    chromiumPath(),
+    [
+      ...baseFlags(userDataDir),
+      '--remote-debugging-pipe',
+      `--window-size=${opts.windowSize ?? '1600,4000'}`,
+      'about:blank',
+    ],
+    {
+      stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'],
+    },
+  );
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString('utf8')).slice(-4000)));
   const toBrowser = child.stdio[3] as Writable;
   const fromBrowser = child.stdio[4] as Readable;
-  const pending = new Map<number, { resolve: (v: Record<string, unknown>) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+  const pending = new Map<
+    number,
+    { resolve: (v: Record<string, unknown>) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }
+  >();
   let exited = false;
   const gone = new Promise<void>((resolve) =>
     child.once('exit', (code, signal) => {
@@ -127,7 +168,11 @@ export async function openPage(url: string, opts: { windowSize?: string } = {}):
     buffered += chunk.toString('utf8');
     let end: number;
     while ((end = buffered.indexOf('\0')) >= 0) {
-      const msg = JSON.parse(buffered.slice(0, end)) as { id?: number; result?: Record<string, unknown>; error?: { message: string } };
+      const msg = JSON.parse(buffered.slice(0, end)) as {
+        id?: number;
+        result?: Record<string, unknown>;
+        error?: { message: string };
+      };
       buffered = buffered.slice(end + 1);
       const waiter = msg.id === undefined ? undefined : pending.get(msg.id);
       if (!waiter) continue; // an event: nothing here listens to events
@@ -138,7 +183,11 @@ export async function openPage(url: string, opts: { windowSize?: string } = {}):
     }
   });
   let nextId = 0;
-  const send = (method: string, params: Record<string, unknown> = {}, sessionId?: string): Promise<Record<string, unknown>> => {
+  const send = (
+    method: string,
+    params: Record<string, unknown> = {},
+    sessionId?: string,
+  ): Promise<Record<string, unknown>> => {
     if (exited) return Promise.reject(new Error(`chromium has exited\n${stderr}`));
     const id = ++nextId;
     return new Promise((resolve, reject) => {
@@ -164,13 +213,28 @@ export async function openPage(url: string, opts: { windowSize?: string } = {}):
     const { sessionId } = (await send('Target.attachToTarget', { targetId, flatten: true })) as { sessionId: string };
     await send('Page.navigate', { url }, sessionId);
     const evaluate = async <T>(expression: string): Promise<T> => {
-      const r = (await send('Runtime.evaluate', { expression, returnByValue: true, awaitPromise: true }, sessionId)) as { result?: { value?: unknown }; exceptionDetails?: { text?: string; exception?: { description?: string } } };
-      if (r.exceptionDetails) throw new Error(`in the page: ${r.exceptionDetails.exception?.description ?? r.exceptionDetails.text ?? 'an exception'}`);
+      const r = (await send(
+        'Runtime.evaluate',
+        { expression, returnByValue: true, awaitPromise: true },
+        sessionId,
+      )) as {
+        result?: { value?: unknown };
+        exceptionDetails?: { text?: string; exception?: { description?: string } };
+      };
+      if (r.exceptionDetails)
+        throw new Error(
+          `in the page: ${r.exceptionDetails.exception?.description ?? r.exceptionDetails.text ?? 'an exception'}`,
+        );
       return r.result?.value as T;
     };
     const text = async (): Promise<string> => (await evaluate<string | undefined>('document.body?.innerText')) ?? '';
     /** Asks `get` until `ok`; an evaluation cut short by a navigation counts as a try that saw nothing. */
-    const poll = async <T>(get: () => Promise<T | undefined>, ok: (v: T | undefined) => boolean, timeoutMs: number, failure: string): Promise<T> => {
+    const poll = async <T>(
+      get: () => Promise<T | undefined>,
+      ok: (v: T | undefined) => boolean,
+      timeoutMs: number,
+      failure: string,
+    ): Promise<T> => {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const v = await get().catch(() => undefined);
@@ -182,8 +246,10 @@ export async function openPage(url: string, opts: { windowSize?: string } = {}):
         await new Promise((r) => setTimeout(r, 200));
       }
     };
-    const waitForText = (expected: RegExp, timeoutMs = 30_000): Promise<string> => poll(text, (t) => t !== undefined && expected.test(t), timeoutMs, `no text matched ${expected}`);
-    const waitFor = <T>(expression: string, timeoutMs = 30_000): Promise<T> => poll(() => evaluate<T>(expression), Boolean, timeoutMs, `\`${expression}\` stayed false`);
+    const waitForText = (expected: RegExp, timeoutMs = 30_000): Promise<string> =>
+      poll(text, (t) => t !== undefined && expected.test(t), timeoutMs, `no text matched ${expected}`);
+    const waitFor = <T>(expression: string, timeoutMs = 30_000): Promise<T> =>
+      poll(() => evaluate<T>(expression), Boolean, timeoutMs, `\`${expression}\` stayed false`);
     const reload = async (): Promise<void> => {
       await send('Page.reload', {}, sessionId);
     };

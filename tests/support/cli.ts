@@ -12,8 +12,17 @@ export interface CliResult {
 }
 
 /** `detached`: the child leads a process group of its own, so a test can kill the whole group (`kill -9 -PGID`). */
-export function startCli(args: string[], env: Record<string, string | undefined> = {}, opts: { detached?: boolean } = {}): { child: ChildProcess; result: Promise<CliResult> } {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: PROJECT_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: opts.detached ?? false });
+export function startCli(
+  args: string[],
+  env: Record<string, string | undefined> = {},
+  opts: { detached?: boolean } = {},
+): { child: ChildProcess; result: Promise<CliResult> } {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: opts.detached ?? false,
+  });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));

@@ -17,7 +17,13 @@ export function writeEncoderDir(dir: string): string {
     { idx: 2, name: '2', path: '2_Normalize', type: 'sentence_transformers.models.Normalize' },
   ];
   writeFileSync(join(dir, 'modules.json'), JSON.stringify(modules));
-  const pooling = { word_embedding_dimension: 384, pooling_mode_cls_token: false, pooling_mode_mean_tokens: true, pooling_mode_max_tokens: false, pooling_mode_mean_sqrt_len_tokens: false };
+  const pooling = {
+    word_embedding_dimension: 384,
+    pooling_mode_cls_token: false,
+    pooling_mode_mean_tokens: true,
+    pooling_mode_max_tokens: false,
+    pooling_mode_mean_sqrt_len_tokens: false,
+  };
   writeFileSync(join(dir, '1_Pooling', 'config.json'), JSON.stringify(pooling));
   writeFileSync(join(dir, 'sentence_bert_config.json'), JSON.stringify({ max_seq_length: 256, do_lower_case: false }));
   return dir;

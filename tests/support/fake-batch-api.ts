@@ -21,7 +21,8 @@ interface FakeFile {
 }
 
 type Outcome = FakeLlmFaults['batchOutcomes'][number];
-type Status = 'validating' | 'failed' | 'in_progress' | 'finalizing' | 'completed' | 'expired' | 'cancelling' | 'cancelled';
+type Status =
+  'validating' | 'failed' | 'in_progress' | 'finalizing' | 'completed' | 'expired' | 'cancelling' | 'cancelled';
 
 interface FakeBatch {
   id: string;
@@ -34,7 +35,14 @@ interface FakeBatch {
   /** Timings fixed at creation, so a fault change later does not move a batch already running. */
   timings: { validating: number; inProgress: number; finalizing: number; cancelling: number; answeredShare: number };
   cancellingMs?: number;
-  final?: { status: Status; output_file_id: string | null; error_file_id: string | null; completed: number; failed: number; errors?: { code: string; message: string; line?: number }[] };
+  final?: {
+    status: Status;
+    output_file_id: string | null;
+    error_file_id: string | null;
+    completed: number;
+    failed: number;
+    errors?: { code: string; message: string; line?: number }[];
+  };
   total: number;
 }
 
@@ -72,12 +80,27 @@ export function fakeBatchApi(env: FakeBatchEnv) {
     files.set(f.id, f);
     return f;
   };
-  const fileObject = (f: FakeFile) => ({ id: f.id, object: 'file', bytes: Buffer.byteLength(f.content), created_at: f.created_at, filename: f.filename, purpose: f.purpose, status: 'processed', expires_at: null, status_details: null });
+  const fileObject = (f: FakeFile) => ({
+    id: f.id,
+    object: 'file',
+    bytes: Buffer.byteLength(f.content),
+    created_at: f.created_at,
+    filename: f.filename,
+    purpose: f.purpose,
+    status: 'processed',
+    expires_at: null,
+    status_details: null,
+  });
 
   /** The batch's lines, checked as the real API checks them at validation; a problem fails the batch. */
-  const readLines = (b: FakeBatch): { lines: { custom_id: string; body: ChatBody }[] } | { error: { code: string; message: string; line?: number } } => {
+  const readLines = (
+    b: FakeBatch,
+  ):
+    | { lines: { custom_id: string; body: ChatBody }[] }
+    | { error: { code: string; message: string; line?: number } } => {
     const content = files.get(b.input_file_id)?.content ?? '';
-    if (content.startsWith('\uFEFF')) return { error: { code: 'invalid_json_line', message: 'This line is not parseable as valid JSON.', line: 1 } };
+    if (content.startsWith('\uFEFF'))
+      return { error: { code: 'invalid_json_line', message: 'This line is not parseable as valid JSON.', line: 1 } };
     const lines: { custom_id: string; body: ChatBody }[] = [];
     const ids = new Set<string>();
     const rows = content.split('\n').filter((l) => l.trim());
@@ -86,12 +109,33 @@ export function fakeBatchApi(env: FakeBatchEnv) {
       try {
         line = JSON.parse(text);
       } catch {
-        return { error: { code: 'invalid_json_line', message: 'This line is not parseable as valid JSON.', line: i + 1 } };
+        return {
+          error: { code: 'invalid_json_line', message: 'This line is not parseable as valid JSON.', line: i + 1 },
+        };
       }
-      if (typeof line.custom_id !== 'string' || line.method !== 'POST' || line.url !== b.endpoint || !line.body || typeof line.body !== 'object') {
-        return { error: { code: 'invalid_request', message: `custom_id, method POST, url ${b.endpoint} and body are required`, line: i + 1 } };
+      if (
+        typeof line.custom_id !== 'string' ||
+        line.method !== 'POST' ||
+        line.url !== b.endpoint ||
+        !line.body ||
+        typeof line.body !== 'object'
+      ) {
+        return {
+          error: {
+            code: 'invalid_request',
+            message: `custom_id, method POST, url ${b.endpoint} and body are required`,
+            line: i + 1,
+          },
+        };
       }
-      if (ids.has(line.custom_id)) return { error: { code: 'duplicate_custom_id', message: 'The custom_id for this request is a duplicate of another request.', line: i + 1 } };
+      if (ids.has(line.custom_id))
+        return {
+          error: {
+            code: 'duplicate_custom_id',
+            message: 'The custom_id for this request is a duplicate of another request.',
+            line: i + 1,
+          },
+        };
       ids.add(line.custom_id);
       lines.push({ custom_id: line.custom_id, body: line.body as ChatBody });
     }
@@ -102,7 +146,14 @@ export function fakeBatchApi(env: FakeBatchEnv) {
   const finish = (b: FakeBatch, status: Status): void => {
     const read = readLines(b);
     if ('error' in read) {
-      b.final = { status: 'failed', output_file_id: null, error_file_id: null, completed: 0, failed: 0, errors: [read.error] };
+      b.final = {
+        status: 'failed',
+        output_file_id: null,
+        error_file_id: null,
+        completed: 0,
+        failed: 0,
+        errors: [read.error],
+      };
       return;
     }
     const { lines } = read;
@@ -115,26 +166,59 @@ export function fakeBatchApi(env: FakeBatchEnv) {
       const reqId = `batch_req_${b.id}_${i}`;
       if (i >= answeredUpTo) {
         const code = status === 'cancelled' ? 'batch_cancelled' : 'batch_expired';
-        errors.push(JSON.stringify({ id: reqId, custom_id: line.custom_id, response: null, error: { code, message: 'This request could not be executed before the completion window expired.' } }));
+        errors.push(
+          JSON.stringify({
+            id: reqId,
+            custom_id: line.custom_id,
+            response: null,
+            error: { code, message: 'This request could not be executed before the completion window expired.' },
+          }),
+        );
         return;
       }
       const once = `${line.custom_id}:${JSON.stringify(line.body)}`;
-      const errorLine = b.outcome === 'nullOutput' || (!failedOnce.has(once) && (hashInt(once) % 10_000) / 10_000 < faults.batchErrorLineShare);
+      const errorLine =
+        b.outcome === 'nullOutput' ||
+        (!failedOnce.has(once) && (hashInt(once) % 10_000) / 10_000 < faults.batchErrorLineShare);
       if (errorLine) {
         failedOnce.add(once);
-        const body = { error: { message: 'The server had an error while processing your request.', type: 'server_error', param: null, code: null } };
-        errors.push(JSON.stringify({ id: reqId, custom_id: line.custom_id, response: { status_code: 500, request_id: `req_${reqId}`, body }, error: null }));
+        const body = {
+          error: {
+            message: 'The server had an error while processing your request.',
+            type: 'server_error',
+            param: null,
+            code: null,
+          },
+        };
+        errors.push(
+          JSON.stringify({
+            id: reqId,
+            custom_id: line.custom_id,
+            response: { status_code: 500, request_id: `req_${reqId}`, body },
+            error: null,
+          }),
+        );
         return;
       }
       const completion = env.answer(`chatcmpl-${reqId}`, line.body);
       stats.batchLines++;
       stats.batchPromptTokens += completion.usage.prompt_tokens;
       stats.batchCompletionTokens += completion.usage.completion_tokens;
-      output.push(JSON.stringify({ id: reqId, custom_id: line.custom_id, response: { status_code: 200, request_id: `req_${reqId}`, body: completion }, error: null }));
+      output.push(
+        JSON.stringify({
+          id: reqId,
+          custom_id: line.custom_id,
+          response: { status_code: 200, request_id: `req_${reqId}`, body: completion },
+          error: null,
+        }),
+      );
     });
     // Output lines come in no particular order (the real API does not keep it either): reversed here.
     output.reverse();
-    const out = output.length && b.outcome !== 'nullOutput' ? addFile(output.join('\n') + '\n', `${b.id}_output.jsonl`, 'batch_output').id : null;
+    const out =
+      output.length && b.outcome !== 'nullOutput'
+        ? addFile(output.join('\n') + '\n', `${b.id}_output.jsonl`, 'batch_output').id
+        : null;
     const err = errors.length ? addFile(errors.join('\n') + '\n', `${b.id}_error.jsonl`, 'batch_output').id : null;
     b.final = { status, output_file_id: out, error_file_id: err, completed: output.length, failed: errors.length };
   };
@@ -152,7 +236,20 @@ export function fakeBatchApi(env: FakeBatchEnv) {
     const elapsed = now - b.createdMs;
     if (elapsed < t.validating) return 'validating';
     if (b.outcome === 'fail') {
-      b.final = { status: 'failed', output_file_id: null, error_file_id: null, completed: 0, failed: 0, errors: [{ code: 'token_limit_exceeded', message: 'Enqueued token limit reached for fake-model in organization org-fake. Limit: 90,000 enqueued tokens.' }] };
+      b.final = {
+        status: 'failed',
+        output_file_id: null,
+        error_file_id: null,
+        completed: 0,
+        failed: 0,
+        errors: [
+          {
+            code: 'token_limit_exceeded',
+            message:
+              'Enqueued token limit reached for fake-model in organization org-fake. Limit: 90,000 enqueued tokens.',
+          },
+        ],
+      };
       return 'failed';
     }
     if (elapsed < t.validating + t.inProgress) return 'in_progress';
@@ -168,7 +265,15 @@ export function fakeBatchApi(env: FakeBatchEnv) {
   const batchObject = (b: FakeBatch) => {
     const status = advance(b);
     const f = b.final;
-    const running = status === 'in_progress' || status === 'finalizing' ? Math.min(b.total, Math.floor((b.total * (Date.now() - b.createdMs - b.timings.validating)) / Math.max(1, b.timings.inProgress))) : 0;
+    const running =
+      status === 'in_progress' || status === 'finalizing'
+        ? Math.min(
+            b.total,
+            Math.floor(
+              (b.total * (Date.now() - b.createdMs - b.timings.validating)) / Math.max(1, b.timings.inProgress),
+            ),
+          )
+        : 0;
     return {
       id: b.id,
       object: 'batch',
@@ -195,14 +300,24 @@ export function fakeBatchApi(env: FakeBatchEnv) {
         const form = multipart(req, raw);
         const file = form.get('file');
         const purpose = form.get('purpose')?.value;
-        if (!file || !purpose) return env.apiError(res, 400, "Missing required parameter: 'file' or 'purpose'.", 'invalid_request_error', null);
+        if (!file || !purpose)
+          return env.apiError(
+            res,
+            400,
+            "Missing required parameter: 'file' or 'purpose'.",
+            'invalid_request_error',
+            null,
+          );
         stats.filesUploaded++;
         return env.sendJson(res, 200, fileObject(addFile(file.value, file.filename ?? 'upload.jsonl', purpose)));
       }
       const f = id ? files.get(id) : undefined;
       if (!f) return env.apiError(res, 404, `No such File object: ${id}`, 'invalid_request_error', null);
       if (req.method === 'GET' && action === 'content') {
-        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': Buffer.byteLength(f.content) });
+        res.writeHead(200, {
+          'content-type': 'application/octet-stream',
+          'content-length': Buffer.byteLength(f.content),
+        });
         res.end(f.content);
         return;
       }
@@ -215,12 +330,33 @@ export function fakeBatchApi(env: FakeBatchEnv) {
       try {
         body = JSON.parse(raw);
       } catch {
-        return env.apiError(res, 400, 'We could not parse the JSON body of your request.', 'invalid_request_error', null);
+        return env.apiError(
+          res,
+          400,
+          'We could not parse the JSON body of your request.',
+          'invalid_request_error',
+          null,
+        );
       }
       const input = typeof body.input_file_id === 'string' ? files.get(body.input_file_id) : undefined;
-      if (!input) return env.apiError(res, 400, `Invalid 'input_file_id': ${String(body.input_file_id)}`, 'invalid_request_error', null);
-      if (body.endpoint !== '/v1/chat/completions' && body.endpoint !== '/chat/completions') return env.apiError(res, 400, `Invalid 'endpoint': ${String(body.endpoint)}`, 'invalid_request_error', null);
-      if (body.completion_window !== '24h') return env.apiError(res, 400, `Invalid 'completion_window': ${String(body.completion_window)}`, 'invalid_request_error', null);
+      if (!input)
+        return env.apiError(
+          res,
+          400,
+          `Invalid 'input_file_id': ${String(body.input_file_id)}`,
+          'invalid_request_error',
+          null,
+        );
+      if (body.endpoint !== '/v1/chat/completions' && body.endpoint !== '/chat/completions')
+        return env.apiError(res, 400, `Invalid 'endpoint': ${String(body.endpoint)}`, 'invalid_request_error', null);
+      if (body.completion_window !== '24h')
+        return env.apiError(
+          res,
+          400,
+          `Invalid 'completion_window': ${String(body.completion_window)}`,
+          'invalid_request_error',
+          null,
+        );
       const [outcome = 'complete', ...rest] = faults.batchOutcomes;
       faults.batchOutcomes = rest;
       const b: FakeBatch = {
@@ -231,7 +367,13 @@ export function fakeBatchApi(env: FakeBatchEnv) {
         created_at: nowSec(),
         createdMs: Date.now(),
         outcome,
-        timings: { validating: faults.batchValidatingMs, inProgress: faults.batchInProgressMs, finalizing: faults.batchFinalizingMs, cancelling: faults.batchCancellingMs, answeredShare: faults.batchAnsweredShare },
+        timings: {
+          validating: faults.batchValidatingMs,
+          inProgress: faults.batchInProgressMs,
+          finalizing: faults.batchFinalizingMs,
+          cancelling: faults.batchCancellingMs,
+          answeredShare: faults.batchAnsweredShare,
+        },
         total: input.content.split('\n').filter((l) => l.trim()).length,
       };
       const hash = createHash('sha256').update(input.content).digest('hex');
@@ -250,7 +392,13 @@ export function fakeBatchApi(env: FakeBatchEnv) {
       const all = [...batches.values()].reverse(); // newest first
       const from = after ? all.findIndex((b) => b.id === after) + 1 : 0;
       const page = all.slice(from, from + limit);
-      return env.sendJson(res, 200, { object: 'list', data: page.map(batchObject), first_id: page[0]?.id ?? null, last_id: page.at(-1)?.id ?? null, has_more: from + limit < all.length });
+      return env.sendJson(res, 200, {
+        object: 'list',
+        data: page.map(batchObject),
+        first_id: page[0]?.id ?? null,
+        last_id: page.at(-1)?.id ?? null,
+        has_more: from + limit < all.length,
+      });
     }
     const b = id ? batches.get(id) : undefined;
     if (!b) return env.apiError(res, 404, `No batch found with id '${id}'.`, 'invalid_request_error', null);

@@ -157,16 +157,35 @@ const estimateTokens = (chars: number): number => Math.ceil(chars / 4);
 
 /** Keyword rules for silver answers; only labels present in the request's enum are used. */
 const SILVER_RULES: [RegExp, string][] = [
-  [/memory|forget|confus|disorient|repeat(s|ing)? (the same )?question|word[- ]finding|gets? lost|got lost|recall deficit|cognitive decline/i, 'cognitive_impairment'],
-  [/agitat|combative|hallucinat|paranoi|depress|anxi|sundown|wander|insomnia|not sleeping|irritab|tearful|withdrawn|who are not there|seeing things/i, 'neuropsychiatric_symptoms'],
-  [/^(?=.*\b(daughter|son|wife|husband|family|caregiver|spouse)\b)(?=.*\b(reports?|reported|states?|notes?|noticed|concerned|worried|worries|described)\b)|\bper (daughter|son|wife|husband|family|caregiver)\b/i, 'notice_by_others'],
-  [/\bgait\b|\bfalls?\b|weight loss|lost weight|appetite|incontinen|dysphagia|bedbound|tremor/i, 'physiological_changes'],
-  [/assist|needs help|supervision|memory care|home health aide|nursing home|no longer drives|manages (his|her) medications/i, 'requiring_assistance'],
+  [
+    /memory|forget|confus|disorient|repeat(s|ing)? (the same )?question|word[- ]finding|gets? lost|got lost|recall deficit|cognitive decline/i,
+    'cognitive_impairment',
+  ],
+  [
+    /agitat|combative|hallucinat|paranoi|depress|anxi|sundown|wander|insomnia|not sleeping|irritab|tearful|withdrawn|who are not there|seeing things/i,
+    'neuropsychiatric_symptoms',
+  ],
+  [
+    /^(?=.*\b(daughter|son|wife|husband|family|caregiver|spouse)\b)(?=.*\b(reports?|reported|states?|notes?|noticed|concerned|worried|worries|described)\b)|\bper (daughter|son|wife|husband|family|caregiver)\b/i,
+    'notice_by_others',
+  ],
+  [
+    /\bgait\b|\bfalls?\b|weight loss|lost weight|appetite|incontinen|dysphagia|bedbound|tremor/i,
+    'physiological_changes',
+  ],
+  [
+    /assist|needs help|supervision|memory care|home health aide|nursing home|no longer drives|manages (his|her) medications/i,
+    'requiring_assistance',
+  ],
   [/\bMMSE\b|\bMoCA\b|\bSLUMS\b|mini-cog|clock drawing|neuropsych/i, 'cognitive_assessment'],
   [/dementia|alzheimer|\bMCI\b|mild cognitive impairment|neurocognitive disorder/i, 'dementia_diagnosis'],
-  [/donepezil|aricept|namenda|memantine|exelon|rivastigmine|galantamine|razadyne|lecanemab|aducanumab/i, 'dementia_treatment'],
+  [
+    /donepezil|aricept|namenda|memantine|exelon|rivastigmine|galantamine|razadyne|lecanemab|aducanumab/i,
+    'dementia_treatment',
+  ],
 ];
-const NEGATION = /\b(denies|denied|no (evidence of |history of )?|without|negative for|not? )\b.{0,20}(memory|confus|forget|agitat|falls?|hallucinat)/i;
+const NEGATION =
+  /\b(denies|denied|no (evidence of |history of )?|without|negative for|not? )\b.{0,20}(memory|confus|forget|agitat|falls?|hallucinat)/i;
 const FAMILY_HISTORY = /\b(mother|father|sister|brother|family history)\b.{0,30}(alzheimer|dementia)/i;
 
 function silverLabels(text: string, allowed: Set<string>): string[] {
@@ -175,7 +194,11 @@ function silverLabels(text: string, allowed: Set<string>): string[] {
   const out: string[] = [];
   for (const [re, label] of SILVER_RULES) {
     if (!allowed.has(label) || !re.test(text)) continue;
-    if (negated && (label === 'cognitive_impairment' || label === 'neuropsychiatric_symptoms' || label === 'physiological_changes')) continue;
+    if (
+      negated &&
+      (label === 'cognitive_impairment' || label === 'neuropsychiatric_symptoms' || label === 'physiological_changes')
+    )
+      continue;
     out.push(label);
   }
   return out;
@@ -242,7 +265,13 @@ const PHRASES: Record<string, string[]> = {
   ],
 };
 const SUBJECTS = ['The patient', 'Pt', 'She', 'He', 'The resident'];
-const WHEN = ['over the past {n} months', 'since the last visit', 'for about {n} weeks', 'recently', 'per today\'s review'];
+const WHEN = [
+  'over the past {n} months',
+  'since the last visit',
+  'for about {n} weeks',
+  'recently',
+  "per today's review",
+];
 
 function bronzeSentences(targets: string[], count: number, salt: string, junkShare: number): string[] {
   const keys = targets.length ? targets : ['none'];
@@ -318,7 +347,13 @@ function itemLines(text: string): Map<string, unknown> {
 type P = Record<string, unknown>;
 const prop = (schema: P, key: string): P => ((schema.properties as P | undefined)?.[key] ?? {}) as P;
 
-function makeAnswer(body: ChatBody, unknownLabel: boolean, salt: string, junkShare: number, mixedVerdicts = false): string {
+function makeAnswer(
+  body: ChatBody,
+  unknownLabel: boolean,
+  salt: string,
+  junkShare: number,
+  mixedVerdicts = false,
+): string {
   const schema = requestSchema(body);
   if (!schema) return JSON.stringify({ answer: 'ok' });
   const user = userText(body);
@@ -340,7 +375,13 @@ function makeAnswer(body: ChatBody, unknownLabel: boolean, salt: string, junkSha
   if ('sentences' in props) {
     const count = Number(prop(schema, 'sentences').minItems ?? 1);
     const m = /^Target labels: (.*)$/m.exec(user);
-    const targets = m && m[1] !== 'none' ? m[1]!.split(',').map((s) => s.trim()).filter(Boolean) : [];
+    const targets =
+      m && m[1] !== 'none'
+        ? m[1]!
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : [];
     return JSON.stringify({ sentences: bronzeSentences(targets, count, salt, junkShare) });
   }
   if ('verdicts' in props) {
@@ -353,7 +394,13 @@ function makeAnswer(body: ChatBody, unknownLabel: boolean, salt: string, junkSha
       const labels = [...(it?.labels ?? [])];
       const h = mixedVerdicts ? hashInt(JSON.stringify(it ?? id)) % 10 : -1;
       if (h === 0) return { id, verdict: 'reject', labels, reason: 'not a usable sentence' };
-      if (h === 1 || h === 2) return { id, verdict: 'fix', labels: labels.length ? labels.slice(0, -1) : allowed.slice(0, 1), reason: 'labels corrected' };
+      if (h === 1 || h === 2)
+        return {
+          id,
+          verdict: 'fix',
+          labels: labels.length ? labels.slice(0, -1) : allowed.slice(0, 1),
+          reason: 'labels corrected',
+        };
       return { id, verdict: 'keep', labels, reason: 'labels match the guideline' };
     });
     if (unknownLabel && verdicts[0]) verdicts[0].labels.push('made_up_label');
@@ -364,7 +411,10 @@ function makeAnswer(body: ChatBody, unknownLabel: boolean, salt: string, junkSha
 
 /** A chat completion carrying `content`, with token counts estimated from the characters. */
 export function chatCompletion(id: string, body: ChatBody, content: string, finishReason: string) {
-  const promptChars = (body.messages ?? []).reduce((n, m) => n + (typeof m.content === 'string' ? m.content.length : 0), 0);
+  const promptChars = (body.messages ?? []).reduce(
+    (n, m) => n + (typeof m.content === 'string' ? m.content.length : 0),
+    0,
+  );
   const promptTokens = estimateTokens(promptChars);
   const completionTokens = estimateTokens(content.length);
   return {
@@ -372,8 +422,14 @@ export function chatCompletion(id: string, body: ChatBody, content: string, fini
     object: 'chat.completion',
     created: Math.floor(Date.now() / 1000),
     model: String(body.model ?? 'fake'),
-    choices: [{ index: 0, message: { role: 'assistant', content, refusal: null }, finish_reason: finishReason, logprobs: null }],
-    usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
+    choices: [
+      { index: 0, message: { role: 'assistant', content, refusal: null }, finish_reason: finishReason, logprobs: null },
+    ],
+    usage: {
+      prompt_tokens: promptTokens,
+      completion_tokens: completionTokens,
+      total_tokens: promptTokens + completionTokens,
+    },
   };
 }
 
@@ -394,11 +450,24 @@ export async function startFakeLlmServer(opts: FakeLlmOptions = {}): Promise<Fak
     stats.faults[kind] = (stats.faults[kind] ?? 0) + 1;
   };
   const sendRaw = (res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void => {
-    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
+    res.writeHead(status, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(text),
+      ...headers,
+    });
     res.end(text);
   };
-  const sendJson = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void => sendRaw(res, status, JSON.stringify(body), headers);
-  const apiError = (res: ServerResponse, status: number, message: string, type: string, code: string | null, param: string | null = null, headers: Record<string, string> = {}): void => {
+  const sendJson = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void =>
+    sendRaw(res, status, JSON.stringify(body), headers);
+  const apiError = (
+    res: ServerResponse,
+    status: number,
+    message: string,
+    type: string,
+    code: string | null,
+    param: string | null = null,
+    headers: Record<string, string> = {},
+  ): void => {
     count(status);
     sendJson(res, status, { error: { message, type, param, code } }, headers);
   };
@@ -432,27 +501,63 @@ export async function startFakeLlmServer(opts: FakeLlmOptions = {}): Promise<Fak
     if (opts.requireApiKey !== undefined && req.headers.authorization !== `Bearer ${opts.requireApiKey}`) {
       const given = (req.headers.authorization ?? '').replace(/^Bearer /, '');
       const masked = given.length > 8 ? `${given.slice(0, 3)}***${given.slice(-4)}` : '***';
-      apiError(res, 401, `Incorrect API key provided: ${masked}. You can find your API key in your account settings.`, 'invalid_request_error', 'invalid_api_key');
+      apiError(
+        res,
+        401,
+        `Incorrect API key provided: ${masked}. You can find your API key in your account settings.`,
+        'invalid_request_error',
+        'invalid_api_key',
+      );
       return;
     }
     if (opts.models?.length && !opts.models.includes(String(body.model))) {
-      apiError(res, 404, `The model \`${String(body.model)}\` does not exist or you do not have access to it.`, 'invalid_request_error', 'model_not_found');
+      apiError(
+        res,
+        404,
+        `The model \`${String(body.model)}\` does not exist or you do not have access to it.`,
+        'invalid_request_error',
+        'model_not_found',
+      );
       return;
     }
     if (faults.failStatus) {
       await untilDue();
       const s = faults.failStatus;
       fault(`status${s}`);
-      if (s === 401) apiError(res, 401, 'Incorrect API key provided: sk-te***4321. You can find your API key in your account settings.', 'invalid_request_error', 'invalid_api_key');
-      else if (s === 404) apiError(res, 404, `The model \`${String(body.model)}\` does not exist or you do not have access to it.`, 'invalid_request_error', 'model_not_found');
-      else if (s === 429) apiError(res, 429, 'Rate limit reached for requests', 'requests', 'rate_limit_exceeded', null, { 'retry-after': String(faults.retryAfterSeconds) });
+      if (s === 401)
+        apiError(
+          res,
+          401,
+          'Incorrect API key provided: sk-te***4321. You can find your API key in your account settings.',
+          'invalid_request_error',
+          'invalid_api_key',
+        );
+      else if (s === 404)
+        apiError(
+          res,
+          404,
+          `The model \`${String(body.model)}\` does not exist or you do not have access to it.`,
+          'invalid_request_error',
+          'model_not_found',
+        );
+      else if (s === 429)
+        apiError(res, 429, 'Rate limit reached for requests', 'requests', 'rate_limit_exceeded', null, {
+          'retry-after': String(faults.retryAfterSeconds),
+        });
       else apiError(res, s, `Injected failure ${s}`, s >= 500 ? 'server_error' : 'invalid_request_error', null);
       return;
     }
     if (faults.rejectJsonSchema && body.response_format?.type === 'json_schema') {
       await untilDue();
       fault('rejectJsonSchema');
-      apiError(res, 400, "Invalid parameter: 'response_format' of type 'json_schema' is not supported with this model.", 'invalid_request_error', null, 'response_format');
+      apiError(
+        res,
+        400,
+        "Invalid parameter: 'response_format' of type 'json_schema' is not supported with this model.",
+        'invalid_request_error',
+        null,
+        'response_format',
+      );
       return;
     }
 
@@ -466,7 +571,9 @@ export async function startFakeLlmServer(opts: FakeLlmOptions = {}): Promise<Fak
     if (hit(faults.rate429)) {
       await untilDue();
       fault('rate429');
-      apiError(res, 429, 'Rate limit reached for requests', 'requests', 'rate_limit_exceeded', null, { 'retry-after': String(faults.retryAfterSeconds) });
+      apiError(res, 429, 'Rate limit reached for requests', 'requests', 'rate_limit_exceeded', null, {
+        'retry-after': String(faults.retryAfterSeconds),
+      });
       return;
     }
     if (hit(faults.rate500)) {
@@ -507,7 +614,8 @@ export async function startFakeLlmServer(opts: FakeLlmOptions = {}): Promise<Fak
     faults: () => faults,
     stats: () => stats,
     // A batch line gets the answer its body would get online (the online salt is the posted body, the same JSON).
-    answer: (id, body) => chatCompletion(id, body, makeAnswer(body, false, JSON.stringify(body), faults.bronzeJunkShare), 'stop'),
+    answer: (id, body) =>
+      chatCompletion(id, body, makeAnswer(body, false, JSON.stringify(body), faults.bronzeJunkShare), 'stop'),
     sendJson,
     apiError,
   });
@@ -529,9 +637,17 @@ export async function startFakeLlmServer(opts: FakeLlmOptions = {}): Promise<Fak
         });
       } else if (req.method === 'GET' && path === '/v1/models') {
         const ids = opts.models?.length ? opts.models : ['fake-model'];
-        sendJson(res, 200, { object: 'list', data: ids.map((id) => ({ id, object: 'model', created: 0, owned_by: 'fake' })) });
+        sendJson(res, 200, {
+          object: 'list',
+          data: ids.map((id) => ({ id, object: 'model', created: 0, owned_by: 'fake' })),
+        });
       } else if (req.method === 'GET' && path === '/admin/stats') {
-        sendJson(res, 200, { ...stats, bodies: undefined, bodyHashes: undefined, distinctBodies: new Set(stats.bodyHashes).size });
+        sendJson(res, 200, {
+          ...stats,
+          bodies: undefined,
+          bodyHashes: undefined,
+          distinctBodies: new Set(stats.bodyHashes).size,
+        });
       } else if (req.method === 'POST' && path === '/admin/faults') {
         try {
           faults = { ...faults, ...pickFaults(JSON.parse(raw || '{}') as Partial<FakeLlmFaults>) };
@@ -614,7 +730,9 @@ function parseArgs(argv: string[]): FakeLlmOptions {
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const opts = parseArgs(process.argv.slice(2));
   const server = await startFakeLlmServer({ port: 8000, ...opts });
-  console.log(`fake LLM server listening on ${server.url} (chat completions, files, batches; stats: GET /admin/stats, faults: POST /admin/faults)`);
+  console.log(
+    `fake LLM server listening on ${server.url} (chat completions, files, batches; stats: GET /admin/stats, faults: POST /admin/faults)`,
+  );
   const stop = (): void => {
     void server.close().then(() => process.exit(0));
   };

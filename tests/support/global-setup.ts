@@ -14,7 +14,6 @@ declare module 'vitest' {
   }
 }
 
-
 let server: DevServer | undefined;
 let home: string | undefined;
 

@@ -34,7 +34,9 @@ export function importEdges(base: string, files: readonly string[]): ImportEdge[
     const source = ts.createSourceFile(file, text, ts.ScriptTarget.ES2022, true);
     const add = (spec: string, typeOnly: boolean) => {
       if (!spec.startsWith('.')) return;
-      const target = relative(base, resolve(base, dirname(file), spec)).split(sep).join('/');
+      const target = relative(base, resolve(base, dirname(file), spec))
+        .split(sep)
+        .join('/');
       const candidates = [target, target.replace(/\.js$/, '.ts'), target.replace(/\.mjs$/, '.mts')];
       const to = candidates.find((c) => known.has(c));
       if (to) edges.push({ from: file, to, typeOnly });
@@ -42,7 +44,14 @@ export function importEdges(base: string, files: readonly string[]): ImportEdge[
     const visit = (node: ts.Node) => {
       if (ts.isImportDeclaration(node) && ts.isStringLiteral(node.moduleSpecifier)) {
         const clause = node.importClause;
-        const typeOnly = !!clause && (clause.isTypeOnly || (!clause.name && !!clause.namedBindings && ts.isNamedImports(clause.namedBindings) && clause.namedBindings.elements.length > 0 && clause.namedBindings.elements.every((e) => e.isTypeOnly)));
+        const typeOnly =
+          !!clause &&
+          (clause.isTypeOnly ||
+            (!clause.name &&
+              !!clause.namedBindings &&
+              ts.isNamedImports(clause.namedBindings) &&
+              clause.namedBindings.elements.length > 0 &&
+              clause.namedBindings.elements.every((e) => e.isTypeOnly)));
         add(node.moduleSpecifier.text, typeOnly);
       } else if (ts.isExportDeclaration(node) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
         add(node.moduleSpecifier.text, node.isTypeOnly);
@@ -110,7 +119,10 @@ export function layerOf(file: string): string {
 export const CONTRACT = 'workflows/contract.ts';
 
 /** Edges that cross layers against `allowed` (layer → layers it may import; its own layer is always allowed). */
-export function layerViolations(edges: readonly ImportEdge[], allowed: Readonly<Record<string, readonly string[]>>): string[] {
+export function layerViolations(
+  edges: readonly ImportEdge[],
+  allowed: Readonly<Record<string, readonly string[]>>,
+): string[] {
   const out: string[] = [];
   for (const e of edges) {
     const from = layerOf(e.from);
@@ -118,7 +130,8 @@ export function layerViolations(edges: readonly ImportEdge[], allowed: Readonly<
     if (from === to) continue;
     const rule = allowed[from];
     if (!rule) out.push(`${e.from} → ${e.to}: layer ${from} has no rule`);
-    else if (!rule.includes(to) && !(e.typeOnly && rule.includes(`type:${to}`))) out.push(`${e.from} → ${e.to}: ${from} may not import ${to}`);
+    else if (!rule.includes(to) && !(e.typeOnly && rule.includes(`type:${to}`)))
+      out.push(`${e.from} → ${e.to}: ${from} may not import ${to}`);
   }
   return out;
 }

@@ -6,12 +6,19 @@ import { progressQuery } from '../../workflows/contract.js';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The run's progress once `ok` holds (polled every 100 ms); throws with the last progress after `timeoutMs`. */
-export async function untilProgress(handle: WorkflowHandle, ok: (p: RunProgress) => boolean, timeoutMs = 60_000): Promise<RunProgress> {
+export async function untilProgress(
+  handle: WorkflowHandle,
+  ok: (p: RunProgress) => boolean,
+  timeoutMs = 60_000,
+): Promise<RunProgress> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const p = await handle.query(progressQuery);
     if (ok(p)) return p;
-    if (Date.now() > deadline) throw new Error(`timed out; progress: ${JSON.stringify({ stage: p.stage, nextPage: p.nextPage, stages: p.stages, review: p.review })}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out; progress: ${JSON.stringify({ stage: p.stage, nextPage: p.nextPage, stages: p.stages, review: p.review })}`,
+      );
     await sleep(100);
   }
 }

@@ -63,26 +63,45 @@ export async function viewerChecks(runId: string, runDir: string, env: Record<st
     expect(byText.rows[0]!.text <= byText.rows[1]!.text && byText.rows[1]!.text <= byText.rows[2]!.text).toBe(true);
     expect(byTextDesc.rows[0]!.text >= byTextDesc.rows[1]!.text).toBe(true);
     expect(texts).toContain(byTextDesc.rows[0]!.text);
-    const bronzeNear = await get<{ rows: { ref: string; of: string; nearestText: string; cosine: number }[] }>('/api/bronze?limit=3');
+    const bronzeNear = await get<{ rows: { ref: string; of: string; nearestText: string; cosine: number }[] }>(
+      '/api/bronze?limit=3',
+    );
     expect(bronzeNear.rows.length).toBeGreaterThan(0);
     expect(bronzeNear.rows[0]!.cosine).toBeGreaterThanOrEqual(bronzeNear.rows.at(-1)!.cosine);
     expect(['gold', 'corpus']).toContain(bronzeNear.rows[0]!.of);
-    const { fidelity } = await get<{ fidelity: { sets: { bronze: { overall: { sentences: number } } } } }>('/api/fidelity');
+    const { fidelity } = await get<{ fidelity: { sets: { bronze: { overall: { sentences: number } } } } }>(
+      '/api/fidelity',
+    );
     expect(fidelity.sets.bronze.overall.sentences).toBeGreaterThan(0);
     // A page reached through another name (DNS rebinding) is refused.
     const status = await new Promise<number>((resolve, reject) => {
-      const req = request(new URL('/api/rows', url), { headers: { host: 'attacker.example' } }, (res) => (res.resume(), resolve(res.statusCode ?? 0)));
+      const req = request(
+        new URL('/api/rows', url),
+        { headers: { host: 'attacker.example' } },
+        (res) => (res.resume(), resolve(res.statusCode ?? 0)),
+      );
       req.on('error', reject);
       req.end();
     });
     expect(status).toBe(403);
-    const detail = await get<{ row: { ref: string }; labels: { llm: string[] }; flags: unknown[]; provenance: { cacheKey: string; cached: boolean; rawAnswer: string; request: { messages: unknown[] } }; selfCheck: unknown; context: { span: string } | null }>(`/api/rows/${encodeURIComponent(silver.rows[0]!.ref)}`);
+    const detail = await get<{
+      row: { ref: string };
+      labels: { llm: string[] };
+      flags: unknown[];
+      provenance: { cacheKey: string; cached: boolean; rawAnswer: string; request: { messages: unknown[] } };
+      selfCheck: unknown;
+      context: { span: string } | null;
+    }>(`/api/rows/${encodeURIComponent(silver.rows[0]!.ref)}`);
     expect(detail.row.ref).toBe(silver.rows[0]!.ref);
     expect(detail.provenance.cached).toBe(true);
     expect(detail.provenance.rawAnswer.length).toBeGreaterThan(0);
     expect(detail.provenance.request.messages.length).toBeGreaterThan(0);
     expect(detail.context?.span).toBe(silver.rows[0]!.text);
-    const confusion = await get<{ sentences: number; labels: string[]; before: Record<string, { tp: number; fp: number; fn: number; tn: number }> }>('/api/confusion');
+    const confusion = await get<{
+      sentences: number;
+      labels: string[];
+      before: Record<string, { tp: number; fp: number; fn: number; tn: number }>;
+    }>('/api/confusion');
     expect(confusion.sentences).toBeGreaterThan(0);
     for (const l of confusion.labels) {
       const c = confusion.before[l]!;
@@ -90,7 +109,10 @@ export async function viewerChecks(runId: string, runDir: string, env: Record<st
     }
 
     // The page in Chromium: a filter changes the rows and the count; a row shows its raw answer; a cell its sentences.
-    const browser = await chromium.launch({ executablePath: chromiumPath(), args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+    const browser = await chromium.launch({
+      executablePath: chromiumPath(),
+      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+    });
     try {
       const page = await browser.newPage();
       const offline: string[] = [];
@@ -101,18 +123,24 @@ export async function viewerChecks(runId: string, runDir: string, env: Record<st
       await expect.poll(() => page.textContent('#total')).toBe(all.total.toLocaleString('en-US'));
       await page.selectOption('select[name=source]', 'bronze');
       await expect.poll(() => page.textContent('#total')).toBe(bronze.total.toLocaleString('en-US'));
-      expect(await page.$$eval('#rows tbody tr', (trs) => trs.map((t) => t.getAttribute('data-ref')!.split(':')[0]))).toEqual(Array(Math.min(50, bronze.total)).fill('bronze'));
+      expect(
+        await page.$$eval('#rows tbody tr', (trs) => trs.map((t) => t.getAttribute('data-ref')!.split(':')[0])),
+      ).toEqual(Array(Math.min(50, bronze.total)).fill('bronze'));
       await page.selectOption('select[name=source]', 'silver');
       await expect.poll(() => page.textContent('#total')).toBe(silver.total.toLocaleString('en-US'));
       await page.click(`#rows tbody tr[data-ref="${silver.rows[0]!.ref}"]`);
       await expect.poll(() => page.textContent('#raw-answer')).toBe(detail.provenance.rawAnswer);
 
       await page.click('nav button[data-tab=confusion]');
-      const [label, cell, n] = confusion.labels.flatMap((l) => (['tp', 'fn', 'fp'] as const).map((k) => [l, k, confusion.before[l]![k]] as const)).find(([, , x]) => x > 0)!;
+      const [label, cell, n] = confusion.labels
+        .flatMap((l) => (['tp', 'fn', 'fp'] as const).map((k) => [l, k, confusion.before[l]![k]] as const))
+        .find(([, , x]) => x > 0)!;
       await page.click(`table.cm[data-label="${label}"][data-stage=before] button[data-cell=${cell}]`);
       await expect.poll(() => page.$$eval('#cell-sentences li', (lis) => lis.length)).toBe(n);
       await page.click('nav button[data-tab=fidelity]');
-      await expect.poll(() => page.$$eval('#fidelity table[data-set=bronze] tr', (trs) => trs.length)).toBeGreaterThan(1);
+      await expect
+        .poll(() => page.$$eval('#fidelity table[data-set=bronze] tr', (trs) => trs.length))
+        .toBeGreaterThan(1);
       expect(offline).toEqual([]);
     } finally {
       await browser.close();
@@ -126,7 +154,10 @@ export async function viewerChecks(runId: string, runDir: string, env: Record<st
   // A sensitive run is not served beyond loopback unless --allow-remote, and the refusal says why.
   const sensitiveDir = join(mkdtempSync(join(tmpdir(), 'clinsynth-view-')), 'run');
   const e = readRunExperiment(runDir);
-  writeJson(join(sensitiveDir, RUN_FILES.experiment), { ...e, corpus: { ...(e.corpus ?? { path: 'x', format: 'jsonl' }), sensitive: true } });
+  writeJson(join(sensitiveDir, RUN_FILES.experiment), {
+    ...e,
+    corpus: { ...(e.corpus ?? { path: 'x', format: 'jsonl' }), sensitive: true },
+  });
   const v = [{ id: 'sensitive-run', runDir: sensitiveDir }];
   expect(remoteRefusal('0.0.0.0', v, false)).toMatch(/corpus\.sensitive.*without any login/);
   expect(remoteRefusal('0.0.0.0', v, true)).toBeUndefined();

@@ -19,7 +19,12 @@ export async function startWorkflowEnv(opts: { llm?: FakeLlmOptions; llmConcurre
   process.env.CLINSYNTH_HOME = mkdtempSync(join(tmpdir(), 'clinsynth-home-'));
   const address = inject('temporalAddress');
   const llm = await startFakeLlmServer(opts.llm);
-  const workers = await startWorkers({ address, namespace: 'default', llmConcurrency: opts.llmConcurrency, dataConverter: {} });
+  const workers = await startWorkers({
+    address,
+    namespace: 'default',
+    llmConcurrency: opts.llmConcurrency,
+    dataConverter: {},
+  });
   const connection = await Connection.connect({ address });
   return {
     llm,

@@ -33,17 +33,46 @@ describe('batch pricing', () => {
     expect(batchPrice(price)).toEqual({ input: 1, output: 4 });
     const all = { promptTokens: 3_000_000, completionTokens: 1_000_000 };
     expect(runCostUsd(price, all)).toBe(costUsd(price, 3_000_000, 1_000_000));
-    expect(runCostUsd(price, all, { promptTokens: 2_000_000, completionTokens: 1_000_000 })).toBeCloseTo(2 + 2 + 8 / 2, 12);
+    expect(runCostUsd(price, all, { promptTokens: 2_000_000, completionTokens: 1_000_000 })).toBeCloseTo(
+      2 + 2 + 8 / 2,
+      12,
+    );
   });
 });
 
 describe('batch progress lines', () => {
-  const batch = (over: Partial<BatchProgress>): BatchProgress => ({ id: 'batch_1', stage: 'silver', scope: 'silver-0-3', round: 0, part: 0, status: 'in_progress', total: 40, completed: 12, failed: 1, ...over });
+  const batch = (over: Partial<BatchProgress>): BatchProgress => ({
+    id: 'batch_1',
+    stage: 'silver',
+    scope: 'silver-0-3',
+    round: 0,
+    part: 0,
+    status: 'in_progress',
+    total: 40,
+    completed: 12,
+    failed: 1,
+    ...over,
+  });
 
   it('show the open round in the progress line and the details, and nothing once it is done', () => {
-    const p: RunProgress = { ...initialProgress('r', '/tmp/r', 'e'), stage: 'silver', batches: [batch({}), batch({ id: 'batch_2', part: 1, status: 'validating', total: 5, completed: 0, failed: 0 })] };
-    p.batchJob = { stage: 'silver', scope: 'silver-0-3', from: 0, to: 3, round: 0, rounds: 3, phase: 'wait', pollMs: 5000 };
-    expect(batchRoundSummary(p)).toBe('batch round 1/3 of silver: batch_1 in_progress 12/40 (1 failed); batch_2 validating 0/5');
+    const p: RunProgress = {
+      ...initialProgress('r', '/tmp/r', 'e'),
+      stage: 'silver',
+      batches: [batch({}), batch({ id: 'batch_2', part: 1, status: 'validating', total: 5, completed: 0, failed: 0 })],
+    };
+    p.batchJob = {
+      stage: 'silver',
+      scope: 'silver-0-3',
+      from: 0,
+      to: 3,
+      round: 0,
+      rounds: 3,
+      phase: 'wait',
+      pollMs: 5000,
+    };
+    expect(batchRoundSummary(p)).toBe(
+      'batch round 1/3 of silver: batch_1 in_progress 12/40 (1 failed); batch_2 validating 0/5',
+    );
     expect(progressLine(p)).toMatch(/^\[silver\] · batch round 1\/3 of silver: batch_1 in_progress 12\/40/);
     p.batchJob.phase = 'collect';
     expect(batchRoundSummary(p)).toBe('batch round 1/3 of silver: collecting');
@@ -57,8 +86,25 @@ describe('batch progress lines', () => {
       ...initialProgress('r', '/tmp/r', 'e'),
       batches: [
         batch({ status: 'expired', completed: 20, failed: 20, answered: 20, unanswered: 20 }),
-        batch({ id: 'batch_2', round: 1, status: 'completed', total: 20, completed: 20, failed: 0, answered: 20, unanswered: 0 }),
-        batch({ id: 'batch_3', stage: 'bronze', status: 'failed', total: 9, completed: 0, failed: 0, error: 'token_limit_exceeded: too many' }),
+        batch({
+          id: 'batch_2',
+          round: 1,
+          status: 'completed',
+          total: 20,
+          completed: 20,
+          failed: 0,
+          answered: 20,
+          unanswered: 0,
+        }),
+        batch({
+          id: 'batch_3',
+          stage: 'bronze',
+          status: 'failed',
+          total: 9,
+          completed: 0,
+          failed: 0,
+          error: 'token_limit_exceeded: too many',
+        }),
       ],
       batchErrors: ['selfcheck-0-5 round 1, submit: 503 from …'],
     };

@@ -12,14 +12,19 @@ class HeldProvider implements LlmProvider {
   complete(request: LlmRequest): Promise<LlmAnswer> {
     const id = request.schemaName;
     this.started.push(id);
-    return new Promise((resolve) => this.finishers.set(id, () => resolve({ text: id, finishReason: 'stop', usage: { promptTokens: 1, completionTokens: 1 }, model: this.model })));
+    return new Promise((resolve) =>
+      this.finishers.set(id, () =>
+        resolve({ text: id, finishReason: 'stop', usage: { promptTokens: 1, completionTokens: 1 }, model: this.model }),
+      ),
+    );
   }
   finish(id: string): void {
     this.finishers.get(id)!();
   }
 }
 
-const req = (id: string) => ({ messages: [], schemaName: id, schema: {}, maxTokens: 1, temperature: 0, seed: 0 }) as unknown as LlmRequest;
+const req = (id: string) =>
+  ({ messages: [], schemaName: id, schema: {}, maxTokens: 1, temperature: 0, seed: 0 }) as unknown as LlmRequest;
 const tick = () => new Promise((r) => setImmediate(r));
 
 describe('ConcurrencyLimitedProvider', () => {

@@ -1,6 +1,14 @@
 // Unit tests for lib/model/classifier.ts: learning a separable multi-label problem, determinism, threshold hygiene.
 import { describe, expect, it } from 'vitest';
-import { DEFAULTS, predictLabels, predictScores, stratifiedFolds, stratifiedValidationSplit, trainClassifier, type TrainedHead } from '../../lib/model/classifier.js';
+import {
+  DEFAULTS,
+  predictLabels,
+  predictScores,
+  stratifiedFolds,
+  stratifiedValidationSplit,
+  trainClassifier,
+  type TrainedHead,
+} from '../../lib/model/classifier.js';
 import { multilabelMetrics } from '../../lib/evaluate/metrics.js';
 import { mulberry32 } from '../../lib/run/random.js';
 
@@ -73,12 +81,23 @@ describe('trainClassifier', () => {
     predictLabels(a, test.X);
     expect(JSON.stringify(a)).toBe(before);
     expect(a.validation.n).toBeLessThanOrEqual(a.trainedOn.n);
-    const cv = trainClassifier(train.X, train.Y, LABELS, { kind: 'logreg', seed: 2, validationShare: 0.25, tuning: 'cv' });
+    const cv = trainClassifier(train.X, train.Y, LABELS, {
+      kind: 'logreg',
+      seed: 2,
+      validationShare: 0.25,
+      tuning: 'cv',
+    });
     expect(cv.validation.n).toBe(400); // every training row held out once
     expect(cv.options).toMatchObject({ tuning: 'cv', folds: 4 });
     for (const t of cv.thresholds) expect(DEFAULTS.thresholds).toContain(t);
     for (const kind of ['logreg', 'mlp'] as const) {
-      const h = trainClassifier(train.X, train.Y, LABELS, { kind, seed: 2, validationShare: 0.25, tuning: 'holdout', epochs: 5 });
+      const h = trainClassifier(train.X, train.Y, LABELS, {
+        kind,
+        seed: 2,
+        validationShare: 0.25,
+        tuning: 'holdout',
+        epochs: 5,
+      });
       expect(h.validation.n).toBe(100); // 25 % of the 400 training rows
       expect(h.options.tuning).toBe('holdout');
     }
@@ -90,7 +109,12 @@ describe('trainClassifier', () => {
     expect(head.thresholds).toEqual(LABELS.map(() => 0.5));
     expect(head.validation).toEqual({ n: 0, perLabel: {} });
     // the weights are those of a 'cv' head (the same final fit on all rows); only the thresholds differ
-    const cv = trainClassifier(train.X, train.Y, LABELS, { kind: 'logreg', seed: 4, validationShare: 0.2, tuning: 'cv' });
+    const cv = trainClassifier(train.X, train.Y, LABELS, {
+      kind: 'logreg',
+      seed: 4,
+      validationShare: 0.2,
+      tuning: 'cv',
+    });
     expect(head.weights).toEqual(cv.weights);
     expect(head.biases).toEqual(cv.biases);
   });
@@ -107,9 +131,19 @@ describe('trainClassifier', () => {
   });
 
   it('rejects labels outside the label list and mismatched inputs', () => {
-    expect(() => trainClassifier(train.X, [['nope'], ...train.Y.slice(1)], LABELS, { kind: 'logreg', seed: 1, validationShare: 0.2 })).toThrow(/not in labels/);
-    expect(() => trainClassifier(train.X, train.Y.slice(1), LABELS, { kind: 'logreg', seed: 1, validationShare: 0.2 })).toThrow(/vectors but/);
-    expect(() => trainClassifier(train.X, train.Y, LABELS, { kind: 'logreg', seed: 1, validationShare: 1 })).toThrow(RangeError);
+    expect(() =>
+      trainClassifier(train.X, [['nope'], ...train.Y.slice(1)], LABELS, {
+        kind: 'logreg',
+        seed: 1,
+        validationShare: 0.2,
+      }),
+    ).toThrow(/not in labels/);
+    expect(() =>
+      trainClassifier(train.X, train.Y.slice(1), LABELS, { kind: 'logreg', seed: 1, validationShare: 0.2 }),
+    ).toThrow(/vectors but/);
+    expect(() => trainClassifier(train.X, train.Y, LABELS, { kind: 'logreg', seed: 1, validationShare: 1 })).toThrow(
+      RangeError,
+    );
   });
 });
 

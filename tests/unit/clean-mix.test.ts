@@ -22,8 +22,16 @@ describe('withoutRepeats', () => {
     ['Independent bronze sentence.', axis(3)],
   ]);
   const vecOf = (t: string) => vectors.get(t)!;
-  const row = (id: string, source: 'silver' | 'bronze', text: string): TrainingRow => ({ id, source, text, labels: [] });
-  const gold = [{ id: 'g1', text: 'Gold sentence about memory.', labels: [] }, { id: 'g2', text: 'A sentence about gold.', labels: [] }];
+  const row = (id: string, source: 'silver' | 'bronze', text: string): TrainingRow => ({
+    id,
+    source,
+    text,
+    labels: [],
+  });
+  const gold = [
+    { id: 'g1', text: 'Gold sentence about memory.', labels: [] },
+    { id: 'g2', text: 'A sentence about gold.', labels: [] },
+  ];
   const rows = [
     row('s1', 'silver', 'gold sentence about memory'),
     row('s2', 'silver', 'She forgets names.'),
@@ -33,7 +41,10 @@ describe('withoutRepeats', () => {
     row('b3', 'bronze', 'Independent bronze sentence.'),
   ];
   // bronze → the silver row it repeats (as the merge of the mix computes it)
-  const bronzeRepeatsSilver = new Map([['b1', 's2'], ['b2', 's3']]);
+  const bronzeRepeatsSilver = new Map([
+    ['b1', 's2'],
+    ['b2', 's3'],
+  ]);
 
   it('drops synthetic rows that repeat gold, and bronze rows that repeat a silver row that stays', async () => {
     const { kept, dropped } = await withoutRepeats(rows, bronzeRepeatsSilver, gold, vecOf);
@@ -47,7 +58,9 @@ describe('withoutRepeats', () => {
     const goldOnlyFirst = gold.slice(0, 1);
     const onlyTwin = [row('s3', 'silver', 'He wanders at night.'), row('b2', 'bronze', 'He gets lost at night.')];
     // s3 stays here (g2 is not in this training set), so b2 is its repeat and goes.
-    expect((await withoutRepeats(onlyTwin, bronzeRepeatsSilver, goldOnlyFirst, vecOf)).kept.map((r) => r.id)).toEqual(['s3']);
+    expect((await withoutRepeats(onlyTwin, bronzeRepeatsSilver, goldOnlyFirst, vecOf)).kept.map((r) => r.id)).toEqual([
+      's3',
+    ]);
     // Without a known silver twin, nothing marks b2 as a repeat: both train.
     expect((await withoutRepeats(onlyTwin, new Map(), [], vecOf)).kept.map((r) => r.id)).toEqual(['s3', 'b2']);
   });

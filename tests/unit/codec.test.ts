@@ -5,11 +5,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
-import { AesGcmCodec, codecFromEnv, ENCRYPTED_ENCODING, keyId, keysFromEnv, NoKeyCodec, parseKeys } from '../../lib/run/codec.js';
+import {
+  AesGcmCodec,
+  codecFromEnv,
+  ENCRYPTED_ENCODING,
+  keyId,
+  keysFromEnv,
+  NoKeyCodec,
+  parseKeys,
+} from '../../lib/run/codec.js';
 
 const b64 = () => randomBytes(32).toString('base64');
 const plain = (v: unknown): Payload => defaultPayloadConverter.toPayload(v);
-const text = (p: Payload) => Buffer.from(JSON.stringify({ m: p.metadata, d: Buffer.from(p.data ?? []).toString('latin1') })).toString('latin1');
+const text = (p: Payload) =>
+  Buffer.from(JSON.stringify({ m: p.metadata, d: Buffer.from(p.data ?? []).toString('latin1') })).toString('latin1');
 const SECRET = { sentence: 'Patient repeats questions and forgets recent events.', path: '/data/mimic/NOTEEVENTS.csv' };
 
 describe('AesGcmCodec', () => {
@@ -48,11 +57,16 @@ describe('AesGcmCodec', () => {
 
   it('fails clearly with the wrong key or no key, never returning plaintext', async () => {
     const [enc] = await new AesGcmCodec(parseKeys([b64()], 'test')).encode([plain(SECRET)]);
-    await expect(new AesGcmCodec(parseKeys([b64()], 'test')).decode([enc!])).rejects.toThrow(/encrypted with key [0-9a-f]{16}, which this process does not have/);
+    await expect(new AesGcmCodec(parseKeys([b64()], 'test')).decode([enc!])).rejects.toThrow(
+      /encrypted with key [0-9a-f]{16}, which this process does not have/,
+    );
     await expect(new NoKeyCodec().decode([enc!])).rejects.toThrow(/CLINSYNTH_ENCRYPTION_KEY/);
     // Forged key id: authentication still fails.
     const k = b64();
-    const forged = { ...enc!, metadata: { ...enc!.metadata, 'encryption-key-id': new TextEncoder().encode(keyId(Buffer.from(k, 'base64'))) } };
+    const forged = {
+      ...enc!,
+      metadata: { ...enc!.metadata, 'encryption-key-id': new TextEncoder().encode(keyId(Buffer.from(k, 'base64'))) },
+    };
     await expect(new AesGcmCodec(parseKeys([k], 'test')).decode([forged])).rejects.toThrow(/failed authentication/);
   });
 });
@@ -65,13 +79,19 @@ describe('keys from the environment', () => {
     expect(keysFromEnv({ CLINSYNTH_ENCRYPTION_KEY: a })!.map((k) => k.id)).toEqual([keyId(Buffer.from(a, 'base64'))]);
     const file = join(mkdtempSync(join(tmpdir(), 'clinsynth-keys-')), 'keys');
     writeFileSync(file, `# current first\n${b}\n\n${a}\n`);
-    expect(keysFromEnv({ CLINSYNTH_ENCRYPTION_KEY_FILE: file })!.map((k) => k.id)).toEqual([b, a].map((k) => keyId(Buffer.from(k, 'base64'))));
+    expect(keysFromEnv({ CLINSYNTH_ENCRYPTION_KEY_FILE: file })!.map((k) => k.id)).toEqual(
+      [b, a].map((k) => keyId(Buffer.from(k, 'base64'))),
+    );
   });
 
   it('names the variable (and never the key) for bad key material', () => {
     const short = randomBytes(16).toString('base64');
-    expect(() => keysFromEnv({ CLINSYNTH_ENCRYPTION_KEY: short })).toThrow(/^CLINSYNTH_ENCRYPTION_KEY: the encryption key must decode to 32 bytes/);
-    expect(() => keysFromEnv({ CLINSYNTH_ENCRYPTION_KEY: 'not base64!' })).toThrow(/CLINSYNTH_ENCRYPTION_KEY: the encryption key is not base64/);
+    expect(() => keysFromEnv({ CLINSYNTH_ENCRYPTION_KEY: short })).toThrow(
+      /^CLINSYNTH_ENCRYPTION_KEY: the encryption key must decode to 32 bytes/,
+    );
+    expect(() => keysFromEnv({ CLINSYNTH_ENCRYPTION_KEY: 'not base64!' })).toThrow(
+      /CLINSYNTH_ENCRYPTION_KEY: the encryption key is not base64/,
+    );
     expect(() => keysFromEnv({ CLINSYNTH_ENCRYPTION_KEY: '' })).toThrow(/CLINSYNTH_ENCRYPTION_KEY: is set but empty/);
     const file = join(mkdtempSync(join(tmpdir(), 'clinsynth-keys-')), 'keys');
     writeFileSync(file, `${b64()}\n${short}\n`);
@@ -83,6 +103,8 @@ describe('keys from the environment', () => {
     }
     expect(message).toMatch(/^CLINSYNTH_ENCRYPTION_KEY_FILE \(.*\) line 2: the encryption key must decode to 32 bytes/);
     expect(message).not.toContain(short);
-    expect(() => keysFromEnv({ CLINSYNTH_ENCRYPTION_KEY_FILE: join(tmpdir(), 'no-such-key-file') })).toThrow(/CLINSYNTH_ENCRYPTION_KEY_FILE: cannot read .*ENOENT/);
+    expect(() => keysFromEnv({ CLINSYNTH_ENCRYPTION_KEY_FILE: join(tmpdir(), 'no-such-key-file') })).toThrow(
+      /CLINSYNTH_ENCRYPTION_KEY_FILE: cannot read .*ENOENT/,
+    );
   });
 });

@@ -32,7 +32,8 @@ async function inputErrorOf(p: Promise<unknown> | (() => unknown)): Promise<Inpu
 }
 
 const MTS_HEADER = 'note_hash,specialties,sample_names,description,transcription,keywords';
-const MIMIC_HEADER = '"ROW_ID","SUBJECT_ID","HADM_ID","CHARTDATE","CHARTTIME","STORETIME","CATEGORY","DESCRIPTION","CGID","ISERROR","TEXT"';
+const MIMIC_HEADER =
+  '"ROW_ID","SUBJECT_ID","HADM_ID","CHARTDATE","CHARTTIME","STORETIME","CATEGORY","DESCRIPTION","CGID","ISERROR","TEXT"';
 const mimicRow = (id: number, text: string, iserror = '') =>
   `${id},10${id},20${id},2101-01-0${id % 9},,,"Discharge summary","Report",,${iserror},"${text.replace(/"/g, '""')}"`;
 
@@ -84,7 +85,10 @@ describe('readNotes jsonl', () => {
 
   it('joins lines and UTF-8 characters split across read chunks', async () => {
     const long = 'é'.repeat(700_000) + ' end'; // 1.4 MB: spans two 1 MiB chunks, with a 2-byte char on the boundary
-    const path = file(`${JSON.stringify({ id: 'x', text: 'short' })}\n${JSON.stringify({ id: 'long', text: long })}\n`, 'jsonl');
+    const path = file(
+      `${JSON.stringify({ id: 'x', text: 'short' })}\n${JSON.stringify({ id: 'long', text: long })}\n`,
+      'jsonl',
+    );
     const { notes, problems } = await readAll(path, 'jsonl');
     expect(problems).toEqual([]);
     expect(notes.map((x) => x.id)).toEqual(['x', 'long']);
@@ -105,7 +109,9 @@ describe('readNotes text', () => {
   });
 
   it('skips a note with invalid UTF-8 but keeps the numbering of the others', async () => {
-    const path = file(Buffer.concat([Buffer.from('One.\n\nTw'), Buffer.from([0xc3, 0x28]), Buffer.from('o.\n\nThree.\n')]));
+    const path = file(
+      Buffer.concat([Buffer.from('One.\n\nTw'), Buffer.from([0xc3, 0x28]), Buffer.from('o.\n\nThree.\n')]),
+    );
     const { notes, problems } = await readAll(path, 'text');
     expect(notes.map((x) => x.id)).toEqual(['note-1', 'note-3']);
     expect(problems).toEqual([{ file: path, line: 3, key: '', message: 'not valid UTF-8 text' }]);
@@ -187,7 +193,11 @@ describe('readNotes mimic-noteevents-csv', () => {
     const { notes, problems } = await readAll(path, 'mimic-noteevents-csv');
     expect(problems).toEqual([]);
     expect(notes).toEqual([
-      { id: '1', text: 'Admission Date:  [**2101-1-1**]\n\nHISTORY OF PRESENT ILLNESS:\nPt is a 78 yo man, "confused".\n', line: 2 },
+      {
+        id: '1',
+        text: 'Admission Date:  [**2101-1-1**]\n\nHISTORY OF PRESENT ILLNESS:\nPt is a 78 yo man, "confused".\n',
+        line: 2,
+      },
       { id: '3', text: 'Short note.', line: 8 },
     ]);
   });
@@ -212,7 +222,10 @@ describe('readNotes mimic-noteevents-csv', () => {
   it('accepts a lower-case header and rejects one that lacks TEXT', async () => {
     const ok = file(`${MIMIC_HEADER.toLowerCase()}\n${mimicRow(9, 'Fine.')}\n`, 'csv');
     expect((await readAll(ok, 'mimic-noteevents-csv')).notes.map((x) => x.id)).toEqual(['9']);
-    const bad = file('"ROW_ID","SUBJECT_ID","HADM_ID","CHARTDATE","CHARTTIME","STORETIME","CATEGORY","DESCRIPTION","CGID","ISERROR"\n', 'csv');
+    const bad = file(
+      '"ROW_ID","SUBJECT_ID","HADM_ID","CHARTDATE","CHARTTIME","STORETIME","CATEGORY","DESCRIPTION","CGID","ISERROR"\n',
+      'csv',
+    );
     const err = await inputErrorOf(readAll(bad, 'mimic-noteevents-csv'));
     expect(err.message).toContain(':1: header: expected columns ROW_ID,SUBJECT_ID,');
     expect(err.message).toContain('(missing TEXT)');
@@ -229,14 +242,17 @@ describe('readNotes mimic-noteevents-csv', () => {
 });
 
 describe('readNotes bad paths', () => {
-  it.each(['jsonl', 'text', 'mtsamples-csv', 'mimic-noteevents-csv'] as const)('%s: missing file and directory', async (format) => {
-    const missing = await inputErrorOf(readAll(join(dir, 'nope.csv'), format));
-    expect(missing.message).toContain('corpus file does not exist');
-    const sub = join(dir, `sub-${format}`);
-    mkdirSync(sub);
-    const directory = await inputErrorOf(readAll(sub, format));
-    expect(directory.message).toContain('is a directory, expected a file');
-  });
+  it.each(['jsonl', 'text', 'mtsamples-csv', 'mimic-noteevents-csv'] as const)(
+    '%s: missing file and directory',
+    async (format) => {
+      const missing = await inputErrorOf(readAll(join(dir, 'nope.csv'), format));
+      expect(missing.message).toContain('corpus file does not exist');
+      const sub = join(dir, `sub-${format}`);
+      mkdirSync(sub);
+      const directory = await inputErrorOf(readAll(sub, format));
+      expect(directory.message).toContain('is a directory, expected a file');
+    },
+  );
 });
 
 describe('readGold', () => {
@@ -277,15 +293,29 @@ describe('readGold', () => {
       err = e as InputError;
     }
     expect(err).toBeInstanceOf(InputError);
-    expect(err!.problems.map((p) => `${p.line}:${p.key}`)).toEqual(['2:labels.1', '3:text', '4:id', '5:labels.0', '6:', '7:labels']);
-    expect(err!.message).toContain(`${path}:2: labels.1: unknown label "memory_loss" (expected one of cognitive_impairment, dementia_diagnosis)`);
+    expect(err!.problems.map((p) => `${p.line}:${p.key}`)).toEqual([
+      '2:labels.1',
+      '3:text',
+      '4:id',
+      '5:labels.0',
+      '6:',
+      '7:labels',
+    ]);
+    expect(err!.message).toContain(
+      `${path}:2: labels.1: unknown label "memory_loss" (expected one of cognitive_impairment, dementia_diagnosis)`,
+    );
     expect(err!.message).toContain(`${path}:4: id: duplicate id "a" (first on line 1)`);
     expect(err!.message).toContain(`${path}:5: labels.0: unknown label "none" (use [] for none)`);
     expect(err!.message).toContain(`${path}:3: text: empty text`);
   });
 
   it('rejects empty, missing, directory and non-UTF-8 files', async () => {
-    for (const path of [file('', 'jsonl'), join(dir, 'missing.jsonl'), dir, file(Buffer.from([0x7b, 0xff, 0x0a]), 'jsonl')]) {
+    for (const path of [
+      file('', 'jsonl'),
+      join(dir, 'missing.jsonl'),
+      dir,
+      file(Buffer.from([0x7b, 0xff, 0x0a]), 'jsonl'),
+    ]) {
       expect(() => readGold(path, labels)).toThrow(InputError);
     }
   });

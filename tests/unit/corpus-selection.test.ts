@@ -20,7 +20,7 @@ const taxonomy = {
     label('cognitive_impairment', ['memory loss', 'confused', 'disoriented to time/place']),
     label('physiological_changes', ['fall', 'weight loss']),
     label('dementia_treatment', ['Aricept']),
-    label('dementia_diagnosis', ["Alzheimer", 'dementia']),
+    label('dementia_diagnosis', ['Alzheimer', 'dementia']),
   ],
 };
 const base: SelectionOptions = { taxonomy, lexicon: ['sundowning'], maxSentences: 100, negativeShare: 0.2, seed: 1 };
@@ -28,7 +28,8 @@ const base: SelectionOptions = { taxonomy, lexicon: ['sundowning'], maxSentences
 /** `hits` notes with one cue sentence each, `others` notes with one plain sentence each. */
 function corpus(hits: number, others: number) {
   const notes: { id: string; text: string }[] = [];
-  for (let i = 0; i < hits; i++) notes.push({ id: `h${i}`, text: `Patient ${i} reports memory loss. Note ${i} ends here` });
+  for (let i = 0; i < hits; i++)
+    notes.push({ id: `h${i}`, text: `Patient ${i} reports memory loss. Note ${i} ends here` });
   for (let i = 0; i < others; i++) notes.push({ id: `o${i}`, text: `Abdomen ${i} is soft.` });
   return notes;
 }
@@ -37,7 +38,10 @@ describe('selectCandidates', () => {
   it('records the first matching cue or lexicon term as the reason, by whole word and case-insensitively', async () => {
     const notes = [
       { id: 'n1', text: 'He had a FALL at home. He falls often. Started ARICEPT 5 mg. Son notes sundowning.' },
-      { id: 'n2', text: "Family history of Alzheimer's in mother. She is disoriented to time/place. Confused and has memory   loss." },
+      {
+        id: 'n2',
+        text: "Family history of Alzheimer's in mother. She is disoriented to time/place. Confused and has memory   loss.",
+      },
       { id: 'n3', text: 'Dementiaform is not a word. Shortfall of staff.' },
     ];
     const { candidates, stats } = await selectCandidates(notes, { ...base, negativeShare: 0.5 });
@@ -54,7 +58,11 @@ describe('selectCandidates', () => {
       'Shortfall of staff.': 'random',
     });
     expect(stats).toMatchObject({ notes: 3, sentences: 9, uniqueSentences: 9, cueHits: 6, selected: 9, excluded: 0 });
-    expect(stats.byReason).toMatchObject({ random: 3, 'lexicon:sundowning': 1, 'cue:cognitive_impairment:memory loss': 1 });
+    expect(stats.byReason).toMatchObject({
+      random: 3,
+      'lexicon:sundowning': 1,
+      'cue:cognitive_impairment:memory loss': 1,
+    });
   });
 
   it('de-duplicates by normalised text, keeping the first occurrence and counting all', async () => {
@@ -93,7 +101,11 @@ describe('selectCandidates', () => {
   });
 
   it('samples hits and non-hits across the whole corpus, not just the beginning', async () => {
-    const { candidates } = await selectCandidates(corpus(1000, 1000), { ...base, maxSentences: 100, negativeShare: 0.5 });
+    const { candidates } = await selectCandidates(corpus(1000, 1000), {
+      ...base,
+      maxSentences: 100,
+      negativeShare: 0.5,
+    });
     const hitNotes = candidates.filter((c) => c.reason !== 'random').map((c) => Number(c.noteId.slice(1)));
     expect(Math.max(...hitNotes)).toBeGreaterThan(500);
     expect(Math.min(...hitNotes)).toBeLessThan(500);
@@ -135,9 +147,23 @@ describe('selectCandidates', () => {
   it('reads from an async iterable such as readNotes', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'corpus-selection-'));
     const path = join(dir, 'notes.jsonl');
-    writeFileSync(path, corpus(5, 5).map((n) => JSON.stringify(n)).join('\n'));
-    const { stats } = await selectCandidates(readNotes(path, 'jsonl', { onBadRow: 'reject' }), { ...base, maxSentences: 8, negativeShare: 0.5 });
-    expect(stats).toMatchObject({ notes: 10, cueHits: 5, selected: 8, byReason: { random: 4, 'cue:cognitive_impairment:memory loss': 4 } });
+    writeFileSync(
+      path,
+      corpus(5, 5)
+        .map((n) => JSON.stringify(n))
+        .join('\n'),
+    );
+    const { stats } = await selectCandidates(readNotes(path, 'jsonl', { onBadRow: 'reject' }), {
+      ...base,
+      maxSentences: 8,
+      negativeShare: 0.5,
+    });
+    expect(stats).toMatchObject({
+      notes: 10,
+      cueHits: 5,
+      selected: 8,
+      byReason: { random: 4, 'cue:cognitive_impairment:memory loss': 4 },
+    });
   });
 
   it('leaves out excluded sentences (e.g. gold) and excluded notes', async () => {

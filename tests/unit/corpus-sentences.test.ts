@@ -69,25 +69,94 @@ describe('splitSentences', () => {
   });
 
   it.each([
-    ['titles and anonymised names', 'Seen by Dr. Brown today. Ms. A. A summary follows.', ['Seen by Dr. Brown today.', 'Ms. A.', 'A summary follows.']],
-    ['anonymised name before a capital', 'Stress test by Dr. X. Exercise was stopped at 150 J. First shock failed.', ['Stress test by Dr. X.', 'Exercise was stopped at 150 J.', 'First shock failed.']],
+    [
+      'titles and anonymised names',
+      'Seen by Dr. Brown today. Ms. A. A summary follows.',
+      ['Seen by Dr. Brown today.', 'Ms. A.', 'A summary follows.'],
+    ],
+    [
+      'anonymised name before a capital',
+      'Stress test by Dr. X. Exercise was stopped at 150 J. First shock failed.',
+      ['Stress test by Dr. X.', 'Exercise was stopped at 150 J.', 'First shock failed.'],
+    ],
     ['initials', 'Referred by J. R. Smith, M.D. for testing.', ['Referred by J. R. Smith, M.D. for testing.']],
-    ['letter after a lower-case word ends a sentence', 'History of hepatitis C. No jaundice.', ['History of hepatitis C.', 'No jaundice.']],
-    ['dosing abbreviation before a capital', 'Tylenol 650 mg q.4h. p.r.n. pain. Aspirin daily.', ['Tylenol 650 mg q.4h. p.r.n. pain.', 'Aspirin daily.']],
-    ['i.e. and St.', 'Sleeps poorly, i.e. Up at night. Admitted to St. Luke Hospital.', ['Sleeps poorly, i.e. Up at night.', 'Admitted to St. Luke Hospital.']],
-    ['decimals and vitals', 'Temp 98.6, BP 130/85, glucose 5.5 mmol/L. Stable.', ['Temp 98.6, BP 130/85, glucose 5.5 mmol/L.', 'Stable.']],
-    ['inline numbered list', 'DIAGNOSES: 1. Dementia. 2. Hypertension. 3. Gait disorder.', ['DIAGNOSES: 1. Dementia.', 'Hypertension.', 'Gait disorder.']],
-    ['numbers after a colon that are not a list', 'Pulse: 60. Respirations: 18. Count: 2. Next.', ['Pulse: 60.', 'Respirations: 18.', 'Count: 2.', 'Next.']],
-    ['a sentence starting with a number', 'Speech was slurred. 3-4 weeks ago she fell.', ['Speech was slurred.', '3-4 weeks ago she fell.']],
+    [
+      'letter after a lower-case word ends a sentence',
+      'History of hepatitis C. No jaundice.',
+      ['History of hepatitis C.', 'No jaundice.'],
+    ],
+    [
+      'dosing abbreviation before a capital',
+      'Tylenol 650 mg q.4h. p.r.n. pain. Aspirin daily.',
+      ['Tylenol 650 mg q.4h. p.r.n. pain.', 'Aspirin daily.'],
+    ],
+    [
+      'i.e. and St.',
+      'Sleeps poorly, i.e. Up at night. Admitted to St. Luke Hospital.',
+      ['Sleeps poorly, i.e. Up at night.', 'Admitted to St. Luke Hospital.'],
+    ],
+    [
+      'decimals and vitals',
+      'Temp 98.6, BP 130/85, glucose 5.5 mmol/L. Stable.',
+      ['Temp 98.6, BP 130/85, glucose 5.5 mmol/L.', 'Stable.'],
+    ],
+    [
+      'inline numbered list',
+      'DIAGNOSES: 1. Dementia. 2. Hypertension. 3. Gait disorder.',
+      ['DIAGNOSES: 1. Dementia.', 'Hypertension.', 'Gait disorder.'],
+    ],
+    [
+      'numbers after a colon that are not a list',
+      'Pulse: 60. Respirations: 18. Count: 2. Next.',
+      ['Pulse: 60.', 'Respirations: 18.', 'Count: 2.', 'Next.'],
+    ],
+    [
+      'a sentence starting with a number',
+      'Speech was slurred. 3-4 weeks ago she fell.',
+      ['Speech was slurred.', '3-4 weeks ago she fell.'],
+    ],
     ['no split before lower case', 'Given 5 mg. once daily.', ['Given 5 mg. once daily.']],
-    ['question and exclamation marks', 'Does she wander? Yes! Often at night.', ['Does she wander?', 'Yes!', 'Often at night.']],
+    [
+      'question and exclamation marks',
+      'Does she wander? Yes! Often at night.',
+      ['Does she wander?', 'Yes!', 'Often at night.'],
+    ],
     ['question mark inside a word', 'PMH: ?stroke in 2001.', ['PMH: ?stroke in 2001.']],
-    ['lettered and roman list items on lines', '2. Dehydration\na. Dry skin.\nb. Low intake.\nII. Findings: none.', ['Dehydration', 'Dry skin.', 'Low intake.', 'Findings: none.']],
-    ['bullets', 'MEDICATIONS:\n- Aricept 10 mg daily\n- Namenda 5 mg b.i.d.', ['MEDICATIONS:', 'Aricept 10 mg daily', 'Namenda 5 mg b.i.d.']],
-    ['list marker glued to text', '1)Progressive memory loss.\n2)Progressive aphasia.', ['Progressive memory loss.', 'Progressive aphasia.']],
-    ['list of names one per line', 'TESTS ADMINISTERED:\nWechsler Memory Scale, Third Edition (WMS-III)\nTrail Making Test\nBoston Naming Test', ['TESTS ADMINISTERED:', 'Wechsler Memory Scale, Third Edition (WMS-III)', 'Trail Making Test', 'Boston Naming Test']],
-    ['line continuing in lower case', 'General: well developed,\noriented, well nourished.', ['General: well developed,\noriented, well nourished.']],
-    ['header line without a colon stays separate from a capitalised line', 'Aural Comprehension\nReading Comprehension', ['Aural Comprehension', 'Reading Comprehension']],
+    [
+      'lettered and roman list items on lines',
+      '2. Dehydration\na. Dry skin.\nb. Low intake.\nII. Findings: none.',
+      ['Dehydration', 'Dry skin.', 'Low intake.', 'Findings: none.'],
+    ],
+    [
+      'bullets',
+      'MEDICATIONS:\n- Aricept 10 mg daily\n- Namenda 5 mg b.i.d.',
+      ['MEDICATIONS:', 'Aricept 10 mg daily', 'Namenda 5 mg b.i.d.'],
+    ],
+    [
+      'list marker glued to text',
+      '1)Progressive memory loss.\n2)Progressive aphasia.',
+      ['Progressive memory loss.', 'Progressive aphasia.'],
+    ],
+    [
+      'list of names one per line',
+      'TESTS ADMINISTERED:\nWechsler Memory Scale, Third Edition (WMS-III)\nTrail Making Test\nBoston Naming Test',
+      [
+        'TESTS ADMINISTERED:',
+        'Wechsler Memory Scale, Third Edition (WMS-III)',
+        'Trail Making Test',
+        'Boston Naming Test',
+      ],
+    ],
+    [
+      'line continuing in lower case',
+      'General: well developed,\noriented, well nourished.',
+      ['General: well developed,\noriented, well nourished.'],
+    ],
+    [
+      'header line without a colon stays separate from a capitalised line',
+      'Aural Comprehension\nReading Comprehension',
+      ['Aural Comprehension', 'Reading Comprehension'],
+    ],
   ])('%s', (_name, note, expected) => {
     expect(texts(note)).toEqual(expected);
     expectExactOffsets(note);

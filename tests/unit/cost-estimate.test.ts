@@ -6,7 +6,11 @@ import { loadTaxonomy } from '../../lib/run/taxonomy.js';
 import { writeTestExperiment } from '../support/experiments.js';
 
 function estimate(overrides: Record<string, unknown>, llm: Record<string, unknown> = {}) {
-  const { file } = writeTestExperiment({ name: 'estimate', llm: { baseURL: 'http://127.0.0.1:9/v1', model: 'gpt-4o-mini', ...llm }, overrides });
+  const { file } = writeTestExperiment({
+    name: 'estimate',
+    llm: { baseURL: 'http://127.0.0.1:9/v1', model: 'gpt-4o-mini', ...llm },
+    overrides,
+  });
   const e = loadExperiment(file);
   return { e, est: estimateCost(e, loadTaxonomy(e.taxonomy)) };
 }

@@ -9,7 +9,12 @@ import { mergeRunDatasets } from '../../lib/dataset/merge.js';
 import { pagePath, RUN_FILES, writeJsonl } from '../../lib/run/run-dir.js';
 import { sharedEmbed } from '../../lib/model/embeddings.js';
 
-function frontMatter(card: string): { configs: { config_name: string; data_files: string; default?: boolean }[]; license: string; size_categories: string[]; pretty_name: string } {
+function frontMatter(card: string): {
+  configs: { config_name: string; data_files: string; default?: boolean }[];
+  license: string;
+  size_categories: string[];
+  pretty_name: string;
+} {
   const m = /^---\n([\s\S]*?)\n---\n/.exec(card);
   if (!m) throw new Error('no YAML front matter');
   return parse(m[1]!) as ReturnType<typeof frontMatter>;
@@ -37,7 +42,12 @@ const info = (over: Partial<DatasetCardInfo> = {}): DatasetCardInfo => ({
     { source: 'bronze', model: 'openai:gpt-4o-mini', promptVersion: 'bronze-v3', n: 11 },
     { source: 'selfcheck-bronze', model: 'openai:gpt-4o', promptVersion: 'selfcheck-v1', n: 11 },
   ],
-  safety: { phiRows: { gold: 1, silver: 2, bronze: 0 }, phiByKind: { name: 2, date: 1 }, leakageDropped: { silver: 1, bronze: 0 }, nearDuplicatesDropped: 2 },
+  safety: {
+    phiRows: { gold: 1, silver: 2, bronze: 0 },
+    phiByKind: { name: 2, date: 1 },
+    leakageDropped: { silver: 1, bronze: 0 },
+    nearDuplicatesDropped: 2,
+  },
   thresholds: { leakage: 0.95, nearDuplicate: 0.95 },
   ...over,
 });
@@ -85,7 +95,9 @@ describe('renderDatasetCard', () => {
   });
 
   it('keeps table cells and YAML intact with odd names', () => {
-    const card = renderDatasetCard(info({ name: 'a: "b"', models: [{ source: 'bronze', model: 'local:x|y', promptVersion: null, n: 1 }] }));
+    const card = renderDatasetCard(
+      info({ name: 'a: "b"', models: [{ source: 'bronze', model: 'local:x|y', promptVersion: null, n: 1 }] }),
+    );
     expect(frontMatter(card).pretty_name).toBe('clinsynth a: "b"');
     expect(card).toContain('| bronze | local:x\\|y | — | 1 |');
   });
@@ -107,17 +119,52 @@ describe('dataset card written by mergeRunDatasets', () => {
     const runDir = mkdtempSync(join(tmpdir(), 'clinsynth-card-'));
     writeFileSync(
       join(runDir, RUN_FILES.experiment),
-      JSON.stringify({ name: 'card-test', labels: ['cognitive_impairment', 'requiring_assistance'], taxonomyVersion: 'ad@2', corpus: { format: 'mimic-noteevents-csv', sensitive: true } }),
+      JSON.stringify({
+        name: 'card-test',
+        labels: ['cognitive_impairment', 'requiring_assistance'],
+        taxonomyVersion: 'ad@2',
+        corpus: { format: 'mimic-noteevents-csv', sensitive: true },
+      }),
     );
-    writeJsonl(join(runDir, RUN_FILES.goldTrain), [{ id: 'g1', text: 'She forgets recent conversations.', labels: ['cognitive_impairment'], split: 'train' }]);
-    writeJsonl(join(runDir, RUN_FILES.goldTest), [{ id: 't1', text: 'He needs help with bathing.', labels: ['requiring_assistance'], split: 'test' }]);
+    writeJsonl(join(runDir, RUN_FILES.goldTrain), [
+      { id: 'g1', text: 'She forgets recent conversations.', labels: ['cognitive_impairment'], split: 'train' },
+    ]);
+    writeJsonl(join(runDir, RUN_FILES.goldTest), [
+      { id: 't1', text: 'He needs help with bathing.', labels: ['requiring_assistance'], split: 'test' },
+    ]);
     const prov = (id: string) => ({ model: 'openai:gpt-4o-mini', promptVersion: 'silver-v2', cacheKey: `ck-${id}` });
     writeJsonl(pagePath(runDir, 'silver', 0), [
-      { id: 's1', noteId: 'n1', start: 0, end: 10, text: 'Seen by Dr. Smith on 1/2/2019.', labels: ['cognitive_impairment'], reason: 'random', ...prov('s1') },
-      { id: 's2', noteId: 'n1', start: 11, end: 40, text: 'She repeats questions all day.', labels: ['cognitive_impairment'], reason: 'random', ...prov('s2') },
+      {
+        id: 's1',
+        noteId: 'n1',
+        start: 0,
+        end: 10,
+        text: 'Seen by Dr. Smith on 1/2/2019.',
+        labels: ['cognitive_impairment'],
+        reason: 'random',
+        ...prov('s1'),
+      },
+      {
+        id: 's2',
+        noteId: 'n1',
+        start: 11,
+        end: 40,
+        text: 'She repeats questions all day.',
+        labels: ['cognitive_impairment'],
+        reason: 'random',
+        ...prov('s2'),
+      },
     ]);
     writeJsonl(pagePath(runDir, 'bronze', 0), [
-      { id: 'b-1', text: 'His wife now handles the finances.', labels: ['requiring_assistance'], style: {}, model: 'openai:gpt-4o', promptVersion: 'bronze-v1', cacheKey: 'b1' },
+      {
+        id: 'b-1',
+        text: 'His wife now handles the finances.',
+        labels: ['requiring_assistance'],
+        style: {},
+        model: 'openai:gpt-4o',
+        promptVersion: 'bronze-v1',
+        cacheKey: 'b1',
+      },
     ]);
     await mergeRunDatasets(runDir, { embed: sharedEmbed });
     const card = readFileSync(join(runDir, RUN_FILES.datasets, 'README.md'), 'utf8');

@@ -8,7 +8,11 @@ import { pagePath, writeJsonl, RUN_FILES } from '../../lib/run/run-dir.js';
 import type { BronzeRow, ReviewedRow, SilverRow, VerdictRow } from '../../lib/run/records.js';
 import { sharedEmbed } from '../../lib/model/embeddings.js';
 
-const prov = (n: string) => ({ model: 'openai:fake', promptVersion: `p-${n}`, cacheKey: `${n.repeat(64)}`.slice(0, 64) });
+const prov = (n: string) => ({
+  model: 'openai:fake',
+  promptVersion: `p-${n}`,
+  cacheKey: `${n.repeat(64)}`.slice(0, 64),
+});
 
 /** Distinct sentences: near-identical fixtures would (rightly) be flagged as near-duplicates by the merge. */
 const BRONZE_TEXTS: Record<string, string> = {
@@ -18,15 +22,42 @@ const BRONZE_TEXTS: Record<string, string> = {
 
 function silverRow(id: string, labels: string[], extra: Partial<SilverRow> = {}): SilverRow {
   const i = Number(id.slice(1));
-  return { id, noteId: `note-${i}`, start: i * 10, end: i * 10 + 8, text: `Silver sentence ${id}.`, labels, reason: `cue:x:${id}`, ...prov('a'), cacheKey: `ck-silver-${id}`, ...extra };
+  return {
+    id,
+    noteId: `note-${i}`,
+    start: i * 10,
+    end: i * 10 + 8,
+    text: `Silver sentence ${id}.`,
+    labels,
+    reason: `cue:x:${id}`,
+    ...prov('a'),
+    cacheKey: `ck-silver-${id}`,
+    ...extra,
+  };
 }
 
 function bronzeRow(id: string, labels: string[]): BronzeRow {
-  return { id, text: BRONZE_TEXTS[id] ?? `Bronze sentence ${id}.`, labels, style: { noteType: 'progress note', speaker: 'clinician', severity: 'mild', abbreviations: 'no' }, ...prov('b'), cacheKey: `ck-bronze-${id}` };
+  return {
+    id,
+    text: BRONZE_TEXTS[id] ?? `Bronze sentence ${id}.`,
+    labels,
+    style: { noteType: 'progress note', speaker: 'clinician', severity: 'mild', abbreviations: 'no' },
+    ...prov('b'),
+    cacheKey: `ck-bronze-${id}`,
+  };
 }
 
 function verdict(set: 'silver' | 'bronze', id: string, v: VerdictRow['verdict'], labels: string[]): VerdictRow {
-  return { id, set, verdict: v, labels, reason: `because ${v}`, model: 'openai:fake', promptVersion: 'selfcheck-v1', cacheKey: `ck-check-${id}` };
+  return {
+    id,
+    set,
+    verdict: v,
+    labels,
+    reason: `because ${v}`,
+    model: 'openai:fake',
+    promptVersion: 'selfcheck-v1',
+    cacheKey: `ck-check-${id}`,
+  };
 }
 
 /** A run directory with gold, two silver pages, one bronze page and self-check verdicts for both. */
@@ -35,13 +66,23 @@ function fullRunDir(): string {
   writeJsonl(join(runDir, RUN_FILES.goldTrain), [
     { id: 'g1', text: 'She is forgetful.', labels: ['cognitive_impairment'], noteId: 'gn1', split: 'train' },
     { id: 'g2', text: 'BP is fine.', labels: [], noteId: null, split: 'train' },
-    { id: 'g3', text: 'MoCA 20/30; continue donepezil.', labels: ['dementia_treatment', 'cognitive_assessment'], noteId: 'gn2', split: 'train' },
+    {
+      id: 'g3',
+      text: 'MoCA 20/30; continue donepezil.',
+      labels: ['dementia_treatment', 'cognitive_assessment'],
+      noteId: 'gn2',
+      split: 'train',
+    },
   ]);
   writeJsonl(join(runDir, RUN_FILES.goldTest), [
     { id: 't1', text: 'He is confused.', labels: ['cognitive_impairment'], noteId: 'gn3', split: 'test' },
     { id: 't2', text: 'Lungs clear.', labels: [], noteId: null, split: 'test' },
   ]);
-  writeJsonl(pagePath(runDir, 'silver', 0), [silverRow('s1', ['cognitive_impairment']), silverRow('s2', ['neuropsychiatric_symptoms']), silverRow('s3', [])]);
+  writeJsonl(pagePath(runDir, 'silver', 0), [
+    silverRow('s1', ['cognitive_impairment']),
+    silverRow('s2', ['neuropsychiatric_symptoms']),
+    silverRow('s3', []),
+  ]);
   writeJsonl(pagePath(runDir, 'silver', 1), [silverRow('s4', ['dementia_diagnosis'])]);
   writeJsonl(pagePath(runDir, 'bronze', 0), [bronzeRow('b-1', ['physiological_changes']), bronzeRow('b-2', [])]);
   writeJsonl(pagePath(runDir, 'verdictsSilver', 0), [
@@ -49,7 +90,10 @@ function fullRunDir(): string {
     verdict('silver', 's2', 'fix', ['notice_by_others', 'cognitive_impairment']),
     verdict('silver', 's3', 'reject', []),
   ]);
-  writeJsonl(pagePath(runDir, 'verdictsBronze', 0), [verdict('bronze', 'b-1', 'keep', ['physiological_changes']), verdict('bronze', 'b-2', 'fix', ['requiring_assistance'])]);
+  writeJsonl(pagePath(runDir, 'verdictsBronze', 0), [
+    verdict('bronze', 'b-1', 'keep', ['physiological_changes']),
+    verdict('bronze', 'b-2', 'fix', ['requiring_assistance']),
+  ]);
   return runDir;
 }
 
@@ -59,7 +103,8 @@ async function query(sql: string): Promise<Row[]> {
   return withDuckDb(':memory:', async (c) => (await c.runAndReadAll(sql)).getRowObjectsJson() as Row[]);
 }
 
-const parquet = (runDir: string, table: string): string => `read_parquet('${join(runDir, RUN_FILES.datasets, `${table}.parquet`)}')`;
+const parquet = (runDir: string, table: string): string =>
+  `read_parquet('${join(runDir, RUN_FILES.datasets, `${table}.parquet`)}')`;
 
 function readJsonLines(file: string): Row[] {
   return readFileSync(file, 'utf8')
@@ -72,8 +117,20 @@ describe('mergeRunDatasets', () => {
   it('counts rows per source and usable rows, and verdicts per source', async () => {
     const runDir = fullRunDir();
     const refused = [
-      { jobIndex: 0, labels: ['memory_loss'], text: 'memory_loss', reason: 'a label id or name, not a sentence', cacheKey: 'k0' },
-      { jobIndex: 1, labels: [], text: 'Per daughter, ...', reason: 'contains an ellipsis placeholder', cacheKey: 'k1' },
+      {
+        jobIndex: 0,
+        labels: ['memory_loss'],
+        text: 'memory_loss',
+        reason: 'a label id or name, not a sentence',
+        cacheKey: 'k0',
+      },
+      {
+        jobIndex: 1,
+        labels: [],
+        text: 'Per daughter, ...',
+        reason: 'contains an ellipsis placeholder',
+        cacheKey: 'k1',
+      },
     ];
     writeJsonl(pagePath(runDir, 'bronzeRejected', 0), refused);
     const summary = await mergeRunDatasets(runDir, { embed: sharedEmbed });
@@ -92,7 +149,9 @@ describe('mergeRunDatasets', () => {
       bronzeRepeatsMerged: 0,
       bronzeRejected: 2,
     });
-    expect(readFileSync(join(runDir, RUN_FILES.datasets, 'README.md'), 'utf8')).toContain('2 refused before these exports');
+    expect(readFileSync(join(runDir, RUN_FILES.datasets, 'README.md'), 'utf8')).toContain(
+      '2 refused before these exports',
+    );
     const v = Object.fromEntries(summary.verdicts.map((x) => [`${x.source}:${x.verdict}`, x.n]));
     expect(v).toEqual({ 'silver:keep': 1, 'silver:fix': 1, 'silver:reject': 1, 'bronze:keep': 1, 'bronze:fix': 1 });
     const saved = JSON.parse(readFileSync(join(runDir, RUN_FILES.datasets, 'summary.json'), 'utf8')) as unknown;
@@ -103,24 +162,64 @@ describe('mergeRunDatasets', () => {
   it('applies verdicts as columns: fix takes the checker labels, reject stays but is unusable', async () => {
     const runDir = fullRunDir();
     await mergeRunDatasets(runDir, { embed: sharedEmbed });
-    const rows = await query(`SELECT id, labels, llm_labels, verdict, verdict_reason, usable FROM ${parquet(runDir, 'merged')} WHERE source = 'silver' ORDER BY id`);
+    const rows = await query(
+      `SELECT id, labels, llm_labels, verdict, verdict_reason, usable FROM ${parquet(runDir, 'merged')} WHERE source = 'silver' ORDER BY id`,
+    );
     expect(rows).toEqual([
-      { id: 's1', labels: ['cognitive_impairment'], llm_labels: ['cognitive_impairment'], verdict: 'keep', verdict_reason: 'because keep', usable: true },
-      { id: 's2', labels: ['cognitive_impairment', 'notice_by_others'], llm_labels: ['neuropsychiatric_symptoms'], verdict: 'fix', verdict_reason: 'because fix', usable: true },
+      {
+        id: 's1',
+        labels: ['cognitive_impairment'],
+        llm_labels: ['cognitive_impairment'],
+        verdict: 'keep',
+        verdict_reason: 'because keep',
+        usable: true,
+      },
+      {
+        id: 's2',
+        labels: ['cognitive_impairment', 'notice_by_others'],
+        llm_labels: ['neuropsychiatric_symptoms'],
+        verdict: 'fix',
+        verdict_reason: 'because fix',
+        usable: true,
+      },
       { id: 's3', labels: [], llm_labels: [], verdict: 'reject', verdict_reason: 'because reject', usable: false },
-      { id: 's4', labels: ['dementia_diagnosis'], llm_labels: ['dementia_diagnosis'], verdict: null, verdict_reason: null, usable: true },
+      {
+        id: 's4',
+        labels: ['dementia_diagnosis'],
+        llm_labels: ['dementia_diagnosis'],
+        verdict: null,
+        verdict_reason: null,
+        usable: true,
+      },
     ]);
-    const bronze = await query(`SELECT id, labels, llm_labels, verdict, usable FROM ${parquet(runDir, 'bronze')} ORDER BY id`);
+    const bronze = await query(
+      `SELECT id, labels, llm_labels, verdict, usable FROM ${parquet(runDir, 'bronze')} ORDER BY id`,
+    );
     expect(bronze).toEqual([
-      { id: 'b-1', labels: ['physiological_changes'], llm_labels: ['physiological_changes'], verdict: 'keep', usable: true },
+      {
+        id: 'b-1',
+        labels: ['physiological_changes'],
+        llm_labels: ['physiological_changes'],
+        verdict: 'keep',
+        usable: true,
+      },
       { id: 'b-2', labels: ['requiring_assistance'], llm_labels: [], verdict: 'fix', usable: true },
     ]);
     // Gold labels are sorted, never touched by verdicts, and gold is always usable.
-    const gold = await query(`SELECT id, split, labels, note_id, verdict, usable FROM ${parquet(runDir, 'gold')} ORDER BY id`);
+    const gold = await query(
+      `SELECT id, split, labels, note_id, verdict, usable FROM ${parquet(runDir, 'gold')} ORDER BY id`,
+    );
     expect(gold).toEqual([
       { id: 'g1', split: 'train', labels: ['cognitive_impairment'], note_id: 'gn1', verdict: null, usable: true },
       { id: 'g2', split: 'train', labels: [], note_id: null, verdict: null, usable: true },
-      { id: 'g3', split: 'train', labels: ['cognitive_assessment', 'dementia_treatment'], note_id: 'gn2', verdict: null, usable: true },
+      {
+        id: 'g3',
+        split: 'train',
+        labels: ['cognitive_assessment', 'dementia_treatment'],
+        note_id: 'gn2',
+        verdict: null,
+        usable: true,
+      },
       { id: 't1', split: 'test', labels: ['cognitive_impairment'], note_id: 'gn3', verdict: null, usable: true },
       { id: 't2', split: 'test', labels: [], note_id: null, verdict: null, usable: true },
     ]);
@@ -130,13 +229,49 @@ describe('mergeRunDatasets', () => {
     const runDir = fullRunDir();
     await mergeRunDatasets(runDir, { embed: sharedEmbed });
     const cols = (await query(`DESCRIBE SELECT * FROM ${parquet(runDir, 'merged')}`)).map((r) => r.column_name);
-    for (const c of ['id', 'source', 'split', 'text', 'labels', 'note_id', 'start_offset', 'end_offset', 'model', 'prompt_version', 'cache_key', 'style', 'selection_reason', 'verdict', 'verdict_reason', 'llm_labels', 'usable']) {
+    for (const c of [
+      'id',
+      'source',
+      'split',
+      'text',
+      'labels',
+      'note_id',
+      'start_offset',
+      'end_offset',
+      'model',
+      'prompt_version',
+      'cache_key',
+      'style',
+      'selection_reason',
+      'verdict',
+      'verdict_reason',
+      'llm_labels',
+      'usable',
+    ]) {
       expect(cols).toContain(c);
     }
-    const [s2] = await query(`SELECT note_id, start_offset, end_offset, model, prompt_version, cache_key, selection_reason, split FROM ${parquet(runDir, 'merged')} WHERE id = 's2'`);
-    expect(s2).toEqual({ note_id: 'note-2', start_offset: 20, end_offset: 28, model: 'openai:fake', prompt_version: 'p-a', cache_key: 'ck-silver-s2', selection_reason: 'cue:x:s2', split: 'train' });
-    const [b1] = await query(`SELECT model, prompt_version, cache_key, style, note_id FROM ${parquet(runDir, 'merged')} WHERE id = 'b-1'`);
-    expect(b1).toMatchObject({ model: 'openai:fake', prompt_version: 'p-b', cache_key: 'ck-bronze-b-1', note_id: null });
+    const [s2] = await query(
+      `SELECT note_id, start_offset, end_offset, model, prompt_version, cache_key, selection_reason, split FROM ${parquet(runDir, 'merged')} WHERE id = 's2'`,
+    );
+    expect(s2).toEqual({
+      note_id: 'note-2',
+      start_offset: 20,
+      end_offset: 28,
+      model: 'openai:fake',
+      prompt_version: 'p-a',
+      cache_key: 'ck-silver-s2',
+      selection_reason: 'cue:x:s2',
+      split: 'train',
+    });
+    const [b1] = await query(
+      `SELECT model, prompt_version, cache_key, style, note_id FROM ${parquet(runDir, 'merged')} WHERE id = 'b-1'`,
+    );
+    expect(b1).toMatchObject({
+      model: 'openai:fake',
+      prompt_version: 'p-b',
+      cache_key: 'ck-bronze-b-1',
+      note_id: null,
+    });
     const style = typeof b1!.style === 'string' ? (JSON.parse(b1!.style) as unknown) : b1!.style;
     expect(style).toEqual({ noteType: 'progress note', speaker: 'clinician', severity: 'mild', abbreviations: 'no' });
   });
@@ -183,13 +318,26 @@ describe('mergeRunDatasets', () => {
     const runDir = fullRunDir();
     // Page 1 repeats b-1 (same text, so the same id) under another target label, and adds b-3.
     const again = { ...bronzeRow('b-1', ['requiring_assistance']), cacheKey: 'ck-bronze-b-1-again' };
-    const b3 = { ...bronzeRow('b-3', ['cognitive_impairment']), text: 'He repeats the same questions during the visit.' };
+    const b3 = {
+      ...bronzeRow('b-3', ['cognitive_impairment']),
+      text: 'He repeats the same questions during the visit.',
+    };
     writeJsonl(pagePath(runDir, 'bronze', 1), [again, b3]);
-    writeJsonl(pagePath(runDir, 'verdictsBronze', 1), [verdict('bronze', 'b-1', 'keep', ['requiring_assistance']), verdict('bronze', 'b-3', 'keep', ['cognitive_impairment'])]);
+    writeJsonl(pagePath(runDir, 'verdictsBronze', 1), [
+      verdict('bronze', 'b-1', 'keep', ['requiring_assistance']),
+      verdict('bronze', 'b-3', 'keep', ['cognitive_impairment']),
+    ]);
     const summary = await mergeRunDatasets(runDir, { embed: sharedEmbed });
-    expect(summary.counts).toMatchObject({ bronze: 3, bronze_usable: 3, bronzeRepeatsMerged: 1, bronzeNearDuplicates: 0 });
+    expect(summary.counts).toMatchObject({
+      bronze: 3,
+      bronze_usable: 3,
+      bronzeRepeatsMerged: 1,
+      bronzeNearDuplicates: 0,
+    });
     expect(summary.safety.repeatsMerged).toBe(1);
-    const rows = await query(`SELECT id, cache_key, usable, near_duplicate_of FROM ${parquet(runDir, 'bronze')} ORDER BY id`);
+    const rows = await query(
+      `SELECT id, cache_key, usable, near_duplicate_of FROM ${parquet(runDir, 'bronze')} ORDER BY id`,
+    );
     expect(rows).toEqual([
       { id: 'b-1', cache_key: 'ck-bronze-b-1', usable: true, near_duplicate_of: null }, // from the first page
       { id: 'b-2', cache_key: 'ck-bronze-b-2', usable: true, near_duplicate_of: null },
@@ -221,11 +369,15 @@ describe('mergeRunDatasets', () => {
     const first = await mergeRunDatasets(runDir, { embed: sharedEmbed });
     const second = await mergeRunDatasets(runDir, { embed: sharedEmbed });
     expect(second).toEqual(first);
-    const [{ n, ids }] = (await query(`SELECT count(*)::INTEGER AS n, count(DISTINCT id)::INTEGER AS ids FROM ${parquet(runDir, 'merged')}`)) as [{ n: number; ids: number }];
+    const [{ n, ids }] = (await query(
+      `SELECT count(*)::INTEGER AS n, count(DISTINCT id)::INTEGER AS ids FROM ${parquet(runDir, 'merged')}`,
+    )) as [{ n: number; ids: number }];
     expect(n).toBe(11);
     expect(ids).toBe(11);
     expect(readJsonLines(join(runDir, RUN_FILES.datasets, 'merged.jsonl'))).toHaveLength(11);
-    const inDb = await withDuckDb(join(runDir, RUN_FILES.datasets, 'clinsynth.duckdb'), async (c) => (await c.runAndReadAll('SELECT count(*)::INTEGER AS n FROM merged')).getRowObjectsJson());
+    const inDb = await withDuckDb(join(runDir, RUN_FILES.datasets, 'clinsynth.duckdb'), async (c) =>
+      (await c.runAndReadAll('SELECT count(*)::INTEGER AS n FROM merged')).getRowObjectsJson(),
+    );
     expect(inDb).toEqual([{ n: 11 }]);
 
     // A rewritten page (a rerun of that stage) replaces the old rows.
@@ -239,8 +391,22 @@ describe('mergeRunDatasets', () => {
 
 /** Reviewers' decisions: s2 relabelled, s3 (rejected by the self-check) rescued, b-1 dropped, b-2 confirmed. */
 function withReview(runDir: string): string {
-  const row = (set: 'silver' | 'bronze', id: string, labels: string[], llmLabels: string[], drop = false): ReviewedRow => ({
-    ref: `${set}:${id}`, set, id, labels, drop, llmLabels, reasons: ['selfcheck-fix'], reviewer: 'ann@example.org', reviewedAt: '2025-03-01T10:00:00.000Z',
+  const row = (
+    set: 'silver' | 'bronze',
+    id: string,
+    labels: string[],
+    llmLabels: string[],
+    drop = false,
+  ): ReviewedRow => ({
+    ref: `${set}:${id}`,
+    set,
+    id,
+    labels,
+    drop,
+    llmLabels,
+    reasons: ['selfcheck-fix'],
+    reviewer: 'ann@example.org',
+    reviewedAt: '2025-03-01T10:00:00.000Z',
   });
   writeJsonl(join(runDir, RUN_FILES.reviewed), [
     row('silver', 's2', ['dementia_diagnosis'], ['cognitive_impairment', 'notice_by_others']),
@@ -255,22 +421,97 @@ describe('human review in the merge', () => {
   it("replaces the LLM's labels in silver and bronze, keeps what they were, and copies the rows as source reviewed", async () => {
     const runDir = withReview(fullRunDir());
     const summary = await mergeRunDatasets(runDir, { embed: sharedEmbed });
-    expect(summary.counts).toMatchObject({ silver: 4, silver_usable: 4, bronze: 2, bronze_usable: 1, reviewed: 4, reviewed_usable: 3 });
+    expect(summary.counts).toMatchObject({
+      silver: 4,
+      silver_usable: 4,
+      bronze: 2,
+      bronze_usable: 1,
+      reviewed: 4,
+      reviewed_usable: 3,
+    });
     // Verdicts are counted once, for silver and bronze (reviewed rows repeat them).
     expect(summary.verdicts.map((v) => v.source).sort()).not.toContain('reviewed');
-    const silver = await query(`SELECT id, labels, usable, labels_before_review, usable_before_review, reviewer, reviewed_at FROM ${parquet(runDir, 'silver')} ORDER BY id`);
+    const silver = await query(
+      `SELECT id, labels, usable, labels_before_review, usable_before_review, reviewer, reviewed_at FROM ${parquet(runDir, 'silver')} ORDER BY id`,
+    );
     expect(silver).toEqual([
-      { id: 's1', labels: ['cognitive_impairment'], usable: true, labels_before_review: ['cognitive_impairment'], usable_before_review: true, reviewer: null, reviewed_at: null },
-      { id: 's2', labels: ['dementia_diagnosis'], usable: true, labels_before_review: ['cognitive_impairment', 'notice_by_others'], usable_before_review: true, reviewer: 'ann@example.org', reviewed_at: '2025-03-01T10:00:00.000Z' },
-      { id: 's3', labels: ['cognitive_impairment'], usable: true, labels_before_review: [], usable_before_review: false, reviewer: 'ann@example.org', reviewed_at: '2025-03-01T10:00:00.000Z' },
-      { id: 's4', labels: ['dementia_diagnosis'], usable: true, labels_before_review: ['dementia_diagnosis'], usable_before_review: true, reviewer: null, reviewed_at: null },
+      {
+        id: 's1',
+        labels: ['cognitive_impairment'],
+        usable: true,
+        labels_before_review: ['cognitive_impairment'],
+        usable_before_review: true,
+        reviewer: null,
+        reviewed_at: null,
+      },
+      {
+        id: 's2',
+        labels: ['dementia_diagnosis'],
+        usable: true,
+        labels_before_review: ['cognitive_impairment', 'notice_by_others'],
+        usable_before_review: true,
+        reviewer: 'ann@example.org',
+        reviewed_at: '2025-03-01T10:00:00.000Z',
+      },
+      {
+        id: 's3',
+        labels: ['cognitive_impairment'],
+        usable: true,
+        labels_before_review: [],
+        usable_before_review: false,
+        reviewer: 'ann@example.org',
+        reviewed_at: '2025-03-01T10:00:00.000Z',
+      },
+      {
+        id: 's4',
+        labels: ['dementia_diagnosis'],
+        usable: true,
+        labels_before_review: ['dementia_diagnosis'],
+        usable_before_review: true,
+        reviewer: null,
+        reviewed_at: null,
+      },
     ]);
-    const reviewed = await query(`SELECT id, source, origin, labels, usable, review_reasons, model FROM ${parquet(runDir, 'reviewed')} ORDER BY id`);
+    const reviewed = await query(
+      `SELECT id, source, origin, labels, usable, review_reasons, model FROM ${parquet(runDir, 'reviewed')} ORDER BY id`,
+    );
     expect(reviewed).toEqual([
-      { id: 'b-1', source: 'reviewed', origin: 'bronze', labels: [], usable: false, review_reasons: ['selfcheck-fix'], model: 'openai:fake' },
-      { id: 'b-2', source: 'reviewed', origin: 'bronze', labels: ['requiring_assistance'], usable: true, review_reasons: ['selfcheck-fix'], model: 'openai:fake' },
-      { id: 's2', source: 'reviewed', origin: 'silver', labels: ['dementia_diagnosis'], usable: true, review_reasons: ['selfcheck-fix'], model: 'openai:fake' },
-      { id: 's3', source: 'reviewed', origin: 'silver', labels: ['cognitive_impairment'], usable: true, review_reasons: ['selfcheck-fix'], model: 'openai:fake' },
+      {
+        id: 'b-1',
+        source: 'reviewed',
+        origin: 'bronze',
+        labels: [],
+        usable: false,
+        review_reasons: ['selfcheck-fix'],
+        model: 'openai:fake',
+      },
+      {
+        id: 'b-2',
+        source: 'reviewed',
+        origin: 'bronze',
+        labels: ['requiring_assistance'],
+        usable: true,
+        review_reasons: ['selfcheck-fix'],
+        model: 'openai:fake',
+      },
+      {
+        id: 's2',
+        source: 'reviewed',
+        origin: 'silver',
+        labels: ['dementia_diagnosis'],
+        usable: true,
+        review_reasons: ['selfcheck-fix'],
+        model: 'openai:fake',
+      },
+      {
+        id: 's3',
+        source: 'reviewed',
+        origin: 'silver',
+        labels: ['cognitive_impairment'],
+        usable: true,
+        review_reasons: ['selfcheck-fix'],
+        model: 'openai:fake',
+      },
     ]);
     expect(readFileSync(join(runDir, RUN_FILES.datasets, 'README.md'), 'utf8')).toContain('config_name: reviewed');
   });
@@ -278,8 +519,13 @@ describe('human review in the merge', () => {
   it('trains a mix on reviewed rows once, and on the labels before review when asked', async () => {
     const runDir = withReview(fullRunDir());
     await mergeRunDatasets(runDir, { embed: sharedEmbed });
-    const ids = async (sources: Parameters<typeof trainingRows>[1], review: 'after' | 'before') => (await trainingRows(runDir, sources, review)).map((r) => `${r.source}:${r.id}:${r.labels.join('+')}`);
-    expect(await ids(['reviewed'], 'after')).toEqual(['reviewed:b-2:requiring_assistance', 'reviewed:s2:dementia_diagnosis', 'reviewed:s3:cognitive_impairment']);
+    const ids = async (sources: Parameters<typeof trainingRows>[1], review: 'after' | 'before') =>
+      (await trainingRows(runDir, sources, review)).map((r) => `${r.source}:${r.id}:${r.labels.join('+')}`);
+    expect(await ids(['reviewed'], 'after')).toEqual([
+      'reviewed:b-2:requiring_assistance',
+      'reviewed:s2:dementia_diagnosis',
+      'reviewed:s3:cognitive_impairment',
+    ]);
     // With silver in the mix, its reviewed rows are the silver rows themselves (relabelled), not a second copy.
     expect(await ids(['silver', 'reviewed'], 'after')).toEqual([
       'reviewed:b-2:requiring_assistance',
@@ -295,7 +541,11 @@ describe('human review in the merge', () => {
       'silver:s2:cognitive_impairment+notice_by_others',
       'silver:s4:dementia_diagnosis',
     ]);
-    expect(await ids(['reviewed'], 'before')).toEqual(['reviewed:b-1:physiological_changes', 'reviewed:b-2:requiring_assistance', 'reviewed:s2:cognitive_impairment+notice_by_others']);
+    expect(await ids(['reviewed'], 'before')).toEqual([
+      'reviewed:b-1:physiological_changes',
+      'reviewed:b-2:requiring_assistance',
+      'reviewed:s2:cognitive_impairment+notice_by_others',
+    ]);
   });
 });
 
@@ -309,7 +559,12 @@ describe('trainingRows', () => {
       { id: 'b-2', text: BRONZE_TEXTS['b-2']!, labels: ['requiring_assistance'], source: 'bronze' },
       { id: 'g1', text: 'She is forgetful.', labels: ['cognitive_impairment'], source: 'gold' },
       { id: 'g2', text: 'BP is fine.', labels: [], source: 'gold' },
-      { id: 'g3', text: 'MoCA 20/30; continue donepezil.', labels: ['cognitive_assessment', 'dementia_treatment'], source: 'gold' },
+      {
+        id: 'g3',
+        text: 'MoCA 20/30; continue donepezil.',
+        labels: ['cognitive_assessment', 'dementia_treatment'],
+        source: 'gold',
+      },
     ]);
     const silver = await trainingRows(runDir, ['silver']);
     expect(silver.map((r) => [r.id, r.labels])).toEqual([

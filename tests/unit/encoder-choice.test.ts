@@ -63,7 +63,11 @@ describe('an encoder directory (train.encoder: path)', () => {
   afterAll(async () => Promise.all([byDir?.release(), packaged?.release()]));
 
   it('embeds like the packaged MiniLM, under its own id (name and a hash of its files)', async () => {
-    const texts = ['She keeps forgetting her keys and repeats questions.', 'Lungs are clear.', 'Started donepezil 5 mg.'];
+    const texts = [
+      'She keeps forgetting her keys and repeats questions.',
+      'Lungs are clear.',
+      'Started donepezil 5 mg.',
+    ];
     const [a, b] = await Promise.all([byDir.embed(texts), packaged.embed(texts)]);
     texts.forEach((_, i) => expect(dot(a[i]!, b[i]!)).toBeGreaterThan(0.9999));
     expect(byDir.dim).toBe(384);
@@ -80,10 +84,14 @@ describe('an encoder directory (train.encoder: path)', () => {
 
   it('fails validate at train.encoder naming the missing directory or file', () => {
     const noDir = problemsOf(experimentWith(join(tmp, 'nowhere')));
-    expect(noDir).toEqual([{ line: 10, key: 'train.encoder', message: expect.stringMatching(/encoder directory .*nowhere does not exist/) }]);
+    expect(noDir).toEqual([
+      { line: 10, key: 'train.encoder', message: expect.stringMatching(/encoder directory .*nowhere does not exist/) },
+    ]);
     const partial = encoderDir('no-tokenizer');
     rmSync(join(partial, 'tokenizer.json'));
-    expect(problemsOf(experimentWith(partial))).toEqual([{ line: 10, key: 'train.encoder', message: expect.stringMatching(/has no tokenizer\.json/) }]);
+    expect(problemsOf(experimentWith(partial))).toEqual([
+      { line: 10, key: 'train.encoder', message: expect.stringMatching(/has no tokenizer\.json/) },
+    ]);
     const noPooling = encoderDir('no-pooling');
     rmSync(join(noPooling, '1_Pooling', 'config.json'));
     expect(problemsOf(experimentWith(noPooling))[0]?.message).toMatch(/has no 1_Pooling\/config\.json/);
@@ -94,7 +102,13 @@ describe('an encoder directory (train.encoder: path)', () => {
     process.env.CLINSYNTH_ENCODERS_DIR = join(tmp, 'empty-encoders');
     try {
       expect(encoderProblem('mpnet')).toBe('encoder mpnet is not installed: run `npm run setup -- --encoder mpnet`');
-      expect(problemsOf(experimentWith('mpnet'))).toEqual([{ line: 10, key: 'train.encoder', message: 'encoder mpnet is not installed: run `npm run setup -- --encoder mpnet`' }]);
+      expect(problemsOf(experimentWith('mpnet'))).toEqual([
+        {
+          line: 10,
+          key: 'train.encoder',
+          message: 'encoder mpnet is not installed: run `npm run setup -- --encoder mpnet`',
+        },
+      ]);
     } finally {
       if (old === undefined) delete process.env.CLINSYNTH_ENCODERS_DIR;
       else process.env.CLINSYNTH_ENCODERS_DIR = old;
@@ -103,13 +117,29 @@ describe('an encoder directory (train.encoder: path)', () => {
 
   it('a saved model loads the encoder it names, and refuses one with other embeddings', async () => {
     const X = await byDir.embed(['Continue donepezil.', 'Lungs are clear.', 'Started memantine.', 'Abdomen is soft.']);
-    const head = trainClassifier(X, [['dementia_treatment'], [], ['dementia_treatment'], []], ['dementia_treatment'], { kind: 'logreg', seed: 1, validationShare: 0.25, encoderId: byDir.id });
-    const model: SavedModel = { format: 'clinsynth-model@1', encoderId: byDir.id, encoder: dir, taxonomyVersion: 't@1', mix: 'gold', seed: 1, labels: head.labels, head };
+    const head = trainClassifier(X, [['dementia_treatment'], [], ['dementia_treatment'], []], ['dementia_treatment'], {
+      kind: 'logreg',
+      seed: 1,
+      validationShare: 0.25,
+      encoderId: byDir.id,
+    });
+    const model: SavedModel = {
+      format: 'clinsynth-model@1',
+      encoderId: byDir.id,
+      encoder: dir,
+      taxonomyVersion: 't@1',
+      mix: 'gold',
+      seed: 1,
+      labels: head.labels,
+      head,
+    };
     const enc = await loadModelEncoder(model);
     expect(enc.id).toBe(byDir.id);
     await enc.release();
     // Trained on this directory's embeddings, but pointed at the packaged MiniLM (or an old model without `encoder`).
-    await expect(loadModelEncoder({ ...model, encoder: 'minilm' })).rejects.toThrow(/trained on encoder my-encoder@sha256:.* but all-MiniLM-L6-v2-int8/);
+    await expect(loadModelEncoder({ ...model, encoder: 'minilm' })).rejects.toThrow(
+      /trained on encoder my-encoder@sha256:.* but all-MiniLM-L6-v2-int8/,
+    );
     const { encoder: _omit, ...old } = model;
     await expect(loadModelEncoder(old)).rejects.toThrow(/only scores with the embeddings it was trained on/);
   }, 60_000);

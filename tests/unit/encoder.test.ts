@@ -3,7 +3,14 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EmbeddingStore, MAX_TOKENS, SentenceEncoder, embedAll, encoderThreads, type Embedder } from '../../lib/model/encoder.js';
+import {
+  EmbeddingStore,
+  MAX_TOKENS,
+  SentenceEncoder,
+  embedAll,
+  encoderThreads,
+  type Embedder,
+} from '../../lib/model/encoder.js';
 import { ENCODER_ID } from '../../lib/run/paths.js';
 
 const dot = (a: Float32Array, b: Float32Array) => a.reduce((s, x, i) => s + x * b[i]!, 0);
@@ -51,7 +58,12 @@ describe('SentenceEncoder (real model)', () => {
   }, 60_000);
 
   it('keeps the input order whatever the batching and length-sorting', async () => {
-    const texts = [...S, 'Short.', S[2]!, 'Another, rather longer sentence about a neurology clinic visit and memory testing.'];
+    const texts = [
+      ...S,
+      'Short.',
+      S[2]!,
+      'Another, rather longer sentence about a neurology clinic visit and memory testing.',
+    ];
     const together = await enc.embed(texts, 3);
     for (let i = 0; i < texts.length; i++) {
       const [alone] = await enc.embed([texts[i]!]);

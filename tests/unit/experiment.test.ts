@@ -15,7 +15,10 @@ const TAXONOMY = resolve(PROJECT_ROOT, 'taxonomy/ad-signs-symptoms.yaml');
 function tempProject(): string {
   const dir = mkdtempSync(join(tmpdir(), 'clinsynth-exp-test-'));
   mkdirSync(join(dir, 'data'));
-  writeFileSync(join(dir, 'data', 'train.jsonl'), '{"id":"t1","text":"She is forgetful.","labels":["cognitive_impairment"]}\n');
+  writeFileSync(
+    join(dir, 'data', 'train.jsonl'),
+    '{"id":"t1","text":"She is forgetful.","labels":["cognitive_impairment"]}\n',
+  );
   writeFileSync(join(dir, 'data', 'test.jsonl'), '{"id":"e1","text":"He uses a walker.","labels":[]}\n');
   writeFileSync(join(dir, 'data', 'notes.jsonl'), '{"id":"n1","text":"Pt is confused. BP is fine."}\n');
   return dir;
@@ -91,16 +94,45 @@ describe('loadExperiment: a valid file', () => {
     expect(process.cwd()).not.toBe(dir);
     expect(e.file).toBe(file);
     expect(e.taxonomy).toBe(TAXONOMY);
-    expect(e.gold).toEqual({ train: join(dir, 'data', 'train.jsonl'), test: join(dir, 'data', 'test.jsonl'), testShare: 0.2, splitSeed: 1 });
+    expect(e.gold).toEqual({
+      train: join(dir, 'data', 'train.jsonl'),
+      test: join(dir, 'data', 'test.jsonl'),
+      testShare: 0.2,
+      splitSeed: 1,
+    });
     expect(e.corpus?.path).toBe(join(dir, 'data', 'notes.jsonl'));
     expect(e.output).toBe(join(dir, 'out'));
 
     // Given values win, missing ones get their defaults.
     expect(e.silver).toEqual({ enabled: true, batchSize: 4 });
-    expect(e.corpus).toMatchObject({ format: 'jsonl', sensitive: false, maxSentences: 2000, negativeShare: 0.2, lexicon: [], onBadRow: 'skip' });
-    expect(e.bronze).toEqual({ enabled: true, perLabel: 50, perCall: 5, includeNone: true, combos: [], temperature: 0.8, topUpRounds: 3 });
+    expect(e.corpus).toMatchObject({
+      format: 'jsonl',
+      sensitive: false,
+      maxSentences: 2000,
+      negativeShare: 0.2,
+      lexicon: [],
+      onBadRow: 'skip',
+    });
+    expect(e.bronze).toEqual({
+      enabled: true,
+      perLabel: 50,
+      perCall: 5,
+      includeNone: true,
+      combos: [],
+      temperature: 0.8,
+      topUpRounds: 3,
+    });
     expect(e.selfCheck).toEqual({ enabled: true, batchSize: 8 });
-    expect(e.llm).toMatchObject({ provider: 'local', concurrency: 2, apiKeyEnv: 'OPENAI_API_KEY', allowSensitive: false, temperature: 0, seed: 0, maxTokens: 1024, headers: {} });
+    expect(e.llm).toMatchObject({
+      provider: 'local',
+      concurrency: 2,
+      apiKeyEnv: 'OPENAI_API_KEY',
+      allowSensitive: false,
+      temperature: 0,
+      seed: 0,
+      maxTokens: 1024,
+      headers: {},
+    });
     // The timeout default is tuning, not contract: only check that there is one.
     expect(e.llm.timeoutSeconds).toBeGreaterThan(0);
     expect(e.llm.model).toBeUndefined();
@@ -109,7 +141,13 @@ describe('loadExperiment: a valid file', () => {
     expect(e.llm).toMatchObject({ batch: false, batchRounds: 3, batchPollSeconds: 60 });
     expect(e.llm.batchApi).toBeUndefined();
     expect(e.llm.batchMaxRequests).toBeUndefined();
-    expect(e.train).toEqual({ seeds: [1, 2, 3], finalMix: 'gold+silver+bronze', classifier: 'logreg', validationShare: 0.2, encoder: 'minilm' });
+    expect(e.train).toEqual({
+      seeds: [1, 2, 3],
+      finalMix: 'gold+silver+bronze',
+      classifier: 'logreg',
+      validationShare: 0.2,
+      encoder: 'minilm',
+    });
     expect(e.evaluate.mixes).toEqual(['gold', 'gold+silver', 'gold+bronze']);
 
     // Taxonomy facts travel with the experiment.
@@ -120,7 +158,14 @@ describe('loadExperiment: a valid file', () => {
 
   it('is JSON-serialisable and carries no secrets (workflow input)', () => {
     const dir = tempProject();
-    const e = loadExperiment(write(dir, withLines({ 12: ['  provider: openai', '  baseURL: http://127.0.0.1:9/v1', '  model: m', '  apiKeyEnv: MY_KEY'] })));
+    const e = loadExperiment(
+      write(
+        dir,
+        withLines({
+          12: ['  provider: openai', '  baseURL: http://127.0.0.1:9/v1', '  model: m', '  apiKeyEnv: MY_KEY'],
+        }),
+      ),
+    );
     expect(JSON.parse(JSON.stringify(e))).toEqual(e);
     expect(e.llm.apiKeyEnv).toBe('MY_KEY');
   });
@@ -179,26 +224,70 @@ describe('loadExperiment: rejections carry line and key path', () => {
     const off = rejects(withLines({ 18: ['    - gold+bronze', '    - gold+reviewed'] }));
     expect(off.problems).toHaveLength(1);
     expect(off.problems[0]).toMatchObject({ line: 19, key: 'evaluate.mixes.3' });
-    expect(off.problems[0]!.message).toBe('mix "gold+reviewed" uses reviewed, which is disabled (reviewed rows need review.enabled: true)');
-    const unknown = rejects(withLines({ 19: ['output: out/', 'review:', '  enabled: true', '  select: [disagreement, gut-feeling]'] }));
+    expect(off.problems[0]!.message).toBe(
+      'mix "gold+reviewed" uses reviewed, which is disabled (reviewed rows need review.enabled: true)',
+    );
+    const unknown = rejects(
+      withLines({ 19: ['output: out/', 'review:', '  enabled: true', '  select: [disagreement, gut-feeling]'] }),
+    );
     expect(unknown.problems.map((p) => [p.line, p.key])).toEqual([[22, 'review.select.1']]);
     expect(unknown.problems[0]!.message).toMatch(/selfcheck-fix.*low-confidence/);
-    const twice = rejects(withLines({ 19: ['output: out/', 'review:', '  enabled: true', '  select:', '    - disagreement', '    - disagreement'] }));
-    expect(twice.problems).toEqual([expect.objectContaining({ line: 23, key: 'review.select', message: 'a reason appears twice' })]);
+    const twice = rejects(
+      withLines({
+        19: ['output: out/', 'review:', '  enabled: true', '  select:', '    - disagreement', '    - disagreement'],
+      }),
+    );
+    expect(twice.problems).toEqual([
+      expect.objectContaining({ line: 23, key: 'review.select', message: 'a reason appears twice' }),
+    ]);
     const final = rejects(withLines({ 19: ['output: out/', 'train:', '  finalMix: gold+reviewed'] }));
-    expect(final.problems).toEqual([expect.objectContaining({ line: 21, key: 'train.finalMix', message: 'mix "gold+reviewed" uses reviewed rows, which need review.enabled: true' })]);
-    const nothing = rejects(withLines({ 9: '  enabled: false', 16: '    - gold', 17: [], 18: [], 19: ['output: out/', 'bronze: { enabled: false }', 'review:', '  enabled: true'] }));
-    expect(nothing.problems).toEqual([expect.objectContaining({ line: 20, key: 'review.enabled', message: 'nothing to review: silver and bronze are both disabled' })]);
+    expect(final.problems).toEqual([
+      expect.objectContaining({
+        line: 21,
+        key: 'train.finalMix',
+        message: 'mix "gold+reviewed" uses reviewed rows, which need review.enabled: true',
+      }),
+    ]);
+    const nothing = rejects(
+      withLines({
+        9: '  enabled: false',
+        16: '    - gold',
+        17: [],
+        18: [],
+        19: ['output: out/', 'bronze: { enabled: false }', 'review:', '  enabled: true'],
+      }),
+    );
+    expect(nothing.problems).toEqual([
+      expect.objectContaining({
+        line: 20,
+        key: 'review.enabled',
+        message: 'nothing to review: silver and bronze are both disabled',
+      }),
+    ]);
   });
 
   it('review: defaults off, and a review with reviewed mixes validates', () => {
     const dir = tempProject();
-    expect(loadExperiment(write(dir, withLines({}))).review).toEqual({ enabled: false, max: 200, select: ['selfcheck-fix', 'selfcheck-reject', 'disagreement', 'low-confidence'] });
-    const e = loadExperiment(write(dir, withLines({ 18: ['    - gold+bronze', '    - gold+reviewed', '    - gold+silver+reviewed'], 19: ['output: out/', 'review: { enabled: true, max: 50, select: [low-confidence] }'] })));
+    expect(loadExperiment(write(dir, withLines({}))).review).toEqual({
+      enabled: false,
+      max: 200,
+      select: ['selfcheck-fix', 'selfcheck-reject', 'disagreement', 'low-confidence'],
+    });
+    const e = loadExperiment(
+      write(
+        dir,
+        withLines({
+          18: ['    - gold+bronze', '    - gold+reviewed', '    - gold+silver+reviewed'],
+          19: ['output: out/', 'review: { enabled: true, max: 50, select: [low-confidence] }'],
+        }),
+      ),
+    );
     expect(e.review).toEqual({ enabled: true, max: 50, select: ['low-confidence'] });
     expect(e.evaluate.mixes).toEqual(['gold', 'gold+silver', 'gold+bronze', 'gold+reviewed', 'gold+silver+reviewed']);
     // The Temporal UI's static details say that the run will wait for reviewers (and nothing when review is off).
-    expect(experimentDetails(e)).toContain('| human review | up to 50 rows (low-confidence); the run waits for `clinsynth review import\\|skip` |');
+    expect(experimentDetails(e)).toContain(
+      '| human review | up to 50 rows (low-confidence); the run waits for `clinsynth review import\\|skip` |',
+    );
     expect(experimentDetails(loadExperiment(write(dir, withLines({}))))).not.toContain('human review');
   });
 
@@ -261,7 +350,11 @@ describe('loadExperiment: rejections carry line and key path', () => {
   });
 
   it('non-UTF-8 bytes, at the line holding them', () => {
-    const text = Buffer.concat([Buffer.from('name: t-exp\n# caf'), Buffer.from([0xe9, 0x0a]), Buffer.from('taxonomy: x\n')]);
+    const text = Buffer.concat([
+      Buffer.from('name: t-exp\n# caf'),
+      Buffer.from([0xe9, 0x0a]),
+      Buffer.from('taxonomy: x\n'),
+    ]);
     const { file, problems } = rejects(text);
     expect(problems).toEqual([{ file, line: 2, key: '', message: 'not valid UTF-8 text' }]);
   });
@@ -284,15 +377,21 @@ describe('loadExperiment: rejections carry line and key path', () => {
   it('the experiment file itself missing or a directory', () => {
     const dir = tempProject();
     const missing = join(dir, 'nope.yaml');
-    expect(problemsOf(() => loadExperiment(missing))).toEqual([{ file: missing, line: 0, key: '', message: 'file does not exist' }]);
+    expect(problemsOf(() => loadExperiment(missing))).toEqual([
+      { file: missing, line: 0, key: '', message: 'file does not exist' },
+    ]);
     expect(problemsOf(() => loadExperiment(join(dir, 'data')))[0]!.message).toMatch(/is a directory/);
   });
 });
 
 describe('structured-file and problems', () => {
   it('formatProblem gives file:line: key.path: message, (root) for no key', () => {
-    expect(formatProblem({ file: '/x/e.yaml', line: 7, key: 'llm.concurrency', message: 'expected a number' })).toBe('/x/e.yaml:7: llm.concurrency: expected a number');
-    expect(formatProblem({ file: 'e.yaml', line: 1, key: '', message: 'file is empty' })).toBe('e.yaml:1: (root): file is empty');
+    expect(formatProblem({ file: '/x/e.yaml', line: 7, key: 'llm.concurrency', message: 'expected a number' })).toBe(
+      '/x/e.yaml:7: llm.concurrency: expected a number',
+    );
+    expect(formatProblem({ file: 'e.yaml', line: 1, key: '', message: 'file is empty' })).toBe(
+      'e.yaml:1: (root): file is empty',
+    );
   });
 
   it('InputError message lists every problem, one per line', () => {

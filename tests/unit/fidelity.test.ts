@@ -3,7 +3,14 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { distinctN, distribution, jensenShannonDivergence, labelDistribution, textStats, tokens } from '../../lib/fidelity/measures.js';
+import {
+  distinctN,
+  distribution,
+  jensenShannonDivergence,
+  labelDistribution,
+  textStats,
+  tokens,
+} from '../../lib/fidelity/measures.js';
 import { BRONZE_NEAREST_FILE, evenSample, FIDELITY_FILE, writeFidelity } from '../../lib/fidelity/run-fidelity.js';
 import { mergeRunDatasets } from '../../lib/dataset/merge.js';
 import { sharedEmbed } from '../../lib/model/embeddings.js';
@@ -30,7 +37,10 @@ describe('fidelity measures', () => {
     const s = textStats(['She denies memory loss.', 'No falls.', 'He is confused.', "Can't recall the date."]);
     expect(s.negationShare).toBe(0.75);
     expect(s.meanTokens).toBeCloseTo((4 + 2 + 3 + 5) / 4, 12);
-    const d = labelDistribution([{ labels: ['a'] }, { labels: ['a', 'b'] }, { labels: [] }, { labels: ['unknown'] }], ['a', 'b']);
+    const d = labelDistribution(
+      [{ labels: ['a'] }, { labels: ['a', 'b'] }, { labels: [] }, { labels: ['unknown'] }],
+      ['a', 'b'],
+    );
     expect(d.counts).toEqual({ a: 2, b: 1, none: 2 });
     expect(d.shares.a).toBeCloseTo(0.4, 12);
     expect(jensenShannonDivergence({ a: 1 }, { a: 5 })).toBe(0);
@@ -48,19 +58,54 @@ describe('fidelity measures', () => {
   it("a run's report: bronze copying a corpus sentence is a memorisation risk; silver has no nearest-corpus figure", async () => {
     const runDir = mkdtempSync(join(tmpdir(), 'clinsynth-fidelity-'));
     const labels = ['cognitive_impairment', 'requiring_assistance'];
-    writeJson(join(runDir, RUN_FILES.experiment), { name: 'fidelity', labels, taxonomyVersion: 't@1', evaluate: {}, train: {} });
-    writeJsonl(join(runDir, RUN_FILES.goldTrain), [{ id: 'g1', text: 'She forgets recent conversations.', labels: ['cognitive_impairment'], split: 'train' }]);
-    writeJsonl(join(runDir, RUN_FILES.goldTest), [{ id: 't1', text: 'He needs help with bathing and dressing.', labels: ['requiring_assistance'], split: 'test' }]);
+    writeJson(join(runDir, RUN_FILES.experiment), {
+      name: 'fidelity',
+      labels,
+      taxonomyVersion: 't@1',
+      evaluate: {},
+      train: {},
+    });
+    writeJsonl(join(runDir, RUN_FILES.goldTrain), [
+      { id: 'g1', text: 'She forgets recent conversations.', labels: ['cognitive_impairment'], split: 'train' },
+    ]);
+    writeJsonl(join(runDir, RUN_FILES.goldTest), [
+      { id: 't1', text: 'He needs help with bathing and dressing.', labels: ['requiring_assistance'], split: 'test' },
+    ]);
     const copied = 'Her daughter now pays all of her bills for her.';
     writeJsonl(pagePath(runDir, 'candidates', 0), [
       { id: 'c1', noteId: 'n1', start: 0, end: copied.length, text: copied, reason: 'random', count: 1 },
-      { id: 'c2', noteId: 'n1', start: 50, end: 80, text: 'Blood pressure was normal today.', reason: 'random', count: 1 },
+      {
+        id: 'c2',
+        noteId: 'n1',
+        start: 50,
+        end: 80,
+        text: 'Blood pressure was normal today.',
+        reason: 'random',
+        count: 1,
+      },
     ]);
     const prov = { model: 'm', promptVersion: 'p', cacheKey: 'k' };
-    writeJsonl(pagePath(runDir, 'silver', 0), [{ id: 'c2', noteId: 'n1', start: 50, end: 80, text: 'Blood pressure was normal today.', labels: [], reason: 'random', ...prov }]);
+    writeJsonl(pagePath(runDir, 'silver', 0), [
+      {
+        id: 'c2',
+        noteId: 'n1',
+        start: 50,
+        end: 80,
+        text: 'Blood pressure was normal today.',
+        labels: [],
+        reason: 'random',
+        ...prov,
+      },
+    ]);
     writeJsonl(pagePath(runDir, 'bronze', 0), [
       { id: 'b1', text: copied, labels: ['requiring_assistance'], style: {}, ...prov },
-      { id: 'b2', text: 'The patient keeps losing track of the conversation.', labels: ['cognitive_impairment'], style: {}, ...prov },
+      {
+        id: 'b2',
+        text: 'The patient keeps losing track of the conversation.',
+        labels: ['cognitive_impairment'],
+        style: {},
+        ...prov,
+      },
     ]);
     await mergeRunDatasets(runDir, { embed: sharedEmbed });
     const f = await writeFidelity(runDir, (t) => sharedEmbed(t), 'minilm');
@@ -73,8 +118,15 @@ describe('fidelity measures', () => {
     expect(bronze.perLabel.cognitive_impairment!.nearestCorpus!.max).toBeLessThan(0.95);
     expect(bronze.overall.selfSimilarity).toBeLessThan(0.9);
     expect(f.sets.silver!.overall.nearestCorpus).toBeNull();
-    expect(f.sets.silver!.labelDistribution.counts).toEqual({ cognitive_impairment: 0, requiring_assistance: 0, none: 1 });
-    const nearestLines = readFileSync(join(runDir, BRONZE_NEAREST_FILE), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(f.sets.silver!.labelDistribution.counts).toEqual({
+      cognitive_impairment: 0,
+      requiring_assistance: 0,
+      none: 1,
+    });
+    const nearestLines = readFileSync(join(runDir, BRONZE_NEAREST_FILE), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(nearestLines.map((l) => l.id).sort()).toEqual(['b1', 'b2']);
   });
 });

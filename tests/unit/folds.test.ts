@@ -68,7 +68,10 @@ describe('stratifiedGroupFolds', () => {
     // Σ over labels of the squared deviation from the ideal per-fold count, summed over 5 seeds.
     const imbalance = (f: readonly number[]): number => {
       let sum = 0;
-      for (const has of [...LABELS.map((l) => (r: FoldRow) => r.labels.includes(l)), (r: FoldRow) => r.labels.length === 0]) {
+      for (const has of [
+        ...LABELS.map((l) => (r: FoldRow) => r.labels.includes(l)),
+        (r: FoldRow) => r.labels.length === 0,
+      ]) {
         const perFold = new Array<number>(k).fill(0);
         rows.forEach((r, i) => {
           if (has(r)) perFold[f[i] as number]! += 1;
@@ -84,22 +87,35 @@ describe('stratifiedGroupFolds', () => {
       stratified += imbalance(stratifiedGroupFolds(rows, k, seed));
       const rand = mulberry32(seed);
       const foldOf = new Map<string, number>();
-      random += imbalance(rows.map((r) => foldOf.get(groupKey(r)) ?? foldOf.set(groupKey(r), Math.floor(rand() * k)).get(groupKey(r))!));
+      random += imbalance(
+        rows.map((r) => foldOf.get(groupKey(r)) ?? foldOf.set(groupKey(r), Math.floor(rand() * k)).get(groupKey(r))!),
+      );
     }
     expect(stratified).toBeLessThan(random / 20); // about 1/85 on this set
   });
 
   it('spreads a label carried by exactly k groups over all k folds', () => {
     const few: FoldRow[] = [];
-    for (let g = 0; g < 12; g++) few.push({ id: `a${g}`, noteId: `n${g}`, labels: g < 4 ? ['x'] : [] }, { id: `b${g}`, noteId: `n${g}`, labels: [] });
+    for (let g = 0; g < 12; g++)
+      few.push(
+        { id: `a${g}`, noteId: `n${g}`, labels: g < 4 ? ['x'] : [] },
+        { id: `b${g}`, noteId: `n${g}`, labels: [] },
+      );
     const f = stratifiedGroupFolds(few, 4, 1);
     expect(new Set(few.flatMap((r, i) => (r.labels.includes('x') ? [f[i]] : []))).size).toBe(4);
   });
 
   it('is deterministic for a seed, independent of the input order, and changes with the seed', () => {
     expect(stratifiedGroupFolds(rows, k, 42)).toEqual(folds);
-    const perm = shuffled(rows.map((_r, i) => i), mulberry32(99));
-    const again = stratifiedGroupFolds(perm.map((i) => rows[i] as FoldRow), k, 42);
+    const perm = shuffled(
+      rows.map((_r, i) => i),
+      mulberry32(99),
+    );
+    const again = stratifiedGroupFolds(
+      perm.map((i) => rows[i] as FoldRow),
+      k,
+      42,
+    );
     perm.forEach((orig, pos) => expect(again[pos]).toBe(folds[orig]));
     expect(stratifiedGroupFolds(rows, k, 43)).not.toEqual(folds);
   });
@@ -164,7 +180,13 @@ describe('sampleShare', () => {
     expect(sampleShare(items, [0.5], 5, (t) => t.note).get(0.5)).toEqual(a);
     const rev = sampleShare([...items].reverse(), [0.5], 5, (t) => t.note).get(0.5)!;
     expect(new Set(rev.map((t) => t.id))).toEqual(new Set(a.map((t) => t.id)));
-    expect(new Set(sampleShare(items, [0.5], 6, (t) => t.note).get(0.5)!.map((t) => t.note))).not.toEqual(new Set(a.map((t) => t.note)));
+    expect(
+      new Set(
+        sampleShare(items, [0.5], 6, (t) => t.note)
+          .get(0.5)!
+          .map((t) => t.note),
+      ),
+    ).not.toEqual(new Set(a.map((t) => t.note)));
   });
 
   it('takes at least one group and rejects shares outside (0, 1]', () => {

@@ -24,11 +24,37 @@ const LAYERS: Record<string, string[]> = {
   'lib/review': ['lib/run', 'lib/corpus', 'lib/dataset', 'lib/model'],
   'lib/fidelity': ['lib/run', 'lib/dataset', 'lib/model'],
   'lib/report': ['lib/run', 'lib/llm', 'lib/dataset', 'lib/evaluate', 'lib/model', 'lib/review', 'lib/fidelity'],
-  activities: ['lib/run', 'lib/corpus', 'lib/llm', 'lib/generate', 'lib/dataset', 'lib/evaluate', 'lib/model', 'lib/review', 'lib/report', 'lib/fidelity'],
+  activities: [
+    'lib/run',
+    'lib/corpus',
+    'lib/llm',
+    'lib/generate',
+    'lib/dataset',
+    'lib/evaluate',
+    'lib/model',
+    'lib/review',
+    'lib/report',
+    'lib/fidelity',
+  ],
   'workflows/contract.ts': ['lib/run'],
   workflows: ['workflows/contract.ts', 'lib/run', 'lib/llm', 'lib/evaluate', 'type:activities'],
   'worker.ts': ['activities', 'workflows', 'workflows/contract.ts', 'lib/run', 'lib/llm'],
-  client: ['worker.ts', 'activities', 'workflows/contract.ts', 'type:workflows', 'lib/run', 'lib/corpus', 'lib/llm', 'lib/generate', 'lib/dataset', 'lib/evaluate', 'lib/model', 'lib/review', 'lib/report', 'lib/fidelity'],
+  client: [
+    'worker.ts',
+    'activities',
+    'workflows/contract.ts',
+    'type:workflows',
+    'lib/run',
+    'lib/corpus',
+    'lib/llm',
+    'lib/generate',
+    'lib/dataset',
+    'lib/evaluate',
+    'lib/model',
+    'lib/review',
+    'lib/report',
+    'lib/fidelity',
+  ],
 };
 
 function writeTree(files: Record<string, string>): string {
@@ -74,7 +100,8 @@ describe('import graph checker', () => {
   it('finds a cycle when one is introduced, including through a dynamic or type-only import', () => {
     const dir = writeTree({
       'lib/a/one.ts': "import { two } from './two.js';\nexport const one = () => two();\n",
-      'lib/a/two.ts': "import type { Three } from '../b/three.js';\nexport const two = (): Three | undefined => undefined;\n",
+      'lib/a/two.ts':
+        "import type { Three } from '../b/three.js';\nexport const two = (): Three | undefined => undefined;\n",
       'lib/b/three.ts': "export type Three = string;\nexport const load = () => import('../a/one.js');\n",
       'lib/b/alone.ts': "import { load } from './three.js';\nexport const alone = load;\n",
     });
@@ -92,8 +119,10 @@ describe('import graph checker', () => {
   it('finds a self-import and the former datasets → dataset-card → datasets circle', () => {
     const dir = writeTree({
       'lib/self.ts': "export * from './self.js';\n",
-      'lib/dataset/merge.ts': "import { writeDatasetCard } from './card.js';\nexport interface SafetySummary { n: number }\nexport const m = writeDatasetCard;\n",
-      'lib/dataset/card.ts': "import type { SafetySummary } from './merge.js';\nexport const writeDatasetCard = (s: SafetySummary) => s.n;\n",
+      'lib/dataset/merge.ts':
+        "import { writeDatasetCard } from './card.js';\nexport interface SafetySummary { n: number }\nexport const m = writeDatasetCard;\n",
+      'lib/dataset/card.ts':
+        "import type { SafetySummary } from './merge.js';\nexport const writeDatasetCard = (s: SafetySummary) => s.n;\n",
     });
     try {
       const cycles = importCycles(importEdges(dir, projectFiles(dir, ['lib'])));
@@ -107,12 +136,16 @@ describe('import graph checker', () => {
   it('reports an import against the layer order', () => {
     const dir = writeTree({
       'lib/run/basics.ts': "import { merge } from '../dataset/merge.js';\nexport const b = merge;\n",
-      'lib/dataset/merge.ts': "export const merge = 1;\n",
-      'workflows/flow.ts': "import type * as acts from '../activities/run.js';\nimport { b } from '../lib/run/basics.js';\nexport type A = typeof acts; export const c = b;\n",
-      'activities/run.ts': "export const act = 1;\n",
+      'lib/dataset/merge.ts': 'export const merge = 1;\n',
+      'workflows/flow.ts':
+        "import type * as acts from '../activities/run.js';\nimport { b } from '../lib/run/basics.js';\nexport type A = typeof acts; export const c = b;\n",
+      'activities/run.ts': 'export const act = 1;\n',
     });
     try {
-      const violations = layerViolations(importEdges(dir, projectFiles(dir, ['lib', 'workflows', 'activities'])), LAYERS);
+      const violations = layerViolations(
+        importEdges(dir, projectFiles(dir, ['lib', 'workflows', 'activities'])),
+        LAYERS,
+      );
       expect(violations).toEqual(['lib/run/basics.ts → lib/dataset/merge.ts: lib/run may not import lib/dataset']);
     } finally {
       rmSync(dir, { recursive: true, force: true });

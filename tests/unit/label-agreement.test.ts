@@ -16,14 +16,31 @@ describe('agreement of the LLM with gold, with its uncertainty', () => {
       { id: 't4', text: 'd', labels: ['y'] },
     ]);
     const prov = { model: 'm', promptVersion: 'p', cacheKey: 'k' };
-    const probe = (id: string, labels: string[]) => ({ id, noteId: 'n', start: 0, end: 1, text: id, labels, reason: 'gold-test', ...prov });
-    writeJsonl(pagePath(runDir, 'probe', 0), [probe('t1', ['x']), probe('t2', ['x']), probe('t3', ['y']), probe('t4', [])]);
+    const probe = (id: string, labels: string[]) => ({
+      id,
+      noteId: 'n',
+      start: 0,
+      end: 1,
+      text: id,
+      labels,
+      reason: 'gold-test',
+      ...prov,
+    });
+    writeJsonl(pagePath(runDir, 'probe', 0), [
+      probe('t1', ['x']),
+      probe('t2', ['x']),
+      probe('t3', ['y']),
+      probe('t4', []),
+    ]);
     writeJsonl(pagePath(runDir, 'verdictsProbe', 0), [
       { id: 't2', set: 'probe', verdict: 'reject', labels: [], reason: 'no sign', ...prov },
       { id: 't3', set: 'probe', verdict: 'fix', labels: ['y', 'x'], reason: 'both', ...prov },
     ]);
     const a = measureAgreement(runDir, ['x', 'y'], { resamples: 200, alpha: 0.05, seed: 1 })!;
-    const lines = readFileSync(join(runDir, AGREEMENT_FILE), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(join(runDir, AGREEMENT_FILE), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines).toEqual([
       { id: 't1', note: 'n1', gold: ['x'], llm: ['x'], llmAfterSelfCheck: ['x'], verdict: null },
       { id: 't2', note: 'n1', gold: [], llm: ['x'], llmAfterSelfCheck: null, verdict: 'reject' },

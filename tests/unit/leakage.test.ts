@@ -3,7 +3,14 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dot, findLeakage, findNearDuplicates, leakageCheck, removeNearDuplicates, type TextRow } from '../../lib/dataset/leakage.js';
+import {
+  dot,
+  findLeakage,
+  findNearDuplicates,
+  leakageCheck,
+  removeNearDuplicates,
+  type TextRow,
+} from '../../lib/dataset/leakage.js';
 import { mergeRunDatasets, trainingRows, withDuckDb } from '../../lib/dataset/merge.js';
 import { pagePath, RUN_FILES, writeJsonl } from '../../lib/run/run-dir.js';
 import type { BronzeRow, SilverRow, VerdictRow } from '../../lib/run/records.js';
@@ -86,9 +93,16 @@ describe('findLeakage / findNearDuplicates on hand-made vectors', () => {
   };
 
   it('compares every row with every test vector and takes the most similar above the threshold', async () => {
-    const test = [{ id: 'x', text: 'x' }, { id: 'y', text: 'y' }];
+    const test = [
+      { id: 'x', text: 'x' },
+      { id: 'y', text: 'y' },
+    ];
     const tv = [unit(1, 0, 0), unit(0, 1, 0)];
-    const rows = [{ id: 'a', text: 'a' }, { id: 'b', text: 'b' }, { id: 'c', text: 'c' }];
+    const rows = [
+      { id: 'a', text: 'a' },
+      { id: 'b', text: 'b' },
+      { id: 'c', text: 'c' },
+    ];
     const rv = [unit(0.1, 1, 0), unit(1, 1, 0), unit(0, 0, 1)];
     expect(Object.fromEntries(await findLeakage(rows, rv, test, tv))).toEqual({ a: 'y' });
     expect(Object.fromEntries(await findLeakage(rows, rv, test, tv, { threshold: 0.7 }))).toEqual({ a: 'y', b: 'x' });
@@ -97,7 +111,11 @@ describe('findLeakage / findNearDuplicates on hand-made vectors', () => {
   });
 
   it('groups transitively only through kept rows, and handles many rows with progress calls', async () => {
-    const rows = [{ id: '2', text: 'two' }, { id: '1', text: 'one' }, { id: '3', text: 'three' }];
+    const rows = [
+      { id: '2', text: 'two' },
+      { id: '1', text: 'one' },
+      { id: '3', text: 'three' },
+    ];
     // 1~2 and 2~3 but not 1~3: 2 joins 1's group, 3 is compared only with kept row 1 and stays.
     const vecs = [unit(1, 0.25, 0), unit(1, 0, 0), unit(1, 0.6, 0)];
     expect(dot(vecs[0]!, vecs[1]!)).toBeGreaterThan(0.95);
@@ -119,9 +137,35 @@ describe('findLeakage / findNearDuplicates on hand-made vectors', () => {
 // ---------------------------------------------------------------------------------------------------------------
 
 const prov = { model: 'openai:fake', promptVersion: 'p1', cacheKey: 'ck' };
-const silver = (id: string, text: string, labels: string[] = ['cognitive_impairment']): SilverRow => ({ id, noteId: `n-${id}`, start: 0, end: text.length, text, labels, reason: 'random', ...prov, cacheKey: `ck-${id}` });
-const bronze = (id: string, text: string, labels: string[] = ['physiological_changes']): BronzeRow => ({ id, text, labels, style: { noteType: 'progress note' }, ...prov, cacheKey: `ck-${id}` });
-const verdict = (set: 'silver' | 'bronze', id: string, v: VerdictRow['verdict']): VerdictRow => ({ id, set, verdict: v, labels: [], reason: v, model: 'openai:checker', promptVersion: 'selfcheck-v1', cacheKey: `v-${id}` });
+const silver = (id: string, text: string, labels: string[] = ['cognitive_impairment']): SilverRow => ({
+  id,
+  noteId: `n-${id}`,
+  start: 0,
+  end: text.length,
+  text,
+  labels,
+  reason: 'random',
+  ...prov,
+  cacheKey: `ck-${id}`,
+});
+const bronze = (id: string, text: string, labels: string[] = ['physiological_changes']): BronzeRow => ({
+  id,
+  text,
+  labels,
+  style: { noteType: 'progress note' },
+  ...prov,
+  cacheKey: `ck-${id}`,
+});
+const verdict = (set: 'silver' | 'bronze', id: string, v: VerdictRow['verdict']): VerdictRow => ({
+  id,
+  set,
+  verdict: v,
+  labels: [],
+  reason: v,
+  model: 'openai:checker',
+  promptVersion: 'selfcheck-v1',
+  cacheKey: `v-${id}`,
+});
 
 const PHI_SILVER = 'Seen by Dr. Sarah Johnson on 03/14/2019 for memory complaints.';
 
@@ -156,7 +200,11 @@ function safetyRunDir(): string {
 }
 
 type Row = Record<string, unknown>;
-const readJsonLines = (file: string): Row[] => readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Row);
+const readJsonLines = (file: string): Row[] =>
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Row);
 
 describe('mergeRunDatasets safety flags', () => {
   let runDir: string;
@@ -168,10 +216,20 @@ describe('mergeRunDatasets safety flags', () => {
 
   it('adds phi_kinds, leak_of and near_duplicate_of columns and makes flagged rows unusable', async () => {
     const rows = await withDuckDb(join(runDir, RUN_FILES.datasets, 'clinsynth.duckdb'), async (c) =>
-      (await c.runAndReadAll('SELECT id, phi_kinds, leak_of, near_duplicate_of, usable FROM merged ORDER BY source, split, id')).getRowObjectsJson(),
+      (
+        await c.runAndReadAll(
+          'SELECT id, phi_kinds, leak_of, near_duplicate_of, usable FROM merged ORDER BY source, split, id',
+        )
+      ).getRowObjectsJson(),
     );
     const byId = Object.fromEntries(rows.map((r) => [r.id as string, r]));
-    expect(byId.s1).toEqual({ id: 's1', phi_kinds: ['name', 'date'], leak_of: null, near_duplicate_of: null, usable: false });
+    expect(byId.s1).toEqual({
+      id: 's1',
+      phi_kinds: ['name', 'date'],
+      leak_of: null,
+      near_duplicate_of: null,
+      usable: false,
+    });
     expect(byId.s2).toMatchObject({ phi_kinds: [], leak_of: 't1', usable: false });
     expect(byId.s3).toMatchObject({ phi_kinds: [], leak_of: 't2', usable: false });
     expect(byId.s4).toMatchObject({ phi_kinds: [], leak_of: null, usable: true });
@@ -195,15 +253,29 @@ describe('mergeRunDatasets safety flags', () => {
     expect(merged.map((r) => r.id)).toEqual(expect.arrayContaining(['g2', 's2', 's3', 'b-2']));
     expect(readJsonLines(join(dir, 'silver.jsonl')).map((r) => r.id)).toEqual(['s2', 's3', 's4', 's5']);
     expect(readJsonLines(join(dir, 'bronze.jsonl'))).toHaveLength(5);
-    const [{ n }] = (await withDuckDb(':memory:', async (c) => (await c.runAndReadAll(`SELECT count(*)::INTEGER AS n FROM read_parquet('${join(dir, 'merged.parquet')}') WHERE id IN ('s1', 'b-4')`)).getRowObjectsJson())) as [{ n: number }];
+    const [{ n }] = (await withDuckDb(':memory:', async (c) =>
+      (
+        await c.runAndReadAll(
+          `SELECT count(*)::INTEGER AS n FROM read_parquet('${join(dir, 'merged.parquet')}') WHERE id IN ('s1', 'b-4')`,
+        )
+      ).getRowObjectsJson(),
+    )) as [{ n: number }];
     expect(n).toBe(0);
-    const inDb = await withDuckDb(join(dir, 'clinsynth.duckdb'), async (c) => (await c.runAndReadAll(`SELECT id, text FROM merged WHERE id IN ('s1', 'b-4') ORDER BY id`)).getRowObjectsJson());
+    const inDb = await withDuckDb(join(dir, 'clinsynth.duckdb'), async (c) =>
+      (await c.runAndReadAll(`SELECT id, text FROM merged WHERE id IN ('s1', 'b-4') ORDER BY id`)).getRowObjectsJson(),
+    );
     expect(inDb).toEqual([
       { id: 'b-4', text: 'The resident lives at 42 Maple Street and needs help bathing.' },
       { id: 's1', text: PHI_SILVER },
     ]);
     // Flagged rows never reach training.
-    expect((await trainingRows(runDir, ['silver', 'bronze'])).map((r) => r.id)).toEqual(['b-00', 'b-1', 'b-3', 's4', 's5']);
+    expect((await trainingRows(runDir, ['silver', 'bronze'])).map((r) => r.id)).toEqual([
+      'b-00',
+      'b-1',
+      'b-3',
+      's4',
+      's5',
+    ]);
   });
 
   it('summarises the checks in summary.json and counts', () => {
@@ -214,13 +286,25 @@ describe('mergeRunDatasets safety flags', () => {
       nearDuplicatesDropped: 1,
       repeatsMerged: 0,
     });
-    expect(summary.counts).toMatchObject({ phiFlagged: 2, leakageDropped: 2, bronzeNearDuplicates: 1, silver: 5, silver_usable: 2, bronze: 6, bronze_usable: 3 });
+    expect(summary.counts).toMatchObject({
+      phiFlagged: 2,
+      leakageDropped: 2,
+      bronzeNearDuplicates: 1,
+      silver: 5,
+      silver_usable: 2,
+      bronze: 6,
+      bronze_usable: 3,
+    });
     const saved = JSON.parse(readFileSync(join(runDir, RUN_FILES.datasets, 'summary.json'), 'utf8')) as typeof summary;
     expect(saved).toEqual(summary);
   });
 
   it('exports flagged rows too with includeFlagged, and a stricter near-duplicate threshold drops fewer', async () => {
-    const again = await mergeRunDatasets(runDir, { embed: sharedEmbed, includeFlagged: true, nearDuplicateThreshold: 0.999 });
+    const again = await mergeRunDatasets(runDir, {
+      embed: sharedEmbed,
+      includeFlagged: true,
+      nearDuplicateThreshold: 0.999,
+    });
     const merged = readJsonLines(join(runDir, RUN_FILES.datasets, 'merged.jsonl'));
     expect(merged.map((r) => r.id)).toEqual(expect.arrayContaining(['s1', 'b-4']));
     expect(merged.find((r) => r.id === 's1')).toMatchObject({ phi_kinds: ['name', 'date'], usable: false });

@@ -6,10 +6,26 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { labelSilverPage, pageRequests, generateBronzePage, type PageContext } from '../../lib/generate/llm-pages.js';
-import { collectBatchRound, roundDir, submitBatchRound, BATCH_FAILURES_FILE, type BatchDeps, type BatchFailureRow, type BatchRound } from '../../lib/generate/llm-batch.js';
+import {
+  collectBatchRound,
+  roundDir,
+  submitBatchRound,
+  BATCH_FAILURES_FILE,
+  type BatchDeps,
+  type BatchFailureRow,
+  type BatchRound,
+} from '../../lib/generate/llm-batch.js';
 import { FileLlmCache, llmCacheKey } from '../../lib/llm/cache.js';
 import { OpenAIProvider, chatParams } from '../../lib/llm/openai-provider.js';
-import { BatchClient, batchFlavour, batchLine, LineSplitter, parseBatchResults, TERMINAL_BATCH_STATUSES, type BatchInfo } from '../../lib/llm/batch-api.js';
+import {
+  BatchClient,
+  batchFlavour,
+  batchLine,
+  LineSplitter,
+  parseBatchResults,
+  TERMINAL_BATCH_STATUSES,
+  type BatchInfo,
+} from '../../lib/llm/batch-api.js';
 import { bronzeJobs, silverRequest } from '../../lib/generate/prompts.js';
 import { pagePath, readJson, readJsonl, readRunExperiment, writeJson, writeJsonl } from '../../lib/run/run-dir.js';
 import type { CandidateRow, SilverRow } from '../../lib/run/records.js';
@@ -20,7 +36,16 @@ import { fakeLlmPerFile } from '../support/fake-llm-per-file.js';
 import { writeRunDir } from '../support/experiments.js';
 
 const taxonomy = loadTaxonomy(join(PROJECT_ROOT, 'taxonomy/ad-signs-symptoms.yaml'));
-const FAST: Partial<FakeLlmFaults> = { batchValidatingMs: 20, batchInProgressMs: 60, batchFinalizingMs: 20, batchCancellingMs: 50, batchOutcomes: [], batchErrorLineShare: 0, batchAnsweredShare: 0.5, batchCreateDelayMs: 0 };
+const FAST: Partial<FakeLlmFaults> = {
+  batchValidatingMs: 20,
+  batchInProgressMs: 60,
+  batchFinalizingMs: 20,
+  batchCancellingMs: 50,
+  batchOutcomes: [],
+  batchErrorLineShare: 0,
+  batchAnsweredShare: 0.5,
+  batchCreateDelayMs: 0,
+};
 
 const TEXTS = [
   'Her daughter reports that she has become forgetful.',
@@ -34,19 +59,41 @@ const TEXTS = [
   'No history of falls.',
 ];
 const candidates = (page: number): CandidateRow[] =>
-  TEXTS.map((text, i) => ({ id: `p${page}n${i}:${i}`, noteId: `p${page}n${i}`, start: i * 100, end: i * 100 + text.length, text: page ? `${text} (${page})` : text, reason: 'random', count: 1 }));
+  TEXTS.map((text, i) => ({
+    id: `p${page}n${i}:${i}`,
+    noteId: `p${page}n${i}`,
+    start: i * 100,
+    end: i * 100 + text.length,
+    text: page ? `${text} (${page})` : text,
+    reason: 'random',
+    count: 1,
+  }));
 
 const server = fakeLlmPerFile({ seed: 3 }, FAST);
 
 /** A run dir with three silver candidate pages (page 2 repeats page 0's texts under other ids: the same requests). */
 function runDir(llm: Record<string, unknown> = {}): string {
-  const run = writeRunDir({ name: 'batch', llm: { baseURL: server.url, model: 'fake', maxTokens: 800, concurrency: 1, batch: true, ...llm }, overrides: { silver: { enabled: true, batchSize: 3 } } });
+  const run = writeRunDir({
+    name: 'batch',
+    llm: { baseURL: server.url, model: 'fake', maxTokens: 800, concurrency: 1, batch: true, ...llm },
+    overrides: { silver: { enabled: true, batchSize: 3 } },
+  });
   for (const page of [0, 1]) writeJsonl(pagePath(run, 'candidates', page), candidates(page));
-  writeJsonl(pagePath(run, 'candidates', 2), candidates(0).map((c) => ({ ...c, id: `again-${c.id}` })));
+  writeJsonl(
+    pagePath(run, 'candidates', 2),
+    candidates(0).map((c) => ({ ...c, id: `again-${c.id}` })),
+  );
   return run;
 }
 
-const round = (run: string, n = 0, to = 3): BatchRound => ({ runDir: run, stage: 'silver', pages: { silver: 3, bronze: 0, probe: 0 }, from: 0, to, round: n });
+const round = (run: string, n = 0, to = 3): BatchRound => ({
+  runDir: run,
+  stage: 'silver',
+  pages: { silver: 3, bronze: 0, probe: 0 },
+  from: 0,
+  to,
+  round: n,
+});
 
 function setup(run: string, cacheDir = mkdtempSync(join(tmpdir(), 'clinsynth-batch-cache-'))) {
   const experiment = readRunExperiment(run);
@@ -74,20 +121,39 @@ async function submitAndCollect(run: string, s: ReturnType<typeof setup>, r = ro
 }
 
 describe('batch request lines', () => {
-  const request = silverRequest(taxonomy, [{ id: 'a', text: 'MoCA 17/30 today.' }], { maxTokens: 100, temperature: 0, seed: 1 });
+  const request = silverRequest(taxonomy, [{ id: 'a', text: 'MoCA 17/30 today.' }], {
+    maxTokens: 100,
+    temperature: 0,
+    seed: 1,
+  });
 
   it('carry the cache key as custom_id and, as body, exactly the online request (json_schema included)', () => {
-    const line = JSON.parse(batchLine(batchFlavour({ baseURL: 'https://api.openai.com/v1' }), 'gpt-4o-mini', 'k'.repeat(64), request));
-    expect(line).toEqual({ custom_id: 'k'.repeat(64), method: 'POST', url: '/v1/chat/completions', body: JSON.parse(JSON.stringify(chatParams('gpt-4o-mini', request))) });
+    const line = JSON.parse(
+      batchLine(batchFlavour({ baseURL: 'https://api.openai.com/v1' }), 'gpt-4o-mini', 'k'.repeat(64), request),
+    );
+    expect(line).toEqual({
+      custom_id: 'k'.repeat(64),
+      method: 'POST',
+      url: '/v1/chat/completions',
+      body: JSON.parse(JSON.stringify(chatParams('gpt-4o-mini', request))),
+    });
     expect(line.body.response_format.type).toBe('json_schema');
     expect(line.body.response_format.json_schema.strict).toBe(true);
   });
 
   it('use the Azure url for Azure hosts (or llm.batchApi), and each API its own file limit', () => {
-    expect(batchFlavour({ baseURL: 'https://res.openai.azure.com/openai/v1' })).toMatchObject({ kind: 'azure', url: '/chat/completions', maxRequests: 100_000 });
+    expect(batchFlavour({ baseURL: 'https://res.openai.azure.com/openai/v1' })).toMatchObject({
+      kind: 'azure',
+      url: '/chat/completions',
+      maxRequests: 100_000,
+    });
     expect(batchFlavour({ baseURL: 'https://x.cognitiveservices.azure.com/openai/v1' }).kind).toBe('azure');
     expect(batchFlavour({ baseURL: 'http://127.0.0.1:9/v1', batchApi: 'azure' }).url).toBe('/chat/completions');
-    expect(batchFlavour({ baseURL: 'https://api.openai.com/v1' })).toMatchObject({ kind: 'openai', url: '/v1/chat/completions', maxRequests: 50_000 });
+    expect(batchFlavour({ baseURL: 'https://api.openai.com/v1' })).toMatchObject({
+      kind: 'openai',
+      url: '/v1/chat/completions',
+      maxRequests: 50_000,
+    });
     expect(batchFlavour({ baseURL: 'https://api.openai.com/v1', batchMaxRequests: 7 }).maxRequests).toBe(7);
     const azure = JSON.parse(batchLine(batchFlavour({ batchApi: 'azure' }), 'my-deployment', 'k', request));
     expect(azure.url).toBe('/chat/completions');
@@ -114,12 +180,29 @@ describe('batch request lines', () => {
   });
 
   it('results join on custom_id in any order; errors, other statuses and bad lines are failures kept raw', () => {
-    const ok = (id: string, text: string) => JSON.stringify({ id: 'r', custom_id: id, response: { status_code: 200, body: { model: 'm', choices: [{ message: { content: text }, finish_reason: 'stop' }], usage: { prompt_tokens: 3, completion_tokens: 2 } } }, error: null });
+    const ok = (id: string, text: string) =>
+      JSON.stringify({
+        id: 'r',
+        custom_id: id,
+        response: {
+          status_code: 200,
+          body: {
+            model: 'm',
+            choices: [{ message: { content: text }, finish_reason: 'stop' }],
+            usage: { prompt_tokens: 3, completion_tokens: 2 },
+          },
+        },
+        error: null,
+      });
     const text = [
       ok('b', '{"y":2}'),
       ok('a', '{"x":1}'),
       JSON.stringify({ custom_id: 'c', response: null, error: { code: 'batch_expired', message: 'not executed' } }),
-      JSON.stringify({ custom_id: 'd', response: { status_code: 500, body: { error: { message: 'boom' } } }, error: null }),
+      JSON.stringify({
+        custom_id: 'd',
+        response: { status_code: 500, body: { error: { message: 'boom' } } },
+        error: null,
+      }),
       '{"custom_id": 5}',
       'not json',
       JSON.stringify({ custom_id: 'e', response: { status_code: 200, body: { choices: [] } } }),
@@ -128,7 +211,10 @@ describe('batch request lines', () => {
     const r = parseBatchResults(text, 'fallback', 'out');
     expect(r.filter((x) => x.ok).map((x) => x.customId)).toEqual(['b', 'a']);
     const a = r.find((x) => x.customId === 'a');
-    expect(a).toMatchObject({ ok: true, answer: { text: '{"x":1}', finishReason: 'stop', model: 'm', usage: { promptTokens: 3, completionTokens: 2 } } });
+    expect(a).toMatchObject({
+      ok: true,
+      answer: { text: '{"x":1}', finishReason: 'stop', model: 'm', usage: { promptTokens: 3, completionTokens: 2 } },
+    });
     const failed = r.filter((x) => !x.ok) as Extract<(typeof r)[number], { ok: false }>[];
     expect(failed.map((x) => [x.customId, x.error])).toEqual([
       ['c', 'batch_expired: not executed'],
@@ -147,7 +233,10 @@ describe('the fake server batch API', () => {
     const s = setup(run);
     const requests = pageRequests(s.ctx, 'silver', 'silver', 0);
     const path = join(run, 'in.jsonl');
-    writeFileSync(path, requests.map((q, i) => batchLine(s.deps.client.flavour, 'fake', `id-${i}`, q)).join('\n') + '\n');
+    writeFileSync(
+      path,
+      requests.map((q, i) => batchLine(s.deps.client.flavour, 'fake', `id-${i}`, q)).join('\n') + '\n',
+    );
     const file = await s.deps.client.upload(path);
     // Each status lasts long enough to be seen by a check every 10 ms on a busy machine.
     server.setFaults({ batchValidatingMs: 400, batchInProgressMs: 400, batchFinalizingMs: 400 });
@@ -172,7 +261,10 @@ describe('the fake server batch API', () => {
     const run = runDir();
     const s = setup(run);
     const path = join(run, 'in.jsonl');
-    writeFileSync(path, batchLine(s.deps.client.flavour, 'fake', 'x', pageRequests(s.ctx, 'silver', 'silver', 0)[0]!) + '\n');
+    writeFileSync(
+      path,
+      batchLine(s.deps.client.flavour, 'fake', 'x', pageRequests(s.ctx, 'silver', 'silver', 0)[0]!) + '\n',
+    );
     const f1 = await s.deps.client.upload(path);
     const f2 = await s.deps.client.upload(path);
     const b1 = await s.deps.client.create(f1.id, {});
@@ -181,22 +273,35 @@ describe('the fake server batch API', () => {
     server.setFaults({ batchOutcomes: ['vanish'] });
     const f3 = await s.deps.client.upload(path);
     const gone = await s.deps.client.create(f3.id, {});
-    expect(await s.deps.client.retrieve(gone.id)).toMatchObject({ status: 'vanished', error: expect.stringContaining('404') });
+    expect(await s.deps.client.retrieve(gone.id)).toMatchObject({
+      status: 'vanished',
+      error: expect.stringContaining('404'),
+    });
     expect(await s.deps.client.findByInputFile(f3.id, f3.createdAt)).toBeUndefined();
   });
 
   it('names the fix, without retrying, when the endpoint has no batch API (vLLM, Ollama: 404)', async () => {
-    const client = new BatchClient({ baseURL: `${server.url}/elsewhere`, model: 'fake', apiKey: 'unused', timeoutMs: 5000 }, batchFlavour({}));
+    const client = new BatchClient(
+      { baseURL: `${server.url}/elsewhere`, model: 'fake', apiKey: 'unused', timeoutMs: 5000 },
+      batchFlavour({}),
+    );
     const path = join(mkdtempSync(join(tmpdir(), 'clinsynth-batch-')), 'in.jsonl');
     writeFileSync(path, '{}\n');
-    await expect(client.upload(path)).rejects.toMatchObject({ retryable: false, status: 404, message: expect.stringMatching(/no batch API \(\/files and \/batches\) there; .*set llm\.batch to false/) });
+    await expect(client.upload(path)).rejects.toMatchObject({
+      retryable: false,
+      status: 404,
+      message: expect.stringMatching(/no batch API \(\/files and \/batches\) there; .*set llm\.batch to false/),
+    });
   });
 
   it('takes batch fault modes at run time over /admin/faults and counts batches in /admin/stats', async () => {
     const run = runDir();
     const s = setup(run);
     const admin = server.url.replace(/\/v1$/, '/admin');
-    const set = await fetch(`${admin}/faults`, { method: 'POST', body: JSON.stringify({ batchOutcomes: ['fail'], batchValidatingMs: 10 }) });
+    const set = await fetch(`${admin}/faults`, {
+      method: 'POST',
+      body: JSON.stringify({ batchOutcomes: ['fail'], batchValidatingMs: 10 }),
+    });
     expect(((await set.json()) as FakeLlmFaults).batchOutcomes).toEqual(['fail']);
     const sub = await submitBatchRound(s.deps, s.ctx, round(run));
     expect((await untilDone(s.deps.client, sub.batches[0]!.id)).status).toBe('failed');
@@ -209,9 +314,15 @@ describe('the fake server batch API', () => {
     const run = runDir();
     const s = setup(run);
     const path = join(run, 'bom.jsonl');
-    writeFileSync(path, '\uFEFF' + batchLine(s.deps.client.flavour, 'fake', 'x', pageRequests(s.ctx, 'silver', 'silver', 0)[0]!) + '\n');
+    writeFileSync(
+      path,
+      '\uFEFF' + batchLine(s.deps.client.flavour, 'fake', 'x', pageRequests(s.ctx, 'silver', 'silver', 0)[0]!) + '\n',
+    );
     const b = await s.deps.client.create((await s.deps.client.upload(path)).id, {});
-    expect(await untilDone(s.deps.client, b.id)).toMatchObject({ status: 'failed', error: expect.stringContaining('invalid_json_line (line 1)') });
+    expect(await untilDone(s.deps.client, b.id)).toMatchObject({
+      status: 'failed',
+      error: expect.stringContaining('invalid_json_line (line 1)'),
+    });
   });
 
   it('cancels slowly: cancelling, then cancelled with the lines answered so far', async () => {
@@ -239,8 +350,14 @@ describe('a stage batch round', () => {
     expect(sub.batches).toHaveLength(1);
     const file = readFileSync(join(roundDir(round(run)), 'part-0.jsonl'));
     expect(file.subarray(0, 3).equals(Buffer.from([0xef, 0xbb, 0xbf]))).toBe(false);
-    const keys = file.toString('utf8').trim().split('\n').map((l) => JSON.parse(l).custom_id);
-    const expected = [0, 1].flatMap((p) => pageRequests(s.ctx, 'silver', 'silver', p)).map((q) => llmCacheKey('openai', 'fake', q));
+    const keys = file
+      .toString('utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).custom_id);
+    const expected = [0, 1]
+      .flatMap((p) => pageRequests(s.ctx, 'silver', 'silver', p))
+      .map((q) => llmCacheKey('openai', 'fake', q));
     expect(keys).toEqual(expected);
     expect(col).toMatchObject({ answered: 6, unanswered: 0, usage: { calls: 6, cacheHits: 0, failures: 0 } });
     expect(col.usage.promptTokens).toBe(server.stats.batchPromptTokens);
@@ -268,7 +385,14 @@ describe('a stage batch round', () => {
     const ids = labelIds(taxonomy);
     writeJsonl(pagePath(run, 'bronzeJobs', 0), bronzeJobs(ids.slice(0, 2), 2, 2, false));
     const s = setup(run);
-    const r: BatchRound = { runDir: run, stage: 'bronze', pages: { silver: 0, bronze: 1, probe: 0 }, from: 0, to: 1, round: 0 };
+    const r: BatchRound = {
+      runDir: run,
+      stage: 'bronze',
+      pages: { silver: 0, bronze: 1, probe: 0 },
+      from: 0,
+      to: 1,
+      round: 0,
+    };
     const { sub, col } = await submitAndCollect(run, s, r);
     expect(sub.requests).toBe(pageRequests(s.ctx, 'bronze', 'bronze', 0).length);
     expect(col.unanswered).toBe(0);
@@ -306,7 +430,10 @@ describe('a stage batch round', () => {
       [1, 2],
     ]);
     expect(col.answered).toBe(6);
-    expect(readdirSync(roundDir(round(run))).filter((f) => f.endsWith('.jsonl') && f.startsWith('part-'))).toEqual(['part-0.jsonl', 'part-1.jsonl']);
+    expect(readdirSync(roundDir(round(run))).filter((f) => f.endsWith('.jsonl') && f.startsWith('part-'))).toEqual([
+      'part-0.jsonl',
+      'part-1.jsonl',
+    ]);
   });
 
   it('an expired batch keeps its partial output; the next round asks only for the missing requests', async () => {
@@ -321,7 +448,10 @@ describe('a stage batch round', () => {
     for (const f of failures) expect(f.error).toMatch(/^batch_expired/);
     const next = await submitAndCollect(run, s, round(run, 1));
     expect(next.sub).toMatchObject({ requests: 3, cached: 3 });
-    const asked = readFileSync(join(roundDir(round(run, 1)), 'part-0.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).custom_id);
+    const asked = readFileSync(join(roundDir(round(run, 1)), 'part-0.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).custom_id);
     expect(asked.sort()).toEqual(failures.map((f) => f.customId).sort());
     expect(next.col).toMatchObject({ answered: 3, unanswered: 0 });
   });
@@ -333,7 +463,8 @@ describe('a stage batch round', () => {
     const withErrors = await submitAndCollect(run, s);
     expect(withErrors.col.unanswered).toBeGreaterThan(0);
     expect(withErrors.col.answered + withErrors.col.unanswered).toBe(6);
-    for (const f of readJsonl<BatchFailureRow>(join(roundDir(round(run)), BATCH_FAILURES_FILE))) expect(f.error).toMatch(/^status 500/);
+    for (const f of readJsonl<BatchFailureRow>(join(roundDir(round(run)), BATCH_FAILURES_FILE)))
+      expect(f.error).toMatch(/^status 500/);
 
     for (const [outcome, status] of [
       ['nullOutput', 'completed'],
@@ -350,7 +481,10 @@ describe('a stage batch round', () => {
       expect(col, outcome).toMatchObject({ answered: 0, unanswered: 6 });
       const failures = readJsonl<BatchFailureRow>(join(roundDir(round(r)), BATCH_FAILURES_FILE));
       if (outcome === 'nullOutput') expect(failures).toHaveLength(6);
-      else expect(failures).toEqual([{ batchId: sub.batches[0]!.id, customId: null, error: expect.stringContaining(`batch ${status}`), raw: '' }]);
+      else
+        expect(failures).toEqual([
+          { batchId: sub.batches[0]!.id, customId: null, error: expect.stringContaining(`batch ${status}`), raw: '' },
+        ]);
     }
     expect(existsSync(join(roundDir(round(run)), 'manifest.json'))).toBe(true);
   });

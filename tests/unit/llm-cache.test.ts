@@ -17,12 +17,22 @@ const request: LlmRequest = {
     { role: 'user', content: 's1: "MoCA 17/30."' },
   ],
   schemaName: 'silver_labels',
-  schema: { type: 'object', properties: { answers: { type: 'array' } }, required: ['answers'], additionalProperties: false },
+  schema: {
+    type: 'object',
+    properties: { answers: { type: 'array' } },
+    required: ['answers'],
+    additionalProperties: false,
+  },
   maxTokens: 100,
   temperature: 0,
   seed: 1,
 };
-const answer: LlmAnswer = { text: '{"answers":[]}', finishReason: 'stop', usage: { promptTokens: 10, completionTokens: 3 }, model: 'm' };
+const answer: LlmAnswer = {
+  text: '{"answers":[]}',
+  finishReason: 'stop',
+  usage: { promptTokens: 10, completionTokens: 3 },
+  model: 'm',
+};
 
 let dir: string;
 beforeAll(async () => {
@@ -36,7 +46,19 @@ describe('llmCacheKey', () => {
   it('is a sha256 that ignores key order but sees every parameter', () => {
     const k = llmCacheKey('openai', 'm', request);
     expect(k).toMatch(/^[0-9a-f]{64}$/);
-    const reordered = { seed: 1, temperature: 0, maxTokens: 100, schema: { additionalProperties: false, required: ['answers'], properties: { answers: { type: 'array' } }, type: 'object' }, schemaName: 'silver_labels', messages: request.messages };
+    const reordered = {
+      seed: 1,
+      temperature: 0,
+      maxTokens: 100,
+      schema: {
+        additionalProperties: false,
+        required: ['answers'],
+        properties: { answers: { type: 'array' } },
+        type: 'object',
+      },
+      schemaName: 'silver_labels',
+      messages: request.messages,
+    };
     expect(llmCacheKey('openai', 'm', reordered)).toBe(k);
     expect(llmCacheKey('local', 'm', request)).not.toBe(k);
     expect(llmCacheKey('openai', 'm2', request)).not.toBe(k);
@@ -108,7 +130,20 @@ describe('FileLlmCache', () => {
     const keys = Array.from({ length: 5 }, (_, i) => llmCacheKey('openai', `p${i}`, request));
     const run = (): Promise<number> =>
       new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, shared, JSON.stringify(keys), new URL('../../lib/llm/cache.ts', import.meta.url).href], { stdio: 'inherit' });
+        const child = spawn(
+          process.execPath,
+          [
+            '--import',
+            'tsx',
+            '--input-type=module',
+            '-e',
+            script,
+            shared,
+            JSON.stringify(keys),
+            new URL('../../lib/llm/cache.ts', import.meta.url).href,
+          ],
+          { stdio: 'inherit' },
+        );
         child.on('error', reject);
         child.on('exit', (code) => resolve(code ?? -1));
       });
@@ -182,8 +217,19 @@ describe('completeCached in flight', () => {
         return { text: '{}', finishReason: 'stop', model: 'm', usage: { promptTokens: 1, completionTokens: 1 } };
       },
     } as unknown as Parameters<typeof complete>[0];
-    const request = { messages: [{ role: 'user', content: 'same' }], schemaName: 's', schema: {}, maxTokens: 16, temperature: 0, seed: 0 } as unknown as LlmRequest;
-    const [a, b, c] = await Promise.all([complete(provider, cache, request), complete(provider, cache, request), complete(provider, cache, request)]);
+    const request = {
+      messages: [{ role: 'user', content: 'same' }],
+      schemaName: 's',
+      schema: {},
+      maxTokens: 16,
+      temperature: 0,
+      seed: 0,
+    } as unknown as LlmRequest;
+    const [a, b, c] = await Promise.all([
+      complete(provider, cache, request),
+      complete(provider, cache, request),
+      complete(provider, cache, request),
+    ]);
     expect(calls).toBe(1);
     expect([a, b, c].filter((x) => !x.cached)).toHaveLength(1); // whichever asked first paid
     expect((await complete(provider, cache, request)).cached).toBe(true);

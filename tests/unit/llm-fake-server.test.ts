@@ -3,7 +3,15 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OpenAIProvider } from '../../lib/llm/openai-provider.js';
-import { bronzeJobs, bronzeRequest, parseBronzeAnswer, parseSelfCheckAnswer, parseSilverAnswer, selfCheckRequest, silverRequest } from '../../lib/generate/prompts.js';
+import {
+  bronzeJobs,
+  bronzeRequest,
+  parseBronzeAnswer,
+  parseSelfCheckAnswer,
+  parseSilverAnswer,
+  selfCheckRequest,
+  silverRequest,
+} from '../../lib/generate/prompts.js';
 import { labelIds, loadTaxonomy } from '../../lib/run/taxonomy.js';
 import { startFakeLlmServer, type FakeLlmServer } from '../support/fake-llm-server.js';
 
@@ -33,17 +41,29 @@ describe('fake LLM server', () => {
       expect(parsed.duplicates).toBe(0);
       all.push(...parsed.sentences);
       const items = parsed.sentences.map((text, i) => ({ id: `j${job.jobIndex}:${i}`, text }));
-      const silver = parseSilverAnswer((await provider.complete(silverRequest(taxonomy, items, opts))).text, items, ids);
+      const silver = parseSilverAnswer(
+        (await provider.complete(silverRequest(taxonomy, items, opts))).text,
+        items,
+        ids,
+      );
       expect(silver.ok).toBe(true);
-      if (silver.ok) for (const labels of silver.labels.values()) for (const l of job.labels) expect(labels).toContain(l);
+      if (silver.ok)
+        for (const labels of silver.labels.values()) for (const l of job.labels) expect(labels).toContain(l);
     }
     expect(new Set(all).size).toBe(all.length);
     expect(new Set(server.stats.bodyHashes).size).toBe(server.stats.bodyHashes.length); // no request sent twice
   });
 
   it('keeps every item in a self-check', async () => {
-    const items = [{ id: 'x', text: 'Continue Namenda.', labels: ['dementia_treatment'] }, { id: 'y', text: 'Denies falls.', labels: [] }];
-    const r = parseSelfCheckAnswer((await provider.complete(selfCheckRequest(taxonomy, 'bronze', items, opts))).text, items, ids);
+    const items = [
+      { id: 'x', text: 'Continue Namenda.', labels: ['dementia_treatment'] },
+      { id: 'y', text: 'Denies falls.', labels: [] },
+    ];
+    const r = parseSelfCheckAnswer(
+      (await provider.complete(selfCheckRequest(taxonomy, 'bronze', items, opts))).text,
+      items,
+      ids,
+    );
     expect(r.ok && [...r.verdicts.values()].map((v) => v.verdict)).toEqual(['keep', 'keep']);
   });
 
@@ -66,7 +86,9 @@ describe('fake LLM server', () => {
 
   it('runs standalone with --port and --latency-ms', async () => {
     const file = fileURLToPath(new URL('../support/fake-llm-server.ts', import.meta.url));
-    const child = spawn(process.execPath, ['--import', 'tsx', file, '--port', '0', '--latency-ms', '50'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', file, '--port', '0', '--latency-ms', '50'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     try {
       const url = await new Promise<string>((resolve, reject) => {
         child.stdout.on('data', (d: Buffer) => {

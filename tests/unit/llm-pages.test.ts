@@ -3,14 +3,42 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bronzeId, generateBronzePage, labelSilverPage, selfCheckPage, type PageContext } from '../../lib/generate/llm-pages.js';
+import {
+  bronzeId,
+  generateBronzePage,
+  labelSilverPage,
+  selfCheckPage,
+  type PageContext,
+} from '../../lib/generate/llm-pages.js';
 import { FileLlmCache } from '../../lib/llm/cache.js';
 import { OpenAIProvider } from '../../lib/llm/openai-provider.js';
 import { ConcurrencyLimitedProvider } from '../../lib/llm/call-slots.js';
 import type { LlmAnswer, LlmProvider, LlmRequest } from '../../lib/llm/types.js';
-import { BRONZE_PROMPT_VERSION, SELFCHECK_PROMPT_VERSION, SILVER_PROMPT_VERSION, bronzeJobs, salvageBronzeSentences, type BronzeJob } from '../../lib/generate/prompts.js';
-import { pagePath, readJsonl, readRunExperiment, writeJson, writeJsonl, writePages, RUN_FILES } from '../../lib/run/run-dir.js';
-import type { BronzeRow, CandidateRow, LlmFailureRow, RejectedBronzeRow, SilverRow, VerdictRow } from '../../lib/run/records.js';
+import {
+  BRONZE_PROMPT_VERSION,
+  SELFCHECK_PROMPT_VERSION,
+  SILVER_PROMPT_VERSION,
+  bronzeJobs,
+  salvageBronzeSentences,
+  type BronzeJob,
+} from '../../lib/generate/prompts.js';
+import {
+  pagePath,
+  readJsonl,
+  readRunExperiment,
+  writeJson,
+  writeJsonl,
+  writePages,
+  RUN_FILES,
+} from '../../lib/run/run-dir.js';
+import type {
+  BronzeRow,
+  CandidateRow,
+  LlmFailureRow,
+  RejectedBronzeRow,
+  SilverRow,
+  VerdictRow,
+} from '../../lib/run/records.js';
 import { bronzeGate } from '../../lib/generate/bronze-gate.js';
 import { planBronzeTopUp, sentencesToAsk, tallyBronze } from '../../lib/generate/bronze-top-up.js';
 import { labelIds, loadTaxonomy } from '../../lib/run/taxonomy.js';
@@ -22,7 +50,18 @@ import { sharedEmbed } from '../../lib/model/embeddings.js';
 
 const taxonomy = loadTaxonomy(join(PROJECT_ROOT, 'taxonomy/ad-signs-symptoms.yaml'));
 const LABELS = labelIds(taxonomy);
-const NO_FAULTS: Partial<FakeLlmFaults> = { rate429: 0, rate500: 0, rateHang: 0, rateMalformed: 0, rateTruncated: 0, rateUnknownLabel: 0, bronzeJunkShare: 0, failStatus: 0, rejectJsonSchema: false, latencyMs: 0 };
+const NO_FAULTS: Partial<FakeLlmFaults> = {
+  rate429: 0,
+  rate500: 0,
+  rateHang: 0,
+  rateMalformed: 0,
+  rateTruncated: 0,
+  rateUnknownLabel: 0,
+  bronzeJunkShare: 0,
+  failStatus: 0,
+  rejectJsonSchema: false,
+  latencyMs: 0,
+};
 
 const TEXTS = [
   'Her daughter reports that she has become forgetful.',
@@ -32,21 +71,47 @@ const TEXTS = [
   'He has a shuffling gait and recurrent falls.',
   'She has been agitated in the evenings.',
 ];
-const CANDIDATES: CandidateRow[] = TEXTS.map((text, i) => ({ id: `n${i}:${i}`, noteId: `n${i}`, start: i * 100, end: i * 100 + text.length, text, reason: i % 2 ? 'random' : `cue:x:${i}`, count: 1 }));
+const CANDIDATES: CandidateRow[] = TEXTS.map((text, i) => ({
+  id: `n${i}:${i}`,
+  noteId: `n${i}`,
+  start: i * 100,
+  end: i * 100 + text.length,
+  text,
+  reason: i % 2 ? 'random' : `cue:x:${i}`,
+  count: 1,
+}));
 
 const server = fakeLlmPerFile({ seed: 7 }, NO_FAULTS);
 
 /** A run dir whose experiment.json points at the fake server (silver/self-check batches of 4, bronze 2 per call). */
 function runDirWithExperiment(): string {
   // One call at a time: the one-shot fault wrapper needs a defined order.
-  return writeRunDir({ name: 'pages', llm: { baseURL: server.url, model: 'fake', maxTokens: 800, concurrency: 1 }, overrides: { bronze: { enabled: true, perLabel: 2, perCall: 2 } } });
+  return writeRunDir({
+    name: 'pages',
+    llm: { baseURL: server.url, model: 'fake', maxTokens: 800, concurrency: 1 },
+    overrides: { bronze: { enabled: true, perLabel: 2, perCall: 2 } },
+  });
 }
 
-function context(runDir: string, cacheDir = mkdtempSync(join(tmpdir(), 'clinsynth-pages-cache-')), provider?: LlmProvider): PageContext & { answers: number } {
+function context(
+  runDir: string,
+  cacheDir = mkdtempSync(join(tmpdir(), 'clinsynth-pages-cache-')),
+  provider?: LlmProvider,
+): PageContext & { answers: number } {
   const experiment = readRunExperiment(runDir);
   const ctx = {
     // As providerFor builds it: the worker's call slots cap the page's calls at llm.concurrency.
-    provider: provider ?? new ConcurrencyLimitedProvider(new OpenAIProvider({ baseURL: experiment.llm.baseURL!, model: experiment.llm.model!, apiKey: 'unused', timeoutMs: 10_000 }), experiment.llm.concurrency),
+    provider:
+      provider ??
+      new ConcurrencyLimitedProvider(
+        new OpenAIProvider({
+          baseURL: experiment.llm.baseURL!,
+          model: experiment.llm.model!,
+          apiKey: 'unused',
+          timeoutMs: 10_000,
+        }),
+        experiment.llm.concurrency,
+      ),
     cache: new FileLlmCache(cacheDir),
     taxonomy,
     experiment,
@@ -103,7 +168,15 @@ describe('labelSilverPage', () => {
     expect(rows.map((r) => r.id)).toEqual(CANDIDATES.map((c) => c.id));
     for (const [i, r] of rows.entries()) {
       const c = CANDIDATES[i]!;
-      expect(r).toMatchObject({ noteId: c.noteId, start: c.start, end: c.end, text: c.text, reason: c.reason, model: 'openai:fake', promptVersion: SILVER_PROMPT_VERSION });
+      expect(r).toMatchObject({
+        noteId: c.noteId,
+        start: c.start,
+        end: c.end,
+        text: c.text,
+        reason: c.reason,
+        model: 'openai:fake',
+        promptVersion: SILVER_PROMPT_VERSION,
+      });
       expect(r.cacheKey).toMatch(/^[0-9a-f]{64}$/);
       for (const l of r.labels) expect(LABELS).toContain(l);
     }
@@ -154,7 +227,12 @@ describe('labelSilverPage', () => {
     const failures = readJsonl<LlmFailureRow>(pagePath(runDir, 'silverFailures', 0));
     expect(failures).toHaveLength(1);
     const f = failures[0]!;
-    expect(f).toMatchObject({ stage: 'silver', page: 0, itemIds: CANDIDATES.slice(0, 4).map((c) => c.id), finishReason: 'stop' });
+    expect(f).toMatchObject({
+      stage: 'silver',
+      page: 0,
+      itemIds: CANDIDATES.slice(0, 4).map((c) => c.id),
+      finishReason: 'stop',
+    });
     expect(f.error).toMatch(/not valid JSON/);
     expect(f.rawText.startsWith('{"oops": ')).toBe(true);
     expect(f.cacheKey).toMatch(/^[0-9a-f]{64}$/);
@@ -175,7 +253,8 @@ describe('labelSilverPage', () => {
     expect(failures).toHaveLength(1);
     expect(failures[0]!.error).toMatch(/unknown label "made_up_label"/);
     expect(failures[0]!.rawText).toContain('made_up_label');
-    for (const r of readJsonl<SilverRow>(pagePath(runDir, 'silver', 0))) for (const l of r.labels) expect(LABELS).toContain(l);
+    for (const r of readJsonl<SilverRow>(pagePath(runDir, 'silver', 0)))
+      for (const l of r.labels) expect(LABELS).toContain(l);
   });
 
   it('truncated answers become failure rows with finishReason length; the page completes without throwing', async () => {
@@ -206,7 +285,10 @@ describe('labelSilverPage', () => {
     const runDir = runDirWithExperiment();
     writeCandidates(runDir, [], 3);
     const result = await labelSilverPage(context(runDir), 3);
-    expect(result).toEqual({ rows: 0, usage: { calls: 0, cacheHits: 0, promptTokens: 0, completionTokens: 0, failures: 0 } });
+    expect(result).toEqual({
+      rows: 0,
+      usage: { calls: 0, cacheHits: 0, promptTokens: 0, completionTokens: 0, failures: 0 },
+    });
     expect(server.stats.requests).toBe(0);
     expect(existsSync(pagePath(runDir, 'silver', 3))).toBe(true);
   });
@@ -228,7 +310,10 @@ describe('generateBronzePage', () => {
     expect(r1.usage).toMatchObject({ calls: 4, failures: 0 });
     expect(server.stats.requests).toBe(9);
 
-    const pageJobs = [readJsonl<BronzeJob>(pagePath(runDir, 'bronzeJobs', 0)), readJsonl<BronzeJob>(pagePath(runDir, 'bronzeJobs', 1))];
+    const pageJobs = [
+      readJsonl<BronzeJob>(pagePath(runDir, 'bronzeJobs', 0)),
+      readJsonl<BronzeJob>(pagePath(runDir, 'bronzeJobs', 1)),
+    ];
     for (const [p, result] of [r0, r1].entries()) {
       const rows = readJsonl<BronzeRow>(pagePath(runDir, 'bronze', p));
       expect(rows).toHaveLength(result.rows);
@@ -241,7 +326,9 @@ describe('generateBronzePage', () => {
         expect(row.id).toBe(bronzeId(row.text));
         expect(row).toMatchObject({ model: 'openai:fake', promptVersion: BRONZE_PROMPT_VERSION });
         expect(row.cacheKey).toMatch(/^[0-9a-f]{64}$/);
-        const job = pageJobs[p]!.find((j) => j.labels.join() === row.labels.join() && JSON.stringify(j.style) === JSON.stringify(row.style));
+        const job = pageJobs[p]!.find(
+          (j) => j.labels.join() === row.labels.join() && JSON.stringify(j.style) === JSON.stringify(row.style),
+        );
         expect(job, `row ${row.text} matches a job`).toBeDefined();
       }
       expect(readJsonl(pagePath(runDir, 'bronzeFailures', p))).toEqual([]);
@@ -270,7 +357,9 @@ describe('bronze gate and top-up', () => {
     for (let p = 0; p < pages; p++) await generateBronzePage(ctx, p);
     const gate = bronzeGate(taxonomy);
     const rows = Array.from({ length: pages }, (_, p) => readJsonl<BronzeRow>(pagePath(runDir, 'bronze', p))).flat();
-    const rejected = Array.from({ length: pages }, (_, p) => readJsonl<RejectedBronzeRow>(pagePath(runDir, 'bronzeRejected', p))).flat();
+    const rejected = Array.from({ length: pages }, (_, p) =>
+      readJsonl<RejectedBronzeRow>(pagePath(runDir, 'bronzeRejected', p)),
+    ).flat();
     expect(rows.length).toBeGreaterThan(0);
     expect(rejected.length).toBeGreaterThan(0);
     for (const r of rows) expect(gate(r.text), r.text).toBeNull();
@@ -300,7 +389,9 @@ describe('bronze gate and top-up', () => {
       expect((await planBronzeTopUp(runDir, pages, { embed: sharedEmbed })).pages).toBe(plan.pages);
       expect(readFileSync(pagePath(runDir, 'bronzeJobs', pages), 'utf8')).toBe(written);
       const jobs = readJsonl<BronzeJob>(pagePath(runDir, 'bronzeJobs', pages));
-      expect(jobs[0]!.jobIndex).toBe(readJsonl<BronzeJob>(pagePath(runDir, 'bronzeJobs', pages - 1)).at(-1)!.jobIndex + 1);
+      expect(jobs[0]!.jobIndex).toBe(
+        readJsonl<BronzeJob>(pagePath(runDir, 'bronzeJobs', pages - 1)).at(-1)!.jobIndex + 1,
+      );
       pages += plan.pages;
     }
     expect(shortBefore[0]).toBeGreaterThan(0);
@@ -329,12 +420,18 @@ describe('bronze gate and top-up', () => {
     expect(readJsonl<BronzeRow>(pagePath(runDir, 'bronze', 0)).map((row) => row.text)).toEqual(kept);
 
     // A malformed answer has nothing to keep: with top-up on the job is left to the next round; without, asked again.
-    for (const [topUpRounds, requests] of [[3, 1], [0, 2]] as const) {
+    for (const [topUpRounds, requests] of [
+      [3, 1],
+      [0, 2],
+    ] as const) {
       const dir = runDirWithExperiment();
       writeJson(join(dir, RUN_FILES.experiment), { ...e, bronze: { ...e.bronze, topUpRounds } });
       writePages(dir, 'bronzeJobs', bronzeJobs(e.labels, 4, 4, false).slice(0, 1), 5);
       server.resetStats();
-      const got = await generateBronzePage(context(dir, undefined, new FirstRequestFault(context(dir).provider, { rateMalformed: 1 })), 0);
+      const got = await generateBronzePage(
+        context(dir, undefined, new FirstRequestFault(context(dir).provider, { rateMalformed: 1 })),
+        0,
+      );
       expect(server.stats.requests, `topUpRounds ${topUpRounds}`).toBe(requests);
       expect(got.usage.failures).toBe(1);
       expect(readJsonl<BronzeRow>(pagePath(dir, 'bronze', 0)).length).toBe(topUpRounds ? 0 : 4);
@@ -372,14 +469,24 @@ describe('selfCheckPage', () => {
       expect(result.usage).toMatchObject({ calls: Math.ceil(items.length / 4), failures: 0 });
       expect(server.stats.requests).toBe(Math.ceil(items.length / 4));
 
-      const verdicts = readJsonl<VerdictRow>(pagePath(runDir, set === 'silver' ? 'verdictsSilver' : 'verdictsBronze', 0));
+      const verdicts = readJsonl<VerdictRow>(
+        pagePath(runDir, set === 'silver' ? 'verdictsSilver' : 'verdictsBronze', 0),
+      );
       expect(verdicts.map((v) => v.id)).toEqual(items.map((i) => i.id));
       for (const [i, v] of verdicts.entries()) {
-        expect(v).toMatchObject({ set, verdict: 'keep', labels: LABELS.filter((l) => items[i]!.labels.includes(l)), model: 'openai:fake', promptVersion: SELFCHECK_PROMPT_VERSION });
+        expect(v).toMatchObject({
+          set,
+          verdict: 'keep',
+          labels: LABELS.filter((l) => items[i]!.labels.includes(l)),
+          model: 'openai:fake',
+          promptVersion: SELFCHECK_PROMPT_VERSION,
+        });
         expect(v.reason.length).toBeGreaterThan(0);
         expect(v.cacheKey).toMatch(/^[0-9a-f]{64}$/);
       }
-      expect(readJsonl(pagePath(runDir, set === 'silver' ? 'selfCheckFailuresSilver' : 'selfCheckFailuresBronze', 0))).toEqual([]);
+      expect(
+        readJsonl(pagePath(runDir, set === 'silver' ? 'selfCheckFailuresSilver' : 'selfCheckFailuresBronze', 0)),
+      ).toEqual([]);
     }
     // The source pages are not touched: verdicts are rows of their own.
     expect(readJsonl<SilverRow>(pagePath(runDir, 'silver', 0))).toHaveLength(6);
@@ -398,7 +505,9 @@ describe('selfCheckPage', () => {
     const failures = readJsonl<LlmFailureRow>(pagePath(runDir, 'selfCheckFailuresSilver', 0));
     expect(failures).toHaveLength(1);
     expect(failures[0]).toMatchObject({ stage: 'selfcheck', page: 0 });
-    expect(readJsonl<VerdictRow>(pagePath(runDir, 'verdictsSilver', 0)).map((v) => v.id)).toEqual(CANDIDATES.map((c) => c.id));
+    expect(readJsonl<VerdictRow>(pagePath(runDir, 'verdictsSilver', 0)).map((v) => v.id)).toEqual(
+      CANDIDATES.map((c) => c.id),
+    );
   });
 });
 
@@ -408,9 +517,17 @@ describe('calls at once within a page', () => {
     const slow = await startFakeLlmServer({ seed: 7, ...NO_FAULTS, latencyMs: 100 });
     try {
       const runDir = runDirWithExperiment();
-      const rows = Array.from({ length: 32 }, (_, i) => ({ ...CANDIDATES[i % CANDIDATES.length]!, id: `p${i}:0`, noteId: `p${i}`, text: `${TEXTS[i % TEXTS.length]} (${i})` }));
+      const rows = Array.from({ length: 32 }, (_, i) => ({
+        ...CANDIDATES[i % CANDIDATES.length]!,
+        id: `p${i}:0`,
+        noteId: `p${i}`,
+        text: `${TEXTS[i % TEXTS.length]} (${i})`,
+      }));
       writeCandidates(runDir, rows);
-      const provider = new ConcurrencyLimitedProvider(new OpenAIProvider({ baseURL: slow.url, model: 'fake', apiKey: 'unused', timeoutMs: 10_000 }), slots);
+      const provider = new ConcurrencyLimitedProvider(
+        new OpenAIProvider({ baseURL: slow.url, model: 'fake', apiKey: 'unused', timeoutMs: 10_000 }),
+        slots,
+      );
       const t0 = performance.now();
       const result = await labelSilverPage(context(runDir, undefined, provider), 0);
       expect(result).toMatchObject({ rows: 32, usage: { calls: 8, failures: 0 } });
@@ -420,7 +537,7 @@ describe('calls at once within a page', () => {
     }
   }
 
-  it('starts all of a page\'s calls at once and leaves the cap to the call slots', async () => {
+  it("starts all of a page's calls at once and leaves the cap to the call slots", async () => {
     const wide = await maxCallsInFlight(16);
     expect(wide.maxInFlight).toBe(8);
     expect(wide.seconds).toBeLessThan(0.6); // one round of 100 ms calls, not eight
@@ -428,18 +545,27 @@ describe('calls at once within a page', () => {
     expect(narrow.maxInFlight).toBe(3);
   });
 
-  it('starts no more of a page\'s calls once one has failed: a bad key costs a slot\'s worth of calls, not the page', async () => {
+  it("starts no more of a page's calls once one has failed: a bad key costs a slot's worth of calls, not the page", async () => {
     const runDir = runDirWithExperiment();
-    const rows = Array.from({ length: 32 }, (_, i) => ({ ...CANDIDATES[i % CANDIDATES.length]!, id: `k${i}:0`, noteId: `k${i}`, text: `${TEXTS[i % TEXTS.length]} (${i})` }));
+    const rows = Array.from({ length: 32 }, (_, i) => ({
+      ...CANDIDATES[i % CANDIDATES.length]!,
+      id: `k${i}:0`,
+      noteId: `k${i}`,
+      text: `${TEXTS[i % TEXTS.length]} (${i})`,
+    }));
     writeCandidates(runDir, rows);
     server.setFaults({ failStatus: 401, latencyMs: 20 });
-    const provider = new ConcurrencyLimitedProvider(new OpenAIProvider({ baseURL: server.url, model: 'fake', apiKey: 'unused', timeoutMs: 10_000 }), 2);
+    const provider = new ConcurrencyLimitedProvider(
+      new OpenAIProvider({ baseURL: server.url, model: 'fake', apiKey: 'unused', timeoutMs: 10_000 }),
+      2,
+    );
     await expect(labelSilverPage(context(runDir, undefined, provider), 0)).rejects.toThrow(/401/);
     expect(server.stats.requests).toBe(2); // the two in the slots; the page's other 6 calls never went out
   });
 
   it('sizes pages and the window from llm.concurrency', async () => {
-    const { callsPerPage, pagesFillingSlots, pagesScheduled, legacyPageWindow, WAITING_CALLS_PER_SLOT } = await import('../../lib/run/run-state.js');
+    const { callsPerPage, pagesFillingSlots, pagesScheduled, legacyPageWindow, WAITING_CALLS_PER_SLOT } =
+      await import('../../lib/run/run-state.js');
     expect([1, 2, 16, 32, 33, 64, 256].map(callsPerPage)).toEqual([8, 8, 8, 8, 9, 16, 64]);
     for (const c of [1, 2, 3, 8, 16, 64, 256, 1000]) {
       const k = callsPerPage(c);

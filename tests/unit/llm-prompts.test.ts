@@ -31,13 +31,24 @@ function strictProblems(schema: unknown, path = '$'): string[] {
   const out: string[] = [];
   if (!schema || typeof schema !== 'object') return [`${path}: not a schema`];
   const s = schema as Record<string, unknown>;
-  const allowed = new Set(['type', 'properties', 'required', 'additionalProperties', 'items', 'enum', 'minItems', 'maxItems', 'description']);
+  const allowed = new Set([
+    'type',
+    'properties',
+    'required',
+    'additionalProperties',
+    'items',
+    'enum',
+    'minItems',
+    'maxItems',
+    'description',
+  ]);
   for (const k of Object.keys(s)) if (!allowed.has(k)) out.push(`${path}: keyword ${k} not allowed in strict mode`);
   if (s.type === 'object') {
     const props = Object.keys((s.properties as object) ?? {});
     if (s.additionalProperties !== false) out.push(`${path}: additionalProperties must be false`);
     const req = (s.required as string[]) ?? [];
-    if (props.slice().sort().join() !== req.slice().sort().join()) out.push(`${path}: required must list every property`);
+    if (props.slice().sort().join() !== req.slice().sort().join())
+      out.push(`${path}: required must list every property`);
     for (const p of props) out.push(...strictProblems((s.properties as Record<string, unknown>)[p], `${path}.${p}`));
   } else if (s.type === 'array') {
     out.push(...strictProblems(s.items, `${path}[]`));
@@ -95,13 +106,56 @@ describe('silver prompt', () => {
 
   it('rejects unknown labels, missing, duplicate and unknown ids, bad JSON and wrong shapes', () => {
     const a = (answers: unknown) => parseSilverAnswer(JSON.stringify({ answers }), items, ids);
-    expect(a([{ id: 's1', labels: ['memory_loss'] }, { id: 's2', labels: [] }, { id: 's3', labels: [] }])).toEqual({ ok: false, error: 'unknown label "memory_loss" for s1' });
-    expect(a([{ id: 's1', labels: [] }, { id: 's2', labels: [] }])).toEqual({ ok: false, error: 'missing ids: s3' });
-    expect(a([{ id: 's1', labels: [] }, { id: 's1', labels: [] }, { id: 's3', labels: [] }])).toEqual({ ok: false, error: 'id "s1" appears more than once' });
-    expect(a([{ id: 's1', labels: [] }, { id: 's2', labels: [] }, { id: 's4', labels: [] }])).toEqual({ ok: false, error: 'unknown id "s4"' });
-    expect(parseSilverAnswer('{"answers": [', items, ids)).toMatchObject({ ok: false, error: expect.stringContaining('not valid JSON') });
-    expect(parseSilverAnswer('{"answers": {"s1": []}}', items, ids)).toMatchObject({ ok: false, error: expect.stringContaining('wrong shape') });
-    expect(parseSilverAnswer('```json\n' + JSON.stringify({ answers: [{ id: 's1', labels: [] }, { id: 's2', labels: [] }, { id: 's3', labels: [] }] }) + '\n```', items, ids).ok).toBe(true);
+    expect(
+      a([
+        { id: 's1', labels: ['memory_loss'] },
+        { id: 's2', labels: [] },
+        { id: 's3', labels: [] },
+      ]),
+    ).toEqual({ ok: false, error: 'unknown label "memory_loss" for s1' });
+    expect(
+      a([
+        { id: 's1', labels: [] },
+        { id: 's2', labels: [] },
+      ]),
+    ).toEqual({ ok: false, error: 'missing ids: s3' });
+    expect(
+      a([
+        { id: 's1', labels: [] },
+        { id: 's1', labels: [] },
+        { id: 's3', labels: [] },
+      ]),
+    ).toEqual({ ok: false, error: 'id "s1" appears more than once' });
+    expect(
+      a([
+        { id: 's1', labels: [] },
+        { id: 's2', labels: [] },
+        { id: 's4', labels: [] },
+      ]),
+    ).toEqual({ ok: false, error: 'unknown id "s4"' });
+    expect(parseSilverAnswer('{"answers": [', items, ids)).toMatchObject({
+      ok: false,
+      error: expect.stringContaining('not valid JSON'),
+    });
+    expect(parseSilverAnswer('{"answers": {"s1": []}}', items, ids)).toMatchObject({
+      ok: false,
+      error: expect.stringContaining('wrong shape'),
+    });
+    expect(
+      parseSilverAnswer(
+        '```json\n' +
+          JSON.stringify({
+            answers: [
+              { id: 's1', labels: [] },
+              { id: 's2', labels: [] },
+              { id: 's3', labels: [] },
+            ],
+          }) +
+          '\n```',
+        items,
+        ids,
+      ).ok,
+    ).toBe(true);
   });
 
   it('refuses to build a request with duplicate or no items', () => {
@@ -132,9 +186,19 @@ describe('bronze prompt', () => {
   });
 
   it('parses exactly count sentences, collapsing whitespace and dropping repeats', () => {
-    expect(parseBronzeAnswer(JSON.stringify({ sentences: ['A b.', ' a  B. ', 'C.'] }), 3)).toEqual({ ok: true, sentences: ['A b.', 'C.'], duplicates: 1 });
-    expect(parseBronzeAnswer(JSON.stringify({ sentences: ['A.'] }), 2)).toEqual({ ok: false, error: 'expected 2 sentences, got 1' });
-    expect(parseBronzeAnswer(JSON.stringify({ sentences: ['A.', '  '] }), 2)).toEqual({ ok: false, error: 'sentence 2 is empty' });
+    expect(parseBronzeAnswer(JSON.stringify({ sentences: ['A b.', ' a  B. ', 'C.'] }), 3)).toEqual({
+      ok: true,
+      sentences: ['A b.', 'C.'],
+      duplicates: 1,
+    });
+    expect(parseBronzeAnswer(JSON.stringify({ sentences: ['A.'] }), 2)).toEqual({
+      ok: false,
+      error: 'expected 2 sentences, got 1',
+    });
+    expect(parseBronzeAnswer(JSON.stringify({ sentences: ['A.', '  '] }), 2)).toEqual({
+      ok: false,
+      error: 'sentence 2 is empty',
+    });
     expect(parseBronzeAnswer('{"sentences": ["A.", "B', 2).ok).toBe(false);
   });
 
@@ -144,7 +208,12 @@ describe('bronze prompt', () => {
     expect(new Set(grid.map((s) => JSON.stringify(s))).size).toBe(90);
     for (let i = 1; i < grid.length; i++) {
       const [a, b] = [grid[i - 1]!, grid[i]!];
-      expect(a.noteType !== b.noteType && a.speaker !== b.speaker && a.severity !== b.severity && a.abbreviations !== b.abbreviations).toBe(true);
+      expect(
+        a.noteType !== b.noteType &&
+          a.speaker !== b.speaker &&
+          a.severity !== b.severity &&
+          a.abbreviations !== b.abbreviations,
+      ).toBe(true);
     }
     expect(styleGrid()).toEqual(grid);
   });
@@ -164,7 +233,10 @@ describe('bronze prompt', () => {
       ['neuropsychiatric_symptoms', 'notice_by_others'],
       ['notice_by_others', 'physiological_changes'],
     ]);
-    expect(bronzeJobs(ids, 1, 1, false, { familyCompanions: [] }).filter((j) => j.labels.includes('notice_by_others'))[0]!.labels).toEqual(['notice_by_others']);
+    expect(
+      bronzeJobs(ids, 1, 1, false, { familyCompanions: [] }).filter((j) => j.labels.includes('notice_by_others'))[0]!
+        .labels,
+    ).toEqual(['notice_by_others']);
     for (const j of jobs) {
       if (j.labels.includes('notice_by_others')) expect(j.style.speaker).toBe('family');
       else if (j.labels.length) expect(j.style.speaker).not.toBe('family');
@@ -182,8 +254,12 @@ describe('bronze prompt', () => {
   });
 
   it('salvages the complete sentences before a cut-off, escapes included, and nothing from other text', () => {
-    expect(salvageBronzeSentences('{"sentences": ["Pt forgets names.", "Wife says \\"he is lost\\".", "Per son, she')).toEqual(['Pt forgets names.', 'Wife says "he is lost".']);
-    expect(salvageBronzeSentences('{"sentences": ["Pt  forgets\\nnames.", "pt forgets names.", "x')).toEqual(['Pt forgets names.']);
+    expect(
+      salvageBronzeSentences('{"sentences": ["Pt forgets names.", "Wife says \\"he is lost\\".", "Per son, she'),
+    ).toEqual(['Pt forgets names.', 'Wife says "he is lost".']);
+    expect(salvageBronzeSentences('{"sentences": ["Pt  forgets\\nnames.", "pt forgets names.", "x')).toEqual([
+      'Pt forgets names.',
+    ]);
     expect(salvageBronzeSentences('{"sentences": ["unfinished')).toEqual([]);
     expect(salvageBronzeSentences('{"oops": {"sentences": 3')).toEqual([]);
     expect(salvageBronzeSentences('I cannot help with that.')).toEqual([]);
@@ -191,7 +267,16 @@ describe('bronze prompt', () => {
 
   it('planBronzeJobs numbers on from earlier jobs, so top-up requests get new seeds and styles', () => {
     const first = bronzeJobs(ids, 4, 2, true);
-    const more = planBronzeJobs(ids, [{ target: ['cognitive_impairment'], count: 5 }, { target: [], count: 2 }, { target: ['dementia_treatment'], count: 0 }], 2, { jobsBefore: first.length });
+    const more = planBronzeJobs(
+      ids,
+      [
+        { target: ['cognitive_impairment'], count: 5 },
+        { target: [], count: 2 },
+        { target: ['dementia_treatment'], count: 0 },
+      ],
+      2,
+      { jobsBefore: first.length },
+    );
     expect(more.map((j) => j.jobIndex)).toEqual(more.map((_, i) => first.length + i));
     expect(more.filter((j) => j.labels.join() === 'cognitive_impairment').map((j) => j.count)).toEqual([2, 2, 1]);
     expect(more.filter((j) => j.labels.length === 0).map((j) => j.count)).toEqual([2]);
@@ -199,14 +284,26 @@ describe('bronze prompt', () => {
     const seeds = new Set([...first, ...more].map((j) => bronzeRequest(taxonomy, j, opts).seed));
     expect(seeds.size).toBe(first.length + more.length);
     // Same targets, same jobsBefore: the same plan (a retried planning activity writes the same pages).
-    expect(planBronzeJobs(ids, [{ target: ['cognitive_impairment'], count: 5 }, { target: [], count: 2 }], 2, { jobsBefore: first.length })).toEqual(
-      more.filter((j) => j.count > 0),
-    );
+    expect(
+      planBronzeJobs(
+        ids,
+        [
+          { target: ['cognitive_impairment'], count: 5 },
+          { target: [], count: 2 },
+        ],
+        2,
+        { jobsBefore: first.length },
+      ),
+    ).toEqual(more.filter((j) => j.count > 0));
     expect(() => planBronzeJobs(ids, [{ target: ['cognitive_impairment'], count: -1 }], 2)).toThrow(/count/);
   });
 
   it('counts a written row for a target when it expresses all of the target labels', () => {
-    expect(bronzeTargets(ids, true, [['notice_by_others', 'cognitive_impairment']])).toEqual([...ids.map((l) => [l]), ['cognitive_impairment', 'notice_by_others'], []]);
+    expect(bronzeTargets(ids, true, [['notice_by_others', 'cognitive_impairment']])).toEqual([
+      ...ids.map((l) => [l]),
+      ['cognitive_impairment', 'notice_by_others'],
+      [],
+    ]);
     expect(countsForTarget(['cognitive_impairment', 'notice_by_others'], ['notice_by_others'])).toBe(true);
     expect(countsForTarget(['cognitive_impairment'], ['cognitive_impairment', 'notice_by_others'])).toBe(false);
     expect(countsForTarget([], [])).toBe(true);
@@ -227,7 +324,9 @@ describe('self-check prompt', () => {
       const item = arrayOf(req.schema, 'verdicts').items as JsonSchema;
       expect(arrayOf(item, 'verdict').enum).toEqual(['keep', 'fix', 'reject']);
       expect(arrayOf(item, 'id').enum).toEqual(['s1', 's2']);
-      expect(req.messages[1]!.content).toContain('s2: {"text":"Daughter notes he forgets names.","labels":["cognitive_impairment"]}');
+      expect(req.messages[1]!.content).toContain(
+        's2: {"text":"Daughter notes he forgets names.","labels":["cognitive_impairment"]}',
+      );
     }
     expect(selfCheckRequest(taxonomy, 'bronze', checkItems, opts).messages[0]!.content).toContain('target');
   });
@@ -243,15 +342,25 @@ describe('self-check prompt', () => {
     expect(r.ok).toBe(true);
     if (r.ok) {
       expect(r.verdicts.get('b1')).toEqual({ verdict: 'keep', labels: ['dementia_treatment'], reason: 'same' });
-      expect(r.verdicts.get('b2')).toEqual({ verdict: 'fix', labels: ['cognitive_impairment', 'notice_by_others'], reason: 'family noticed' });
+      expect(r.verdicts.get('b2')).toEqual({
+        verdict: 'fix',
+        labels: ['cognitive_impairment', 'notice_by_others'],
+        reason: 'family noticed',
+      });
     }
   });
 
   it('rejects unknown verdicts, labels and ids', () => {
     const v = (verdicts: unknown) => parseSelfCheckAnswer(JSON.stringify({ verdicts }), checkItems, ids);
     const ok = { id: 's2', verdict: 'keep', labels: [], reason: '' };
-    expect(v([{ id: 's1', verdict: 'maybe', labels: [], reason: '' }, ok])).toEqual({ ok: false, error: 'unknown verdict "maybe" for s1' });
-    expect(v([{ id: 's1', verdict: 'fix', labels: ['x'], reason: '' }, ok])).toEqual({ ok: false, error: 'unknown label "x" for s1' });
+    expect(v([{ id: 's1', verdict: 'maybe', labels: [], reason: '' }, ok])).toEqual({
+      ok: false,
+      error: 'unknown verdict "maybe" for s1',
+    });
+    expect(v([{ id: 's1', verdict: 'fix', labels: ['x'], reason: '' }, ok])).toEqual({
+      ok: false,
+      error: 'unknown label "x" for s1',
+    });
     expect(v([ok, ok])).toEqual({ ok: false, error: 'id "s2" appears more than once' });
     expect(v([ok])).toEqual({ ok: false, error: 'missing ids: s1' });
   });

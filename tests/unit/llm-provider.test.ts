@@ -37,7 +37,17 @@ afterAll(async () => {
   await server.close();
 });
 beforeEach(() => {
-  server.setFaults({ rate429: 0, rate500: 0, rateHang: 0, rateMalformed: 0, rateTruncated: 0, rateUnknownLabel: 0, failStatus: 0, rejectJsonSchema: false, latencyMs: 0 });
+  server.setFaults({
+    rate429: 0,
+    rate500: 0,
+    rateHang: 0,
+    rateMalformed: 0,
+    rateTruncated: 0,
+    rateUnknownLabel: 0,
+    failStatus: 0,
+    rejectJsonSchema: false,
+    latencyMs: 0,
+  });
   server.resetStats();
 });
 
@@ -65,14 +75,14 @@ describe('OpenAIProvider', () => {
     expect(server.stats.requests).toBe(1);
   });
 
-  it('leaves no listener on the caller\'s abort signal after a call, however many calls share it', async () => {
+  it("leaves no listener on the caller's abort signal after a call, however many calls share it", async () => {
     const activitySignal = new AbortController().signal;
     const p = provider();
     for (let i = 0; i < 12; i++) await p.complete(request, activitySignal);
     expect(getEventListeners(activitySignal, 'abort')).toHaveLength(0);
   });
 
-  it('aborts the call in flight when the caller\'s signal aborts', async () => {
+  it("aborts the call in flight when the caller's signal aborts", async () => {
     server.setFaults({ latencyMs: 2000 });
     const controller = new AbortController();
     const t0 = performance.now();
@@ -99,7 +109,12 @@ describe('OpenAIProvider', () => {
   });
 
   it('maps 401 to a non-retryable error naming llm.apiKeyEnv, never showing the key', async () => {
-    const p = new OpenAIProvider({ baseURL: server.url, model: 'fake-model', apiKey: 'sk-wrong-key-0987654321', timeoutMs: 5000 });
+    const p = new OpenAIProvider({
+      baseURL: server.url,
+      model: 'fake-model',
+      apiKey: 'sk-wrong-key-0987654321',
+      timeoutMs: 5000,
+    });
     const err = await callError(p);
     expect(err.retryable).toBe(false);
     expect(err.status).toBe(401);
@@ -125,7 +140,12 @@ describe('OpenAIProvider', () => {
   });
 
   it('maps a 404 on a wrong base URL to a message about llm.baseURL', async () => {
-    const p = new OpenAIProvider({ baseURL: server.url.replace(/\/v1$/, '/v2'), model: 'fake-model', apiKey: KEY, timeoutMs: 5000 });
+    const p = new OpenAIProvider({
+      baseURL: server.url.replace(/\/v1$/, '/v2'),
+      model: 'fake-model',
+      apiKey: KEY,
+      timeoutMs: 5000,
+    });
     const err = await callError(p);
     expect(err.retryable).toBe(false);
     expect(err.message).toContain('llm.baseURL');
@@ -195,7 +215,12 @@ describe('retry-after parsing', () => {
     expect(retryAfterMsFromHeaders({ 'Retry-After': 'Tue, 01 Jan 2030 00:00:10 GMT' }, 503, now)).toBe(10_000);
     expect(
       retryAfterMsFromHeaders(
-        new Headers({ 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '6m0s', 'x-ratelimit-remaining-tokens': '500', 'x-ratelimit-reset-tokens': '1s' }),
+        new Headers({
+          'x-ratelimit-remaining-requests': '0',
+          'x-ratelimit-reset-requests': '6m0s',
+          'x-ratelimit-remaining-tokens': '500',
+          'x-ratelimit-reset-tokens': '1s',
+        }),
         429,
       ),
     ).toBe(360_000);

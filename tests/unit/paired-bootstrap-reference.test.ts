@@ -5,13 +5,21 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { pairedComparison, prepareComparison, type PairedComparison, type PairedComparisonInput } from '../../lib/evaluate/paired-bootstrap.js';
+import {
+  pairedComparison,
+  prepareComparison,
+  type PairedComparison,
+  type PairedComparisonInput,
+} from '../../lib/evaluate/paired-bootstrap.js';
 import { mulberry32 } from '../../lib/run/random.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SCRIPT = join(ROOT, 'tests', 'reference', 'paired_bootstrap.py');
 /** numpy comes from the system or from .tools/py (scripts/tools-requirements.txt pins it for this test). */
-const env = { ...process.env, PYTHONPATH: [join(ROOT, '.tools', 'py'), process.env.PYTHONPATH].filter(Boolean).join(delimiter) };
+const env = {
+  ...process.env,
+  PYTHONPATH: [join(ROOT, '.tools', 'py'), process.env.PYTHONPATH].filter(Boolean).join(delimiter),
+};
 const R = 10_000;
 
 /**
@@ -19,14 +27,25 @@ const R = 10_000;
  * 9 labels of skewed frequency, per-note difficulty (so notes matter), two systems of 3 seeds of different quality
  * a third, slightly worse one with 2 seeds and a fourth, slightly better one with 3.
  */
-function sample(): { labels: string[]; gold: string[][]; clusters: (string | null)[]; good: string[][][]; fair: string[][][]; near: string[][][]; mid: string[][][] } {
+function sample(): {
+  labels: string[];
+  gold: string[][];
+  clusters: (string | null)[];
+  good: string[][][];
+  fair: string[][][];
+  near: string[][][];
+  mid: string[][][];
+} {
   const rand = mulberry32(20240612);
   const labels = ['memory', 'language', 'behaviour', 'orientation', 'adl', 'mood', 'sleep', 'wandering', 'apathy'];
   const gold: string[][] = [];
   const clusters: (string | null)[] = [];
   const difficulty: number[] = [];
   // 60 notes: one sentence each, then 220 more spread at random (so note lengths vary), in note order.
-  const noteOf = [...Array.from({ length: 60 }, (_v, n) => n), ...Array.from({ length: 220 }, () => Math.floor(rand() * 60))].sort((x, y) => x - y);
+  const noteOf = [
+    ...Array.from({ length: 60 }, (_v, n) => n),
+    ...Array.from({ length: 220 }, () => Math.floor(rand() * 60)),
+  ].sort((x, y) => x - y);
   const hard = Array.from({ length: 60 }, () => rand() * 0.4);
   for (const note of noteOf) {
     gold.push(labels.filter((_l, i) => rand() < 0.35 / (1 + i / 2)));
@@ -40,9 +59,21 @@ function sample(): { labels: string[]; gold: string[][]; clusters: (string | nul
   }
   const system = (seeds: number, recall: number, noise: number): string[][][] =>
     Array.from({ length: seeds }, () =>
-      gold.map((g, i) => labels.filter((l) => (g.includes(l) ? rand() < recall - (difficulty[i] as number) : rand() < noise + (difficulty[i] as number) / 10))),
+      gold.map((g, i) =>
+        labels.filter((l) =>
+          g.includes(l) ? rand() < recall - (difficulty[i] as number) : rand() < noise + (difficulty[i] as number) / 10,
+        ),
+      ),
     );
-  return { labels, gold, clusters, good: system(3, 0.95, 0.03), fair: system(3, 0.85, 0.04), near: system(2, 0.84, 0.04), mid: system(3, 0.875, 0.04) };
+  return {
+    labels,
+    gold,
+    clusters,
+    good: system(3, 0.95, 0.03),
+    fair: system(3, 0.85, 0.04),
+    near: system(2, 0.84, 0.04),
+    mid: system(3, 0.875, 0.04),
+  };
 }
 
 interface Reference extends PairedComparison {
@@ -70,7 +101,10 @@ function reference(input: PairedComparisonInput, checkWeights: number[][], check
   const file = join(dir, `in-${input.seed}.json`);
   writeFileSync(file, JSON.stringify({ ...input, check_weights: checkWeights, check_masks: checkMasks }));
   const r = spawnSync('python3', [SCRIPT, file], { env, encoding: 'utf8', maxBuffer: 64 << 20 });
-  if (r.status !== 0) throw new Error(`tests/reference/paired_bootstrap.py failed (exit ${r.status}; ${NO_NUMPY}): ${r.error?.message ?? r.stderr}`);
+  if (r.status !== 0)
+    throw new Error(
+      `tests/reference/paired_bootstrap.py failed (exit ${r.status}; ${NO_NUMPY}): ${r.error?.message ?? r.stderr}`,
+    );
   return JSON.parse(r.stdout) as Reference;
 }
 
@@ -79,9 +113,45 @@ const pTolerance = (p: number): number => Math.max(0.002, 4.5 * Math.sqrt((2 * p
 
 const s = sample();
 const cases: [string, PairedComparisonInput][] = [
-  ['clearly better (3 vs 3 seeds)', { gold: s.gold, clusters: s.clusters, labels: s.labels, system: s.good, baseline: s.fair, resamples: R, alpha: 0.05, seed: 101 }],
-  ['close (3 vs 2 seeds)', { gold: s.gold, clusters: s.clusters, labels: s.labels, system: s.fair, baseline: s.near, resamples: R, alpha: 0.05, seed: 202 }],
-  ['somewhat better (3 vs 3 seeds)', { gold: s.gold, clusters: s.clusters, labels: s.labels, system: s.mid, baseline: s.fair, resamples: R, alpha: 0.1, seed: 303 }],
+  [
+    'clearly better (3 vs 3 seeds)',
+    {
+      gold: s.gold,
+      clusters: s.clusters,
+      labels: s.labels,
+      system: s.good,
+      baseline: s.fair,
+      resamples: R,
+      alpha: 0.05,
+      seed: 101,
+    },
+  ],
+  [
+    'close (3 vs 2 seeds)',
+    {
+      gold: s.gold,
+      clusters: s.clusters,
+      labels: s.labels,
+      system: s.fair,
+      baseline: s.near,
+      resamples: R,
+      alpha: 0.05,
+      seed: 202,
+    },
+  ],
+  [
+    'somewhat better (3 vs 3 seeds)',
+    {
+      gold: s.gold,
+      clusters: s.clusters,
+      labels: s.labels,
+      system: s.mid,
+      baseline: s.fair,
+      resamples: R,
+      alpha: 0.1,
+      seed: 303,
+    },
+  ],
 ];
 
 describe.each(cases)('pairedComparison against numpy: %s', (_name, input) => {
@@ -103,7 +173,10 @@ describe.each(cases)('pairedComparison against numpy: %s', (_name, input) => {
   const run = (): { ts: PairedComparison; py: Reference } => {
     if (!both) {
       both = { ts: pairedComparison(input), py: reference(input, weights, masks) };
-      if (process.env.DEBUG_REF) console.log(JSON.stringify({ ts: both.ts, py: { ...both.py, checkWeights: undefined, checkMasks: undefined } }));
+      if (process.env.DEBUG_REF)
+        console.log(
+          JSON.stringify({ ts: both.ts, py: { ...both.py, checkWeights: undefined, checkMasks: undefined } }),
+        );
     }
     return both;
   };
@@ -154,6 +227,7 @@ describe.each(cases)('pairedComparison against numpy: %s', (_name, input) => {
 
   it('agrees on the randomisation p-values within Monte Carlo error', () => {
     const { ts, py } = run();
-    for (const m of ['macroF1', 'microF1'] as const) expect(Math.abs(ts[m].p - py[m].p)).toBeLessThan(pTolerance(py[m].p));
+    for (const m of ['macroF1', 'microF1'] as const)
+      expect(Math.abs(ts[m].p - py[m].p)).toBeLessThan(pTolerance(py[m].p));
   });
 });

@@ -1,6 +1,12 @@
 // Unit tests for lib/evaluate/paired-bootstrap.ts: hand-computed deltas, degenerate cases, Holm, numpy percentiles.
 import { describe, expect, it } from 'vitest';
-import { holm, pairedComparison, percentile, prepareComparison, type PairedComparisonInput } from '../../lib/evaluate/paired-bootstrap.js';
+import {
+  holm,
+  pairedComparison,
+  percentile,
+  prepareComparison,
+  type PairedComparisonInput,
+} from '../../lib/evaluate/paired-bootstrap.js';
 import { mulberry32 } from '../../lib/run/random.js';
 
 // Two labels, four sentences in clusters n1, n1, n2 and a lone one.
@@ -16,7 +22,12 @@ const small = {
 };
 
 /** `n` sentences in notes of 5, `labels` labels; each seed finds a gold label with prob `recall` and adds a false one with prob `noise`. */
-function synthetic(n: number, nLabels: number, seed: number, systems: { seeds: number; recall: number; noise: number }[]) {
+function synthetic(
+  n: number,
+  nLabels: number,
+  seed: number,
+  systems: { seeds: number; recall: number; noise: number }[],
+) {
   const rand = mulberry32(seed);
   const labels = Array.from({ length: nLabels }, (_v, i) => `L${i}`);
   const gold = Array.from({ length: n }, () => labels.filter((_l, i) => rand() < 0.3 / (1 + i / 3)));
@@ -31,7 +42,15 @@ describe('percentile', () => {
   it('matches numpy.percentile (linear) on hand-checked values', () => {
     const a = [0.3, -1.2, 5.0, 2.2, 0.0, 7.5, 3.3, -0.4, 1.1, 9.9, 4.4].sort((x, y) => x - y);
     // numpy 2.4.6: np.percentile(a, q)
-    const expected: [number, number][] = [[0, -1.2], [2.5, -1.0], [25, 0.15], [50, 2.2], [97.5, 9.3], [100, 9.9], [33.3, 0.5639999999999997]];
+    const expected: [number, number][] = [
+      [0, -1.2],
+      [2.5, -1.0],
+      [25, 0.15],
+      [50, 2.2],
+      [97.5, 9.3],
+      [100, 9.9],
+      [33.3, 0.5639999999999997],
+    ];
     for (const [q, v] of expected) expect(percentile(a, q)).toBeCloseTo(v, 14);
     expect(percentile(new Float64Array([1, 2, 3, 4]), 25)).toBe(1.75);
     expect(percentile([5], 97.5)).toBe(5);
@@ -93,7 +112,16 @@ describe('pairedComparison', () => {
   it('identical systems: delta 0, CI [0, 0], p = 1', () => {
     const { labels, gold, clusters, out } = synthetic(120, 6, 3, [{ seeds: 3, recall: 0.7, noise: 0.05 }]);
     const sys = out[0]!;
-    const r = pairedComparison({ gold, clusters, labels, system: sys, baseline: sys, resamples: 500, alpha: 0.05, seed: 9 });
+    const r = pairedComparison({
+      gold,
+      clusters,
+      labels,
+      system: sys,
+      baseline: sys,
+      resamples: 500,
+      alpha: 0.05,
+      seed: 9,
+    });
     for (const m of [r.macroF1, r.microF1]) {
       expect(m.delta).toBe(0);
       expect(m.ci).toEqual([0, 0]);
@@ -107,7 +135,16 @@ describe('pairedComparison', () => {
       { seeds: 3, recall: 0.9, noise: 0.02 },
       { seeds: 3, recall: 0.5, noise: 0.1 },
     ]);
-    const input: PairedComparisonInput = { gold, clusters, labels, system: out[0]!, baseline: out[1]!, resamples: 1000, alpha: 0.05, seed: 5 };
+    const input: PairedComparisonInput = {
+      gold,
+      clusters,
+      labels,
+      system: out[0]!,
+      baseline: out[1]!,
+      resamples: 1000,
+      alpha: 0.05,
+      seed: 5,
+    };
     const r = pairedComparison(input);
     for (const m of [r.macroF1, r.microF1]) {
       expect(m.delta).toBeGreaterThan(0.2);
@@ -127,7 +164,16 @@ describe('pairedComparison', () => {
       { seeds: 3, recall: 0.7, noise: 0.05 },
       { seeds: 2, recall: 0.69, noise: 0.05 }, // unequal seed counts are fine
     ]);
-    const r = pairedComparison({ gold, clusters, labels, system: out[0]!, baseline: out[1]!, resamples: 1000, alpha: 0.05, seed: 2 });
+    const r = pairedComparison({
+      gold,
+      clusters,
+      labels,
+      system: out[0]!,
+      baseline: out[1]!,
+      resamples: 1000,
+      alpha: 0.05,
+      seed: 2,
+    });
     expect(r.macroF1.ci[0]).toBeLessThan(0);
     expect(r.macroF1.ci[1]).toBeGreaterThan(0);
     expect(r.macroF1.p).toBeGreaterThan(0.1);
@@ -139,7 +185,13 @@ describe('pairedComparison', () => {
     expect(r.macroF1.ci[0]).toBeCloseTo(r.macroF1.delta, 15);
     expect(r.macroF1.ci[1]).toBeCloseTo(r.macroF1.delta, 15);
     expect(r.macroF1.p).toBe(1);
-    const perSentence = pairedComparison({ ...small, clusters: [undefined, null, '', undefined], resamples: 300, alpha: 0.1, seed: 3 });
+    const perSentence = pairedComparison({
+      ...small,
+      clusters: [undefined, null, '', undefined],
+      resamples: 300,
+      alpha: 0.1,
+      seed: 3,
+    });
     expect(perSentence.macroF1.ci[1] - perSentence.macroF1.ci[0]).toBeGreaterThan(0.1);
   });
 

@@ -33,7 +33,16 @@ describe('RateLimitedProvider', () => {
   });
 
   it('rejects a non-positive rate', () => {
-    const inner = { kind: 'k', model: 'm', complete: async () => ({ text: '', finishReason: 'stop', usage: { promptTokens: 0, completionTokens: 0 }, model: 'm' }) };
+    const inner = {
+      kind: 'k',
+      model: 'm',
+      complete: async () => ({
+        text: '',
+        finishReason: 'stop',
+        usage: { promptTokens: 0, completionTokens: 0 },
+        model: 'm',
+      }),
+    };
     expect(() => new RateLimitedProvider(inner, 0)).toThrow(/> 0/);
   });
 });

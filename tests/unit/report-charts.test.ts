@@ -27,7 +27,13 @@ const FOREST: ForestRow[] = [
 ];
 
 const CURVE: CurvePoint[] = ['gold+silver', 'gold+bronze'].flatMap((mix, k) =>
-  [0, 0.25, 0.5, 1].map((share) => ({ mix, share, n: Math.round(share * 800), mean: 0.6 + share * 0.08 - k * 0.02, sd: 0.015 })),
+  [0, 0.25, 0.5, 1].map((share) => ({
+    mix,
+    share,
+    n: Math.round(share * 800),
+    mean: 0.6 + share * 0.08 - k * 0.02,
+    sd: 0.015,
+  })),
 );
 
 const BARS: F1Bars[] = [
@@ -39,7 +45,13 @@ const BARS: F1Bars[] = [
 /** Every F1 is distinct, so a printed cell value names its cell. */
 const HEAT: HeatCell[] = [
   { label: 'memory impairment', mix: 'gold', f1: 0.81, support: 40 },
-  { label: 'memory impairment', mix: 'gold+silver', f1: 0.84, support: 40, delta: { value: 0.03, lo: -0.01, hi: 0.07 } },
+  {
+    label: 'memory impairment',
+    mix: 'gold+silver',
+    f1: 0.84,
+    support: 40,
+    delta: { value: 0.03, lo: -0.01, hi: 0.07 },
+  },
   { label: 'wandering', mix: 'gold', f1: 0.42, support: 3 },
   { label: 'wandering', mix: 'gold+silver', f1: 0.58, support: 3, delta: { value: 0.16, lo: 0.02, hi: 0.3 } },
   { label: 'aggression', mix: 'gold', f1: 0.5, support: 12 },
@@ -126,7 +138,9 @@ describe('forest plot', () => {
     const t = texts(svg);
     expect(t).toContain('+0.031 [−0.004, +0.066], p = 0.09 (Holm p = 0.18)');
     expect(t).toContain('+0.010 [−0.020, +0.040], p = 0.50 (Holm p = 1.00)');
-    expect(t).toEqual(expect.arrayContaining(['gold+silver vs gold', 'silver vs gold+silver', 'Δ micro-F1 vs baseline (95% CI)']));
+    expect(t).toEqual(
+      expect.arrayContaining(['gold+silver vs gold', 'silver vs gold+silver', 'Δ micro-F1 vs baseline (95% CI)']),
+    );
   });
 
   it('builds an inspectable layered spec with the x title', () => {
@@ -141,7 +155,9 @@ describe('learning curves', () => {
     const svg = await learningCurveSvg(CURVE, 'synthetic');
     expectChart(svg, 'curve-synthetic', /learning curve/i);
     const t = texts(svg);
-    expect(t).toEqual(expect.arrayContaining(['gold+silver', 'gold+bronze', 'share of synthetic rows', '0%', '50%', '100%']));
+    expect(t).toEqual(
+      expect.arrayContaining(['gold+silver', 'gold+bronze', 'share of synthetic rows', '0%', '50%', '100%']),
+    );
     expect(t).toContain('macro-F1 (mean ± sd over seeds)');
     // One line per mix.
     expect((svg.match(/<g class="mark-line role-mark[^>]*><path d="M[^"]+"/g) ?? []).length).toBe(2);
@@ -178,7 +194,9 @@ describe('label heatmap', () => {
     const svg = await labelHeatmapSvg(HEAT);
     expectChart(svg, 'label-heatmap', /Per-label F1/);
     const t = texts(svg);
-    expect(t).toEqual(expect.arrayContaining(['memory impairment', 'wandering (n=3)', 'aggression', 'apathy', 'gold', 'gold +silver']));
+    expect(t).toEqual(
+      expect.arrayContaining(['memory impairment', 'wandering (n=3)', 'aggression', 'apathy', 'gold', 'gold +silver']),
+    );
     const cells = t.filter((s) => /^(\d\.\d\d|—)( [▲▼])?$/.test(s));
     expect([...cells].sort()).toEqual(['0.40 ▼', '0.42', '0.50', '0.58 ▲', '0.66', '0.71', '0.81', '0.84']);
     // Marked cells are bold and outlined; the legend note explains the mark.
@@ -209,7 +227,13 @@ describe('all charts', () => {
   });
 
   it('keep their internal ids unique on one page', async () => {
-    const page = [await forestPlotSvg(FOREST), await learningCurveSvg(CURVE, 'synthetic'), await learningCurveSvg(CURVE, 'gold'), await f1BarSvg(BARS), await labelHeatmapSvg(HEAT)].join('\n');
+    const page = [
+      await forestPlotSvg(FOREST),
+      await learningCurveSvg(CURVE, 'synthetic'),
+      await learningCurveSvg(CURVE, 'gold'),
+      await f1BarSvg(BARS),
+      await labelHeatmapSvg(HEAT),
+    ].join('\n');
     const ids = [...page.matchAll(/\sid="([^"]*)"/g)].map((m) => m[1]);
     expect(ids.length).toBeGreaterThan(5);
     expect(new Set(ids).size).toBe(ids.length);
@@ -221,7 +245,9 @@ describe('all charts', () => {
       await forestPlotSvg([{ mix: XSS, delta: 0.02, lo: 0.01, hi: 0.03, p: 0.01, baseline: `"gold' & <b>` }]),
       await learningCurveSvg([{ mix: XSS, share: 0.5, n: 10, mean: 0.5, sd: 0.01 }], 'synthetic'),
       await f1BarSvg([{ mix: XSS, macro: { mean: 0.5, sd: 0.1 }, micro: { mean: 0.6, sd: 0.1 } }]),
-      await labelHeatmapSvg([{ label: XSS, mix: `x" onload="alert(1)`, f1: 0.5, support: 9, delta: { value: 0.1, lo: 0.05, hi: 0.2 } }]),
+      await labelHeatmapSvg([
+        { label: XSS, mix: `x" onload="alert(1)`, f1: 0.5, support: 9, delta: { value: 0.1, lo: 0.05, hi: 0.2 } },
+      ]),
       await renderSvg(forestPlotSpec(FOREST), { id: 'a"b', ariaLabel: `<x> & "y"` }),
     ];
     for (const svg of svgs) {
@@ -250,15 +276,30 @@ describe('all charts', () => {
   });
 
   it('survive non-finite numbers without throwing', async () => {
-    const svg = await forestPlotSvg([{ mix: 'x', delta: Number.NaN, lo: Number.NaN, hi: Number.NaN, p: Number.NaN, baseline: 'gold' }]);
+    const svg = await forestPlotSvg([
+      { mix: 'x', delta: Number.NaN, lo: Number.NaN, hi: Number.NaN, p: Number.NaN, baseline: 'gold' },
+    ]);
     expect(texts(svg)).toContain('n/a [n/a, n/a], p = n/a');
-    await expect(f1BarSvg([{ mix: 'x', macro: { mean: Number.NaN, sd: Number.NaN }, micro: { mean: 0.5, sd: Number.POSITIVE_INFINITY } }])).resolves.toMatch(/^<svg /);
-    await expect(learningCurveSvg([{ mix: 'x', share: 0.5, n: 1, mean: Number.NaN, sd: 0 }], 'gold')).resolves.toMatch(/^<svg /);
+    await expect(
+      f1BarSvg([
+        { mix: 'x', macro: { mean: Number.NaN, sd: Number.NaN }, micro: { mean: 0.5, sd: Number.POSITIVE_INFINITY } },
+      ]),
+    ).resolves.toMatch(/^<svg /);
+    await expect(learningCurveSvg([{ mix: 'x', share: 0.5, n: 1, mean: Number.NaN, sd: 0 }], 'gold')).resolves.toMatch(
+      /^<svg /,
+    );
   });
 
   it('load nothing from outside the spec', async () => {
     await expect(
-      renderSvg({ data: { url: 'https://example.com/data.json' }, mark: 'point', encoding: { x: { field: 'a', type: 'quantitative' } } }, { id: 'x', ariaLabel: 'x' }),
+      renderSvg(
+        {
+          data: { url: 'https://example.com/data.json' },
+          mark: 'point',
+          encoding: { x: { field: 'a', type: 'quantitative' } },
+        },
+        { id: 'x', ariaLabel: 'x' },
+      ),
     ).rejects.toThrow(/Loading failed/);
   });
 

@@ -3,7 +3,14 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildReport, renderReportHtml, writeReport, type Report, type ReportAgreement, type ReportSafety } from '../../lib/report/report.js';
+import {
+  buildReport,
+  renderReportHtml,
+  writeReport,
+  type Report,
+  type ReportAgreement,
+  type ReportSafety,
+} from '../../lib/report/report.js';
 import { RUN_FILES, writeJson, writeJsonl } from '../../lib/run/run-dir.js';
 import { evalPath, type MixEvaluation } from '../../lib/evaluate/predictions.js';
 import { initialProgress, type RunProgress } from '../../lib/run/run-state.js';
@@ -29,10 +36,27 @@ function experiment(runDir: string): Experiment {
   return { ...file, file: join(runDir, 'experiment.yaml'), labels: LABELS, taxonomyVersion: 'test-tax@7' };
 }
 
-const score = (precision: number, recall: number, f1: number, support: number): LabelScores => ({ precision, recall, f1, support });
+const score = (precision: number, recall: number, f1: number, support: number): LabelScores => ({
+  precision,
+  recall,
+  f1,
+  support,
+});
 
-function evaluation(mix: string, seed: number, microF1: number, macroF1: number, perLabel: Record<string, LabelScores>, trainedOn = 40): MixEvaluation {
-  return { mix, seed, trainedOn, metrics: { perLabel, microF1, microPrecision: microF1, microRecall: microF1, macroF1, macroF1Supported: macroF1 } };
+function evaluation(
+  mix: string,
+  seed: number,
+  microF1: number,
+  macroF1: number,
+  perLabel: Record<string, LabelScores>,
+  trainedOn = 40,
+): MixEvaluation {
+  return {
+    mix,
+    seed,
+    trainedOn,
+    metrics: { perLabel, microF1, microPrecision: microF1, microRecall: microF1, macroF1, macroF1Supported: macroF1 },
+  };
 }
 
 const SAFETY: ReportSafety = {
@@ -50,13 +74,38 @@ function makeFakeRun(runDir: string, opts: { safety?: boolean } = {}): void {
   const goldEvil = [score(0, 0, 0, 3), score(0.3, 0.6, 0.3, 3), score(0.6, 0.9, 0.9, 3)];
   [0.6, 0.7, 0.8].forEach((micro, i) => {
     const seed = i + 1;
-    writeJson(evalPath(runDir, 'gold', seed), evaluation('gold', seed, micro, [0.5, 0.5, 0.8][i]!, { memory_loss: goldLabel[i]!, [EVIL]: goldEvil[i]! }, 36));
+    writeJson(
+      evalPath(runDir, 'gold', seed),
+      evaluation('gold', seed, micro, [0.5, 0.5, 0.8][i]!, { memory_loss: goldLabel[i]!, [EVIL]: goldEvil[i]! }, 36),
+    );
   });
   // gold+silver: seeds 1 and 2 only; microF1 0.9/0.7, macroF1 0.4/0.6
-  writeJson(evalPath(runDir, 'gold+silver', 1), evaluation('gold+silver', 1, 0.9, 0.4, { memory_loss: score(0.2, 0.4, 0.3, 4), [EVIL]: score(1, 1, 1, 3) }, 58));
-  writeJson(evalPath(runDir, 'gold+silver', 2), evaluation('gold+silver', 2, 0.7, 0.6, { memory_loss: score(0.4, 0.6, 0.5, 4), [EVIL]: score(0.5, 0.5, 0.5, 3) }, 58));
+  writeJson(
+    evalPath(runDir, 'gold+silver', 1),
+    evaluation('gold+silver', 1, 0.9, 0.4, { memory_loss: score(0.2, 0.4, 0.3, 4), [EVIL]: score(1, 1, 1, 3) }, 58),
+  );
+  writeJson(
+    evalPath(runDir, 'gold+silver', 2),
+    evaluation(
+      'gold+silver',
+      2,
+      0.7,
+      0.6,
+      { memory_loss: score(0.4, 0.6, 0.5, 4), [EVIL]: score(0.5, 0.5, 0.5, 3) },
+      58,
+    ),
+  );
   const summary: MergeSummary & { safety?: ReportSafety } = {
-    counts: { gold_train: 36, gold_train_usable: 36, gold_test: 20, gold_test_usable: 20, silver: 22, silver_usable: 20, bronze: 13, bronze_usable: 11 },
+    counts: {
+      gold_train: 36,
+      gold_train_usable: 36,
+      gold_test: 20,
+      gold_test_usable: 20,
+      silver: 22,
+      silver_usable: 20,
+      bronze: 13,
+      bronze_usable: 11,
+    },
     composition: [
       { source: 'gold', label: 'memory_loss', n: 10 },
       { source: 'silver', label: 'memory_loss', n: 6 },
@@ -146,24 +195,63 @@ describe('buildReport', () => {
   it('has the spec shape: mixes, llm totals, datasets counts (plus the report extras)', () => {
     makeFakeRun(runDir);
     const r = JSON.parse(JSON.stringify(build())) as Record<string, unknown>;
-    for (const key of ['mixes', 'llm', 'datasets', 'runId', 'experiment', 'taxonomyVersion', 'workflowId', 'uiUrl', 'selfCheck', 'composition', 'safety', 'stages', 'counts', 'generatedAt']) {
+    for (const key of [
+      'mixes',
+      'llm',
+      'datasets',
+      'runId',
+      'experiment',
+      'taxonomyVersion',
+      'workflowId',
+      'uiUrl',
+      'selfCheck',
+      'composition',
+      'safety',
+      'stages',
+      'counts',
+      'generatedAt',
+    ]) {
       expect(r, key).toHaveProperty(key);
     }
     const mix = (r.mixes as Record<string, Record<string, unknown>>).gold!;
     expect(Object.keys(mix.microF1 as object).sort()).toEqual(['mean', 'sd']);
     expect(Object.keys(mix.macroF1 as object).sort()).toEqual(['mean', 'sd']);
-    expect(Object.keys((mix.perLabel as Record<string, object>).memory_loss!)).toEqual(expect.arrayContaining(['precision', 'recall', 'f1']));
+    expect(Object.keys((mix.perLabel as Record<string, object>).memory_loss!)).toEqual(
+      expect.arrayContaining(['precision', 'recall', 'f1']),
+    );
     expect(r.llm).toMatchObject({ calls: 30, cacheHits: 5, promptTokens: 12000, completionTokens: 3400, failures: 2 });
     expect((r.llm as Report['llm']).byStage.bronze).toMatchObject({ calls: 20, failures: 2 });
     expect(r.llm).not.toHaveProperty('costUsd');
-    expect(r.datasets).toEqual({ gold: 36, goldTest: 20, silver: 22, silverUsable: 20, bronze: 13, bronzeUsable: 11, bronzeRejected: 0 });
-    expect(r).toMatchObject({ runId: 'run-42', experiment: 'report-test', taxonomyVersion: 'test-tax@7', workflowId: 'clinsynth-run-42', uiUrl: null, safety: null });
+    expect(r.datasets).toEqual({
+      gold: 36,
+      goldTest: 20,
+      silver: 22,
+      silverUsable: 20,
+      bronze: 13,
+      bronzeUsable: 11,
+      bronzeRejected: 0,
+    });
+    expect(r).toMatchObject({
+      runId: 'run-42',
+      experiment: 'report-test',
+      taxonomyVersion: 'test-tax@7',
+      workflowId: 'clinsynth-run-42',
+      uiUrl: null,
+      safety: null,
+    });
     expect(r).not.toHaveProperty('agreement');
   });
 
   it('copies summary.safety, the LLM cost and the agreement when they exist', async () => {
     makeFakeRun(runDir, { safety: true });
-    const agreement: ReportAgreement = { silver: { microF1: 0.61, macroF1: 0.52, n: 22, perLabel: { memory_loss: { precision: 0.7, recall: 0.6, f1: 0.646 } } } };
+    const agreement: ReportAgreement = {
+      silver: {
+        microF1: 0.61,
+        macroF1: 0.52,
+        n: 22,
+        perLabel: { memory_loss: { precision: 0.7, recall: 0.6, f1: 0.646 } },
+      },
+    };
     const r = buildReport({ runDir, progress: fakeProgress(runDir, true), workflowId: 'w', agreement });
     expect(r.safety).toEqual(SAFETY);
     expect(r.llm.costUsd).toBeCloseTo(0.0123, 12);
@@ -245,10 +333,41 @@ describe('the human review section', () => {
   /** review/ of a run: two tasks (one labelled with a markup-like label), one decision relabelling it. */
   function withReview(sawTestLabels: boolean): void {
     makeFakeRun(runDir);
-    const task = (id: string, llmLabels: string[], reasons: string[]) => ({ ref: `silver:${id}`, set: 'silver', id, text: `Sentence ${id}.`, llmLabels, verdict: 'fix', reasons });
-    writeJsonl(join(runDir, RUN_FILES.reviewSelection), [task('s1', [EVIL], ['selfcheck-fix', 'disagreement']), task('s2', [], ['disagreement'])]);
-    writeJson(join(runDir, RUN_FILES.reviewStats), { candidates: 9, max: 2, select: ['selfcheck-fix', 'disagreement'], matching: {}, chosenBy: {}, selected: 2, classifier: { goldRows: 36, sawTestLabels } });
-    writeJsonl(join(runDir, RUN_FILES.reviewed), [{ ref: 'silver:s1', set: 'silver', id: 's1', labels: ['memory_loss'], drop: false, llmLabels: [EVIL], reasons: ['selfcheck-fix', 'disagreement'], reviewer: 'ann', reviewedAt: '2025-03-01T00:00:00.000Z' }]);
+    const task = (id: string, llmLabels: string[], reasons: string[]) => ({
+      ref: `silver:${id}`,
+      set: 'silver',
+      id,
+      text: `Sentence ${id}.`,
+      llmLabels,
+      verdict: 'fix',
+      reasons,
+    });
+    writeJsonl(join(runDir, RUN_FILES.reviewSelection), [
+      task('s1', [EVIL], ['selfcheck-fix', 'disagreement']),
+      task('s2', [], ['disagreement']),
+    ]);
+    writeJson(join(runDir, RUN_FILES.reviewStats), {
+      candidates: 9,
+      max: 2,
+      select: ['selfcheck-fix', 'disagreement'],
+      matching: {},
+      chosenBy: {},
+      selected: 2,
+      classifier: { goldRows: 36, sawTestLabels },
+    });
+    writeJsonl(join(runDir, RUN_FILES.reviewed), [
+      {
+        ref: 'silver:s1',
+        set: 'silver',
+        id: 's1',
+        labels: ['memory_loss'],
+        drop: false,
+        llmLabels: [EVIL],
+        reasons: ['selfcheck-fix', 'disagreement'],
+        reviewer: 'ann',
+        reviewedAt: '2025-03-01T00:00:00.000Z',
+      },
+    ]);
   }
 
   it('counts reasons and per-label agreement, escapes labels, and notes a selection that saw test labels', async () => {
@@ -256,13 +375,35 @@ describe('the human review section', () => {
     const progress = fakeProgress(runDir);
     progress.review = { state: 'imported', tasks: 2, refused: 0 };
     const r = buildReport({ runDir, progress, workflowId: 'clinsynth-run-42' });
-    expect(r.review).toMatchObject({ outcome: 'imported', tasks: 2, reviewed: 1, changed: 1, dropped: 0, reviewers: 1, effect: {} });
-    expect(r.review!.byReason).toEqual({ 'selfcheck-fix': { tasks: 1, reviewed: 1, changed: 1, dropped: 0 }, disagreement: { tasks: 2, reviewed: 1, changed: 1, dropped: 0 } });
-    expect(r.review!.agreement).toMatchObject({ n: 1, exactMatch: 0, perLabel: { memory_loss: { llm: 0, reviewer: 1, both: 0, agreement: 0 }, [EVIL]: { llm: 1, reviewer: 0, both: 0, agreement: 0 } } });
+    expect(r.review).toMatchObject({
+      outcome: 'imported',
+      tasks: 2,
+      reviewed: 1,
+      changed: 1,
+      dropped: 0,
+      reviewers: 1,
+      effect: {},
+    });
+    expect(r.review!.byReason).toEqual({
+      'selfcheck-fix': { tasks: 1, reviewed: 1, changed: 1, dropped: 0 },
+      disagreement: { tasks: 2, reviewed: 1, changed: 1, dropped: 0 },
+    });
+    expect(r.review!.agreement).toMatchObject({
+      n: 1,
+      exactMatch: 0,
+      perLabel: {
+        memory_loss: { llm: 0, reviewer: 1, both: 0, agreement: 0 },
+        [EVIL]: { llm: 1, reviewer: 0, both: 0, agreement: 0 },
+      },
+    });
     const html = await renderReportHtml(r);
     expect(html).toContain('<section id="review"><h2>Human review</h2>');
-    expect(html).toContain('<b>1</b> of 2 exported rows were reviewed by 1 reviewer: 1 relabelled, 0 dropped, 0 confirmed');
-    expect(html).toContain('<tr><th>&#60;script&#62;alert(&#34;x&#34;)&#60;/script&#62;</th><td>1</td><td>0</td><td>0</td><td class="warn">0%</td></tr>');
+    expect(html).toContain(
+      '<b>1</b> of 2 exported rows were reviewed by 1 reviewer: 1 relabelled, 0 dropped, 0 confirmed',
+    );
+    expect(html).toContain(
+      '<tr><th>&#60;script&#62;alert(&#34;x&#34;)&#60;/script&#62;</th><td>1</td><td>0</td><td>0</td><td class="warn">0%</td></tr>',
+    );
     expect(html).toContain('test folds included');
     expect(html).not.toContain('<script');
   });

@@ -20,7 +20,12 @@ const TAXONOMY_FILE = resolve(PROJECT_ROOT, 'taxonomy/ad-signs-symptoms.yaml');
 const taxonomy = loadTaxonomy(TAXONOMY_FILE);
 const LABELS = labelIds(taxonomy);
 
-const row = (set: 'silver' | 'bronze', id: string, labels: string[], verdict: CheckedRow['verdict'] = 'keep'): CheckedRow => ({ set, id, text: `Sentence ${id}.`, labels, verdict });
+const row = (
+  set: 'silver' | 'bronze',
+  id: string,
+  labels: string[],
+  verdict: CheckedRow['verdict'] = 'keep',
+): CheckedRow => ({ set, id, text: `Sentence ${id}.`, labels, verdict });
 
 describe('chooseRows', () => {
   const rows = [
@@ -42,7 +47,12 @@ describe('chooseRows', () => {
   ]);
 
   it('fills max in the order of select, records every reason that applies, the choosing one first', () => {
-    const { tasks, stats } = chooseRows(rows, views, ['selfcheck-fix', 'selfcheck-reject', 'disagreement', 'low-confidence'], 10);
+    const { tasks, stats } = chooseRows(
+      rows,
+      views,
+      ['selfcheck-fix', 'selfcheck-reject', 'disagreement', 'low-confidence'],
+      10,
+    );
     expect(tasks.map((t) => [t.ref, t.reasons])).toEqual([
       ['silver:s1', ['selfcheck-fix']],
       ['bronze:b1', ['selfcheck-fix', 'low-confidence']],
@@ -51,15 +61,32 @@ describe('chooseRows', () => {
       ['bronze:b3', ['disagreement']],
       ['bronze:b2', ['low-confidence']],
     ]);
-    expect(stats).toMatchObject({ candidates: 6, selected: 6, matching: { 'selfcheck-fix': 2, 'selfcheck-reject': 1, disagreement: 2, 'low-confidence': 2 }, chosenBy: { 'selfcheck-fix': 2, 'selfcheck-reject': 1, disagreement: 2, 'low-confidence': 1 } });
-    expect(tasks[3]).toMatchObject({ set: 'silver', id: 's3', text: 'Sentence s3.', llmLabels: ['cognitive_impairment'], verdict: 'keep', classifierLabels: ['neuropsychiatric_symptoms'], margin: 1.8 });
+    expect(stats).toMatchObject({
+      candidates: 6,
+      selected: 6,
+      matching: { 'selfcheck-fix': 2, 'selfcheck-reject': 1, disagreement: 2, 'low-confidence': 2 },
+      chosenBy: { 'selfcheck-fix': 2, 'selfcheck-reject': 1, disagreement: 2, 'low-confidence': 1 },
+    });
+    expect(tasks[3]).toMatchObject({
+      set: 'silver',
+      id: 's3',
+      text: 'Sentence s3.',
+      llmLabels: ['cognitive_impairment'],
+      verdict: 'keep',
+      classifierLabels: ['neuropsychiatric_symptoms'],
+      margin: 1.8,
+    });
     expect(tasks[4]).toMatchObject({ ref: 'bronze:b3', margin: null });
   });
 
   it('stops at max, takes the unsurest rows first for low-confidence, and needs the classifier only for its reasons', () => {
     const low = chooseRows(rows, views, ['low-confidence', 'selfcheck-reject'], 2);
     expect(low.tasks.map((t) => t.ref)).toEqual(['bronze:b1', 'bronze:b2']);
-    expect(low.stats).toMatchObject({ selected: 2, matching: { 'low-confidence': 2, 'selfcheck-reject': 1 }, chosenBy: { 'low-confidence': 2 } });
+    expect(low.stats).toMatchObject({
+      selected: 2,
+      matching: { 'low-confidence': 2, 'selfcheck-reject': 1 },
+      chosenBy: { 'low-confidence': 2 },
+    });
     const noClassifier = chooseRows(rows, undefined, ['selfcheck-reject', 'disagreement'], 10);
     expect(noClassifier.tasks.map((t) => t.ref)).toEqual(['silver:s2']);
     expect(noClassifier.tasks[0]!.classifierLabels).toBeUndefined();
@@ -71,9 +98,33 @@ function reviewRun(): { runDir: string; tasks: ReviewTaskRow[] } {
   const runDir = mkdtempSync(join(tmpdir(), 'clinsynth-review-test-'));
   writeJson(join(runDir, RUN_FILES.experiment), { name: 'review-test', taxonomy: TAXONOMY_FILE, labels: LABELS });
   const tasks: ReviewTaskRow[] = [
-    { ref: 'silver:s1', set: 'silver', id: 's1', text: 'Daughter says she, "forgets" things,\nall the time.', llmLabels: ['cognitive_impairment'], verdict: 'fix', reasons: ['selfcheck-fix'] },
-    { ref: 'silver:s2', set: 'silver', id: 's2', text: '=SUM(A1) is not a formula here.', llmLabels: [], verdict: 'reject', reasons: ['selfcheck-reject', 'disagreement'] },
-    { ref: 'bronze:b1', set: 'bronze', id: 'b1', text: 'She needs help with bathing.', llmLabels: ['requiring_assistance'], verdict: 'keep', reasons: ['low-confidence'] },
+    {
+      ref: 'silver:s1',
+      set: 'silver',
+      id: 's1',
+      text: 'Daughter says she, "forgets" things,\nall the time.',
+      llmLabels: ['cognitive_impairment'],
+      verdict: 'fix',
+      reasons: ['selfcheck-fix'],
+    },
+    {
+      ref: 'silver:s2',
+      set: 'silver',
+      id: 's2',
+      text: '=SUM(A1) is not a formula here.',
+      llmLabels: [],
+      verdict: 'reject',
+      reasons: ['selfcheck-reject', 'disagreement'],
+    },
+    {
+      ref: 'bronze:b1',
+      set: 'bronze',
+      id: 'b1',
+      text: 'She needs help with bathing.',
+      llmLabels: ['requiring_assistance'],
+      verdict: 'keep',
+      reasons: ['low-confidence'],
+    },
   ];
   writeJsonl(join(runDir, RUN_FILES.reviewSelection), tasks);
   writeReviewFiles(runDir, tasks);
@@ -81,7 +132,9 @@ function reviewRun(): { runDir: string; tasks: ReviewTaskRow[] } {
 }
 
 /** A Label Studio JSON export in the documented shape (Export → JSON): tasks with their annotations. */
-function lsExport(annotations: Record<string, { choices?: string[]; drop?: boolean; by?: unknown; at?: string; cancelled?: boolean }[]>): unknown[] {
+function lsExport(
+  annotations: Record<string, { choices?: string[]; drop?: boolean; by?: unknown; at?: string; cancelled?: boolean }[]>,
+): unknown[] {
   return Object.entries(annotations).map(([ref, anns], i) => ({
     id: 100 + i,
     data: { ref, text: 'ignored on import', source: ref.split(':')[0], reason: 'selfcheck-fix' },
@@ -93,8 +146,12 @@ function lsExport(annotations: Record<string, { choices?: string[]; drop?: boole
       was_cancelled: a.cancelled ?? false,
       lead_time: 12.5,
       result: [
-        ...(a.choices ? [{ id: 'r1', from_name: 'labels', to_name: 'text', type: 'choices', value: { choices: a.choices } }] : []),
-        ...(a.drop ? [{ id: 'r2', from_name: 'drop', to_name: 'text', type: 'choices', value: { choices: ['drop'] } }] : []),
+        ...(a.choices
+          ? [{ id: 'r1', from_name: 'labels', to_name: 'text', type: 'choices', value: { choices: a.choices } }]
+          : []),
+        ...(a.drop
+          ? [{ id: 'r2', from_name: 'drop', to_name: 'text', type: 'choices', value: { choices: ['drop'] } }]
+          : []),
       ],
     })),
     predictions: [],
@@ -118,8 +175,22 @@ describe('export files', () => {
     const written = JSON.parse(readFileSync(join(runDir, RUN_FILES.reviewTasks), 'utf8')) as unknown[];
     expect(written).toEqual(labelStudioTasks(tasks, taxonomy));
     expect(written[1]).toEqual({
-      data: { ref: 'silver:s2', text: '=SUM(A1) is not a formula here.', source: 'silver', reason: 'selfcheck-reject, disagreement', llm_labels: 'none', verdict: 'reject' },
-      predictions: [{ model_version: PREDICTION_MODEL, result: [{ id: 'llm-labels', from_name: 'labels', to_name: 'text', type: 'choices', value: { choices: ['none'] } }] }],
+      data: {
+        ref: 'silver:s2',
+        text: '=SUM(A1) is not a formula here.',
+        source: 'silver',
+        reason: 'selfcheck-reject, disagreement',
+        llm_labels: 'none',
+        verdict: 'reject',
+      },
+      predictions: [
+        {
+          model_version: PREDICTION_MODEL,
+          result: [
+            { id: 'llm-labels', from_name: 'labels', to_name: 'text', type: 'choices', value: { choices: ['none'] } },
+          ],
+        },
+      ],
     });
     const config = readFileSync(join(runDir, RUN_FILES.reviewConfig), 'utf8');
     expect(config).toBe(labelStudioConfig(taxonomy));
@@ -141,7 +212,9 @@ describe('export files', () => {
     expect(csv).toBe(reviewCsv(tasks, 'none'));
     const lines = csv.split('\r\n');
     expect(lines[0]).toBe(CSV_COLUMNS.join(','));
-    expect(lines[1]).toBe('silver:s1,silver,selfcheck-fix,"Daughter says she, ""forgets"" things,\nall the time.",cognitive_impairment,,,,');
+    expect(lines[1]).toBe(
+      'silver:s1,silver,selfcheck-fix,"Daughter says she, ""forgets"" things,\nall the time.",cognitive_impairment,,,,',
+    );
     expect(lines[2]).toBe("silver:s2,silver,selfcheck-reject;disagreement,'=SUM(A1) is not a formula here.,none,,,,");
   });
 });
@@ -156,7 +229,11 @@ describe('checkReviewImport', () => {
         lsExport({
           'silver:s1': [
             { choices: ['neuropsychiatric_symptoms'], at: '2025-03-01T10:00:00Z' },
-            { choices: ['cognitive_impairment', 'notice_by_others'], by: { id: 3, email: 'ann@example.org' }, at: '2025-03-02T09:30:00Z' },
+            {
+              choices: ['cognitive_impairment', 'notice_by_others'],
+              by: { id: 3, email: 'ann@example.org' },
+              at: '2025-03-02T09:30:00Z',
+            },
             { choices: ['none'], at: '2025-03-03T00:00:00Z', cancelled: true },
           ],
           'silver:s2': [{ drop: true, by: 'bob' }],
@@ -170,15 +247,46 @@ describe('checkReviewImport', () => {
     expect(r.format).toBe('label-studio');
     expect(r.open).toBe(1);
     expect(r.rows).toEqual([
-      { ref: 'silver:s1', set: 'silver', id: 's1', labels: ['cognitive_impairment', 'notice_by_others'], drop: false, llmLabels: ['cognitive_impairment'], reasons: ['selfcheck-fix'], reviewer: 'ann@example.org', reviewedAt: '2025-03-02T09:30:00.000Z' },
-      { ref: 'silver:s2', set: 'silver', id: 's2', labels: [], drop: true, llmLabels: [], reasons: ['selfcheck-reject', 'disagreement'], reviewer: 'bob', reviewedAt: '2025-03-01T10:00:00.000Z' },
+      {
+        ref: 'silver:s1',
+        set: 'silver',
+        id: 's1',
+        labels: ['cognitive_impairment', 'notice_by_others'],
+        drop: false,
+        llmLabels: ['cognitive_impairment'],
+        reasons: ['selfcheck-fix'],
+        reviewer: 'ann@example.org',
+        reviewedAt: '2025-03-02T09:30:00.000Z',
+      },
+      {
+        ref: 'silver:s2',
+        set: 'silver',
+        id: 's2',
+        labels: [],
+        drop: true,
+        llmLabels: [],
+        reasons: ['selfcheck-reject', 'disagreement'],
+        reviewer: 'bob',
+        reviewedAt: '2025-03-01T10:00:00.000Z',
+      },
     ]);
   });
 
   it('refuses a bad Label Studio export with every problem as file:line: key: why', () => {
     const { runDir } = reviewRun();
     const file = join(runDir, 'bad.json');
-    writeFileSync(file, JSON.stringify(lsExport({ 'silver:s9': [{ choices: ['cognitive_impairment'] }], 'silver:s1': [{ choices: ['memory_loss', 'none'] }], 'bronze:b1': [{ choices: [] }] }), null, 2));
+    writeFileSync(
+      file,
+      JSON.stringify(
+        lsExport({
+          'silver:s9': [{ choices: ['cognitive_impairment'] }],
+          'silver:s1': [{ choices: ['memory_loss', 'none'] }],
+          'bronze:b1': [{ choices: [] }],
+        }),
+        null,
+        2,
+      ),
+    );
     const text = readFileSync(file, 'utf8').split('\n');
     const lineOf = (needle: string, from = 0) => text.findIndex((l, i) => i >= from && l.includes(needle)) + 1;
     const problems = problemsOf(() => checkReviewImport(runDir, file));
@@ -200,21 +308,40 @@ describe('checkReviewImport', () => {
       return f;
     };
     const syntax = write('syntax.json', '[\n  {"data": {"ref": "silver:s1"},\n  "annotations": [}\n]\n');
-    expect(problemsOf(() => checkReviewImport(runDir, syntax))[0]).toMatch(new RegExp(`^${syntax}:3: \\(root\\): YAML syntax`));
-    const min = write('min.json', JSON.stringify([{ id: 1, ref: 'silver:s1', text: 'x', labels: { choices: ['none'] } }]));
-    expect(problemsOf(() => checkReviewImport(runDir, min))).toEqual([`${min}:1: (root): this looks like Label Studio's JSON-MIN export: export as JSON (with annotations) instead`]);
+    expect(problemsOf(() => checkReviewImport(runDir, syntax))[0]).toMatch(
+      new RegExp(`^${syntax}:3: \\(root\\): YAML syntax`),
+    );
+    const min = write(
+      'min.json',
+      JSON.stringify([{ id: 1, ref: 'silver:s1', text: 'x', labels: { choices: ['none'] } }]),
+    );
+    expect(problemsOf(() => checkReviewImport(runDir, min))).toEqual([
+      `${min}:1: (root): this looks like Label Studio's JSON-MIN export: export as JSON (with annotations) instead`,
+    ]);
     const obj = write('obj.json', '{"tasks": []}\n');
-    expect(problemsOf(() => checkReviewImport(runDir, obj))[0]).toContain(`${obj}:1: (root): expected Label Studio's JSON export: an array of tasks`);
+    expect(problemsOf(() => checkReviewImport(runDir, obj))[0]).toContain(
+      `${obj}:1: (root): expected Label Studio's JSON export: an array of tasks`,
+    );
     const noRef = write('noref.json', JSON.stringify([{ id: 1, data: { text: 'x' }, annotations: [] }], null, 2));
-    expect(problemsOf(() => checkReviewImport(runDir, noRef))[0]).toBe(`${noRef}:4: 0.data.ref: the task has no data.ref (the key clinsynth exported in tasks.json): import the tasks.json of this run`);
-    const open = write('open.json', JSON.stringify(lsExport({ 'silver:s1': [], 'silver:s2': [{ choices: ['none'], cancelled: true }] })));
-    expect(problemsOf(() => checkReviewImport(runDir, open))).toEqual([`${open}:1: (root): no reviewed task in the file (2 without a decision): nothing to import; \`clinsynth review skip\` goes on without review`]);
+    expect(problemsOf(() => checkReviewImport(runDir, noRef))[0]).toBe(
+      `${noRef}:4: 0.data.ref: the task has no data.ref (the key clinsynth exported in tasks.json): import the tasks.json of this run`,
+    );
+    const open = write(
+      'open.json',
+      JSON.stringify(lsExport({ 'silver:s1': [], 'silver:s2': [{ choices: ['none'], cancelled: true }] })),
+    );
+    expect(problemsOf(() => checkReviewImport(runDir, open))).toEqual([
+      `${open}:1: (root): no reviewed task in the file (2 without a decision): nothing to import; \`clinsynth review skip\` goes on without review`,
+    ]);
   });
 
   it('reads the filled CSV in any column order, and refuses bad cells with their line', () => {
     const { runDir } = reviewRun();
     const good = join(runDir, 'filled.csv');
-    writeFileSync(good, '\uFEFFreviewer,labels,ref,drop,reviewed_at,text\r\nann,cognitive_impairment; notice_by_others,silver:s1,,2025-03-04,"multi\nline"\r\n,,silver:s2,,,\r\ncarl,none,bronze:b1,,,\r\n');
+    writeFileSync(
+      good,
+      '\uFEFFreviewer,labels,ref,drop,reviewed_at,text\r\nann,cognitive_impairment; notice_by_others,silver:s1,,2025-03-04,"multi\nline"\r\n,,silver:s2,,,\r\ncarl,none,bronze:b1,,,\r\n',
+    );
     const r = checkReviewImport(runDir, good);
     expect(r.format).toBe('csv');
     expect(r.open).toBe(1);
@@ -223,7 +350,10 @@ describe('checkReviewImport', () => {
       ['bronze:b1', [], 'carl', r.rows[1]!.reviewedAt.slice(0, 10)],
     ]);
     const bad = join(runDir, 'bad.csv');
-    writeFileSync(bad, 'ref,labels,drop,reviewed_at\nsilver:s1,dementia,,\nsilver:s2,,maybe,\nbronze:b1,none,,yesterday\nsilver:s1,none,,\n');
+    writeFileSync(
+      bad,
+      'ref,labels,drop,reviewed_at\nsilver:s1,dementia,,\nsilver:s2,,maybe,\nbronze:b1,none,,yesterday\nsilver:s1,none,,\n',
+    );
     expect(problemsOf(() => checkReviewImport(runDir, bad))).toEqual([
       `${bad}:3: drop: "maybe": write yes to drop the sentence, or leave it empty`,
       `${bad}:4: reviewed_at: "yesterday" is not an ISO 8601 time (e.g. 2025-03-01 or 2025-03-01T14:30:00Z)`,
@@ -233,13 +363,19 @@ describe('checkReviewImport', () => {
     // A cell that holds a sentence where an id belongs is not echoed whole (problems reach the workflow history).
     const pasted = join(runDir, 'pasted.csv');
     writeFileSync(pasted, 'ref,labels\nsilver:s1,Daughter says she forgets things all the time and gets lost\n');
-    expect(problemsOf(() => checkReviewImport(runDir, pasted))[0]).toBe(`${pasted}:2: labels: unknown label "Daughter says she forgets things all th…" (labels: ${LABELS.join(', ')}, or none)`);
+    expect(problemsOf(() => checkReviewImport(runDir, pasted))[0]).toBe(
+      `${pasted}:2: labels: unknown label "Daughter says she forgets things all th…" (labels: ${LABELS.join(', ')}, or none)`,
+    );
     const noRun = mkdtempSync(join(tmpdir(), 'clinsynth-no-review-'));
     writeJson(join(noRun, RUN_FILES.experiment), { name: 'x', taxonomy: TAXONOMY_FILE, labels: LABELS });
-    expect(problemsOf(() => checkReviewImport(noRun, good))[0]).toMatch(/selection\.jsonl:0: \(root\): this run has exported no rows for review/);
+    expect(problemsOf(() => checkReviewImport(noRun, good))[0]).toMatch(
+      /selection\.jsonl:0: \(root\): this run has exported no rows for review/,
+    );
     const noHeader = join(runDir, 'noheader.csv');
     writeFileSync(noHeader, 'id,label\nsilver:s1,none\n');
-    expect(problemsOf(() => checkReviewImport(runDir, noHeader))).toEqual([`${noHeader}:1: (root): the header row lacks the columns ref, labels (expected ${CSV_COLUMNS.join(',')})`]);
+    expect(problemsOf(() => checkReviewImport(runDir, noHeader))).toEqual([
+      `${noHeader}:1: (root): the header row lacks the columns ref, labels (expected ${CSV_COLUMNS.join(',')})`,
+    ]);
   });
 });
 
@@ -247,9 +383,24 @@ describe('importReview and reviewSummary', () => {
   it('writes the reviewed rows and the import summary (the same again on a rerun), and counts agreement per label', () => {
     const { runDir } = reviewRun();
     const file = join(runDir, 'review', 'imports', 'export.json');
-    writeJson(file, lsExport({ 'silver:s1': [{ choices: ['cognitive_impairment', 'notice_by_others'] }], 'silver:s2': [{ drop: true }], 'bronze:b1': [{ choices: ['requiring_assistance'] }] }));
+    writeJson(
+      file,
+      lsExport({
+        'silver:s1': [{ choices: ['cognitive_impairment', 'notice_by_others'] }],
+        'silver:s2': [{ drop: true }],
+        'bronze:b1': [{ choices: ['requiring_assistance'] }],
+      }),
+    );
     const result = importReview(runDir, file);
-    expect(result).toEqual({ file: 'review/imports/export.json', format: 'label-studio', tasks: 3, reviewed: 3, changed: 1, dropped: 1, reviewers: 1 });
+    expect(result).toEqual({
+      file: 'review/imports/export.json',
+      format: 'label-studio',
+      tasks: 3,
+      reviewed: 3,
+      changed: 1,
+      dropped: 1,
+      reviewers: 1,
+    });
     const rows = readJsonl<ReviewedRow>(join(runDir, RUN_FILES.reviewed));
     expect(importReview(runDir, file)).toEqual(result);
     expect(readJsonl<ReviewedRow>(join(runDir, RUN_FILES.reviewed))).toEqual(rows);

@@ -3,7 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { mulberry32, shuffled } from '../../lib/run/random.js';
 import { splitByGroup } from '../../lib/evaluate/split.js';
 
-const rows = Array.from({ length: 300 }, (_, i) => ({ id: `s${i}`, noteId: i % 7 === 0 ? undefined : `note${i % 41}` }));
+const rows = Array.from({ length: 300 }, (_, i) => ({
+  id: `s${i}`,
+  noteId: i % 7 === 0 ? undefined : `note${i % 41}`,
+}));
 
 describe('splitByGroup', () => {
   it('never puts a note on both sides and covers every row once', () => {

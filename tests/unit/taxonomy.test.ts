@@ -153,7 +153,12 @@ describe('loadTaxonomy on small files', () => {
     const file = writeTaxonomy({ 8: '  - id: Falls-Risk' });
     const problems = problemsOf(file);
     expect(problems).toHaveLength(1);
-    expect(problems[0]).toMatchObject({ file, line: 8, key: 'labels.1.id', message: 'label id must be lower_snake_case' });
+    expect(problems[0]).toMatchObject({
+      file,
+      line: 8,
+      key: 'labels.1.id',
+      message: 'label id must be lower_snake_case',
+    });
   });
 
   it('too-short definition, unknown key and no labels', () => {
@@ -161,7 +166,9 @@ describe('loadTaxonomy on small files', () => {
     expect(short[0]).toMatchObject({ line: 10, key: 'labels.1.definition' });
     const unknown = problemsOf(writeTaxonomy({ 9: ['    name: Falls', '    cue: [fell]'] }));
     expect(unknown[0]).toMatchObject({ line: 10, key: 'labels.1.cue' });
-    const none = problemsOf(writeTaxonomy({ 3: 'labels: []', 4: [], 5: [], 6: [], 7: [], 8: [], 9: [], 10: [], 16: '      - x' }));
+    const none = problemsOf(
+      writeTaxonomy({ 3: 'labels: []', 4: [], 5: [], 6: [], 7: [], 8: [], 9: [], 10: [], 16: '      - x' }),
+    );
     expect(none[0]).toMatchObject({ line: 3, key: 'labels', message: 'at least one label is required' });
   });
 

@@ -7,7 +7,10 @@ const grpc = (code: number, message: string) => Object.assign(new Error(message)
 
 describe('waitForRunResult', () => {
   it('asks again after DEADLINE_EXCEEDED and UNAVAILABLE, with growing delays, and returns the result', async () => {
-    const errors = [grpc(4, '4 DEADLINE_EXCEEDED: context deadline exceeded'), new Error('wrapped', { cause: grpc(14, '14 UNAVAILABLE: No connection established') })];
+    const errors = [
+      grpc(4, '4 DEADLINE_EXCEEDED: context deadline exceeded'),
+      new Error('wrapped', { cause: grpc(14, '14 UNAVAILABLE: No connection established') }),
+    ];
     let calls = 0;
     const slept: number[] = [];
     const told: string[] = [];
@@ -30,9 +33,13 @@ describe('waitForRunResult', () => {
 
   it('passes on a failed run and any other error at once', async () => {
     const failed = new WorkflowFailedError('Workflow execution failed', undefined, 'NON_RETRYABLE_FAILURE');
-    await expect(waitForRunResult({ result: async () => Promise.reject(failed) }, { sleep: async () => {} })).rejects.toBe(failed);
+    await expect(
+      waitForRunResult({ result: async () => Promise.reject(failed) }, { sleep: async () => {} }),
+    ).rejects.toBe(failed);
     const notFound = grpc(5, '5 NOT_FOUND: workflow not found');
-    await expect(waitForRunResult({ result: async () => Promise.reject(notFound) }, { sleep: async () => {} })).rejects.toBe(notFound);
+    await expect(
+      waitForRunResult({ result: async () => Promise.reject(notFound) }, { sleep: async () => {} }),
+    ).rejects.toBe(notFound);
     expect(isTransientServiceError(new Error('plain'))).toBe(false);
   });
 });

@@ -21,7 +21,15 @@ let workers: RunningWorkers;
 let connection: Connection;
 let client: Client;
 
-const FAST: Partial<FakeLlmFaults> = { batchValidatingMs: 50, batchInProgressMs: 300, batchFinalizingMs: 50, batchCancellingMs: 300, batchOutcomes: [], batchAnsweredShare: 0.5, batchErrorLineShare: 0 };
+const FAST: Partial<FakeLlmFaults> = {
+  batchValidatingMs: 50,
+  batchInProgressMs: 300,
+  batchFinalizingMs: 50,
+  batchCancellingMs: 300,
+  batchOutcomes: [],
+  batchAnsweredShare: 0.5,
+  batchErrorLineShare: 0,
+};
 
 beforeAll(async () => {
   llm = await startFakeLlmServer({ seed: 9, ...FAST });
@@ -41,7 +49,13 @@ afterAll(async () => {
 function experimentFile(name: string, batch: boolean, llmExtra: Record<string, unknown> = {}): string {
   return writeTestExperiment({
     name,
-    llm: { baseURL: llm.url, seed: 3, prices: { 'fake-model': { input: 1, output: 2 } }, ...(batch ? { batch: true, batchPollSeconds: 0.2 } : {}), ...llmExtra },
+    llm: {
+      baseURL: llm.url,
+      seed: 3,
+      prices: { 'fake-model': { input: 1, output: 2 } },
+      ...(batch ? { batch: true, batchPollSeconds: 0.2 } : {}),
+      ...llmExtra,
+    },
     overrides: { train: { seeds: [1] }, evaluate: { mixes: ['gold', 'gold+silver+bronze'] } },
   }).file;
 }
@@ -60,12 +74,20 @@ async function start(file: string, runId: string, extra: Partial<ExperimentInput
   });
 }
 
-const run = async (file: string, runId: string, extra: Partial<ExperimentInput> = {}) => (await (await start(file, runId, extra)).result()) as ExperimentResult;
+const run = async (file: string, runId: string, extra: Partial<ExperimentInput> = {}) =>
+  (await (await start(file, runId, extra)).result()) as ExperimentResult;
 
 /** The stage outputs that make the datasets, row by row (the cache keys included). */
 function datasets(runDir: string): Record<string, string[]> {
-  const rows = (path: string) => readJsonl<Record<string, unknown>>(join(runDir, path)).map((r) => JSON.stringify(r)).sort();
-  return { merged: rows('datasets/merged.jsonl'), silver: rows('datasets/silver.jsonl'), bronze: rows('datasets/bronze.jsonl') };
+  const rows = (path: string) =>
+    readJsonl<Record<string, unknown>>(join(runDir, path))
+      .map((r) => JSON.stringify(r))
+      .sort();
+  return {
+    merged: rows('datasets/merged.jsonl'),
+    silver: rows('datasets/silver.jsonl'),
+    bronze: rows('datasets/bronze.jsonl'),
+  };
 }
 
 const sum = (bs: BatchProgress[], k: 'answered' | 'unanswered' | 'total') => bs.reduce((n, b) => n + (b[k] ?? 0), 0);
@@ -87,7 +109,8 @@ describe('batch mode through the workflow', () => {
     let seen = '';
     let line = '';
     for (let i = 0; i < 400 && !seen; i++) {
-      const details = ((await handle.query('__temporal_workflow_metadata')) as { currentDetails?: string }).currentDetails ?? '';
+      const details =
+        ((await handle.query('__temporal_workflow_metadata')) as { currentDetails?: string }).currentDetails ?? '';
       if (/batch round 1\/3 of silver: batch_fake_\d+ (validating|in_progress|finalizing)/.test(details)) {
         seen = details;
         line = progressLine(await handle.query(progressQuery));
@@ -124,7 +147,11 @@ describe('batch mode through the workflow', () => {
     expect(llm.stats.batchesCreated).toBe(0);
     expect(rerun.progress.llm.calls).toBe(0);
     expect(datasets(rerun.runDir)).toEqual(datasets(online.runDir));
-    await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, await handle.fetchHistory(), handle.workflowId);
+    await Worker.runReplayHistory(
+      { workflowBundle: await workflowBundle() },
+      await handle.fetchHistory(),
+      handle.workflowId,
+    );
   }, 400_000);
 
   it('resubmits only what an expired batch did not answer; failed, vanished and output-less batches end recorded and go online', async () => {
@@ -149,8 +176,18 @@ describe('batch mode through the workflow', () => {
     const broken = await run(experimentFile('wf-broken', true, { batchRounds: 1 }), `wf-broken-${Date.now()}`);
     expect(broken.progress.stage).toBe('done');
     const [first, second, third] = broken.progress.batches ?? [];
-    expect(first).toMatchObject({ stage: 'silver', status: 'failed', error: expect.stringContaining('token_limit_exceeded'), answered: 0 });
-    expect(second).toMatchObject({ stage: 'bronze', status: 'vanished', error: expect.stringContaining('404'), answered: 0 });
+    expect(first).toMatchObject({
+      stage: 'silver',
+      status: 'failed',
+      error: expect.stringContaining('token_limit_exceeded'),
+      answered: 0,
+    });
+    expect(second).toMatchObject({
+      stage: 'bronze',
+      status: 'vanished',
+      error: expect.stringContaining('404'),
+      answered: 0,
+    });
     expect(third).toMatchObject({ status: 'completed', answered: 0 });
     expect(third!.unanswered).toBe(third!.total);
     // One round each (llm.batchRounds 1): what no batch answered went online, and the run is whole.
@@ -186,7 +223,9 @@ describe('batch mode through the workflow', () => {
     llm.setFaults({ ...FAST, batchInProgressMs: 4000 });
     llm.resetStats();
     const runId = `wf-batch-can-${Date.now()}`;
-    const result = await run(experimentFile('wf-batch-can', true, { batchPollSeconds: 0.1 }), runId, { historyLimit: 60 });
+    const result = await run(experimentFile('wf-batch-can', true, { batchPollSeconds: 0.1 }), runId, {
+      historyLimit: 60,
+    });
     expect(result.progress.stage).toBe('done');
     expect(result.progress.continuedAsNew).toBeGreaterThan(0);
     const batches = result.progress.batches ?? [];

@@ -31,7 +31,11 @@ afterAll(async () => {
   await env?.close();
 });
 
-async function runExperiment(file: string, runId: string, extra: Partial<ExperimentInput> = {}): Promise<ExperimentResult> {
+async function runExperiment(
+  file: string,
+  runId: string,
+  extra: Partial<ExperimentInput> = {},
+): Promise<ExperimentResult> {
   const experiment = loadExperiment(file);
   const runDir = join(experiment.output, runId);
   return client.workflow.execute('experimentWorkflow', {
@@ -47,7 +51,11 @@ describe('experiment workflow', () => {
     const { file, dir } = writeTestExperiment({
       name: 'wf-encoder',
       llm: { baseURL: llm.url },
-      overrides: { silver: { enabled: false }, train: { seeds: [1], encoder: encDir }, evaluate: { mixes: ['gold', 'gold+bronze'], llmAgreement: false } },
+      overrides: {
+        silver: { enabled: false },
+        train: { seeds: [1], encoder: encDir },
+        evaluate: { mixes: ['gold', 'gold+bronze'], llmAgreement: false },
+      },
     });
     const result = await runExperiment(file, `wf-encoder-${Date.now()}`);
     expect(result.progress.stage).toBe('done');
@@ -60,7 +68,14 @@ describe('experiment workflow', () => {
     expect(folders.some((f) => f.startsWith('clinical-encoder'))).toBe(true);
     expect(folders.some((f) => f.startsWith('all-MiniLM-L6-v2'))).toBe(true);
     writeFileSync(join(dir, 'in.jsonl'), '{"id":"a","text":"Continue donepezil 10 mg."}\n');
-    const r = await runCli(['predict', '--model', join(result.runDir, 'model'), join(dir, 'in.jsonl'), '--out', join(dir, 'out.jsonl')]);
+    const r = await runCli([
+      'predict',
+      '--model',
+      join(result.runDir, 'model'),
+      join(dir, 'in.jsonl'),
+      '--out',
+      join(dir, 'out.jsonl'),
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain(`with encoder ${model.encoderId}`);
   }, 300_000);
@@ -71,7 +86,8 @@ describe('experiment workflow', () => {
     const result = await runExperiment(file, `wf-basic-${Date.now()}`);
     expect(result.progress.stage).toBe('done');
     // Every stage ran, but review (off by default): skipped, without a command.
-    for (const [name, s] of Object.entries(result.progress.stages)) expect(s.status, name).toBe(name === 'review' ? 'skipped' : 'done');
+    for (const [name, s] of Object.entries(result.progress.stages))
+      expect(s.status, name).toBe(name === 'review' ? 'skipped' : 'done');
     expect(result.progress.review).toBeUndefined();
     const report = JSON.parse(readFileSync(result.reportPath, 'utf8'));
     const labels = loadExperiment(file).labels;
@@ -81,7 +97,8 @@ describe('experiment workflow', () => {
       expect(mix.macroF1.sd).toBeGreaterThanOrEqual(0);
       expect(mix.microF1.mean).toBeGreaterThan(0);
       expect(Object.keys(mix.perLabel).sort()).toEqual([...labels].sort());
-      for (const s of Object.values<any>(mix.perLabel)) for (const k of ['precision', 'recall', 'f1']) expect(s[k]).toBeGreaterThanOrEqual(0);
+      for (const s of Object.values<any>(mix.perLabel))
+        for (const k of ['precision', 'recall', 'f1']) expect(s[k]).toBeGreaterThanOrEqual(0);
     }
     const paid = llm.stats.requests;
     expect(paid).toBeGreaterThan(10);
@@ -92,11 +109,15 @@ describe('experiment workflow', () => {
     expect(existsSync(join(result.runDir, 'model', 'model.json'))).toBe(true);
 
     // gold.train + gold.test: one fold, and each mix's predictions cover every gold test sentence exactly once per seed.
-    const testIds = readJsonl<{ id: string }>(join(result.runDir, 'gold', 'test.jsonl')).map((r) => r.id).sort();
+    const testIds = readJsonl<{ id: string }>(join(result.runDir, 'gold', 'test.jsonl'))
+      .map((r) => r.id)
+      .sort();
     for (const mix of Object.keys(report.mixes)) {
       expect(report.mixes[mix].folds).toBe(1);
       for (const seed of [1, 2]) {
-        const preds = readJsonl<{ id: string; fold: number }>(join(result.runDir, 'eval', mix, `seed-${seed}`, 'predictions.jsonl'));
+        const preds = readJsonl<{ id: string; fold: number }>(
+          join(result.runDir, 'eval', mix, `seed-${seed}`, 'predictions.jsonl'),
+        );
         expect(preds.map((r) => r.id).sort()).toEqual(testIds);
         expect(new Set(preds.map((r) => r.fold))).toEqual(new Set([0]));
       }
@@ -118,7 +139,12 @@ describe('experiment workflow', () => {
     const { file } = writeTestExperiment({
       name: 'wf-cap',
       llm: { baseURL: llm.url, concurrency: 3, seed: 5 },
-      overrides: { silver: { enabled: true, batchSize: 1 }, bronze: { enabled: false }, selfCheck: { enabled: false }, evaluate: { mixes: ['gold', 'gold+silver'] } },
+      overrides: {
+        silver: { enabled: true, batchSize: 1 },
+        bronze: { enabled: false },
+        selfCheck: { enabled: false },
+        evaluate: { mixes: ['gold', 'gold+silver'] },
+      },
     });
     llm.setFaults({ latencyMs: 60 });
     llm.resetStats();
@@ -151,8 +177,11 @@ describe('experiment workflow', () => {
       const pages = result.progress.pages.bronze;
       expect(readdirSync(join(result.runDir, 'bronze/jobs'))).toHaveLength(pages);
       expect(readdirSync(join(result.runDir, 'selfcheck/bronze'))).toHaveLength(pages);
-      for (const t of await tallyBronze(result.runDir, pages, sharedEmbed)) expect(t.usable, t.target.join() || 'none').toBeGreaterThanOrEqual(bronze.perLabel);
-      const rejected = readdirSync(join(result.runDir, 'bronze/rejected')).flatMap((f) => readJsonl(join(result.runDir, 'bronze/rejected', f)));
+      for (const t of await tallyBronze(result.runDir, pages, sharedEmbed))
+        expect(t.usable, t.target.join() || 'none').toBeGreaterThanOrEqual(bronze.perLabel);
+      const rejected = readdirSync(join(result.runDir, 'bronze/rejected')).flatMap((f) =>
+        readJsonl(join(result.runDir, 'bronze/rejected', f)),
+      );
       expect(rejected.length).toBeGreaterThan(0);
       expect(JSON.parse(readFileSync(result.reportPath, 'utf8')).datasets.bronzeRejected).toBe(rejected.length);
 
@@ -160,11 +189,17 @@ describe('experiment workflow', () => {
       const { file: once } = writeTestExperiment({
         name: 'wf-topup-off',
         llm: { baseURL: llm.url, seed: 5 },
-        overrides: { silver: { enabled: false }, bronze: { ...bronze, topUpRounds: 0 }, evaluate: { mixes: ['gold', 'gold+bronze'] } },
+        overrides: {
+          silver: { enabled: false },
+          bronze: { ...bronze, topUpRounds: 0 },
+          evaluate: { mixes: ['gold', 'gold+bronze'] },
+        },
       });
       const off = await runExperiment(once, `wf-topup-off-${Date.now()}`);
       expect(off.progress.counts.bronzeTopUpRounds).toBeUndefined();
-      const short = (await tallyBronze(off.runDir, off.progress.pages.bronze, sharedEmbed)).filter((t) => t.usable < bronze.perLabel);
+      const short = (await tallyBronze(off.runDir, off.progress.pages.bronze, sharedEmbed)).filter(
+        (t) => t.usable < bronze.perLabel,
+      );
       expect(short.length).toBeGreaterThan(0);
     } finally {
       llm.setFaults({ bronzeJunkShare: 0 });
@@ -172,7 +207,11 @@ describe('experiment workflow', () => {
   });
 
   it('continues as new to keep every history short, and still finishes', async () => {
-    const { file } = writeTestExperiment({ name: 'wf-can', llm: { baseURL: llm.url, concurrency: 2, seed: 11 }, overrides: { silver: { enabled: true, batchSize: 1 } } });
+    const { file } = writeTestExperiment({
+      name: 'wf-can',
+      llm: { baseURL: llm.url, concurrency: 2, seed: 11 },
+      overrides: { silver: { enabled: true, batchSize: 1 } },
+    });
     const runId = `wf-can-${Date.now()}`;
     const result = await runExperiment(file, runId, { historyLimit: 60 });
     expect(result.progress.continuedAsNew).toBeGreaterThan(0);
@@ -185,7 +224,14 @@ describe('experiment workflow', () => {
 
   it('finishes under 429s, 500s, malformed and truncated answers, records every failure, lets no unknown label through', async () => {
     const { file } = writeTestExperiment({ name: 'wf-faults', llm: { baseURL: llm.url, seed: 23 } });
-    llm.setFaults({ rate429: 0.1, retryAfterSeconds: 1, rate500: 0.05, rateMalformed: 0.05, rateTruncated: 0.03, rateUnknownLabel: 0.05 });
+    llm.setFaults({
+      rate429: 0.1,
+      retryAfterSeconds: 1,
+      rate500: 0.05,
+      rateMalformed: 0.05,
+      rateTruncated: 0.03,
+      rateUnknownLabel: 0.05,
+    });
     llm.resetStats();
     try {
       const result = await runExperiment(file, `wf-faults-${Date.now()}`);
@@ -197,11 +243,25 @@ describe('experiment workflow', () => {
       }
       // Every unusable answer is counted once and kept raw in a failures page. (A fault the parser can absorb,
       // such as an unknown label repeated in a self-check `keep`, is not a failure, so this is at most the faults.)
-      const unusable = (llm.stats.faults.rateMalformed ?? 0) + (llm.stats.faults.rateTruncated ?? 0) + (llm.stats.faults.rateUnknownLabel ?? 0);
+      const unusable =
+        (llm.stats.faults.rateMalformed ?? 0) +
+        (llm.stats.faults.rateTruncated ?? 0) +
+        (llm.stats.faults.rateUnknownLabel ?? 0);
       expect(result.progress.llm.failures).toBeGreaterThan(0);
       expect(result.progress.llm.failures).toBeLessThanOrEqual(unusable);
-      const failureRows = ['silver/failures', 'bronze/failures', 'selfcheck/failures-silver', 'selfcheck/failures-bronze', 'probe/failures', 'selfcheck/failures-probe']
-        .flatMap((f) => (existsSync(join(result.runDir, f)) ? readdirSync(join(result.runDir, f)).map((p) => join(result.runDir, f, p)) : []))
+      const failureRows = [
+        'silver/failures',
+        'bronze/failures',
+        'selfcheck/failures-silver',
+        'selfcheck/failures-bronze',
+        'probe/failures',
+        'selfcheck/failures-probe',
+      ]
+        .flatMap((f) =>
+          existsSync(join(result.runDir, f))
+            ? readdirSync(join(result.runDir, f)).map((p) => join(result.runDir, f, p))
+            : [],
+        )
         .flatMap((p) => readJsonl<{ rawText: string; error: string }>(p));
       expect(failureRows).toHaveLength(result.progress.llm.failures);
       for (const f of failureRows) expect(typeof f.rawText).toBe('string');
@@ -216,7 +276,12 @@ describe('experiment workflow', () => {
       llm: { baseURL: llm.url },
       overrides: {
         gold: { path: join(DEMO_DIR, 'data', 'gold.jsonl') },
-        evaluate: { mixes: ['gold', 'gold+silver', 'gold+bronze', 'gold+silver+bronze'], folds: 4, bootstrap: 2000, curves: { synthetic: [0.5, 1], gold: [0.5, 1] } },
+        evaluate: {
+          mixes: ['gold', 'gold+silver', 'gold+bronze', 'gold+silver+bronze'],
+          folds: 4,
+          bootstrap: 2000,
+          curves: { synthetic: [0.5, 1], gold: [0.5, 1] },
+        },
       },
     });
     const result = await runExperiment(file, `wf-folds-${Date.now()}`);
@@ -227,9 +292,14 @@ describe('experiment workflow', () => {
       expect(report.mixes[mix].folds).toBe(4);
       expect(report.mixes[mix].duplicatesDropped).toBeGreaterThanOrEqual(0);
       for (const seed of [1, 2]) {
-        const preds = readJsonl<{ id: string; note: string | null; fold: number; gold: string[]; pred: string[]; scores: Record<string, number> }>(
-          join(result.runDir, 'eval', mix, `seed-${seed}`, 'predictions.jsonl'),
-        );
+        const preds = readJsonl<{
+          id: string;
+          note: string | null;
+          fold: number;
+          gold: string[];
+          pred: string[];
+          scores: Record<string, number>;
+        }>(join(result.runDir, 'eval', mix, `seed-${seed}`, 'predictions.jsonl'));
         expect(preds.map((r) => r.id).sort(), `${mix} seed ${seed}`).toEqual(ids);
         expect([...new Set(preds.map((r) => r.fold))].sort()).toEqual([0, 1, 2, 3]);
         for (const r of preds) expect(Object.keys(r.scores).sort()).toEqual([...loadExperiment(file).labels].sort());
@@ -251,7 +321,14 @@ describe('experiment workflow', () => {
     }
     // Curves: share 0.5 and 1 for each mix with synthetic rows, and for each mix with gold; fewer rows at 0.5.
     const points = (axis: string) => report.curves[axis].map((r: any) => `${r.mix}@${r.share}`).sort();
-    expect(points('synthetic')).toEqual(['gold+bronze@0.5', 'gold+bronze@1', 'gold+silver+bronze@0.5', 'gold+silver+bronze@1', 'gold+silver@0.5', 'gold+silver@1']);
+    expect(points('synthetic')).toEqual([
+      'gold+bronze@0.5',
+      'gold+bronze@1',
+      'gold+silver+bronze@0.5',
+      'gold+silver+bronze@1',
+      'gold+silver@0.5',
+      'gold+silver@1',
+    ]);
     expect(points('gold')).toHaveLength(8);
     for (const axis of ['synthetic', 'gold']) {
       for (const mix of new Set<string>(report.curves[axis].map((r: any) => r.mix))) {

@@ -22,13 +22,21 @@ const RECORDED = ['replay-window.binpb', 'replay-budget.binpb', 'pre-review-firs
 
 describe('replaying recorded histories', () => {
   it('finds the recorded histories', () => {
-    expect(readdirSync(FIXTURES).filter((f) => f.endsWith('.binpb')).sort()).toEqual([...RECORDED].sort());
+    expect(
+      readdirSync(FIXTURES)
+        .filter((f) => f.endsWith('.binpb'))
+        .sort(),
+    ).toEqual([...RECORDED].sort());
   });
 
-  it.each(RECORDED)('replays %s without non-determinism', async (file) => {
-    const history = temporal.api.history.v1.History.decode(readFileSync(join(FIXTURES, file)));
-    const scheduled = history.events.filter((e) => e.activityTaskScheduledEventAttributes).length;
-    expect(scheduled).toBeGreaterThan(2); // a run that got going, not a stub (pre-review-first stops at 30 events)
-    await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, `replay-${file}`);
-  }, 120_000);
+  it.each(RECORDED)(
+    'replays %s without non-determinism',
+    async (file) => {
+      const history = temporal.api.history.v1.History.decode(readFileSync(join(FIXTURES, file)));
+      const scheduled = history.events.filter((e) => e.activityTaskScheduledEventAttributes).length;
+      expect(scheduled).toBeGreaterThan(2); // a run that got going, not a stub (pre-review-first stops at 30 events)
+      await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, `replay-${file}`);
+    },
+    120_000,
+  );
 });

@@ -28,7 +28,11 @@ import { InputError } from '../../lib/run/problems.js';
 let env: WorkflowEnv;
 let llm: FakeLlmServer;
 let client: Client;
-const cliEnv = () => ({ TEMPORAL_ADDRESS: inject('temporalAddress'), CLINSYNTH_ENCRYPTION_KEY: undefined, CLINSYNTH_ENCRYPTION_KEY_FILE: undefined });
+const cliEnv = () => ({
+  TEMPORAL_ADDRESS: inject('temporalAddress'),
+  CLINSYNTH_ENCRYPTION_KEY: undefined,
+  CLINSYNTH_ENCRYPTION_KEY_FILE: undefined,
+});
 
 beforeAll(async () => {
   env = await startWorkflowEnv({ llm: { seed: 31, verdicts: 'mixed' }, llmConcurrency: 4 });
@@ -52,11 +56,16 @@ async function start(name: string): Promise<{ runId: string; runDir: string; han
   });
   const experiment = loadExperiment(file);
   const runDir = join(experiment.output, runId);
-  const handle = await client.workflow.start('experimentWorkflow', { workflowId: workflowIdFor(runId), taskQueue: TASK_QUEUES.main, args: [{ experiment, runId, runDir } satisfies ExperimentInput] });
+  const handle = await client.workflow.start('experimentWorkflow', {
+    workflowId: workflowIdFor(runId),
+    taskQueue: TASK_QUEUES.main,
+    args: [{ experiment, runId, runDir } satisfies ExperimentInput],
+  });
   return { runId, runDir, handle };
 }
 
-const query = (sql: string) => withDuckDb(':memory:', async (c) => (await c.runAndReadAll(sql)).getRowObjectsJson() as Record<string, unknown>[]);
+const query = (sql: string) =>
+  withDuckDb(':memory:', async (c) => (await c.runAndReadAll(sql)).getRowObjectsJson() as Record<string, unknown>[]);
 
 describe('human review', () => {
   it('exports and waits; refuses bad imports and keeps waiting; an import ends the wait and reaches datasets and report', async () => {
@@ -70,11 +79,14 @@ describe('human review', () => {
     expect(tasks.length).toBeLessThanOrEqual(12);
     // The fake endpoint fixes and rejects some rows: those reasons come first.
     expect(tasks[0]!.reasons[0]).toMatch(/^selfcheck-/);
-    for (const f of [RUN_FILES.reviewTasks, RUN_FILES.reviewConfig, RUN_FILES.reviewCsv]) expect(existsSync(join(runDir, f)), f).toBe(true);
+    for (const f of [RUN_FILES.reviewTasks, RUN_FILES.reviewConfig, RUN_FILES.reviewCsv])
+      expect(existsSync(join(runDir, f)), f).toBe(true);
     expect(await currentDetails(handle)).toMatch(/waiting for human review: \d+ rows/);
 
     // A path outside review/imports/ is refused by the validator (nothing enters the history)…
-    await expect(handle.executeUpdate(importReviewUpdate, { args: [{ file: '../../experiment.json' }] })).rejects.toThrow(WorkflowUpdateFailedError);
+    await expect(
+      handle.executeUpdate(importReviewUpdate, { args: [{ file: '../../experiment.json' }] }),
+    ).rejects.toThrow(WorkflowUpdateFailedError);
     // …and a bad file by the import activity, with file:line; the run keeps waiting.
     const decided = tasks.slice(0, 4);
     const cs = await Clinsynth.connect({ address: inject('temporalAddress'), startServer: false });
@@ -86,14 +98,25 @@ describe('human review', () => {
       await expect(run.importReview(bad)).rejects.toThrow(InputError);
       const refused = await run.importReview(bad, { check: false }).catch((e: unknown) => e);
       expect(refused).toBeInstanceOf(RunRefusedError);
-      expect((refused as RunRefusedError).reason).toMatch(/^import refused: .*review\/imports\/\d{8}T\d{6}Z-bad_labels\.csv:2: labels: unknown label "dementia"/);
+      expect((refused as RunRefusedError).reason).toMatch(
+        /^import refused: .*review\/imports\/\d{8}T\d{6}Z-bad_labels\.csv:2: labels: unknown label "dementia"/,
+      );
       const still = await handle.query<{ stage: string; review: { state: string; refused: number } }>('progress');
       expect(still.stage).toBe('review');
       expect(still.review).toMatchObject({ state: 'waiting', refused: 1 });
 
       // A good CSV from anywhere: checked here, copied into the run, imported by the run.
       const good = join(mkdtempSync(join(tmpdir(), 'clinsynth-review-good-')), 'reviewed.csv');
-      writeFileSync(good, ['ref,labels,drop,reviewer', ...decided.map((t, i) => `${t.ref},${i === 0 ? 'none' : i === 1 ? 'dementia_diagnosis;cognitive_impairment' : t.llmLabels.join(';') || 'none'},${i === 3 ? 'yes' : ''},rev${i % 2}`)].join('\n') + '\n');
+      writeFileSync(
+        good,
+        [
+          'ref,labels,drop,reviewer',
+          ...decided.map(
+            (t, i) =>
+              `${t.ref},${i === 0 ? 'none' : i === 1 ? 'dementia_diagnosis;cognitive_impairment' : t.llmLabels.join(';') || 'none'},${i === 3 ? 'yes' : ''},rev${i % 2}`,
+          ),
+        ].join('\n') + '\n',
+      );
       const result = await run.importReview(good);
       expect(result).toMatchObject({ format: 'csv', tasks: tasks.length, reviewed: 4, dropped: 1, reviewers: 2 });
       expect(result.file).toMatch(/^review\/imports\/\d{8}T\d{6}Z-reviewed\.csv$/);
@@ -106,16 +129,28 @@ describe('human review', () => {
     expect(done.progress.stage).toBe('done');
     expect(done.progress.stages.review).toMatchObject({ status: 'done', total: tasks.length, done: 4 });
     expect(done.progress.review).toMatchObject({ state: 'imported', refused: 1 });
-    const reviewed = await query(`SELECT id, origin, labels, usable, reviewer FROM read_parquet('${join(runDir, 'datasets', 'reviewed.parquet')}') ORDER BY id`);
+    const reviewed = await query(
+      `SELECT id, origin, labels, usable, reviewer FROM read_parquet('${join(runDir, 'datasets', 'reviewed.parquet')}') ORDER BY id`,
+    );
     expect(reviewed).toHaveLength(4);
     expect(reviewed.filter((r) => r.usable === false).length).toBeGreaterThanOrEqual(1);
     const first = decided[0]!;
-    const [origin] = await query(`SELECT labels, reviewer, labels_before_review FROM read_parquet('${join(runDir, 'datasets', 'merged.parquet')}') WHERE source = '${first.set}' AND id = '${first.id}'`);
+    const [origin] = await query(
+      `SELECT labels, reviewer, labels_before_review FROM read_parquet('${join(runDir, 'datasets', 'merged.parquet')}') WHERE source = '${first.set}' AND id = '${first.id}'`,
+    );
     expect(origin).toMatchObject({ labels: [], reviewer: 'rev0', labels_before_review: first.llmLabels });
     // The review's effect: the synthetic mixes trained again on the labels before review, and compared.
-    expect(existsSync(join(runDir, 'eval', 'before-review', 'gold+reviewed', 'seed-1', 'predictions.jsonl'))).toBe(true);
+    expect(existsSync(join(runDir, 'eval', 'before-review', 'gold+reviewed', 'seed-1', 'predictions.jsonl'))).toBe(
+      true,
+    );
     const report = JSON.parse(readFileSync(done.reportPath, 'utf8')) as Report;
-    expect(report.review).toMatchObject({ outcome: 'imported', tasks: tasks.length, reviewed: 4, dropped: 1, reviewers: 2 });
+    expect(report.review).toMatchObject({
+      outcome: 'imported',
+      tasks: tasks.length,
+      reviewed: 4,
+      dropped: 1,
+      reviewers: 2,
+    });
     expect(Object.keys(report.review!.effect).sort()).toEqual(['gold+reviewed', 'gold+silver+bronze']);
     expect(report.review!.effect['gold+reviewed']!.baseline).toBe('gold+reviewed before review');
     expect(report.mixes['gold+reviewed']).toBeDefined();
@@ -142,7 +177,10 @@ describe('human review', () => {
     expect(exported.stderr).toContain(`clinsynth review import ${runId} FILE`);
     // A bad file is refused by the CLI's own check (exit 2, file:line) before the run is asked.
     const bad = join(runDir, 'bad.json');
-    writeFileSync(bad, '[{"data": {"ref": "silver:nope"}, "annotations": [{"result": [{"from_name": "labels", "type": "choices", "value": {"choices": ["none"]}}]}]}]\n');
+    writeFileSync(
+      bad,
+      '[{"data": {"ref": "silver:nope"}, "annotations": [{"result": [{"from_name": "labels", "type": "choices", "value": {"choices": ["none"]}}]}]}]\n',
+    );
     const refused = await runCli(['review', 'import', runId, bad], cliEnv());
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain(`${bad}:1: 0.data.ref: unknown task "silver:nope"`);
@@ -156,7 +194,9 @@ describe('human review', () => {
     expect(existsSync(join(runDir, 'eval', 'before-review'))).toBe(false);
     const report = JSON.parse(readFileSync(done.reportPath, 'utf8')) as Report;
     expect(report.review).toMatchObject({ outcome: 'skipped', reviewed: 0, effect: {} });
-    const [{ n }] = (await query(`SELECT count(*)::INTEGER AS n FROM read_parquet('${join(runDir, 'datasets', 'reviewed.parquet')}')`)) as [{ n: number }];
+    const [{ n }] = (await query(
+      `SELECT count(*)::INTEGER AS n FROM read_parquet('${join(runDir, 'datasets', 'reviewed.parquet')}')`,
+    )) as [{ n: number }];
     expect(n).toBe(0);
   }, 420_000);
 });

@@ -45,8 +45,14 @@ async function start(name: string, seed: number): Promise<{ runId: string; handl
 
 const until = untilProgress;
 
-const inLlmStage = (p: RunProgress) => (p.stage === 'silver' || p.stage === 'bronze') && p.stages[p.stage as StageName].done >= 1;
-const control = (args: string[]) => runCli(['control', ...args, '--json'], { TEMPORAL_ADDRESS: inject('temporalAddress'), CLINSYNTH_ENCRYPTION_KEY: undefined, CLINSYNTH_ENCRYPTION_KEY_FILE: undefined });
+const inLlmStage = (p: RunProgress) =>
+  (p.stage === 'silver' || p.stage === 'bronze') && p.stages[p.stage as StageName].done >= 1;
+const control = (args: string[]) =>
+  runCli(['control', ...args, '--json'], {
+    TEMPORAL_ADDRESS: inject('temporalAddress'),
+    CLINSYNTH_ENCRYPTION_KEY: undefined,
+    CLINSYNTH_ENCRYPTION_KEY_FILE: undefined,
+  });
 const details = currentDetails;
 
 describe('steering a running experiment', () => {
@@ -57,7 +63,11 @@ describe('steering a running experiment', () => {
     expect(paused.code, paused.stderr).toBe(0);
     expect(JSON.parse(paused.stdout)).toMatchObject({ accepted: true, state: { paused: true, cancelled: false } });
     // Pages already running finish; then nothing new starts.
-    const settled = await until(handle, (p) => p.stage !== 'done' && p.stages[p.stage as StageName].done === p.nextPage, 30_000);
+    const settled = await until(
+      handle,
+      (p) => p.stage !== 'done' && p.stages[p.stage as StageName].done === p.nextPage,
+      30_000,
+    );
     const requests = llm.stats.requests;
     await sleep(3000);
     const later = await handle.query(progressQuery);
@@ -94,7 +104,11 @@ describe('steering a running experiment', () => {
     // Once the LLM stages are over, steering is refused at once.
     expect((await control([runId, 'pause'])).code).not.toBe(0);
     // The steered history replays on this code (Updates, the wait while paused): deterministic.
-    await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, await handle.fetchHistory(), handle.workflowId);
+    await Worker.runReplayHistory(
+      { workflowBundle: await workflowBundle() },
+      await handle.fetchHistory(),
+      handle.workflowId,
+    );
   }, 240_000);
 
   it('cancel stops LLM work and still trains, evaluates and reports, marked partial', async () => {
@@ -105,12 +119,19 @@ describe('steering a running experiment', () => {
     expect(JSON.parse(r.stdout).state).toMatchObject({ cancelled: true });
     const result = (await handle.result()) as ExperimentResult;
     expect(result.progress.cancelled).toBe(true);
-    for (const s of ['merge', 'train', 'evaluate', 'report'] as const) expect(result.progress.stages[s].status).toBe('done');
-    const skipped = Object.entries(result.progress.counts).filter(([k, v]) => k.endsWith('PagesSkippedForCancel') && v > 0);
+    for (const s of ['merge', 'train', 'evaluate', 'report'] as const)
+      expect(result.progress.stages[s].status).toBe('done');
+    const skipped = Object.entries(result.progress.counts).filter(
+      ([k, v]) => k.endsWith('PagesSkippedForCancel') && v > 0,
+    );
     expect(skipped.length).toBeGreaterThan(0);
     const report = JSON.parse(readFileSync(result.reportPath, 'utf8'));
     expect(report.partial).toBe(true);
     expect(readFileSync(join(result.runDir, 'report.html'), 'utf8')).toMatch(/this report is partial/);
-    await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, await handle.fetchHistory(), handle.workflowId);
+    await Worker.runReplayHistory(
+      { workflowBundle: await workflowBundle() },
+      await handle.fetchHistory(),
+      handle.workflowId,
+    );
   }, 240_000);
 });
