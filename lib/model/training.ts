@@ -302,6 +302,7 @@ export async function trainAndPredict(
     duplicatesDropped: new Set(sets.flatMap((s) => s.dropped)).size,
     ...(job.curve ? { curve: job.curve } : {}),
     ...(job.beforeReview ? { beforeReview: true as const } : {}),
+    encoder: { spec: m.spec, id: enc.id, classifier: e.train.classifier },
     metrics: multilabelMetrics(
       pooled.map((r) => r.gold),
       pooled.map((r) => r.pred),

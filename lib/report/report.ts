@@ -55,6 +55,8 @@ export interface MixReport {
   seeds: number[];
   /** False for a deterministic head (logreg): trained once, its seeds change nothing, so no sd is shown (absent: true). */
   seedsApply?: boolean;
+  /** The encoder whose features the classifier learnt from (absent in runs made before it was recorded). */
+  encoder?: { spec: string; id: string; classifier: string };
   trainedOn: number[];
   /** Folds whose held-out predictions are pooled (1: one fixed test set). */
   folds: number;
@@ -186,6 +188,7 @@ export function buildReport(input: ReportInput): Report {
       perLabel,
       seeds: runs.map((r) => r.seed),
       seedsApply: seedsApply(e),
+      ...(runs[0]?.encoder ? { encoder: runs[0].encoder } : {}),
       trainedOn: runs.map((r) => r.trainedOn),
       folds: runs[0]?.folds ?? 1,
       duplicatesDropped: Math.max(0, ...runs.map((r) => r.duplicatesDropped ?? 0)),
@@ -780,6 +783,16 @@ export async function renderReportHtml(r: Report): Promise<string> {
   const safeUrl = r.uiUrl && /^https?:\/\//i.test(r.uiUrl) ? r.uiUrl : null;
   const best = [...mixes].sort((a, b) => r.mixes[b]!.macroF1.mean - r.mixes[a]!.macroF1.mean)[0];
   const gold = r.mixes.gold;
+  // Which encoder every F1 figure used: the run's `train.encoder` and the id of the files it loaded.
+  const encoders = [
+    ...new Set(
+      mixes.flatMap((m) => {
+        const x = r.mixes[m]!.encoder;
+        return x ? [`${x.classifier} on ${x.spec} embeddings (${x.id})`] : [];
+      }),
+    ),
+  ];
+  const features = encoders.map((s) => esc(s)).join('; ');
   const once = mixes.length > 0 && mixes.every((m) => r.mixes[m]!.seedsApply === false);
   const stat = (s: Stat, m: string) => (r.mixes[m]?.seedsApply === false ? f3(s.mean) : `${f3(s.mean)} ± ${f3(s.sd)}`);
   const seeds = [...new Set(mixes.flatMap((m) => r.mixes[m]!.seeds))].sort((a, b) => a - b);
@@ -879,6 +892,7 @@ footer{color:var(--muted);font-size:12px;text-align:center}
 <dt>taxonomy</dt><dd>${esc(r.taxonomyVersion)}</dd>
 <dt>workflow</dt><dd>${safeUrl ? `<a id="temporal-link" href="${esc(safeUrl)}">${esc(r.workflowId)}</a> <span class="muted">(Temporal UI)</span>` : `${esc(r.workflowId)} <span class="muted">(no Temporal UI link)</span>`}</dd>
 <dt>generated</dt><dd>${esc(r.generatedAt)}</dd>
+${features ? `<dt>features</dt><dd id="encoder">${features}</dd>` : ''}
 </dl>
 <div class="kpis">${kpis.map(([k, v, s]) => `<div class="kpi"><div class="k">${esc(k)}</div><div class="v">${esc(v)}</div>${s ? `<div class="s">${esc(s)}</div>` : ''}</div>`).join('')}</div>
 ${r.headline.length ? `<div id="headline" class="headline"><b>The answer, with its uncertainty</b><ul>${r.headline.map((h) => `<li>${esc(h)}</li>`).join('')}</ul></div>` : ''}

@@ -130,6 +130,9 @@ describe('experiment workflow', () => {
     }
     const html = readFileSync(join(result.runDir, 'report.html'), 'utf8');
     expect(html).toContain('train.seeds do not apply to it and no sd over seeds is shown');
+    // Every figure says which encoder made its features.
+    expect(report.mixes.gold.encoder).toMatchObject({ spec: 'minilm', classifier: 'logreg' });
+    expect(html).toMatch(/<dd id="encoder">logreg on minilm embeddings \(/);
     expect(html).not.toMatch(/<td>\d\.\d{3} ± \d\.\d{3}<\/td>/);
     expect(Object.keys(report.comparisons).sort()).toEqual(['gold+bronze', 'gold+silver', 'gold+silver+bronze']);
 
