@@ -375,7 +375,11 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
       case 'train': {
         // One job per mix × seed (and learning-curve point): a head per fold, each fold predicted out of fold.
         // A review that changed rows adds each synthetic mix on the labels before it (the review's effect on F1).
-        const jobs = evaluationJobs(experiment, { reviewed: (p.review?.result?.reviewed ?? 0) > 0 });
+        // A deterministic head (logreg) trains each mix once whatever train.seeds says: its seeds would change nothing.
+        const jobs = evaluationJobs(experiment, {
+          reviewed: (p.review?.result?.reviewed ?? 0) > 0,
+          deterministicOnce: patched('deterministic-head-once'),
+        });
         p.stages.train.total = jobs.length + 2;
         await run.embedDatasets.executeWithOptions({ summary: 'embed gold, silver and bronze sentences' }, [
           { runDir },

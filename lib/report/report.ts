@@ -5,6 +5,7 @@ import { meanSd } from '../evaluate/metrics.js';
 import { llmAgreement } from '../evaluate/agreement.js';
 import { readJson, readRunExperiment, RUN_FILES, writeFileAtomic, writeJson } from '../run/run-dir.js';
 import { readEvaluations } from '../evaluate/predictions.js';
+import { seedsApply } from '../evaluate/jobs.js';
 import {
   COMPARISONS_FILE,
   compareMixes,
@@ -52,6 +53,10 @@ export interface MixReport {
   macroF1: Stat;
   perLabel: Record<string, LabelReport>;
   seeds: number[];
+  /** False for a deterministic head (logreg): trained once, its seeds change nothing, so no sd is shown (absent: true). */
+  seedsApply?: boolean;
+  /** The encoder whose features the classifier learnt from (absent in runs made before it was recorded). */
+  encoder?: { spec: string; id: string; classifier: string };
   trainedOn: number[];
   /** Folds whose held-out predictions are pooled (1: one fixed test set). */
   folds: number;
@@ -182,6 +187,8 @@ export function buildReport(input: ReportInput): Report {
       macroF1: meanSd(runs.map((r) => r.metrics.macroF1)),
       perLabel,
       seeds: runs.map((r) => r.seed),
+      seedsApply: seedsApply(e),
+      ...(runs[0]?.encoder ? { encoder: runs[0].encoder } : {}),
       trainedOn: runs.map((r) => r.trainedOn),
       folds: runs[0]?.folds ?? 1,
       duplicatesDropped: Math.max(0, ...runs.map((r) => r.duplicatesDropped ?? 0)),
@@ -709,12 +716,17 @@ function stagesTable(r: Report): string {
 
 function caveats(r: Report, mixes: string[], labels: string[]): string[] {
   const out: string[] = [];
-  const seedCounts = new Set(mixes.map((m) => r.mixes[m]!.seeds.length));
+  const varied = mixes.filter((m) => r.mixes[m]!.seedsApply !== false);
+  if (varied.length < mixes.length)
+    out.push(
+      "The classifier is deterministic (logreg): each mix trained once, train.seeds do not apply to it and no sd over seeds is shown; the uncertainty is the comparison's interval (notes resampled).",
+    );
+  const seedCounts = new Set(varied.map((m) => r.mixes[m]!.seeds.length));
   if (seedCounts.size > 1)
     out.push(
       `Mixes were evaluated over different numbers of seeds (${[...seedCounts].sort().join(', ')}); their sd are not comparable.`,
     );
-  if (mixes.length && Math.max(...mixes.map((m) => r.mixes[m]!.seeds.length)) < 2)
+  if (varied.length && Math.max(...varied.map((m) => r.mixes[m]!.seeds.length)) < 2)
     out.push('Only one seed per mix: no spread is shown and differences between mixes may be noise.');
   const zero = labels.filter((l) => mixes.some((m) => r.mixes[m]!.perLabel[l]?.support === 0));
   if (zero.length)
@@ -771,11 +783,22 @@ export async function renderReportHtml(r: Report): Promise<string> {
   const safeUrl = r.uiUrl && /^https?:\/\//i.test(r.uiUrl) ? r.uiUrl : null;
   const best = [...mixes].sort((a, b) => r.mixes[b]!.macroF1.mean - r.mixes[a]!.macroF1.mean)[0];
   const gold = r.mixes.gold;
-  const stat = (s: Stat) => `${f3(s.mean)} ± ${f3(s.sd)}`;
+  // Which encoder every F1 figure used: the run's `train.encoder` and the id of the files it loaded.
+  const encoders = [
+    ...new Set(
+      mixes.flatMap((m) => {
+        const x = r.mixes[m]!.encoder;
+        return x ? [`${x.classifier} on ${x.spec} embeddings (${x.id})`] : [];
+      }),
+    ),
+  ];
+  const features = encoders.map((s) => esc(s)).join('; ');
+  const once = mixes.length > 0 && mixes.every((m) => r.mixes[m]!.seedsApply === false);
+  const stat = (s: Stat, m: string) => (r.mixes[m]?.seedsApply === false ? f3(s.mean) : `${f3(s.mean)} ± ${f3(s.sd)}`);
   const seeds = [...new Set(mixes.flatMap((m) => r.mixes[m]!.seeds))].sort((a, b) => a - b);
   const kpis: [string, string, string?][] = [];
-  if (best) kpis.push(['best macro-F1', stat(r.mixes[best]!.macroF1), best]);
-  if (gold && best !== 'gold') kpis.push(['gold only, macro-F1', stat(gold.macroF1), 'baseline']);
+  if (best) kpis.push(['best macro-F1', stat(r.mixes[best]!.macroF1, best), best]);
+  if (gold && best !== 'gold') kpis.push(['gold only, macro-F1', stat(gold.macroF1, 'gold'), 'baseline']);
   if (best && gold && best !== 'gold') {
     const d = r.mixes[best]!.macroF1.mean - gold.macroF1.mean;
     kpis.push(['gain over gold only', `${d >= 0 ? '+' : '−'}${f3(Math.abs(d))}`, `${best} vs gold (macro-F1)`]);
@@ -784,7 +807,9 @@ export async function renderReportHtml(r: Report): Promise<string> {
   kpis.push([
     'gold test sentences',
     int(r.datasets.goldTest),
-    `${seeds.length} seed${seeds.length === 1 ? '' : 's'}${seeds.length ? `: ${seeds.join(', ')}` : ''}`,
+    once
+      ? 'deterministic classifier: trained once, seeds do not apply'
+      : `${seeds.length} seed${seeds.length === 1 ? '' : 's'}${seeds.length ? `: ${seeds.join(', ')}` : ''}`,
   ]);
   const warn = caveats(r, mixes, labels);
   const curvePoints = (rows: CurveRow[]) =>
@@ -867,6 +892,7 @@ footer{color:var(--muted);font-size:12px;text-align:center}
 <dt>taxonomy</dt><dd>${esc(r.taxonomyVersion)}</dd>
 <dt>workflow</dt><dd>${safeUrl ? `<a id="temporal-link" href="${esc(safeUrl)}">${esc(r.workflowId)}</a> <span class="muted">(Temporal UI)</span>` : `${esc(r.workflowId)} <span class="muted">(no Temporal UI link)</span>`}</dd>
 <dt>generated</dt><dd>${esc(r.generatedAt)}</dd>
+${features ? `<dt>features</dt><dd id="encoder">${features}</dd>` : ''}
 </dl>
 <div class="kpis">${kpis.map(([k, v, s]) => `<div class="kpi"><div class="k">${esc(k)}</div><div class="v">${esc(v)}</div>${s ? `<div class="s">${esc(s)}</div>` : ''}</div>`).join('')}</div>
 ${r.headline.length ? `<div id="headline" class="headline"><b>The answer, with its uncertainty</b><ul>${r.headline.map((h) => `<li>${esc(h)}</li>`).join('')}</ul></div>` : ''}
@@ -874,12 +900,12 @@ ${warn.length ? `<div class="caveats"><b>Read with care</b><ul>${warn.map((w) =>
 </header>
 
 <section id="f1"><h2>F1 per training mix</h2>
-<p class="note">Every gold test sentence is predicted by a classifier that did not train on its fold (${int(r.evaluation.folds)} fold${r.evaluation.folds === 1 ? '' : 's'}); bars are means over seeds of the pooled scores, whiskers ±1 sd over seeds. Macro-F1 averages every taxonomy label equally (rare signs weigh as much as common ones); micro-F1 pools all label decisions.</p>
+<p class="note">Every gold test sentence is predicted by a classifier that did not train on its fold (${int(r.evaluation.folds)} fold${r.evaluation.folds === 1 ? '' : 's'}); ${once ? 'bars are the pooled scores of a deterministic classifier trained once per fold (seeds do not apply: no whiskers).' : 'bars are means over seeds of the pooled scores, whiskers ±1 sd over seeds.'} Macro-F1 averages every taxonomy label equally (rare signs weigh as much as common ones); micro-F1 pools all label decisions.</p>
 ${f1Svg}
 <details><summary>Numbers</summary><table class="num"><thead><tr><th>mix</th><th>macro-F1 (mean ± sd)</th><th>micro-F1 (mean ± sd)</th><th>seeds</th><th>training rows</th><th>repeats trained once</th></tr></thead><tbody>${mixes
     .map((m) => {
       const x = r.mixes[m]!;
-      return `<tr><th>${esc(m)}</th><td>${stat(x.macroF1)}</td><td>${stat(x.microF1)}</td><td>${esc(x.seeds.join(', '))}</td><td>${esc([...new Set(x.trainedOn)].map(int).join(', '))}</td><td>${int(x.duplicatesDropped)}</td></tr>`;
+      return `<tr><th>${esc(m)}</th><td>${stat(x.macroF1, m)}</td><td>${stat(x.microF1, m)}</td><td>${esc(x.seeds.join(', '))}</td><td>${esc([...new Set(x.trainedOn)].map(int).join(', '))}</td><td>${int(x.duplicatesDropped)}</td></tr>`;
     })
     .join('')}</tbody></table></details>
 </section>

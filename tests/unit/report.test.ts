@@ -295,6 +295,23 @@ describe('writeReport', () => {
 });
 
 describe('renderReportHtml', () => {
+  it('shows no sd over seeds for a deterministic head (logreg), and shows it for mlp', async () => {
+    makeFakeRun(runDir);
+    const logreg = build();
+    expect(logreg.mixes.gold!.seedsApply).toBe(false);
+    const html = await renderReportHtml(logreg);
+    expect(html).toContain('train.seeds do not apply to it and no sd over seeds is shown');
+    expect(html).toContain('<td>0.600</td>');
+    expect(html).not.toContain('<td>0.600 ± 0.173</td>');
+    const e = experiment(runDir);
+    writeJson(join(runDir, RUN_FILES.experiment), { ...e, train: { ...e.train, classifier: 'mlp' } });
+    const mlp = build();
+    expect(mlp.mixes.gold!.seedsApply).toBe(true);
+    const mlpHtml = await renderReportHtml(mlp);
+    expect(mlpHtml).toContain('<td>0.600 ± 0.173</td>');
+    expect(mlpHtml).not.toContain('train.seeds do not apply');
+  });
+
   it('escapes labels and mixes and draws no script', async () => {
     makeFakeRun(runDir);
     const r = build();
