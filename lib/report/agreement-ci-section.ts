@@ -1,5 +1,6 @@
 // The report's "Agreement with its uncertainty" section: per label κ, precision and recall of the LLM against gold with note-bootstrap CIs, and reviewer-vs-LLM κ.
 import type { AgreementSet, AgreementWithCi, Estimate, ReviewerKappa } from '../evaluate/label-agreement.js';
+import { ciLevel } from './charts.js';
 import { esc, f3, int } from './html.js';
 
 const est = (e: Estimate) =>
@@ -25,7 +26,7 @@ export function agreementCiSection(
   reviewers: Record<string, ReviewerKappa> | undefined,
 ): string {
   if (!a && !reviewers) return '';
-  const level = a ? `${Math.round((1 - a.alpha) * 100)}%` : '';
+  const level = a ? ciLevel(a.alpha) : '';
   const llm = a
     ? `<p class="note">The LLM labelled the gold test sentences as it labels silver. Per label: Cohen's κ (chance-corrected agreement, scikit-learn's cohen_kappa_score), precision and recall with gold as the truth, each with a ${level} cluster-bootstrap interval (${int(a.resamples)} resamples of notes). κ is undefined (—) when both sides are constant. The per-sentence labels are in eval/agreement.jsonl.</p>
 ${setTable('LLM labels', a.before)}${a.after ? setTable(`after the self-check (${a.after.rejected} rejected left out)`, a.after) : ''}`

@@ -10,7 +10,7 @@ export interface ForestRow {
   mix: string;
   /** Observed Δ of the metric, mix minus baseline. */
   delta: number;
-  /** 95 % CI of Δ. */
+  /** The (1 − alpha) CI of Δ. */
   lo: number;
   hi: number;
   /** Two-sided p-value of Δ. */
@@ -43,7 +43,7 @@ export interface HeatCell {
   f1: number;
   /** Gold test sentences carrying the label. */
   support: number;
-  /** Δ F1 of this label vs the baseline mix, with its 95 % CI. */
+  /** Δ F1 of this label vs the baseline mix, with its (1 − alpha) CI. */
   delta?: { value: number; lo: number; hi: number };
 }
 
@@ -186,6 +186,14 @@ export const ciText = (delta: number, lo: number, hi: number): string =>
 /** The CI lies entirely above (1) or below (−1) zero, or includes it (0). */
 const ciSide = (lo: number, hi: number): 1 | -1 | 0 => (fin(lo) && fin(hi) ? (lo > 0 ? 1 : hi < 0 ? -1 : 0) : 0);
 
+/** The confidence level of a (1 − alpha) interval as people write it: alpha 0.05 → `95%`, 0.1 → `90%`, 0.025 → `97.5%`. */
+export function ciLevel(alpha: number): string {
+  if (!fin(alpha) || alpha <= 0 || alpha >= 1) throw new Error(`ciLevel: alpha must lie in (0, 1), got ${alpha}`);
+  return `${Number((100 * (1 - alpha)).toFixed(2))}%`;
+}
+/** The significance level the report's intervals use unless evaluate.alpha says otherwise. */
+export const DEFAULT_ALPHA = 0.05;
+
 /** Distinct values in order of first appearance. */
 const firstSeen = (xs: Iterable<string>): string[] => [...new Set(xs)];
 
@@ -203,12 +211,23 @@ function noDataSpec(what: string): TopLevelSpec {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Forest plot: Δ of one metric per mix vs its baseline, with the 95 % CI.
+// Forest plot: Δ of one metric per mix vs its baseline, with the (1 − alpha) CI.
 
-const FOREST_SIG = ['better: 95% CI above 0', 'worse: 95% CI below 0', '95% CI includes 0'] as const;
+const forestSig = (level: string) =>
+  [`better: ${level} CI above 0`, `worse: ${level} CI below 0`, `${level} CI includes 0`] as const;
 
-export function forestPlotSpec(rows: readonly ForestRow[], metric = 'macro-F1'): TopLevelSpec {
+export interface ForestOptions {
+  /** The metric the Δ is of (default macro-F1). */
+  metric?: string;
+  /** evaluate.alpha: the intervals are (1 − alpha) intervals (default 0.05: 95%). */
+  alpha?: number;
+}
+
+export function forestPlotSpec(rows: readonly ForestRow[], opts: ForestOptions = {}): TopLevelSpec {
   if (!rows.length) return noDataSpec('no comparison to plot');
+  const metric = opts.metric ?? 'macro-F1';
+  const level = ciLevel(opts.alpha ?? DEFAULT_ALPHA);
+  const FOREST_SIG = forestSig(level);
   const baselines = firstSeen(rows.map((r) => r.baseline));
   const one = baselines.length === 1;
   const seen = new Map<string, number>();
@@ -268,7 +287,7 @@ export function forestPlotSpec(rows: readonly ForestRow[], metric = 'macro-F1'):
             field: 'lo',
             type: 'quantitative',
             scale: { zero: true, nice: true },
-            title: `Δ ${metric} vs ${one ? baselines[0] : 'baseline'} (95% CI)`,
+            title: `Δ ${metric} vs ${one ? baselines[0] : 'baseline'} (${level} CI)`,
             axis: { labelExpr: "datum.value === 0 ? '0' : format(datum.value, '+.2f')", tickCount: 6, grid: true },
           },
           x2: { field: 'hi' },
@@ -482,8 +501,17 @@ export function f1BarSpec(mixes: readonly F1Bars[]): TopLevelSpec {
 // ---------------------------------------------------------------------------------------------------------------
 // Label heatmap: per-label F1 for each mix; a cell whose Δ CI vs the baseline excludes 0 is bold with ▲ or ▼.
 
-export function labelHeatmapSpec(cells: readonly HeatCell[], baseline = 'gold'): TopLevelSpec {
+export interface HeatmapOptions {
+  /** The mix the Δ are against (default gold). */
+  baseline?: string;
+  /** evaluate.alpha: the Δ intervals are (1 − alpha) intervals (default 0.05: 95%). */
+  alpha?: number;
+}
+
+export function labelHeatmapSpec(cells: readonly HeatCell[], opts: HeatmapOptions = {}): TopLevelSpec {
   if (!cells.length) return noDataSpec('no per-label scores');
+  const baseline = opts.baseline ?? 'gold';
+  const level = ciLevel(opts.alpha ?? DEFAULT_ALPHA);
   const support = new Map<string, number>();
   for (const c of cells) support.set(c.label, Math.max(support.get(c.label) ?? 0, fin(c.support) ? c.support : 0));
   const rowOf = (label: string) => {
@@ -495,7 +523,7 @@ export function labelHeatmapSpec(cells: readonly HeatCell[], baseline = 'gold'):
     const mark = side === 1 ? ' ▲' : side === -1 ? ' ▼' : '';
     const scored = c.support > 0 && fin(c.f1);
     const delta = c.delta
-      ? `; Δ ${ciText(c.delta.value, c.delta.lo, c.delta.hi)} vs ${baseline}${side ? ' (95% CI excludes 0)' : ''}`
+      ? `; Δ ${ciText(c.delta.value, c.delta.lo, c.delta.hi)} vs ${baseline}${side ? ` (${level} CI excludes 0)` : ''}`
       : '';
     return {
       row: rowOf(c.label),
@@ -538,7 +566,7 @@ export function labelHeatmapSpec(cells: readonly HeatCell[], baseline = 'gold'):
   const anySig = values.some((v) => v.sig);
   const note = [
     anySig || cells.some((c) => c.delta)
-      ? `outlined, bold ▲ / ▼: the 95% CI of Δ F1 vs ${baseline} lies above / below 0`
+      ? `outlined, bold ▲ / ▼: the ${level} CI of Δ F1 vs ${baseline} lies above / below 0`
       : '',
     [...support.values()].some((n) => n < 5) ? '(n=…): fewer than 5 gold test sentences carry the label' : '',
     values.some((v) => !v.scored) ? '—: no gold test support' : '',
@@ -584,10 +612,11 @@ export function labelHeatmapSpec(cells: readonly HeatCell[], baseline = 'gold'):
 // Rendered charts, with the ids the report's HTML uses.
 
 /** `id`: the SVG's id (default `forest-plot`; another one for a second plot on the page, e.g. the review's effect). */
-export function forestPlotSvg(rows: readonly ForestRow[], metric = 'macro-F1', id = 'forest-plot'): Promise<string> {
-  return renderSvg(forestPlotSpec(rows, metric), {
-    id,
-    ariaLabel: `Forest plot: Δ ${metric} of each training mix vs its baseline, with 95% confidence intervals`,
+export function forestPlotSvg(rows: readonly ForestRow[], opts: ForestOptions & { id?: string } = {}): Promise<string> {
+  const metric = opts.metric ?? 'macro-F1';
+  return renderSvg(forestPlotSpec(rows, opts), {
+    id: opts.id ?? 'forest-plot',
+    ariaLabel: `Forest plot: Δ ${metric} of each training mix vs its baseline, with ${ciLevel(opts.alpha ?? DEFAULT_ALPHA)} confidence intervals`,
   });
 }
 
@@ -605,8 +634,8 @@ export function f1BarSvg(mixes: readonly F1Bars[]): Promise<string> {
   });
 }
 
-export function labelHeatmapSvg(cells: readonly HeatCell[], baseline = 'gold'): Promise<string> {
-  return renderSvg(labelHeatmapSpec(cells, baseline), {
+export function labelHeatmapSvg(cells: readonly HeatCell[], opts: HeatmapOptions = {}): Promise<string> {
+  return renderSvg(labelHeatmapSpec(cells, opts), {
     id: 'label-heatmap',
     ariaLabel: 'Per-label F1 for each training mix',
   });

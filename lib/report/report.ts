@@ -13,6 +13,7 @@ import {
   type MixComparison,
 } from '../evaluate/compare.js';
 import {
+  ciLevel,
   ciText,
   f1BarSvg,
   forestPlotSvg,
@@ -340,7 +341,7 @@ function labelHeatmap(r: Report, mixes: string[], labels: string[]): Promise<str
       });
     }
   }
-  return labelHeatmapSvg(cells, r.evaluation.baseline);
+  return labelHeatmapSvg(cells, { baseline: r.evaluation.baseline, alpha: r.evaluation.alpha });
 }
 
 /** "gold+silver: +0.031 macro-F1 [−0.004, +0.066], p = 0.09: not shown" — what the data says about one mix. */
@@ -354,7 +355,7 @@ export function comparisonHeadline(mix: string, c: MixComparison): string {
 function comparisonSection(r: Report, forest: string): string {
   const mixes = Object.keys(r.comparisons);
   const { baseline, resamples, alpha, folds } = r.evaluation;
-  const level = `${Math.round((1 - alpha) * 100)}%`;
+  const level = ciLevel(alpha);
   if (!mixes.length) {
     return `<section id="comparison"><h2>Each mix against ${esc(baseline)}</h2><p class="muted">No comparison: the baseline mix ${esc(baseline)} was not evaluated, or it is the only mix.</p></section>`;
   }
@@ -683,7 +684,7 @@ function reviewSection(r: Report, effectSvg: string): string {
     ? `<h3 style="font-size:14px;margin:14px 0 0">Effect on F1</h3>
 <p class="note">Each mix trained on the reviewers' labels against the same mix trained on the LLM's (same seeds, same gold test sentences; paired cluster bootstrap, Holm across these mixes). An interval that crosses 0 means the data does not show that the review changed the result.</p>
 ${effectSvg}
-<details><summary>Numbers</summary><table class="num"><thead><tr><th>mix</th><th>Δ macro-F1 [CI]</th><th>p</th><th>Holm p</th><th>Δ micro-F1 [CI]</th></tr></thead><tbody>${mixes
+<details><summary>Numbers</summary><table class="num"><thead><tr><th>mix</th><th>Δ macro-F1 [${ciLevel(r.evaluation.alpha)} CI]</th><th>p</th><th>Holm p</th><th>Δ micro-F1 [${ciLevel(r.evaluation.alpha)} CI]</th></tr></thead><tbody>${mixes
         .map((m) => {
           const c = v.effect[m]!;
           return `<tr><th>${esc(m)}</th><td>${esc(ciText(c.macroF1.delta, c.macroF1.ci[0], c.macroF1.ci[1]))}</td><td>${esc(pText(c.macroF1.p))}</td><td>${esc(pText(c.macroF1.pHolm))}</td><td>${esc(ciText(c.microF1.delta, c.microF1.ci[0], c.microF1.ci[1]))}</td></tr>`;
@@ -814,10 +815,12 @@ export async function renderReportHtml(r: Report): Promise<string> {
     mixes.length && labels.length
       ? labelHeatmap(r, mixes, labels)
       : Promise.resolve('<p class="muted">No per-label scores.</p>'),
-    forestPlotSvg(forestRows),
+    forestPlotSvg(forestRows, { alpha: r.evaluation.alpha }),
     learningCurveSvg(curvePoints(r.curves.synthetic), 'synthetic'),
     learningCurveSvg(curvePoints(r.curves.gold), 'gold'),
-    effectRows.length ? forestPlotSvg(effectRows, 'macro-F1', 'review-effect') : Promise.resolve(''),
+    effectRows.length
+      ? forestPlotSvg(effectRows, { id: 'review-effect', alpha: r.evaluation.alpha })
+      : Promise.resolve(''),
   ]);
   const css = `
 :root{--ink:#1f2937;--muted:#6b7280;--line:#e5e7eb;--bg:#f8fafc;--accent:#1f4e79;--warn:#b3322f}
@@ -889,7 +892,7 @@ ${comparisonSection(r, forestSvg)}
 ${curvesSection(r, syntheticSvg, goldSvg)}
 
 <section id="labels"><h2>Per-label F1 (labels × mixes)</h2>
-<p class="note">Cell: mean F1 over seeds; ▲/▼ marks a label whose Δ F1 against ${esc(r.evaluation.baseline)} has a ${Math.round((1 - r.evaluation.alpha) * 100)}% CI that excludes 0. Support: gold test sentences carrying the label (n &lt; 5 flagged).</p>
+<p class="note">Cell: mean F1 over seeds; ▲/▼ marks a label whose Δ F1 against ${esc(r.evaluation.baseline)} has a ${ciLevel(r.evaluation.alpha)} CI that excludes 0. Support: gold test sentences carrying the label (n &lt; 5 flagged).</p>
 ${heatSvg}
 </section>
 
