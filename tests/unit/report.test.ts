@@ -348,7 +348,10 @@ describe('renderReportHtml', () => {
     // One bar per mix and metric, one cell per label and mix (each mark names itself in its aria-label).
     expect(html.match(/aria-label="[^"]*: (macro|micro)-F1 \d/g)).toHaveLength(2 * 2);
     expect(html.match(/aria-label="[^"]* · [^"]*: F1 \d/g)).toHaveLength(2 * 2);
-    expect(html.match(/<rect class="segment"/g)).toHaveLength(4);
+    // Composition and verdicts are Vega-Lite charts too: one bar segment per label and source, per set and verdict.
+    expect(html.match(/aria-label="[^"]* · [^"]*: \d+ training rows? \(/g)).toHaveLength(4);
+    expect(html).toContain('id="verdict-chart"');
+    expect(html.match(/aria-label="[^"]* · (keep|fix|reject): \d+ \(\d+%\)"/g)).toHaveLength(5);
     expect(html).toContain('not computed');
     expect(html).not.toContain('id="agreement"');
     expect(html).not.toContain('Estimated LLM cost');
