@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { InputError } from '../lib/run/problems.js';
+import { sleepUnlessAborted, withFollowedSignal } from '../lib/run/abort.js';
 import { workflowIdFor, type RunProgress } from '../lib/run/run-state.js';
 import { TASK_QUEUES, progressQuery, studyProgressQuery } from '../workflows/contract.js';
 import { codecEndpointFromEnv, startDevServer, stopEmbeddedServer, ensureTemporal } from './temporal-server.js';
@@ -274,15 +275,13 @@ function watch(
   const loop = (async () => {
     while (!stopping.signal.aborted) {
       try {
-        const l = await handle.client.withAbortSignal(stopping.signal, line);
+        // A signal per query: Temporal's connection adds an abort listener per call and never removes it.
+        const l = await withFollowedSignal(stopping.signal, (signal) => handle.client.withAbortSignal(signal, line));
         if (l !== last && !stopping.signal.aborted) say((last = l));
       } catch {
         /* the workflow may be between tasks or continuing as new; or the watch is stopping */
       }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 1000);
-        stopping.signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
-      });
+      await sleepUnlessAborted(1000, stopping.signal);
     }
   })();
   return {

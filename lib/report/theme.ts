@@ -58,7 +58,6 @@ tr.total th,tr.total td{border-top:2px solid var(--line);font-weight:600}
 .row{display:flex;flex-wrap:wrap;gap:28px;align-items:flex-start}
 .badge{display:inline-block;padding:0 8px;border-radius:10px;font-size:12px;background:#eef2f7}
 .badge.done{background:#dcfce7;color:#166534}.badge.running{background:#dbeafe;color:#1e40af}.badge.skipped{background:#f3f4f6;color:#6b7280}.badge.pending{background:#fef3c7;color:#92400e}
-.swatch{display:inline-block;width:10px;height:10px;border-radius:2px;margin:0 3px 0 8px;vertical-align:-1px}
 svg.chart{display:block;max-width:100%;height:auto;margin:6px 0}
 details{margin:6px 0}summary{cursor:pointer;color:var(--accent)}
 a{color:var(--accent)}code{background:#f1f5f9;padding:0 4px;border-radius:3px}
