@@ -1,5 +1,6 @@
-// The `clinsynth` command line: run, study, validate, status, worker, server, predict, report, control, review.
+// The `clinsynth` command line: run, study, validate, status, list, worker, server, predict, report, control, review.
 import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { InputError } from '../lib/run/problems.js';
@@ -8,7 +9,7 @@ import { workflowIdFor, type RunProgress } from '../lib/run/run-state.js';
 import { TASK_QUEUES, progressQuery, studyProgressQuery } from '../workflows/contract.js';
 import { codecEndpointFromEnv, startDevServer, stopEmbeddedServer, ensureTemporal } from './temporal-server.js';
 import { batchTable, progressLine, stageTable } from './progress.js';
-import { clinsynthHome } from '../lib/run/paths.js';
+import { clinsynthHome, PROJECT_ROOT } from '../lib/run/paths.js';
 import { keysFromEnv } from '../lib/run/codec.js';
 import { estimateCost, formatEstimate } from '../lib/generate/cost-estimate.js';
 import { loadTaxonomy } from '../lib/run/taxonomy.js';
@@ -21,6 +22,7 @@ const USAGE = `usage:
   clinsynth study FILE [--detach] [--no-worker] [--json]
   clinsynth validate FILE
   clinsynth status RUN_ID [--json]
+  clinsynth list [--experiment NAME] [--study NAME] [--status STATUS] [--json]
   clinsynth worker [--llm-concurrency N] [--llm-pages-per-second N] [--queues main,llm]
   clinsynth server [stop]
   clinsynth predict --model DIR INPUT [--out FILE]
@@ -32,12 +34,53 @@ const USAGE = `usage:
 environment: TEMPORAL_ADDRESS (unset: embedded dev server), TEMPORAL_NAMESPACE, CLINSYNTH_HOME (default .clinsynth/),
   CLINSYNTH_ENCRYPTION_KEY / CLINSYNTH_ENCRYPTION_KEY_FILE (encrypt workflow payloads)`;
 
+/** The commands main() knows; `clinsynth COMMAND --help` prints that command's usage lines. */
+const COMMANDS = [
+  'run',
+  'study',
+  'validate',
+  'status',
+  'list',
+  'worker',
+  'server',
+  'predict',
+  'report',
+  'view',
+  'codec-server',
+  'control',
+  'review',
+] as const;
+
+/** The usage lines of one command (and the environment note), from USAGE: one text, no second copy to drift. */
+function commandUsage(command: string): string {
+  const lines = USAGE.split('\n');
+  const env = lines.findIndex((l) => l.startsWith('environment:'));
+  const own = lines.filter((l) => l.startsWith(`  clinsynth ${command} `) || l === `  clinsynth ${command}`);
+  return ['usage:', ...own, ...lines.slice(env)].join('\n');
+}
+
+/** The package version (package.json next to the code). */
+function version(): string {
+  return (JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
 class UsageError extends Error {}
 
 const say = (line: string) => process.stderr.write(line + '\n');
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === '--version' || command === '-V' || command === 'version') {
+    process.stdout.write(`clinsynth ${version()}\n`);
+    return 0;
+  }
+  if (
+    (COMMANDS as readonly (string | undefined)[]).includes(command) &&
+    rest.some((a) => a === '--help' || a === '-h')
+  ) {
+    process.stdout.write(commandUsage(command!) + '\n');
+    return 0;
+  }
   try {
     switch (command) {
       case 'run':
@@ -48,6 +91,8 @@ export async function main(argv: string[]): Promise<number> {
         return await validateCommand(rest);
       case 'status':
         return await statusCommand(rest);
+      case 'list':
+        return await listCommand(rest);
       case 'worker':
         return await workerCommand(rest);
       case 'server':
@@ -190,11 +235,18 @@ async function runCommand(args: string[]): Promise<number> {
       const batches = batchTable(result.progress);
       if (batches) say(batches);
       say(`report: ${result.reportPath}`);
-      if (!values.json) process.stdout.write(`${result.reportPath}\n`);
+      if (values.json) {
+        const reportHtml = join(result.runDir, 'report.html');
+        process.stdout.write(
+          JSON.stringify({ runId, status: 'COMPLETED', runDir, reportPath: result.reportPath, reportHtml }) + '\n',
+        );
+      } else process.stdout.write(`${result.reportPath}\n`);
       return 0;
     } catch (err) {
       await watcher.stop();
       say(`run ${runId} failed: ${failureMessage(err)}`);
+      if (values.json)
+        process.stdout.write(JSON.stringify({ runId, status: 'FAILED', runDir, error: failureMessage(err) }) + '\n');
       return 1;
     }
   } finally {
@@ -320,6 +372,40 @@ async function statusCommand(args: string[]): Promise<number> {
       if (batches) process.stdout.write(batches + '\n');
       if (out.runDir) process.stdout.write(`run directory: ${out.runDir}\n`);
     }
+    return 0;
+  } finally {
+    await cs.close();
+  }
+}
+
+/** Runs on the server, newest first: a table, or one JSON object per line with --json (the API's `cs.list`). */
+async function listCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      experiment: { type: 'string' },
+      study: { type: 'string' },
+      status: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  const filter = {
+    ...(values.experiment ? { experiment: values.experiment } : {}),
+    ...(values.study ? { study: values.study } : {}),
+    ...(values.status ? { status: values.status } : {}),
+  };
+  const cs = await Clinsynth.connect({ startServer: false });
+  try {
+    let n = 0;
+    for await (const r of cs.list(filter)) {
+      n++;
+      if (values.json) process.stdout.write(JSON.stringify(r) + '\n');
+      else
+        process.stdout.write(
+          `${r.runId.padEnd(40)} ${r.status.padEnd(10)} ${(r.stage ?? '—').padEnd(10)} ${r.startTime.toISOString()}${r.study ? `  study ${r.study}` : ''}\n`,
+        );
+    }
+    if (!n && !values.json) say(`no runs on ${cs.address}${Object.keys(filter).length ? ' that match' : ''}`);
     return 0;
   } finally {
     await cs.close();
