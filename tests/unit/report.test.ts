@@ -350,6 +350,7 @@ describe('renderReportHtml', () => {
     expect(html.match(/aria-label="[^"]* · [^"]*: F1 \d/g)).toHaveLength(2 * 2);
     // Composition and verdicts are Vega-Lite charts too: one bar segment per label and source, per set and verdict.
     expect(html.match(/aria-label="[^"]* · [^"]*: \d+ training rows? \(/g)).toHaveLength(4);
+    expect(html).toContain('aria-label="memory_loss · silver: 6 training rows (38% of the label)"'); // docs/report.md
     expect(html).toContain('id="verdict-chart"');
     expect(html.match(/aria-label="[^"]* · (keep|fix|reject): \d+ \(\d+%\)"/g)).toHaveLength(5);
     expect(html).toContain('not computed');
