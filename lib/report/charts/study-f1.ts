@@ -1,6 +1,6 @@
 // The study chart: macro-F1 per mix against one numeric varied key, one line per (mix, other values).
 import type { TopLevelSpec } from './render.js';
-import type { StudyReport } from '../study.js';
+import type { StudyReport } from '../study-model.js';
 
 const f3 = (x: number | undefined): string => (typeof x === 'number' && Number.isFinite(x) ? x.toFixed(3) : 'n/a');
 

@@ -2,7 +2,7 @@
 import { html, trusted, type SafeHtml } from '../../run/html.js';
 import { renderSvg } from '../charts/render.js';
 import { studyF1Spec } from '../charts/study-f1.js';
-import type { StudyReport } from '../study.js';
+import type { StudyReport } from '../study-model.js';
 
 const f3 = (x: number | undefined): string => (typeof x === 'number' && Number.isFinite(x) ? x.toFixed(3) : 'n/a');
 
