@@ -4,11 +4,11 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { InputError } from '../lib/run/problems.js';
-import { sleepUnlessAborted, withFollowedSignal } from '../lib/run/abort.js';
 import { workflowIdFor, type RunProgress } from '../lib/run/run-state.js';
 import { TASK_QUEUES, progressQuery, studyProgressQuery } from '../workflows/contract.js';
 import { codecEndpointFromEnv, startDevServer, stopEmbeddedServer, ensureTemporal } from './temporal-server.js';
 import { batchTable, progressLine, stageTable } from './progress.js';
+import { watch } from './watch.js';
 import { clinsynthHome, PROJECT_ROOT } from '../lib/run/paths.js';
 import { keysFromEnv } from '../lib/run/codec.js';
 import { estimateCost, formatEstimate } from '../lib/generate/cost-estimate.js';
@@ -92,7 +92,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'status':
         return await statusCommand(rest);
       case 'list':
-        return await listCommand(rest);
+        return await (await import('./list.js')).listCommand(rest, say);
       case 'worker':
         return await workerCommand(rest);
       case 'server':
@@ -227,7 +227,7 @@ async function runCommand(args: string[]): Promise<number> {
         say(`note: no worker is polling task queue "${TASK_QUEUES.main}" yet: start one with \`clinsynth worker\``);
       return 0;
     }
-    const watcher = watch(run.handle, async () => progressLine(await run.handle.query(progressQuery)));
+    const watcher = watch(run.handle, async () => progressLine(await run.handle.query(progressQuery)), say);
     try {
       const result = await run.outcome({ onRetry: lostContact });
       await watcher.stop();
@@ -290,10 +290,14 @@ async function studyCommand(args: string[]): Promise<number> {
         say(`note: no worker is polling task queue "${TASK_QUEUES.main}" yet: start one with \`clinsynth worker\``);
       return 0;
     }
-    const watcher = watch(s.handle, async () => {
-      const p = await s.handle.query(studyProgressQuery);
-      return `[study ${p.study}] ${p.variants.map((v) => `${v.id}: ${v.status}`).join(' · ')}`;
-    });
+    const watcher = watch(
+      s.handle,
+      async () => {
+        const p = await s.handle.query(studyProgressQuery);
+        return `[study ${p.study}] ${p.variants.map((v) => `${v.id}: ${v.status}`).join(' · ')}`;
+      },
+      say,
+    );
     try {
       const result = await s.outcome({ onRetry: lostContact });
       await watcher.stop();
@@ -311,37 +315,6 @@ async function studyCommand(args: string[]): Promise<number> {
   } finally {
     await cs.close();
   }
-}
-
-/**
- * Prints a progress line whenever it changes (every second at most) until stopped. `stop` aborts a query in flight
- * and resolves once the loop is over: closing the connection under a query still retrying would crash the process
- * ("Channel has been shut down" from the client's retry timer) after the run had completed.
- */
-function watch(
-  handle: { client: { withAbortSignal<R>(signal: AbortSignal, fn: () => Promise<R>): Promise<R> } },
-  line: () => Promise<string>,
-) {
-  let last = '';
-  const stopping = new AbortController();
-  const loop = (async () => {
-    while (!stopping.signal.aborted) {
-      try {
-        // A signal per query: Temporal's connection adds an abort listener per call and never removes it.
-        const l = await withFollowedSignal(stopping.signal, (signal) => handle.client.withAbortSignal(signal, line));
-        if (l !== last && !stopping.signal.aborted) say((last = l));
-      } catch {
-        /* the workflow may be between tasks or continuing as new; or the watch is stopping */
-      }
-      await sleepUnlessAborted(1000, stopping.signal);
-    }
-  })();
-  return {
-    stop: async (): Promise<void> => {
-      stopping.abort();
-      await loop;
-    },
-  };
 }
 
 async function statusCommand(args: string[]): Promise<number> {
@@ -372,40 +345,6 @@ async function statusCommand(args: string[]): Promise<number> {
       if (batches) process.stdout.write(batches + '\n');
       if (out.runDir) process.stdout.write(`run directory: ${out.runDir}\n`);
     }
-    return 0;
-  } finally {
-    await cs.close();
-  }
-}
-
-/** Runs on the server, newest first: a table, or one JSON object per line with --json (the API's `cs.list`). */
-async function listCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      experiment: { type: 'string' },
-      study: { type: 'string' },
-      status: { type: 'string' },
-      json: { type: 'boolean', default: false },
-    },
-  });
-  const filter = {
-    ...(values.experiment ? { experiment: values.experiment } : {}),
-    ...(values.study ? { study: values.study } : {}),
-    ...(values.status ? { status: values.status } : {}),
-  };
-  const cs = await Clinsynth.connect({ startServer: false });
-  try {
-    let n = 0;
-    for await (const r of cs.list(filter)) {
-      n++;
-      if (values.json) process.stdout.write(JSON.stringify(r) + '\n');
-      else
-        process.stdout.write(
-          `${r.runId.padEnd(40)} ${r.status.padEnd(10)} ${(r.stage ?? '—').padEnd(10)} ${r.startTime.toISOString()}${r.study ? `  study ${r.study}` : ''}\n`,
-        );
-    }
-    if (!n && !values.json) say(`no runs on ${cs.address}${Object.keys(filter).length ? ' that match' : ''}`);
     return 0;
   } finally {
     await cs.close();
