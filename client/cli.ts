@@ -1,5 +1,6 @@
-// The `clinsynth` command line: run, study, validate, status, worker, server, predict, report, control, review.
+// The `clinsynth` command line: run, study, validate, status, list, worker, server, predict, report, control, review.
 import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { InputError } from '../lib/run/problems.js';
@@ -7,7 +8,8 @@ import { workflowIdFor, type RunProgress } from '../lib/run/run-state.js';
 import { TASK_QUEUES, progressQuery, studyProgressQuery } from '../workflows/contract.js';
 import { codecEndpointFromEnv, startDevServer, stopEmbeddedServer, ensureTemporal } from './temporal-server.js';
 import { batchTable, progressLine, stageTable } from './progress.js';
-import { clinsynthHome } from '../lib/run/paths.js';
+import { watch } from './watch.js';
+import { clinsynthHome, PROJECT_ROOT } from '../lib/run/paths.js';
 import { keysFromEnv } from '../lib/run/codec.js';
 import { estimateCost, formatEstimate } from '../lib/generate/cost-estimate.js';
 import { loadTaxonomy } from '../lib/run/taxonomy.js';
@@ -20,6 +22,7 @@ const USAGE = `usage:
   clinsynth study FILE [--detach] [--no-worker] [--json]
   clinsynth validate FILE
   clinsynth status RUN_ID [--json]
+  clinsynth list [--experiment NAME] [--study NAME] [--status STATUS] [--json]
   clinsynth worker [--llm-concurrency N] [--llm-pages-per-second N] [--queues main,llm]
   clinsynth server [stop]
   clinsynth predict --model DIR INPUT [--out FILE]
@@ -31,12 +34,53 @@ const USAGE = `usage:
 environment: TEMPORAL_ADDRESS (unset: embedded dev server), TEMPORAL_NAMESPACE, CLINSYNTH_HOME (default .clinsynth/),
   CLINSYNTH_ENCRYPTION_KEY / CLINSYNTH_ENCRYPTION_KEY_FILE (encrypt workflow payloads)`;
 
+/** The commands main() knows; `clinsynth COMMAND --help` prints that command's usage lines. */
+const COMMANDS = [
+  'run',
+  'study',
+  'validate',
+  'status',
+  'list',
+  'worker',
+  'server',
+  'predict',
+  'report',
+  'view',
+  'codec-server',
+  'control',
+  'review',
+] as const;
+
+/** The usage lines of one command (and the environment note), from USAGE: one text, no second copy to drift. */
+function commandUsage(command: string): string {
+  const lines = USAGE.split('\n');
+  const env = lines.findIndex((l) => l.startsWith('environment:'));
+  const own = lines.filter((l) => l.startsWith(`  clinsynth ${command} `) || l === `  clinsynth ${command}`);
+  return ['usage:', ...own, ...lines.slice(env)].join('\n');
+}
+
+/** The package version (package.json next to the code). */
+function version(): string {
+  return (JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
 class UsageError extends Error {}
 
 const say = (line: string) => process.stderr.write(line + '\n');
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === '--version' || command === '-V' || command === 'version') {
+    process.stdout.write(`clinsynth ${version()}\n`);
+    return 0;
+  }
+  if (
+    (COMMANDS as readonly (string | undefined)[]).includes(command) &&
+    rest.some((a) => a === '--help' || a === '-h')
+  ) {
+    process.stdout.write(commandUsage(command!) + '\n');
+    return 0;
+  }
   try {
     switch (command) {
       case 'run':
@@ -47,6 +91,8 @@ export async function main(argv: string[]): Promise<number> {
         return await validateCommand(rest);
       case 'status':
         return await statusCommand(rest);
+      case 'list':
+        return await (await import('./list.js')).listCommand(rest, say);
       case 'worker':
         return await workerCommand(rest);
       case 'server':
@@ -181,7 +227,7 @@ async function runCommand(args: string[]): Promise<number> {
         say(`note: no worker is polling task queue "${TASK_QUEUES.main}" yet: start one with \`clinsynth worker\``);
       return 0;
     }
-    const watcher = watch(run.handle, async () => progressLine(await run.handle.query(progressQuery)));
+    const watcher = watch(run.handle, async () => progressLine(await run.handle.query(progressQuery)), say);
     try {
       const result = await run.outcome({ onRetry: lostContact });
       await watcher.stop();
@@ -189,11 +235,18 @@ async function runCommand(args: string[]): Promise<number> {
       const batches = batchTable(result.progress);
       if (batches) say(batches);
       say(`report: ${result.reportPath}`);
-      if (!values.json) process.stdout.write(`${result.reportPath}\n`);
+      if (values.json) {
+        const reportHtml = join(result.runDir, 'report.html');
+        process.stdout.write(
+          JSON.stringify({ runId, status: 'COMPLETED', runDir, reportPath: result.reportPath, reportHtml }) + '\n',
+        );
+      } else process.stdout.write(`${result.reportPath}\n`);
       return 0;
     } catch (err) {
       await watcher.stop();
       say(`run ${runId} failed: ${failureMessage(err)}`);
+      if (values.json)
+        process.stdout.write(JSON.stringify({ runId, status: 'FAILED', runDir, error: failureMessage(err) }) + '\n');
       return 1;
     }
   } finally {
@@ -237,10 +290,14 @@ async function studyCommand(args: string[]): Promise<number> {
         say(`note: no worker is polling task queue "${TASK_QUEUES.main}" yet: start one with \`clinsynth worker\``);
       return 0;
     }
-    const watcher = watch(s.handle, async () => {
-      const p = await s.handle.query(studyProgressQuery);
-      return `[study ${p.study}] ${p.variants.map((v) => `${v.id}: ${v.status}`).join(' · ')}`;
-    });
+    const watcher = watch(
+      s.handle,
+      async () => {
+        const p = await s.handle.query(studyProgressQuery);
+        return `[study ${p.study}] ${p.variants.map((v) => `${v.id}: ${v.status}`).join(' · ')}`;
+      },
+      say,
+    );
     try {
       const result = await s.outcome({ onRetry: lostContact });
       await watcher.stop();
@@ -258,39 +315,6 @@ async function studyCommand(args: string[]): Promise<number> {
   } finally {
     await cs.close();
   }
-}
-
-/**
- * Prints a progress line whenever it changes (every second at most) until stopped. `stop` aborts a query in flight
- * and resolves once the loop is over: closing the connection under a query still retrying would crash the process
- * ("Channel has been shut down" from the client's retry timer) after the run had completed.
- */
-function watch(
-  handle: { client: { withAbortSignal<R>(signal: AbortSignal, fn: () => Promise<R>): Promise<R> } },
-  line: () => Promise<string>,
-) {
-  let last = '';
-  const stopping = new AbortController();
-  const loop = (async () => {
-    while (!stopping.signal.aborted) {
-      try {
-        const l = await handle.client.withAbortSignal(stopping.signal, line);
-        if (l !== last && !stopping.signal.aborted) say((last = l));
-      } catch {
-        /* the workflow may be between tasks or continuing as new; or the watch is stopping */
-      }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 1000);
-        stopping.signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
-      });
-    }
-  })();
-  return {
-    stop: async (): Promise<void> => {
-      stopping.abort();
-      await loop;
-    },
-  };
 }
 
 async function statusCommand(args: string[]): Promise<number> {

@@ -1,6 +1,7 @@
 // LlmProvider for any OpenAI-compatible chat-completions server, with structured outputs and retry-aware errors.
 import OpenAI from 'openai';
 import { LlmCallError, type JsonSchema, type LlmAnswer, type LlmProvider, type LlmRequest } from './types.js';
+import { followSignal } from '../run/abort.js';
 
 export interface OpenAIProviderOptions {
   /** The API root, e.g. `https://api.openai.com/v1` or `http://vllm:8000/v1`. */
@@ -307,18 +308,4 @@ function safeUrl(baseURL: string): string {
   } catch {
     return '(invalid llm.baseURL)';
   }
-}
-
-/**
- * A signal for one call that aborts with `outer` and lets go of it when released. The openai client adds an abort
- * listener to the signal it is given and never removes it, so handing it the activity's own signal leaks one
- * listener per call for the life of the page (and warns past ten).
- */
-function followSignal(outer?: AbortSignal): { signal?: AbortSignal; release(): void } {
-  if (!outer) return { release: () => {} };
-  const controller = new AbortController();
-  if (outer.aborted) controller.abort(outer.reason);
-  const onAbort = () => controller.abort(outer.reason);
-  outer.addEventListener('abort', onAbort, { once: true });
-  return { signal: controller.signal, release: () => outer.removeEventListener('abort', onAbort) };
 }

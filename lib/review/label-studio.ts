@@ -4,6 +4,7 @@ import type { Taxonomy } from '../run/taxonomy.js';
 import type { ReviewTaskRow } from '../run/records.js';
 import { lineOfPath, parseYamlFile, zodProblems } from '../run/structured-file.js';
 import { CONTROLS, isoTime, shown, type Decision, type ParsedDecisions } from './decisions.js';
+import { escapeHtml } from '../run/html.js';
 
 /** The `model_version` of the LLM-label prediction, as Label Studio shows it. */
 export const PREDICTION_MODEL = 'clinsynth LLM labels';
@@ -40,7 +41,7 @@ export function labelStudioTasks(tasks: readonly ReviewTaskRow[], taxonomy: Pick
   }));
 }
 
-const xml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const xml = escapeHtml; // the one escape (lib/run/html.ts): the same five characters are all XML needs
 
 /**
  * The labelling interface: the sentence, one checkbox per taxonomy label (its name shown, its definition as the hover
