@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { llmCacheKey, type LlmCache } from '../llm/cache.js';
 import { OPENAI_KIND } from '../llm/openai-provider.js';
+import { cacheModelId, modelFamily } from '../llm/model-family.js';
 import {
   batchLine,
   LineSplitter,
@@ -75,6 +76,8 @@ async function writeRequestFiles(deps: BatchDeps, inp: PageInputs, r: BatchRound
   const manifestPath = join(dir, 'manifest.json');
   if (existsSync(manifestPath)) return readJson<Manifest>(manifestPath);
   const model = inp.experiment.llm.model!;
+  const family = modelFamily(inp.experiment.llm);
+  const keyModel = cacheModelId(model, family);
   const flavour = deps.client.flavour;
   const parts: Manifest['parts'] = [];
   const files = new LineSplitter(flavour.maxRequests, flavour.maxBytes, (lines) => {
@@ -90,12 +93,12 @@ async function writeRequestFiles(deps: BatchDeps, inp: PageInputs, r: BatchRound
   for (let n = r.from; n < r.to; n++) {
     const { set, page } = stagePage(r.stage, r.pages, n);
     for (const request of pageRequests(inp, r.stage, set, page)) {
-      const key = llmCacheKey(OPENAI_KIND, model, request);
+      const key = llmCacheKey(OPENAI_KIND, keyModel, request);
       if (seen.has(key)) continue;
       seen.add(key);
       if (await deps.cache.get(key)) cached++;
       else {
-        files.add(batchLine(flavour, model, key, request));
+        files.add(batchLine(flavour, model, key, request, family));
         requests++;
       }
     }

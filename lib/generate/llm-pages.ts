@@ -4,6 +4,7 @@ import type { Experiment } from '../run/experiment.js';
 import type { Taxonomy } from '../run/taxonomy.js';
 import { completeCached, type LlmCache } from '../llm/cache.js';
 import type { LlmProvider, LlmRequest } from '../llm/types.js';
+import { modelFamily } from '../llm/model-family.js';
 import {
   BRONZE_PROMPT_VERSION,
   SELFCHECK_PROMPT_VERSION,
@@ -148,11 +149,13 @@ function sortedFailures(failures: LlmFailureRow[]): LlmFailureRow[] {
 /**
  * A repair attempt changes the seed and, at temperature 0, warms the sampling: the same request would get the same
  * bad answer. `temperature` is the stage's own (bronze writes at bronze.temperature; the rest use llm.temperature).
+ * A reasoning model takes no temperature (lib/llm/model-family.ts): its repairs change only the seed.
  */
 function callOptions(e: Experiment, retry: number, temperature = e.llm.temperature): CallOptions {
+  const warm = retry > 0 && !modelFamily(e.llm).reasoning;
   return {
     maxTokens: e.llm.maxTokens,
-    temperature: retry === 0 ? temperature : Math.max(temperature, 0.3 * retry),
+    temperature: warm ? Math.max(temperature, 0.3 * retry) : temperature,
     seed: e.llm.seed + retry,
   };
 }

@@ -11,6 +11,7 @@ import {
   type ChatCompletion,
   type OpenAIProviderOptions,
 } from './openai-provider.js';
+import type { ModelFamily } from './model-family.js';
 import { LlmCallError, type LlmAnswer, type LlmRequest } from './types.js';
 import type { BatchStatus } from '../run/run-state.js';
 
@@ -61,8 +62,15 @@ function isAzureHost(baseURL: string | undefined): boolean {
  * One line of a batch input file: `custom_id` (the answer's cache key), and as `body` exactly the request the online
  * path posts (same object, `response_format` json_schema included). `model` is the model, or on Azure the deployment.
  */
-export function batchLine(flavour: BatchFlavour, model: string, customId: string, request: LlmRequest): string {
-  return JSON.stringify({ custom_id: customId, method: 'POST', url: flavour.url, body: chatParams(model, request) });
+export function batchLine(
+  flavour: BatchFlavour,
+  model: string,
+  customId: string,
+  request: LlmRequest,
+  family?: ModelFamily,
+): string {
+  const body = chatParams(model, request, 'json_schema', family);
+  return JSON.stringify({ custom_id: customId, method: 'POST', url: flavour.url, body });
 }
 
 /**

@@ -1,5 +1,6 @@
 // LlmProvider for any OpenAI-compatible chat-completions server, with structured outputs and retry-aware errors.
 import OpenAI from 'openai';
+import { cacheModelId, modelFamily, type ModelFamily } from './model-family.js';
 import { LlmCallError, type JsonSchema, type LlmAnswer, type LlmProvider, type LlmRequest } from './types.js';
 
 export interface OpenAIProviderOptions {
@@ -14,6 +15,8 @@ export interface OpenAIProviderOptions {
   timeoutMs: number;
   /** Name of the variable the key came from (llm.apiKeyEnv), named in auth error messages. */
   apiKeyEnv?: string;
+  /** The model's request rules (default: by its name, max_completion_tokens). */
+  family?: ModelFamily;
 }
 
 export type ResponseFormatMode = 'json_schema' | 'json_object';
@@ -27,7 +30,10 @@ export const OPENAI_KIND = 'openai';
 
 export class OpenAIProvider implements LlmProvider {
   readonly kind = OPENAI_KIND;
+  /** The model's identity in cache keys (its name, and the reasoning effort when one is sent). */
   readonly model: string;
+  private readonly apiModel: string;
+  private readonly family: ModelFamily;
   private readonly client: OpenAI;
   private readonly ctx: CallContext;
   private mode: ResponseFormatMode = 'json_schema';
@@ -35,7 +41,9 @@ export class OpenAIProvider implements LlmProvider {
   fallbackReason: string | undefined;
 
   constructor(opts: OpenAIProviderOptions) {
-    this.model = opts.model;
+    this.apiModel = opts.model;
+    this.family = opts.family ?? modelFamily({ model: opts.model });
+    this.model = cacheModelId(opts.model, this.family);
     this.ctx = callContext(opts);
     this.client = new OpenAI({
       baseURL: opts.baseURL,
@@ -73,15 +81,17 @@ export class OpenAIProvider implements LlmProvider {
     const call = followSignal(signal);
     let completion: ChatCompletion;
     try {
-      completion = await this.client.chat.completions.create(chatParams(this.model, request, mode), {
+      completion = await this.client.chat.completions.create(chatParams(this.apiModel, request, mode, this.family), {
         signal: call.signal,
       });
     } finally {
       call.release();
     }
-    const answer = answerOf(completion, this.model);
+    const answer = answerOf(completion, this.apiModel);
     if (!answer)
-      throw new LlmCallError(`answer from ${this.ctx.where} had no choices (model ${this.model})`, { retryable: true });
+      throw new LlmCallError(`answer from ${this.ctx.where} had no choices (model ${this.apiModel})`, {
+        retryable: true,
+      });
     return answer;
   }
 }
@@ -174,16 +184,25 @@ export function redactKey(text: string, apiKey: string): string {
 
 /**
  * The chat-completions request body for `request`: what the online path posts and what a batch file line carries
- * as its `body` (the same object, so both are answered alike and share cache keys).
+ * as its `body` (the same object, so both are answered alike and share cache keys). The model's family decides the
+ * token-limit name (max_completion_tokens unless llm.maxTokensParam says max_tokens), and a reasoning model gets no
+ * temperature (only the default 1 is accepted) and reasoning_effort when llm.reasoningEffort is set.
  */
-export function chatParams(model: string, request: LlmRequest, mode: ResponseFormatMode = 'json_schema'): ChatParams {
+export function chatParams(
+  model: string,
+  request: LlmRequest,
+  mode: ResponseFormatMode = 'json_schema',
+  family: ModelFamily = modelFamily({ model }),
+): ChatParams {
   const messages: ChatMessageParam[] = request.messages.map((m) => ({ role: m.role, content: m.content }));
+  // Keys in this order (the token limit where max_tokens always was), so a body differs only where the family does.
   const params: ChatParams = {
     model,
     messages,
-    max_tokens: request.maxTokens,
-    temperature: request.temperature,
+    [family.maxTokensParam]: request.maxTokens,
+    ...(family.reasoning ? {} : { temperature: request.temperature }),
     seed: request.seed,
+    ...(family.reasoningEffort ? { reasoning_effort: family.reasoningEffort } : {}),
     response_format:
       mode === 'json_schema'
         ? { type: 'json_schema', json_schema: { name: request.schemaName, schema: request.schema, strict: true } }

@@ -409,6 +409,14 @@ function makeAnswer(
   return JSON.stringify({});
 }
 
+/**
+ * What an answer is drawn from: the posted body, read with the token limit under one name, so a request answers
+ * alike whether it says max_tokens or max_completion_tokens (the answers of the demo did not change with the name).
+ */
+function answerSalt(raw: string): string {
+  return raw.replace('"max_completion_tokens":', '"max_tokens":');
+}
+
 /** A chat completion carrying `content`, with token counts estimated from the characters. */
 export function chatCompletion(id: string, body: ChatBody, content: string, finishReason: string) {
   const promptChars = (body.messages ?? []).reduce(
@@ -589,7 +597,7 @@ export async function startFakeLlmServer(opts: FakeLlmOptions = {}): Promise<Fak
     const malformed = hit(faults.rateMalformed);
     const truncated = hit(faults.rateTruncated);
     const unknownLabel = hit(faults.rateUnknownLabel);
-    let content = makeAnswer(body, unknownLabel, raw, faults.bronzeJunkShare, opts.verdicts === 'mixed');
+    let content = makeAnswer(body, unknownLabel, answerSalt(raw), faults.bronzeJunkShare, opts.verdicts === 'mixed');
     let finishReason = 'stop';
     if (malformed) {
       fault('rateMalformed');
@@ -615,7 +623,12 @@ export async function startFakeLlmServer(opts: FakeLlmOptions = {}): Promise<Fak
     stats: () => stats,
     // A batch line gets the answer its body would get online (the online salt is the posted body, the same JSON).
     answer: (id, body) =>
-      chatCompletion(id, body, makeAnswer(body, false, JSON.stringify(body), faults.bronzeJunkShare), 'stop'),
+      chatCompletion(
+        id,
+        body,
+        makeAnswer(body, false, answerSalt(JSON.stringify(body)), faults.bronzeJunkShare),
+        'stop',
+      ),
     sendJson,
     apiError,
   });
