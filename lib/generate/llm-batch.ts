@@ -14,7 +14,14 @@ import {
   type BatchLineResult,
 } from '../llm/batch-api.js';
 import { readJson, writeJson, writeJsonl, writeFileAtomic } from '../run/run-dir.js';
-import { batchScope, emptyUsage, stagePage, type LlmUsageTotals, type RunProgress } from '../run/run-state.js';
+import {
+  addTokens,
+  batchScope,
+  emptyUsage,
+  stagePage,
+  type LlmUsageTotals,
+  type RunProgress,
+} from '../run/run-state.js';
 import { pageRequests, type PageInputs } from './llm-pages.js';
 
 /** Which requests a round asks for: the pages [from, to) of a stage, numbered as the workflow runs them. */
@@ -222,8 +229,7 @@ export async function collectBatchRound(
       answered.add(line.customId);
       await deps.cache.put(line.customId, line.answer);
       usage.calls++;
-      usage.promptTokens += line.answer.usage.promptTokens;
-      usage.completionTokens += line.answer.usage.completionTokens;
+      addTokens(usage, line.answer.usage);
     }
     if (b.status === 'failed' || b.status === 'vanished')
       failures.push({

@@ -21,7 +21,7 @@ import {
   type ParseFailure,
 } from './prompts.js';
 import { pagePath, readJsonl, writeJsonl, type PageFolder } from '../run/run-dir.js';
-import { emptyUsage, type LlmUsageTotals, type PageResult, type PageSet } from '../run/run-state.js';
+import { addTokens, emptyUsage, type LlmUsageTotals, type PageResult, type PageSet } from '../run/run-state.js';
 import type {
   BronzeRow,
   CandidateRow,
@@ -95,8 +95,7 @@ async function callWithRepair<I extends { id: string }, T>(
   if (r.cached) usage.cacheHits++;
   else {
     usage.calls++;
-    usage.promptTokens += r.answer.usage.promptTokens;
-    usage.completionTokens += r.answer.usage.completionTokens;
+    addTokens(usage, r.answer.usage);
   }
   const parsed =
     r.answer.finishReason === 'length'

@@ -223,11 +223,20 @@ export function answerOf(completion: ChatCompletion, model: string): LlmAnswer |
   return {
     text: content ?? refusal ?? '',
     finishReason,
-    usage: {
-      promptTokens: completion.usage?.prompt_tokens ?? 0,
-      completionTokens: completion.usage?.completion_tokens ?? 0,
-    },
+    usage: usageOf(completion.usage),
     model: completion.model || model,
+  };
+}
+
+/** Token counts of a completion; reasoning and cached prompt tokens only where the server reports some. */
+function usageOf(u: ChatCompletion['usage']): LlmAnswer['usage'] {
+  const reasoning = u?.completion_tokens_details?.reasoning_tokens ?? 0;
+  const cached = u?.prompt_tokens_details?.cached_tokens ?? 0;
+  return {
+    promptTokens: u?.prompt_tokens ?? 0,
+    completionTokens: u?.completion_tokens ?? 0,
+    ...(reasoning > 0 ? { reasoningTokens: reasoning } : {}),
+    ...(cached > 0 ? { cachedPromptTokens: cached } : {}),
   };
 }
 

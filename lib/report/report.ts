@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { meanSd } from '../evaluate/metrics.js';
 import { llmAgreement } from '../evaluate/agreement.js';
+import { priceOf, runCostUsd } from '../llm/pricing.js';
 import { readJson, readRunExperiment, RUN_FILES, writeFileAtomic, writeJson } from '../run/run-dir.js';
 import { readEvaluations } from '../evaluate/predictions.js';
 import {
@@ -197,9 +198,12 @@ export function buildReport(input: ReportInput): Report {
   const c = summary.counts;
   // The run's spend lives on the progress (costUsd, null when the price is unknown); older runs may carry it on llm.
   const extra = progress as RunProgress & { costUsd?: number | null; budgetExhausted?: boolean };
+  // A stage's spend at the list price (cached prompt tokens at the cached rate); batch runs keep only the total.
+  const price = progress.llmBatch ? undefined : priceOf(e.llm);
+  const stageCost = (u: LlmUsageTotals): Usage => (price ? { ...u, costUsd: runCostUsd(price, u) } : withCost(u));
   const llm: Report['llm'] = {
     ...withCost(progress.llm),
-    byStage: Object.fromEntries(Object.entries(progress.llmByStage).map(([s, u]) => [s, withCost(u)])),
+    byStage: Object.fromEntries(Object.entries(progress.llmByStage).map(([s, u]) => [s, stageCost(u)])),
   };
   if (typeof extra.costUsd === 'number' && Number.isFinite(extra.costUsd)) llm.costUsd = extra.costUsd;
   if (extra.budgetExhausted) llm.budgetExhausted = true;
@@ -510,21 +514,27 @@ function usageTable(r: Report): string {
   const stages = Object.entries(r.llm.byStage);
   const hasCost = typeof r.llm.costUsd === 'number' || stages.some(([, u]) => typeof u.costUsd === 'number');
   const usd = (v: number | undefined) => (typeof v === 'number' ? `$${v.toFixed(v < 1 ? 4 : 2)}` : '—');
+  // Reasoning and cached prompt tokens get their columns once a provider reported any (they are parts of the
+  // completion and prompt tokens: thinking billed as output, cached prompts at the cached rate).
+  const all = [r.llm, ...stages.map(([, u]) => u)];
+  const hasReasoning = all.some((u) => num(u.reasoningTokens) > 0);
+  const hasCached = all.some((u) => num(u.cachedPromptTokens) > 0);
   const row = (name: string, u: Usage, total = false) => {
     const cell = total ? 'th' : 'td';
     const warn = num(u.failures) > 0 ? ' class="warn"' : '';
-    return `<tr${total ? ' class="total"' : ''}><th>${esc(name)}</th><${cell}>${int(u.calls)}</${cell}><${cell}>${int(u.cacheHits)} <span class="muted">(${pct(num(u.cacheHits), num(u.calls) + num(u.cacheHits))})</span></${cell}><${cell}>${int(u.promptTokens)}</${cell}><${cell}>${int(u.completionTokens)}</${cell}><${cell}${warn}>${int(u.failures)}</${cell}>${hasCost ? `<${cell}>${usd(u.costUsd)}</${cell}>` : ''}</tr>`;
+    const td = (v: string) => `<${cell}>${v}</${cell}>`;
+    return `<tr${total ? ' class="total"' : ''}><th>${esc(name)}</th><${cell}>${int(u.calls)}</${cell}><${cell}>${int(u.cacheHits)} <span class="muted">(${pct(num(u.cacheHits), num(u.calls) + num(u.cacheHits))})</span></${cell}><${cell}>${int(u.promptTokens)}</${cell}>${hasCached ? td(int(num(u.cachedPromptTokens))) : ''}<${cell}>${int(u.completionTokens)}</${cell}>${hasReasoning ? td(int(num(u.reasoningTokens))) : ''}<${cell}${warn}>${int(u.failures)}</${cell}>${hasCost ? `<${cell}>${usd(u.costUsd)}</${cell}>` : ''}</tr>`;
   };
   const cost =
     typeof r.llm.costUsd === 'number'
       ? `<p class="cost">Estimated LLM cost for this run: <b>${esc(usd(r.llm.costUsd))}</b></p>`
       : '';
-  return `<table class="num"><thead><tr><th>stage</th><th>calls</th><th>cache hits</th><th>prompt tokens</th><th>completion tokens</th><th>unusable answers</th>${hasCost ? '<th>cost (USD)</th>' : ''}</tr></thead><tbody>${
+  return `<table class="num"><thead><tr><th>stage</th><th>calls</th><th>cache hits</th><th>prompt tokens</th>${hasCached ? '<th>of which cached</th>' : ''}<th>completion tokens</th>${hasReasoning ? '<th>of which reasoning</th>' : ''}<th>unusable answers</th>${hasCost ? '<th>cost (USD)</th>' : ''}</tr></thead><tbody>${
     stages.length
       ? stages.map(([s, u]) => row(s, u)).join('')
       : '<tr><td colspan="6" class="l muted">no LLM stage ran</td></tr>'
   }${row('total', r.llm, true)}</tbody></table>
-<p class="note">Calls are model calls; cache hits are answers replayed from the LLM cache (no model call, no tokens), as a share of all requests. Unusable answers were kept raw in the stage's failures files and left out of the data.</p>${cost}`;
+<p class="note">Calls are model calls; cache hits are answers replayed from the LLM cache (no model call, no tokens), as a share of all requests. Unusable answers were kept raw in the stage's failures files and left out of the data.${hasCached ? " Cached prompt tokens came from the provider's prompt cache and are priced at its cached rate." : ''}${hasReasoning ? ' Reasoning tokens are the part of the completion tokens a reasoning model spent thinking (billed as output).' : ''}</p>${cost}`;
 }
 
 /** The provider batches of a batch-mode run (llm.batch); nothing for an online run. */
