@@ -103,7 +103,12 @@ async function callWithRepair<I extends { id: string }, T>(
           ok: false,
           error: 'answer truncated (finish_reason length): raise llm.maxTokens or lower the batch size',
         } as const)
-      : a.parse(r.answer.text);
+      : r.answer.finishReason === 'refusal'
+        ? ({
+            ok: false,
+            error: `the model refused to answer (message.refusal): ${r.answer.text.slice(0, 200)}`,
+          } as const)
+        : a.parse(r.answer.text);
   if (parsed.ok) return [{ items, value: parsed.value, cacheKey: r.cacheKey }];
   usage.failures++;
   const kept = a.salvage?.(r.answer.text) ?? null;

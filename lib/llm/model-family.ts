@@ -46,6 +46,22 @@ export function modelFamily(llm: FamilySettings): ModelFamily {
 }
 
 /**
+ * Tokens a reasoning model may think, on top of the answer's llm.maxTokens: its max_completion_tokens counts the
+ * thinking too, and a limit sized for the answer alone (bronze asks 100 a sentence) would cut answers that think.
+ */
+export const REASONING_ALLOWANCE: Record<ReasoningEffort, number> = {
+  minimal: 256,
+  low: 1024,
+  medium: 4096,
+  high: 16384,
+};
+
+/** The token limit a request sends for an answer of `maxTokens`: a reasoning model gets its thinking allowance too. */
+export function tokenLimit(family: ModelFamily, maxTokens: number): number {
+  return family.reasoning ? maxTokens + REASONING_ALLOWANCE[family.reasoningEffort ?? 'medium'] : maxTokens;
+}
+
+/**
  * The model's identity in answer cache keys: the name, and the reasoning effort when one is sent (it changes the
  * answers). The token-limit name and a dropped temperature change no answer, so they stay out of it.
  */

@@ -1,6 +1,6 @@
 // Model families: which models are reasoning models, which token-limit name is sent, and the bodies that follow.
 import { describe, expect, it } from 'vitest';
-import { cacheModelId, isReasoningModelName, modelFamily } from '../../lib/llm/model-family.js';
+import { cacheModelId, isReasoningModelName, modelFamily, REASONING_ALLOWANCE } from '../../lib/llm/model-family.js';
 import { chatParams } from '../../lib/llm/openai-provider.js';
 import { batchFlavour, batchLine } from '../../lib/llm/batch-api.js';
 import type { LlmRequest } from '../../lib/llm/types.js';
@@ -61,14 +61,15 @@ describe('model families', () => {
     expect(plain).not.toHaveProperty('top_p');
     expect(plain).not.toHaveProperty('max_tokens');
     expect(plain).not.toHaveProperty('reasoning_effort');
-    expect(plain).toMatchObject({ max_completion_tokens: 300, seed: 3 });
+    // the limit counts the thinking too: the answer's 300 plus the allowance of the (default, medium) effort
+    expect(plain).toMatchObject({ max_completion_tokens: 300 + REASONING_ALLOWANCE.medium, seed: 3 });
     const effort = chatParams(
       'o4-mini',
       request,
       'json_schema',
       modelFamily({ model: 'o4-mini', reasoningEffort: 'high' }),
     );
-    expect(effort).toMatchObject({ reasoning_effort: 'high' });
+    expect(effort).toMatchObject({ reasoning_effort: 'high', max_completion_tokens: 300 + REASONING_ALLOWANCE.high });
     // the name alone decides when no family is given
     expect(chatParams('gpt-5-nano', request)).not.toHaveProperty('temperature');
   });
