@@ -147,6 +147,8 @@ export const experimentSchema = z.strictObject({
       batchRounds: z.number().int().min(1).max(20).default(3),
       /** Requests per batch file (default 50,000; azure 100,000); files are also split at 190 MB. */
       batchMaxRequests: z.number().int().min(1).max(100_000).optional(),
+      /** Keep the batch input, output and error files at the provider after collecting them (default: deleted). */
+      batchKeepFiles: z.boolean().default(false),
     })
     .default({
       provider: 'local',
@@ -162,6 +164,7 @@ export const experimentSchema = z.strictObject({
       batch: false,
       batchPollSeconds: 60,
       batchRounds: 3,
+      batchKeepFiles: false,
     }),
   train: z
     .strictObject({
