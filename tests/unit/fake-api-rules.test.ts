@@ -138,6 +138,19 @@ describe('the strict test endpoint', () => {
     });
   });
 
+  it('a server that does not know max_completion_tokens: the client names llm.maxTokensParam: max_tokens', () => {
+    const said = {
+      message: 'Unrecognized request argument supplied: max_completion_tokens',
+      type: 'invalid_request_error',
+    };
+    const err = toCallError(
+      OpenAI.APIError.generate(400, { error: said }, undefined, new Headers()),
+      callContext({ baseURL: 'http://127.0.0.1:8000/v1', model: 'llama', apiKey: '', timeoutMs: 1 }),
+    );
+    expect(err).toMatchObject({ retryable: false, status: 400 });
+    expect(err.message).toMatch(/does not know max_completion_tokens: set llm\.maxTokensParam: max_tokens/);
+  });
+
   it('refuses empty messages and unknown roles', async () => {
     expect(await rawError({ ...base, messages: [] })).toEqual({
       status: 400,
