@@ -4,6 +4,9 @@ import { cacheModelId, isReasoningModelName, modelFamily, REASONING_ALLOWANCE } 
 import { chatParams } from '../../lib/llm/openai-provider.js';
 import { batchFlavour, batchLine } from '../../lib/llm/batch-api.js';
 import type { LlmRequest } from '../../lib/llm/types.js';
+import { loadExperiment } from '../../lib/run/experiment.js';
+import { InputError } from '../../lib/run/problems.js';
+import { writeTestExperiment } from '../support/experiments.js';
 
 const request: LlmRequest = {
   messages: [{ role: 'user', content: 'label this' }],
@@ -88,5 +91,28 @@ describe('model families', () => {
     expect(cacheModelId('gpt-5-mini', modelFamily({ model: 'gpt-5-mini', reasoningEffort: 'low' }))).not.toBe(
       'gpt-5-mini',
     );
+  });
+
+  it('the experiment file takes reasoning, maxTokensParam, reasoningEffort, batchKeepFiles and cachedInput prices', () => {
+    const llm = {
+      baseURL: 'http://127.0.0.1:1/v1',
+      model: 'my-deployment',
+      reasoning: true,
+      maxTokensParam: 'max_tokens',
+      reasoningEffort: 'minimal',
+      batchKeepFiles: true,
+      prices: { 'my-deployment': { input: 1, output: 2, cachedInput: 0.1 } },
+    };
+    const e = loadExperiment(writeTestExperiment({ llm }).file);
+    expect(e.llm).toMatchObject(llm);
+    expect(modelFamily(e.llm)).toEqual({ reasoning: true, maxTokensParam: 'max_tokens', reasoningEffort: 'minimal' });
+    let caught: unknown;
+    try {
+      loadExperiment(writeTestExperiment({ llm: { ...llm, reasoningEffort: 'extreme' } }).file);
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(InputError);
+    expect((caught as InputError).problems[0]).toMatchObject({ key: 'llm.reasoningEffort', line: expect.any(Number) });
   });
 });
