@@ -4,6 +4,7 @@ import type { Experiment } from '../run/experiment.js';
 import type { Taxonomy } from '../run/taxonomy.js';
 import { completeCached, type LlmCache } from '../llm/cache.js';
 import type { LlmProvider, LlmRequest } from '../llm/types.js';
+import { modelFamily } from '../llm/model-family.js';
 import {
   BRONZE_PROMPT_VERSION,
   SELFCHECK_PROMPT_VERSION,
@@ -20,7 +21,7 @@ import {
   type ParseFailure,
 } from './prompts.js';
 import { pagePath, readJsonl, writeJsonl, type PageFolder } from '../run/run-dir.js';
-import { emptyUsage, type LlmUsageTotals, type PageResult, type PageSet } from '../run/run-state.js';
+import { addTokens, emptyUsage, type LlmUsageTotals, type PageResult, type PageSet } from '../run/run-state.js';
 import type {
   BronzeRow,
   CandidateRow,
@@ -94,8 +95,7 @@ async function callWithRepair<I extends { id: string }, T>(
   if (r.cached) usage.cacheHits++;
   else {
     usage.calls++;
-    usage.promptTokens += r.answer.usage.promptTokens;
-    usage.completionTokens += r.answer.usage.completionTokens;
+    addTokens(usage, r.answer.usage);
   }
   const parsed =
     r.answer.finishReason === 'length'
@@ -103,7 +103,12 @@ async function callWithRepair<I extends { id: string }, T>(
           ok: false,
           error: 'answer truncated (finish_reason length): raise llm.maxTokens or lower the batch size',
         } as const)
-      : a.parse(r.answer.text);
+      : r.answer.finishReason === 'refusal'
+        ? ({
+            ok: false,
+            error: `the model refused to answer (message.refusal): ${r.answer.text.slice(0, 200)}`,
+          } as const)
+        : a.parse(r.answer.text);
   if (parsed.ok) return [{ items, value: parsed.value, cacheKey: r.cacheKey }];
   usage.failures++;
   const kept = a.salvage?.(r.answer.text) ?? null;
@@ -148,11 +153,13 @@ function sortedFailures(failures: LlmFailureRow[]): LlmFailureRow[] {
 /**
  * A repair attempt changes the seed and, at temperature 0, warms the sampling: the same request would get the same
  * bad answer. `temperature` is the stage's own (bronze writes at bronze.temperature; the rest use llm.temperature).
+ * A reasoning model takes no temperature (lib/llm/model-family.ts): its repairs change only the seed.
  */
 function callOptions(e: Experiment, retry: number, temperature = e.llm.temperature): CallOptions {
+  const warm = retry > 0 && !modelFamily(e.llm).reasoning;
   return {
     maxTokens: e.llm.maxTokens,
-    temperature: retry === 0 ? temperature : Math.max(temperature, 0.3 * retry),
+    temperature: warm ? Math.max(temperature, 0.3 * retry) : temperature,
     seed: e.llm.seed + retry,
   };
 }

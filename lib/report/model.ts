@@ -6,6 +6,7 @@ import { meanSd } from '../evaluate/metrics.js';
 import { llmAgreement } from '../evaluate/agreement.js';
 import { readJson, readRunExperiment, RUN_FILES } from '../run/run-dir.js';
 import { readEvaluations } from '../evaluate/predictions.js';
+import { priceOf, runCostUsd } from '../llm/pricing.js';
 import { seedsApply } from '../evaluate/jobs.js';
 import {
   COMPARISONS_FILE,
@@ -194,9 +195,12 @@ export function buildReport(input: ReportInput): Report {
   const c = summary.counts;
   // The run's spend lives on the progress (costUsd, null when the price is unknown); older runs may carry it on llm.
   const extra = progress as RunProgress & { costUsd?: number | null; budgetExhausted?: boolean };
+  // A stage's spend at the list price (cached prompt tokens at the cached rate); batch runs keep only the total.
+  const price = progress.llmBatch ? undefined : priceOf(e.llm);
+  const stageCost = (u: LlmUsageTotals): Usage => (price ? { ...u, costUsd: runCostUsd(price, u) } : withCost(u));
   const llm: Report['llm'] = {
     ...withCost(progress.llm),
-    byStage: Object.fromEntries(Object.entries(progress.llmByStage).map(([s, u]) => [s, withCost(u)])),
+    byStage: Object.fromEntries(Object.entries(progress.llmByStage).map(([s, u]) => [s, stageCost(u)])),
   };
   if (typeof extra.costUsd === 'number' && Number.isFinite(extra.costUsd)) llm.costUsd = extra.costUsd;
   if (extra.budgetExhausted) llm.budgetExhausted = true;

@@ -8,6 +8,11 @@ import { loadTaxonomy, labelIds } from './taxonomy.js';
 import { DEFAULT_ENCODER, encoderProblem, resolveEncoderSpec } from './encoders.js';
 import { REVIEW_REASONS, reviewEnabled } from './review.js';
 
+/** How a chat request may name its token limit (llm.maxTokensParam; lib/llm/model-family.ts applies it). */
+export const MAX_TOKENS_PARAMS = ['max_completion_tokens', 'max_tokens'] as const;
+/** llm.reasoningEffort: `reasoning_effort` values (`minimal` is gpt-5's; the o-series take low, medium, high). */
+export const REASONING_EFFORTS = ['minimal', 'low', 'medium', 'high'] as const;
+
 /** The datasets a run makes: the user's gold rows and the two LLM stages. */
 export const SOURCES = ['gold', 'silver', 'bronze'] as const;
 export type Source = (typeof SOURCES)[number];
@@ -109,9 +114,25 @@ export const experimentSchema = z.strictObject({
       temperature: z.number().min(0).max(2).default(0),
       seed: z.number().int().default(0),
       maxTokens: z.number().int().min(16).max(32768).default(1024),
+      /** Whether the model is a reasoning model (no temperature; reasoningEffort); absent: gpt-5*, o1/o3/o4* are. */
+      reasoning: z.boolean().optional(),
+      /** How the request names maxTokens: max_completion_tokens (default: OpenAI, Azure, vLLM) or max_tokens. */
+      maxTokensParam: z.enum(MAX_TOKENS_PARAMS).optional(),
+      /** reasoning_effort sent to reasoning models (absent: the model's default). */
+      reasoningEffort: z.enum(REASONING_EFFORTS).optional(),
       timeoutSeconds: z.number().positive().max(3600).default(60),
       headers: z.record(z.string(), z.string()).default({}),
-      prices: z.record(z.string(), z.strictObject({ input: z.number().min(0), output: z.number().min(0) })).default({}),
+      /** USD per million tokens by model; cachedInput prices cached prompt tokens (absent: at the input price). */
+      prices: z
+        .record(
+          z.string(),
+          z.strictObject({
+            input: z.number().min(0),
+            output: z.number().min(0),
+            cachedInput: z.number().min(0).optional(),
+          }),
+        )
+        .default({}),
       budgetUsd: z.number().positive().optional(),
       requestsPerSecond: z.number().positive().optional(),
       /** Send each LLM stage's requests through the provider's batch API first (half price, answers within 24 h). */
@@ -126,6 +147,8 @@ export const experimentSchema = z.strictObject({
       batchRounds: z.number().int().min(1).max(20).default(3),
       /** Requests per batch file (default 50,000; azure 100,000); files are also split at 190 MB. */
       batchMaxRequests: z.number().int().min(1).max(100_000).optional(),
+      /** Keep the batch input, output and error files at the provider after collecting them (default: deleted). */
+      batchKeepFiles: z.boolean().default(false),
     })
     .default({
       provider: 'local',
@@ -141,6 +164,7 @@ export const experimentSchema = z.strictObject({
       batch: false,
       batchPollSeconds: 60,
       batchRounds: 3,
+      batchKeepFiles: false,
     }),
   train: z
     .strictObject({

@@ -32,6 +32,10 @@ export interface LlmUsageTotals {
   completionTokens: number;
   /** Answers that could not be used (kept raw in the stage's failures files). */
   failures: number;
+  /** Of completionTokens, a reasoning model's thinking; of promptTokens, those the provider's prompt cache served
+   * (priced at llm.prices' cachedInput). Present once a provider reported some. */
+  reasoningTokens?: number;
+  cachedPromptTokens?: number;
 }
 
 /** What one page activity of an LLM stage reports back (small: the rows themselves go to files). */
@@ -154,9 +158,19 @@ export function emptyUsage(): LlmUsageTotals {
 export function addUsage(into: LlmUsageTotals, add: LlmUsageTotals): void {
   into.calls += add.calls;
   into.cacheHits += add.cacheHits;
+  into.failures += add.failures;
+  addTokens(into, add);
+}
+
+/** Adds one answer's (or one total's) tokens; the reasoning and cached counts only when there are some. */
+export function addTokens(
+  into: LlmUsageTotals,
+  add: { promptTokens: number; completionTokens: number; reasoningTokens?: number; cachedPromptTokens?: number },
+): void {
   into.promptTokens += add.promptTokens;
   into.completionTokens += add.completionTokens;
-  into.failures += add.failures;
+  if (add.reasoningTokens) into.reasoningTokens = (into.reasoningTokens ?? 0) + add.reasoningTokens;
+  if (add.cachedPromptTokens) into.cachedPromptTokens = (into.cachedPromptTokens ?? 0) + add.cachedPromptTokens;
 }
 
 export function initialProgress(runId: string, runDir: string, experiment: string): RunProgress {

@@ -8,13 +8,18 @@ const usd = (v: number | undefined) => (typeof v === 'number' ? `$${v.toFixed(v 
 function usageTable(r: Report): SafeHtml {
   const stages = Object.entries(r.llm.byStage);
   const hasCost = typeof r.llm.costUsd === 'number' || stages.some(([, u]) => typeof u.costUsd === 'number');
+  // Reasoning and cached prompt tokens get their columns once a provider reported any (they are parts of the
+  // completion and prompt tokens: thinking billed as output, cached prompts at the cached rate).
+  const all = [r.llm, ...stages.map(([, u]) => u)];
+  const hasReasoning = all.some((u) => num(u.reasoningTokens) > 0);
+  const hasCached = all.some((u) => num(u.cachedPromptTokens) > 0);
   const row = (name: string, u: Usage, total = false) => {
     const cell = (content: unknown, warn = false) =>
       total
         ? html`<th${warn && html` class="warn"`}>${content}</th>`
         : html`<td${warn && html` class="warn"`}>${content}</td>`;
     const hits = html`${int(u.cacheHits)} <span class="muted">(${pct(num(u.cacheHits), num(u.calls) + num(u.cacheHits))})</span>`;
-    return html`<tr${total && html` class="total"`}><th>${name}</th>${cell(int(u.calls))}${cell(hits)}${cell(int(u.promptTokens))}${cell(int(u.completionTokens))}${cell(int(u.failures), num(u.failures) > 0)}${hasCost && cell(usd(u.costUsd))}</tr>`;
+    return html`<tr${total && html` class="total"`}><th>${name}</th>${cell(int(u.calls))}${cell(hits)}${cell(int(u.promptTokens))}${hasCached && cell(int(num(u.cachedPromptTokens)))}${cell(int(u.completionTokens))}${hasReasoning && cell(int(num(u.reasoningTokens)))}${cell(int(u.failures), num(u.failures) > 0)}${hasCost && cell(usd(u.costUsd))}</tr>`;
   };
   const cost =
     typeof r.llm.costUsd === 'number' &&
@@ -22,8 +27,8 @@ function usageTable(r: Report): SafeHtml {
   const rows = stages.length
     ? stages.map(([s, u]) => row(s, u))
     : html`<tr><td colspan="6" class="l muted">no LLM stage ran</td></tr>`;
-  return html`<table class="num"><thead><tr><th>stage</th><th>calls</th><th>cache hits</th><th>prompt tokens</th><th>completion tokens</th><th>unusable answers</th>${hasCost && html`<th>cost (USD)</th>`}</tr></thead><tbody>${rows}${row('total', r.llm, true)}</tbody></table>
-<p class="note">Calls are model calls; cache hits are answers replayed from the LLM cache (no model call, no tokens), as a share of all requests. Unusable answers were kept raw in the stage's failures files and left out of the data.</p>${cost}`;
+  return html`<table class="num"><thead><tr><th>stage</th><th>calls</th><th>cache hits</th><th>prompt tokens</th>${hasCached && html`<th>of which cached</th>`}<th>completion tokens</th>${hasReasoning && html`<th>of which reasoning</th>`}<th>unusable answers</th>${hasCost && html`<th>cost (USD)</th>`}</tr></thead><tbody>${rows}${row('total', r.llm, true)}</tbody></table>
+<p class="note">Calls are model calls; cache hits are answers replayed from the LLM cache (no model call, no tokens), as a share of all requests. Unusable answers were kept raw in the stage's failures files and left out of the data.${hasCached && " Cached prompt tokens came from the provider's prompt cache and are priced at its cached rate."}${hasReasoning && ' Reasoning tokens are the part of the completion tokens a reasoning model spent thinking (billed as output).'}</p>${cost}`;
 }
 
 /** The provider batches of a batch-mode run (llm.batch); nothing for an online run. */
