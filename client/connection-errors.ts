@@ -31,7 +31,7 @@ export interface ConnectionContext {
 /** A connection that could not be made: `cause` names why, the message says what to change. */
 export class TemporalConnectionError extends Error {
   constructor(
-    readonly cause: ConnectionCause,
+    readonly reason: ConnectionCause,
     message: string,
   ) {
     super(message);

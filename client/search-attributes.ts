@@ -81,7 +81,7 @@ export function missingError(missing: string[], s: TemporalTargetSettings, why: 
   ];
   const tcld = `  tcld namespace search-attributes add --namespace ${s.namespace} ${missing.map((n) => `--search-attribute "${n}=Keyword"`).join(' ')}`;
   const cloudUi = `  or in the Cloud UI: https://cloud.temporal.io/namespaces/${s.namespace} → Custom Search Attributes → add ${missing.map((n) => `${n} (Keyword)`).join(', ')}`;
-  const cli = `  temporal operator search-attribute create --address ${s.address} --namespace ${s.namespace} ${missing.map((n) => `--name ${n}`).join(' ')} --type Keyword`;
+  const cli = `  temporal operator search-attribute create --address ${s.address} --namespace ${s.namespace} ${missing.map((n) => `--name ${n} --type Keyword`).join(' ')}`;
   if (cloud) lines.push(tcld, cloudUi);
   else lines.push(cli, `  (on Temporal Cloud:${tcld.slice(1)})`);
   return new SearchAttributesMissingError(missing, lines.join('\n'));
