@@ -401,7 +401,7 @@ async function serverCommand(args: string[]): Promise<number> {
     ...codecEndpointFromEnv(),
   });
   say(
-    `Temporal dev server on ${server.address}${values.ip ? ` (listening on ${values.ip})` : ''}, UI ${server.uiBase}, database ${server.dbFile} (Ctrl-C stops it)`,
+    `Temporal dev server on ${server.address}${values.ip && values.ip !== '127.0.0.1' ? ` (listening on ${values.ip})` : ''}, UI ${server.uiBase}, database ${server.dbFile} (Ctrl-C stops it)`,
   );
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);

@@ -10,11 +10,11 @@ export const DB_FILE = 'temporal.db';
 export function foreignServerProblem(home: string, port: number): string | undefined {
   const dbFile = resolve(home, DB_FILE);
   const pidFile = join(home, PID_FILE);
-  const ownPid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').trim()) : undefined;
+  const ownPid = readPid(pidFile);
   const listener = listenerPid(port);
   const hasProc = existsSync('/proc/self/cmdline');
   let reason: string;
-  if (ownPid === undefined) reason = `there is no ${pidFile}`;
+  if (ownPid === undefined) reason = `it has no ${PID_FILE}`;
   else if (!alive(ownPid)) reason = `its pid file names pid ${ownPid}, which is not running`;
   else if (hasProc && listener !== undefined && listener !== ownPid)
     reason = `its pid file names pid ${ownPid}, but pid ${listener} listens on the port`;
@@ -45,9 +45,20 @@ export function foreignServerProblem(home: string, port: number): string | undef
   return lines.join('\n');
 }
 
+/** This home's own server when it runs (its pid file names a live `temporal` with this home's database), and its port. */
+export function ownRunningServer(home: string): { pid: number; port: number | undefined } | undefined {
+  const pid = readPid(join(home, PID_FILE));
+  if (pid === undefined || !alive(pid)) return undefined;
+  const cmd = commandLine(pid);
+  if (dbOf(cmd) !== resolve(home, DB_FILE)) return undefined;
+  const i = cmd.indexOf('--port');
+  return { pid, port: i >= 0 ? Number(cmd[i + 1]) : undefined };
+}
+
 function readPid(file: string): number | undefined {
   try {
-    return Number(readFileSync(file, 'utf8').trim());
+    const pid = Number(readFileSync(file, 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
   } catch {
     return undefined;
   }

@@ -15,7 +15,7 @@ import {
   type TemporalTargetSettings,
 } from './connection.js';
 import { ensureSearchAttributes } from './search-attributes.js';
-import { foreignServerProblem } from './server-owner.js';
+import { foreignServerProblem, ownRunningServer } from './server-owner.js';
 
 export interface TemporalTarget {
   /** The settings to connect with (address known). */
@@ -194,6 +194,11 @@ export async function ensureTemporal(
     }
     return { settings: s, address: s.address, namespace: s.namespace, uiBase: 'http://localhost:8233', started: false };
   }
+  const own = ownRunningServer(home);
+  if (own && own.port !== DEFAULT_PORT)
+    throw new Error(
+      `this CLINSYNTH_HOME's Temporal server (pid ${own.pid}) runs on port ${own.port ?? '?'}, not ${DEFAULT_PORT}: set TEMPORAL_ADDRESS=127.0.0.1:${own.port ?? '<port>'} (or --address) to use it, or stop it (\`clinsynth server stop\`)`,
+    );
   log(`starting the embedded Temporal dev server (database ${join(home, 'temporal.db')})…`);
   const server = await startDevServer({ home, detached: true, ...codecEndpointFromEnv() });
   return {
