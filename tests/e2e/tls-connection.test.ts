@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { startFakeLlmServer, type FakeLlmServer } from '../support/fake-llm-server.js';
 import { DEMO_DIR, writeTestExperiment } from '../support/experiments.js';
 import { runCli, startCli } from '../support/cli.js';
@@ -54,6 +54,14 @@ afterAll(async () => {
   await front?.close();
   await llm?.close();
 });
+
+/** Every payload's bytes as text, anywhere in a history object. */
+function payloadTexts(o: unknown, out: string[] = []): string[] {
+  if (o instanceof Uint8Array) out.push(Buffer.from(o).toString('utf8'));
+  else if (Array.isArray(o)) for (const v of o) payloadTexts(v, out);
+  else if (o && typeof o === 'object') for (const v of Object.values(o)) payloadTexts(v, out);
+  return out;
+}
 
 /** Runs `fn` with these variables in this process's environment (undefined: unset), restoring them after. */
 async function withEnv<R>(env: Record<string, string | undefined>, fn: () => Promise<R>): Promise<R> {
@@ -110,7 +118,14 @@ client_key_path = "${front.clientKey}"
     await withEnv(clean({ TEMPORAL_CONFIG_FILE: toml }), async () => {
       const cs = await Clinsynth.connect({ profile: 'secured', startServer: false });
       try {
-        expect((await cs.get('tls-demo').progress()).status).toBe('COMPLETED');
+        const run = cs.get('tls-demo');
+        expect((await run.progress()).status).toBe('COMPLETED');
+        // The key stays out of the history; the run directory travels as an absolute path (docs/connecting.md).
+        const history = await run.handle.fetchHistory();
+        const text = payloadTexts(history).join('\n');
+        expect(text).not.toContain(front.apiKey);
+        const input = JSON.parse(payloadTexts(history.events![0]!.workflowExecutionStartedEventAttributes!.input)[0]!);
+        expect(input.runDir).toBe(join(dirname(file), 'runs', 'tls-demo'));
       } finally {
         await cs.close();
       }
@@ -133,6 +148,13 @@ client_key_path = "${front.clientKey}"
     expect(r.stderr).toContain(front.address);
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(seconds).toBeLessThan(60);
+  });
+
+  it('an unknown profile is a settings error: exit 2, naming the file and the profile', async () => {
+    const toml = join(home, 'temporal.toml');
+    const r = await runCli(['status', 'x', '--profile', 'nope'], clean({ TEMPORAL_CONFIG_FILE: toml }));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`clinsynth: ${toml}: profile "nope" not found`);
   });
 
   it('a namespace without the search attributes, where the user may not add them, says what to create', async () => {

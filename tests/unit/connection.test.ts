@@ -1,7 +1,7 @@
 // Connection settings (envconfig variables, temporal.toml profiles, overrides, CLI flags), the Cloud UI link, the
 // search-attribute instructions, and the classifier that names why a connection failed (texts seen for real).
 import { describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -14,6 +14,9 @@ import {
 } from '../../client/connection.js';
 import { classifyConnectionFailure, type ConnectionContext } from '../../client/connection-errors.js';
 import { missingError } from '../../client/search-attributes.js';
+import { legacyPageWindow, pagesFillingSlots, pagesScheduled } from '../../lib/run/run-state.js';
+import { PROJECT_ROOT } from '../../lib/run/paths.js';
+import { SEARCH_ATTRIBUTES } from '../../workflows/contract.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'clinsynth-conn-'));
 const toml = join(dir, 'temporal.toml');
@@ -243,5 +246,21 @@ describe('why a connection failed', () => {
     [['something else entirely'], ctx(), 'connection failed'],
   ] as const)('%j %o → %s', (texts, c, cause) => {
     expect(classifyConnectionFailure([...texts], c)).toBe(cause);
+  });
+});
+
+describe('what a self-run server needs (docs/connecting.md)', () => {
+  it('the three Keyword search attributes the docs name', () => {
+    const doc = readFileSync(join(PROJECT_ROOT, 'docs/connecting.md'), 'utf8');
+    expect(Object.values(SEARCH_ATTRIBUTES)).toEqual(['ClinsynthExperiment', 'ClinsynthStage', 'ClinsynthStudy']);
+    for (const name of Object.values(SEARCH_ATTRIBUTES)) expect(doc).toContain(`--name ${name} --type Keyword`);
+  });
+
+  it("no pending-activities change: a run's window stays at most 13, far below Temporal's default 2,000", () => {
+    let most = 0;
+    for (let c = 1; c <= 512; c++)
+      most = Math.max(most, pagesScheduled(c), pagesFillingSlots(c), legacyPageWindow(c, true));
+    expect(pagesScheduled(512)).toBe(13);
+    expect(most).toBeLessThan(2000);
   });
 });
