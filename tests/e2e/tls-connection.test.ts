@@ -124,7 +124,8 @@ client_key_path = "${front.clientKey}"
         const history = await run.handle.fetchHistory();
         const text = payloadTexts(history).join('\n');
         expect(text).not.toContain(front.apiKey);
-        const input = JSON.parse(payloadTexts(history.events![0]!.workflowExecutionStartedEventAttributes!.input)[0]!);
+        const started = history.events![0]!.workflowExecutionStartedEventAttributes!;
+        const input = JSON.parse(Buffer.from(started.input!.payloads![0]!.data!).toString('utf8'));
         expect(input.runDir).toBe(join(dirname(file), 'runs', 'tls-demo'));
       } finally {
         await cs.close();
