@@ -6,23 +6,19 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { PROJECT_ROOT } from './lib/run/paths.js';
 import type { DataConverter } from '@temporalio/common';
-import {
-  DefaultLogger,
-  NativeConnection,
-  Runtime,
-  Worker,
-  type LogLevel,
-  type WorkflowBundle,
-} from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker, type LogLevel, type WorkflowBundle } from '@temporalio/worker';
 import * as cpuActivities from './activities/run.js';
 import * as llmActivities from './activities/llm.js';
 import { TASK_QUEUES } from './workflows/contract.js';
 import { closeAllProviders } from './lib/llm/providers.js';
 import { dataConverterFromEnv } from './lib/run/codec.js';
+import { connectNative, plainSettings, type TemporalTargetSettings } from './client/connection.js';
 
 export interface WorkerOptions {
   address: string;
   namespace: string;
+  /** TLS, API key, metadata (client/connection.ts); without it a plaintext connection to `address`. */
+  temporal?: TemporalTargetSettings;
   /** LLM page activities at once in this process (a page starts all its calls; llm.concurrency caps the calls in flight). */
   llmConcurrency?: number;
   /** Requests per second for the whole LLM task queue, shared by all workers (Temporal enforces it server-side). */
@@ -99,7 +95,7 @@ function installRuntimeLogging(): void {
 export async function startWorkers(opts: WorkerOptions): Promise<RunningWorkers> {
   installRuntimeLogging();
   const dataConverter = opts.dataConverter ?? dataConverterFromEnv();
-  const connection = await NativeConnection.connect({ address: opts.address });
+  const connection = await connectNative(opts.temporal ?? plainSettings(opts.address, opts.namespace));
   const queues = opts.queues ?? ['main', 'llm'];
   const workers: Worker[] = [];
   if (queues.includes('main')) {

@@ -16,6 +16,7 @@ import { loadTaxonomy } from '../lib/run/taxonomy.js';
 import { parseYamlFile } from '../lib/run/structured-file.js';
 import { looksLikeStudy } from '../lib/run/study.js';
 import { checkExperiment, checkStudy, Clinsynth, failureMessage, runIdFor } from './api.js';
+import { setFlagOverrides, takeConnectionFlags, TemporalConfigError } from './connection.js';
 
 const USAGE = `usage:
   clinsynth run FILE [--run-id ID] [--detach] [--no-worker] [--json] [--dry-run]
@@ -24,15 +25,17 @@ const USAGE = `usage:
   clinsynth status RUN_ID [--json]
   clinsynth list [--experiment NAME] [--study NAME] [--status STATUS] [--json]
   clinsynth worker [--llm-concurrency N] [--llm-pages-per-second N] [--queues main,llm]
-  clinsynth server [stop]
+  clinsynth server [stop] [--ip IP] [--port N] [--ui-port N]
   clinsynth predict --model DIR INPUT [--out FILE]
   clinsynth report RUN_ID|STUDY
   clinsynth view RUN_ID|STUDY [--port N] [--host HOST] [--allow-remote]   (local row viewer, docs/looking-at-data.md)
   clinsynth codec-server [--port N]
   clinsynth control RUN_ID pause|resume|budget USD|cancel
   clinsynth review export RUN_ID [--rewrite] | import RUN_ID FILE | skip RUN_ID
-environment: TEMPORAL_ADDRESS (unset: embedded dev server), TEMPORAL_NAMESPACE, CLINSYNTH_HOME (default .clinsynth/),
-  CLINSYNTH_ENCRYPTION_KEY / CLINSYNTH_ENCRYPTION_KEY_FILE (encrypt workflow payloads)`;
+global flags: --profile NAME, --address HOST:PORT, --namespace NS (override the Temporal settings below)
+environment: Temporal's client settings (docs/connecting.md): TEMPORAL_ADDRESS (unset: embedded dev server),
+  TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS*, TEMPORAL_PROFILE, TEMPORAL_CONFIG_FILE (temporal.toml);
+  CLINSYNTH_HOME (default .clinsynth/), CLINSYNTH_ENCRYPTION_KEY / CLINSYNTH_ENCRYPTION_KEY_FILE (encrypt payloads)`;
 
 /** The commands main() knows; `clinsynth COMMAND --help` prints that command's usage lines. */
 const COMMANDS = [
@@ -69,19 +72,23 @@ class UsageError extends Error {}
 const say = (line: string) => process.stderr.write(line + '\n');
 
 export async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  if (command === '--version' || command === '-V' || command === 'version') {
+  let command: string | undefined;
+  let rest: string[] = [];
+  if (argv[0] === '--version' || argv[0] === '-V' || argv[0] === 'version') {
     process.stdout.write(`clinsynth ${version()}\n`);
     return 0;
   }
-  if (
-    (COMMANDS as readonly (string | undefined)[]).includes(command) &&
-    rest.some((a) => a === '--help' || a === '-h')
-  ) {
-    process.stdout.write(commandUsage(command!) + '\n');
-    return 0;
-  }
   try {
+    const flags = takeConnectionFlags(argv);
+    setFlagOverrides(flags.overrides);
+    [command, ...rest] = flags.args;
+    if (
+      (COMMANDS as readonly (string | undefined)[]).includes(command) &&
+      rest.some((x) => x === '--help' || x === '-h')
+    ) {
+      process.stdout.write(commandUsage(command!) + '\n');
+      return 0;
+    }
     switch (command) {
       case 'run':
         return await runCommand(rest);
@@ -131,6 +138,10 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof InputError) {
       for (const line of err.message.split('\n')) process.stderr.write(line + '\n');
+      return 2;
+    }
+    if (err instanceof TemporalConfigError) {
+      say(`clinsynth: ${err.message}`);
       return 2;
     }
     if (err instanceof UsageError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
@@ -374,6 +385,7 @@ async function workerCommand(args: string[]): Promise<number> {
   const running = await startWorkers({
     address: target.address,
     namespace: target.namespace,
+    temporal: target.settings,
     llmConcurrency,
     ...(rps ? { llmPagesPerSecond: rps } : {}),
     queues: queues as ('main' | 'llm')[],
@@ -397,13 +409,35 @@ async function serverCommand(args: string[]): Promise<number> {
     );
     return 0;
   }
-  if (args.length) throw new UsageError(`unexpected argument ${args[0]}`);
-  const server = await startDevServer({ home: clinsynthHome(), ...codecEndpointFromEnv() });
-  say(`Temporal dev server on ${server.address}, UI ${server.uiBase}, database ${server.dbFile} (Ctrl-C stops it)`);
+  const { positionals, values } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { ip: { type: 'string' }, port: { type: 'string' }, 'ui-port': { type: 'string' } },
+  });
+  if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}`);
+  const port = portArg(values.port, '--port');
+  const uiPort = portArg(values['ui-port'], '--ui-port');
+  const server = await startDevServer({
+    home: clinsynthHome(),
+    ...(values.ip ? { ip: values.ip } : {}),
+    ...(port ? { port } : {}),
+    ...(uiPort ? { uiPort } : {}),
+    ...codecEndpointFromEnv(),
+  });
+  say(
+    `Temporal dev server on ${server.address}${values.ip && values.ip !== '127.0.0.1' ? ` (listening on ${values.ip})` : ''}, UI ${server.uiBase}, database ${server.dbFile} (Ctrl-C stops it)`,
+  );
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
   await server.stop();
   return 0;
+}
+
+function portArg(v: string | undefined, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new UsageError(`${flag} takes a port number (1-65535)`);
+  return n;
 }
