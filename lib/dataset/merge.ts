@@ -15,6 +15,7 @@ import {
   type EmbedFn,
 } from './leakage.js';
 import { writeDatasetCard, type SafetySummary } from './card.js';
+import { writeHfSplits } from './hf-export.js';
 
 export const DATASET_TABLES = ['gold', 'silver', 'bronze', 'reviewed', 'merged'] as const;
 
@@ -277,6 +278,7 @@ export async function mergeRunDatasets(
       usable: number;
     }[];
     const e = readExperimentOrUndefined(runDir);
+    const hf = await writeHfSplits(c, dir, includeFlagged, e?.labels ?? []);
     writeDatasetCard(dir, {
       name: e?.name ?? basename(runDir),
       description: e?.description,
@@ -300,6 +302,7 @@ export async function mergeRunDatasets(
         nearDuplicate: opts.nearDuplicateThreshold ?? NEAR_DUPLICATE_THRESHOLD,
       },
       bronzeRejected: counts.bronzeRejected,
+      hf,
     });
     return summary;
   });
