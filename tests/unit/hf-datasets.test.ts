@@ -93,8 +93,19 @@ function runDir(): string {
     drop: false,
     llmLabels: ['cognitive_impairment'],
     reasons: ['selfcheck-fix'],
-    reviewer: 'ann@example.org',
+    reviewer: 'ann@example.org, bob@example.org',
     reviewedAt: '2025-03-01T10:00:00.000Z',
+    // Two reviewers who disagreed (the import's record of it passes through the merge).
+    reviews: [
+      {
+        reviewer: 'ann@example.org',
+        labels: ['notice_by_others'],
+        drop: false,
+        reviewedAt: '2025-03-01T09:00:00.000Z',
+      },
+      { reviewer: 'bob@example.org', labels: [], drop: false, reviewedAt: '2025-03-01T10:00:00.000Z' },
+    ],
+    disagreement: true,
   };
   writeJsonl(join(dir, RUN_FILES.reviewed), [reviewed]);
   return dir;
