@@ -114,6 +114,13 @@ export interface ReviewedRow {
   reviewer: string;
   /** ISO time of the decision (the annotation's, else the imported file's). */
   reviewedAt: string;
+  /**
+   * Each reviewer's own decision, when several annotated the task (Label Studio): `labels` above are then their
+   * per-label majority, a tie going the way of the LLM's labels, and `drop` is set when more than half dropped it.
+   */
+  reviews?: { reviewer: string; labels: string[]; drop: boolean; reviewedAt: string }[];
+  /** Several reviewers, and they did not all decide the same (labels or drop). */
+  disagreement?: boolean;
 }
 
 /** An LLM call whose answer could not be used; the raw answer is kept so nothing paid for is lost. */

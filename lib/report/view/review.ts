@@ -14,7 +14,7 @@ const REASON_TEXT: Record<string, string> = {
 
 function outcomeText(v: ReportReview): SafeHtml {
   if (v.outcome === 'imported')
-    return html`<b>${int(v.reviewed)}</b> of ${int(v.tasks)} exported rows were reviewed by ${int(v.reviewers)} reviewer${v.reviewers === 1 ? '' : 's'}: ${int(v.changed)} relabelled, ${int(v.dropped)} dropped, ${int(v.reviewed - v.changed - v.dropped)} confirmed. Their labels replace the LLM's in every mix; the rows are also the source <code>reviewed</code> (e.g. <code>gold+reviewed</code>).`;
+    return html`<b>${int(v.reviewed)}</b> of ${int(v.tasks)} exported rows were reviewed by ${int(v.reviewers)} reviewer${v.reviewers === 1 ? '' : 's'}: ${int(v.changed)} relabelled, ${int(v.dropped)} dropped, ${int(v.reviewed - v.changed - v.dropped)} confirmed.${v.disagreements ? ` On ${int(v.disagreements)} task${v.disagreements === 1 ? '' : 's'} the reviewers disagreed: per label the majority counts, a tie going the LLM's way (each reviewer's labels are in review/reviewed.jsonl).` : ''} Their labels replace the LLM's in every mix; the rows are also the source <code>reviewed</code> (e.g. <code>gold+reviewed</code>).`;
   if (v.outcome === 'skipped')
     return html`${int(v.tasks)} rows were exported for review, and the review was skipped (<code>clinsynth review skip</code>): every mix trains on the LLM's labels.`;
   return html`${int(v.tasks)} rows were exported for review; no decision has been imported yet.`;
