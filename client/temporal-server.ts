@@ -148,7 +148,7 @@ export async function registerSearchAttributes(connection: Connection): Promise<
     } catch (e) {
       const msg = String((e as Error).message ?? e);
       if (!/already exists|AlreadyExists/i.test(msg))
-        throw new Error(`could not register search attribute ${name}: ${msg}`);
+        throw new Error(`could not register search attribute ${name}: ${msg}`, { cause: e });
     }
   }
 }
