@@ -46,6 +46,8 @@ export interface FakeLlmFaults {
   batchErrorLineShare: number;
   /** Delay before answering POST /v1/batches, after the batch exists (a client killed meanwhile never sees its id). */
   batchCreateDelayMs: number;
+  /** While true, no batch leaves in_progress: a test that must see a batch running holds it there, then lets go. */
+  batchHold: boolean;
 }
 
 export interface FakeLlmOptions extends Partial<FakeLlmFaults> {
@@ -123,6 +125,7 @@ const DEFAULT_FAULTS: FakeLlmFaults = {
   batchAnsweredShare: 0.5,
   batchErrorLineShare: 0,
   batchCreateDelayMs: 0,
+  batchHold: false,
 };
 
 function emptyStats(): FakeLlmStats {
