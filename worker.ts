@@ -65,7 +65,7 @@ async function bundleInChild(failureConverterPath?: string): Promise<WorkflowBun
     return { code: readFileSync(file, 'utf8') };
   } catch (e) {
     const err = e as { stderr?: string; message: string };
-    throw new Error(`bundling the workflow code failed: ${err.stderr || err.message}`);
+    throw new Error(`bundling the workflow code failed: ${err.stderr || err.message}`, { cause: e });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

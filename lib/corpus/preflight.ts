@@ -85,7 +85,7 @@ export async function checkCorpus(
     const first = skipped[0];
     throw inputError(
       path,
-      first?.line ?? 1,
+      first?.line ?? 2, // every row marked ISERROR: the first row, under the header
       first?.key ?? '',
       first
         ? `no valid ${format} note in the first ${rows} row${rows === 1 ? '' : 's'} (${skipped.length} bad; the first: ${first.message}; is the format right?)`

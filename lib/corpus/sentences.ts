@@ -170,8 +170,8 @@ const isUpper = (c: string | undefined): boolean => c !== undefined && c !== c.t
 const LIST_MARKER = /^(?:\d{1,3}(?:\.(?=\s)|\)(?=\s|\p{L}))|(?:[a-z]|[IVX]{1,4})[.)](?=\s))/u;
 const BULLET = /^[-*\u2022\u00b7](?=\s)/u;
 /** "Neck:", "Vital Signs:", "HISTORY OF PRESENT ILLNESS:", "GAIT/STATION:" at the start of a line. */
-const HEADER_START = /^[A-Z][A-Za-z0-9/&()'\-]*(?: [A-Za-z0-9/&()'\-]+){0,6}:(?:\s|$)/;
-const HEADER_ONLY = /^[A-Z][A-Za-z0-9/&()'\-]*(?: [A-Za-z0-9/&()'\-]+){0,6}:$/;
+const HEADER_START = /^[A-Z][A-Za-z0-9/&()'-]*(?: [A-Za-z0-9/&()'-]+){0,6}:(?:\s|$)/;
+const HEADER_ONLY = /^[A-Z][A-Za-z0-9/&()'-]*(?: [A-Za-z0-9/&()'-]+){0,6}:$/;
 const LEADING_MARKER = /^(?:\d{1,3}(?:\.(?:\s+|$)|\)\s*)|(?:[a-z]|[IVX]{1,4})[.)](?:\s+|$)|[-*\u2022\u00b7](?:\s+|$))/u;
 
 /** Splits a clinical note into trimmed sentences whose offsets map back exactly onto `text`. */
@@ -235,7 +235,7 @@ function hardBreak(a: string, b: string, wrapWidth: number): boolean {
   if (/[.?!]["')\]\u201d\u2019]*$/.test(a)) return false; // end punctuation decides, as within a line
   const first = b[0];
   if (!isUpper(first) && !(first !== undefined && OPENERS.has(first) && isUpper(b[1]))) return false;
-  if (/[,;&/\-]$/.test(a) || /\b(?:and|or|of|the|to|with|for|by|in|at|a|an|on|from|as|is|was)$/i.test(a)) return false;
+  if (/[,;&/-]$/.test(a) || /\b(?:and|or|of|the|to|with|for|by|in|at|a|an|on|from|as|is|was)$/i.test(a)) return false;
   // In a hard-wrapped note a line that fills the width runs on; otherwise a line is a title or list entry.
   return wrapWidth === 0 || a.length < 0.75 * wrapWidth;
 }
@@ -320,6 +320,7 @@ const EDGE = /[\s\p{P}\p{S}]/u;
 
 /** Lower-cased, NFKC, whitespace-collapsed text without surrounding punctuation: the key for de-duplication. */
 export function normaliseSentence(text: string): string {
+  // eslint-disable-next-line no-control-regex -- the ASCII range on purpose: ASCII text needs no NFKC
   let s = /^[\x00-\x7f]*$/.test(text) ? text : text.normalize('NFKC');
   s = s.toLowerCase().replace(/\s+/g, ' ');
   let a = 0;

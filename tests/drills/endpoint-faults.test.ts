@@ -56,7 +56,12 @@ describe('endpoint fault drill', () => {
     ]
       .flatMap((f) => (existsSync(join(runDir, f)) ? readdirSync(join(runDir, f)).map((p) => join(runDir, f, p)) : []))
       .flatMap((p) => readJsonl<{ rawText: string }>(p));
-    expect(report.llm.failures).toBeGreaterThan(0);
+    // Against what the endpoint injected: a malformed answer is always unusable, so each is a failure, kept raw
+    // (the fake server's malformed answers start with {"oops": ). A call that timed out before its answer arrived
+    // would make this fail: the endpoint counts the fault when it makes the answer.
+    const malformed = llm.stats.faults.rateMalformed ?? 0;
+    expect(report.llm.failures).toBeGreaterThanOrEqual(malformed);
+    expect(failureRows.filter((f) => f.rawText.startsWith('{"oops": ')).length).toBeGreaterThanOrEqual(malformed);
     expect(failureRows).toHaveLength(report.llm.failures);
     for (const s of Object.values<any>(report.stages)) expect(s.failedPages).toBe(0);
     const labels = new Set(labelIds(loadTaxonomy(join(PROJECT_ROOT, 'taxonomy/ad-signs-symptoms.yaml'))));

@@ -210,6 +210,11 @@ describe('review drill', () => {
       expect(still.stage).toBe('review');
       expect(still.review).toMatchObject({ state: 'waiting', refused: 1 });
 
+      const acceptedUpdates = async () =>
+        ((await handle.fetchHistory()).events ?? []).filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes)
+          .length;
+      const acceptedBeforeKill = await acceptedUpdates();
+
       // kill -9 the worker's whole process group, and check that nothing of it is left.
       const pgid = worker.child.pid!;
       process.kill(-pgid, 'SIGKILL');
@@ -240,7 +245,9 @@ describe('review drill', () => {
       const importing = startCli(['review', 'import', runId, good, '--json'], env);
       await sleep(4000);
       expect(importing.child.exitCode).toBeNull();
-      expect((await handle.query(progressQuery).catch(() => undefined))?.review?.state ?? 'waiting').toBe('waiting');
+      // With no worker the run cannot take the Update: it is still running, and its history has no new accepted Update.
+      expect((await handle.describe()).status.name).toBe('RUNNING');
+      expect(await acceptedUpdates()).toBe(acceptedBeforeKill);
       worker = startWorker();
       const imported = await importing.result;
       expect(imported.code, imported.stderr).toBe(0);
@@ -248,6 +255,7 @@ describe('review drill', () => {
         accepted: true,
         result: { format: 'label-studio', tasks: tasks.length, reviewed: 6, dropped: 1, reviewers: 2 },
       });
+      expect(await acceptedUpdates()).toBe(acceptedBeforeKill + 1); // the import, taken by the restarted worker
 
       const result = (await handle.result()) as ExperimentResult;
       expect(result.progress.stage).toBe('done');

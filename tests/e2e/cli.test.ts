@@ -1,13 +1,17 @@
 // The `clinsynth` executable end to end: run --json on a demo-sized experiment (no MaxListenersExceededWarning), status and list, --version and --help, validate errors, and `view` of that run in headless Chromium.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { startFakeLlmServer, type FakeLlmServer } from '../support/fake-llm-server.js';
 import { writeTestExperiment } from '../support/experiments.js';
 import { runCli } from '../support/cli.js';
 import { viewerChecks } from '../support/viewer-checks.js';
 import { main } from '../../client/cli.js';
+import { workflowIdFor } from '../../lib/run/run-state.js';
 
 let llm: FakeLlmServer;
 let env: Record<string, string>;
@@ -160,20 +164,50 @@ describe('clinsynth CLI', () => {
     expect(run.code).toBe(2);
   });
 
-  it('refuses to send a sensitive corpus to a non-loopback endpoint before anything starts', async () => {
-    const { file } = writeTestExperiment({
-      name: 'cli-sensitive',
-      llm: { baseURL: 'https://api.example.com/v1' },
-      overrides: {
-        corpus: {
-          path: join('examples', 'demo', 'data', 'notes.jsonl').replace(/^/, process.cwd() + '/'),
-          format: 'jsonl',
-          sensitive: true,
-        },
-      },
+  it('refuses to send a sensitive corpus to a non-loopback endpoint before anything starts: no workflow, no request', async () => {
+    // The endpoint: a listener that counts every request, reached through 0.0.0.0, which is not a loopback name (so
+    // the privacy check must refuse it) but on Linux connects to this machine.
+    let requests = 0;
+    const endpoint = createServer((req, res) => {
+      requests++;
+      res.writeHead(500).end();
     });
-    const r = await runCli(['run', file], env);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain('llm.allowSensitive');
+    await new Promise<void>((r) => endpoint.listen(0, '127.0.0.1', r));
+    try {
+      const baseURL = `http://0.0.0.0:${(endpoint.address() as AddressInfo).port}/v1`;
+      const { file } = writeTestExperiment({
+        name: 'cli-sensitive',
+        llm: { baseURL },
+        overrides: {
+          corpus: {
+            path: join('examples', 'demo', 'data', 'notes.jsonl').replace(/^/, process.cwd() + '/'),
+            format: 'jsonl',
+            sensitive: true,
+          },
+        },
+      });
+      const r = await runCli(['run', file, '--run-id', 'one'], env);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('llm.allowSensitive');
+      expect(r.stderr).toContain('sends note text to 0.0.0.0');
+      expect(requests, 'requests to the endpoint').toBe(0);
+      const connection = await Connection.connect({ address: inject('temporalAddress') });
+      try {
+        const client = new Client({ connection });
+        const workflowId = workflowIdFor('cli-sensitive-one');
+        const listed: string[] = [];
+        for await (const w of client.workflow.list({ query: `WorkflowId = '${workflowId}'` }))
+          listed.push(w.workflowId);
+        expect(listed).toEqual([]);
+        await expect(client.workflow.getHandle(workflowId).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+      } finally {
+        await connection.close();
+      }
+      // The check above could see a request: the same URL reaches the listener.
+      await fetch(`${baseURL}/chat/completions`, { method: 'POST', body: '{}' });
+      expect(requests).toBe(1);
+    } finally {
+      endpoint.close();
+    }
   });
 });

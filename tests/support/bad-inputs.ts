@@ -30,8 +30,11 @@ export interface BadInputCase extends Fixture {
   offending: string;
   /** What follows `file:line: ` on the problem's line (key, then why). */
   message: RegExp;
-  /** The expected line, when it is worth pinning. */
-  line?: number;
+  /**
+   * The line that is wrong: a number (0 = the file as a whole), or the text of the offending file's first line that,
+   * trimmed, equals it (for experiment files written from an object, whose line numbers follow the YAML layout).
+   */
+  line: number | string;
 }
 
 const TAXONOMY = `# a small valid taxonomy
@@ -134,6 +137,7 @@ export function badInputCases(): BadInputCase[] {
       experimentText: '# nothing but a comment\n',
       offending: EXP,
       message: /\(root\): file is empty/,
+      line: 1,
     },
     {
       name: 'bad-exp-missing',
@@ -154,6 +158,7 @@ export function badInputCases(): BadInputCase[] {
       experimentText: 'name: bad-exp-yaml-syntax\ngold: { train: a.jsonl, test: [b.jsonl\ntaxonomy: t.yaml\n',
       offending: EXP,
       message: /\(root\): YAML syntax: /,
+      line: 3, // the parser finds the flow collection of line 2 unclosed where line 3 starts
     },
     {
       name: 'bad-exp-duplicate-key',
@@ -177,49 +182,63 @@ export function badInputCases(): BadInputCase[] {
       experimentText: 'x'.repeat(TEN_MB),
       offending: EXP,
       message: /\(root\): .*expected object/,
+      line: 1,
     },
     {
       name: 'bad-exp-top-level-list',
       experimentText: '- name: bad-exp-top-level-list\n- taxonomy: taxonomy.yaml\n',
       offending: EXP,
       message: /\(root\): .*expected object/,
+      line: 1,
     },
     {
       name: 'bad-exp-alias-bomb',
       experimentText: aliasBomb('bad-exp-alias-bomb'),
       offending: EXP,
       message: /\(root\): .*alias/i,
+      line: 1,
     },
     {
       name: 'bad-exp-missing-taxonomy-key',
       experiment: set('taxonomy', undefined),
       offending: EXP,
       message: /taxonomy: .*expected string/,
+      line: 1, // the root map, which lacks the key
     },
     {
       name: 'bad-exp-missing-gold-test',
       experiment: set('gold.test', undefined),
       offending: EXP,
       message: /gold\.test: required/,
+      line: 'train: gold-train.jsonl', // the gold map, which lacks test
     },
     {
       name: 'bad-exp-wrong-type',
       experiment: set('corpus.maxSentences', 'lots'),
       offending: EXP,
       message: /corpus\.maxSentences: .*expected number/,
+      line: 'maxSentences: lots',
     },
     {
       name: 'bad-exp-wrong-type-bool',
       experiment: set('silver.enabled', 'yes'),
       offending: EXP,
       message: /silver\.enabled: .*expected boolean/,
+      line: 'enabled: yes',
     },
-    { name: 'bad-exp-unknown-key', experiment: set('outptu', 'runs/'), offending: EXP, message: /outptu: unknown key/ },
+    {
+      name: 'bad-exp-unknown-key',
+      experiment: set('outptu', 'runs/'),
+      offending: EXP,
+      message: /outptu: unknown key/,
+      line: 'outptu: runs/',
+    },
     {
       name: 'bad-exp-unknown-nested-key',
       experiment: set('bronze.perlabel', 5),
       offending: EXP,
       message: /bronze\.perlabel: unknown key/,
+      line: 'perlabel: 5',
     },
     {
       name: 'bad-exp-bad-name',
@@ -233,42 +252,49 @@ export function badInputCases(): BadInputCase[] {
       experiment: set('evaluate.mixes', ['gold', 'gold+platinum']),
       offending: EXP,
       message: /evaluate\.mixes\.1: a mix is sources joined by \+/,
+      line: '- gold+platinum',
     },
     {
       name: 'bad-exp-mix-repeated-source',
       experiment: set('evaluate.mixes', ['gold+silver+gold']),
       offending: EXP,
       message: /evaluate\.mixes\.0: a source appears twice/,
+      line: '- gold+silver+gold',
     },
     {
       name: 'bad-exp-mix-disabled-source',
       experiment: set('bronze.enabled', false),
       offending: EXP,
       message: /evaluate\.mixes\.2: mix "gold\+bronze" uses bronze, which is disabled/,
+      line: '- gold+bronze',
     },
     {
       name: 'bad-exp-mixes-not-a-list',
       experiment: set('evaluate.mixes', 'gold'),
       offending: EXP,
       message: /evaluate\.mixes: .*expected array/,
+      line: 'mixes: gold',
     },
     {
       name: 'bad-exp-mixes-empty',
       experiment: set('evaluate.mixes', []),
       offending: EXP,
       message: /evaluate\.mixes: /,
+      line: 'mixes: []',
     },
     {
       name: 'bad-exp-bad-format',
       experiment: set('corpus.format', 'csv'),
       offending: EXP,
       message: /corpus\.format: /,
+      line: 'format: csv',
     },
     {
       name: 'bad-exp-taxonomy-missing',
       experiment: set('taxonomy', 'nowhere/taxonomy.yaml'),
       offending: EXP,
       message: /taxonomy: nowhere\/taxonomy\.yaml does not exist/,
+      line: 'taxonomy: nowhere/taxonomy.yaml',
     },
     {
       name: 'bad-exp-gold-is-directory',
@@ -276,12 +302,14 @@ export function badInputCases(): BadInputCase[] {
       experiment: set('gold.train', 'gold-dir'),
       offending: EXP,
       message: /gold\.train: gold-dir is a directory/,
+      line: 'train: gold-dir',
     },
     {
       name: 'bad-exp-corpus-missing',
       experiment: set('corpus.path', 'no-notes.jsonl'),
       offending: EXP,
       message: /corpus\.path: no-notes\.jsonl does not exist/,
+      line: 'path: no-notes.jsonl',
     },
     {
       name: 'bad-exp-corpus-is-directory',
@@ -289,6 +317,7 @@ export function badInputCases(): BadInputCase[] {
       experiment: set('corpus.path', 'notes'),
       offending: EXP,
       message: /corpus\.path: notes is a directory/,
+      line: 'path: notes',
     },
     {
       name: 'bad-exp-folds-too-many',
@@ -296,24 +325,28 @@ export function badInputCases(): BadInputCase[] {
       experiment: (e) => (set('gold', { path: 'gold.jsonl' })(e), set('evaluate.folds', 50)(e)),
       offending: EXP,
       message: /evaluate\.folds: 50 folds but the gold file has \d+ notes?/,
+      line: 'folds: 50',
     },
     {
       name: 'bad-exp-folds-with-train-test',
       experiment: set('evaluate.folds', 5),
       offending: EXP,
       message: /evaluate\.folds: folds need one gold file \(gold\.path\)/,
+      line: 'folds: 5',
     },
     {
       name: 'bad-exp-curve-share-zero',
       experiment: set('evaluate.curves', { synthetic: [0, 0.5] }),
       offending: EXP,
       message: /evaluate\.curves\.synthetic\.0: a share in \(0, 1\]/,
+      line: '- 0',
     },
     {
       name: 'bad-exp-curve-share-above-one',
       experiment: set('evaluate.curves', { gold: [0.5, 1.5] }),
       offending: EXP,
       message: /evaluate\.curves\.gold\.1: a share in \(0, 1\]/,
+      line: '- 1.5',
     },
     {
       name: 'bad-exp-reviewed-mix-without-review',
@@ -321,42 +354,49 @@ export function badInputCases(): BadInputCase[] {
       offending: EXP,
       message:
         /evaluate\.mixes\.1: mix "gold\+reviewed" uses reviewed, which is disabled \(reviewed rows need review\.enabled: true\)/,
+      line: '- gold+reviewed',
     },
     {
       name: 'bad-exp-review-unknown-reason',
       experiment: set('review', { enabled: true, select: ['disagreement', 'hunch'] }),
       offending: EXP,
       message: /review\.select\.1: /,
+      line: '- hunch',
     },
     {
       name: 'bad-exp-review-max-zero',
       experiment: set('review', { enabled: true, max: 0 }),
       offending: EXP,
       message: /review\.max: /,
+      line: 'max: 0',
     },
     {
       name: 'bad-exp-baseline-not-evaluated',
       experiment: set('evaluate.baseline', 'silver'),
       offending: EXP,
       message: /evaluate\.baseline: mix "silver" is not in evaluate\.mixes/,
+      line: 'baseline: silver',
     },
     {
       name: 'bad-exp-gold-test-is-train',
       experiment: set('gold.test', './gold-train.jsonl'),
       offending: EXP,
       message: /gold\.test: the test set must not be the training set/,
+      line: 'test: ./gold-train.jsonl',
     },
     {
       name: 'bad-exp-openai-no-baseurl',
       experiment: set('llm', { provider: 'openai', model: 'gpt-4o-mini' }),
       offending: EXP,
       message: /llm\.baseURL: required when provider is openai/,
+      line: 'provider: openai', // the provider that needs a baseURL
     },
     {
       name: 'bad-exp-batch-local-model',
       experiment: set('llm', { provider: 'local', batch: true }),
       offending: EXP,
       message: /llm\.batch: a batch API needs provider openai/,
+      line: 'batch: true',
     },
     {
       name: 'bad-exp-batch-api-unknown',
@@ -369,6 +409,7 @@ export function badInputCases(): BadInputCase[] {
       }),
       offending: EXP,
       message: /llm\.batchApi: /,
+      line: 'batchApi: vertex',
     },
     {
       name: 'bad-exp-output-is-file',
@@ -376,6 +417,7 @@ export function badInputCases(): BadInputCase[] {
       experiment: set('output', 'runs-file'),
       offending: EXP,
       message: /output: runs-file is a file, expected a folder/,
+      line: 'output: runs-file',
     },
 
     // --- the taxonomy
@@ -393,6 +435,7 @@ export function badInputCases(): BadInputCase[] {
       },
       offending: TAX,
       message: /labels\.1\.definition: /,
+      line: 9, // the label without a definition
     },
     {
       name: 'bad-tax-short-definition',
@@ -425,12 +468,14 @@ export function badInputCases(): BadInputCase[] {
       files: { [TAX]: taxonomyWith('  - id: mood', '  - id: Mood Swings') },
       offending: TAX,
       message: /labels\.1\.id: label id must be lower_snake_case/,
+      line: 9,
     },
     {
       name: 'bad-tax-none-is-label',
       files: { [TAX]: taxonomyWith('  - id: mood', '  - id: none') },
       offending: TAX,
       message: /labels\.1\.id: "none" is the none label/,
+      line: 9,
     },
     {
       name: 'bad-tax-unknown-key',
@@ -439,12 +484,13 @@ export function badInputCases(): BadInputCase[] {
       message: /label_set: unknown key/,
       line: 4,
     },
-    { name: 'bad-tax-empty', files: { [TAX]: '' }, offending: TAX, message: /\(root\): file is empty/ },
+    { name: 'bad-tax-empty', files: { [TAX]: '' }, offending: TAX, message: /\(root\): file is empty/, line: 1 },
     {
       name: 'bad-tax-yaml-syntax',
       files: { [TAX]: taxonomyWith('cues: [tearful, agitated]', 'cues: [tearful, agitated') },
       offending: TAX,
       message: /\(root\): YAML syntax: /,
+      line: 13, // the parser finds line 12's flow sequence unclosed where line 13 starts
     },
     {
       name: 'bad-tax-not-utf8',
@@ -550,12 +596,14 @@ export function badInputCases(): BadInputCase[] {
       files: { 'notes.jsonl': '' },
       offending: 'notes.jsonl',
       message: /\(root\): file is empty/,
+      line: 1,
     },
     {
       name: 'bad-corpus-blank-lines',
       files: { 'notes.jsonl': '\n \n\n' },
       offending: 'notes.jsonl',
       message: /\(root\): file is empty/,
+      line: 1,
     },
     {
       name: 'bad-corpus-text-empty',
@@ -563,6 +611,7 @@ export function badInputCases(): BadInputCase[] {
       experiment: corpus('notes.txt', 'text'),
       offending: 'notes.txt',
       message: /\(root\): file is empty/,
+      line: 1,
     },
     {
       name: 'bad-corpus-mtsamples-header',
@@ -580,6 +629,7 @@ export function badInputCases(): BadInputCase[] {
       experiment: corpus('mts.csv', 'mtsamples-csv'),
       offending: 'mts.csv',
       message: /header: expected columns .*the file is empty/,
+      line: 1,
     },
     {
       name: 'bad-corpus-mtsamples-open-quote',
@@ -618,6 +668,7 @@ export function badInputCases(): BadInputCase[] {
       experiment: corpus('noteevents.csv', 'mimic-noteevents-csv'),
       offending: 'noteevents.csv',
       message: /\(root\): no rows after the header/,
+      line: 2, // where the first row should be
     },
     {
       name: 'bad-corpus-mimic-all-errors',
@@ -627,6 +678,7 @@ export function badInputCases(): BadInputCase[] {
       experiment: corpus('noteevents.csv', 'mimic-noteevents-csv'),
       offending: 'noteevents.csv',
       message: /\(root\): no valid mimic-noteevents-csv note in the file/,
+      line: 2, // the first row (every row is marked ISERROR)
     },
     {
       name: 'bad-corpus-latin1-start',

@@ -283,7 +283,7 @@ export function fakeBatchApi(env: FakeBatchEnv) {
       };
       return 'failed';
     }
-    if (elapsed < t.validating + t.inProgress) return 'in_progress';
+    if (elapsed < t.validating + t.inProgress || env.faults().batchHold) return 'in_progress';
     if (b.outcome === 'expire') {
       finish(b, 'expired');
       return b.final!.status;

@@ -61,6 +61,8 @@ export interface FakeLlmFaults {
   rateRefusal: number;
   /** Answer every chat call 429 `insufficient_quota` (an account out of credits). */
   insufficientQuota: boolean;
+  /** While true, no batch leaves in_progress: a test that must see a batch running holds it there, then lets go. */
+  batchHold: boolean;
 }
 
 export interface FakeLlmOptions extends Partial<FakeLlmFaults> {
@@ -152,6 +154,7 @@ const DEFAULT_FAULTS: FakeLlmFaults = {
   batchCreateDelayMs: 0,
   rateRefusal: 0,
   insufficientQuota: false,
+  batchHold: false,
 };
 
 function emptyStats(): FakeLlmStats {

@@ -513,7 +513,7 @@ describe('selfCheckPage', () => {
 
 describe('calls at once within a page', () => {
   /** A page of 8 silver batches (32 candidates, batches of 4) against a 100 ms endpoint, through `slots` call slots. */
-  async function maxCallsInFlight(slots: number): Promise<{ maxInFlight: number; seconds: number }> {
+  async function maxCallsInFlight(slots: number): Promise<{ maxInFlight: number }> {
     const slow = await startFakeLlmServer({ seed: 7, ...NO_FAULTS, latencyMs: 100 });
     try {
       const runDir = runDirWithExperiment();
@@ -528,10 +528,9 @@ describe('calls at once within a page', () => {
         new OpenAIProvider({ baseURL: slow.url, model: 'fake', apiKey: 'unused', timeoutMs: 10_000 }),
         slots,
       );
-      const t0 = performance.now();
       const result = await labelSilverPage(context(runDir, undefined, provider), 0);
       expect(result).toMatchObject({ rows: 32, usage: { calls: 8, failures: 0 } });
-      return { maxInFlight: slow.stats.maxInFlight, seconds: (performance.now() - t0) / 1000 };
+      return { maxInFlight: slow.stats.maxInFlight };
     } finally {
       await slow.close();
     }
@@ -539,8 +538,7 @@ describe('calls at once within a page', () => {
 
   it("starts all of a page's calls at once and leaves the cap to the call slots", async () => {
     const wide = await maxCallsInFlight(16);
-    expect(wide.maxInFlight).toBe(8);
-    expect(wide.seconds).toBeLessThan(0.6); // one round of 100 ms calls, not eight
+    expect(wide.maxInFlight).toBe(8); // all eight at once: one round of calls, not eight
     const narrow = await maxCallsInFlight(3);
     expect(narrow.maxInFlight).toBe(3);
   });

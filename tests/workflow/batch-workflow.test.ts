@@ -29,6 +29,7 @@ const FAST: Partial<FakeLlmFaults> = {
   batchOutcomes: [],
   batchAnsweredShare: 0.5,
   batchErrorLineShare: 0,
+  batchHold: false,
 };
 
 beforeAll(async () => {
@@ -104,19 +105,22 @@ describe('batch mode through the workflow', () => {
 
     freshHome();
     llm.resetStats();
+    // The workflow's current details and `clinsynth status` show the open round while a batch runs: the endpoint
+    // holds its batches in progress until the test has seen that (a state, not a race with a 300 ms window).
+    llm.setFaults({ batchHold: true });
     const handle = await start(experimentFile('wf-batch', true), `wf-batch-${stamp}`);
-    // The workflow's current details and `clinsynth status` show the open round while a batch runs.
     let seen = '';
     let line = '';
-    for (let i = 0; i < 400 && !seen; i++) {
+    for (let i = 0; i < 1200 && !seen; i++) {
       const details =
         ((await handle.query('__temporal_workflow_metadata')) as { currentDetails?: string }).currentDetails ?? '';
       if (/batch round 1\/3 of silver: batch_fake_\d+ (validating|in_progress|finalizing)/.test(details)) {
         seen = details;
         line = progressLine(await handle.query(progressQuery));
       }
-      await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 100));
     }
+    llm.setFaults({ batchHold: false });
     expect(seen).not.toBe('');
     expect(line).toMatch(/batch round 1\/3 of silver: batch_fake_\d+/);
     const batched = (await handle.result()) as ExperimentResult;

@@ -253,14 +253,16 @@ describe('experiment workflow', () => {
       for (const row of readJsonl<{ labels: string[] }>(join(result.runDir, 'datasets', 'merged.jsonl'))) {
         for (const l of row.labels) expect(labels.has(l)).toBe(true);
       }
-      // Every unusable answer is counted once and kept raw in a failures page. (A fault the parser can absorb,
-      // such as an unknown label repeated in a self-check `keep`, is not a failure, so this is at most the faults.)
-      const unusable =
-        (llm.stats.faults.rateMalformed ?? 0) +
-        (llm.stats.faults.rateTruncated ?? 0) +
-        (llm.stats.faults.rateUnknownLabel ?? 0);
-      expect(result.progress.llm.failures).toBeGreaterThan(0);
-      expect(result.progress.llm.failures).toBeLessThanOrEqual(unusable);
+      // Every unusable answer is counted once and kept raw in a failures page. A malformed or truncated answer is
+      // always unusable, so each is a failure; an unknown label may be absorbed by the parser (repeated in a
+      // self-check `keep`), so the failures are at most all three faults.
+      const malformed = llm.stats.faults.rateMalformed ?? 0;
+      const truncated = llm.stats.faults.rateTruncated ?? 0;
+      expect(malformed, 'the endpoint injected malformed answers').toBeGreaterThan(0);
+      expect(result.progress.llm.failures).toBeGreaterThanOrEqual(malformed + truncated);
+      expect(result.progress.llm.failures).toBeLessThanOrEqual(
+        malformed + truncated + (llm.stats.faults.rateUnknownLabel ?? 0),
+      );
       const failureRows = [
         'silver/failures',
         'bronze/failures',
@@ -274,9 +276,11 @@ describe('experiment workflow', () => {
             ? readdirSync(join(result.runDir, f)).map((p) => join(result.runDir, f, p))
             : [],
         )
-        .flatMap((p) => readJsonl<{ rawText: string; error: string }>(p));
+        .flatMap((p) => readJsonl<{ rawText: string; error: string; finishReason: string }>(p));
       expect(failureRows).toHaveLength(result.progress.llm.failures);
       for (const f of failureRows) expect(typeof f.rawText).toBe('string');
+      expect(failureRows.filter((f) => f.rawText.startsWith('{"oops": ')).length).toBeGreaterThanOrEqual(malformed);
+      expect(failureRows.filter((f) => f.finishReason === 'length').length).toBeGreaterThanOrEqual(truncated);
     } finally {
       llm.setFaults({ rate429: 0, rate500: 0, rateMalformed: 0, rateTruncated: 0, rateUnknownLabel: 0 });
     }
