@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { inspect, promisify } from 'node:util';
 import { PROJECT_ROOT } from './lib/run/paths.js';
 import type { DataConverter } from '@temporalio/common';
 import {
@@ -11,6 +11,7 @@ import {
   NativeConnection,
   Runtime,
   Worker,
+  type LogEntry,
   type LogLevel,
   type WorkflowBundle,
 } from '@temporalio/worker';
@@ -90,10 +91,22 @@ function installRuntimeLogging(): void {
   runtimeInstalled = true;
   const level = (process.env.CLINSYNTH_LOG_LEVEL ?? 'WARN').toUpperCase() as LogLevel;
   try {
-    Runtime.install({ logger: new DefaultLogger(level) });
+    Runtime.install({ logger: new DefaultLogger(level, logLine) });
   } catch {
     /* already installed by the embedding program */
   }
+}
+
+/**
+ * One log entry on stderr: on one line (a retried LLM call is one line: lib/llm/outage.ts), unless it carries an
+ * error, whose stack follows.
+ */
+function logLine(entry: LogEntry): void {
+  const time = new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString();
+  const meta = entry.meta;
+  const hasError = meta !== undefined && Object.values(meta).some((v) => v instanceof Error);
+  const tail = meta === undefined ? '' : ` ${inspect(meta, hasError ? {} : { breakLength: Infinity, compact: true })}`;
+  process.stderr.write(`${time} [${entry.level}] ${entry.message}${tail}\n`);
 }
 
 export async function startWorkers(opts: WorkerOptions): Promise<RunningWorkers> {

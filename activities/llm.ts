@@ -1,5 +1,5 @@
 // LLM activities (their own task queue): pages and batch rounds by reference, run through lib, heartbeating.
-import { Context } from '@temporalio/activity';
+import { Context, log } from '@temporalio/activity';
 import { join } from 'node:path';
 import { loadTaxonomy, type Taxonomy } from '../lib/run/taxonomy.js';
 import { readRunExperiment } from '../lib/run/run-dir.js';
@@ -12,19 +12,35 @@ import { clinsynthHome } from '../lib/run/paths.js';
 import type { PageResult } from '../lib/run/run-state.js';
 import type { CheckedSet } from '../lib/run/records.js';
 import { mapped } from './failures.js';
+import { OutageRetryingProvider, outageClockFor, retryLine } from '../lib/llm/outage.js';
 
 const taxonomies = new Map<string, Taxonomy>();
 
-/** Builds the page context for this run and keeps the activity heartbeating while the LLM (or a batch API) works. */
-async function withPage<T>(runDir: string, fn: (ctx: pages.PageContext) => Promise<T>): Promise<T> {
+/**
+ * Builds the page context for this run and keeps the activity heartbeating while the LLM (or a batch API) works.
+ * The page's calls ride out an endpoint outage (lib/llm/outage.ts); while one waits, each retry is one log line and
+ * the heartbeat details say why the page waits (the Temporal UI shows them on the pending activity).
+ */
+async function withPage<T>(runDir: string, where: string, fn: (ctx: pages.PageContext) => Promise<T>): Promise<T> {
   return mapped(async () => {
     const activity = Context.current();
     const experiment = readRunExperiment(runDir);
     let taxonomy = taxonomies.get(experiment.taxonomy);
     if (!taxonomy) taxonomies.set(experiment.taxonomy, (taxonomy = loadTaxonomy(experiment.taxonomy)));
-    const provider = await providerFor(experiment.llm);
+    const shared = await providerFor(experiment.llm);
+    let waiting: string | undefined;
+    const heartbeat = () => activity.heartbeat(waiting === undefined ? undefined : { waiting });
+    const provider = new OutageRetryingProvider(shared, {
+      clock: outageClockFor(`${experiment.llm.baseURL ?? experiment.llm.provider} ${shared.model}`),
+      maxOutageMs: (experiment.llm.maxOutageMinutes ?? 60) * 60_000,
+      onRetry: (n) => {
+        waiting = retryLine(where, n);
+        log.warn(waiting);
+        heartbeat();
+      },
+    });
     const cache = new FileLlmCache(join(clinsynthHome(), 'llm-cache'));
-    const beat = setInterval(() => activity.heartbeat(), 2000);
+    const beat = setInterval(heartbeat, 2000);
     try {
       return await fn({
         provider,
@@ -32,7 +48,10 @@ async function withPage<T>(runDir: string, fn: (ctx: pages.PageContext) => Promi
         taxonomy,
         experiment,
         runDir,
-        onAnswer: () => activity.heartbeat(),
+        onAnswer: () => {
+          waiting = undefined;
+          activity.heartbeat();
+        },
         signal: activity.cancellationSignal,
       });
     } finally {
@@ -46,7 +65,7 @@ function withBatchApi<T>(
   runDir: string,
   fn: (deps: batch.BatchDeps, ctx: pages.PageContext) => Promise<T>,
 ): Promise<T> {
-  return withPage(runDir, (ctx) => {
+  return withPage(runDir, 'batch', (ctx) => {
     const client = new BatchClient(openaiOptions(ctx.experiment.llm), batchFlavour(ctx.experiment.llm));
     return fn({ client, cache: ctx.cache, onProgress: () => Context.current().heartbeat() }, ctx);
   });
@@ -57,15 +76,17 @@ export async function labelSilverPage(input: {
   page: number;
   set?: 'silver' | 'probe';
 }): Promise<PageResult> {
-  return withPage(input.runDir, (ctx) => pages.labelSilverPage(ctx, input.page, input.set));
+  const where = `${input.set === 'probe' ? 'silver (gold test)' : 'silver'} page ${input.page}`;
+  return withPage(input.runDir, where, (ctx) => pages.labelSilverPage(ctx, input.page, input.set));
 }
 
 export async function generateBronzePage(input: { runDir: string; page: number }): Promise<PageResult> {
-  return withPage(input.runDir, (ctx) => pages.generateBronzePage(ctx, input.page));
+  return withPage(input.runDir, `bronze page ${input.page}`, (ctx) => pages.generateBronzePage(ctx, input.page));
 }
 
 export async function selfCheckPage(input: { runDir: string; set: CheckedSet; page: number }): Promise<PageResult> {
-  return withPage(input.runDir, (ctx) => pages.selfCheckPage(ctx, input.set, input.page));
+  const where = `selfcheck (${input.set}) page ${input.page}`;
+  return withPage(input.runDir, where, (ctx) => pages.selfCheckPage(ctx, input.set, input.page));
 }
 
 /** Writes and submits one batch round of a stage's pages (llm.batch); returns only ids, statuses and counts. */

@@ -13,6 +13,7 @@ import { estimateCost, formatEstimate } from '../lib/generate/cost-estimate.js';
 import { loadTaxonomy } from '../lib/run/taxonomy.js';
 import { parseYamlFile } from '../lib/run/structured-file.js';
 import { looksLikeStudy } from '../lib/run/study.js';
+import { lostPagesByStage, lostPagesPath } from '../lib/run/lost-pages-file.js';
 import { checkExperiment, checkStudy, Clinsynth, failureMessage, runIdFor } from './api.js';
 
 const USAGE = `usage:
@@ -312,13 +313,18 @@ async function statusCommand(args: string[]): Promise<number> {
       }
       throw e;
     }
-    if (values.json) process.stdout.write(JSON.stringify(out) + '\n');
+    // Lost LLM pages, from the run's failures/pages.jsonl (a failed run no longer answers the progress query).
+    const lost = out.runDir ? lostPagesByStage(out.runDir) : {};
+    if (values.json) process.stdout.write(JSON.stringify({ ...out, lostPages: lost }) + '\n');
     else {
       const progress = 'stages' in out.progress ? (out.progress as RunProgress) : undefined;
       process.stdout.write(`${runId}: ${out.status}${progress ? ` — ${progressLine(progress)}` : ''}\n`);
       if (progress) process.stdout.write(stageTable(progress) + '\n');
       const batches = progress ? batchTable(progress) : '';
       if (batches) process.stdout.write(batches + '\n');
+      const lostLine = Object.entries(lost).map(([stage, n]) => `${stage} ${n}`);
+      if (lostLine.length)
+        process.stdout.write(`lost pages: ${lostLine.join(', ')} (listed in ${lostPagesPath(out.runDir!)})\n`);
       if (out.runDir) process.stdout.write(`run directory: ${out.runDir}\n`);
     }
     return 0;

@@ -135,6 +135,16 @@ export function toCallError(err: unknown, ctx: CallContext): LlmCallError {
     const status = err.status;
     const said = redactKey(serverMessage(err), ctx.apiKey);
     const tail = said ? ` (server said: ${said})` : '';
+    if (status === 429 && err.code === 'insufficient_quota') {
+      // Out of credit, not a rate limit: waiting does not help (OpenAI answers it with a 429).
+      return new LlmCallError(
+        `429 insufficient_quota from ${at}: the account has no credit left; check its billing${tail}`,
+        {
+          retryable: false,
+          status,
+        },
+      );
+    }
     if (status === 429 || status === 408 || status === 409 || status >= 500) {
       const retryAfterMs = retryAfterMsFromHeaders(err.headers, status);
       return new LlmCallError(`${status} from ${at} for model ${ctx.model}; retryable${tail}`, {

@@ -126,6 +126,10 @@ export const experimentSchema = z.strictObject({
       batchRounds: z.number().int().min(1).max(20).default(3),
       /** Requests per batch file (default 50,000; azure 100,000); files are also split at 190 MB. */
       batchMaxRequests: z.number().int().min(1).max(100_000).optional(),
+      /** How long an endpoint may keep failing (429, 5xx, timeouts, refused connections) before its pages are lost. */
+      maxOutageMinutes: z.number().min(0).max(1440).default(60),
+      /** Share (0..1) of a stage's pages that may be lost before the run fails (0: any lost page fails it). */
+      maxFailedShare: z.number().min(0).max(1).default(0),
     })
     .default({
       provider: 'local',
@@ -141,6 +145,8 @@ export const experimentSchema = z.strictObject({
       batch: false,
       batchPollSeconds: 60,
       batchRounds: 3,
+      maxOutageMinutes: 60,
+      maxFailedShare: 0,
     }),
   train: z
     .strictObject({
