@@ -35,7 +35,21 @@ export interface WorkerOptions {
   workflowBundle?: WorkflowBundle;
   /** Payload encryption: default from CLINSYNTH_ENCRYPTION_KEY(_FILE) (lib/run/codec.ts). */
   dataConverter?: DataConverter;
+  /**
+   * Seconds a stopping worker (SIGTERM, Ctrl-C) lets its running activities finish before cancelling them: at least
+   * llm.timeoutSeconds, so a paid call in flight comes back (default: 60 s, the default llm.timeoutSeconds, + 30).
+   */
+  shutdownGraceSeconds?: number;
+  /**
+   * host:port to serve Prometheus metrics on (`GET /metrics`): the Temporal runtime's and clinsynth's own
+   * (clinsynth_llm_*). Only the first workers of a process set it (the runtime is installed once).
+   */
+  metrics?: string;
 }
+
+/** The grace a stopping worker gives a call in flight beyond its llm.timeoutSeconds. */
+export const SHUTDOWN_MARGIN_SECONDS = 30;
+const DEFAULT_SHUTDOWN_GRACE_SECONDS = 60 + SHUTDOWN_MARGIN_SECONDS;
 
 const bundles = new Map<string, Promise<WorkflowBundle>>();
 
@@ -85,14 +99,24 @@ export interface RunningWorkers {
 
 let runtimeInstalled = false;
 
-/** Worker logs at CLINSYNTH_LOG_LEVEL (default WARN: retries and failures, not every state change). */
-function installRuntimeLogging(): void {
-  if (runtimeInstalled) return;
+/**
+ * Worker logs at CLINSYNTH_LOG_LEVEL (default WARN: retries and failures, not every state change), and with
+ * `metrics` the Prometheus exporter on that address.
+ */
+function installRuntime(metrics?: string): void {
+  if (runtimeInstalled) {
+    if (metrics) throw new Error(`--metrics ${metrics}: the Temporal runtime of this process is already installed`);
+    return;
+  }
   runtimeInstalled = true;
   const level = (process.env.CLINSYNTH_LOG_LEVEL ?? 'WARN').toUpperCase() as LogLevel;
   try {
-    Runtime.install({ logger: new DefaultLogger(level, logLine) });
-  } catch {
+    Runtime.install({
+      logger: new DefaultLogger(level, logLine),
+      ...(metrics ? { telemetryOptions: { metrics: { prometheus: { bindAddress: metrics } } } } : {}),
+    });
+  } catch (e) {
+    if (metrics) throw e;
     /* already installed by the embedding program */
   }
 }
@@ -110,7 +134,8 @@ function logLine(entry: LogEntry): void {
 }
 
 export async function startWorkers(opts: WorkerOptions): Promise<RunningWorkers> {
-  installRuntimeLogging();
+  installRuntime(opts.metrics);
+  const shutdownGraceTime = `${opts.shutdownGraceSeconds ?? DEFAULT_SHUTDOWN_GRACE_SECONDS} seconds`;
   const dataConverter = opts.dataConverter ?? dataConverterFromEnv();
   const connection = await NativeConnection.connect({ address: opts.address });
   const queues = opts.queues ?? ['main', 'llm'];
@@ -126,6 +151,7 @@ export async function startWorkers(opts: WorkerOptions): Promise<RunningWorkers>
         workflowBundle: opts.workflowBundle ?? (await workflowBundle(dataConverter.failureConverterPath)),
         activities: cpuActivities,
         maxConcurrentActivityTaskExecutions: opts.cpuConcurrency ?? 2,
+        shutdownGraceTime,
       }),
     );
   }
@@ -138,6 +164,7 @@ export async function startWorkers(opts: WorkerOptions): Promise<RunningWorkers>
         taskQueue: TASK_QUEUES.llm,
         activities: llmActivities,
         maxConcurrentActivityTaskExecutions: opts.llmConcurrency ?? 8,
+        shutdownGraceTime,
         ...(opts.llmPagesPerSecond ? { maxTaskQueueActivitiesPerSecond: opts.llmPagesPerSecond } : {}),
       }),
     );

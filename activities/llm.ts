@@ -13,6 +13,7 @@ import type { PageResult } from '../lib/run/run-state.js';
 import type { CheckedSet } from '../lib/run/records.js';
 import { mapped } from './failures.js';
 import { OutageRetryingProvider, outageClockFor, retryLine } from '../lib/llm/outage.js';
+import { countPage, countRetry } from './llm-metrics.js';
 
 const taxonomies = new Map<string, Taxonomy>();
 
@@ -21,7 +22,13 @@ const taxonomies = new Map<string, Taxonomy>();
  * The page's calls ride out an endpoint outage (lib/llm/outage.ts); while one waits, each retry is one log line and
  * the heartbeat details say why the page waits (the Temporal UI shows them on the pending activity).
  */
-async function withPage<T>(runDir: string, where: string, fn: (ctx: pages.PageContext) => Promise<T>): Promise<T> {
+async function withPage<T>(
+  runDir: string,
+  /** The stage whose page this is (tags its metrics); null for the batch activities (not counted as pages). */
+  stage: string | null,
+  where: string,
+  fn: (ctx: pages.PageContext) => Promise<T>,
+): Promise<T> {
   return mapped(async () => {
     const activity = Context.current();
     const experiment = readRunExperiment(runDir);
@@ -34,6 +41,7 @@ async function withPage<T>(runDir: string, where: string, fn: (ctx: pages.PageCo
       clock: outageClockFor(`${experiment.llm.baseURL ?? experiment.llm.provider} ${shared.model}`),
       maxOutageMs: (experiment.llm.maxOutageMinutes ?? 60) * 60_000,
       onRetry: (n) => {
+        countRetry(experiment, stage ?? 'batch', n.status);
         waiting = retryLine(where, n);
         log.warn(waiting);
         heartbeat();
@@ -42,7 +50,7 @@ async function withPage<T>(runDir: string, where: string, fn: (ctx: pages.PageCo
     const cache = new FileLlmCache(join(clinsynthHome(), 'llm-cache'));
     const beat = setInterval(heartbeat, 2000);
     try {
-      return await fn({
+      const result = await fn({
         provider,
         cache,
         taxonomy,
@@ -54,6 +62,9 @@ async function withPage<T>(runDir: string, where: string, fn: (ctx: pages.PageCo
         },
         signal: activity.cancellationSignal,
       });
+      const usage = (result as Partial<PageResult> | undefined)?.usage;
+      if (usage && stage) countPage(experiment, stage, usage);
+      return result;
     } finally {
       clearInterval(beat);
     }
@@ -65,7 +76,7 @@ function withBatchApi<T>(
   runDir: string,
   fn: (deps: batch.BatchDeps, ctx: pages.PageContext) => Promise<T>,
 ): Promise<T> {
-  return withPage(runDir, 'batch', (ctx) => {
+  return withPage(runDir, null, 'batch', (ctx) => {
     const client = new BatchClient(openaiOptions(ctx.experiment.llm), batchFlavour(ctx.experiment.llm));
     return fn({ client, cache: ctx.cache, onProgress: () => Context.current().heartbeat() }, ctx);
   });
@@ -77,16 +88,18 @@ export async function labelSilverPage(input: {
   set?: 'silver' | 'probe';
 }): Promise<PageResult> {
   const where = `${input.set === 'probe' ? 'silver (gold test)' : 'silver'} page ${input.page}`;
-  return withPage(input.runDir, where, (ctx) => pages.labelSilverPage(ctx, input.page, input.set));
+  return withPage(input.runDir, 'silver', where, (ctx) => pages.labelSilverPage(ctx, input.page, input.set));
 }
 
 export async function generateBronzePage(input: { runDir: string; page: number }): Promise<PageResult> {
-  return withPage(input.runDir, `bronze page ${input.page}`, (ctx) => pages.generateBronzePage(ctx, input.page));
+  return withPage(input.runDir, 'bronze', `bronze page ${input.page}`, (ctx) =>
+    pages.generateBronzePage(ctx, input.page),
+  );
 }
 
 export async function selfCheckPage(input: { runDir: string; set: CheckedSet; page: number }): Promise<PageResult> {
   const where = `selfcheck (${input.set}) page ${input.page}`;
-  return withPage(input.runDir, where, (ctx) => pages.selfCheckPage(ctx, input.set, input.page));
+  return withPage(input.runDir, 'selfcheck', where, (ctx) => pages.selfCheckPage(ctx, input.set, input.page));
 }
 
 /** Writes and submits one batch round of a stage's pages (llm.batch); returns only ids, statuses and counts. */

@@ -21,7 +21,8 @@ const USAGE = `usage:
   clinsynth study FILE [--detach] [--no-worker] [--json]
   clinsynth validate FILE
   clinsynth status RUN_ID [--json]
-  clinsynth worker [--llm-concurrency N] [--llm-pages-per-second N] [--queues main,llm]
+  clinsynth worker [--llm-concurrency N] [--llm-pages-per-second N] [--queues main,llm] [--cpu-concurrency N]
+                   [--metrics HOST:PORT] [--shutdown-grace SECONDS]   (docs/workers.md)
   clinsynth server [stop]
   clinsynth predict --model DIR INPUT [--out FILE]
   clinsynth report RUN_ID|STUDY
@@ -340,8 +341,19 @@ async function workerCommand(args: string[]): Promise<number> {
       'llm-concurrency': { type: 'string', default: '8' },
       'llm-pages-per-second': { type: 'string' },
       queues: { type: 'string', default: 'main,llm' },
+      'cpu-concurrency': { type: 'string', default: '2' },
+      metrics: { type: 'string' },
+      'shutdown-grace': { type: 'string', default: '90' },
     },
   });
+  const cpuConcurrency = Number(values['cpu-concurrency']);
+  if (!Number.isInteger(cpuConcurrency) || cpuConcurrency < 1)
+    throw new UsageError('--cpu-concurrency must be a positive integer');
+  const grace = Number(values['shutdown-grace']);
+  if (!(grace >= 0)) throw new UsageError('--shutdown-grace must be a number of seconds (≥ llm.timeoutSeconds)');
+  const metrics = values.metrics;
+  if (metrics !== undefined && !/^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(metrics))
+    throw new UsageError('--metrics takes HOST:PORT, e.g. 127.0.0.1:9464');
   const llmConcurrency = Number(values['llm-concurrency']);
   if (!Number.isInteger(llmConcurrency) || llmConcurrency < 1)
     throw new UsageError('--llm-concurrency must be a positive integer');
@@ -359,7 +371,11 @@ async function workerCommand(args: string[]): Promise<number> {
     llmConcurrency,
     ...(rps ? { llmPagesPerSecond: rps } : {}),
     queues: queues as ('main' | 'llm')[],
+    cpuConcurrency,
+    shutdownGraceSeconds: grace,
+    ...(metrics ? { metrics } : {}),
   });
+  if (metrics) say(`metrics (Prometheus): http://${metrics}/metrics`);
   say(
     `clinsynth worker polling ${queues.join(', ')} on ${target.address} (Ctrl-C stops it; unfinished work resumes on another worker)`,
   );
