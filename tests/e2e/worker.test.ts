@@ -57,8 +57,11 @@ describe('clinsynth worker', () => {
         evaluate: { mixes: ['gold', 'gold+silver'], llmAgreement: false },
       },
     });
+    // A fifth of the calls answered 429 first (Retry-After 0): each is retried, and counted as such.
+    llm.setFaults({ rate429: 0.2, retryAfterSeconds: 0 });
     llm.resetStats();
     const run = await runCli(['run', file, '--no-worker', '--json'], env);
+    llm.setFaults({ rate429: 0 });
     expect(run.code, run.stderr.slice(-2000)).toBe(0);
     const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     // The Temporal runtime's own metrics …
@@ -70,7 +73,10 @@ describe('clinsynth worker', () => {
         .split('\n')
         .filter((l) => re.test(l))
         .reduce((s, l) => s + Number(l.split(' ').at(-1)), 0);
-    expect(value(/^clinsynth_llm_calls\{.*stage="silver"/)).toBe(llm.stats.requests);
+    const throttled = llm.stats.byStatus[429] ?? 0;
+    expect(throttled).toBeGreaterThan(0);
+    expect(value(/^clinsynth_llm_retried_failures\{.*status="429"/)).toBe(throttled);
+    expect(value(/^clinsynth_llm_calls\{.*stage="silver"/)).toBe(llm.stats.requests - throttled);
     expect(value(/^clinsynth_llm_tokens\{.*kind="prompt"/)).toBe(llm.stats.promptTokens);
     expect(value(/^clinsynth_llm_cost_usd\{.*model="gpt-4o-mini"/)).toBeGreaterThan(0);
 
