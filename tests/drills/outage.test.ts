@@ -8,6 +8,16 @@ import { startFakeLlmServer, type FakeLlmServer } from '../support/fake-llm-serv
 import { writeTestExperiment } from '../support/experiments.js';
 import { runCli, startCli } from '../support/cli.js';
 import { readJsonl } from '../../lib/run/run-dir.js';
+import { Client, Connection } from '@temporalio/client';
+import { workflowIdFor } from '../../lib/run/run-state.js';
+
+/** The heartbeat details of a run's pending activities (what the Temporal UI shows on them), decoded. */
+async function waitingDetails(client: Client, runId: string): Promise<string[]> {
+  const d = await client.workflow.getHandle(workflowIdFor(runId)).describe();
+  return (d.raw.pendingActivities ?? []).flatMap((a) =>
+    (a.heartbeatDetails?.payloads ?? []).map((p) => Buffer.from(p.data ?? []).toString('utf8')),
+  );
+}
 
 const OUTAGE_MS = 5 * 60_000;
 
@@ -55,7 +65,21 @@ describe('outage drill', () => {
     const stormy = startCli(['run', file, '--run-id', 'storm', '--json'], envFor());
     // The outage starts with the first LLM call and lasts 5 minutes.
     while (!llm.stats.byStatus[503]) await new Promise((r) => setTimeout(r, 200));
-    await new Promise((r) => setTimeout(r, OUTAGE_MS));
+    const outageStart = Date.now();
+    // Meanwhile the pending page activities say why they wait (their heartbeat details).
+    const connection = await Connection.connect({ address: inject('temporalAddress') });
+    let seen: string[] = [];
+    try {
+      const client = new Client({ connection });
+      while (Date.now() - outageStart < OUTAGE_MS - 10_000 && !seen.some((d) => d.includes('endpoint failing for'))) {
+        seen = await waitingDetails(client, 'drill-outage-storm');
+        await new Promise((r) => setTimeout(r, 2000));
+      }
+    } finally {
+      await connection.close();
+    }
+    expect(seen.join('\n')).toMatch(/"waiting":"silver page 0: endpoint failing for .* \(status 503\)/);
+    await new Promise((r) => setTimeout(r, OUTAGE_MS - (Date.now() - outageStart)));
     llm.setFaults({ failStatus: 0 });
     const r = await stormy.result;
     expect(r.code, r.stderr.slice(-2000)).toBe(0);
