@@ -15,6 +15,7 @@ import { estimateCost, formatEstimate } from '../lib/generate/cost-estimate.js';
 import { loadTaxonomy } from '../lib/run/taxonomy.js';
 import { parseYamlFile } from '../lib/run/structured-file.js';
 import { looksLikeStudy } from '../lib/run/study.js';
+import { lostPagesByStage, lostPagesPath } from '../lib/run/lost-pages-file.js';
 import { checkExperiment, checkStudy, Clinsynth, failureMessage, runIdFor } from './api.js';
 import { setFlagOverrides, takeConnectionFlags, TemporalConfigError } from './connection.js';
 
@@ -24,7 +25,8 @@ const USAGE = `usage:
   clinsynth validate FILE
   clinsynth status RUN_ID [--json]
   clinsynth list [--experiment NAME] [--study NAME] [--status STATUS] [--json]
-  clinsynth worker [--llm-concurrency N] [--llm-pages-per-second N] [--queues main,llm]
+  clinsynth worker [--llm-concurrency N] [--llm-pages-per-second N] [--queues main,llm] [--cpu-concurrency N]
+                   [--metrics HOST:PORT] [--shutdown-grace SECONDS]   (docs/workers.md)
   clinsynth server [stop] [--ip IP] [--port N] [--ui-port N]
   clinsynth predict --model DIR INPUT [--out FILE]
   clinsynth report RUN_ID|STUDY
@@ -347,13 +349,18 @@ async function statusCommand(args: string[]): Promise<number> {
       }
       throw e;
     }
-    if (values.json) process.stdout.write(JSON.stringify(out) + '\n');
+    // Lost LLM pages, from the run's failures/pages.jsonl (a failed run no longer answers the progress query).
+    const lost = out.runDir ? lostPagesByStage(out.runDir) : {};
+    if (values.json) process.stdout.write(JSON.stringify({ ...out, lostPages: lost }) + '\n');
     else {
       const progress = 'stages' in out.progress ? (out.progress as RunProgress) : undefined;
       process.stdout.write(`${runId}: ${out.status}${progress ? ` — ${progressLine(progress)}` : ''}\n`);
       if (progress) process.stdout.write(stageTable(progress) + '\n');
       const batches = progress ? batchTable(progress) : '';
       if (batches) process.stdout.write(batches + '\n');
+      const lostLine = Object.entries(lost).map(([stage, n]) => `${stage} ${n}`);
+      if (lostLine.length)
+        process.stdout.write(`lost pages: ${lostLine.join(', ')} (listed in ${lostPagesPath(out.runDir!)})\n`);
       if (out.runDir) process.stdout.write(`run directory: ${out.runDir}\n`);
     }
     return 0;
@@ -369,8 +376,19 @@ async function workerCommand(args: string[]): Promise<number> {
       'llm-concurrency': { type: 'string', default: '8' },
       'llm-pages-per-second': { type: 'string' },
       queues: { type: 'string', default: 'main,llm' },
+      'cpu-concurrency': { type: 'string', default: '2' },
+      metrics: { type: 'string' },
+      'shutdown-grace': { type: 'string', default: '90' },
     },
   });
+  const cpuConcurrency = Number(values['cpu-concurrency']);
+  if (!Number.isInteger(cpuConcurrency) || cpuConcurrency < 1)
+    throw new UsageError('--cpu-concurrency must be a positive integer');
+  const grace = Number(values['shutdown-grace']);
+  if (!(grace >= 0)) throw new UsageError('--shutdown-grace must be a number of seconds (≥ llm.timeoutSeconds)');
+  const metrics = values.metrics;
+  if (metrics !== undefined && !/^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(metrics))
+    throw new UsageError('--metrics takes HOST:PORT, e.g. 127.0.0.1:9464');
   const llmConcurrency = Number(values['llm-concurrency']);
   if (!Number.isInteger(llmConcurrency) || llmConcurrency < 1)
     throw new UsageError('--llm-concurrency must be a positive integer');
@@ -389,7 +407,11 @@ async function workerCommand(args: string[]): Promise<number> {
     llmConcurrency,
     ...(rps ? { llmPagesPerSecond: rps } : {}),
     queues: queues as ('main' | 'llm')[],
+    cpuConcurrency,
+    shutdownGraceSeconds: grace,
+    ...(metrics ? { metrics } : {}),
   });
+  if (metrics) say(`metrics (Prometheus): http://${metrics}/metrics`);
   say(
     `clinsynth worker polling ${queues.join(', ')} on ${target.address} (Ctrl-C stops it; unfinished work resumes on another worker)`,
   );

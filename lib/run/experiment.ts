@@ -149,6 +149,10 @@ export const experimentSchema = z.strictObject({
       batchMaxRequests: z.number().int().min(1).max(100_000).optional(),
       /** Keep the batch input, output and error files at the provider after collecting them (default: deleted). */
       batchKeepFiles: z.boolean().default(false),
+      /** How long an endpoint may keep failing (429, 5xx, timeouts, refused connections) before its pages are lost. */
+      maxOutageMinutes: z.number().min(0).max(1440).default(60),
+      /** Share (0..1) of a stage's pages that may be lost before the run fails (0: any lost page fails it). */
+      maxFailedShare: z.number().min(0).max(1).default(0),
     })
     .default({
       provider: 'local',
@@ -165,6 +169,8 @@ export const experimentSchema = z.strictObject({
       batchPollSeconds: 60,
       batchRounds: 3,
       batchKeepFiles: false,
+      maxOutageMinutes: 60,
+      maxFailedShare: 0,
     }),
   train: z
     .strictObject({

@@ -19,6 +19,8 @@ export const RUN_FILES = {
   reviewCsv: 'review/tasks.csv',
   reviewed: 'review/reviewed.jsonl',
   reviewImport: 'review/import.json',
+  /** LLM pages that failed for good (stage, set, page, error, attempts): lib/run/lost-pages.ts. */
+  lostPages: 'failures/pages.jsonl',
 } as const;
 
 /** Folders of paged stage outputs; page n lives in `<folder>/page-<n, 6 digits>.jsonl`. */

@@ -75,6 +75,8 @@ export interface RunProgress {
   llmBatch?: LlmUsageTotals;
   /** Batch rounds that gave up (a batch activity failed for good): their pages went online. */
   batchErrors?: string[];
+  /** LLM pages that failed for good, with why (also in failures/pages.jsonl); absent while none is lost. */
+  lostPages?: LostPage[];
 }
 
 /** A provider batch's status (the API's), or `vanished` when the server answered 404 for it. */
@@ -133,6 +135,18 @@ export function batchScope(stage: StageName, from: number, to: number): string {
 }
 
 export type PageSet = 'silver' | 'bronze' | 'probe';
+
+/** One line of `<run>/failures/pages.jsonl`. */
+export interface LostPage {
+  stage: StageName;
+  /** The labelled set and its page number (silver: silver or probe; bronze: bronze; selfcheck: any). */
+  set: PageSet;
+  page: number;
+  /** Why it failed, as its last attempt said (never note text: provider and Temporal messages only). */
+  error: string;
+  /** Tries of the call that gave up (an outage), or activity attempts (other failures). */
+  attempts: number;
+}
 
 /**
  * Page `n` of an LLM stage as the workflow numbers them: silver runs the candidate pages, then the gold test pages
