@@ -5,7 +5,7 @@ import type { Experiment } from '../run/experiment.js';
 import { loadTaxonomy, labelIds } from '../run/taxonomy.js';
 import { readGold, readNotes } from '../corpus/readers.js';
 import { selectCandidates } from '../corpus/selection.js';
-import { bronzeJobs } from './prompts.js';
+import { bronzeJobs } from './bronze-jobs.js';
 import { readJsonl, readRunExperiment, RUN_FILES, writeJson, writeJsonl, writePages } from '../run/run-dir.js';
 import type { CandidateRow, GoldRow } from '../run/records.js';
 import { normaliseSentence } from '../corpus/sentences.js';
