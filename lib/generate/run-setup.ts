@@ -6,6 +6,7 @@ import { loadTaxonomy, labelIds } from '../run/taxonomy.js';
 import { readGold, readNotes } from '../corpus/readers.js';
 import { selectCandidates } from '../corpus/selection.js';
 import { bronzeJobs } from './bronze-jobs.js';
+import { copyPrompts } from './stage-prompts.js';
 import { readJsonl, readRunExperiment, RUN_FILES, writeJson, writeJsonl, writePages } from '../run/run-dir.js';
 import type { CandidateRow, GoldRow } from '../run/records.js';
 import { normaliseSentence } from '../corpus/sentences.js';
@@ -41,6 +42,7 @@ export function startRun(experiment: Experiment, runDir: string): StageCounts {
   if (refusal) throw new InputError([{ file: experiment.file, line: 0, key: 'llm.baseURL', message: refusal }]);
   mkdirSync(runDir, { recursive: true });
   writeJson(join(runDir, RUN_FILES.experiment), experiment);
+  copyPrompts(experiment, runDir);
   const taxonomy = loadTaxonomy(experiment.taxonomy);
   const labels = labelIds(taxonomy);
   const { train, test } = goldSplits(experiment, labels);

@@ -1,5 +1,6 @@
 // Which template and rationale setting each LLM stage of an experiment uses; the checks `validate` runs on them.
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { RUN_FILES, writeJson, type PromptUsed } from '../run/run-dir.js';
 import { basename, join } from 'node:path';
 import type { Experiment } from '../run/experiment.js';
 import type { Problem } from '../run/problems.js';
@@ -30,23 +31,21 @@ export function usedStages(e: Experiment): PromptStage[] {
   return PROMPT_STAGES.filter((s) => (s === 'silver' ? e.silver : s === 'bronze' ? e.bronze : e.selfCheck).enabled);
 }
 
-/** The templates a run uses, as the report lists them. */
-export function promptsUsed(e: Experiment): { stage: PromptStage; name: string; hash: string; path: string }[] {
-  return usedStages(e).map((stage) => {
-    const t = stageTemplate(e, stage);
-    return { stage, name: t.name, hash: t.hash, path: t.path };
-  });
-}
-
-/** Copies the templates a run uses into `<run>/prompts/<stage>/` (system and user files as they were read). */
-export function copyPrompts(e: Experiment, runDir: string): void {
+/**
+ * Writes the templates a run uses into `<run>/prompts/<stage>/` (system and user files as they were read, so a diff
+ * of two runs' folders shows what changed) and their list into `<run>/prompts/prompts.json`.
+ */
+export function copyPrompts(e: Experiment, runDir: string): PromptUsed[] {
+  const used: PromptUsed[] = [];
   for (const stage of usedStages(e)) {
     const t = stageTemplate(e, stage);
-    const dir = join(runDir, 'prompts', stage);
+    const dir = join(runDir, RUN_FILES.prompts, stage);
     mkdirSync(dir, { recursive: true });
-    copyFileSync(t.system.file, join(dir, basename(t.system.file)));
-    copyFileSync(t.user.file, join(dir, basename(t.user.file)));
+    for (const part of [t.system, t.user]) writeFileSync(join(dir, basename(part.file)), part.source);
+    used.push({ stage, name: t.name, hash: t.hash, path: t.path });
   }
+  writeJson(join(runDir, RUN_FILES.promptsUsed), used);
+  return used;
 }
 
 const SAMPLE_TEXTS = ['Sample sentence one about memory.', 'Sample sentence two, unrelated.'];

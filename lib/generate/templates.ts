@@ -100,7 +100,8 @@ function compile(part: TemplatePart): nunjucks.Template {
 function templateProblem(part: TemplatePart, key: string, err: unknown): Problem {
   const text = err instanceof Error ? err.message : String(err);
   const m = /\[Line (\d+), Column (\d+)\]\s*([\s\S]*)$/.exec(text);
-  const line = m ? Number(m[1]) : 0;
+  const at = (err as { lineno?: unknown }).lineno;
+  const line = m ? Number(m[1]) : typeof at === 'number' ? at : 0; // a TemplateError's lineno counts from 1
   let message = (m ? m[3]! : text).replace(/^Error:\s*/, '').trim();
   if (/null or undefined value/.test(message)) {
     const src = part.source.split('\n')[line - 1] ?? '';

@@ -34,6 +34,8 @@ import {
 import { readFidelity, type FidelityReport } from '../fidelity/run-fidelity.js';
 import { agreementCiSection } from './agreement-ci-section.js';
 import { fidelitySection } from './fidelity-section.js';
+import { promptsSection, readPromptsUsed } from './prompts-section.js';
+import type { PromptUsed } from '../run/run-dir.js';
 
 type Stat = { mean: number; sd: number };
 
@@ -132,6 +134,8 @@ export interface Report {
   review?: ReportReview;
   /** Fidelity and diversity of silver and bronze against gold (eval/fidelity.json, measured after the merge). */
   fidelity?: FidelityReport;
+  /** The prompt templates the run used (name, content hash, path); absent for runs made before templates. */
+  prompts?: PromptUsed[];
   stages: RunProgress['stages'];
   counts: Record<string, number>;
   generatedAt: string;
@@ -241,6 +245,8 @@ export function buildReport(input: ReportInput): Report {
   };
   if (progress.batches?.length) report.batches = progress.batches;
   if (progress.batchErrors?.length) report.batchErrors = progress.batchErrors;
+  const prompts = readPromptsUsed(runDir);
+  if (prompts.length) report.prompts = prompts;
   const agreement = input.agreement ?? llmAgreement(runDir);
   if (agreement) report.agreement = agreement;
   const review = reviewSummary(runDir, e.labels);
@@ -915,6 +921,8 @@ ${agreementCiSection(r.agreement?.withCi, r.review?.kappa)}
 ${fidelitySection(r.fidelity)}
 
 ${reviewSection(r, effectSvg)}
+
+${promptsSection(r.prompts)}
 
 <section id="llm"><h2>LLM usage</h2>
 ${usageTable(r)}
