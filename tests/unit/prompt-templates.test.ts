@@ -18,6 +18,8 @@ import type { CandidateRow, SilverRow, VerdictRow } from '../../lib/run/records.
 import { labelIds, loadTaxonomy } from '../../lib/run/taxonomy.js';
 import { PROJECT_ROOT } from '../../lib/run/paths.js';
 import { checkExperiment } from '../../client/api.js';
+import { estimateCost } from '../../lib/generate/cost-estimate.js';
+import { promptsSection, readPromptsUsed } from '../../lib/report/prompts-section.js';
 import { fakeLlmPerFile } from '../support/fake-llm-per-file.js';
 import { writeRunDir, writeTestExperiment } from '../support/experiments.js';
 
@@ -200,5 +202,21 @@ describe('prompt templates', () => {
     ]);
     expect(readFileSync(join(dir, 'prompts', 'silver', 'user.njk'), 'utf8')).toBe(TERSE);
     expect(JSON.parse(readFileSync(join(dir, RUN_FILES.promptsUsed), 'utf8'))).toEqual(used);
+    expect(readPromptsUsed(dir)).toEqual(used);
+    const html = promptsSection(used);
+    for (const u of used) expect(html).toContain(`<td>${u.name}</td><td><code>${u.hash}</code></td>`);
+  });
+
+  it('one file is the user message (the system message stays the default); rationales count in the estimate', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'clinsynth-prompt-')), 'bronze-user.njk');
+    writeFileSync(file, 'Write {{ count }} sentences for {{ labels | join(", ", "id") }}.\n');
+    const t = loadPrompt('bronze', file);
+    expect(t.name).toBe('bronze-user');
+    expect(t.system.source).toBe(defaultPrompt('bronze').system.source);
+    const { file: exp } = writeTestExperiment({ llm: { baseURL: server.url } });
+    const plain = loadExperiment(exp);
+    const withWhy = loadExperiment(exp, { 'silver.rationale': true, 'selfCheck.rationale': true });
+    const tokens = (e: typeof plain) => estimateCost(e, taxonomy).total.completionTokens;
+    expect(tokens(withWhy)).toBeGreaterThan(tokens(plain));
   });
 });
