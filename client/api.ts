@@ -16,6 +16,8 @@ import { InputError } from '../lib/run/problems.js';
 import { loadExperiment, type Experiment, type ExperimentOverrides } from '../lib/run/experiment.js';
 import { loadStudy, studyWorkflowId, type Study } from '../lib/run/study.js';
 import { preflight } from '../lib/corpus/preflight.js';
+import { checkPrompts } from '../lib/generate/stage-prompts.js';
+import { loadTaxonomy } from '../lib/run/taxonomy.js';
 import { sensitiveEndpointRefusal } from '../lib/run/privacy.js';
 import { readJson } from '../lib/run/run-dir.js';
 import { WORKFLOW_ID_PREFIX, workflowIdFor, type RunProgress } from '../lib/run/run-state.js';
@@ -185,6 +187,8 @@ export async function checkExperiment(file: string, overrides: ExperimentOverrid
 async function checkInputs(experiment: Experiment): Promise<void> {
   const refusal = sensitiveEndpointRefusal(experiment);
   if (refusal) throw new InputError([{ file: experiment.file, line: 0, key: 'llm.baseURL', message: refusal }]);
+  const prompts = checkPrompts(experiment, loadTaxonomy(experiment.taxonomy));
+  if (prompts.length) throw new InputError(prompts);
   await preflight(experiment);
 }
 
@@ -193,7 +197,8 @@ export async function checkStudy(file: string): Promise<Study> {
   const study = loadStudy(file);
   const seen = new Set<string>();
   for (const v of study.variants) {
-    const inputs = JSON.stringify([v.experiment.gold, v.experiment.corpus, v.experiment.llm, v.experiment.silver]);
+    const e = v.experiment;
+    const inputs = JSON.stringify([e.gold, e.corpus, e.llm, e.silver, e.selfCheck, e.prompts]);
     if (seen.has(inputs)) continue;
     seen.add(inputs);
     await checkInputs(v.experiment);

@@ -1,4 +1,4 @@
-// The `clinsynth` command line: run, study, validate, status, list, worker, server, predict, report, control, review.
+// The `clinsynth` command line: run, study, validate, try, status, list, worker, server, predict, report, control, review.
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -23,6 +23,7 @@ const USAGE = `usage:
   clinsynth run FILE [--run-id ID] [--detach] [--no-worker] [--json] [--dry-run]
   clinsynth study FILE [--detach] [--no-worker] [--json]
   clinsynth validate FILE
+  clinsynth try FILE [--stage silver|bronze|selfcheck] [--n 10] [--label ID] [--show-prompt] [--json]   (docs/prompts.md)
   clinsynth status RUN_ID [--json]
   clinsynth list [--experiment NAME] [--study NAME] [--status STATUS] [--json]
   clinsynth worker [--llm-concurrency N] [--llm-pages-per-second N] [--queues main,llm] [--cpu-concurrency N]
@@ -98,6 +99,15 @@ export async function main(argv: string[]): Promise<number> {
         return await studyCommand(rest);
       case 'validate':
         return await validateCommand(rest);
+      case 'try': {
+        const { tryCommand, TryUsageError } = await import('./try.js');
+        try {
+          return await tryCommand(rest);
+        } catch (err) {
+          if (err instanceof TryUsageError) throw new UsageError(err.message);
+          throw err;
+        }
+      }
       case 'status':
         return await statusCommand(rest);
       case 'list':

@@ -204,7 +204,8 @@ export function renderDatasetCard(info: DatasetCardInfo): string {
       '`model`, `prompt_version`, `cache_key` (LLM provenance), `style` (bronze generation controls), `selection_reason` (why a silver sentence was chosen), ' +
       '`verdict`/`verdict_reason`/`llm_labels` (self-check), `phi_kinds` (PHI-like findings; empty when clean), `leak_of` (id of the gold test sentence this row duplicates), ' +
       '`near_duplicate_of` (bronze: the kept sentence this one repeats), `usable`; human review: `reviewer`, `reviewed_at`, `review_reasons` ' +
-      '(why the row was reviewed), `labels_before_review`/`usable_before_review` (what the LLM pipeline had decided), `origin` (for `reviewed` rows: silver or bronze).',
+      '(why the row was reviewed), `labels_before_review`/`usable_before_review` (what the LLM pipeline had decided), `origin` (for `reviewed` rows: silver or bronze); ' +
+      '`rationale`/`verdict_rationale` (what the LLM wrote before its labels / its verdict, with silver.rationale / selfCheck.rationale; else null).',
     ...(reviewed
       ? [
           '',

@@ -6,6 +6,7 @@ import { meanSd } from '../evaluate/metrics.js';
 import { llmAgreement } from '../evaluate/agreement.js';
 import { readJson, readRunExperiment, RUN_FILES } from '../run/run-dir.js';
 import { readEvaluations } from '../evaluate/predictions.js';
+import type { PromptUsed } from '../run/run-dir.js';
 import { priceOf, runCostUsd } from '../llm/pricing.js';
 import { seedsApply } from '../evaluate/jobs.js';
 import {
@@ -128,6 +129,8 @@ export interface Report {
   review?: ReportReview;
   /** Fidelity and diversity of silver and bronze against gold (eval/fidelity.json, measured after the merge). */
   fidelity?: FidelityReport;
+  /** The prompt templates the run used (name, content hash, path); absent for runs made before templates. */
+  prompts?: PromptUsed[];
   stages: RunProgress['stages'];
   counts: Record<string, number>;
   generatedAt: string;
@@ -257,6 +260,8 @@ export function buildReport(input: ReportInput): Report {
     seed: AGREEMENT_SEED,
   });
   if (withCi && report.agreement) report.agreement.withCi = withCi;
+  const prompts = readPromptsUsed(runDir);
+  if (prompts.length) report.prompts = prompts;
   const fidelity = readFidelity(runDir);
   if (fidelity) report.fidelity = fidelity;
   return report;
@@ -268,4 +273,10 @@ export function comparisonHeadline(mix: string, c: MixComparison): string {
   const verdict = ci[0] > 0 ? `better than ${c.baseline}` : ci[1] < 0 ? `worse than ${c.baseline}` : 'not shown';
   const holmText = pHolm !== p ? ` (Holm ${pText(pHolm)})` : '';
   return `${mix}: ${signed(delta)} macro-F1 [${signed(ci[0])}, ${signed(ci[1])}], ${pText(p)}${holmText}: ${verdict}`;
+}
+
+/** The templates listed in `<run>/prompts/prompts.json`; [] for runs made before prompts were templates. */
+export function readPromptsUsed(runDir: string): PromptUsed[] {
+  const file = join(runDir, RUN_FILES.promptsUsed);
+  return existsSync(file) ? readJson<PromptUsed[]>(file) : [];
 }

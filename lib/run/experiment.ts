@@ -59,8 +59,13 @@ export const experimentSchema = z.strictObject({
     })
     .optional(),
   silver: z
-    .strictObject({ enabled: z.boolean().default(true), batchSize: z.number().int().min(1).max(64).default(8) })
-    .default({ enabled: true, batchSize: 8 }),
+    .strictObject({
+      enabled: z.boolean().default(true),
+      batchSize: z.number().int().min(1).max(64).default(8),
+      /** The answer starts each sentence's entry with a short rationale (kept per row), then its labels. */
+      rationale: z.boolean().default(false),
+    })
+    .default({ enabled: true, batchSize: 8, rationale: false }),
   bronze: z
     .strictObject({
       enabled: z.boolean().default(true),
@@ -84,8 +89,24 @@ export const experimentSchema = z.strictObject({
       topUpRounds: 3,
     }),
   selfCheck: z
-    .strictObject({ enabled: z.boolean().default(true), batchSize: z.number().int().min(1).max(64).default(8) })
-    .default({ enabled: true, batchSize: 8 }),
+    .strictObject({
+      enabled: z.boolean().default(true),
+      batchSize: z.number().int().min(1).max(64).default(8),
+      /** Each verdict starts with a short rationale (kept per verdict row), then the verdict. */
+      rationale: z.boolean().default(false),
+    })
+    .default({ enabled: true, batchSize: 8, rationale: false }),
+  /**
+   * The researcher's prompt templates (Nunjucks; docs/prompts.md): a folder with `system` and `user` files, or one
+   * file for the user message. Absent: the defaults in prompts/.
+   */
+  prompts: z
+    .strictObject({
+      silver: z.string().min(1).optional(),
+      bronze: z.string().min(1).optional(),
+      selfCheck: z.string().min(1).optional(),
+    })
+    .default({}),
   /** Human review after the self-check: rows exported for Label Studio (or a spreadsheet); the run waits for the import. */
   review: z
     .strictObject({
@@ -350,6 +371,19 @@ function loadChecked(absFile: string, overrides: ExperimentOverrides): Experimen
       });
   }
   const corpus = data.corpus ? { ...data.corpus, path: mustBeFile(data.corpus.path, ['corpus', 'path']) } : undefined;
+  for (const stage of ['silver', 'bronze', 'selfCheck'] as const) {
+    const rel = data.prompts[stage];
+    if (rel === undefined) continue;
+    const abs = resolve(base, rel);
+    if (!existsSync(abs))
+      problems.push({
+        file: absFile,
+        line: at(['prompts', stage]),
+        key: `prompts.${stage}`,
+        message: `${rel} does not exist`,
+      });
+    data.prompts[stage] = abs;
+  }
 
   if (data.silver.enabled && !corpus)
     problems.push({

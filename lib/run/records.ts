@@ -46,6 +46,8 @@ export interface SilverRow extends LlmProvenance {
   text: string;
   labels: string[];
   reason: string;
+  /** What the LLM wrote before its labels (silver.rationale: true); absent otherwise. */
+  rationale?: string;
 }
 
 export interface BronzeRow extends LlmProvenance {
@@ -78,6 +80,8 @@ export interface VerdictRow extends LlmProvenance {
   /** Labels after the check (for `fix`, the corrected set). */
   labels: string[];
   reason: string;
+  /** What the checker wrote before its verdict (selfCheck.rationale: true); absent otherwise. */
+  rationale?: string;
 }
 
 /** A silver or bronze row chosen for human review (review/selection.jsonl): what reviewers see, and why it was chosen. */

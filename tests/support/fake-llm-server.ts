@@ -399,10 +399,12 @@ function makeAnswer(
     const ids = (prop(item, 'id').enum ?? []) as string[];
     const allowed = new Set(((prop(item, 'labels').items as P | undefined)?.enum ?? []) as string[]);
     const lines = itemLines(user);
+    const withRationale = 'rationale' in ((item.properties ?? {}) as P);
     const answers = ids.map((id) => {
       const text = lines.get(id);
       const labels = silverLabels(typeof text === 'string' ? text : '', allowed);
-      return { id, labels };
+      const rationale = `the sentence ${labels.length ? `shows ${labels.join(' and ')}` : 'shows no label'}`;
+      return withRationale ? { id, rationale, labels } : { id, labels };
     });
     if (unknownLabel && answers[0]) answers[0].labels.push('made_up_label');
     return JSON.stringify({ answers });
@@ -439,6 +441,15 @@ function makeAnswer(
       return { id, verdict: 'keep', labels, reason: 'labels match the guideline' };
     });
     if (unknownLabel && verdicts[0]) verdicts[0].labels.push('made_up_label');
+    // With selfCheck.rationale the schema asks for a rationale first in each entry.
+    if ('rationale' in ((item.properties ?? {}) as P))
+      return JSON.stringify({
+        verdicts: verdicts.map(({ id, ...v }) => ({
+          id,
+          rationale: `checked against the guideline: ${v.verdict}`,
+          ...v,
+        })),
+      });
     return JSON.stringify({ verdicts });
   }
   return JSON.stringify({});

@@ -13,6 +13,7 @@ import { f1Section } from './f1.js';
 import { fidelitySection } from './fidelity.js';
 import { labelsSection } from './labels.js';
 import { llmSection } from './llm.js';
+import { promptsSection } from './prompts.js';
 import { reviewSection } from './review.js';
 import { safetySection } from './safety.js';
 import { selfCheckSection } from './selfcheck.js';
@@ -33,6 +34,7 @@ export const SECTIONS: readonly Section[] = [
   agreementCiSection,
   fidelitySection,
   reviewSection,
+  promptsSection,
   llmSection,
   stagesSection,
 ];
