@@ -50,6 +50,8 @@ export class TemporalConfigError extends Error {
 }
 
 export const CONNECT_TIMEOUT_MS = 15_000;
+/** The worker's connection fails by itself on bad settings; this only bounds a hang (a busy machine is slow). */
+const NATIVE_CONNECT_TIMEOUT_MS = 30_000;
 
 let flagOverrides: ConnectionOverrides = {};
 
@@ -167,8 +169,8 @@ export async function connectNative(s: TemporalTargetSettings): Promise<NativeCo
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new Error(`timed out: no connection within ${CONNECT_TIMEOUT_MS / 1000} s`)),
-      CONNECT_TIMEOUT_MS,
+      () => reject(new Error(`timed out: no connection within ${NATIVE_CONNECT_TIMEOUT_MS / 1000} s`)),
+      NATIVE_CONNECT_TIMEOUT_MS,
     );
   });
   try {

@@ -32,7 +32,7 @@ export function foreignServerProblem(home: string, port: number): string | undef
     const db = dbOf(cmd);
     const otherHome = db ? dirname(db) : undefined;
     lines.push(
-      `It is pid ${listener}: ${cmd.join(' ').slice(0, 300)}` +
+      `It is pid ${listener}: ${shortCommand(cmd)}` +
         (db ? ` (database ${db}${existsSync(db) ? '' : ', which no longer exists'})` : ''),
     );
     if (otherHome && readPid(join(otherHome, PID_FILE)) === listener)
@@ -53,6 +53,13 @@ export function ownRunningServer(home: string): { pid: number; port: number | un
   if (dbOf(cmd) !== resolve(home, DB_FILE)) return undefined;
   const i = cmd.indexOf('--port');
   return { pid, port: i >= 0 ? Number(cmd[i + 1]) : undefined };
+}
+
+/** The command line up to its database (the rest is clinsynth's usual flags). */
+function shortCommand(cmd: string[]): string {
+  const i = cmd.indexOf('--db-filename');
+  const shown = i >= 0 ? cmd.slice(0, i + 2) : cmd.slice(0, 12);
+  return shown.join(' ') + (shown.length < cmd.length ? ' …' : '');
 }
 
 function readPid(file: string): number | undefined {

@@ -146,9 +146,9 @@ export async function waitForServer(
 }
 
 /** True when a plaintext frontend at `address` answers and has the namespace (a local dev server). */
-export async function isServing(address: string, ns = namespace()): Promise<boolean> {
+export async function isServing(address: string, ns = namespace(), timeoutMs = 1000): Promise<boolean> {
   try {
-    const connection = await connectClient(plainSettings(address, ns), { timeoutMs: 1000, diagnose: false });
+    const connection = await connectClient(plainSettings(address, ns), { timeoutMs, diagnose: false });
     try {
       await connection.workflowService.describeNamespace({ namespace: ns });
       return true;
@@ -182,7 +182,14 @@ export async function ensureTemporal(
   }
   const home = clinsynthHome();
   const s = { ...settings, address: `127.0.0.1:${DEFAULT_PORT}` };
-  if (await isServing(s.address, s.namespace)) {
+  const own = ownRunningServer(home);
+  if (own && own.port !== DEFAULT_PORT)
+    throw new Error(
+      `this CLINSYNTH_HOME's Temporal server (pid ${own.pid}) runs on port ${own.port ?? '?'}, not ${DEFAULT_PORT}: set TEMPORAL_ADDRESS=127.0.0.1:${own.port ?? '<port>'} (or --address) to use it, or stop it (\`clinsynth server stop\`)`,
+    );
+  // This home's server may still be starting, or slow to answer on a busy machine: wait for it, never start a second.
+  if (own) await waitForServer(s.address, 60_000, s.namespace);
+  if (own || (await isServing(s.address, s.namespace, 3000))) {
     const problem = foreignServerProblem(home, DEFAULT_PORT);
     if (problem) throw new Error(problem);
     // A server started by an older clinsynth may lack a newer search attribute (ClinsynthStudy).
@@ -194,11 +201,6 @@ export async function ensureTemporal(
     }
     return { settings: s, address: s.address, namespace: s.namespace, uiBase: 'http://localhost:8233', started: false };
   }
-  const own = ownRunningServer(home);
-  if (own && own.port !== DEFAULT_PORT)
-    throw new Error(
-      `this CLINSYNTH_HOME's Temporal server (pid ${own.pid}) runs on port ${own.port ?? '?'}, not ${DEFAULT_PORT}: set TEMPORAL_ADDRESS=127.0.0.1:${own.port ?? '<port>'} (or --address) to use it, or stop it (\`clinsynth server stop\`)`,
-    );
   log(`starting the embedded Temporal dev server (database ${join(home, 'temporal.db')})…`);
   const server = await startDevServer({ home, detached: true, ...codecEndpointFromEnv() });
   return {

@@ -45,7 +45,7 @@ describe('whose Temporal server answers', () => {
         await new Promise((r) => setTimeout(r, 200));
       }
       expect(stderr).toContain(`Temporal dev server on 127.0.0.1:${port}, UI http://localhost:${uiPort}`);
-      expect(await isServing(`127.0.0.1:${port}`)).toBe(true);
+      expect(await isServing(`127.0.0.1:${port}`, 'default', 15_000)).toBe(true);
       expect(foreignServerProblem(home, port)).toBeUndefined();
       // The issue's case: the server still answers, but its database (folder) was removed.
       rmSync(join(home, 'temporal.db'));
