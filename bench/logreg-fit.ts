@@ -1,5 +1,5 @@
 // Logreg fit time against scikit-learn's, same objective and tolerance, same data, same run (BENCH_ROWS rows, 9 labels, 384 features).
-import { loadavg } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { DEFAULTS, trainClassifier } from '../lib/model/classifier.js';
 import { LOGREG_LBFGS } from '../lib/model/logreg-fit.js';
 import { QUICK, mainIfDirect, procMemory, result, round, type BenchResult } from './common.js';
@@ -40,7 +40,7 @@ export async function run(): Promise<BenchResult> {
     figure: {
       value: round(ours, 2),
       unit: 's',
-      what: `ours: all labels in lockstep L-BFGS, one pass over Float32 rows per round, one thread`,
+      what: `ours: all labels in lockstep L-BFGS, one pass over Float32 rows per round, rows shared by ${availableParallelism()} threads`,
     },
     baseline: {
       value: round(theirs, 2),

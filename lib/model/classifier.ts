@@ -1,7 +1,9 @@
 // Multi-label classifier heads on sentence embeddings (one-vs-rest logistic regression or a small MLP), trained in TS.
 import { ENCODER_ID } from '../run/paths.js';
 import { f1FromCounts } from '../evaluate/metrics.js';
-import { balancedWeights, design, sigmoid, unstandardize } from './design.js';
+import { availableParallelism } from 'node:os';
+import { balancedClassWeights, balancedWeights, design, sigmoid, unstandardize } from './design.js';
+import { POOL_MIN_ENTRIES, startLogregPool } from './logreg-pool.js';
 import { fitLogregLabels } from './logreg-fit.js';
 import { fitMlp } from './mlp-fit.js';
 import { stratifiedFolds, stratifiedValidationSplit } from './splits.js';
@@ -35,6 +37,11 @@ export interface TrainOptions {
   batchSize?: number;
   /** Recorded in the head; the encoder that made X. */
   encoderId?: string;
+  /**
+   * logreg: threads that share the rows of a large fit (n·d ≥ 4e6; lib/model/logreg-pool.ts). Default: the cores.
+   * The optimum is the same to rounding (sums are added in another order).
+   */
+  threads?: number;
 }
 
 /**
@@ -140,9 +147,11 @@ function fitOn(
     epochs: number;
     lr: number;
     batch: number;
+    threads: number;
   },
 ): Fitted {
-  const D = design(X, rows, d, o.standardize);
+  const threads = o.kind === 'logreg' && rows.length * d >= POOL_MIN_ENTRIES ? o.threads : 1;
+  const D = design(X, rows, d, o.standardize, threads > 1);
   const Y = Yall.map((y) => Uint8Array.from(rows, (r) => y[r]!));
   const L = Y.length;
   const counts = Y.map((y) => y.reduce((s, a) => s + a, 0));
@@ -151,7 +160,13 @@ function fitOn(
   if (o.kind === 'logreg') {
     // Labels with one class only get a constant score (never / always predicted); the others are fitted together.
     const fitted = Y.flatMap((_, j) => (active[j] ? [j] : []));
-    const fits = fitLogregLabels(D, Y, fitted, o.l2);
+    const pool = threads > 1 ? startLogregPool(D, Y, Y.map(balancedClassWeights), o.l2, threads) : null;
+    let fits: ReturnType<typeof fitLogregLabels>;
+    try {
+      fits = fitLogregLabels(D, Y, fitted, o.l2, pool ? { evaluate: pool.evaluate } : {});
+    } finally {
+      pool?.close();
+    }
     const weights: Float64Array[] = Y.map(() => new Float64Array(d));
     const biases = Float64Array.from(counts, (c) => (c === 0 ? -30 : 30));
     fitted.forEach((j, a) => ([weights[j], biases[j]] = fold(fits[a]!.w, fits[a]!.b)));
@@ -252,6 +267,7 @@ export function trainClassifier(
     epochs: opts.epochs ?? mlpDefaults.epochs,
     lr: opts.learningRate ?? mlpDefaults.learningRate,
     batch: opts.batchSize ?? mlpDefaults.batchSize,
+    threads: Math.max(1, Math.floor(opts.threads ?? availableParallelism())),
   };
   const refit = opts.refit ?? DEFAULTS.refit;
   const tuning = opts.tuning ?? DEFAULTS[opts.kind].tuning;

@@ -10,7 +10,13 @@ export interface Design {
 }
 
 /** Rows `rows` of X as one matrix, z-scored per feature (population sd; a constant feature keeps scale 1) when asked. */
-export function design(X: readonly Float32Array[], rows: readonly number[], d: number, standardize: boolean): Design {
+export function design(
+  X: readonly Float32Array[],
+  rows: readonly number[],
+  d: number,
+  standardize: boolean,
+  shared = false,
+): Design {
   const n = rows.length;
   const mean = new Float64Array(d);
   const scale = new Float64Array(d).fill(1);
@@ -33,7 +39,8 @@ export function design(X: readonly Float32Array[], rows: readonly number[], d: n
       scale[k] = sd > 1e-12 ? sd : 1;
     }
   }
-  const x = new Float32Array(n * d);
+  // In a SharedArrayBuffer when helper threads are to read it (lib/model/logreg-pool.ts).
+  const x = shared ? new Float32Array(new SharedArrayBuffer(4 * n * d)) : new Float32Array(n * d);
   rows.forEach((r, i) => {
     const v = X[r]!;
     const o = i * d;

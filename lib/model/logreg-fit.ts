@@ -24,17 +24,35 @@ export function logregObjectives(
   l2: number,
   ps: readonly Float64Array[],
   which: readonly number[],
-  rows: { from: number; to: number } = { from: 0, to: D.n },
 ): Evaluated[] {
+  const f = new Float64Array(ps.length);
+  const G = ps.map(() => new Float64Array(D.d + 1));
+  accumulateLogreg(D, Y, classWeights, ps, which, 0, D.n, f, G);
+  return finishLogreg(D, l2, ps, f, G);
+}
+
+/**
+ * Adds rows from…to−1 to the sums of logregObjectives: f[a] += Σ c_i·(softplus − y z) and G[a] += the unpenalised
+ * gradient (already ÷ n). Row ranges can be summed by separate threads.
+ */
+export function accumulateLogreg(
+  D: Design,
+  Y: readonly Uint8Array[],
+  classWeights: readonly [number, number][],
+  ps: readonly Float64Array[],
+  which: readonly number[],
+  from: number,
+  to: number,
+  f: Float64Array,
+  G: readonly Float64Array[],
+): void {
   const { n, d, x } = D;
   const A = ps.length;
-  const f = new Float64Array(A);
-  const G = ps.map(() => new Float64Array(d + 1));
   const z = new Float64Array(A);
   const r = new Float64Array(A);
   const ys = which.map((j) => Y[j]!);
   const cws = which.map((j) => classWeights[j]!);
-  for (let i = rows.from; i < rows.to; i++) {
+  for (let i = from; i < to; i++) {
     const o = i * d;
     let a = 0;
     for (; a + 4 <= A; a += 4) {
@@ -101,6 +119,17 @@ export function logregObjectives(
       g0[d]! += r0;
     }
   }
+}
+
+/** The objectives and gradients from the row sums: f ÷ n plus the penalty λ/2·‖w‖² (and λw in the gradient). */
+export function finishLogreg(
+  D: Design,
+  l2: number,
+  ps: readonly Float64Array[],
+  f: Float64Array,
+  G: readonly Float64Array[],
+): Evaluated[] {
+  const { n, d } = D;
   return ps.map((p, a) => {
     const g = G[a]!;
     let ww = 0;
@@ -123,21 +152,17 @@ export function fitLogregLabels(
   l2: number,
   o: {
     start?: (j: number) => Float64Array | undefined;
-    evaluate?: (ps: Float64Array[], which: number[]) => Evaluated[];
+    /** Objectives of points ps for labels js (indices into Y), e.g. from a pool of threads. */
+    evaluate?: (ps: Float64Array[], js: number[]) => Evaluated[];
   } = {},
 ): BinaryFit[] {
   const cw = Y.map((y) => balancedClassWeights(y));
-  const evaluate =
-    o.evaluate ??
-    ((ps: Float64Array[], which: number[]) =>
-      logregObjectives(
-        D,
-        Y,
-        cw,
-        l2,
-        ps,
-        which.map((a) => labels[a]!),
-      ));
+  const objectives = o.evaluate ?? ((ps: Float64Array[], js: number[]) => logregObjectives(D, Y, cw, l2, ps, js));
+  const evaluate = (ps: Float64Array[], which: number[]) =>
+    objectives(
+      ps,
+      which.map((a) => labels[a]!),
+    );
   const x0s = labels.map((j) => o.start?.(j)?.slice() ?? new Float64Array(D.d + 1));
   return lbfgsMany(evaluate, x0s, LOGREG_LBFGS).map((res) => ({
     w: res.x.subarray(0, D.d),

@@ -322,7 +322,11 @@ export async function trainHeadsOffThread(jobs: FitJob[], onProgress?: () => voi
   if (jobs.length === 0) return [];
   const threads = Math.max(1, Math.min(jobs.length, availableParallelism()));
   // Job i goes to thread i mod threads; a vector shared by several jobs of one thread is copied to it once.
-  const shares = Array.from({ length: threads }, (_, t) => jobs.filter((_, i) => i % threads === t));
+  // The cores left to each thread share the rows of its large logreg fits (one job: every core on one fit).
+  const perFit = Math.max(1, Math.floor(availableParallelism() / threads));
+  const shares = Array.from({ length: threads }, (_, t) =>
+    jobs.filter((_, i) => i % threads === t).map((j) => ({ ...j, opts: { threads: perFit, ...j.opts } })),
+  );
   const beat = onProgress ? setInterval(onProgress, 2000) : undefined;
   try {
     const done = await Promise.all(shares.map((share) => fitInThread(share)));
