@@ -11,7 +11,7 @@ import { Client, Connection } from '@temporalio/client';
 import { startFakeLlmServer, type FakeLlmServer } from '../support/fake-llm-server.js';
 import { writeTestExperiment } from '../support/experiments.js';
 import { runCli, startCli } from '../support/cli.js';
-import { untilProgress } from '../support/progress.js';
+import { progressQuery } from '../../workflows/contract.js';
 import { freePort } from '../support/net.js';
 import { workflowIdFor } from '../../lib/run/run-state.js';
 import { trainingRows, withDuckDb } from '../../lib/dataset/merge.js';
@@ -51,6 +51,23 @@ const groupMembers = (pgid: number): string => {
     return '';
   }
 };
+
+/**
+ * Polls the run's progress until the review waits. A query that times out (a worker busy while Label Studio migrates
+ * its database on the same cores) is asked again; the run failing ends the wait.
+ */
+async function untilReviewWaits(handle: ReturnType<Client['workflow']['getHandle']>): Promise<void> {
+  for (;;) {
+    const p = await handle.query(progressQuery).catch((e: unknown) => {
+      if (String((e as Error)?.cause ?? e).includes('DEADLINE_EXCEEDED')) return undefined;
+      throw e;
+    });
+    if (p?.review?.state === 'waiting') return;
+    const { status } = await handle.describe();
+    if (status.name !== 'RUNNING') throw new Error(`the run ended (${status.name}) before its review`);
+    await sleep(2000);
+  }
+}
 
 /** Label Studio started in its own process group, with its data and HOME in a temp folder. */
 function startLabelStudio(port: number, dir: string): { child: ChildProcess; log: () => string } {
@@ -184,7 +201,7 @@ describe('Label Studio drill', () => {
     const handle = client.workflow.getHandle(workflowIdFor(runId));
     const worker = startCli(['worker', '--llm-concurrency', '3'], env, { detached: true });
     try {
-      await untilProgress(handle, (p) => p.review?.state === 'waiting', 600_000);
+      await untilReviewWaits(handle);
       const exported = await runCli(['review', 'export', runId, '--json'], env);
       expect(exported.code, exported.stderr).toBe(0);
       const files = JSON.parse(exported.stdout) as { tasks: string; config: string };
