@@ -18,6 +18,7 @@ for name in datasets.get_dataset_config_names(folder):
         names = feature.feature.names
         config[split] = {
             "labels_feature": repr(feature),
+            "features": {k: repr(v) for k, v in d.features.items()},
             "label_names": names,
             "rows": [
                 {

@@ -26,7 +26,10 @@ interface HfRow {
 interface Loaded {
   version: string;
   default_splits: string[];
-  configs: Record<string, Record<string, { labels_feature: string; label_names: string[]; rows: HfRow[] }>>;
+  configs: Record<
+    string,
+    Record<string, { labels_feature: string; features: Record<string, string>; label_names: string[]; rows: HfRow[] }>
+  >;
 }
 
 const prov = (id: string) => ({ model: 'openai:fake', promptVersion: 'p1', cacheKey: `ck-${id}` });
@@ -72,6 +75,7 @@ function runDir(): string {
     silver('s3', 'Seen by Dr. Smith on 1/2/2019.', ['cognitive_impairment']),
     silver('s4', 'He needs help with bathing.', ['requiring_assistance']),
     silver('s5', 'Daughter noticed he got lost driving home.', ['cognitive_impairment']),
+    silver('s6', 'Patient seen, plan discussed.', ['cognitive_impairment']),
   ]);
   writeJsonl(pagePath(dir, 'verdictsSilver', 0), [verdict('s1', 'keep'), verdict('s2', 'reject')]);
   const bronzeRow = (id: string, text: string) => ({
@@ -107,7 +111,17 @@ function runDir(): string {
     ],
     disagreement: true,
   };
-  writeJsonl(join(dir, RUN_FILES.reviewed), [reviewed]);
+  const dropped: ReviewedRow = {
+    ...reviewed,
+    ref: 'silver:s6',
+    id: 's6',
+    labels: [],
+    drop: true,
+    reviewer: 'ann@example.org',
+    reviews: undefined,
+    disagreement: undefined,
+  };
+  writeJsonl(join(dir, RUN_FILES.reviewed), [reviewed, dropped]);
   return dir;
 }
 
@@ -154,8 +168,8 @@ describe('datasets/ loaded with Hugging Face datasets', () => {
 
   it('keeps flagged rows in their own config; PHI-flagged rows in none', () => {
     const flagged = loaded.configs.flagged!.flagged!.rows;
-    // s2 rejected by the self-check, s4 repeats a gold test sentence, b-2 near-duplicates b-1.
-    expect(ids(flagged)).toEqual(['bronze:b-2', 'silver:s2', 'silver:s4']);
+    // s2 rejected by the self-check, s4 repeats a gold test sentence, b-2 near-duplicates b-1, s6 a reviewer dropped.
+    expect(ids(flagged)).toEqual(['bronze:b-2', 'silver:s2', 'silver:s4', 'silver:s6']);
     expect(flagged.every((r) => !r.usable)).toBe(true);
     const all = Object.values(loaded.configs).flatMap((c) => Object.values(c).flatMap((s) => s.rows));
     expect(all.filter((r) => r.id === 's3')).toEqual([]);
@@ -171,5 +185,13 @@ describe('datasets/ loaded with Hugging Face datasets', () => {
         );
       }
     expect(loaded.configs.default!.train!.rows.find((r) => r.id === 'g1')!.labels).toEqual(['cognitive_impairment']);
+    const features = loaded.configs.default!.train!.features;
+    expect(features).toMatchObject({
+      text: "Value('string')",
+      usable: "Value('bool')",
+      style: "Value('string')",
+      start_offset: "Value('int32')",
+      phi_kinds: "List(Value('string'))",
+    });
   });
 });

@@ -419,6 +419,36 @@ describe('the human review section', () => {
     ]);
   }
 
+  it('counts each reviewer of a task several reviewed, and says on how many tasks they disagreed', async () => {
+    withReview(false);
+    const two = (reviewer: string, labels: string[]) => ({
+      reviewer,
+      labels,
+      drop: false,
+      reviewedAt: '2025-03-01T00:00:00.000Z',
+    });
+    writeJsonl(join(runDir, RUN_FILES.reviewed), [
+      {
+        ref: 'silver:s1',
+        set: 'silver',
+        id: 's1',
+        labels: [EVIL],
+        drop: false,
+        llmLabels: [EVIL],
+        reasons: ['selfcheck-fix', 'disagreement'],
+        reviewer: 'ann, bob',
+        reviewedAt: '2025-03-01T00:00:00.000Z',
+        reviews: [two('ann', [EVIL]), two('bob', [])],
+        disagreement: true,
+      },
+    ]);
+    const progress = fakeProgress(runDir);
+    progress.review = { state: 'imported', tasks: 2, refused: 0 };
+    const r = buildReport({ runDir, progress, workflowId: 'clinsynth-run-42' });
+    expect(r.review).toMatchObject({ reviewed: 1, reviewers: 2, disagreements: 1 });
+    expect(await renderReportHtml(r)).toContain('On 1 task the reviewers disagreed: per label the majority counts');
+  });
+
   it('counts reasons and per-label agreement, escapes labels, and notes a selection that saw test labels', async () => {
     withReview(true);
     const progress = fakeProgress(runDir);
