@@ -3,14 +3,14 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { inspect, promisify } from 'node:util';
 import { PROJECT_ROOT } from './lib/run/paths.js';
 import type { DataConverter } from '@temporalio/common';
 import {
   DefaultLogger,
-  NativeConnection,
   Runtime,
   Worker,
+  type LogEntry,
   type LogLevel,
   type WorkflowBundle,
 } from '@temporalio/worker';
@@ -19,10 +19,13 @@ import * as llmActivities from './activities/llm.js';
 import { TASK_QUEUES } from './workflows/contract.js';
 import { closeAllProviders } from './lib/llm/providers.js';
 import { dataConverterFromEnv } from './lib/run/codec.js';
+import { connectNative, plainSettings, type TemporalTargetSettings } from './client/connection.js';
 
 export interface WorkerOptions {
   address: string;
   namespace: string;
+  /** TLS, API key, metadata (client/connection.ts); without it a plaintext connection to `address`. */
+  temporal?: TemporalTargetSettings;
   /** LLM page activities at once in this process (a page starts all its calls; llm.concurrency caps the calls in flight). */
   llmConcurrency?: number;
   /** Requests per second for the whole LLM task queue, shared by all workers (Temporal enforces it server-side). */
@@ -34,7 +37,21 @@ export interface WorkerOptions {
   workflowBundle?: WorkflowBundle;
   /** Payload encryption: default from CLINSYNTH_ENCRYPTION_KEY(_FILE) (lib/run/codec.ts). */
   dataConverter?: DataConverter;
+  /**
+   * Seconds a stopping worker (SIGTERM, Ctrl-C) lets its running activities finish before cancelling them: at least
+   * llm.timeoutSeconds, so a paid call in flight comes back (default: 60 s, the default llm.timeoutSeconds, + 30).
+   */
+  shutdownGraceSeconds?: number;
+  /**
+   * host:port to serve Prometheus metrics on (`GET /metrics`): the Temporal runtime's and clinsynth's own
+   * (clinsynth_llm_*). Only the first workers of a process set it (the runtime is installed once).
+   */
+  metrics?: string;
 }
+
+/** The grace a stopping worker gives a call in flight beyond its llm.timeoutSeconds. */
+export const SHUTDOWN_MARGIN_SECONDS = 30;
+const DEFAULT_SHUTDOWN_GRACE_SECONDS = 60 + SHUTDOWN_MARGIN_SECONDS;
 
 const bundles = new Map<string, Promise<WorkflowBundle>>();
 
@@ -84,22 +101,45 @@ export interface RunningWorkers {
 
 let runtimeInstalled = false;
 
-/** Worker logs at CLINSYNTH_LOG_LEVEL (default WARN: retries and failures, not every state change). */
-function installRuntimeLogging(): void {
-  if (runtimeInstalled) return;
+/**
+ * Worker logs at CLINSYNTH_LOG_LEVEL (default WARN: retries and failures, not every state change), and with
+ * `metrics` the Prometheus exporter on that address.
+ */
+function installRuntime(metrics?: string): void {
+  if (runtimeInstalled) {
+    if (metrics) throw new Error(`--metrics ${metrics}: the Temporal runtime of this process is already installed`);
+    return;
+  }
   runtimeInstalled = true;
   const level = (process.env.CLINSYNTH_LOG_LEVEL ?? 'WARN').toUpperCase() as LogLevel;
   try {
-    Runtime.install({ logger: new DefaultLogger(level) });
-  } catch {
+    Runtime.install({
+      logger: new DefaultLogger(level, logLine),
+      ...(metrics ? { telemetryOptions: { metrics: { prometheus: { bindAddress: metrics } } } } : {}),
+    });
+  } catch (e) {
+    if (metrics) throw e;
     /* already installed by the embedding program */
   }
 }
 
+/**
+ * One log entry on stderr: on one line (a retried LLM call is one line: lib/llm/outage.ts), unless it carries an
+ * error, whose stack follows.
+ */
+function logLine(entry: LogEntry): void {
+  const time = new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString();
+  const meta = entry.meta;
+  const hasError = meta !== undefined && Object.values(meta).some((v) => v instanceof Error);
+  const tail = meta === undefined ? '' : ` ${inspect(meta, hasError ? {} : { breakLength: Infinity, compact: true })}`;
+  process.stderr.write(`${time} [${entry.level}] ${entry.message}${tail}\n`);
+}
+
 export async function startWorkers(opts: WorkerOptions): Promise<RunningWorkers> {
-  installRuntimeLogging();
+  installRuntime(opts.metrics);
+  const shutdownGraceTime = `${opts.shutdownGraceSeconds ?? DEFAULT_SHUTDOWN_GRACE_SECONDS} seconds`;
   const dataConverter = opts.dataConverter ?? dataConverterFromEnv();
-  const connection = await NativeConnection.connect({ address: opts.address });
+  const connection = await connectNative(opts.temporal ?? plainSettings(opts.address, opts.namespace));
   const queues = opts.queues ?? ['main', 'llm'];
   const workers: Worker[] = [];
   if (queues.includes('main')) {
@@ -113,6 +153,7 @@ export async function startWorkers(opts: WorkerOptions): Promise<RunningWorkers>
         workflowBundle: opts.workflowBundle ?? (await workflowBundle(dataConverter.failureConverterPath)),
         activities: cpuActivities,
         maxConcurrentActivityTaskExecutions: opts.cpuConcurrency ?? 2,
+        shutdownGraceTime,
       }),
     );
   }
@@ -125,6 +166,7 @@ export async function startWorkers(opts: WorkerOptions): Promise<RunningWorkers>
         taskQueue: TASK_QUEUES.llm,
         activities: llmActivities,
         maxConcurrentActivityTaskExecutions: opts.llmConcurrency ?? 8,
+        shutdownGraceTime,
         ...(opts.llmPagesPerSecond ? { maxTaskQueueActivitiesPerSecond: opts.llmPagesPerSecond } : {}),
       }),
     );

@@ -2,9 +2,21 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { InputError } from '../lib/run/problems.js';
 import { LlmCallError } from '../lib/llm/types.js';
+import { LlmOutageError } from '../lib/llm/outage.js';
+
+/** A page whose endpoint kept failing past llm.maxOutageMinutes: lost (the workflow records it), never retried. */
+export const LLM_OUTAGE = 'LlmOutage';
 
 export function asActivityFailure(err: unknown): unknown {
   if (err instanceof InputError) return ApplicationFailure.nonRetryable(err.message, 'InputError');
+  if (err instanceof LlmOutageError) {
+    return ApplicationFailure.create({
+      message: err.message,
+      type: LLM_OUTAGE,
+      nonRetryable: true,
+      details: [{ attempts: err.attempts, ...(err.status !== undefined ? { status: err.status } : {}) }],
+    });
+  }
   if (err instanceof LlmCallError) {
     if (!err.retryable) return ApplicationFailure.nonRetryable(err.message, 'LlmConfigError');
     return ApplicationFailure.create({

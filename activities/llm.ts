@@ -1,5 +1,5 @@
 // LLM activities (their own task queue): pages and batch rounds by reference, run through lib, heartbeating.
-import { Context } from '@temporalio/activity';
+import { Context, log } from '@temporalio/activity';
 import { join } from 'node:path';
 import { loadTaxonomy, type Taxonomy } from '../lib/run/taxonomy.js';
 import { readRunExperiment } from '../lib/run/run-dir.js';
@@ -12,29 +12,59 @@ import { clinsynthHome } from '../lib/run/paths.js';
 import type { PageResult } from '../lib/run/run-state.js';
 import type { CheckedSet } from '../lib/run/records.js';
 import { mapped } from './failures.js';
+import { OutageRetryingProvider, outageClockFor, retryLine } from '../lib/llm/outage.js';
+import { countPage, countRetry } from './llm-metrics.js';
 
 const taxonomies = new Map<string, Taxonomy>();
 
-/** Builds the page context for this run and keeps the activity heartbeating while the LLM (or a batch API) works. */
-async function withPage<T>(runDir: string, fn: (ctx: pages.PageContext) => Promise<T>): Promise<T> {
+/**
+ * Builds the page context for this run and keeps the activity heartbeating while the LLM (or a batch API) works.
+ * The page's calls ride out an endpoint outage (lib/llm/outage.ts); while one waits, each retry is one log line and
+ * the heartbeat details say why the page waits (the Temporal UI shows them on the pending activity).
+ */
+async function withPage<T>(
+  runDir: string,
+  /** The stage whose page this is (tags its metrics); null for the batch activities (not counted as pages). */
+  stage: string | null,
+  where: string,
+  fn: (ctx: pages.PageContext) => Promise<T>,
+): Promise<T> {
   return mapped(async () => {
     const activity = Context.current();
     const experiment = readRunExperiment(runDir);
     let taxonomy = taxonomies.get(experiment.taxonomy);
     if (!taxonomy) taxonomies.set(experiment.taxonomy, (taxonomy = loadTaxonomy(experiment.taxonomy)));
-    const provider = await providerFor(experiment.llm);
+    const shared = await providerFor(experiment.llm);
+    let waiting: string | undefined;
+    const heartbeat = () => activity.heartbeat(waiting === undefined ? undefined : { waiting });
+    const provider = new OutageRetryingProvider(shared, {
+      clock: outageClockFor(`${experiment.llm.baseURL ?? experiment.llm.provider} ${shared.model}`),
+      maxOutageMs: (experiment.llm.maxOutageMinutes ?? 60) * 60_000,
+      onRetry: (n) => {
+        countRetry(experiment, stage ?? 'batch', n.status);
+        waiting = retryLine(where, n);
+        log.warn(waiting);
+        heartbeat();
+      },
+    });
     const cache = new FileLlmCache(join(clinsynthHome(), 'llm-cache'));
-    const beat = setInterval(() => activity.heartbeat(), 2000);
+    const beat = setInterval(heartbeat, 2000);
     try {
-      return await fn({
+      const result = await fn({
         provider,
         cache,
         taxonomy,
         experiment,
         runDir,
-        onAnswer: () => activity.heartbeat(),
+        onAnswer: () => {
+          waiting = undefined;
+          activity.heartbeat();
+        },
         signal: activity.cancellationSignal,
       });
+      const usage = (result as Partial<PageResult> | undefined)?.usage;
+      if (usage && stage) countPage(experiment, stage, usage);
+      return result;
     } finally {
       clearInterval(beat);
     }
@@ -46,7 +76,7 @@ function withBatchApi<T>(
   runDir: string,
   fn: (deps: batch.BatchDeps, ctx: pages.PageContext) => Promise<T>,
 ): Promise<T> {
-  return withPage(runDir, (ctx) => {
+  return withPage(runDir, null, 'batch', (ctx) => {
     const client = new BatchClient(openaiOptions(ctx.experiment.llm), batchFlavour(ctx.experiment.llm));
     return fn({ client, cache: ctx.cache, onProgress: () => Context.current().heartbeat() }, ctx);
   });
@@ -57,15 +87,19 @@ export async function labelSilverPage(input: {
   page: number;
   set?: 'silver' | 'probe';
 }): Promise<PageResult> {
-  return withPage(input.runDir, (ctx) => pages.labelSilverPage(ctx, input.page, input.set));
+  const where = `${input.set === 'probe' ? 'silver (gold test)' : 'silver'} page ${input.page}`;
+  return withPage(input.runDir, 'silver', where, (ctx) => pages.labelSilverPage(ctx, input.page, input.set));
 }
 
 export async function generateBronzePage(input: { runDir: string; page: number }): Promise<PageResult> {
-  return withPage(input.runDir, (ctx) => pages.generateBronzePage(ctx, input.page));
+  return withPage(input.runDir, 'bronze', `bronze page ${input.page}`, (ctx) =>
+    pages.generateBronzePage(ctx, input.page),
+  );
 }
 
 export async function selfCheckPage(input: { runDir: string; set: CheckedSet; page: number }): Promise<PageResult> {
-  return withPage(input.runDir, (ctx) => pages.selfCheckPage(ctx, input.set, input.page));
+  const where = `selfcheck (${input.set}) page ${input.page}`;
+  return withPage(input.runDir, 'selfcheck', where, (ctx) => pages.selfCheckPage(ctx, input.set, input.page));
 }
 
 /** Writes and submits one batch round of a stage's pages (llm.batch); returns only ids, statuses and counts. */

@@ -19,6 +19,9 @@ import { importReview as importDecisions } from '../lib/review/import.js';
 import { importReviewArg, type ImportReviewArg, type ReviewImportResult } from '../lib/run/review.js';
 import { inputError } from '../lib/run/problems.js';
 import { mapped } from './failures.js';
+import { recordLostPages as writeLostPages } from '../lib/run/lost-pages-file.js';
+import type { LostPage } from '../lib/run/lost-pages.js';
+import type { StageName } from '../lib/run/run-state.js';
 
 const beat = () => Context.current().heartbeat();
 /**
@@ -66,6 +69,11 @@ export async function planBronzeTopUp(input: {
     });
     return { pages, counts };
   });
+}
+
+/** Writes a stage's lost LLM pages to failures/pages.jsonl (the workflow then decides whether the run goes on). */
+export async function recordLostPages(input: { runDir: string; stage: StageName; lost: LostPage[] }): Promise<number> {
+  return mapped(async () => writeLostPages(input.runDir, input.stage, input.lost));
 }
 
 export async function mergeDatasets(input: { runDir: string }): Promise<{ counts: Record<string, number> }> {

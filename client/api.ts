@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { dataConverterFromEnv } from '../lib/run/codec.js';
 import {
   Client,
-  Connection,
+  type Connection,
   WorkflowFailedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
@@ -16,6 +16,8 @@ import { InputError } from '../lib/run/problems.js';
 import { loadExperiment, type Experiment, type ExperimentOverrides } from '../lib/run/experiment.js';
 import { loadStudy, studyWorkflowId, type Study } from '../lib/run/study.js';
 import { preflight } from '../lib/corpus/preflight.js';
+import { checkPrompts } from '../lib/generate/stage-prompts.js';
+import { loadTaxonomy } from '../lib/run/taxonomy.js';
 import { sensitiveEndpointRefusal } from '../lib/run/privacy.js';
 import { readJson } from '../lib/run/run-dir.js';
 import { WORKFLOW_ID_PREFIX, workflowIdFor, type RunProgress } from '../lib/run/run-state.js';
@@ -31,7 +33,8 @@ import {
 import type { SteeringState } from '../lib/run/steering.js';
 import { checkReviewImport } from '../lib/review/import.js';
 import { reviewExported, reviewFiles, writeReviewFiles } from '../lib/review/export.js';
-import { DEFAULT_PORT, ensureTemporal, namespace as defaultNamespace } from './temporal-server.js';
+import { DEFAULT_PORT, ensureTemporal } from './temporal-server.js';
+import { connectClient, resolveSettings, uiBaseFor } from './connection.js';
 import { waitForRunResult, type WaitOptions } from './wait-for-run.js';
 import type { experimentWorkflow, ExperimentResult } from '../workflows/experiment.js';
 import type { studyWorkflow, StudyResult } from '../workflows/study.js';
@@ -63,11 +66,15 @@ export type { StudyProgress } from '../workflows/contract.js';
 export type { SteeringState } from '../lib/run/steering.js';
 export type { ReviewImportResult, ReviewProgress } from '../lib/run/review.js';
 export { InputError } from '../lib/run/problems.js';
+export { TemporalConnectionError, TemporalConfigError, type ConnectionCause } from './connection.js';
+export { SearchAttributesMissingError } from './search-attributes.js';
 
 export interface ConnectOptions {
-  /** host:port of the Temporal frontend; default TEMPORAL_ADDRESS, else the embedded dev server (127.0.0.1:7233). */
+  /** A temporal.toml profile (default TEMPORAL_PROFILE, else `default`; file TEMPORAL_CONFIG_FILE or the default path). */
+  profile?: string;
+  /** host:port of the Temporal frontend; default TEMPORAL_ADDRESS, else the profile's, else the embedded dev server. */
   address?: string;
-  /** Default TEMPORAL_NAMESPACE, else `default`. */
+  /** Default TEMPORAL_NAMESPACE, else the profile's, else `default`. */
   namespace?: string;
   /** Without an address: start the embedded dev server when none answers (default true). */
   startServer?: boolean;
@@ -180,6 +187,8 @@ export async function checkExperiment(file: string, overrides: ExperimentOverrid
 async function checkInputs(experiment: Experiment): Promise<void> {
   const refusal = sensitiveEndpointRefusal(experiment);
   if (refusal) throw new InputError([{ file: experiment.file, line: 0, key: 'llm.baseURL', message: refusal }]);
+  const prompts = checkPrompts(experiment, loadTaxonomy(experiment.taxonomy));
+  if (prompts.length) throw new InputError(prompts);
   await preflight(experiment);
 }
 
@@ -188,7 +197,8 @@ export async function checkStudy(file: string): Promise<Study> {
   const study = loadStudy(file);
   const seen = new Set<string>();
   for (const v of study.variants) {
-    const inputs = JSON.stringify([v.experiment.gold, v.experiment.corpus, v.experiment.llm, v.experiment.silver]);
+    const e = v.experiment;
+    const inputs = JSON.stringify([e.gold, e.corpus, e.llm, e.silver, e.selfCheck, e.prompts]);
     if (seen.has(inputs)) continue;
     seen.add(inputs);
     await checkInputs(v.experiment);
@@ -218,22 +228,22 @@ export class Clinsynth {
     private readonly workers: { shutdown(): Promise<void> } | undefined,
   ) {}
 
-  /** Connects to TEMPORAL_ADDRESS (or `address`), else to the embedded dev server (started when needed). */
+  /**
+   * Connects with Temporal's client configuration (TEMPORAL_* variables, temporal.toml profiles; `profile`,
+   * `address`, `namespace` override them), else to the embedded dev server (started when needed). Bad settings
+   * throw TemporalConnectionError / TemporalConfigError naming the cause; a namespace without clinsynth's search
+   * attributes that this connection may not create throws SearchAttributesMissingError saying what to create.
+   */
   static async connect(opts: ConnectOptions = {}): Promise<Clinsynth> {
-    const ns = opts.namespace ?? defaultNamespace();
-    let address = opts.address ?? process.env.TEMPORAL_ADDRESS;
-    let uiBase = opts.uiBase ?? process.env.CLINSYNTH_UI_URL;
-    if (!address && opts.startServer !== false) {
-      const target = await ensureTemporal(opts.log);
-      address = target.address;
-      uiBase ??= target.uiBase;
-    } else if (address && opts.startServer !== false && opts.address === undefined) {
-      const target = await ensureTemporal(opts.log); // registers the search attributes on a server we did not start
-      uiBase ??= target.uiBase;
-    }
-    address ??= `127.0.0.1:${DEFAULT_PORT}`;
-    uiBase ??= uiGuess(address);
-    const connection = await Connection.connect({ address });
+    const resolved = resolveSettings({ profile: opts.profile, address: opts.address, namespace: opts.namespace });
+    const target =
+      opts.startServer === false
+        ? { settings: { ...resolved, address: resolved.address ?? `127.0.0.1:${DEFAULT_PORT}` }, uiBase: undefined }
+        : await ensureTemporal(opts.log, resolved);
+    const settings = target.settings;
+    const { address, namespace: ns } = settings;
+    const uiBase = opts.uiBase ?? process.env.CLINSYNTH_UI_URL ?? target.uiBase ?? uiBaseFor(address);
+    const connection = await connectClient(settings);
     let workers: { shutdown(): Promise<void> } | undefined;
     try {
       if (opts.worker) {
@@ -242,6 +252,7 @@ export class Clinsynth {
         workers = await startWorkers({
           address,
           namespace: ns,
+          temporal: settings,
           ...(w.llmConcurrency ? { llmConcurrency: w.llmConcurrency } : {}),
           ...(w.queues ? { queues: w.queues } : {}),
         });
@@ -624,9 +635,4 @@ const CLOSED_STATUS: Record<string, string> = {
 
 function closedStatus(err: WorkflowFailedError): string {
   return CLOSED_STATUS[err.cause?.name ?? ''] ?? 'FAILED';
-}
-
-function uiGuess(address: string): string {
-  const [host, port] = address.split(':');
-  return `http://${host === '127.0.0.1' ? 'localhost' : host}:${Number(port ?? DEFAULT_PORT) + 1000}`;
 }

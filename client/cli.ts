@@ -1,5 +1,6 @@
-// The `clinsynth` command line: run, study, validate, status, worker, server, predict, report, control, review.
+// The `clinsynth` command line: run, study, validate, try, status, list, worker, server, predict, report, control, review.
 import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { InputError } from '../lib/run/problems.js';
@@ -7,37 +8,90 @@ import { workflowIdFor, type RunProgress } from '../lib/run/run-state.js';
 import { TASK_QUEUES, progressQuery, studyProgressQuery } from '../workflows/contract.js';
 import { codecEndpointFromEnv, startDevServer, stopEmbeddedServer, ensureTemporal } from './temporal-server.js';
 import { batchTable, progressLine, stageTable } from './progress.js';
-import { clinsynthHome } from '../lib/run/paths.js';
+import { watch } from './watch.js';
+import { clinsynthHome, PROJECT_ROOT } from '../lib/run/paths.js';
 import { keysFromEnv } from '../lib/run/codec.js';
 import { estimateCost, formatEstimate } from '../lib/generate/cost-estimate.js';
 import { loadTaxonomy } from '../lib/run/taxonomy.js';
 import { parseYamlFile } from '../lib/run/structured-file.js';
 import { looksLikeStudy } from '../lib/run/study.js';
+import { lostPagesByStage, lostPagesPath } from '../lib/run/lost-pages-file.js';
 import { checkExperiment, checkStudy, Clinsynth, failureMessage, runIdFor } from './api.js';
+import { setFlagOverrides, takeConnectionFlags, TemporalConfigError } from './connection.js';
 
 const USAGE = `usage:
   clinsynth run FILE [--run-id ID] [--detach] [--no-worker] [--json] [--dry-run]
   clinsynth study FILE [--detach] [--no-worker] [--json]
   clinsynth validate FILE
+  clinsynth try FILE [--stage silver|bronze|selfcheck] [--n 10] [--label ID] [--show-prompt] [--json]   (docs/prompts.md)
   clinsynth status RUN_ID [--json]
-  clinsynth worker [--llm-concurrency N] [--llm-pages-per-second N] [--queues main,llm]
-  clinsynth server [stop]
+  clinsynth list [--experiment NAME] [--study NAME] [--status STATUS] [--json]
+  clinsynth worker [--llm-concurrency N] [--llm-pages-per-second N] [--queues main,llm] [--cpu-concurrency N]
+                   [--metrics HOST:PORT] [--shutdown-grace SECONDS]   (docs/workers.md)
+  clinsynth server [stop] [--ip IP] [--port N] [--ui-port N]
   clinsynth predict --model DIR INPUT [--out FILE]
   clinsynth report RUN_ID|STUDY
   clinsynth view RUN_ID|STUDY [--port N] [--host HOST] [--allow-remote]   (local row viewer, docs/looking-at-data.md)
   clinsynth codec-server [--port N]
   clinsynth control RUN_ID pause|resume|budget USD|cancel
   clinsynth review export RUN_ID [--rewrite] | import RUN_ID FILE | skip RUN_ID
-environment: TEMPORAL_ADDRESS (unset: embedded dev server), TEMPORAL_NAMESPACE, CLINSYNTH_HOME (default .clinsynth/),
-  CLINSYNTH_ENCRYPTION_KEY / CLINSYNTH_ENCRYPTION_KEY_FILE (encrypt workflow payloads)`;
+global flags: --profile NAME, --address HOST:PORT, --namespace NS (override the Temporal settings below)
+environment: Temporal's client settings (docs/connecting.md): TEMPORAL_ADDRESS (unset: embedded dev server),
+  TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS*, TEMPORAL_PROFILE, TEMPORAL_CONFIG_FILE (temporal.toml);
+  CLINSYNTH_HOME (default .clinsynth/), CLINSYNTH_ENCRYPTION_KEY / CLINSYNTH_ENCRYPTION_KEY_FILE (encrypt payloads)`;
+
+/** The commands main() knows; `clinsynth COMMAND --help` prints that command's usage lines. */
+const COMMANDS = [
+  'run',
+  'study',
+  'validate',
+  'status',
+  'list',
+  'worker',
+  'server',
+  'predict',
+  'report',
+  'view',
+  'codec-server',
+  'control',
+  'review',
+] as const;
+
+/** The usage lines of one command (and the environment note), from USAGE: one text, no second copy to drift. */
+function commandUsage(command: string): string {
+  const lines = USAGE.split('\n');
+  const env = lines.findIndex((l) => l.startsWith('environment:'));
+  const own = lines.filter((l) => l.startsWith(`  clinsynth ${command} `) || l === `  clinsynth ${command}`);
+  return ['usage:', ...own, ...lines.slice(env)].join('\n');
+}
+
+/** The package version (package.json next to the code). */
+function version(): string {
+  return (JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+}
 
 class UsageError extends Error {}
 
 const say = (line: string) => process.stderr.write(line + '\n');
 
 export async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
+  let command: string | undefined;
+  let rest: string[] = [];
+  if (argv[0] === '--version' || argv[0] === '-V' || argv[0] === 'version') {
+    process.stdout.write(`clinsynth ${version()}\n`);
+    return 0;
+  }
   try {
+    const flags = takeConnectionFlags(argv);
+    setFlagOverrides(flags.overrides);
+    [command, ...rest] = flags.args;
+    if (
+      (COMMANDS as readonly (string | undefined)[]).includes(command) &&
+      rest.some((x) => x === '--help' || x === '-h')
+    ) {
+      process.stdout.write(commandUsage(command!) + '\n');
+      return 0;
+    }
     switch (command) {
       case 'run':
         return await runCommand(rest);
@@ -45,8 +99,19 @@ export async function main(argv: string[]): Promise<number> {
         return await studyCommand(rest);
       case 'validate':
         return await validateCommand(rest);
+      case 'try': {
+        const { tryCommand, TryUsageError } = await import('./try.js');
+        try {
+          return await tryCommand(rest);
+        } catch (err) {
+          if (err instanceof TryUsageError) throw new UsageError(err.message);
+          throw err;
+        }
+      }
       case 'status':
         return await statusCommand(rest);
+      case 'list':
+        return await (await import('./list.js')).listCommand(rest, say);
       case 'worker':
         return await workerCommand(rest);
       case 'server':
@@ -85,6 +150,10 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof InputError) {
       for (const line of err.message.split('\n')) process.stderr.write(line + '\n');
+      return 2;
+    }
+    if (err instanceof TemporalConfigError) {
+      say(`clinsynth: ${err.message}`);
       return 2;
     }
     if (err instanceof UsageError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
@@ -181,7 +250,7 @@ async function runCommand(args: string[]): Promise<number> {
         say(`note: no worker is polling task queue "${TASK_QUEUES.main}" yet: start one with \`clinsynth worker\``);
       return 0;
     }
-    const watcher = watch(run.handle, async () => progressLine(await run.handle.query(progressQuery)));
+    const watcher = watch(run.handle, async () => progressLine(await run.handle.query(progressQuery)), say);
     try {
       const result = await run.outcome({ onRetry: lostContact });
       await watcher.stop();
@@ -189,11 +258,18 @@ async function runCommand(args: string[]): Promise<number> {
       const batches = batchTable(result.progress);
       if (batches) say(batches);
       say(`report: ${result.reportPath}`);
-      if (!values.json) process.stdout.write(`${result.reportPath}\n`);
+      if (values.json) {
+        const reportHtml = join(result.runDir, 'report.html');
+        process.stdout.write(
+          JSON.stringify({ runId, status: 'COMPLETED', runDir, reportPath: result.reportPath, reportHtml }) + '\n',
+        );
+      } else process.stdout.write(`${result.reportPath}\n`);
       return 0;
     } catch (err) {
       await watcher.stop();
       say(`run ${runId} failed: ${failureMessage(err)}`);
+      if (values.json)
+        process.stdout.write(JSON.stringify({ runId, status: 'FAILED', runDir, error: failureMessage(err) }) + '\n');
       return 1;
     }
   } finally {
@@ -237,10 +313,14 @@ async function studyCommand(args: string[]): Promise<number> {
         say(`note: no worker is polling task queue "${TASK_QUEUES.main}" yet: start one with \`clinsynth worker\``);
       return 0;
     }
-    const watcher = watch(s.handle, async () => {
-      const p = await s.handle.query(studyProgressQuery);
-      return `[study ${p.study}] ${p.variants.map((v) => `${v.id}: ${v.status}`).join(' · ')}`;
-    });
+    const watcher = watch(
+      s.handle,
+      async () => {
+        const p = await s.handle.query(studyProgressQuery);
+        return `[study ${p.study}] ${p.variants.map((v) => `${v.id}: ${v.status}`).join(' · ')}`;
+      },
+      say,
+    );
     try {
       const result = await s.outcome({ onRetry: lostContact });
       await watcher.stop();
@@ -258,39 +338,6 @@ async function studyCommand(args: string[]): Promise<number> {
   } finally {
     await cs.close();
   }
-}
-
-/**
- * Prints a progress line whenever it changes (every second at most) until stopped. `stop` aborts a query in flight
- * and resolves once the loop is over: closing the connection under a query still retrying would crash the process
- * ("Channel has been shut down" from the client's retry timer) after the run had completed.
- */
-function watch(
-  handle: { client: { withAbortSignal<R>(signal: AbortSignal, fn: () => Promise<R>): Promise<R> } },
-  line: () => Promise<string>,
-) {
-  let last = '';
-  const stopping = new AbortController();
-  const loop = (async () => {
-    while (!stopping.signal.aborted) {
-      try {
-        const l = await handle.client.withAbortSignal(stopping.signal, line);
-        if (l !== last && !stopping.signal.aborted) say((last = l));
-      } catch {
-        /* the workflow may be between tasks or continuing as new; or the watch is stopping */
-      }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 1000);
-        stopping.signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
-      });
-    }
-  })();
-  return {
-    stop: async (): Promise<void> => {
-      stopping.abort();
-      await loop;
-    },
-  };
 }
 
 async function statusCommand(args: string[]): Promise<number> {
@@ -312,13 +359,18 @@ async function statusCommand(args: string[]): Promise<number> {
       }
       throw e;
     }
-    if (values.json) process.stdout.write(JSON.stringify(out) + '\n');
+    // Lost LLM pages, from the run's failures/pages.jsonl (a failed run no longer answers the progress query).
+    const lost = out.runDir ? lostPagesByStage(out.runDir) : {};
+    if (values.json) process.stdout.write(JSON.stringify({ ...out, lostPages: lost }) + '\n');
     else {
       const progress = 'stages' in out.progress ? (out.progress as RunProgress) : undefined;
       process.stdout.write(`${runId}: ${out.status}${progress ? ` — ${progressLine(progress)}` : ''}\n`);
       if (progress) process.stdout.write(stageTable(progress) + '\n');
       const batches = progress ? batchTable(progress) : '';
       if (batches) process.stdout.write(batches + '\n');
+      const lostLine = Object.entries(lost).map(([stage, n]) => `${stage} ${n}`);
+      if (lostLine.length)
+        process.stdout.write(`lost pages: ${lostLine.join(', ')} (listed in ${lostPagesPath(out.runDir!)})\n`);
       if (out.runDir) process.stdout.write(`run directory: ${out.runDir}\n`);
     }
     return 0;
@@ -334,8 +386,19 @@ async function workerCommand(args: string[]): Promise<number> {
       'llm-concurrency': { type: 'string', default: '8' },
       'llm-pages-per-second': { type: 'string' },
       queues: { type: 'string', default: 'main,llm' },
+      'cpu-concurrency': { type: 'string', default: '2' },
+      metrics: { type: 'string' },
+      'shutdown-grace': { type: 'string', default: '90' },
     },
   });
+  const cpuConcurrency = Number(values['cpu-concurrency']);
+  if (!Number.isInteger(cpuConcurrency) || cpuConcurrency < 1)
+    throw new UsageError('--cpu-concurrency must be a positive integer');
+  const grace = Number(values['shutdown-grace']);
+  if (!(grace >= 0)) throw new UsageError('--shutdown-grace must be a number of seconds (≥ llm.timeoutSeconds)');
+  const metrics = values.metrics;
+  if (metrics !== undefined && !/^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(metrics))
+    throw new UsageError('--metrics takes HOST:PORT, e.g. 127.0.0.1:9464');
   const llmConcurrency = Number(values['llm-concurrency']);
   if (!Number.isInteger(llmConcurrency) || llmConcurrency < 1)
     throw new UsageError('--llm-concurrency must be a positive integer');
@@ -350,10 +413,15 @@ async function workerCommand(args: string[]): Promise<number> {
   const running = await startWorkers({
     address: target.address,
     namespace: target.namespace,
+    temporal: target.settings,
     llmConcurrency,
     ...(rps ? { llmPagesPerSecond: rps } : {}),
     queues: queues as ('main' | 'llm')[],
+    cpuConcurrency,
+    shutdownGraceSeconds: grace,
+    ...(metrics ? { metrics } : {}),
   });
+  if (metrics) say(`metrics (Prometheus): http://${metrics}/metrics`);
   say(
     `clinsynth worker polling ${queues.join(', ')} on ${target.address} (Ctrl-C stops it; unfinished work resumes on another worker)`,
   );
@@ -373,13 +441,35 @@ async function serverCommand(args: string[]): Promise<number> {
     );
     return 0;
   }
-  if (args.length) throw new UsageError(`unexpected argument ${args[0]}`);
-  const server = await startDevServer({ home: clinsynthHome(), ...codecEndpointFromEnv() });
-  say(`Temporal dev server on ${server.address}, UI ${server.uiBase}, database ${server.dbFile} (Ctrl-C stops it)`);
+  const { positionals, values } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { ip: { type: 'string' }, port: { type: 'string' }, 'ui-port': { type: 'string' } },
+  });
+  if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}`);
+  const port = portArg(values.port, '--port');
+  const uiPort = portArg(values['ui-port'], '--ui-port');
+  const server = await startDevServer({
+    home: clinsynthHome(),
+    ...(values.ip ? { ip: values.ip } : {}),
+    ...(port ? { port } : {}),
+    ...(uiPort ? { uiPort } : {}),
+    ...codecEndpointFromEnv(),
+  });
+  say(
+    `Temporal dev server on ${server.address}${values.ip && values.ip !== '127.0.0.1' ? ` (listening on ${values.ip})` : ''}, UI ${server.uiBase}, database ${server.dbFile} (Ctrl-C stops it)`,
+  );
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
   await server.stop();
   return 0;
+}
+
+function portArg(v: string | undefined, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new UsageError(`${flag} takes a port number (1-65535)`);
+  return n;
 }

@@ -1,12 +1,25 @@
-// Finds or starts the Temporal server: TEMPORAL_ADDRESS if set, else the embedded dev server with a SQLite file.
+// Finds or starts the Temporal server: the configured one (TEMPORAL_ADDRESS, a profile, --address) if any, else
+// the embedded dev server with a SQLite file under CLINSYNTH_HOME (reused only when it is that home's own).
 import { spawn } from 'node:child_process';
 import { mkdirSync, openSync, writeFileSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { Connection } from '@temporalio/client';
 import { clinsynthHome, requireInstalled, TEMPORAL_BIN } from '../lib/run/paths.js';
 import { SEARCH_ATTRIBUTES } from '../workflows/contract.js';
+import {
+  checkNamespace,
+  connectClient,
+  plainSettings,
+  resolveSettings,
+  uiBaseFor,
+  type TemporalSettings,
+  type TemporalTargetSettings,
+} from './connection.js';
+import { ensureSearchAttributes } from './search-attributes.js';
+import { foreignServerProblem, ownRunningServer } from './server-owner.js';
 
 export interface TemporalTarget {
+  /** The settings to connect with (address known). */
+  settings: TemporalTargetSettings;
   address: string;
   namespace: string;
   /** Web UI base, e.g. http://localhost:8233 */
@@ -18,6 +31,8 @@ export interface TemporalTarget {
 export interface DevServerOptions {
   /** Folder for the database file, pid and log. */
   home: string;
+  /** Interface to listen on (default 127.0.0.1; 0.0.0.0 serves other machines). */
+  ip?: string;
   port?: number;
   uiPort?: number;
   headless?: boolean;
@@ -37,8 +52,9 @@ export interface DevServer {
 
 export const DEFAULT_PORT = 7233;
 
+/** The namespace the connection settings name (TEMPORAL_NAMESPACE, the profile's, --namespace), else `default`. */
 export function namespace(): string {
-  return process.env.TEMPORAL_NAMESPACE ?? 'default';
+  return resolveSettings().namespace;
 }
 
 /** Starts `temporal server start-dev` with persistence and the search attributes clinsynth uses, and waits for it. */
@@ -48,19 +64,21 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   const port = opts.port ?? DEFAULT_PORT;
   const uiPort = opts.uiPort ?? port + 1000;
   const dbFile = join(opts.home, 'temporal.db');
+  const ip = opts.ip ?? '127.0.0.1';
+  const ns = namespace();
   const args = [
     'server',
     'start-dev',
     '--db-filename',
     dbFile,
     '--ip',
-    '127.0.0.1',
+    ip,
     '--port',
     String(port),
     '--ui-port',
     String(uiPort),
     '--namespace',
-    namespace(),
+    ns,
     '--log-level',
     'warn',
     '--search-attribute',
@@ -78,11 +96,11 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   const log = openSync(join(opts.home, 'temporal-server.log'), 'a');
   const child = spawn(bin, args, { detached: opts.detached ?? false, stdio: ['ignore', log, log] });
   if (opts.detached) child.unref();
-  const address = `127.0.0.1:${port}`;
+  const address = `${ip === '0.0.0.0' || ip === '::' ? '127.0.0.1' : ip}:${port}`;
   let exited: number | null = null;
   child.on('exit', (code) => (exited = code ?? -1));
   try {
-    await waitForServer(address, 60_000, () =>
+    await waitForServer(address, 60_000, ns, () =>
       exited !== null
         ? `the server exited with code ${exited}; see ${join(opts.home, 'temporal-server.log')}`
         : undefined,
@@ -94,7 +112,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   writeFileSync(join(opts.home, 'temporal-server.pid'), String(child.pid));
   return {
     address,
-    uiBase: `http://localhost:${uiPort}`,
+    uiBase: `http://${ip === '127.0.0.1' || ip === '0.0.0.0' ? 'localhost' : ip}:${uiPort}`,
     pid: child.pid!,
     dbFile,
     stop: async () => {
@@ -112,6 +130,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
 export async function waitForServer(
   address: string,
   timeoutMs: number,
+  ns: string,
   whyNot?: () => string | undefined,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -119,75 +138,76 @@ export async function waitForServer(
   while (Date.now() < deadline) {
     const reason = whyNot?.();
     if (reason) throw new Error(`Temporal server at ${address} did not start: ${reason}`);
-    if (await isServing(address)) return;
+    if (await isServing(address, ns)) return;
     last = 'not answering yet';
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`Temporal server at ${address} did not answer within ${timeoutMs / 1000}s (${last})`);
 }
 
-export async function isServing(address: string): Promise<boolean> {
-  let connection: Connection | undefined;
+/** True when a plaintext frontend at `address` answers and has the namespace (a local dev server). */
+export async function isServing(address: string, ns = namespace()): Promise<boolean> {
   try {
-    connection = await Connection.connect({ address, connectTimeout: 1000 });
-    await connection.workflowService.getSystemInfo({});
-    await connection.workflowService.describeNamespace({ namespace: namespace() });
-    return true;
+    const connection = await connectClient(plainSettings(address, ns), { timeoutMs: 1000, diagnose: false });
+    try {
+      await connection.workflowService.describeNamespace({ namespace: ns });
+      return true;
+    } finally {
+      await connection.close().catch(() => {});
+    }
   } catch {
     return false;
-  } finally {
-    await connection?.close().catch(() => {});
-  }
-}
-
-/** Registers clinsynth's search attributes on a server (one at a time: existing ones are fine, missing ones are added). */
-export async function registerSearchAttributes(connection: Connection): Promise<void> {
-  for (const name of Object.values(SEARCH_ATTRIBUTES)) {
-    try {
-      await connection.operatorService.addSearchAttributes({ namespace: namespace(), searchAttributes: { [name]: 2 } }); // 2 = KEYWORD
-    } catch (e) {
-      const msg = String((e as Error).message ?? e);
-      if (!/already exists|AlreadyExists/i.test(msg))
-        throw new Error(`could not register search attribute ${name}: ${msg}`, { cause: e });
-    }
   }
 }
 
 /**
- * The server to use: TEMPORAL_ADDRESS when set (starts nothing), else the embedded dev server on 127.0.0.1:7233,
- * reused when it already runs, started detached otherwise with its database under CLINSYNTH_HOME.
+ * The server to use: the configured one when the settings name an address (starts nothing; checks the namespace
+ * and the search attributes), else the embedded dev server on 127.0.0.1:7233 — reused when it runs and is this
+ * CLINSYNTH_HOME's own, started detached otherwise with its database under CLINSYNTH_HOME.
  */
-export async function ensureTemporal(log: (line: string) => void = () => {}): Promise<TemporalTarget> {
-  const external = process.env.TEMPORAL_ADDRESS;
-  if (external) {
-    const connection = await Connection.connect({ address: external });
+export async function ensureTemporal(
+  log: (line: string) => void = () => {},
+  settings: TemporalSettings = resolveSettings(),
+): Promise<TemporalTarget> {
+  if (settings.address) {
+    const s = settings as TemporalTargetSettings;
+    const connection = await connectClient(s);
     try {
-      await registerSearchAttributes(connection);
+      await checkNamespace(connection, s);
+      await ensureSearchAttributes(connection, s, log);
     } finally {
       await connection.close();
     }
-    return {
-      address: external,
-      namespace: namespace(),
-      uiBase: process.env.CLINSYNTH_UI_URL ?? uiGuess(external),
-      started: false,
-    };
+    return { settings: s, address: s.address, namespace: s.namespace, uiBase: uiBaseFor(s.address), started: false };
   }
   const home = clinsynthHome();
-  const address = `127.0.0.1:${DEFAULT_PORT}`;
-  if (await isServing(address)) {
+  const s = { ...settings, address: `127.0.0.1:${DEFAULT_PORT}` };
+  if (await isServing(s.address, s.namespace)) {
+    const problem = foreignServerProblem(home, DEFAULT_PORT);
+    if (problem) throw new Error(problem);
     // A server started by an older clinsynth may lack a newer search attribute (ClinsynthStudy).
-    const connection = await Connection.connect({ address });
+    const connection = await connectClient(s);
     try {
-      await registerSearchAttributes(connection);
+      await ensureSearchAttributes(connection, s, log);
     } finally {
       await connection.close();
     }
-    return { address, namespace: namespace(), uiBase: 'http://localhost:8233', started: false };
+    return { settings: s, address: s.address, namespace: s.namespace, uiBase: 'http://localhost:8233', started: false };
   }
+  const own = ownRunningServer(home);
+  if (own && own.port !== DEFAULT_PORT)
+    throw new Error(
+      `this CLINSYNTH_HOME's Temporal server (pid ${own.pid}) runs on port ${own.port ?? '?'}, not ${DEFAULT_PORT}: set TEMPORAL_ADDRESS=127.0.0.1:${own.port ?? '<port>'} (or --address) to use it, or stop it (\`clinsynth server stop\`)`,
+    );
   log(`starting the embedded Temporal dev server (database ${join(home, 'temporal.db')})…`);
   const server = await startDevServer({ home, detached: true, ...codecEndpointFromEnv() });
-  return { address: server.address, namespace: namespace(), uiBase: server.uiBase, started: true };
+  return {
+    settings: { ...s, address: server.address },
+    address: server.address,
+    namespace: s.namespace,
+    uiBase: server.uiBase,
+    started: true,
+  };
 }
 
 /** CLINSYNTH_CODEC_ENDPOINT: the codec server the embedded server's Web UI calls (its --ui-codec-endpoint). */
@@ -208,9 +228,4 @@ export function stopEmbeddedServer(): boolean {
   } catch {
     return false;
   }
-}
-
-function uiGuess(address: string): string {
-  const [host, port] = address.split(':');
-  return `http://${host === '127.0.0.1' ? 'localhost' : host}:${Number(port ?? DEFAULT_PORT) + 1000}`;
 }

@@ -44,8 +44,21 @@ if ! command -v chromium >/dev/null 2>&1 && [ -z "${CHROMIUM_PATH:-}" ]; then
   fi
 fi
 
+# nginx (Debian's nginx-light: http2, ssl and grpc modules) is the TLS + client-certificate + API-key front of the
+# secured-connection test (tests/e2e/tls-connection.test.ts). Debian installs it in /usr/sbin.
+if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "clinsynth setup: installing nginx-light (Debian package) for the TLS connection test…" >&2
+    apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >&2
+  else
+    echo "clinsynth setup: nginx is missing; the TLS connection test needs it (apt-get install nginx-light)" >&2
+  fi
+fi
+
 # The Python references the tests compare against (scikit-learn, scipy, Hugging Face datasets), in their own venv.
 bash scripts/test-venv-setup.sh
+# Label Studio from PyPI for the review drill (tests/drills/label-studio.test.ts), in its own venv (minutes, once).
+bash scripts/label-studio-setup.sh
 
 for e in "${encoders[@]}"; do
   bash scripts/encoder-setup.sh "$e"

@@ -1,5 +1,6 @@
 -- Builds the gold, silver and bronze tables with per-row provenance and self-check verdicts as columns; the safety
--- flag columns start clean and sql/safety.sql fills them; the review columns start empty and sql/review.sql fills them.
+-- flag columns start clean and sql/safety.sql fills them; the review columns start empty and sql/review.sql fills them;
+-- rationale / verdict_rationale: what the LLM wrote before its labels / verdict (silver.rationale, selfCheck.rationale).
 CREATE OR REPLACE TABLE gold AS
 SELECT id, 'gold' AS source, split, text, list_sort(labels) AS labels, note_id,
        NULL::INTEGER AS start_offset, NULL::INTEGER AS end_offset,
@@ -7,7 +8,8 @@ SELECT id, 'gold' AS source, split, text, list_sort(labels) AS labels, note_id,
        NULL AS verdict, NULL AS verdict_reason, NULL::VARCHAR[] AS llm_labels,
        []::VARCHAR[] AS phi_kinds, NULL::VARCHAR AS leak_of, NULL::VARCHAR AS near_duplicate_of, true AS usable,
        NULL::VARCHAR[] AS labels_before_review, NULL::BOOLEAN AS usable_before_review, NULL::VARCHAR AS reviewer,
-       NULL::VARCHAR AS reviewed_at, NULL::VARCHAR[] AS review_reasons, NULL::VARCHAR AS origin
+       NULL::VARCHAR AS reviewed_at, NULL::VARCHAR[] AS review_reasons, NULL::VARCHAR AS origin,
+       NULL::VARCHAR AS rationale, NULL::VARCHAR AS verdict_rationale
 FROM gold_raw;
 
 -- A later self-check answer for the same row wins (pages are rewritten whole, so duplicates only come from reruns).
@@ -23,7 +25,8 @@ SELECT s.id, 'silver' AS source, 'train' AS split, s.text,
        []::VARCHAR[] AS phi_kinds, NULL::VARCHAR AS leak_of, NULL::VARCHAR AS near_duplicate_of,
        coalesce(v.verdict, 'keep') <> 'reject' AS usable,
        NULL::VARCHAR[] AS labels_before_review, NULL::BOOLEAN AS usable_before_review, NULL::VARCHAR AS reviewer,
-       NULL::VARCHAR AS reviewed_at, NULL::VARCHAR[] AS review_reasons, NULL::VARCHAR AS origin
+       NULL::VARCHAR AS reviewed_at, NULL::VARCHAR[] AS review_reasons, NULL::VARCHAR AS origin,
+       s.rationale, v.rationale AS verdict_rationale
 FROM silver_raw s LEFT JOIN verdicts v ON v."set" = 'silver' AND v.id = s.id;
 
 -- One row per bronze sentence: a sentence that several calls wrote (same normalised text, so the same id) is kept
@@ -40,5 +43,6 @@ SELECT b.id, 'bronze' AS source, 'train' AS split, b.text,
        []::VARCHAR[] AS phi_kinds, NULL::VARCHAR AS leak_of, NULL::VARCHAR AS near_duplicate_of,
        coalesce(v.verdict, 'keep') <> 'reject' AS usable,
        NULL::VARCHAR[] AS labels_before_review, NULL::BOOLEAN AS usable_before_review, NULL::VARCHAR AS reviewer,
-       NULL::VARCHAR AS reviewed_at, NULL::VARCHAR[] AS review_reasons, NULL::VARCHAR AS origin
+       NULL::VARCHAR AS reviewed_at, NULL::VARCHAR[] AS review_reasons, NULL::VARCHAR AS origin,
+       NULL::VARCHAR AS rationale, v.rationale AS verdict_rationale
 FROM bronze_distinct b LEFT JOIN verdicts v ON v."set" = 'bronze' AND v.id = b.id;

@@ -7,7 +7,8 @@ FROM read_json({{goldFiles}}, format = 'newline_delimited', filename = false,
 CREATE OR REPLACE VIEW silver_raw AS
 SELECT * FROM read_json({{silverFiles}}, format = 'newline_delimited',
   columns = {id: 'VARCHAR', noteId: 'VARCHAR', "start": 'INTEGER', "end": 'INTEGER', text: 'VARCHAR',
-             labels: 'VARCHAR[]', reason: 'VARCHAR', model: 'VARCHAR', promptVersion: 'VARCHAR', cacheKey: 'VARCHAR'});
+             labels: 'VARCHAR[]', reason: 'VARCHAR', model: 'VARCHAR', promptVersion: 'VARCHAR', cacheKey: 'VARCHAR',
+             rationale: 'VARCHAR'});
 
 -- Bronze ids are content hashes: two calls that wrote the same sentence give two rows with one id (see merge.sql).
 CREATE OR REPLACE VIEW bronze_raw AS
@@ -18,7 +19,7 @@ SELECT * FROM read_json({{bronzeFiles}}, format = 'newline_delimited', filename 
 CREATE OR REPLACE VIEW verdicts_raw AS
 SELECT * FROM read_json({{verdictFiles}}, format = 'newline_delimited',
   columns = {id: 'VARCHAR', "set": 'VARCHAR', verdict: 'VARCHAR', labels: 'VARCHAR[]', reason: 'VARCHAR',
-             model: 'VARCHAR', promptVersion: 'VARCHAR', cacheKey: 'VARCHAR'});
+             model: 'VARCHAR', promptVersion: 'VARCHAR', cacheKey: 'VARCHAR', rationale: 'VARCHAR'});
 
 -- Human decisions on silver/bronze rows (review/reviewed.jsonl, written by the review import).
 CREATE OR REPLACE VIEW reviewed_raw AS

@@ -35,6 +35,8 @@ import { pageSummary } from '../lib/run/summaries.js';
 import { installSteering, steeringDetails } from './steering.js';
 import { installReview } from './review.js';
 import { batchRounds } from './batch.js';
+import { lostPages } from './outage.js';
+import { lostPagesDetails } from '../lib/run/lost-pages.js';
 import { experimentKey, progressQuery, stageKey, TASK_QUEUES } from './contract.js';
 
 export interface ExperimentInput {
@@ -60,6 +62,8 @@ export interface ExperimentResult {
 const HISTORY_EVENTS_BEFORE_CONTINUE = 8000;
 
 const NON_RETRYABLE = ['InputError', 'LlmConfigError', 'PayloadTooLarge'];
+/** Attempts of an LLM page activity (an endpoint outage is waited out inside one attempt: lib/llm/outage.ts). */
+const LLM_MAX_ATTEMPTS = 10;
 
 const run = proxyActivities<typeof cpu>({
   taskQueue: TASK_QUEUES.main,
@@ -71,15 +75,17 @@ const run = proxyActivities<typeof cpu>({
 function llmActivities(experiment: Experiment) {
   return proxyActivities<typeof llm>({
     taskQueue: TASK_QUEUES.llm,
-    // A page is a few calls, each bounded by llm.timeoutSeconds; the activity heartbeats every 2 s while it waits,
-    // so a dead worker is noticed within the heartbeat timeout and its page moves to another worker.
-    startToCloseTimeout: '4 hours',
+    // A page is a few calls, each bounded by llm.timeoutSeconds and waiting out up to llm.maxOutageMinutes of outage;
+    // the activity heartbeats every 2 s while it waits, so a dead worker is noticed within the heartbeat timeout and
+    // its page moves to another worker.
+    startToCloseTimeout:
+      experiment.llm.maxOutageMinutes === undefined ? '4 hours' : `${240 + experiment.llm.maxOutageMinutes} minutes`,
     heartbeatTimeout: '10s',
     retry: {
       initialInterval: '1s',
       backoffCoefficient: 2,
       maximumInterval: '60s',
-      maximumAttempts: 10,
+      maximumAttempts: LLM_MAX_ATTEMPTS,
       nonRetryableErrorTypes: NON_RETRYABLE,
     },
   });
@@ -91,6 +97,9 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
   setHandler(progressQuery, () => p);
   const llmCalls = llmActivities(experiment);
   const price = priceOf(experiment.llm);
+  // Pages that fail for good are recorded and fail the run past llm.maxFailedShare (older runs count them only).
+  const outage = patched('llm-outage');
+  const lost = lostPages({ p, experiment, runDir, maxAttempts: LLM_MAX_ATTEMPTS, record: run.recordLostPages });
   const configuredBudget = experiment.llm.budgetUsd;
   // Waiting calls keep the call slots busy between pages; a budget-capped run goes without them, so that at most
   // the pages filling the slots run on past the budget. Runs started before a patch keep their window on replay.
@@ -112,7 +121,8 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
   // Steering Updates (`clinsynth control`): pause/resume, budget, cancel; their state shows in the current details.
   let details = '';
   let batchDetails = '';
-  const showDetails = () => setCurrentDetails(details + batchDetails + steeringDetails(steering.state()));
+  const showDetails = () =>
+    setCurrentDetails(details + batchDetails + (outage ? lostPagesDetails(p) : '') + steeringDetails(steering.state()));
   const steering = installSteering(
     p,
     configuredBudget,
@@ -152,7 +162,7 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
    * true when the stage is over (all pages ran, or the budget stopped it and the rest were never started).
    */
   const fanOut = async (
-    stage: StageName,
+    stage: 'silver' | 'bronze' | 'selfcheck',
     total: number,
     page: (n: number) => Promise<PageResult>,
   ): Promise<boolean> => {
@@ -183,6 +193,11 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
             .catch((err) => {
               // A cancelled run stops starting pages (its pages are cancelled, not failed).
               if (isFatal(err) || isCancellation(err)) fatal ??= err;
+              else if (outage) {
+                const { set, page: at } = stagePage(stage, p.pages, n);
+                lost.lose(stage, set, at, err);
+                showDetails();
+              }
               s.failedPages++;
             })
             .finally(() => {
@@ -204,6 +219,7 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
       } else await Promise.race(inFlight.values());
     }
     if (fatal) throw fatal;
+    if (outage && (p.cancelled || overBudget() || p.nextPage >= total)) await lost.settle(stage, total);
     if (p.cancelled) {
       p.counts[`${stage}PagesSkippedForCancel`] = total - p.nextPage;
       return true;
@@ -375,7 +391,11 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
       case 'train': {
         // One job per mix × seed (and learning-curve point): a head per fold, each fold predicted out of fold.
         // A review that changed rows adds each synthetic mix on the labels before it (the review's effect on F1).
-        const jobs = evaluationJobs(experiment, { reviewed: (p.review?.result?.reviewed ?? 0) > 0 });
+        // A deterministic head (logreg) trains each mix once whatever train.seeds says: its seeds would change nothing.
+        const jobs = evaluationJobs(experiment, {
+          reviewed: (p.review?.result?.reviewed ?? 0) > 0,
+          deterministicOnce: patched('deterministic-head-once'),
+        });
         p.stages.train.total = jobs.length + 2;
         await run.embedDatasets.executeWithOptions({ summary: 'embed gold, silver and bronze sentences' }, [
           { runDir },

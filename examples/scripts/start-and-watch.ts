@@ -2,8 +2,8 @@
 //
 //   node --import tsx examples/scripts/start-and-watch.ts [EXPERIMENT_FILE] [RUN_ID]
 //
-// TEMPORAL_ADDRESS picks the server (unset: the embedded dev server); the script runs its own worker, so nothing
-// else needs to be running.
+// Temporal's client settings pick the server (TEMPORAL_ADDRESS, TEMPORAL_PROFILE…; none: the embedded dev server);
+// the script runs its own worker, so nothing else needs to be running.
 import { Clinsynth, RunFailedError } from 'clinsynth/client';
 
 const file = process.argv[2] ?? new URL('../demo/experiment.yaml', import.meta.url).pathname;

@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import { writeFileAtomic } from '../run/run-dir.js';
 import type { Source } from '../run/experiment.js';
+import { hfCardYaml, type HfExport } from './hf-export.js';
 
 /** What the safety checks found; flagged silver/bronze rows are kept in the database but are not usable. */
 export interface SafetySummary {
@@ -39,7 +40,14 @@ export interface DatasetCardInfo {
   thresholds: { leakage: number; nearDuplicate: number };
   /** Written bronze items the sentence gate refused (not rows of these exports). */
   bronzeRejected?: number;
+  /** The Hugging Face split files (datasets/hf/) the card's configs point at. */
+  hf: HfExport;
 }
+
+/** The card's `license_name`: the rows come under several sets of terms (see LICENSE.md). */
+export const LICENSE_NAME = 'clinsynth-per-source-terms';
+/** The card's `license_link`, written beside it. */
+export const LICENSE_FILE = 'LICENSE.md';
 
 const COLUMNS: readonly (readonly [string, string, string])[] = [
   ['gold', 'train', 'gold train'],
@@ -96,19 +104,36 @@ function silverLicence(corpus: DatasetCardInfo['corpus']): string {
   return lines.join(' ');
 }
 
+/** The terms of each part of the export (the card's licence section and LICENSE.md). */
+function licenceLines(info: DatasetCardInfo): string[] {
+  const reviewed = info.rows.some((r) => r.source === 'reviewed' && r.n > 0);
+  const genModels = [...new Set(info.models.filter((m) => m.source === 'bronze').map((m) => m.model))];
+  return [
+    "- **gold**: the experiment owner's data; its licence and any data-use terms are theirs, and nothing here re-licenses it.",
+    `- **silver**: ${silverLicence(info.corpus)}`,
+    `- **bronze**: written by an LLM from the label definitions (no patient text in the prompts)${genModels.length ? ` by ${genModels.map((m) => `\`${m}\``).join(', ')}` : ''}; ` +
+      "subject to the generating model's terms of use. It may still contain invented PHI-like details (see the safety checks).",
+    ...(reviewed
+      ? ["- **reviewed**: silver and bronze rows with human labels; the terms of the row's origin apply."]
+      : []),
+    '- **merged** and the `default` config: all of the above; the most restrictive terms of its parts apply.',
+  ];
+}
+
 /** The card's Markdown, YAML front matter first. */
 export function renderDatasetCard(info: DatasetCardInfo): string {
   const reviewed = info.rows.some((r) => r.source === 'reviewed' && r.n > 0);
   const tables: readonly string[] = reviewed ? [...CARD_TABLES, 'reviewed'] : CARD_TABLES;
   const columns = reviewed ? [...COLUMNS, REVIEWED] : COLUMNS;
   const total = info.rows.reduce((s, r) => s + r.n, 0);
-  const bySource = (source: string) => info.rows.filter((r) => r.source === source).reduce((s, r) => s + r.n, 0);
   const yaml = [
     '---',
     `pretty_name: ${JSON.stringify(`clinsynth ${info.name}`)}`,
     'language:',
     '- en',
     'license: other',
+    `license_name: ${LICENSE_NAME}`,
+    `license_link: ${LICENSE_FILE}`,
     'task_categories:',
     '- text-classification',
     'task_ids:',
@@ -120,12 +145,7 @@ export function renderDatasetCard(info: DatasetCardInfo): string {
     '- clinsynth',
     'size_categories:',
     `- ${sizeCategory(total)}`,
-    'configs:',
-    ...tables.flatMap((t) => [
-      `- config_name: ${t}`,
-      `  data_files: ${t}.parquet`,
-      ...(t === 'merged' ? ['  default: true'] : []),
-    ]),
+    ...hfCardYaml(info.hf),
     '---',
   ];
 
@@ -145,7 +165,6 @@ export function renderDatasetCard(info: DatasetCardInfo): string {
   });
   const s = info.safety;
   const models = info.models.map((m) => [m.source, m.model, m.promptVersion ?? '—', m.n]);
-  const genModels = [...new Set(info.models.filter((m) => m.source === 'bronze').map((m) => m.model))];
 
   const body = [
     `# clinsynth dataset: ${info.name}`,
@@ -160,20 +179,24 @@ export function renderDatasetCard(info: DatasetCardInfo): string {
     '## Files and configs',
     '',
     table(
-      ['config', 'file', 'rows'],
-      tables.map((t) => [t, `${t}.parquet` + ` (also \`${t}.jsonl\`)`, t === 'merged' ? total : bySource(t)]),
+      ['config', 'split', 'file', 'rows'],
+      info.hf.configs.flatMap((c) => c.splits.map((sp) => [c.name, sp.split, sp.path, sp.n])),
     ),
     '',
     '```python',
     'from datasets import load_dataset',
-    'merged = load_dataset("path/to/datasets")            # the default config: merged.parquet',
-    'bronze = load_dataset("path/to/datasets", "bronze")',
-    '# or: load_dataset("parquet", data_files="path/to/datasets/silver.parquet")',
+    'ds = load_dataset("path/to/datasets")               # the default config: ds["train"], ds["test"]',
+    'silver = load_dataset("path/to/datasets", "silver")  # one source; "flagged" holds the unusable rows',
+    'names = ds["train"].features["labels"].feature.names # label ids (labels are ClassLabel indices)',
     '```',
     '',
-    'Each config has one Hugging Face split (`train`); the `split` column tells gold `train` from gold `test` rows (silver and bronze are all `train`). ' +
-      'Train only on rows with `usable = true`, and never on `split = "test"`.',
-    '`datasets/clinsynth.duckdb` holds the same tables with every row, flagged ones included.',
+    "The default config's `train` split holds only usable training rows (gold train, silver and bronze; reviewed rows carry the reviewer's labels) and its `test` split only the gold test rows: " +
+      "train on `train`, evaluate on `test`. Per-source configs (`gold`, `silver`, `bronze`, `reviewed`) hold that source's usable rows (gold also its `test`); " +
+      'the `flagged` config (split `flagged`) holds the rows marked unusable (self-check rejects, gold-test leakage, near-duplicates' +
+      (info.includeFlagged ? ', PHI-like findings' : '') +
+      ') so they can be inspected, never trained on.',
+    `Whole tables with every exported row and a \`split\` column are beside them for DuckDB or pandas (${tables.map((t) => `\`${t}.parquet\``).join(', ')}, also as \`.jsonl\`; not configs). ` +
+      '`datasets/clinsynth.duckdb` holds the same tables with every row, flagged ones included.',
     '',
     '## Columns',
     '',
@@ -181,7 +204,8 @@ export function renderDatasetCard(info: DatasetCardInfo): string {
       '`model`, `prompt_version`, `cache_key` (LLM provenance), `style` (bronze generation controls), `selection_reason` (why a silver sentence was chosen), ' +
       '`verdict`/`verdict_reason`/`llm_labels` (self-check), `phi_kinds` (PHI-like findings; empty when clean), `leak_of` (id of the gold test sentence this row duplicates), ' +
       '`near_duplicate_of` (bronze: the kept sentence this one repeats), `usable`; human review: `reviewer`, `reviewed_at`, `review_reasons` ' +
-      '(why the row was reviewed), `labels_before_review`/`usable_before_review` (what the LLM pipeline had decided), `origin` (for `reviewed` rows: silver or bronze).',
+      '(why the row was reviewed), `labels_before_review`/`usable_before_review` (what the LLM pipeline had decided), `origin` (for `reviewed` rows: silver or bronze); ' +
+      '`rationale`/`verdict_rationale` (what the LLM wrote before its labels / its verdict, with silver.rationale / selfCheck.rationale; else null).',
     ...(reviewed
       ? [
           '',
@@ -223,22 +247,19 @@ export function renderDatasetCard(info: DatasetCardInfo): string {
     '',
     '## Licence and terms',
     '',
-    "- **gold**: the experiment owner's data; its licence and any data-use terms are theirs, and nothing here re-licenses it.",
-    `- **silver**: ${silverLicence(info.corpus)}`,
-    `- **bronze**: written by an LLM from the label definitions (no patient text in the prompts)${genModels.length ? ` by ${genModels.map((m) => `\`${m}\``).join(', ')}` : ''}; ` +
-      "subject to the generating model's terms of use. It may still contain invented PHI-like details (see the safety checks).",
-    ...(reviewed
-      ? ["- **reviewed**: silver and bronze rows with human labels; the terms of the row's origin apply."]
-      : []),
-    '- **merged**: all of the above; the most restrictive terms of its parts apply.',
+    ...licenceLines(info),
     '',
   ];
   return `${yaml.join('\n')}\n${body.join('\n')}`;
 }
 
-/** Writes `<datasetsDir>/README.md` (atomically) and returns its path. */
+/** Writes `<datasetsDir>/README.md` and the LICENSE.md it links to (atomically) and returns the card's path. */
 export function writeDatasetCard(datasetsDir: string, info: DatasetCardInfo): string {
   const path = join(datasetsDir, 'README.md');
+  writeFileAtomic(
+    join(datasetsDir, LICENSE_FILE),
+    [`# Terms of the clinsynth dataset ${info.name}`, '', ...licenceLines(info), ''].join('\n'),
+  );
   writeFileAtomic(path, renderDatasetCard(info));
   return path;
 }

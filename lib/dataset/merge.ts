@@ -15,6 +15,7 @@ import {
   type EmbedFn,
 } from './leakage.js';
 import { writeDatasetCard, type SafetySummary } from './card.js';
+import { writeHfSplits } from './hf-export.js';
 
 export const DATASET_TABLES = ['gold', 'silver', 'bronze', 'reviewed', 'merged'] as const;
 
@@ -189,6 +190,32 @@ async function safetyFlags(rows: CheckRow[], opts: MergeOptions): Promise<{ flag
   return { flags: [...flags.values()], safety };
 }
 
+/** Why the safety checks make a silver/bronze row unusable whatever its labels (sql/review.sql keeps them so). */
+export type UnsafeReason = 'phi' | 'leakage' | 'near-duplicate';
+
+/**
+ * The silver and bronze rows the merge's safety checks will make unusable, by `set:id` with the reasons: the same
+ * checks on the same rows as mergeRunDatasets, run before review so that reviewers only get rows that can train.
+ */
+export async function unsafeSyntheticRows(runDir: string, opts: MergeOptions): Promise<Map<string, UnsafeReason[]>> {
+  const rows = await withDuckDb(':memory:', async (c) => {
+    await buildSourceTables(c, runDir);
+    return (await c.runAndReadAll(loadSql('safety-rows'))).getRowObjectsJson() as unknown as CheckRow[];
+  });
+  const { flags } = await safetyFlags(rows, opts);
+  const out = new Map<string, UnsafeReason[]>();
+  for (const f of flags) {
+    if (f.source === 'gold') continue;
+    const why: UnsafeReason[] = [
+      ...(f.phiKinds.length > 0 ? (['phi'] as const) : []),
+      ...(f.leakOf !== null ? (['leakage'] as const) : []),
+      ...(f.nearDuplicateOf !== null ? (['near-duplicate'] as const) : []),
+    ];
+    if (why.length > 0) out.set(`${f.source}:${f.id}`, why);
+  }
+  return out;
+}
+
 function readExperimentOrUndefined(runDir: string): Experiment | undefined {
   try {
     return existsSync(join(runDir, RUN_FILES.experiment)) ? readRunExperiment(runDir) : undefined;
@@ -277,6 +304,7 @@ export async function mergeRunDatasets(
       usable: number;
     }[];
     const e = readExperimentOrUndefined(runDir);
+    const hf = await writeHfSplits(c, dir, includeFlagged, e?.labels ?? []);
     writeDatasetCard(dir, {
       name: e?.name ?? basename(runDir),
       description: e?.description,
@@ -300,6 +328,7 @@ export async function mergeRunDatasets(
         nearDuplicate: opts.nearDuplicateThreshold ?? NEAR_DUPLICATE_THRESHOLD,
       },
       bronzeRejected: counts.bronzeRejected,
+      hf,
     });
     return summary;
   });

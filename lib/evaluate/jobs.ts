@@ -32,20 +32,32 @@ export function curvePoints(e: Pick<Experiment, 'evaluate'>, mix: string): Curve
 }
 
 /**
+ * Whether the seed changes the head trained on a fixed training set: not for logreg (a convex objective fitted to its
+ * optimum, threshold 0.5, no rows held out), so its seed-to-seed sd measures nothing; yes for mlp (initialisation,
+ * minibatch order, the holdout split of its thresholds).
+ */
+export function seedsApply(e: Pick<Experiment, 'train'>): boolean {
+  return e.train.classifier !== 'logreg';
+}
+
+/**
  * Every job of an experiment: each mix × seed, then each curve point × seed, in a stable order; with `reviewed` (a
  * human review changed rows), then each mix with synthetic rows × seed once more on the labels before the review.
+ * With `deterministicOnce` and a head the seed does not change (seedsApply false), a mix (and its before-review twin)
+ * trains once, with the first seed; curve points keep every seed, which draws their sample of the rows.
  */
 export function evaluationJobs(
   e: Pick<Experiment, 'evaluate' | 'train'>,
-  opts: { reviewed?: boolean } = {},
+  opts: { reviewed?: boolean; deterministicOnce?: boolean } = {},
 ): EvaluationJob[] {
   const jobs: EvaluationJob[] = [];
-  for (const mix of e.evaluate.mixes) for (const seed of e.train.seeds) jobs.push({ mix, seed });
+  const mixSeeds = opts.deterministicOnce && !seedsApply(e) ? e.train.seeds.slice(0, 1) : e.train.seeds;
+  for (const mix of e.evaluate.mixes) for (const seed of mixSeeds) jobs.push({ mix, seed });
   for (const mix of e.evaluate.mixes)
     for (const curve of curvePoints(e, mix)) for (const seed of e.train.seeds) jobs.push({ mix, seed, curve });
   if (opts.reviewed)
     for (const mix of e.evaluate.mixes.filter(hasSynthetic))
-      for (const seed of e.train.seeds) jobs.push({ mix, seed, beforeReview: true });
+      for (const seed of mixSeeds) jobs.push({ mix, seed, beforeReview: true });
   return jobs;
 }
 

@@ -30,6 +30,8 @@ export interface MixEvaluation {
   curve?: CurvePoint;
   /** Trained on the labels before human review (the baseline of the review's effect). */
   beforeReview?: true;
+  /** The features' encoder: `train.encoder` and the id of the files it loaded (absent in older runs). */
+  encoder?: { spec: string; id: string; classifier: string };
   metrics: MultilabelMetrics;
 }
 

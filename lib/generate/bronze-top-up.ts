@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { phiKinds } from '../dataset/phi.js';
 import { findLeakage, findNearDuplicates, type EmbedFn } from '../dataset/leakage.js';
-import { bronzeTargets, countsForTarget, planBronzeJobs, type BronzeJob } from './prompts.js';
+import { bronzeTargets, countsForTarget, planBronzeJobs, type BronzeJob } from './bronze-jobs.js';
 import { pagePath, readJsonl, readRunExperiment, RUN_FILES, writePages } from '../run/run-dir.js';
 import type { BronzeRow, GoldRow } from '../run/records.js';
 import type { Experiment } from '../run/experiment.js';

@@ -10,6 +10,7 @@ import {
   selfCheckRequest,
   silverRequest,
 } from './prompts.js';
+import { stagePrompt } from './stage-prompts.js';
 import { MAX_ASK_FACTOR } from './bronze-top-up.js';
 import { batchPrice, costUsd, priceOf } from '../llm/pricing.js';
 
@@ -39,6 +40,9 @@ export interface CostEstimate {
   batch: boolean;
 }
 
+/** Output tokens a rationale adds per item (silver.rationale / selfCheck.rationale): about 240 characters. */
+const RATIONALE_TOKENS = 60;
+
 /** A typical note sentence (≈ 25 tokens) for sizing prompts. */
 const SAMPLE =
   'The patient has had increasing difficulty remembering recent events, per her daughter, over the past year.';
@@ -59,8 +63,8 @@ export function estimateCost(e: Experiment, taxonomy: Taxonomy): CostEstimate {
     stages.push({
       stage: 'silver',
       calls,
-      promptTokens: calls * requestTokens(silverRequest(taxonomy, items, opts)),
-      completionTokens: silverItems * 15,
+      promptTokens: calls * requestTokens(silverRequest(taxonomy, items, opts, stagePrompt(e, 'silver'))),
+      completionTokens: silverItems * (15 + (e.silver.rationale ? RATIONALE_TOKENS : 0)),
     });
   }
   if (e.bronze.enabled) {
@@ -68,7 +72,7 @@ export function estimateCost(e: Experiment, taxonomy: Taxonomy): CostEstimate {
       combos: e.bronze.combos,
     });
     bronzeItems = jobs.reduce((n, j) => n + j.count, 0);
-    const prompt = jobs.length ? requestTokens(bronzeRequest(taxonomy, jobs[0]!, opts)) : 0;
+    const prompt = jobs.length ? requestTokens(bronzeRequest(taxonomy, jobs[0]!, opts, stagePrompt(e, 'bronze'))) : 0;
     stages.push({
       stage: 'bronze',
       calls: jobs.length,
@@ -101,8 +105,9 @@ export function estimateCost(e: Experiment, taxonomy: Taxonomy): CostEstimate {
     stages.push({
       stage: 'selfcheck',
       calls,
-      promptTokens: calls * requestTokens(selfCheckRequest(taxonomy, 'silver', items, opts)),
-      completionTokens: n * 30,
+      promptTokens:
+        calls * requestTokens(selfCheckRequest(taxonomy, 'silver', items, opts, stagePrompt(e, 'selfCheck'))),
+      completionTokens: n * (30 + (e.selfCheck.rationale ? RATIONALE_TOKENS : 0)),
     });
   }
   const total = stages.reduce<StageEstimate>(

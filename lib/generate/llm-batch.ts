@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { llmCacheKey, type LlmCache } from '../llm/cache.js';
 import { OPENAI_KIND } from '../llm/openai-provider.js';
+import { cacheModelId, modelFamily } from '../llm/model-family.js';
 import {
   batchLine,
   LineSplitter,
@@ -13,7 +14,15 @@ import {
   type BatchLineResult,
 } from '../llm/batch-api.js';
 import { readJson, writeJson, writeJsonl, writeFileAtomic } from '../run/run-dir.js';
-import { batchScope, emptyUsage, stagePage, type LlmUsageTotals, type RunProgress } from '../run/run-state.js';
+import {
+  addTokens,
+  addUsage,
+  batchScope,
+  emptyUsage,
+  stagePage,
+  type LlmUsageTotals,
+  type RunProgress,
+} from '../run/run-state.js';
 import { pageRequests, type PageInputs } from './llm-pages.js';
 
 /** Which requests a round asks for: the pages [from, to) of a stage, numbered as the workflow runs them. */
@@ -75,6 +84,8 @@ async function writeRequestFiles(deps: BatchDeps, inp: PageInputs, r: BatchRound
   const manifestPath = join(dir, 'manifest.json');
   if (existsSync(manifestPath)) return readJson<Manifest>(manifestPath);
   const model = inp.experiment.llm.model!;
+  const family = modelFamily(inp.experiment.llm);
+  const keyModel = cacheModelId(model, family);
   const flavour = deps.client.flavour;
   const parts: Manifest['parts'] = [];
   const files = new LineSplitter(flavour.maxRequests, flavour.maxBytes, (lines) => {
@@ -90,12 +101,12 @@ async function writeRequestFiles(deps: BatchDeps, inp: PageInputs, r: BatchRound
   for (let n = r.from; n < r.to; n++) {
     const { set, page } = stagePage(r.stage, r.pages, n);
     for (const request of pageRequests(inp, r.stage, set, page)) {
-      const key = llmCacheKey(OPENAI_KIND, model, request);
+      const key = llmCacheKey(OPENAI_KIND, keyModel, request);
       if (seen.has(key)) continue;
       seen.add(key);
       if (await deps.cache.get(key)) cached++;
       else {
-        files.add(batchLine(flavour, model, key, request));
+        files.add(batchLine(flavour, model, key, request, family));
         requests++;
       }
     }
@@ -173,10 +184,23 @@ function askedKeys(path: string): Set<string> {
   return keys;
 }
 
+/** What collecting one part gave, kept in the run directory once its answers are in the cache. */
+interface PartCollected {
+  batch: CollectResult['batches'][number];
+  usage: LlmUsageTotals;
+  failures: BatchFailureRow[];
+  /** Provider files of the part (input, output, error) not yet deleted (llm.batchKeepFiles keeps them all). */
+  toDelete: string[];
+}
+
+const collectedFile = (i: number) => `part-${i}.collected.json`;
+
 /**
  * Downloads the output and error files of the round's batches (their file ids fresh from the server) (whatever their end: completed, expired, cancelled,
  * failed or vanished), joins lines to requests by custom_id, writes every answer into the cache under that key and
- * keeps every failed line raw with its error in `failures.jsonl`. Rerunning it writes the same again.
+ * keeps every failed line raw with its error in `failures.jsonl`. Then, unless llm.batchKeepFiles, it deletes the
+ * part's input, output and error files at the provider (note sentences need not stay there). What a part gave is
+ * recorded before its files go, so a rerun reads the record (and deletes what is left) and returns the same.
  */
 export async function collectBatchRound(
   deps: BatchDeps,
@@ -185,53 +209,85 @@ export async function collectBatchRound(
   parts: { id: string; part: number }[],
 ): Promise<CollectResult> {
   const dir = roundDir(r);
-  const model = inp.experiment.llm.model!;
   const usage = emptyUsage();
   const failures: BatchFailureRow[] = [];
   const out: CollectResult['batches'] = [];
   for (const { id, part } of parts) {
-    const b = { ...(await deps.client.retrieve(id)), part };
-    const asked = askedKeys(join(dir, partFile(b.part)));
-    const results: BatchLineResult[] = [];
-    for (const [fileId, name] of [
-      [b.outputFileId, 'output'],
-      [b.errorFileId, 'error'],
-    ] as const) {
-      if (fileId) results.push(...parseBatchResults(await deps.client.download(fileId), model, `${b.id} ${name} file`));
+    const recordPath = join(dir, collectedFile(part));
+    const got: PartCollected = existsSync(recordPath)
+      ? readJson<PartCollected>(recordPath)
+      : await collectPart(deps, inp, dir, id, part);
+    writeJson(recordPath, got);
+    while (got.toDelete.length) {
+      await deps.client.deleteFile(got.toDelete[0]!);
+      got.toDelete.shift();
+      writeJson(recordPath, got);
       deps.onProgress?.();
     }
-    const answered = new Set<string>();
-    for (const line of results) {
-      if (line.customId === null || !asked.has(line.customId)) {
-        failures.push({
-          batchId: b.id,
-          customId: line.customId,
-          error: line.ok ? 'custom_id not asked in this batch' : line.error,
-          raw: line.ok ? JSON.stringify(line.answer) : line.raw,
-        });
-        continue;
-      }
-      if (!line.ok) {
-        failures.push({ batchId: b.id, customId: line.customId, error: line.error, raw: line.raw });
-        continue;
-      }
-      if (answered.has(line.customId)) continue;
-      answered.add(line.customId);
-      await deps.cache.put(line.customId, line.answer);
-      usage.calls++;
-      usage.promptTokens += line.answer.usage.promptTokens;
-      usage.completionTokens += line.answer.usage.completionTokens;
-    }
-    if (b.status === 'failed' || b.status === 'vanished')
-      failures.push({
-        batchId: b.id,
-        customId: null,
-        error: `batch ${b.status}${b.error ? `: ${b.error}` : ''}`,
-        raw: '',
-      });
-    out.push({ id: b.id, answered: answered.size, unanswered: asked.size - answered.size });
+    addUsage(usage, got.usage);
+    failures.push(...got.failures);
+    out.push(got.batch);
   }
   writeJsonl(join(dir, BATCH_FAILURES_FILE), failures);
   const answered = out.reduce((n, b) => n + b.answered, 0);
   return { batches: out, answered, unanswered: out.reduce((n, b) => n + b.unanswered, 0), usage };
+}
+
+async function collectPart(
+  deps: BatchDeps,
+  inp: PageInputs,
+  dir: string,
+  id: string,
+  part: number,
+): Promise<PartCollected> {
+  const model = inp.experiment.llm.model!;
+  const usage = emptyUsage();
+  const failures: BatchFailureRow[] = [];
+  const b = { ...(await deps.client.retrieve(id)), part };
+  const asked = askedKeys(join(dir, partFile(b.part)));
+  const results: BatchLineResult[] = [];
+  for (const [fileId, name] of [
+    [b.outputFileId, 'output'],
+    [b.errorFileId, 'error'],
+  ] as const) {
+    if (fileId) results.push(...parseBatchResults(await deps.client.download(fileId), model, `${b.id} ${name} file`));
+    deps.onProgress?.();
+  }
+  const answered = new Set<string>();
+  for (const line of results) {
+    if (line.customId === null || !asked.has(line.customId)) {
+      failures.push({
+        batchId: b.id,
+        customId: line.customId,
+        error: line.ok ? 'custom_id not asked in this batch' : line.error,
+        raw: line.ok ? JSON.stringify(line.answer) : line.raw,
+      });
+      continue;
+    }
+    if (!line.ok) {
+      failures.push({ batchId: b.id, customId: line.customId, error: line.error, raw: line.raw });
+      continue;
+    }
+    if (answered.has(line.customId)) continue;
+    answered.add(line.customId);
+    await deps.cache.put(line.customId, line.answer);
+    usage.calls++;
+    addTokens(usage, line.answer.usage);
+  }
+  if (b.status === 'failed' || b.status === 'vanished')
+    failures.push({
+      batchId: b.id,
+      customId: null,
+      error: `batch ${b.status}${b.error ? `: ${b.error}` : ''}`,
+      raw: '',
+    });
+  const recordPath = join(dir, recordFile(part));
+  const input = existsSync(recordPath) ? readJson<PartRecord>(recordPath).fileId : undefined;
+  const files = [input, b.outputFileId, b.errorFileId].filter((f): f is string => !!f);
+  return {
+    batch: { id: b.id, answered: answered.size, unanswered: asked.size - answered.size },
+    usage,
+    failures,
+    toDelete: inp.experiment.llm.batchKeepFiles ? [] : files,
+  };
 }

@@ -4,10 +4,8 @@ import type { Experiment } from '../run/experiment.js';
 import type { Taxonomy } from '../run/taxonomy.js';
 import { completeCached, type LlmCache } from '../llm/cache.js';
 import type { LlmProvider, LlmRequest } from '../llm/types.js';
+import { modelFamily } from '../llm/model-family.js';
 import {
-  BRONZE_PROMPT_VERSION,
-  SELFCHECK_PROMPT_VERSION,
-  SILVER_PROMPT_VERSION,
   bronzeRequest,
   parseBronzeAnswer,
   parseSelfCheckAnswer,
@@ -18,9 +16,11 @@ import {
   type BronzeJob,
   type CallOptions,
   type ParseFailure,
+  type SelfCheckVerdict,
 } from './prompts.js';
+import { stagePrompt } from './stage-prompts.js';
 import { pagePath, readJsonl, writeJsonl, type PageFolder } from '../run/run-dir.js';
-import { emptyUsage, type LlmUsageTotals, type PageResult, type PageSet } from '../run/run-state.js';
+import { addTokens, emptyUsage, type LlmUsageTotals, type PageResult, type PageSet } from '../run/run-state.js';
 import type {
   BronzeRow,
   CandidateRow,
@@ -54,25 +54,34 @@ export interface PageContext extends PageInputs {
 
 type Parsed<T> = { ok: true; value: T } | ParseFailure;
 
-interface Attempt<I, T> {
-  items: I[];
-  request: LlmRequest;
-  parse: (text: string) => Parsed<T>;
-  /** What can still be used from an unusable answer (e.g. the complete sentences before a cut-off); null: nothing. */
-  salvage?: (text: string) => T | null;
-  /** Further attempts after an unusable answer (default 2: halves, or one more seed for a single item). */
-  retries?: number;
-}
+/** The answers a call got: its items (halves after a repair) with the value parsed, or salvaged, from each answer. */
+type Answered<I, T> = { items: I[]; value: T; cacheKey: string }[];
 
-/** One call of a page: its items and how to ask for them (attempt 0 is what the page, or a batch, asks first). */
-interface PageCall<I, T> {
-  items: I[];
-  attempt: (items: I[], retry: number) => Attempt<I, T>;
+/**
+ * One LLM stage as the page runner drives it: the page's calls (the items of each), the request for some of them at
+ * a repair attempt, the parse of an answer, what can be salvaged from an unusable one, the prompt version, and the
+ * output pages the answers make.
+ */
+interface LlmStage<I extends { id: string }, T> {
+  name: LlmFailureRow['stage'];
+  /** The template's name and content hash: every row's promptVersion. */
+  version: string;
+  /** The page's calls, in order: the items each asks about first. */
+  calls: I[][];
+  buildRequest(items: I[], retry: number): LlmRequest;
+  parse(text: string, items: I[]): Parsed<T>;
+  /** What can still be used from an unusable answer (e.g. the complete sentences before a cut-off); null: nothing. */
+  salvage?(text: string, items: I[]): T | null;
+  /** Further attempts after an unusable answer (2: halves, or one more seed for a single item). */
+  retries: number;
+  /** The page's output pages from its answers (one list per call, in call order); the first holds its rows. */
+  outputs(answered: Answered<I, T>[], model: string): [PageFolder, unknown[]][];
+  failures: PageFolder;
 }
 
 /**
  * Sends one batch; when the answer is unusable (truncated, bad JSON, unknown ids or labels) it records the failure,
- * keeps what the attempt can salvage from it, or else asks again in halves (or, for a single item, once more with
+ * keeps what the stage can salvage from it, or else asks again in halves (or, for a single item, once more with
  * another seed). Paid answers are never lost: every raw answer stays in the cache and failures keep theirs.
  */
 async function callWithRepair<I extends { id: string }, T>(
@@ -81,12 +90,12 @@ async function callWithRepair<I extends { id: string }, T>(
   failures: LlmFailureRow[],
   where: { stage: LlmFailureRow['stage']; page: number },
   items: I[],
-  attempt: (items: I[], retry: number) => Attempt<I, T>,
+  stage: LlmStage<I, T>,
   retry = 0,
-): Promise<{ items: I[]; value: T; cacheKey: string }[]> {
-  const a = attempt(items, retry);
+): Promise<Answered<I, T>> {
+  const request = stage.buildRequest(items, retry);
   const pending = (ctx.pendingWrites ??= []);
-  const r = await completeCached(ctx.provider, ctx.cache, a.request, ctx.signal, {
+  const r = await completeCached(ctx.provider, ctx.cache, request, ctx.signal, {
     deferWrite: (w) => pending.push(w),
     startSignal: ctx.startSignal,
   });
@@ -94,8 +103,7 @@ async function callWithRepair<I extends { id: string }, T>(
   if (r.cached) usage.cacheHits++;
   else {
     usage.calls++;
-    usage.promptTokens += r.answer.usage.promptTokens;
-    usage.completionTokens += r.answer.usage.completionTokens;
+    addTokens(usage, r.answer.usage);
   }
   const parsed =
     r.answer.finishReason === 'length'
@@ -103,10 +111,15 @@ async function callWithRepair<I extends { id: string }, T>(
           ok: false,
           error: 'answer truncated (finish_reason length): raise llm.maxTokens or lower the batch size',
         } as const)
-      : a.parse(r.answer.text);
+      : r.answer.finishReason === 'refusal'
+        ? ({
+            ok: false,
+            error: `the model refused to answer (message.refusal): ${r.answer.text.slice(0, 200)}`,
+          } as const)
+        : stage.parse(r.answer.text, items);
   if (parsed.ok) return [{ items, value: parsed.value, cacheKey: r.cacheKey }];
   usage.failures++;
-  const kept = a.salvage?.(r.answer.text) ?? null;
+  const kept = stage.salvage?.(r.answer.text, items) ?? null;
   const error = kept === null ? parsed.error : `${parsed.error}; its complete part was kept`;
   failures.push({
     ...where,
@@ -117,15 +130,35 @@ async function callWithRepair<I extends { id: string }, T>(
     rawText: r.answer.text,
   });
   if (kept !== null) return [{ items, value: kept, cacheKey: r.cacheKey }];
-  if (retry >= (a.retries ?? 2)) return [];
+  if (retry >= stage.retries) return [];
   if (items.length > 1) {
     const half = Math.ceil(items.length / 2);
     return [
-      ...(await callWithRepair(ctx, usage, failures, where, items.slice(0, half), attempt, retry + 1)),
-      ...(await callWithRepair(ctx, usage, failures, where, items.slice(half), attempt, retry + 1)),
+      ...(await callWithRepair(ctx, usage, failures, where, items.slice(0, half), stage, retry + 1)),
+      ...(await callWithRepair(ctx, usage, failures, where, items.slice(half), stage, retry + 1)),
     ];
   }
-  return callWithRepair(ctx, usage, failures, where, items, attempt, retry + 1);
+  return callWithRepair(ctx, usage, failures, where, items, stage, retry + 1);
+}
+
+/** The page runner: every call of a page (with repair), then its output pages and failures once the cache has all. */
+async function runPage<I extends { id: string }, T>(
+  ctx: PageContext,
+  stage: LlmStage<I, T>,
+  page: number,
+): Promise<PageResult> {
+  const usage = emptyUsage();
+  const failures: LlmFailureRow[] = [];
+  const where = { stage: stage.name, page };
+  const answered = await allInOrder(ctx, stage.calls, (items) =>
+    callWithRepair(ctx, usage, failures, where, items, stage),
+  );
+  const outputs = stage.outputs(answered, model(ctx));
+  await finishPage(ctx, [
+    ...outputs.map(([folder, rows]): [PageFolder, number, unknown[]] => [folder, page, rows]),
+    [stage.failures, page, sortedFailures(failures)],
+  ]);
+  return { rows: outputs[0]![1].length, usage };
 }
 
 /** Writes a page's outputs once every answer it used is safely in the cache (a retry then pays for nothing). */
@@ -148,11 +181,13 @@ function sortedFailures(failures: LlmFailureRow[]): LlmFailureRow[] {
 /**
  * A repair attempt changes the seed and, at temperature 0, warms the sampling: the same request would get the same
  * bad answer. `temperature` is the stage's own (bronze writes at bronze.temperature; the rest use llm.temperature).
+ * A reasoning model takes no temperature (lib/llm/model-family.ts): its repairs change only the seed.
  */
 function callOptions(e: Experiment, retry: number, temperature = e.llm.temperature): CallOptions {
+  const warm = retry > 0 && !modelFamily(e.llm).reasoning;
   return {
     maxTokens: e.llm.maxTokens,
-    temperature: retry === 0 ? temperature : Math.max(temperature, 0.3 * retry),
+    temperature: warm ? Math.max(temperature, 0.3 * retry) : temperature,
     seed: e.llm.seed + retry,
   };
 }
@@ -210,72 +245,72 @@ const CHECK_FOLDERS = {
   probe: { from: 'probe', to: 'verdictsProbe', failures: 'selfCheckFailuresProbe' },
 } as const;
 
-/**
- * Labels one page of candidates (set `silver`) or of gold test sentences (set `probe`, the LLM as annotator);
- * writes the labels and failures pages of that set.
- */
-function silverCalls(inp: PageInputs, page: number, set: keyof typeof LABEL_FOLDERS) {
+type SilverValue = { labels: Map<string, string[]>; rationales: Map<string, string> };
+
+/** Silver labelling of one page of candidates (set `silver`) or of gold test sentences (set `probe`). */
+function silverStage(
+  inp: PageInputs,
+  page: number,
+  set: keyof typeof LABEL_FOLDERS,
+): LlmStage<CandidateRow, SilverValue> {
   const { experiment: e, taxonomy } = inp;
-  const candidates = readJsonl<CandidateRow>(pagePath(inp.runDir, LABEL_FOLDERS[set].from, page));
+  const folders = LABEL_FOLDERS[set];
   const labelIds = taxonomy.labels.map((l) => l.id);
-  return chunks(candidates, e.silver.batchSize).map(
-    (batch): PageCall<CandidateRow, { labels: Map<string, string[]> }> => ({
-      items: batch,
-      attempt: (items, retry) => ({
-        items,
-        request: silverRequest(
-          taxonomy,
-          items.map(({ id, text }) => ({ id, text })),
-          callOptions(e, retry),
-        ),
-        parse: (text) => {
-          const r = parseSilverAnswer(text, items, labelIds);
-          return r.ok ? ok(r) : r;
-        },
-      }),
-    }),
-  );
+  const prompt = stagePrompt(e, 'silver');
+  const candidates = readJsonl<CandidateRow>(pagePath(inp.runDir, folders.from, page));
+  const version = prompt.template!.version;
+  return {
+    name: set,
+    version,
+    calls: chunks(candidates, e.silver.batchSize),
+    buildRequest: (items, retry) =>
+      silverRequest(
+        taxonomy,
+        items.map(({ id, text }) => ({ id, text })),
+        callOptions(e, retry),
+        prompt,
+      ),
+    parse: (text, items) => {
+      const r = parseSilverAnswer(text, items, labelIds, prompt.rationale);
+      return r.ok ? ok(r) : r;
+    },
+    retries: 2,
+    failures: folders.failures,
+    outputs: (answered, model) => {
+      const rows: SilverRow[] = [];
+      for (const { items, value, cacheKey } of answered.flat()) {
+        for (const c of items) {
+          const rationale = value.rationales.get(c.id);
+          rows.push({
+            id: c.id,
+            noteId: c.noteId,
+            start: c.start,
+            end: c.end,
+            text: c.text,
+            labels: value.labels.get(c.id) ?? [],
+            reason: c.reason,
+            ...(rationale !== undefined ? { rationale } : {}),
+            model,
+            promptVersion: version,
+            cacheKey,
+          });
+        }
+      }
+      return [[folders.to, rows]];
+    },
+  };
 }
 
 /**
  * Labels one page of candidates (set `silver`) or of gold test sentences (set `probe`, the LLM as annotator);
  * writes the labels and failures pages of that set.
  */
-export async function labelSilverPage(
+export function labelSilverPage(
   ctx: PageContext,
   page: number,
   set: keyof typeof LABEL_FOLDERS = 'silver',
 ): Promise<PageResult> {
-  const folders = LABEL_FOLDERS[set];
-  const usage = emptyUsage();
-  const failures: LlmFailureRow[] = [];
-  const rows: SilverRow[] = [];
-  const answered = await allInOrder(ctx, silverCalls(ctx, page, set), (call) =>
-    callWithRepair(ctx, usage, failures, { stage: set, page }, call.items, call.attempt),
-  );
-  for (const results of answered) {
-    for (const { items, value, cacheKey } of results) {
-      for (const c of items) {
-        rows.push({
-          id: c.id,
-          noteId: c.noteId,
-          start: c.start,
-          end: c.end,
-          text: c.text,
-          labels: value.labels.get(c.id) ?? [],
-          reason: c.reason,
-          model: model(ctx),
-          promptVersion: SILVER_PROMPT_VERSION,
-          cacheKey,
-        });
-      }
-    }
-  }
-  await finishPage(ctx, [
-    [folders.to, page, rows],
-    [folders.failures, page, sortedFailures(failures)],
-  ]);
-  return { rows: rows.length, usage };
+  return runPage(ctx, silverStage(ctx, page, set), page);
 }
 
 export function bronzeId(text: string): string {
@@ -283,137 +318,134 @@ export function bronzeId(text: string): string {
 }
 
 type BronzeItem = { id: string; job: BronzeJob };
-type BronzeValue = { sentences: string[] };
 
-function bronzeCalls(inp: PageInputs, page: number): (PageCall<BronzeItem, BronzeValue> & { job: BronzeJob })[] {
+/** Bronze generation of one page of jobs: one call per job. */
+function bronzeStage(inp: PageInputs, page: number): LlmStage<BronzeItem, { sentences: string[] }> {
   const { experiment: e, taxonomy } = inp;
-  return readJsonl<BronzeJob>(pagePath(inp.runDir, 'bronzeJobs', page)).map((job) => ({
-    job,
-    items: [{ id: `job-${job.jobIndex}`, job }],
-    attempt: (items, retry) => ({
-      items,
-      request: bronzeRequest(taxonomy, job, callOptions(e, retry, e.bronze.temperature)),
-      parse: (text) => {
-        const r = parseBronzeAnswer(text, job.count);
-        return r.ok ? ok(r) : r;
-      },
-      salvage: (text) => {
-        const sentences = salvageBronzeSentences(text);
-        return sentences.length ? { sentences } : null;
-      },
-      // With top-up rounds a failed call is not asked again here: the next round asks for what is still missing.
-      retries: e.bronze.topUpRounds > 0 ? 0 : 2,
-    }),
-  }));
+  const prompt = stagePrompt(e, 'bronze');
+  const jobs = readJsonl<BronzeJob>(pagePath(inp.runDir, 'bronzeJobs', page));
+  const request = (job: BronzeJob, retry: number) =>
+    bronzeRequest(taxonomy, job, callOptions(e, retry, e.bronze.temperature), prompt);
+  const version = prompt.template!.version;
+  return {
+    name: 'bronze',
+    version,
+    calls: jobs.map((job) => [{ id: `job-${job.jobIndex}`, job }]),
+    buildRequest: (items, retry) => request(items[0]!.job, retry),
+    parse: (text, items) => {
+      const r = parseBronzeAnswer(text, items[0]!.job.count);
+      return r.ok ? ok(r) : r;
+    },
+    salvage: (text) => {
+      const sentences = salvageBronzeSentences(text);
+      return sentences.length ? { sentences } : null;
+    },
+    // With top-up rounds a failed call is not asked again here: the next round asks for what is still missing.
+    retries: e.bronze.topUpRounds > 0 ? 0 : 2,
+    failures: 'bronzeFailures',
+    outputs: (answered, model) => {
+      const rows: BronzeRow[] = [];
+      const rejected: RejectedBronzeRow[] = [];
+      const seen = new Set<string>();
+      for (const [i, results] of answered.entries()) {
+        const job = jobs[i]!;
+        const prompt = request(job, 0)
+          .messages.map((m) => m.content)
+          .join('\n');
+        const gate = bronzeGate(taxonomy, prompt);
+        for (const { value, cacheKey } of results) {
+          for (const written of value.sentences) {
+            const text = stripListMarker(written);
+            const reason = gate(text);
+            if (reason !== null) {
+              rejected.push({ jobIndex: job.jobIndex, labels: job.labels, text: written, reason, cacheKey });
+              continue;
+            }
+            const id = bronzeId(text);
+            if (seen.has(id)) continue;
+            seen.add(id);
+            rows.push({
+              id,
+              text,
+              labels: job.labels,
+              style: { ...job.style },
+              model,
+              promptVersion: version,
+              cacheKey,
+            });
+          }
+        }
+      }
+      return [
+        ['bronze', rows],
+        ['bronzeRejected', rejected],
+      ];
+    },
+  };
 }
 
 /**
  * Generates the sentences of one page of bronze jobs; writes bronze/sentences, bronze/failures and bronze/rejected
  * (items the sentence gate refused) pages.
  */
-export async function generateBronzePage(ctx: PageContext, page: number): Promise<PageResult> {
-  const { taxonomy } = ctx;
-  const usage = emptyUsage();
-  const failures: LlmFailureRow[] = [];
-  const rows: BronzeRow[] = [];
-  const rejected: RejectedBronzeRow[] = [];
-  const seen = new Set<string>();
-  const answered = await allInOrder(ctx, bronzeCalls(ctx, page), async (call) => ({
-    call,
-    results: await callWithRepair(ctx, usage, failures, { stage: 'bronze', page }, call.items, call.attempt),
-  }));
-  for (const { call, results } of answered) {
-    const { job } = call;
-    const prompt = call
-      .attempt(call.items, 0)
-      .request.messages.map((m) => m.content)
-      .join('\n');
-    const gate = bronzeGate(taxonomy, prompt);
-    for (const { value, cacheKey } of results) {
-      for (const written of value.sentences) {
-        const text = stripListMarker(written);
-        const reason = gate(text);
-        if (reason !== null) {
-          rejected.push({ jobIndex: job.jobIndex, labels: job.labels, text: written, reason, cacheKey });
-          continue;
-        }
-        const id = bronzeId(text);
-        if (seen.has(id)) continue;
-        seen.add(id);
-        rows.push({
-          id,
-          text,
-          labels: job.labels,
-          style: { ...job.style },
-          model: model(ctx),
-          promptVersion: BRONZE_PROMPT_VERSION,
-          cacheKey,
-        });
-      }
-    }
-  }
-  await finishPage(ctx, [
-    ['bronze', page, rows],
-    ['bronzeFailures', page, sortedFailures(failures)],
-    ['bronzeRejected', page, rejected],
-  ]);
-  return { rows: rows.length, usage };
+export function generateBronzePage(ctx: PageContext, page: number): Promise<PageResult> {
+  return runPage(ctx, bronzeStage(ctx, page), page);
 }
 
 type CheckItem = { id: string; text: string; labels: string[] };
 
-function selfCheckCalls(inp: PageInputs, set: CheckedSet, page: number) {
+/** The self-check of one page of silver, bronze or probe rows. */
+function selfCheckStage(
+  inp: PageInputs,
+  set: CheckedSet,
+  page: number,
+): LlmStage<CheckItem, { verdicts: Map<string, SelfCheckVerdict> }> {
   const { experiment: e, taxonomy } = inp;
-  const source = readJsonl<SilverRow | BronzeRow>(pagePath(inp.runDir, CHECK_FOLDERS[set].from, page));
+  const folders = CHECK_FOLDERS[set];
+  const prompt = stagePrompt(e, 'selfCheck');
   const labelIds = taxonomy.labels.map((l) => l.id);
+  const source = readJsonl<SilverRow | BronzeRow>(pagePath(inp.runDir, folders.from, page));
   const items: CheckItem[] = source.map(({ id, text, labels }) => ({ id, text, labels }));
-  return chunks(items, e.selfCheck.batchSize).map(
-    (batch): PageCall<CheckItem, ReturnType<typeof parseSelfCheckAnswer> & { ok: true }> => ({
-      items: batch,
-      attempt: (its, retry) => ({
-        items: its,
-        request: selfCheckRequest(taxonomy, set === 'bronze' ? 'bronze' : 'silver', its, callOptions(e, retry)),
-        parse: (text) => {
-          const r = parseSelfCheckAnswer(text, its, labelIds);
-          return r.ok ? ok(r) : r;
-        },
-      }),
-    }),
-  );
+  const version = prompt.template!.version;
+  return {
+    name: 'selfcheck',
+    version,
+    calls: chunks(items, e.selfCheck.batchSize),
+    buildRequest: (its, retry) =>
+      selfCheckRequest(taxonomy, set === 'bronze' ? 'bronze' : 'silver', its, callOptions(e, retry), prompt),
+    parse: (text, its) => {
+      const r = parseSelfCheckAnswer(text, its, labelIds, prompt.rationale);
+      return r.ok ? ok(r) : r;
+    },
+    retries: 2,
+    failures: folders.failures,
+    outputs: (answered, model) => {
+      const rows: VerdictRow[] = [];
+      for (const { items: its, value, cacheKey } of answered.flat()) {
+        for (const it of its) {
+          const v = value.verdicts.get(it.id);
+          if (!v) continue;
+          rows.push({
+            id: it.id,
+            set,
+            verdict: v.verdict,
+            labels: v.labels,
+            reason: v.reason,
+            ...(v.rationale !== undefined ? { rationale: v.rationale } : {}),
+            model,
+            promptVersion: version,
+            cacheKey,
+          });
+        }
+      }
+      return [[folders.to, rows]];
+    },
+  };
 }
 
 /** Self-checks one page of silver, bronze or probe rows; verdicts are written as their own rows, nothing is deleted. */
-export async function selfCheckPage(ctx: PageContext, set: CheckedSet, page: number): Promise<PageResult> {
-  const folders = CHECK_FOLDERS[set];
-  const usage = emptyUsage();
-  const failures: LlmFailureRow[] = [];
-  const rows: VerdictRow[] = [];
-  const answered = await allInOrder(ctx, selfCheckCalls(ctx, set, page), (call) =>
-    callWithRepair(ctx, usage, failures, { stage: 'selfcheck', page }, call.items, call.attempt),
-  );
-  for (const results of answered) {
-    for (const { items: its, value, cacheKey } of results) {
-      for (const it of its) {
-        const v = value.verdicts.get(it.id);
-        if (!v) continue;
-        rows.push({
-          id: it.id,
-          set,
-          verdict: v.verdict,
-          labels: v.labels,
-          reason: v.reason,
-          model: model(ctx),
-          promptVersion: SELFCHECK_PROMPT_VERSION,
-          cacheKey,
-        });
-      }
-    }
-  }
-  await finishPage(ctx, [
-    [folders.to, page, rows],
-    [folders.failures, page, sortedFailures(failures)],
-  ]);
-  return { rows: rows.length, usage };
+export function selfCheckPage(ctx: PageContext, set: CheckedSet, page: number): Promise<PageResult> {
+  return runPage(ctx, selfCheckStage(ctx, set, page), page);
 }
 
 /**
@@ -426,9 +458,9 @@ export function pageRequests(
   set: PageSet,
   page: number,
 ): LlmRequest[] {
-  const first = <I, T>(calls: PageCall<I, T>[]) => calls.map((c) => c.attempt(c.items, 0).request);
-  if (stage === 'bronze') return first(bronzeCalls(inp, page));
-  if (stage === 'selfcheck') return first(selfCheckCalls(inp, set, page));
+  const first = <I extends { id: string }, T>(s: LlmStage<I, T>) => s.calls.map((items) => s.buildRequest(items, 0));
+  if (stage === 'bronze') return first(bronzeStage(inp, page));
+  if (stage === 'selfcheck') return first(selfCheckStage(inp, set, page));
   if (set === 'bronze') throw new Error('silver pages are silver or probe pages');
-  return first(silverCalls(inp, page, set));
+  return first(silverStage(inp, page, set));
 }

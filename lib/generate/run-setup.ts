@@ -1,11 +1,12 @@
 // The first stages of a run: snapshot the experiment, check taxonomy and gold, pick silver candidates, plan bronze.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Experiment } from '../run/experiment.js';
 import { loadTaxonomy, labelIds } from '../run/taxonomy.js';
 import { readGold, readNotes } from '../corpus/readers.js';
 import { selectCandidates } from '../corpus/selection.js';
-import { bronzeJobs } from './prompts.js';
+import { bronzeJobs } from './bronze-jobs.js';
+import { copyPrompts } from './stage-prompts.js';
 import { readJsonl, readRunExperiment, RUN_FILES, writeJson, writeJsonl, writePages } from '../run/run-dir.js';
 import type { CandidateRow, GoldRow } from '../run/records.js';
 import { normaliseSentence } from '../corpus/sentences.js';
@@ -41,6 +42,9 @@ export function startRun(experiment: Experiment, runDir: string): StageCounts {
   if (refusal) throw new InputError([{ file: experiment.file, line: 0, key: 'llm.baseURL', message: refusal }]);
   mkdirSync(runDir, { recursive: true });
   writeJson(join(runDir, RUN_FILES.experiment), experiment);
+  // A rerun of a run that lost pages starts with none lost: the pages are asked again.
+  rmSync(join(runDir, RUN_FILES.lostPages), { force: true });
+  copyPrompts(experiment, runDir);
   const taxonomy = loadTaxonomy(experiment.taxonomy);
   const labels = labelIds(taxonomy);
   const { train, test } = goldSplits(experiment, labels);

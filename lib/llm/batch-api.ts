@@ -11,6 +11,7 @@ import {
   type ChatCompletion,
   type OpenAIProviderOptions,
 } from './openai-provider.js';
+import type { ModelFamily } from './model-family.js';
 import { LlmCallError, type LlmAnswer, type LlmRequest } from './types.js';
 import type { BatchStatus } from '../run/run-state.js';
 
@@ -23,11 +24,27 @@ export interface BatchFlavour {
   url: string;
   maxRequests: number;
   maxBytes: number;
+  /** `expires_after` of an uploaded input file and `output_expires_after` of a batch's output and error files (s). */
+  inputExpiresSeconds: number;
+  outputExpiresSeconds: number;
 }
 
 /** Files stay under 190 MB (both APIs take 200 MB): a line's size is known only once it is written. */
 export const BATCH_MAX_BYTES = 190_000_000;
 const MAX_REQUESTS: Record<BatchApiKind, number> = { openai: 50_000, azure: 100_000 };
+
+/** The completion window every batch is created with. */
+const COMPLETION_WINDOW_SECONDS = 24 * 3600;
+/**
+ * How long the provider keeps the files, as short as it allows while covering the completion window: OpenAI takes
+ * 1 hour to 30 days, so the input lives the window plus an hour (validation, finalizing) and the output and error
+ * files a window from their creation (collected within a poll interval; a day covers a stopped worker). Azure takes
+ * 14 to 30 days: 14. The files are deleted once collected anyway (llm.batchKeepFiles keeps them).
+ */
+const EXPIRES_SECONDS: Record<BatchApiKind, { input: number; output: number }> = {
+  openai: { input: COMPLETION_WINDOW_SECONDS + 3600, output: COMPLETION_WINDOW_SECONDS },
+  azure: { input: 14 * 24 * 3600, output: 14 * 24 * 3600 },
+};
 
 export interface BatchSettings {
   baseURL?: string | undefined;
@@ -44,6 +61,8 @@ export function batchFlavour(llm: BatchSettings): BatchFlavour {
     url: kind === 'azure' ? '/chat/completions' : '/v1/chat/completions',
     maxRequests: llm.batchMaxRequests ?? MAX_REQUESTS[kind],
     maxBytes: BATCH_MAX_BYTES,
+    inputExpiresSeconds: EXPIRES_SECONDS[kind].input,
+    outputExpiresSeconds: EXPIRES_SECONDS[kind].output,
   };
 }
 
@@ -61,8 +80,15 @@ function isAzureHost(baseURL: string | undefined): boolean {
  * One line of a batch input file: `custom_id` (the answer's cache key), and as `body` exactly the request the online
  * path posts (same object, `response_format` json_schema included). `model` is the model, or on Azure the deployment.
  */
-export function batchLine(flavour: BatchFlavour, model: string, customId: string, request: LlmRequest): string {
-  return JSON.stringify({ custom_id: customId, method: 'POST', url: flavour.url, body: chatParams(model, request) });
+export function batchLine(
+  flavour: BatchFlavour,
+  model: string,
+  customId: string,
+  request: LlmRequest,
+  family?: ModelFamily,
+): string {
+  const body = chatParams(model, request, 'json_schema', family);
+  return JSON.stringify({ custom_id: customId, method: 'POST', url: flavour.url, body });
 }
 
 /**
@@ -237,11 +263,15 @@ export class BatchClient {
     }
   }
 
-  /** Uploads a request file (purpose `batch`); its id and creation time (Unix seconds). */
+  /** Uploads a request file (purpose `batch`, expiring after the window); its id and creation time (Unix seconds). */
   upload(path: string): Promise<{ id: string; createdAt: number }> {
     return this.call(async () => {
       const f = await this.client.files.create(
-        { file: createReadStream(path), purpose: 'batch' },
+        {
+          file: createReadStream(path),
+          purpose: 'batch',
+          expires_after: { anchor: 'created_at', seconds: this.flavour.inputExpiresSeconds },
+        },
         { timeout: Math.max(this.ctx.timeoutMs, FILE_TIMEOUT_MS) },
       );
       return { id: f.id, createdAt: f.created_at };
@@ -270,6 +300,7 @@ export class BatchClient {
           // Azure names its endpoint without the version prefix, like the lines' url.
           endpoint: this.flavour.url as OpenAI.Batches.BatchCreateParams['endpoint'],
           completion_window: '24h',
+          output_expires_after: { anchor: 'created_at', seconds: this.flavour.outputExpiresSeconds },
           metadata,
         }),
       ),
@@ -292,6 +323,17 @@ export class BatchClient {
       } catch (err) {
         if (err instanceof OpenAI.NotFoundError) return vanished(id);
         throw err;
+      }
+    });
+  }
+
+  /** Deletes a file at the provider; one already gone (404) counts as deleted. */
+  deleteFile(fileId: string): Promise<void> {
+    return this.call(async () => {
+      try {
+        await this.client.files.delete(fileId);
+      } catch (err) {
+        if (!(err instanceof OpenAI.NotFoundError)) throw err;
       }
     });
   }

@@ -1,5 +1,6 @@
 // Caps one process's LLM calls in flight at llm.concurrency, handing a freed slot straight to the next waiting call.
 import type { LlmAnswer, LlmProvider, LlmRequest, StartOptions } from './types.js';
+import { onAbort } from '../run/abort.js';
 
 export class ConcurrencyLimitedProvider implements LlmProvider {
   readonly kind: string;
@@ -52,19 +53,21 @@ export class ConcurrencyLimitedProvider implements LlmProvider {
       return Promise.resolve(false);
     }
     return new Promise<boolean>((resolve, reject) => {
+      // Every waiting call of a page shares the page's signals: one listener each however many wait (lib/run/abort.ts).
+      let unsubscribe: (() => void)[] = [];
       const grant = () => {
-        for (const s of stops) s.removeEventListener('abort', onAbort);
+        for (const u of unsubscribe) u();
         resolve(true); // the releasing call passed its slot on: `running` is unchanged
       };
-      const onAbort = () => {
+      const stop = () => {
         const i = this.waiting.indexOf(grant);
         if (i < 0) return; // already granted
         this.waiting.splice(i, 1);
-        for (const s of stops) s.removeEventListener('abort', onAbort);
+        for (const u of unsubscribe) u();
         const reason = stops.find((s) => s.aborted)?.reason as unknown;
         reject(reason ?? new Error('aborted while waiting for an LLM call slot'));
       };
-      for (const s of stops) s.addEventListener('abort', onAbort, { once: true });
+      unsubscribe = stops.map((s) => onAbort(s, stop));
       this.waiting.push(grant);
     });
   }

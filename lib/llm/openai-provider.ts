@@ -1,6 +1,8 @@
 // LlmProvider for any OpenAI-compatible chat-completions server, with structured outputs and retry-aware errors.
 import OpenAI from 'openai';
+import { cacheModelId, modelFamily, tokenLimit, type ModelFamily } from './model-family.js';
 import { LlmCallError, type JsonSchema, type LlmAnswer, type LlmProvider, type LlmRequest } from './types.js';
+import { followSignal } from '../run/abort.js';
 
 export interface OpenAIProviderOptions {
   /** The API root, e.g. `https://api.openai.com/v1` or `http://vllm:8000/v1`. */
@@ -14,6 +16,8 @@ export interface OpenAIProviderOptions {
   timeoutMs: number;
   /** Name of the variable the key came from (llm.apiKeyEnv), named in auth error messages. */
   apiKeyEnv?: string;
+  /** The model's request rules (default: by its name, max_completion_tokens). */
+  family?: ModelFamily;
 }
 
 export type ResponseFormatMode = 'json_schema' | 'json_object';
@@ -27,7 +31,10 @@ export const OPENAI_KIND = 'openai';
 
 export class OpenAIProvider implements LlmProvider {
   readonly kind = OPENAI_KIND;
+  /** The model's identity in cache keys (its name, and the reasoning effort when one is sent). */
   readonly model: string;
+  private readonly apiModel: string;
+  private readonly family: ModelFamily;
   private readonly client: OpenAI;
   private readonly ctx: CallContext;
   private mode: ResponseFormatMode = 'json_schema';
@@ -35,7 +42,9 @@ export class OpenAIProvider implements LlmProvider {
   fallbackReason: string | undefined;
 
   constructor(opts: OpenAIProviderOptions) {
-    this.model = opts.model;
+    this.apiModel = opts.model;
+    this.family = opts.family ?? modelFamily({ model: opts.model });
+    this.model = cacheModelId(opts.model, this.family);
     this.ctx = callContext(opts);
     this.client = new OpenAI({
       baseURL: opts.baseURL,
@@ -73,15 +82,17 @@ export class OpenAIProvider implements LlmProvider {
     const call = followSignal(signal);
     let completion: ChatCompletion;
     try {
-      completion = await this.client.chat.completions.create(chatParams(this.model, request, mode), {
+      completion = await this.client.chat.completions.create(chatParams(this.apiModel, request, mode, this.family), {
         signal: call.signal,
       });
     } finally {
       call.release();
     }
-    const answer = answerOf(completion, this.model);
+    const answer = answerOf(completion, this.apiModel);
     if (!answer)
-      throw new LlmCallError(`answer from ${this.ctx.where} had no choices (model ${this.model})`, { retryable: true });
+      throw new LlmCallError(`answer from ${this.ctx.where} had no choices (model ${this.apiModel})`, {
+        retryable: true,
+      });
     return answer;
   }
 }
@@ -135,6 +146,13 @@ export function toCallError(err: unknown, ctx: CallContext): LlmCallError {
     const status = err.status;
     const said = redactKey(serverMessage(err), ctx.apiKey);
     const tail = said ? ` (server said: ${said})` : '';
+    if (status === 429 && isQuotaExhausted(err)) {
+      // The same status as a rate limit, but no wait helps: the account needs credits or a higher quota.
+      return new LlmCallError(
+        `429 insufficient_quota from ${at}: the account behind the API key (${ctx.apiKeyEnv ?? 'llm.apiKeyEnv'}) is out of credits or over its quota; check the plan and billing details, then run again${tail}`,
+        { retryable: false, status },
+      );
+    }
     if (status === 429 || status === 408 || status === 409 || status >= 500) {
       const retryAfterMs = retryAfterMsFromHeaders(err.headers, status);
       return new LlmCallError(`${status} from ${at} for model ${ctx.model}; retryable${tail}`, {
@@ -153,7 +171,7 @@ export function toCallError(err: unknown, ctx: CallContext): LlmCallError {
         ? `unknown model ${ctx.model} at ${at}: check llm.model${tail}`
         : `404 from ${at}: ${ctx.notFound ?? 'no chat completions endpoint there'}; check llm.baseURL (it usually ends in /v1)${tail}`;
     } else if (status === 400 || status === 422) {
-      message = `${status} from ${at}: the server rejected the request for model ${ctx.model}; check llm.model, maxTokens and temperature${tail}`;
+      message = `${status} from ${at}: ${rejectionHint(err, ctx.model)}${tail}`;
     } else {
       message = `${status} from ${at} for model ${ctx.model}${tail}`;
     }
@@ -174,16 +192,26 @@ export function redactKey(text: string, apiKey: string): string {
 
 /**
  * The chat-completions request body for `request`: what the online path posts and what a batch file line carries
- * as its `body` (the same object, so both are answered alike and share cache keys).
+ * as its `body` (the same object, so both are answered alike and share cache keys). The model's family decides the
+ * token-limit name (max_completion_tokens unless llm.maxTokensParam says max_tokens), and a reasoning model gets no
+ * temperature (only the default 1 is accepted), reasoning_effort when llm.reasoningEffort is set, and a token limit
+ * with room for its thinking (model-family.ts REASONING_ALLOWANCE).
  */
-export function chatParams(model: string, request: LlmRequest, mode: ResponseFormatMode = 'json_schema'): ChatParams {
+export function chatParams(
+  model: string,
+  request: LlmRequest,
+  mode: ResponseFormatMode = 'json_schema',
+  family: ModelFamily = modelFamily({ model }),
+): ChatParams {
   const messages: ChatMessageParam[] = request.messages.map((m) => ({ role: m.role, content: m.content }));
+  // Keys in this order (the token limit where max_tokens always was), so a body differs only where the family does.
   const params: ChatParams = {
     model,
     messages,
-    max_tokens: request.maxTokens,
-    temperature: request.temperature,
+    [family.maxTokensParam]: tokenLimit(family, request.maxTokens),
+    ...(family.reasoning ? {} : { temperature: request.temperature }),
     seed: request.seed,
+    ...(family.reasoningEffort ? { reasoning_effort: family.reasoningEffort } : {}),
     response_format:
       mode === 'json_schema'
         ? { type: 'json_schema', json_schema: { name: request.schemaName, schema: request.schema, strict: true } }
@@ -204,11 +232,20 @@ export function answerOf(completion: ChatCompletion, model: string): LlmAnswer |
   return {
     text: content ?? refusal ?? '',
     finishReason,
-    usage: {
-      promptTokens: completion.usage?.prompt_tokens ?? 0,
-      completionTokens: completion.usage?.completion_tokens ?? 0,
-    },
+    usage: usageOf(completion.usage),
     model: completion.model || model,
+  };
+}
+
+/** Token counts of a completion; reasoning and cached prompt tokens only where the server reports some. */
+function usageOf(u: ChatCompletion['usage']): LlmAnswer['usage'] {
+  const reasoning = u?.completion_tokens_details?.reasoning_tokens ?? 0;
+  const cached = u?.prompt_tokens_details?.cached_tokens ?? 0;
+  return {
+    promptTokens: u?.prompt_tokens ?? 0,
+    completionTokens: u?.completion_tokens ?? 0,
+    ...(reasoning > 0 ? { reasoningTokens: reasoning } : {}),
+    ...(cached > 0 ? { cachedPromptTokens: cached } : {}),
   };
 }
 
@@ -285,10 +322,38 @@ function serverMessage(err: unknown): string {
   return err.message ?? '';
 }
 
+/** A server without structured outputs (not one that has them and refused this schema: that is a bug to see). */
 function isResponseFormatRejection(err: unknown): boolean {
   if (!(err instanceof OpenAI.APIError) || err.status !== 400) return false;
+  if (/^invalid schema for response_format/i.test(serverMessage(err))) return false;
   const text = `${serverMessage(err)} ${err.param ?? ''} ${err.message ?? ''}`.toLowerCase();
   return text.includes('response_format') || text.includes('json_schema');
+}
+
+function isQuotaExhausted(err: InstanceType<typeof OpenAI.APIError>): boolean {
+  const type = (err.error as { type?: unknown } | undefined)?.type;
+  return err.code === 'insufficient_quota' || type === 'insufficient_quota';
+}
+
+/** What a 400 means and what to change, by the server's error code and parameter. */
+function rejectionHint(err: InstanceType<typeof OpenAI.APIError>, model: string): string {
+  const param = err.param ?? '';
+  const said = serverMessage(err);
+  if (err.code === 'context_length_exceeded')
+    return `the request is longer than model ${model}'s context; lower the page size of the stage or use a model with a longer context`;
+  if (err.code === 'unsupported_parameter' || err.code === 'unsupported_value') {
+    if (param === 'max_tokens')
+      return `model ${model} wants max_completion_tokens: remove llm.maxTokensParam: max_tokens`;
+    if (param === 'temperature' || param === 'top_p' || param === 'reasoning_effort')
+      return `model ${model} refused '${param}': set llm.reasoning (true for a reasoning model, false for any other) to match the model, and llm.reasoningEffort only for reasoning models`;
+  }
+  const unknown = /Unrecognized request argument supplied: (\S+)/.exec(said)?.[1];
+  if (unknown === 'max_completion_tokens')
+    return `the server does not know max_completion_tokens: set llm.maxTokensParam: max_tokens for it`;
+  if (unknown) return `the server does not take the request argument '${unknown}' (model ${model})`;
+  if (/^invalid schema for response_format/i.test(said))
+    return `strict structured outputs refused clinsynth's JSON schema for model ${model} (a clinsynth bug: please report it)`;
+  return `the server rejected the request for model ${model}; check llm.model, maxTokens and temperature`;
 }
 
 function isModelNotFound(err: InstanceType<typeof OpenAI.APIError>): boolean {
@@ -307,18 +372,4 @@ function safeUrl(baseURL: string): string {
   } catch {
     return '(invalid llm.baseURL)';
   }
-}
-
-/**
- * A signal for one call that aborts with `outer` and lets go of it when released. The openai client adds an abort
- * listener to the signal it is given and never removes it, so handing it the activity's own signal leaks one
- * listener per call for the life of the page (and warns past ten).
- */
-function followSignal(outer?: AbortSignal): { signal?: AbortSignal; release(): void } {
-  if (!outer) return { release: () => {} };
-  const controller = new AbortController();
-  if (outer.aborted) controller.abort(outer.reason);
-  const onAbort = () => controller.abort(outer.reason);
-  outer.addEventListener('abort', onAbort, { once: true });
-  return { signal: controller.signal, release: () => outer.removeEventListener('abort', onAbort) };
 }

@@ -2,6 +2,7 @@
 import type { Experiment } from '../run/experiment.js';
 import { isLoopbackHost } from '../run/privacy.js';
 import { OpenAIProvider, type OpenAIProviderOptions } from './openai-provider.js';
+import { modelFamily } from './model-family.js';
 import { RateLimitedProvider } from './rate-limit.js';
 import { ConcurrencyLimitedProvider } from './call-slots.js';
 import { LlmCallError, type LlmProvider } from './types.js';
@@ -21,6 +22,9 @@ export function providerFor(llm: LlmSettings, env: NodeJS.ProcessEnv = process.e
     llm.timeoutSeconds,
     llm.requestsPerSecond,
     llm.concurrency,
+    llm.reasoning,
+    llm.maxTokensParam,
+    llm.reasoningEffort,
   ]);
   let p = providers.get(key);
   if (!p) {
@@ -50,6 +54,7 @@ export function openaiOptions(llm: LlmSettings, env: NodeJS.ProcessEnv = process
     headers: llm.headers,
     timeoutMs: llm.timeoutSeconds * 1000,
     apiKeyEnv: llm.apiKeyEnv,
+    family: modelFamily(llm),
   };
 }
 

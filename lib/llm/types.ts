@@ -20,6 +20,10 @@ export interface LlmRequest {
 export interface LlmUsage {
   promptTokens: number;
   completionTokens: number;
+  /** Of completionTokens, those a reasoning model spent thinking (completion_tokens_details.reasoning_tokens). */
+  reasoningTokens?: number;
+  /** Of promptTokens, those served from the provider's prompt cache (prompt_tokens_details.cached_tokens). */
+  cachedPromptTokens?: number;
 }
 
 export interface LlmAnswer {

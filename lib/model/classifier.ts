@@ -1,7 +1,12 @@
 // Multi-label classifier heads on sentence embeddings (one-vs-rest logistic regression or a small MLP), trained in TS.
-import { mulberry32, shuffled } from '../run/random.js';
 import { ENCODER_ID } from '../run/paths.js';
 import { f1FromCounts } from '../evaluate/metrics.js';
+import { balancedWeights, design, sigmoid, unstandardize } from './design.js';
+import { fitLogregLabels } from './logreg-fit.js';
+import { fitMlp } from './mlp-fit.js';
+import { stratifiedFolds, stratifiedValidationSplit } from './splits.js';
+
+export { stratifiedFolds, stratifiedValidationSplit } from './splits.js';
 
 export type ClassifierKind = 'logreg' | 'mlp';
 
@@ -35,7 +40,8 @@ export interface TrainOptions {
 /**
  * Defaults chosen on the gold dev set (281 sentences, 20 note-grouped 80/20 splits): with standardised features,
  * l2 1e-3…1e-1 all gave macro-F1 within ±0.01; 'cv' thresholds beat one holdout by ~0.01–0.02 and halved the
- * seed-to-seed sd. Our logreg optimum matches scikit-learn's (same objective) to 1e-9.
+ * seed-to-seed sd. Our logreg optimum matches scikit-learn's (same objective, same tolerance: max |gradient| ≤ 1e-6;
+ * tests/unit/classifier-reference.test.ts): weights within 1e-3 of the largest, probabilities within 1e-4.
  * Threshold 0.5 ('none') then beat 'cv' thresholds out of fold on all 281 sentences (5 folds by note, fold seeds
  * 1–3 / 4–10), macro-F1 MiniLM 0.635 vs 0.631 / 0.635 vs 0.618, mpnet 0.572 vs 0.557 / 0.566 vs 0.539, micro-F1
  * +0.01–0.04: tuning 19 thresholds per label on 2–54 positives fits noise. l2 1e-3…1e-1 stayed within ±0.01 there
@@ -91,389 +97,6 @@ export interface TrainedHead {
   notes: string[];
 }
 
-// ---------------------------------------------------------------------------------------------------------------
-
-interface Design {
-  n: number;
-  d: number;
-  /** Row-major n × d, standardised when asked. */
-  x: Float64Array;
-  mean: Float64Array;
-  scale: Float64Array;
-}
-
-function design(X: readonly Float32Array[], rows: readonly number[], d: number, standardize: boolean): Design {
-  const n = rows.length;
-  const x = new Float64Array(n * d);
-  rows.forEach((r, i) => {
-    const v = X[r]!;
-    for (let k = 0; k < d; k++) x[i * d + k] = v[k]!;
-  });
-  const mean = new Float64Array(d);
-  const scale = new Float64Array(d).fill(1);
-  if (standardize && n > 1) {
-    for (let i = 0; i < n; i++) for (let k = 0; k < d; k++) mean[k]! += x[i * d + k]!;
-    for (let k = 0; k < d; k++) mean[k]! /= n;
-    const vars = new Float64Array(d);
-    for (let i = 0; i < n; i++)
-      for (let k = 0; k < d; k++) {
-        const c = x[i * d + k]! - mean[k]!;
-        vars[k]! += c * c;
-      }
-    for (let k = 0; k < d; k++) {
-      const sd = Math.sqrt(vars[k]! / n);
-      scale[k] = sd > 1e-12 ? sd : 1;
-    }
-    for (let i = 0; i < n; i++) for (let k = 0; k < d; k++) x[i * d + k] = (x[i * d + k]! - mean[k]!) / scale[k]!;
-  }
-  return { n, d, x, mean, scale };
-}
-
-const sigmoid = (z: number): number => (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z)));
-/** log(1 + e^z), stable. */
-const softplus = (z: number): number => (z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z)));
-
-/** 'balanced' class weights for one binary label: n / (2·count(class)). Sum over rows = n. */
-function balancedWeights(y: Uint8Array): Float64Array {
-  const n = y.length;
-  let pos = 0;
-  for (let i = 0; i < n; i++) pos += y[i]!;
-  const wp = pos ? n / (2 * pos) : 0;
-  const wn = n - pos ? n / (2 * (n - pos)) : 0;
-  const w = new Float64Array(n);
-  for (let i = 0; i < n; i++) w[i] = y[i] ? wp : wn;
-  return w;
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// L-BFGS (two-loop recursion, Armijo backtracking) for smooth convex objectives.
-
-interface LbfgsResult {
-  x: Float64Array;
-  f: number;
-  iterations: number;
-  converged: boolean;
-}
-
-export function lbfgs(
-  fg: (x: Float64Array, g: Float64Array) => number,
-  x0: Float64Array,
-  opts: { maxIter?: number; memory?: number; gtol?: number; ftol?: number } = {},
-): LbfgsResult {
-  const maxIter = opts.maxIter ?? 1000;
-  const m = opts.memory ?? 10;
-  const gtol = opts.gtol ?? 1e-6;
-  const ftol = opts.ftol ?? 1e-12;
-  const p = x0.length;
-  let x = x0.slice();
-  let g = new Float64Array(p);
-  let f = fg(x, g);
-  const S: Float64Array[] = [];
-  const Yv: Float64Array[] = [];
-  const rho: number[] = [];
-  const dir = new Float64Array(p);
-  const alpha = new Float64Array(m);
-  const maxAbs = (v: Float64Array) => v.reduce((s, a) => Math.max(s, Math.abs(a)), 0);
-  let it = 0;
-  for (; it < maxIter; it++) {
-    if (maxAbs(g) <= gtol) return { x, f, iterations: it, converged: true };
-    // direction = −H·g
-    dir.set(g);
-    for (let j = S.length - 1; j >= 0; j--) {
-      alpha[j] = rho[j]! * dot(S[j]!, dir);
-      axpy(-alpha[j]!, Yv[j]!, dir);
-    }
-    let gamma: number;
-    if (S.length) gamma = dot(S[S.length - 1]!, Yv[Yv.length - 1]!) / dot(Yv[Yv.length - 1]!, Yv[Yv.length - 1]!);
-    else gamma = 1 / Math.max(1, Math.sqrt(dot(g, g)));
-    for (let k = 0; k < p; k++) dir[k]! *= gamma;
-    for (let j = 0; j < S.length; j++) {
-      const beta = rho[j]! * dot(Yv[j]!, dir);
-      axpy(alpha[j]! - beta, S[j]!, dir);
-    }
-    for (let k = 0; k < p; k++) dir[k] = -dir[k]!;
-    let slope = dot(g, dir);
-    if (slope >= 0) {
-      // not a descent direction (numerical trouble): restart from steepest descent
-      S.length = Yv.length = rho.length = 0;
-      for (let k = 0; k < p; k++) dir[k] = -g[k]! / Math.max(1, Math.sqrt(dot(g, g)));
-      slope = dot(g, dir);
-    }
-    let step = 1;
-    const xn = new Float64Array(p);
-    const gn = new Float64Array(p);
-    let fn = Infinity;
-    for (let ls = 0; ls < 50; ls++) {
-      for (let k = 0; k < p; k++) xn[k] = x[k]! + step * dir[k]!;
-      fn = fg(xn, gn);
-      if (fn <= f + 1e-4 * step * slope) break;
-      step *= 0.5;
-    }
-    if (!(fn <= f)) return { x, f, iterations: it, converged: false }; // line search failed: at numerical precision
-    const s = new Float64Array(p);
-    const yv = new Float64Array(p);
-    for (let k = 0; k < p; k++) {
-      s[k] = xn[k]! - x[k]!;
-      yv[k] = gn[k]! - g[k]!;
-    }
-    const sy = dot(s, yv);
-    if (sy > 1e-12) {
-      if (S.length === m) {
-        S.shift();
-        Yv.shift();
-        rho.shift();
-      }
-      S.push(s);
-      Yv.push(yv);
-      rho.push(1 / sy);
-    }
-    const fOld = f;
-    x = xn;
-    g = gn;
-    f = fn;
-    if (Math.abs(fOld - f) <= ftol * Math.max(1, Math.abs(f))) return { x, f, iterations: it + 1, converged: true };
-  }
-  return { x, f, iterations: it, converged: maxAbs(g) <= gtol };
-}
-
-function dot(a: Float64Array, b: Float64Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
-  return s;
-}
-function axpy(a: number, x: Float64Array, y: Float64Array): void {
-  for (let i = 0; i < y.length; i++) y[i]! += a * x[i]!;
-}
-
-/** Binary L2 logistic regression with sample weights, by L-BFGS. Params: [w(d), b]; the bias is not penalised. */
-function fitBinaryLogreg(D: Design, y: Uint8Array, sw: Float64Array, l2: number): { w: Float64Array; b: number } {
-  const { n, d, x } = D;
-  const z = new Float64Array(n);
-  const fg = (p: Float64Array, g: Float64Array): number => {
-    const b = p[d]!;
-    let f = 0;
-    for (let i = 0; i < n; i++) {
-      let s = b;
-      const o = i * d;
-      for (let k = 0; k < d; k++) s += x[o + k]! * p[k]!;
-      z[i] = s;
-      f += sw[i]! * (softplus(s) - y[i]! * s);
-    }
-    f /= n;
-    g.fill(0);
-    let gb = 0;
-    for (let i = 0; i < n; i++) {
-      const r = (sw[i]! * (sigmoid(z[i]!) - y[i]!)) / n;
-      if (r === 0) continue;
-      gb += r;
-      const o = i * d;
-      for (let k = 0; k < d; k++) g[k]! += r * x[o + k]!;
-    }
-    let ww = 0;
-    for (let k = 0; k < d; k++) {
-      ww += p[k]! * p[k]!;
-      g[k]! += l2 * p[k]!;
-    }
-    g[d] = gb;
-    return f + 0.5 * l2 * ww;
-  };
-  const res = lbfgs(fg, new Float64Array(d + 1), { maxIter: 2000, gtol: 1e-6 });
-  return { w: res.x.subarray(0, d), b: res.x[d]! };
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// MLP: one hidden ReLU layer, sigmoid outputs, class-weighted BCE, Adam, seeded init and minibatch order.
-
-interface MlpParams {
-  h: number;
-  W1: Float64Array; // h × d
-  b1: Float64Array;
-  W2: Float64Array; // L × h
-  b2: Float64Array;
-}
-
-function gaussian(rand: () => number): () => number {
-  return () => {
-    let u = 0;
-    while (u === 0) u = rand();
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rand());
-  };
-}
-
-function fitMlp(
-  D: Design,
-  Y: Uint8Array[],
-  SW: Float64Array[],
-  active: boolean[],
-  o: { hidden: number; epochs: number; lr: number; batch: number; l2: number; seed: number },
-): MlpParams {
-  const { n, d, x } = D;
-  const L = Y.length;
-  const h = o.hidden;
-  const rand = mulberry32(o.seed ^ 0x9e3779b9);
-  const gauss = gaussian(rand);
-  const W1 = new Float64Array(h * d).map(() => gauss() * Math.sqrt(2 / d));
-  const b1 = new Float64Array(h);
-  const W2 = new Float64Array(L * h).map(() => gauss() * Math.sqrt(1 / h));
-  const b2 = new Float64Array(L);
-  const params = [W1, b1, W2, b2];
-  const m = params.map((p) => new Float64Array(p.length));
-  const v = params.map((p) => new Float64Array(p.length));
-  const grads = params.map((p) => new Float64Array(p.length));
-  const [gW1, gb1, gW2, gb2] = grads as [Float64Array, Float64Array, Float64Array, Float64Array];
-  const beta1 = 0.9;
-  const beta2 = 0.999;
-  const eps = 1e-8;
-  let t = 0;
-  const hid = new Float64Array(h);
-  const dh = new Float64Array(h);
-  const idx = Array.from({ length: n }, (_, i) => i);
-  for (let epoch = 0; epoch < o.epochs; epoch++) {
-    const order = shuffled(idx, rand);
-    for (let s = 0; s < n; s += o.batch) {
-      const batch = order.slice(s, s + o.batch);
-      for (const g of grads) g.fill(0);
-      for (const i of batch) {
-        const xo = i * d;
-        for (let u = 0; u < h; u++) {
-          let a = b1[u]!;
-          const wo = u * d;
-          for (let k = 0; k < d; k++) a += W1[wo + k]! * x[xo + k]!;
-          hid[u] = a > 0 ? a : 0;
-        }
-        dh.fill(0);
-        for (let j = 0; j < L; j++) {
-          if (!active[j]) continue;
-          let z = b2[j]!;
-          const wo = j * h;
-          for (let u = 0; u < h; u++) z += W2[wo + u]! * hid[u]!;
-          const r = (SW[j]![i]! * (sigmoid(z) - Y[j]![i]!)) / batch.length;
-          gb2[j]! += r;
-          for (let u = 0; u < h; u++) {
-            gW2[wo + u]! += r * hid[u]!;
-            dh[u]! += r * W2[wo + u]!;
-          }
-        }
-        for (let u = 0; u < h; u++) {
-          if (hid[u]! <= 0 || dh[u] === 0) continue;
-          const r = dh[u]!;
-          gb1[u]! += r;
-          const wo = u * d;
-          for (let k = 0; k < d; k++) gW1[wo + k]! += r * x[xo + k]!;
-        }
-      }
-      for (let k = 0; k < W1.length; k++) gW1[k]! += o.l2 * W1[k]!;
-      for (let k = 0; k < W2.length; k++) gW2[k]! += o.l2 * W2[k]!;
-      t++;
-      const c1 = 1 - Math.pow(beta1, t);
-      const c2 = 1 - Math.pow(beta2, t);
-      params.forEach((p, pi) => {
-        const g = grads[pi]!;
-        const mm = m[pi]!;
-        const vv = v[pi]!;
-        for (let k = 0; k < p.length; k++) {
-          mm[k] = beta1 * mm[k]! + (1 - beta1) * g[k]!;
-          vv[k] = beta2 * vv[k]! + (1 - beta2) * g[k]! * g[k]!;
-          p[k]! -= (o.lr * (mm[k]! / c1)) / (Math.sqrt(vv[k]! / c2) + eps);
-        }
-      });
-    }
-  }
-  return { h, W1, b1, W2, b2 };
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-
-/**
- * Validation rows for threshold tuning, stratified by label: labels are taken rarest first and each gets about
- * share × its positives in validation (at least one when it has two or more, always leaving one for fitting); rows
- * with no label fill validation up to round(share × n). Seeded and deterministic. Indices are sorted.
- */
-export function stratifiedValidationSplit(
-  Y: readonly Uint8Array[],
-  n: number,
-  share: number,
-  seed: number,
-): { fit: number[]; val: number[] } {
-  const rand = mulberry32(seed);
-  const inVal = new Uint8Array(n);
-  const assigned = new Uint8Array(n);
-  const positives = Y.map((y) => y.reduce((s, a) => s + a, 0));
-  const order = Y.map((_, j) => j).sort((a, b) => positives[a]! - positives[b]! || a - b);
-  for (const j of order) {
-    const pos = positives[j]!;
-    if (pos === 0) continue;
-    let want = pos >= 2 ? Math.min(pos - 1, Math.max(1, Math.round(share * pos))) : 0;
-    let haveFit = 0;
-    const free: number[] = [];
-    for (let i = 0; i < n; i++) {
-      if (!Y[j]![i]) continue;
-      if (!assigned[i]) free.push(i);
-      else if (inVal[i]) want--;
-      else haveFit++;
-    }
-    for (const i of shuffled(free, rand)) {
-      assigned[i] = 1;
-      // keep one positive for fitting if none is there yet
-      if (want > 0 && (haveFit > 0 || free.length > 1)) {
-        inVal[i] = 1;
-        want--;
-      } else haveFit++;
-    }
-  }
-  const target = Math.round(share * n);
-  let valCount = inVal.reduce((s, a) => s + a, 0);
-  const rest: number[] = [];
-  for (let i = 0; i < n; i++) if (!assigned[i]) rest.push(i);
-  for (const i of shuffled(rest, rand)) {
-    if (valCount < target) {
-      inVal[i] = 1;
-      valCount++;
-    }
-  }
-  const fit: number[] = [];
-  const val: number[] = [];
-  for (let i = 0; i < n; i++) (inVal[i] ? val : fit).push(i);
-  return { fit, val };
-}
-
-/**
- * Fold number (0…k−1) per row, stratified by label: labels rarest first, each positive row not yet placed goes to
- * the fold with the fewest positives of that label (then the fewest rows); unlabelled rows then fill the smallest
- * folds. Seeded and deterministic.
- */
-export function stratifiedFolds(Y: readonly Uint8Array[], n: number, k: number, seed: number): number[] {
-  const rand = mulberry32(seed);
-  const fold = new Array<number>(n).fill(-1);
-  const size = new Array<number>(k).fill(0);
-  const positives = Y.map((y) => y.reduce((s, a) => s + a, 0));
-  const order = Y.map((_, j) => j).sort((a, b) => positives[a]! - positives[b]! || a - b);
-  const place = (i: number, perFold: number[] | null) => {
-    let best = 0;
-    for (let f = 1; f < k; f++) {
-      const a = perFold ? perFold[f]! - perFold[best]! : 0;
-      if (a < 0 || (a === 0 && size[f]! < size[best]!)) best = f;
-    }
-    fold[i] = best;
-    size[best]!++;
-    if (perFold) perFold[best]!++;
-  };
-  for (const j of order) {
-    const perFold = new Array<number>(k).fill(0);
-    const free: number[] = [];
-    for (let i = 0; i < n; i++) {
-      if (!Y[j]![i]) continue;
-      if (fold[i]! >= 0) perFold[fold[i]!]!++;
-      else free.push(i);
-    }
-    for (const i of shuffled(free, rand)) place(i, perFold);
-  }
-  const rest: number[] = [];
-  for (let i = 0; i < n; i++) if (fold[i]! < 0) rest.push(i);
-  for (const i of shuffled(rest, rand)) place(i, null);
-  return fold;
-}
-
 function f1At(scores: readonly number[], y: Uint8Array, rows: readonly number[], t: number): number {
   let tp = 0;
   let fp = 0;
@@ -523,34 +146,17 @@ function fitOn(
   const Y = Yall.map((y) => Uint8Array.from(rows, (r) => y[r]!));
   const L = Y.length;
   const counts = Y.map((y) => y.reduce((s, a) => s + a, 0));
-  // Fold the standardisation into a layer acting on x: w·((x−μ)/σ) + b = (w/σ)·x + (b − Σ w μ/σ).
-  const fold = (w: Float64Array, b: number): [Float64Array, number] => {
-    const out = new Float64Array(d);
-    let bb = b;
-    for (let k = 0; k < d; k++) {
-      out[k] = w[k]! / D.scale[k]!;
-      bb -= out[k]! * D.mean[k]!;
-    }
-    return [out, bb];
-  };
+  const fold = (w: ArrayLike<number>, b: number) => unstandardize(D, w, b);
+  const active = counts.map((c) => c > 0 && c < rows.length);
   if (o.kind === 'logreg') {
-    const weights: Float64Array[] = [];
-    const biases = new Float64Array(L);
-    for (let j = 0; j < L; j++) {
-      if (counts[j] === 0 || counts[j] === rows.length) {
-        // one class only: a constant score (never / always predicted)
-        weights.push(new Float64Array(d));
-        biases[j] = counts[j] === 0 ? -30 : 30;
-        continue;
-      }
-      const fit = fitBinaryLogreg(D, Y[j]!, balancedWeights(Y[j]!), o.l2);
-      const [w, b] = fold(fit.w, fit.b);
-      weights.push(w);
-      biases[j] = b;
-    }
+    // Labels with one class only get a constant score (never / always predicted); the others are fitted together.
+    const fitted = Y.flatMap((_, j) => (active[j] ? [j] : []));
+    const fits = fitLogregLabels(D, Y, fitted, o.l2);
+    const weights: Float64Array[] = Y.map(() => new Float64Array(d));
+    const biases = Float64Array.from(counts, (c) => (c === 0 ? -30 : 30));
+    fitted.forEach((j, a) => ([weights[j], biases[j]] = fold(fits[a]!.w, fits[a]!.b)));
     return { kind: 'logreg', weights, biases };
   }
-  const active = counts.map((c) => c > 0 && c < rows.length);
   const p = fitMlp(D, Y, Y.map(balancedWeights), active, {
     hidden: o.hidden,
     epochs: o.epochs,

@@ -1,6 +1,7 @@
 // Training and evaluation of a run's mixes: out-of-fold heads per (mix, seed, curve point), pooled predictions, the final model.
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { availableParallelism } from 'node:os';
 import { mixSources, sourceEnabled, SOURCES, type Experiment, type MixSource } from '../run/experiment.js';
 import { reviewEnabled } from '../run/review.js';
 import { trainingRows, type TrainingRow } from '../dataset/merge.js';
@@ -301,6 +302,7 @@ export async function trainAndPredict(
     duplicatesDropped: new Set(sets.flatMap((s) => s.dropped)).size,
     ...(job.curve ? { curve: job.curve } : {}),
     ...(job.beforeReview ? { beforeReview: true as const } : {}),
+    encoder: { spec: m.spec, id: enc.id, classifier: e.train.classifier },
     metrics: multilabelMetrics(
       pooled.map((r) => r.gold),
       pooled.map((r) => r.pred),
@@ -312,15 +314,28 @@ export async function trainAndPredict(
 }
 
 /**
- * Fits heads in one worker thread: a fit takes seconds of pure CPU, which on the activity's own thread would stall
- * the worker's workflow tasks and heartbeats. Heartbeats go on while the thread works.
+ * Fits heads in worker threads, one per core up to one per job (folds fit in parallel; each job's result does not
+ * depend on which thread fits it): a fit takes seconds of pure CPU, which on the activity's own thread would stall
+ * the worker's workflow tasks and heartbeats. Heartbeats go on while the threads work.
  */
 export async function trainHeadsOffThread(jobs: FitJob[], onProgress?: () => void): Promise<TrainedHead[]> {
   if (jobs.length === 0) return [];
+  const threads = Math.max(1, Math.min(jobs.length, availableParallelism()));
+  // Job i goes to thread i mod threads; a vector shared by several jobs of one thread is copied to it once.
+  const shares = Array.from({ length: threads }, (_, t) => jobs.filter((_, i) => i % threads === t));
+  const beat = onProgress ? setInterval(onProgress, 2000) : undefined;
+  try {
+    const done = await Promise.all(shares.map((share) => fitInThread(share)));
+    return jobs.map((_, i) => done[i % threads]![Math.floor(i / threads)]!);
+  } finally {
+    if (beat) clearInterval(beat);
+  }
+}
+
+async function fitInThread(jobs: FitJob[]): Promise<TrainedHead[]> {
   const thread = new Worker(new URL('./ts-thread.mjs', import.meta.url), {
     workerData: { module: new URL('./train-thread.ts', import.meta.url).href, jobs },
   });
-  const beat = onProgress ? setInterval(onProgress, 2000) : undefined;
   try {
     return await new Promise<TrainedHead[]>((resolve, reject) => {
       thread.once('message', resolve);
@@ -328,7 +343,6 @@ export async function trainHeadsOffThread(jobs: FitJob[], onProgress?: () => voi
       thread.once('exit', (code) => code !== 0 && reject(new Error(`training thread exited with code ${code}`)));
     });
   } finally {
-    if (beat) clearInterval(beat);
     await thread.terminate();
   }
 }

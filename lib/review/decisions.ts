@@ -10,6 +10,8 @@ export interface Where {
 export interface Decision {
   ref: string;
   refAt: Where;
+  /** The task's place in the file when one task holds several reviewers' decisions (Label Studio), else undefined. */
+  task?: number;
   /** The chosen values of the labels control (taxonomy ids, or the taxonomy's none label). */
   choices: { value: string; at: Where }[];
   /** Where the labels were (or should have been) given, for "no labels chosen". */

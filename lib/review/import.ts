@@ -59,7 +59,8 @@ export interface CheckedImport {
 
 /**
  * Reads and checks an import file: the tasks must be this run's, the labels the taxonomy's (`none` alone), at most one
- * decision per task, and at least one decision in all. Throws InputError with every problem as `file:line: key: why`
+ * decision per task and reviewer (several reviewers' decisions are combined, a disagreement recorded), and at least
+ * one decision in all. Throws InputError with every problem as `file:line: key: why`
  * (no sentence text in them: they travel in the Update's failure).
  */
 export function checkReviewImport(runDir: string, file: string): CheckedImport {
@@ -78,9 +79,9 @@ export function checkReviewImport(runDir: string, file: string): CheckedImport {
   }));
   const problem = (at: { line: number; key: string }, message: string) =>
     problems.push({ file, line: at.line, key: at.key, message });
-  const seen = new Map<string, number>();
+  const seen = new Map<string, { line: number; task: number | undefined }>();
   const fallbackTime = new Date(statSync(file).mtimeMs).toISOString();
-  const rows: ReviewedRow[] = [];
+  const byRef = new Map<string, { task: ReviewTaskRow; reviews: NonNullable<ReviewedRow['reviews']> }>();
   for (const d of parsed.decisions) {
     const task = tasks.get(d.ref);
     if (!task) {
@@ -91,25 +92,19 @@ export function checkReviewImport(runDir: string, file: string): CheckedImport {
       continue;
     }
     const earlier = seen.get(d.ref);
-    if (earlier !== undefined) {
-      problem(d.refAt, `task "${d.ref}" appears twice (also at line ${earlier}): keep one decision per task`);
+    // Several reviewers on one Label Studio task are one task; the same task twice in a file is a mistake.
+    if (earlier !== undefined && (earlier.task === undefined || earlier.task !== d.task)) {
+      problem(d.refAt, `task "${d.ref}" appears twice (also at line ${earlier.line}): keep one decision per task`);
       continue;
     }
-    seen.set(d.ref, d.refAt.line);
+    seen.set(d.ref, { line: d.refAt.line, task: d.task });
     const labels = labelsOf(d, known, taxonomy.noneLabel, problem);
     if (labels === undefined) continue;
-    rows.push({
-      ref: task.ref,
-      set: task.set,
-      id: task.id,
-      labels,
-      drop: d.drop,
-      llmLabels: task.llmLabels,
-      reasons: task.reasons,
-      reviewer: d.reviewer,
-      reviewedAt: d.reviewedAt ?? fallbackTime,
-    });
+    const entry = byRef.get(d.ref) ?? { task, reviews: [] };
+    entry.reviews.push({ reviewer: d.reviewer, labels, drop: d.drop, reviewedAt: d.reviewedAt ?? fallbackTime });
+    byRef.set(d.ref, entry);
   }
+  const rows: ReviewedRow[] = [...byRef.values()].map(({ task, reviews }) => reviewedRow(task, reviews));
   if (problems.length === 0 && rows.length === 0) {
     problems.push({
       file,
@@ -132,6 +127,34 @@ export function checkReviewImport(runDir: string, file: string): CheckedImport {
   const order = new Map([...tasks.keys()].map((ref, i) => [ref, i] as const));
   rows.sort((a, b) => order.get(a.ref)! - order.get(b.ref)!);
   return { format, rows, open: parsed.open };
+}
+
+/**
+ * One task's reviewed row from its reviewers' decisions. Several reviewers: per label the majority, a tie going the
+ * way of the LLM's labels; dropped when more than half dropped; each decision kept, and whether they differ.
+ */
+function reviewedRow(task: ReviewTaskRow, reviews: NonNullable<ReviewedRow['reviews']>): ReviewedRow {
+  const base = { ref: task.ref, set: task.set, id: task.id, llmLabels: task.llmLabels, reasons: task.reasons };
+  if (reviews.length === 1) {
+    const [r] = reviews as [(typeof reviews)[number]];
+    return { ...base, labels: r.labels, drop: r.drop, reviewer: r.reviewer, reviewedAt: r.reviewedAt };
+  }
+  const n = reviews.length;
+  const votes = (l: string) => reviews.filter((r) => r.labels.includes(l)).length;
+  const candidates = [...new Set([...task.llmLabels, ...reviews.flatMap((r) => r.labels)])];
+  const labels = candidates
+    .filter((l) => 2 * votes(l) > n || (2 * votes(l) === n && task.llmLabels.includes(l)))
+    .sort();
+  const key = (r: (typeof reviews)[number]) => `${r.drop}:${r.labels.join(',')}`;
+  return {
+    ...base,
+    labels,
+    drop: 2 * reviews.filter((r) => r.drop).length > n,
+    reviewer: reviews.map((r) => r.reviewer).join(', '),
+    reviewedAt: reviews.map((r) => r.reviewedAt).sort()[n - 1]!,
+    reviews,
+    disagreement: new Set(reviews.map(key)).size > 1,
+  };
 }
 
 /** The decision's labels (sorted; [] for `none`), or undefined after reporting why they cannot be used. */
@@ -176,6 +199,7 @@ export function importReview(runDir: string, file: string): ReviewImportResult {
     changed: s.changed,
     dropped: s.dropped,
     reviewers: s.reviewers,
+    disagreements: checked.rows.filter((r) => r.disagreement).length,
   };
   writeJson(join(runDir, RUN_FILES.reviewImport), { ...result, open: checked.open });
   return result;

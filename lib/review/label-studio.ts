@@ -4,6 +4,7 @@ import type { Taxonomy } from '../run/taxonomy.js';
 import type { ReviewTaskRow } from '../run/records.js';
 import { lineOfPath, parseYamlFile, zodProblems } from '../run/structured-file.js';
 import { CONTROLS, isoTime, shown, type Decision, type ParsedDecisions } from './decisions.js';
+import { escapeHtml } from '../run/html.js';
 
 /** The `model_version` of the LLM-label prediction, as Label Studio shows it. */
 export const PREDICTION_MODEL = 'clinsynth LLM labels';
@@ -15,6 +16,7 @@ export const PREDICTION_MODEL = 'clinsynth LLM labels';
  */
 export function labelStudioTasks(tasks: readonly ReviewTaskRow[], taxonomy: Pick<Taxonomy, 'noneLabel'>): unknown[] {
   return tasks.map((t) => ({
+    // The prediction's score as a task column too: Label Studio's data manager sorts and filters by data columns.
     data: {
       ref: t.ref,
       [CONTROLS.text]: t.text,
@@ -22,10 +24,12 @@ export function labelStudioTasks(tasks: readonly ReviewTaskRow[], taxonomy: Pick
       reason: t.reasons.join(', '),
       llm_labels: t.llmLabels.length ? t.llmLabels.join(', ') : taxonomy.noneLabel,
       verdict: t.verdict ?? 'none',
+      score: predictionScore(t),
     },
     predictions: [
       {
         model_version: PREDICTION_MODEL,
+        score: predictionScore(t),
         result: [
           {
             id: 'llm-labels',
@@ -40,11 +44,33 @@ export function labelStudioTasks(tasks: readonly ReviewTaskRow[], taxonomy: Pick
   }));
 }
 
-const xml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+/**
+ * How sure the run is of the LLM's labels, 0–1 (Label Studio's prediction `score`: sort ascending to review the least
+ * certain first). With the gold classifier's view: tanh(margin / 2), 0 on a threshold and near 1 far from every one,
+ * halved when the classifier's labels differ from the LLM's; without one (no classifier reason, or it can predict no
+ * label): 0.5 after a self-check fix or rejection, else 1.
+ */
+export function predictionScore(
+  t: Pick<ReviewTaskRow, 'verdict' | 'llmLabels' | 'classifierLabels' | 'margin'>,
+): number {
+  if (typeof t.margin === 'number' && t.classifierLabels) {
+    const agree =
+      t.classifierLabels.length === t.llmLabels.length && t.classifierLabels.every((l) => t.llmLabels.includes(l));
+    return Math.round(Math.tanh(t.margin / 2) * (agree ? 1 : 0.5) * 1e4) / 1e4;
+  }
+  return t.verdict === 'fix' || t.verdict === 'reject' ? 0.5 : 1;
+}
+
+const xml = escapeHtml; // the one escape (lib/run/html.ts): the same five characters are all XML needs
+
+const NONE_HINT = 'None of the labels: the sentence expresses no sign or symptom of the taxonomy';
+const DROP_HINT = 'Not a usable sentence (garbled, not clinical, not one sentence): it trains in no mix';
 
 /**
- * The labelling interface: the sentence, one checkbox per taxonomy label (its name shown, its definition as the hover
- * hint, its id stored), `none`, and a separate "drop" box for sentences that should train nowhere.
+ * The labelling interface: the sentence, the label guide (each label's name and definition as headers, which stock
+ * Label Studio always shows: a `hint` shows only behind a feature flag), one checkbox per taxonomy label (its name
+ * shown, its id stored, the definition also as the hint), `none`, and a separate "drop" box for sentences that should
+ * train nowhere.
  */
 export function labelStudioConfig(taxonomy: Pick<Taxonomy, 'id' | 'version' | 'noneLabel' | 'labels'>): string {
   const choices = taxonomy.labels.map(
@@ -54,14 +80,22 @@ export function labelStudioConfig(taxonomy: Pick<Taxonomy, 'id' | 'version' | 'n
     `<!-- clinsynth review: taxonomy ${xml(`${taxonomy.id}@${taxonomy.version}`)}. Import tasks.json into a project with this interface; export as JSON. -->`,
     '<View>',
     `  <Text name="${CONTROLS.text}" value="$${CONTROLS.text}"/>`,
+    '  <View style="padding: 0 1em; border-left: 3px solid #ccc">',
+    '    <Header value="Label guide" size="5"/>',
+    ...taxonomy.labels.map(
+      (l) => `    <Header value="${xml(`${l.name}: ${l.definition}`)}" size="6" underline="false"/>`,
+    ),
+    `    <Header value="${xml(`${taxonomy.noneLabel}: ${NONE_HINT}`)}" size="6" underline="false"/>`,
+    `    <Header value="${xml(`drop: ${DROP_HINT}`)}" size="6" underline="false"/>`,
+    '  </View>',
     '  <Header value="Which signs or symptoms does this sentence express? Tick every one that applies, or none."/>',
     `  <Choices name="${CONTROLS.labels}" toName="${CONTROLS.text}" choice="multiple" required="true" requiredMessage="Tick the labels that apply, or none">`,
     ...choices,
-    `    <Choice value="${xml(taxonomy.noneLabel)}" hint="None of the labels: the sentence expresses no sign or symptom of the taxonomy"/>`,
+    `    <Choice value="${xml(taxonomy.noneLabel)}" hint="${xml(NONE_HINT)}"/>`,
     '  </Choices>',
     '  <Header value="Leave this sentence out of every training set?"/>',
     `  <Choices name="${CONTROLS.drop}" toName="${CONTROLS.text}" choice="multiple">`,
-    `    <Choice value="drop" hint="Not a usable sentence (garbled, not clinical, not one sentence): it trains in no mix"/>`,
+    `    <Choice value="drop" hint="${xml(DROP_HINT)}"/>`,
     '  </Choices>',
     '</View>',
     '',
@@ -108,8 +142,8 @@ function reviewerOf(a: Annotation): string {
 }
 
 /**
- * Reads a Label Studio JSON export: per task, the latest annotation that was not cancelled (a task nobody annotated is
- * left open). Problems carry the file's line and the key path, e.g. `3.annotations.0.result`.
+ * Reads a Label Studio JSON export: per task and reviewer, the latest annotation that was not cancelled (a task nobody
+ * annotated is left open). Problems carry the file's line and the key path, e.g. `3.annotations.0.result`.
  */
 export function parseLabelStudioExport(file: string): ParsedDecisions {
   const parsed = parseYamlFile(file); // JSON is YAML: the same reader gives every value its line
@@ -144,40 +178,50 @@ export function parseLabelStudioExport(file: string): ParsedDecisions {
       out.open++;
       return;
     }
+    // One decision per reviewer: a reviewer's latest annotation replaces their earlier ones; several reviewers'
+    // decisions on one task are all kept (the import records whether they agree).
     const when = (a: Annotation) => a.updated_at ?? a.created_at ?? '';
-    const { a, j } = done.reduce((x, y) => (when(y.a) >= when(x.a) ? y : x));
-    const base = [i, 'annotations', j];
-    const choices: Decision['choices'] = [];
-    let drop = false;
-    a.result.forEach((res, k) => {
-      if (res.type !== 'choices') return; // e.g. a comment box someone added to the interface
-      if (res.from_name === CONTROLS.labels) {
-        (res.value.choices ?? []).forEach((value, c) =>
-          choices.push({ value, at: at([...base, 'result', k, 'value', 'choices', c]) }),
-        );
-      } else if (res.from_name === CONTROLS.drop) drop ||= (res.value.choices ?? []).includes('drop');
-      else
-        out.problems.push({
-          at: at([...base, 'result', k, 'from_name']),
-          message: `${shown(res.from_name)} is not a control of clinsynth's label-config.xml (${CONTROLS.labels}, ${CONTROLS.drop})`,
-        });
-    });
-    const stamp = a.updated_at ?? a.created_at;
-    const reviewedAt = stamp ? isoTime(stamp) : undefined;
-    if (stamp && !reviewedAt)
-      out.problems.push({
-        at: at([...base, a.updated_at ? 'updated_at' : 'created_at']),
-        message: `${shown(stamp)} is not an ISO 8601 time`,
+    const latest = new Map<string, { a: Annotation; j: number }>();
+    for (const d of done) {
+      const k = reviewerOf(d.a);
+      const prev = latest.get(k);
+      if (!prev || when(d.a) >= when(prev.a)) latest.set(k, d);
+    }
+    for (const [reviewer, { a, j }] of latest) {
+      const base = [i, 'annotations', j];
+      const choices: Decision['choices'] = [];
+      let drop = false;
+      a.result.forEach((res, k) => {
+        if (res.type !== 'choices') return; // e.g. a comment box someone added to the interface
+        if (res.from_name === CONTROLS.labels) {
+          (res.value.choices ?? []).forEach((value, c) =>
+            choices.push({ value, at: at([...base, 'result', k, 'value', 'choices', c]) }),
+          );
+        } else if (res.from_name === CONTROLS.drop) drop ||= (res.value.choices ?? []).includes('drop');
+        else
+          out.problems.push({
+            at: at([...base, 'result', k, 'from_name']),
+            message: `${shown(res.from_name)} is not a control of clinsynth's label-config.xml (${CONTROLS.labels}, ${CONTROLS.drop})`,
+          });
       });
-    out.decisions.push({
-      ref: t.data.ref,
-      refAt: at([i, 'data', 'ref']),
-      choices,
-      choicesAt: at([...base, 'result']),
-      drop,
-      reviewer: reviewerOf(a),
-      ...(reviewedAt ? { reviewedAt } : {}),
-    });
+      const stamp = a.updated_at ?? a.created_at;
+      const reviewedAt = stamp ? isoTime(stamp) : undefined;
+      if (stamp && !reviewedAt)
+        out.problems.push({
+          at: at([...base, a.updated_at ? 'updated_at' : 'created_at']),
+          message: `${shown(stamp)} is not an ISO 8601 time`,
+        });
+      out.decisions.push({
+        ref: t.data.ref,
+        refAt: at([i, 'data', 'ref']),
+        task: i,
+        choices,
+        choicesAt: at([...base, 'result']),
+        drop,
+        reviewer,
+        ...(reviewedAt ? { reviewedAt } : {}),
+      });
+    }
   });
   return out;
 }

@@ -2,7 +2,7 @@
 import type { Experiment } from '../run/experiment.js';
 import type { ReviewReason } from '../run/review.js';
 import type { ReviewTaskRow } from '../run/records.js';
-import { checkedSyntheticRows, type CheckedRow } from '../dataset/merge.js';
+import { checkedSyntheticRows, unsafeSyntheticRows, type CheckedRow, type UnsafeReason } from '../dataset/merge.js';
 import { foldedGold, headOptions, trainOffThread } from '../model/training.js';
 import { runEncoderSpec, sharedEmbed, sharedEncoder } from '../model/embeddings.js';
 import { predictScores } from '../model/classifier.js';
@@ -27,8 +27,13 @@ export interface ClassifierView {
 }
 
 export interface SelectionStats {
-  /** Silver and bronze rows there were to choose from. */
+  /** Silver and bronze rows there were to choose from (the safety checks' unusable rows left out). */
   candidates: number;
+  /**
+   * Rows left out because no review decision can make them train (sql/review.sql keeps them unusable): PHI-like
+   * spans, a gold test sentence repeated, a bronze near-duplicate of a kept row. A row may count under several.
+   */
+  excluded?: Partial<Record<UnsafeReason, number>>;
   max: number;
   select: ReviewReason[];
   /** Rows each selected reason applies to (a row may carry several). */
@@ -169,17 +174,28 @@ async function classifierViews(
   return { views, goldRows: train.length, sawTestLabels: trainOnly.length === 0 };
 }
 
-/** Reads the run's silver and bronze rows after the self-check and chooses the review tasks by `review.select`. */
+/**
+ * Reads the run's silver and bronze rows after the self-check, leaves out those the safety checks make unusable, and
+ * chooses the review tasks by `review.select`.
+ */
 export async function selectForReview(
   e: Experiment,
   runDir: string,
   onProgress?: () => void,
 ): Promise<{ tasks: ReviewTaskRow[]; stats: SelectionStats }> {
-  const rows = await checkedSyntheticRows(runDir);
+  const all = await checkedSyntheticRows(runDir);
+  const unsafe =
+    all.length > 0
+      ? await unsafeSyntheticRows(runDir, { embed: sharedEmbed, onProgress })
+      : new Map<string, UnsafeReason[]>();
+  const rows = all.filter((r) => !unsafe.has(`${r.set}:${r.id}`));
+  const excluded: Partial<Record<UnsafeReason, number>> = {};
+  for (const why of unsafe.values()) for (const w of why) excluded[w] = (excluded[w] ?? 0) + 1;
   const { select, max } = e.review;
   const needsClassifier = rows.length > 0 && select.some((s) => s === 'disagreement' || s === 'low-confidence');
   const c = needsClassifier ? await classifierViews(e, runDir, rows, onProgress) : undefined;
   const chosen = chooseRows(rows, c?.views, select, max);
   if (c) chosen.stats.classifier = { goldRows: c.goldRows, sawTestLabels: c.sawTestLabels };
+  chosen.stats.excluded = excluded;
   return chosen;
 }

@@ -33,6 +33,8 @@ export interface ReviewSummary {
   changed: number;
   dropped: number;
   reviewers: number;
+  /** Tasks several reviewers annotated without all deciding the same (absent in summaries from before it was counted). */
+  disagreements?: number;
   /** Over the reviewed rows that were kept (not dropped): exact label-set matches, and each label. */
   agreement: { n: number; exactMatch: number; perLabel: Record<string, LabelAgreement> } | null;
 }
@@ -83,7 +85,8 @@ export function reviewSummary(runDir: string, labels: readonly string[]): Review
     reviewed: rows.length,
     changed: kept.filter((r) => !sameLabels(r.labels, r.llmLabels)).length,
     dropped: rows.length - kept.length,
-    reviewers: new Set(rows.map((r) => r.reviewer)).size,
+    reviewers: new Set(rows.flatMap((r) => r.reviews?.map((x) => x.reviewer) ?? [r.reviewer])).size,
+    disagreements: rows.filter((r) => r.disagreement).length,
     agreement: kept.length
       ? {
           n: kept.length,

@@ -8,6 +8,11 @@ import { loadTaxonomy, labelIds } from './taxonomy.js';
 import { DEFAULT_ENCODER, encoderProblem, resolveEncoderSpec } from './encoders.js';
 import { REVIEW_REASONS, reviewEnabled } from './review.js';
 
+/** How a chat request may name its token limit (llm.maxTokensParam; lib/llm/model-family.ts applies it). */
+export const MAX_TOKENS_PARAMS = ['max_completion_tokens', 'max_tokens'] as const;
+/** llm.reasoningEffort: `reasoning_effort` values (`minimal` is gpt-5's; the o-series take low, medium, high). */
+export const REASONING_EFFORTS = ['minimal', 'low', 'medium', 'high'] as const;
+
 /** The datasets a run makes: the user's gold rows and the two LLM stages. */
 export const SOURCES = ['gold', 'silver', 'bronze'] as const;
 export type Source = (typeof SOURCES)[number];
@@ -54,8 +59,13 @@ export const experimentSchema = z.strictObject({
     })
     .optional(),
   silver: z
-    .strictObject({ enabled: z.boolean().default(true), batchSize: z.number().int().min(1).max(64).default(8) })
-    .default({ enabled: true, batchSize: 8 }),
+    .strictObject({
+      enabled: z.boolean().default(true),
+      batchSize: z.number().int().min(1).max(64).default(8),
+      /** The answer starts each sentence's entry with a short rationale (kept per row), then its labels. */
+      rationale: z.boolean().default(false),
+    })
+    .default({ enabled: true, batchSize: 8, rationale: false }),
   bronze: z
     .strictObject({
       enabled: z.boolean().default(true),
@@ -79,8 +89,24 @@ export const experimentSchema = z.strictObject({
       topUpRounds: 3,
     }),
   selfCheck: z
-    .strictObject({ enabled: z.boolean().default(true), batchSize: z.number().int().min(1).max(64).default(8) })
-    .default({ enabled: true, batchSize: 8 }),
+    .strictObject({
+      enabled: z.boolean().default(true),
+      batchSize: z.number().int().min(1).max(64).default(8),
+      /** Each verdict starts with a short rationale (kept per verdict row), then the verdict. */
+      rationale: z.boolean().default(false),
+    })
+    .default({ enabled: true, batchSize: 8, rationale: false }),
+  /**
+   * The researcher's prompt templates (Nunjucks; docs/prompts.md): a folder with `system` and `user` files, or one
+   * file for the user message. Absent: the defaults in prompts/.
+   */
+  prompts: z
+    .strictObject({
+      silver: z.string().min(1).optional(),
+      bronze: z.string().min(1).optional(),
+      selfCheck: z.string().min(1).optional(),
+    })
+    .default({}),
   /** Human review after the self-check: rows exported for Label Studio (or a spreadsheet); the run waits for the import. */
   review: z
     .strictObject({
@@ -109,9 +135,25 @@ export const experimentSchema = z.strictObject({
       temperature: z.number().min(0).max(2).default(0),
       seed: z.number().int().default(0),
       maxTokens: z.number().int().min(16).max(32768).default(1024),
+      /** Whether the model is a reasoning model (no temperature; reasoningEffort); absent: gpt-5*, o1/o3/o4* are. */
+      reasoning: z.boolean().optional(),
+      /** How the request names maxTokens: max_completion_tokens (default: OpenAI, Azure, vLLM) or max_tokens. */
+      maxTokensParam: z.enum(MAX_TOKENS_PARAMS).optional(),
+      /** reasoning_effort sent to reasoning models (absent: the model's default). */
+      reasoningEffort: z.enum(REASONING_EFFORTS).optional(),
       timeoutSeconds: z.number().positive().max(3600).default(60),
       headers: z.record(z.string(), z.string()).default({}),
-      prices: z.record(z.string(), z.strictObject({ input: z.number().min(0), output: z.number().min(0) })).default({}),
+      /** USD per million tokens by model; cachedInput prices cached prompt tokens (absent: at the input price). */
+      prices: z
+        .record(
+          z.string(),
+          z.strictObject({
+            input: z.number().min(0),
+            output: z.number().min(0),
+            cachedInput: z.number().min(0).optional(),
+          }),
+        )
+        .default({}),
       budgetUsd: z.number().positive().optional(),
       requestsPerSecond: z.number().positive().optional(),
       /** Send each LLM stage's requests through the provider's batch API first (half price, answers within 24 h). */
@@ -126,6 +168,12 @@ export const experimentSchema = z.strictObject({
       batchRounds: z.number().int().min(1).max(20).default(3),
       /** Requests per batch file (default 50,000; azure 100,000); files are also split at 190 MB. */
       batchMaxRequests: z.number().int().min(1).max(100_000).optional(),
+      /** Keep the batch input, output and error files at the provider after collecting them (default: deleted). */
+      batchKeepFiles: z.boolean().default(false),
+      /** How long an endpoint may keep failing (429, 5xx, timeouts, refused connections) before its pages are lost. */
+      maxOutageMinutes: z.number().min(0).max(1440).default(60),
+      /** Share (0..1) of a stage's pages that may be lost before the run fails (0: any lost page fails it). */
+      maxFailedShare: z.number().min(0).max(1).default(0),
     })
     .default({
       provider: 'local',
@@ -141,6 +189,9 @@ export const experimentSchema = z.strictObject({
       batch: false,
       batchPollSeconds: 60,
       batchRounds: 3,
+      batchKeepFiles: false,
+      maxOutageMinutes: 60,
+      maxFailedShare: 0,
     }),
   train: z
     .strictObject({
@@ -320,6 +371,19 @@ function loadChecked(absFile: string, overrides: ExperimentOverrides): Experimen
       });
   }
   const corpus = data.corpus ? { ...data.corpus, path: mustBeFile(data.corpus.path, ['corpus', 'path']) } : undefined;
+  for (const stage of ['silver', 'bronze', 'selfCheck'] as const) {
+    const rel = data.prompts[stage];
+    if (rel === undefined) continue;
+    const abs = resolve(base, rel);
+    if (!existsSync(abs))
+      problems.push({
+        file: absFile,
+        line: at(['prompts', stage]),
+        key: `prompts.${stage}`,
+        message: `${rel} does not exist`,
+      });
+    data.prompts[stage] = abs;
+  }
 
   if (data.silver.enabled && !corpus)
     problems.push({

@@ -46,6 +46,8 @@ export interface SilverRow extends LlmProvenance {
   text: string;
   labels: string[];
   reason: string;
+  /** What the LLM wrote before its labels (silver.rationale: true); absent otherwise. */
+  rationale?: string;
 }
 
 export interface BronzeRow extends LlmProvenance {
@@ -78,6 +80,8 @@ export interface VerdictRow extends LlmProvenance {
   /** Labels after the check (for `fix`, the corrected set). */
   labels: string[];
   reason: string;
+  /** What the checker wrote before its verdict (selfCheck.rationale: true); absent otherwise. */
+  rationale?: string;
 }
 
 /** A silver or bronze row chosen for human review (review/selection.jsonl): what reviewers see, and why it was chosen. */
@@ -114,6 +118,13 @@ export interface ReviewedRow {
   reviewer: string;
   /** ISO time of the decision (the annotation's, else the imported file's). */
   reviewedAt: string;
+  /**
+   * Each reviewer's own decision, when several annotated the task (Label Studio): `labels` above are then their
+   * per-label majority, a tie going the way of the LLM's labels, and `drop` is set when more than half dropped it.
+   */
+  reviews?: { reviewer: string; labels: string[]; drop: boolean; reviewedAt: string }[];
+  /** Several reviewers, and they did not all decide the same (labels or drop). */
+  disagreement?: boolean;
 }
 
 /** An LLM call whose answer could not be used; the raw answer is kept so nothing paid for is lost. */

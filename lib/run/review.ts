@@ -35,6 +35,8 @@ export interface ReviewImportResult {
   changed: number;
   dropped: number;
   reviewers: number;
+  /** Tasks that several reviewers annotated without all deciding the same (each one's labels in review/reviewed.jsonl). */
+  disagreements: number;
 }
 
 /** The review's place in a run's progress (absent on runs without review and on runs started before it existed). */

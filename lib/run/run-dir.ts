@@ -19,7 +19,20 @@ export const RUN_FILES = {
   reviewCsv: 'review/tasks.csv',
   reviewed: 'review/reviewed.jsonl',
   reviewImport: 'review/import.json',
+  /** LLM pages that failed for good (stage, set, page, error, attempts): lib/run/lost-pages.ts. */
+  lostPages: 'failures/pages.jsonl',
+  /** The prompt templates the run used (copied beside it) and their list: stage, name, content hash, source path. */
+  prompts: 'prompts',
+  promptsUsed: 'prompts/prompts.json',
 } as const;
+
+/** One template a run used, as `<run>/prompts/prompts.json` lists it (and the report shows it). */
+export interface PromptUsed {
+  stage: string;
+  name: string;
+  hash: string;
+  path: string;
+}
 
 /** Folders of paged stage outputs; page n lives in `<folder>/page-<n, 6 digits>.jsonl`. */
 export const PAGE_FOLDERS = {

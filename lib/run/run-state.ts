@@ -32,6 +32,10 @@ export interface LlmUsageTotals {
   completionTokens: number;
   /** Answers that could not be used (kept raw in the stage's failures files). */
   failures: number;
+  /** Of completionTokens, a reasoning model's thinking; of promptTokens, those the provider's prompt cache served
+   * (priced at llm.prices' cachedInput). Present once a provider reported some. */
+  reasoningTokens?: number;
+  cachedPromptTokens?: number;
 }
 
 /** What one page activity of an LLM stage reports back (small: the rows themselves go to files). */
@@ -71,6 +75,8 @@ export interface RunProgress {
   llmBatch?: LlmUsageTotals;
   /** Batch rounds that gave up (a batch activity failed for good): their pages went online. */
   batchErrors?: string[];
+  /** LLM pages that failed for good, with why (also in failures/pages.jsonl); absent while none is lost. */
+  lostPages?: LostPage[];
 }
 
 /** A provider batch's status (the API's), or `vanished` when the server answered 404 for it. */
@@ -130,6 +136,18 @@ export function batchScope(stage: StageName, from: number, to: number): string {
 
 export type PageSet = 'silver' | 'bronze' | 'probe';
 
+/** One line of `<run>/failures/pages.jsonl`. */
+export interface LostPage {
+  stage: StageName;
+  /** The labelled set and its page number (silver: silver or probe; bronze: bronze; selfcheck: any). */
+  set: PageSet;
+  page: number;
+  /** Why it failed, as its last attempt said (never note text: provider and Temporal messages only). */
+  error: string;
+  /** Tries of the call that gave up (an outage), or activity attempts (other failures). */
+  attempts: number;
+}
+
 /**
  * Page `n` of an LLM stage as the workflow numbers them: silver runs the candidate pages, then the gold test pages
  * (probe); bronze its job pages; the self-check the silver, bronze, then probe pages. `of`: pages in that set.
@@ -154,9 +172,19 @@ export function emptyUsage(): LlmUsageTotals {
 export function addUsage(into: LlmUsageTotals, add: LlmUsageTotals): void {
   into.calls += add.calls;
   into.cacheHits += add.cacheHits;
+  into.failures += add.failures;
+  addTokens(into, add);
+}
+
+/** Adds one answer's (or one total's) tokens; the reasoning and cached counts only when there are some. */
+export function addTokens(
+  into: LlmUsageTotals,
+  add: { promptTokens: number; completionTokens: number; reasoningTokens?: number; cachedPromptTokens?: number },
+): void {
   into.promptTokens += add.promptTokens;
   into.completionTokens += add.completionTokens;
-  into.failures += add.failures;
+  if (add.reasoningTokens) into.reasoningTokens = (into.reasoningTokens ?? 0) + add.reasoningTokens;
+  if (add.cachedPromptTokens) into.cachedPromptTokens = (into.cachedPromptTokens ?? 0) + add.cachedPromptTokens;
 }
 
 export function initialProgress(runId: string, runDir: string, experiment: string): RunProgress {

@@ -1,4 +1,4 @@
-// The `clinsynth` executable end to end: run --json on a demo-sized experiment, status --json, validate errors, and `view` of that run in headless Chromium.
+// The `clinsynth` executable end to end: run --json on a demo-sized experiment (no MaxListenersExceededWarning), status and list, --version and --help, validate errors, and `view` of that run in headless Chromium.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -10,6 +10,7 @@ import { startFakeLlmServer, type FakeLlmServer } from '../support/fake-llm-serv
 import { writeTestExperiment } from '../support/experiments.js';
 import { runCli } from '../support/cli.js';
 import { viewerChecks } from '../support/viewer-checks.js';
+import { main } from '../../client/cli.js';
 import { workflowIdFor } from '../../lib/run/run-state.js';
 
 let llm: FakeLlmServer;
@@ -36,6 +37,16 @@ describe('clinsynth CLI', () => {
     expect(line).toMatchObject({ runId: 'cli-demo-one', workflowId: 'clinsynth-cli-demo-one' });
     expect(line.uiUrl).toContain('/workflows/clinsynth-cli-demo-one');
     demoRunDir = line.runDir;
+    // The last stdout line is the result; the run leaks no abort listeners (Node warns past ten on one signal).
+    const last = JSON.parse(run.stdout.trim().split('\n').at(-1)!);
+    expect(last).toEqual({
+      runId: 'cli-demo-one',
+      status: 'COMPLETED',
+      runDir: line.runDir,
+      reportPath: join(line.runDir, 'report.json'),
+      reportHtml: join(line.runDir, 'report.html'),
+    });
+    expect(run.stderr).not.toContain('MaxListenersExceededWarning');
     const report = JSON.parse(readFileSync(join(line.runDir, 'report.json'), 'utf8'));
     expect(Object.keys(report.mixes)).toHaveLength(4);
     // Fidelity and agreement with its uncertainty (docs/looking-at-data.md): measured on the run, in both reports.
@@ -64,6 +75,19 @@ describe('clinsynth CLI', () => {
     expect(s).toMatchObject({ runId: 'cli-demo-one', status: 'COMPLETED', stage: 'done', runDir: line.runDir });
     expect(s.progress.stages.silver.status).toBe('done');
 
+    // `list` shows the run (one JSON object per line with --json), and nothing for another experiment.
+    const listed = await runCli(['list', '--json'], env);
+    expect(listed.code, listed.stderr).toBe(0);
+    const runs = listed.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(runs.find((x) => x.runId === 'cli-demo-one')).toMatchObject({ status: 'COMPLETED', experiment: 'cli-demo' });
+    const none = await runCli(['list', '--experiment', 'no-such-experiment'], env);
+    expect(none.code).toBe(0);
+    expect(none.stdout).toBe('');
+    expect(none.stderr).toContain('no runs on');
+
     // `report` rebuilds report.json and report.html from the run's artifacts.
     rmSync(join(line.runDir, 'report.json'));
     rmSync(join(line.runDir, 'report.html'));
@@ -77,6 +101,38 @@ describe('clinsynth CLI', () => {
   it('view serves the demo run: filters change rows and counts, a row shows its raw answer, a confusion cell its sentences', async () => {
     expect(demoRunDir, 'the run of the first test').not.toBe('');
     await viewerChecks('cli-demo-one', demoRunDir, env);
+  });
+
+  it('--version prints the package version; every command answers --help with its usage and exit 0', async () => {
+    const v = await runCli(['--version'], env);
+    expect(v.code).toBe(0);
+    const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+    expect(v.stdout).toBe(`clinsynth ${version}\n`);
+    // The commands named in the usage text, each asked in process (spawning the CLI per command is slow).
+    const out: string[] = [];
+    const write = process.stdout.write;
+    process.stdout.write = ((chunk: string) => (out.push(String(chunk)), true)) as typeof process.stdout.write;
+    let usage = '';
+    const codes: Record<string, number> = {};
+    try {
+      await main(['--help']);
+      usage = out.join('');
+      const commands = [...new Set([...usage.matchAll(/^ {2}clinsynth ([a-z-]+)/gm)].map((m) => m[1]!))];
+      expect(commands).toEqual(expect.arrayContaining(['run', 'list', 'status', 'review', 'view', 'codec-server']));
+      for (const c of commands) {
+        out.length = 0;
+        codes[c] = await main([c, '--help']);
+        expect(out.join(''), c).toMatch(new RegExp(`^usage:\n {2}clinsynth ${c}\\b`));
+      }
+    } finally {
+      process.stdout.write = write;
+    }
+    expect(Object.values(codes).every((c) => c === 0)).toBe(true);
+    expect(Object.keys(codes).length).toBeGreaterThanOrEqual(13);
+    // Spawned once for real: a command's --help from the executable.
+    const h = await runCli(['list', '--help'], env);
+    expect(h.code).toBe(0);
+    expect(h.stdout).toContain('clinsynth list [--experiment NAME]');
   });
 
   it('validate accepts the demo and rejects a broken file with file:line messages and exit 2', async () => {

@@ -197,7 +197,9 @@ describe('report.html in headless Chromium', () => {
 
     const comp = svgById(dom, 'composition-chart');
     // every label has gold and bronze rows, silver for all but the first (n = 0), plus 'none' from gold and silver
-    expect(count(comp, /<rect class="segment"/g)).toBe(LABELS.length * 3 - 1 + 2);
+    expect(count(comp, /aria-label="[^"]* · [^"]*: \d+ training rows? \(/g)).toBe(LABELS.length * 3 - 1 + 2);
+    const verdicts = svgById(dom, 'verdict-chart');
+    expect(count(verdicts, /aria-label="[^"]* · (keep|fix|reject): \d+ \(\d+%\)"/g)).toBe(5);
 
     // safety, links and escaping as the browser parsed them
     expect(dom).toContain('id="safety"');

@@ -2,12 +2,17 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ChatBody, FakeLlmFaults, FakeLlmStats } from './fake-llm-server.js';
+import type { ApiRefusal } from './fake-api-rules.js';
 
 export interface FakeBatchEnv {
   faults(): FakeLlmFaults;
   stats(): FakeLlmStats;
   /** The chat completion the online endpoint would give for this body. */
   answer(id: string, body: ChatBody): { usage: { prompt_tokens: number; completion_tokens: number } };
+  /** Checks the API key as every route does; false when it answered 401. */
+  authorized(req: IncomingMessage, res: ServerResponse): boolean;
+  /** Why the chat endpoint would refuse this body (a batch line gets the same answer, in the error file). */
+  refusal(body: ChatBody): ApiRefusal | null;
   sendJson(res: ServerResponse, status: number, body: unknown): void;
   apiError(res: ServerResponse, status: number, message: string, type: string, code: string | null): void;
 }
@@ -47,6 +52,10 @@ interface FakeBatch {
 }
 
 const nowSec = () => Math.floor(Date.now() / 1000);
+const FILE_PURPOSES = ['assistants', 'batch', 'fine-tune', 'vision', 'user_data', 'evals'];
+/** OpenAI keeps a file with `expires_after` between an hour and 30 days. */
+const validExpiry = (seconds: string): boolean =>
+  /^\d+$/.test(seconds) && Number(seconds) >= 3600 && Number(seconds) <= 2_592_000;
 const hashInt = (text: string) => createHash('sha256').update(text).digest().readUInt32BE(0);
 
 /** `multipart/form-data` fields of a request body (text fields and file contents as UTF-8). */
@@ -137,6 +146,15 @@ export function fakeBatchApi(env: FakeBatchEnv) {
           },
         };
       ids.add(line.custom_id);
+      const model = (line.body as ChatBody).model;
+      if (lines.length && model !== lines[0]!.body.model)
+        return {
+          error: {
+            code: 'model_mismatch',
+            message: `All requests in a batch must use the same model: line 1 has '${String(lines[0]!.body.model)}', this line '${String(model)}'.`,
+            line: i + 1,
+          },
+        };
       lines.push({ custom_id: line.custom_id, body: line.body as ChatBody });
     }
     return { lines };
@@ -195,6 +213,19 @@ export function fakeBatchApi(env: FakeBatchEnv) {
             id: reqId,
             custom_id: line.custom_id,
             response: { status_code: 500, request_id: `req_${reqId}`, body },
+            error: null,
+          }),
+        );
+        return;
+      }
+      const refused = env.refusal(line.body);
+      if (refused) {
+        const { status: status_code, headers: _, ...error } = refused;
+        errors.push(
+          JSON.stringify({
+            id: reqId,
+            custom_id: line.custom_id,
+            response: { status_code, request_id: `req_${reqId}`, body: { error } },
             error: null,
           }),
         );
@@ -295,6 +326,7 @@ export function fakeBatchApi(env: FakeBatchEnv) {
     const stats = env.stats();
     const parts = path.split('/').filter(Boolean); // v1, files|batches, id?, action?
     const [, kind, id, action] = parts;
+    if (!env.authorized(req, res)) return;
     if (kind === 'files') {
       if (req.method === 'POST' && !id) {
         const form = multipart(req, raw);
@@ -308,6 +340,27 @@ export function fakeBatchApi(env: FakeBatchEnv) {
             'invalid_request_error',
             null,
           );
+        if (!FILE_PURPOSES.includes(purpose))
+          return env.apiError(
+            res,
+            400,
+            `Invalid value for 'purpose': '${purpose}'. Supported values are: ${FILE_PURPOSES.map((p) => `'${p}'`).join(', ')}.`,
+            'invalid_request_error',
+            'invalid_value',
+          );
+        const seconds = form.get('expires_after[seconds]')?.value;
+        if (
+          seconds !== undefined &&
+          (form.get('expires_after[anchor]')?.value !== 'created_at' || !validExpiry(seconds))
+        )
+          return env.apiError(
+            res,
+            400,
+            "Invalid 'expires_after': anchor must be 'created_at' and seconds between 3600 and 2592000.",
+            'invalid_request_error',
+            'invalid_value',
+          );
+        stats.fileExpiresAfter.push(seconds === undefined ? null : Number(seconds));
         stats.filesUploaded++;
         return env.sendJson(res, 200, fileObject(addFile(file.value, file.filename ?? 'upload.jsonl', purpose)));
       }
@@ -322,11 +375,22 @@ export function fakeBatchApi(env: FakeBatchEnv) {
         return;
       }
       if (req.method === 'GET' && !action) return env.sendJson(res, 200, fileObject(f));
+      if (req.method === 'DELETE' && !action) {
+        files.delete(f.id);
+        stats.filesDeleted.push(f.id);
+        return env.sendJson(res, 200, { id: f.id, object: 'file', deleted: true });
+      }
       return env.apiError(res, 404, `no route ${req.method} ${path}`, 'invalid_request_error', null);
     }
     // batches
     if (req.method === 'POST' && !id) {
-      let body: { input_file_id?: unknown; endpoint?: unknown; completion_window?: unknown; metadata?: unknown };
+      let body: {
+        input_file_id?: unknown;
+        endpoint?: unknown;
+        completion_window?: unknown;
+        metadata?: unknown;
+        output_expires_after?: { anchor?: unknown; seconds?: unknown };
+      };
       try {
         body = JSON.parse(raw);
       } catch {
@@ -347,6 +411,24 @@ export function fakeBatchApi(env: FakeBatchEnv) {
           'invalid_request_error',
           null,
         );
+      if (input.purpose !== 'batch')
+        return env.apiError(
+          res,
+          400,
+          `Invalid 'input_file_id': '${input.id}'. The file must have purpose 'batch', not '${input.purpose}'.`,
+          'invalid_request_error',
+          'invalid_value',
+        );
+      const expiry = body.output_expires_after;
+      if (expiry !== undefined && (expiry.anchor !== 'created_at' || !validExpiry(String(expiry.seconds))))
+        return env.apiError(
+          res,
+          400,
+          "Invalid 'output_expires_after': anchor must be 'created_at' and seconds between 3600 and 2592000.",
+          'invalid_request_error',
+          'invalid_value',
+        );
+      stats.batchOutputExpiresAfter.push(expiry === undefined ? null : Number(expiry.seconds));
       if (body.endpoint !== '/v1/chat/completions' && body.endpoint !== '/chat/completions')
         return env.apiError(res, 400, `Invalid 'endpoint': ${String(body.endpoint)}`, 'invalid_request_error', null);
       if (body.completion_window !== '24h')

@@ -5,6 +5,17 @@ import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { mulberry32 } from '../../lib/run/random.js';
 import { fakeBatchApi } from './fake-batch-api.js';
+import {
+  chatRequestRefusal,
+  completionLimit,
+  estimateTokens,
+  insufficientQuota,
+  promptCache,
+  promptChars,
+  rateLimited,
+  reasoningTokensFor,
+  type ApiRefusal,
+} from './fake-api-rules.js';
 
 export interface FakeLlmFaults {
   /** Fractions of requests (0..1) answered with each fault, drawn from a seeded PRNG in this order. */
@@ -46,6 +57,10 @@ export interface FakeLlmFaults {
   batchErrorLineShare: number;
   /** Delay before answering POST /v1/batches, after the batch exists (a client killed meanwhile never sees its id). */
   batchCreateDelayMs: number;
+  /** Share of chat answers that are a refusal (`message.refusal`, content null), drawn after the other faults. */
+  rateRefusal: number;
+  /** Answer every chat call 429 `insufficient_quota` (an account out of credits). */
+  insufficientQuota: boolean;
   /** While true, no batch leaves in_progress: a test that must see a batch running holds it there, then lets go. */
   batchHold: boolean;
 }
@@ -58,6 +73,10 @@ export interface FakeLlmOptions extends Partial<FakeLlmFaults> {
   requireApiKey?: string;
   /** Models the server knows (GET /v1/models); others get a 404 model_not_found. Empty = any model. */
   models?: string[];
+  /** Context window of models the rules do not know (tokens, default 128,000): longer prompts get 400. */
+  contextTokens?: number;
+  /** Shortest prompt start served from the prompt cache (OpenAI: 1024 tokens). */
+  promptCacheMinTokens?: number;
   /** How many parsed request bodies to keep in `stats.bodies` (hashes are always kept). */
   keepBodies?: number;
   /**
@@ -92,6 +111,14 @@ export interface FakeLlmStats {
   batchPromptTokens: number;
   batchCompletionTokens: number;
   batchesCancelled: number;
+  /** Files deleted (DELETE /v1/files/ID), by id, in order. */
+  filesDeleted: string[];
+  /** `expires_after` seconds of each uploaded file, and `output_expires_after` seconds of each batch (null: none). */
+  fileExpiresAfter: (number | null)[];
+  batchOutputExpiresAfter: (number | null)[];
+  /** Prompt tokens served from the prompt cache and reasoning tokens, in chat answers. */
+  cachedTokens: number;
+  reasoningTokens: number;
 }
 
 export interface FakeLlmServer {
@@ -125,6 +152,8 @@ const DEFAULT_FAULTS: FakeLlmFaults = {
   batchAnsweredShare: 0.5,
   batchErrorLineShare: 0,
   batchCreateDelayMs: 0,
+  rateRefusal: 0,
+  insufficientQuota: false,
   batchHold: false,
 };
 
@@ -146,14 +175,17 @@ function emptyStats(): FakeLlmStats {
     batchPromptTokens: 0,
     batchCompletionTokens: 0,
     batchesCancelled: 0,
+    filesDeleted: [],
+    fileExpiresAfter: [],
+    batchOutputExpiresAfter: [],
+    cachedTokens: 0,
+    reasoningTokens: 0,
   };
 }
 
 function hashInt(text: string): number {
   return createHash('sha256').update(text).digest().readUInt32BE(0);
 }
-
-const estimateTokens = (chars: number): number => Math.ceil(chars / 4);
 
 // ----------------------------------------------------------------------------------------------------------------
 // Answer makers
@@ -367,10 +399,12 @@ function makeAnswer(
     const ids = (prop(item, 'id').enum ?? []) as string[];
     const allowed = new Set(((prop(item, 'labels').items as P | undefined)?.enum ?? []) as string[]);
     const lines = itemLines(user);
+    const withRationale = 'rationale' in ((item.properties ?? {}) as P);
     const answers = ids.map((id) => {
       const text = lines.get(id);
       const labels = silverLabels(typeof text === 'string' ? text : '', allowed);
-      return { id, labels };
+      const rationale = `the sentence ${labels.length ? `shows ${labels.join(' and ')}` : 'shows no label'}`;
+      return withRationale ? { id, rationale, labels } : { id, labels };
     });
     if (unknownLabel && answers[0]) answers[0].labels.push('made_up_label');
     return JSON.stringify({ answers });
@@ -407,33 +441,78 @@ function makeAnswer(
       return { id, verdict: 'keep', labels, reason: 'labels match the guideline' };
     });
     if (unknownLabel && verdicts[0]) verdicts[0].labels.push('made_up_label');
+    // With selfCheck.rationale the schema asks for a rationale first in each entry.
+    if ('rationale' in ((item.properties ?? {}) as P))
+      return JSON.stringify({
+        verdicts: verdicts.map(({ id, ...v }) => ({
+          id,
+          rationale: `checked against the guideline: ${v.verdict}`,
+          ...v,
+        })),
+      });
     return JSON.stringify({ verdicts });
   }
   return JSON.stringify({});
 }
 
-/** A chat completion carrying `content`, with token counts estimated from the characters. */
-export function chatCompletion(id: string, body: ChatBody, content: string, finishReason: string) {
-  const promptChars = (body.messages ?? []).reduce(
-    (n, m) => n + (typeof m.content === 'string' ? m.content.length : 0),
-    0,
-  );
-  const promptTokens = estimateTokens(promptChars);
-  const completionTokens = estimateTokens(content.length);
+/**
+ * What an answer is drawn from: the posted body, read with the token limit under one name, so a request answers
+ * alike whether it says max_tokens or max_completion_tokens (the answers of the demo did not change with the name).
+ */
+function answerSalt(raw: string): string {
+  return raw.replace('"max_completion_tokens":', '"max_tokens":');
+}
+
+/**
+ * A chat completion carrying `content`, with token counts estimated from the characters. As the real API: a reasoning
+ * model's thinking is counted in completion_tokens (and details), the answer is cut at the request's token limit
+ * (finish_reason length), and `cachedTokens` of the prompt came from the prompt cache.
+ */
+export function chatCompletion(id: string, body: ChatBody, content: string, finishReason: string, cachedTokens = 0) {
+  const b = body as Record<string, unknown>;
+  const promptTokens = estimateTokens(promptChars(body.messages));
+  const reasoning = reasoningTokensFor(b, promptTokens);
+  const limit = completionLimit(b);
+  let text = content;
+  let finish = finishReason;
+  if (limit !== undefined && reasoning + estimateTokens(text.length) > limit) {
+    text = text.slice(0, Math.max(0, limit - reasoning) * 4);
+    finish = 'length';
+  }
+  const completionTokens = Math.min(limit ?? Infinity, reasoning + estimateTokens(text.length));
   return {
     id,
     object: 'chat.completion',
     created: Math.floor(Date.now() / 1000),
     model: String(body.model ?? 'fake'),
     choices: [
-      { index: 0, message: { role: 'assistant', content, refusal: null }, finish_reason: finishReason, logprobs: null },
+      {
+        index: 0,
+        message: { role: 'assistant', content: text as string | null, refusal: null as string | null },
+        finish_reason: finish,
+        logprobs: null,
+      },
     ],
     usage: {
       prompt_tokens: promptTokens,
       completion_tokens: completionTokens,
       total_tokens: promptTokens + completionTokens,
+      prompt_tokens_details: { cached_tokens: Math.min(cachedTokens, promptTokens), audio_tokens: 0 },
+      completion_tokens_details: {
+        reasoning_tokens: Math.min(reasoning, completionTokens),
+        audio_tokens: 0,
+        accepted_prediction_tokens: 0,
+        rejected_prediction_tokens: 0,
+      },
     },
   };
+}
+
+/** A refusal as OpenAI sends it: content null, the model's words in message.refusal. */
+function refusalCompletion(completion: ReturnType<typeof chatCompletion>): ReturnType<typeof chatCompletion> {
+  const choice = completion.choices[0]!;
+  const refusal = "I'm sorry, but I can't assist with that request.";
+  return { ...completion, choices: [{ ...choice, message: { role: 'assistant', content: null, refusal } }] };
 }
 
 // ----------------------------------------------------------------------------------------------------------------
@@ -443,6 +522,7 @@ export async function startFakeLlmServer(opts: FakeLlmOptions = {}): Promise<Fak
   let faults: FakeLlmFaults = { ...DEFAULT_FAULTS, ...pickFaults(opts) };
   let rnd = mulberry32(opts.seed ?? 42);
   const keepBodies = opts.keepBodies ?? 200;
+  const cachedPrefix = promptCache(opts.promptCacheMinTokens ?? 1024);
   let stats = emptyStats();
   const handle: { stats: FakeLlmStats } = { stats };
 
@@ -474,6 +554,22 @@ export async function startFakeLlmServer(opts: FakeLlmOptions = {}): Promise<Fak
     count(status);
     sendJson(res, status, { error: { message, type, param, code } }, headers);
   };
+  const refuse = (res: ServerResponse, r: ApiRefusal): void =>
+    apiError(res, r.status, r.message, r.type, r.code, r.param, r.headers);
+  /** The real API checks the key on every route (chat, files, batches): false when it answered 401. */
+  const authorized = (req: IncomingMessage, res: ServerResponse): boolean => {
+    if (opts.requireApiKey === undefined || req.headers.authorization === `Bearer ${opts.requireApiKey}`) return true;
+    const given = (req.headers.authorization ?? '').replace(/^Bearer /, '');
+    const masked = given.length > 8 ? `${given.slice(0, 3)}***${given.slice(-4)}` : '***';
+    apiError(
+      res,
+      401,
+      `Incorrect API key provided: ${masked}. You can find your API key in your account settings.`,
+      'invalid_request_error',
+      'invalid_api_key',
+    );
+    return false;
+  };
 
   /**
    * `arrived`: when the request reached the server. Every answer after the latency point leaves `latencyMs` after
@@ -501,18 +597,7 @@ export async function startFakeLlmServer(opts: FakeLlmOptions = {}): Promise<Fak
     stats.bodies.push(body);
     if (stats.bodies.length > keepBodies) stats.bodies.shift();
 
-    if (opts.requireApiKey !== undefined && req.headers.authorization !== `Bearer ${opts.requireApiKey}`) {
-      const given = (req.headers.authorization ?? '').replace(/^Bearer /, '');
-      const masked = given.length > 8 ? `${given.slice(0, 3)}***${given.slice(-4)}` : '***';
-      apiError(
-        res,
-        401,
-        `Incorrect API key provided: ${masked}. You can find your API key in your account settings.`,
-        'invalid_request_error',
-        'invalid_api_key',
-      );
-      return;
-    }
+    if (!authorized(req, res)) return;
     if (opts.models?.length && !opts.models.includes(String(body.model))) {
       apiError(
         res,
@@ -521,6 +606,19 @@ export async function startFakeLlmServer(opts: FakeLlmOptions = {}): Promise<Fak
         'invalid_request_error',
         'model_not_found',
       );
+      return;
+    }
+    const refusal = chatRequestRefusal(body as Record<string, unknown>, opts.contextTokens ?? 128_000);
+    if (refusal) {
+      await untilDue();
+      fault(refusal.code ?? 'invalid_request');
+      refuse(res, refusal);
+      return;
+    }
+    if (faults.insufficientQuota) {
+      await untilDue();
+      fault('insufficientQuota');
+      refuse(res, insufficientQuota());
       return;
     }
     if (faults.failStatus) {
@@ -543,10 +641,7 @@ export async function startFakeLlmServer(opts: FakeLlmOptions = {}): Promise<Fak
           'invalid_request_error',
           'model_not_found',
         );
-      else if (s === 429)
-        apiError(res, 429, 'Rate limit reached for requests', 'requests', 'rate_limit_exceeded', null, {
-          'retry-after': String(faults.retryAfterSeconds),
-        });
+      else if (s === 429) refuse(res, rateLimited(String(body.model), faults.retryAfterSeconds));
       else apiError(res, s, `Injected failure ${s}`, s >= 500 ? 'server_error' : 'invalid_request_error', null);
       return;
     }
@@ -574,9 +669,7 @@ export async function startFakeLlmServer(opts: FakeLlmOptions = {}): Promise<Fak
     if (hit(faults.rate429)) {
       await untilDue();
       fault('rate429');
-      apiError(res, 429, 'Rate limit reached for requests', 'requests', 'rate_limit_exceeded', null, {
-        'retry-after': String(faults.retryAfterSeconds),
-      });
+      refuse(res, rateLimited(String(body.model), faults.retryAfterSeconds));
       return;
     }
     if (hit(faults.rate500)) {
@@ -592,7 +685,8 @@ export async function startFakeLlmServer(opts: FakeLlmOptions = {}): Promise<Fak
     const malformed = hit(faults.rateMalformed);
     const truncated = hit(faults.rateTruncated);
     const unknownLabel = hit(faults.rateUnknownLabel);
-    let content = makeAnswer(body, unknownLabel, raw, faults.bronzeJunkShare, opts.verdicts === 'mixed');
+    const refused = !malformed && !truncated && !unknownLabel && hit(faults.rateRefusal);
+    let content = makeAnswer(body, unknownLabel, answerSalt(raw), faults.bronzeJunkShare, opts.verdicts === 'mixed');
     let finishReason = 'stop';
     if (malformed) {
       fault('rateMalformed');
@@ -604,9 +698,20 @@ export async function startFakeLlmServer(opts: FakeLlmOptions = {}): Promise<Fak
     } else if (unknownLabel) {
       fault('rateUnknownLabel');
     }
-    const completion = chatCompletion(`chatcmpl-fake-${stats.requests}`, body, content, finishReason);
+    const answered = chatCompletion(
+      `chatcmpl-fake-${stats.requests}`,
+      body,
+      content,
+      finishReason,
+      cachedPrefix(body.messages),
+    );
+    if (answered.choices[0]?.finish_reason === 'length' && finishReason !== 'length') fault('cutAtTokenLimit');
+    if (refused) fault('rateRefusal');
+    const completion = refused ? refusalCompletion(answered) : answered;
     stats.promptTokens += completion.usage.prompt_tokens;
     stats.completionTokens += completion.usage.completion_tokens;
+    stats.cachedTokens += completion.usage.prompt_tokens_details.cached_tokens;
+    stats.reasoningTokens += completion.usage.completion_tokens_details.reasoning_tokens;
     const text = JSON.stringify(completion);
     await untilDue();
     count(200);
@@ -618,7 +723,15 @@ export async function startFakeLlmServer(opts: FakeLlmOptions = {}): Promise<Fak
     stats: () => stats,
     // A batch line gets the answer its body would get online (the online salt is the posted body, the same JSON).
     answer: (id, body) =>
-      chatCompletion(id, body, makeAnswer(body, false, JSON.stringify(body), faults.bronzeJunkShare), 'stop'),
+      chatCompletion(
+        id,
+        body,
+        makeAnswer(body, false, answerSalt(JSON.stringify(body)), faults.bronzeJunkShare),
+        'stop',
+        cachedPrefix(body.messages),
+      ),
+    authorized,
+    refusal: (body) => chatRequestRefusal(body as Record<string, unknown>, opts.contextTokens ?? 128_000),
     sendJson,
     apiError,
   });
@@ -713,7 +826,7 @@ function parseArgs(argv: string[]): FakeLlmOptions {
     if (!a.startsWith('--')) throw new Error(`unexpected argument ${a}`);
     const name = a.slice(2).replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
     const next = argv[i + 1];
-    if (name === 'rejectJsonSchema') {
+    if (name === 'rejectJsonSchema' || name === 'insufficientQuota') {
       opts[name] = true;
       continue;
     }

@@ -110,6 +110,7 @@ export function importCycles(edges: readonly ImportEdge[]): string[][] {
 /** A file's layer: `lib/<folder>` for domain modules, else its top-level folder (or the file itself, e.g. `worker.ts`). */
 export function layerOf(file: string): string {
   if (file === CONTRACT) return file;
+  if (file.startsWith(`${CONNECTION}.`) || file.startsWith(`${CONNECTION}-`)) return CONNECTION;
   const parts = file.split('/');
   if (parts[0] === 'lib' && parts.length > 2) return `lib/${parts[1]}`;
   return parts.length > 1 ? parts[0]! : file;
@@ -117,6 +118,9 @@ export function layerOf(file: string): string {
 
 /** The workflows' contract with their clients (Query/Update definitions, names): a layer of its own, which clients may import. */
 export const CONTRACT = 'workflows/contract.ts';
+
+/** The one module that connects to Temporal (client/connection*.ts): clients and workers both use it. */
+export const CONNECTION = 'client/connection';
 
 /** Edges that cross layers against `allowed` (layer → layers it may import; its own layer is always allowed). */
 export function layerViolations(

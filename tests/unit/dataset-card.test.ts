@@ -10,8 +10,11 @@ import { pagePath, RUN_FILES, writeJsonl } from '../../lib/run/run-dir.js';
 import { sharedEmbed } from '../../lib/model/embeddings.js';
 
 function frontMatter(card: string): {
-  configs: { config_name: string; data_files: string; default?: boolean }[];
+  configs: { config_name: string; data_files: { split: string; path: string }[]; default?: boolean }[];
+  dataset_info: { config_name: string; features: { name: string; dtype?: string; list?: unknown }[] }[];
   license: string;
+  license_name: string;
+  license_link: string;
   size_categories: string[];
   pretty_name: string;
 } {
@@ -49,27 +52,59 @@ const info = (over: Partial<DatasetCardInfo> = {}): DatasetCardInfo => ({
     nearDuplicatesDropped: 2,
   },
   thresholds: { leakage: 0.95, nearDuplicate: 0.95 },
+  hf: {
+    configs: [
+      {
+        name: 'default',
+        splits: [
+          { split: 'train', path: 'hf/default-train.parquet', n: 17 },
+          { split: 'test', path: 'hf/default-test.parquet', n: 2 },
+        ],
+      },
+      { name: 'flagged', splits: [{ split: 'flagged', path: 'hf/flagged-flagged.parquet', n: 4 }] },
+    ],
+    columns: [
+      { name: 'id', type: 'VARCHAR' },
+      { name: 'labels', type: 'VARCHAR[]' },
+      { name: 'usable', type: 'BOOLEAN' },
+    ],
+    labelNames: ['cognitive_impairment', 'notice_by_others'],
+  },
   ...over,
 });
 
 describe('renderDatasetCard', () => {
-  it('has YAML front matter with a config per Parquet export, merged the default', () => {
+  it('has YAML front matter with train/test splits per config, labels as ClassLabel, and a licence link', () => {
     const card = renderDatasetCard(info());
     const fm = frontMatter(card);
     expect(fm.configs).toEqual([
-      { config_name: 'merged', data_files: 'merged.parquet', default: true },
-      { config_name: 'gold', data_files: 'gold.parquet' },
-      { config_name: 'silver', data_files: 'silver.parquet' },
-      { config_name: 'bronze', data_files: 'bronze.parquet' },
+      {
+        config_name: 'default',
+        default: true,
+        data_files: [
+          { split: 'train', path: 'hf/default-train.parquet' },
+          { split: 'test', path: 'hf/default-test.parquet' },
+        ],
+      },
+      { config_name: 'flagged', data_files: [{ split: 'flagged', path: 'hf/flagged-flagged.parquet' }] },
+    ]);
+    expect(fm.dataset_info.map((d) => d.config_name)).toEqual(['default', 'flagged']);
+    expect(fm.dataset_info[0]!.features).toEqual([
+      { name: 'id', dtype: 'string' },
+      { name: 'labels', list: { class_label: { names: { 0: 'cognitive_impairment', 1: 'notice_by_others' } } } },
+      { name: 'usable', dtype: 'bool' },
     ]);
     expect(fm.license).toBe('other');
+    expect(fm.license_name).toBe('clinsynth-per-source-terms');
+    expect(fm.license_link).toBe('LICENSE.md');
     expect(fm.size_categories).toEqual(['n<1K']);
     expect(fm.pretty_name).toBe('clinsynth demo-ad');
   });
 
   it('lists counts per source and label, models and prompt versions, and the safety findings', () => {
     const card = renderDatasetCard(info());
-    expect(card).toContain('| merged | merged.parquet (also `merged.jsonl`) | 23 |');
+    expect(card).toContain('| default | train | hf/default-train.parquet | 17 |');
+    expect(card).toContain('| flagged | flagged | hf/flagged-flagged.parquet | 4 |');
     expect(card).toContain('| rows | 3 (3 usable) | 2 (2 usable) | 7 (5 usable) | 11 (9 usable) |');
     expect(card).toContain('| cognitive_impairment | 2 | 0 | 4 (3 usable) | 0 |');
     expect(card).toContain('| none | 0 | 0 | 0 | 6 |');
@@ -168,14 +203,19 @@ describe('dataset card written by mergeRunDatasets', () => {
     ]);
     await mergeRunDatasets(runDir, { embed: sharedEmbed });
     const card = readFileSync(join(runDir, RUN_FILES.datasets, 'README.md'), 'utf8');
-    expect(frontMatter(card).configs.map((c) => [c.config_name, c.data_files])).toEqual([
-      ['merged', 'merged.parquet'],
-      ['gold', 'gold.parquet'],
-      ['silver', 'silver.parquet'],
-      ['bronze', 'bronze.parquet'],
+    // s1 (PHI) is in no split: not exported without includeFlagged.
+    expect(
+      frontMatter(card).configs.map((c) => [c.config_name, c.data_files.map((f) => `${f.split}=${f.path}`)]),
+    ).toEqual([
+      ['default', ['train=hf/default-train.parquet', 'test=hf/default-test.parquet']],
+      ['gold', ['train=hf/gold-train.parquet', 'test=hf/gold-test.parquet']],
+      ['silver', ['train=hf/silver-train.parquet']],
+      ['bronze', ['train=hf/bronze-train.parquet']],
     ]);
     expect(card).toContain('# clinsynth dataset: card-test');
-    expect(card).toContain('| merged | merged.parquet (also `merged.jsonl`) | 4 |'); // s1 (PHI) is not exported
+    expect(card).toContain('| default | train | hf/default-train.parquet | 3 |');
+    expect(card).toContain('| default | test | hf/default-test.parquet | 1 |');
+    expect(readFileSync(join(runDir, RUN_FILES.datasets, 'LICENSE.md'), 'utf8')).toMatch(/PhysioNet/);
     expect(card).toContain('| rows | 1 (1 usable) | 1 (1 usable) | 1 (1 usable) | 1 (1 usable) |');
     expect(card).toContain('| cognitive_impairment | 1 | 0 | 1 | 0 |');
     expect(card).toContain('| requiring_assistance | 0 | 1 | 0 | 1 |');

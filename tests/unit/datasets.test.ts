@@ -513,7 +513,9 @@ describe('human review in the merge', () => {
         model: 'openai:fake',
       },
     ]);
-    expect(readFileSync(join(runDir, RUN_FILES.datasets, 'README.md'), 'utf8')).toContain('config_name: reviewed');
+    expect(readFileSync(join(runDir, RUN_FILES.datasets, 'README.md'), 'utf8')).toContain(
+      '- config_name: reviewed\n  data_files:\n  - split: train\n    path: hf/reviewed-train.parquet',
+    );
   });
 
   it('trains a mix on reviewed rows once, and on the labels before review when asked', async () => {

@@ -104,7 +104,7 @@ describe('loadExperiment: a valid file', () => {
     expect(e.output).toBe(join(dir, 'out'));
 
     // Given values win, missing ones get their defaults.
-    expect(e.silver).toEqual({ enabled: true, batchSize: 4 });
+    expect(e.silver).toEqual({ enabled: true, batchSize: 4, rationale: false });
     expect(e.corpus).toMatchObject({
       format: 'jsonl',
       sensitive: false,
@@ -122,7 +122,7 @@ describe('loadExperiment: a valid file', () => {
       temperature: 0.8,
       topUpRounds: 3,
     });
-    expect(e.selfCheck).toEqual({ enabled: true, batchSize: 8 });
+    expect(e.selfCheck).toEqual({ enabled: true, batchSize: 8, rationale: false });
     expect(e.llm).toMatchObject({
       provider: 'local',
       concurrency: 2,

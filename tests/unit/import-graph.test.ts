@@ -38,9 +38,11 @@ const LAYERS: Record<string, string[]> = {
   ],
   'workflows/contract.ts': ['lib/run'],
   workflows: ['workflows/contract.ts', 'lib/run', 'lib/llm', 'lib/evaluate', 'type:activities'],
-  'worker.ts': ['activities', 'workflows', 'workflows/contract.ts', 'lib/run', 'lib/llm'],
+  'client/connection': [],
+  'worker.ts': ['activities', 'workflows', 'workflows/contract.ts', 'lib/run', 'lib/llm', 'client/connection'],
   client: [
     'worker.ts',
+    'client/connection',
     'activities',
     'workflows/contract.ts',
     'type:workflows',

@@ -436,6 +436,33 @@ describe('a stage batch round', () => {
     ]);
   });
 
+  it('uploads with expires_after, and deletes input, output and error files once collected (a rerun deletes nothing twice)', async () => {
+    const run = runDir();
+    const s = setup(run);
+    server.setFaults({ batchOutcomes: ['expire'], batchAnsweredShare: 0.5 }); // an output and an error file
+    const { sub, col } = await submitAndCollect(run, s);
+    expect(server.stats.fileExpiresAfter).toEqual([25 * 3600]);
+    expect(server.stats.batchOutputExpiresAfter).toEqual([24 * 3600]);
+    const b = await s.deps.client.retrieve(sub.batches[0]!.id);
+    expect(b.outputFileId).not.toBeNull();
+    expect(b.errorFileId).not.toBeNull();
+    const input = JSON.parse(readFileSync(join(roundDir(round(run)), 'part-0.json'), 'utf8')) as { fileId: string };
+    expect([...server.stats.filesDeleted].sort()).toEqual([input.fileId, b.outputFileId, b.errorFileId].sort());
+    // a retried collect reads what the part gave from the run directory: same result, no download, no delete
+    const again = await collectBatchRound(s.deps, s.ctx, round(run), sub.batches);
+    expect(again).toEqual(col);
+    expect(server.stats.filesDeleted).toHaveLength(3);
+    // llm.batchKeepFiles keeps them; Azure's shortest expiry is 14 days
+    const kept = runDir({ batchKeepFiles: true });
+    server.resetStats();
+    await submitAndCollect(kept, setup(kept));
+    expect(server.stats.filesDeleted).toEqual([]);
+    expect(batchFlavour({ batchApi: 'azure' })).toMatchObject({
+      inputExpiresSeconds: 14 * 86400,
+      outputExpiresSeconds: 14 * 86400,
+    });
+  });
+
   it('an expired batch keeps its partial output; the next round asks only for the missing requests', async () => {
     const run = runDir();
     const s = setup(run);

@@ -14,14 +14,7 @@ import { FileLlmCache } from '../../lib/llm/cache.js';
 import { OpenAIProvider } from '../../lib/llm/openai-provider.js';
 import { ConcurrencyLimitedProvider } from '../../lib/llm/call-slots.js';
 import type { LlmAnswer, LlmProvider, LlmRequest } from '../../lib/llm/types.js';
-import {
-  BRONZE_PROMPT_VERSION,
-  SELFCHECK_PROMPT_VERSION,
-  SILVER_PROMPT_VERSION,
-  bronzeJobs,
-  salvageBronzeSentences,
-  type BronzeJob,
-} from '../../lib/generate/prompts.js';
+import { bronzeJobs, salvageBronzeSentences, type BronzeJob, promptVersion } from '../../lib/generate/prompts.js';
 import {
   pagePath,
   readJsonl,
@@ -175,7 +168,7 @@ describe('labelSilverPage', () => {
         text: c.text,
         reason: c.reason,
         model: 'openai:fake',
-        promptVersion: SILVER_PROMPT_VERSION,
+        promptVersion: promptVersion('silver'),
       });
       expect(r.cacheKey).toMatch(/^[0-9a-f]{64}$/);
       for (const l of r.labels) expect(LABELS).toContain(l);
@@ -324,7 +317,7 @@ describe('generateBronzePage', () => {
       for (const row of rows) {
         expect(row.id).toMatch(/^b-[0-9a-f]{12}$/);
         expect(row.id).toBe(bronzeId(row.text));
-        expect(row).toMatchObject({ model: 'openai:fake', promptVersion: BRONZE_PROMPT_VERSION });
+        expect(row).toMatchObject({ model: 'openai:fake', promptVersion: promptVersion('bronze') });
         expect(row.cacheKey).toMatch(/^[0-9a-f]{64}$/);
         const job = pageJobs[p]!.find(
           (j) => j.labels.join() === row.labels.join() && JSON.stringify(j.style) === JSON.stringify(row.style),
@@ -479,7 +472,7 @@ describe('selfCheckPage', () => {
           verdict: 'keep',
           labels: LABELS.filter((l) => items[i]!.labels.includes(l)),
           model: 'openai:fake',
-          promptVersion: SELFCHECK_PROMPT_VERSION,
+          promptVersion: promptVersion('selfCheck'),
         });
         expect(v.reason.length).toBeGreaterThan(0);
         expect(v.cacheKey).toMatch(/^[0-9a-f]{64}$/);

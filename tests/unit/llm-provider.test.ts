@@ -71,7 +71,9 @@ describe('OpenAIProvider', () => {
       type: 'json_schema',
       json_schema: { name: 'silver_labels', schema: request.schema, strict: true },
     });
-    expect(body).toMatchObject({ model: 'fake-model', max_tokens: 800, temperature: 0, seed: 7 });
+    // The token limit goes by max_completion_tokens (what OpenAI, Azure and current vLLM take), never both names.
+    expect(body).toMatchObject({ model: 'fake-model', max_completion_tokens: 800, temperature: 0, seed: 7 });
+    expect(body).not.toHaveProperty('max_tokens');
     expect(server.stats.requests).toBe(1);
   });
 

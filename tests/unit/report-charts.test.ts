@@ -4,6 +4,7 @@ import {
   ciText,
   f1BarSpec,
   f1BarSvg,
+  ciLevel,
   forestPlotSpec,
   forestPlotSvg,
   labelHeatmapSpec,
@@ -133,7 +134,7 @@ describe('forest plot', () => {
         { ...FOREST[0]!, pHolm: 0.18 },
         { mix: 'silver', delta: 0.01, lo: -0.02, hi: 0.04, p: 0.5, pHolm: 1, baseline: 'gold+silver' },
       ],
-      'micro-F1',
+      { metric: 'micro-F1' },
     );
     const t = texts(svg);
     expect(t).toContain('+0.031 [−0.004, +0.066], p = 0.09 (Holm p = 0.18)');
@@ -141,6 +142,18 @@ describe('forest plot', () => {
     expect(t).toEqual(
       expect.arrayContaining(['gold+silver vs gold', 'silver vs gold+silver', 'Δ micro-F1 vs baseline (95% CI)']),
     );
+  });
+
+  it('says 90% wherever a CI is named when evaluate.alpha is 0.1', async () => {
+    const svg = await forestPlotSvg(FOREST, { alpha: 0.1 });
+    const t = texts(svg);
+    expect(t).toContain('Δ macro-F1 vs gold (90% CI)');
+    expect(t).toEqual(expect.arrayContaining(['better: 90% CI above 0', 'worse: 90% CI below 0', '90% CI includes 0']));
+    expect(svg).toContain('with 90% confidence intervals');
+    expect(svg).not.toContain('95%');
+    expect(ciLevel(0.1)).toBe('90%');
+    expect(ciLevel(0.05)).toBe('95%');
+    expect(ciLevel(0.025)).toBe('97.5%');
   });
 
   it('builds an inspectable layered spec with the x title', () => {
@@ -207,6 +220,14 @@ describe('label heatmap', () => {
     expect(t.some((s) => s.includes('fewer than 5 gold test sentences'))).toBe(true);
     expect(svg).toContain('(95% CI excludes 0)');
     expect((svg.match(/\(95% CI excludes 0\)/g) ?? []).length).toBe(2);
+  });
+
+  it('names the (1 − alpha) level of evaluate.alpha: 90% at alpha 0.1', async () => {
+    const svg = await labelHeatmapSvg(HEAT, { alpha: 0.1 });
+    const t = texts(svg);
+    expect(t.some((s) => s.includes('▲ / ▼: the 90% CI of Δ F1 vs gold lies above / below 0'))).toBe(true);
+    expect((svg.match(/\(90% CI excludes 0\)/g) ?? []).length).toBe(2);
+    expect(svg).not.toContain('95%');
   });
 
   it('shows a dash for a label without gold test support', async () => {

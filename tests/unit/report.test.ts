@@ -295,6 +295,23 @@ describe('writeReport', () => {
 });
 
 describe('renderReportHtml', () => {
+  it('shows no sd over seeds for a deterministic head (logreg), and shows it for mlp', async () => {
+    makeFakeRun(runDir);
+    const logreg = build();
+    expect(logreg.mixes.gold!.seedsApply).toBe(false);
+    const html = await renderReportHtml(logreg);
+    expect(html).toContain('train.seeds do not apply to it and no sd over seeds is shown');
+    expect(html).toContain('<td>0.600</td>');
+    expect(html).not.toContain('<td>0.600 ± 0.173</td>');
+    const e = experiment(runDir);
+    writeJson(join(runDir, RUN_FILES.experiment), { ...e, train: { ...e.train, classifier: 'mlp' } });
+    const mlp = build();
+    expect(mlp.mixes.gold!.seedsApply).toBe(true);
+    const mlpHtml = await renderReportHtml(mlp);
+    expect(mlpHtml).toContain('<td>0.600 ± 0.173</td>');
+    expect(mlpHtml).not.toContain('train.seeds do not apply');
+  });
+
   it('escapes labels and mixes and draws no script', async () => {
     makeFakeRun(runDir);
     const r = build();
@@ -311,6 +328,34 @@ describe('renderReportHtml', () => {
     expect(html).toMatch(/aria-label="&lt;script&gt;alert\(&quot;x&quot;\)&lt;\/script&gt;: macro-F1/);
   });
 
+  it('names the confidence level of evaluate.alpha: 90% at alpha 0.1, on every chart and table', async () => {
+    makeFakeRun(runDir);
+    const r = build();
+    r.evaluation.alpha = 0.1;
+    const d = (delta: number) => ({ delta, ci: [delta - 0.05, delta + 0.05] as [number, number] });
+    const c = {
+      baseline: 'gold',
+      macroF1: { ...d(0.1), p: 0.01, pHolm: 0.01 },
+      microF1: { ...d(0.02), p: 0.3 },
+      perLabel: { memory_loss: d(0.2) },
+      sentences: 20,
+      notes: 8,
+    };
+    r.comparisons = { 'gold+silver': c };
+    r.review = {
+      ...(r.review ?? { tasks: 1, reviewed: 1, changed: 1, dropped: 0, reviewers: 1, byReason: {} }),
+      outcome: 'imported',
+      effect: { 'gold+silver': { ...c, baseline: 'gold+silver before review' } },
+    } as Report['review'];
+    const html = await renderReportHtml(r);
+    expect(html).not.toContain('95%');
+    expect(html).toContain('Δ macro-F1 vs gold (90% CI)');
+    expect(html).toContain('90% paired cluster-bootstrap interval');
+    expect(html).toContain('Δ macro-F1 [90% CI]');
+    expect(html).toContain('has a 90% CI that excludes 0');
+    expect(html).toContain('(90% CI excludes 0)');
+  });
+
   it('marks the SVG charts so their parts can be counted', async () => {
     makeFakeRun(runDir);
     const html = await renderReportHtml(build());
@@ -320,7 +365,11 @@ describe('renderReportHtml', () => {
     // One bar per mix and metric, one cell per label and mix (each mark names itself in its aria-label).
     expect(html.match(/aria-label="[^"]*: (macro|micro)-F1 \d/g)).toHaveLength(2 * 2);
     expect(html.match(/aria-label="[^"]* · [^"]*: F1 \d/g)).toHaveLength(2 * 2);
-    expect(html.match(/<rect class="segment"/g)).toHaveLength(4);
+    // Composition and verdicts are Vega-Lite charts too: one bar segment per label and source, per set and verdict.
+    expect(html.match(/aria-label="[^"]* · [^"]*: \d+ training rows? \(/g)).toHaveLength(4);
+    expect(html).toContain('aria-label="memory_loss · silver: 6 training rows (38% of the label)"'); // docs/report.md
+    expect(html).toContain('id="verdict-chart"');
+    expect(html.match(/aria-label="[^"]* · (keep|fix|reject): \d+ \(\d+%\)"/g)).toHaveLength(5);
     expect(html).toContain('not computed');
     expect(html).not.toContain('id="agreement"');
     expect(html).not.toContain('Estimated LLM cost');

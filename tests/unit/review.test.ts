@@ -182,10 +182,12 @@ describe('export files', () => {
         reason: 'selfcheck-reject, disagreement',
         llm_labels: 'none',
         verdict: 'reject',
+        score: 0.5,
       },
       predictions: [
         {
           model_version: PREDICTION_MODEL,
+          score: 0.5,
           result: [
             { id: 'llm-labels', from_name: 'labels', to_name: 'text', type: 'choices', value: { choices: ['none'] } },
           ],
@@ -202,6 +204,11 @@ describe('export files', () => {
     expect(config.trim().endsWith('</View>')).toBe(true);
     for (const l of taxonomy.labels) expect(config).toContain(`<Choice value="${l.id}"`);
     expect(config).toContain('hint="A decline or deficit of the patient&#39;s memory');
+    // The guide above the choices, where stock Label Studio shows it (a hint needs a feature flag): every definition.
+    const guide = config.slice(config.indexOf('Label guide'), config.indexOf('<Choices '));
+    for (const l of taxonomy.labels) expect(guide).toContain(`<Header value="${l.name.replaceAll("'", '&#39;')}: `);
+    expect(guide.match(/<Header value="[^"]*" size="6"/g)).toHaveLength(LABELS.length + 2);
+    expect(guide).toContain('A decline or deficit of the patient&#39;s memory');
     expect(config).toMatch(/<Choices name="labels" toName="text" choice="multiple" required="true"/);
     expect(config).not.toMatch(/&(?!#\d+;)/);
   });
@@ -220,7 +227,67 @@ describe('export files', () => {
 });
 
 describe('checkReviewImport', () => {
-  it('reads a Label Studio export: the latest annotation that was not cancelled, reviewer and time, open tasks left out', () => {
+  it("records several reviewers on one task as a disagreement with each one's labels; per label the majority, ties to the LLM", () => {
+    const { runDir } = reviewRun();
+    const file = join(runDir, 'export.json');
+    writeFileSync(
+      file,
+      JSON.stringify(
+        lsExport({
+          // The LLM said cognitive_impairment; ann and bob split on it and on notice_by_others.
+          'silver:s1': [
+            { choices: ['cognitive_impairment', 'notice_by_others'], by: 'ann', at: '2025-03-01T10:00:00Z' },
+            { choices: ['none'], by: 'bob', at: '2025-03-02T10:00:00Z' },
+          ],
+          'silver:s2': [
+            { drop: true, by: 'ann', at: '2025-03-01T10:00:00Z' },
+            { drop: true, by: 'bob', at: '2025-03-01T11:00:00Z' },
+          ],
+        }),
+      ),
+    );
+    const r = checkReviewImport(runDir, file);
+    expect(
+      r.rows.map(({ ref, labels, drop, reviewer, reviewedAt, disagreement }) => ({
+        ref,
+        labels,
+        drop,
+        reviewer,
+        reviewedAt,
+        disagreement,
+      })),
+    ).toEqual([
+      {
+        ref: 'silver:s1',
+        labels: ['cognitive_impairment'],
+        drop: false,
+        reviewer: 'ann, bob',
+        reviewedAt: '2025-03-02T10:00:00.000Z',
+        disagreement: true,
+      },
+      {
+        ref: 'silver:s2',
+        labels: [],
+        drop: true,
+        reviewer: 'ann, bob',
+        reviewedAt: '2025-03-01T11:00:00.000Z',
+        disagreement: false,
+      },
+    ]);
+    expect(r.rows[0]!.reviews).toEqual([
+      {
+        reviewer: 'ann',
+        labels: ['cognitive_impairment', 'notice_by_others'],
+        drop: false,
+        reviewedAt: '2025-03-01T10:00:00.000Z',
+      },
+      { reviewer: 'bob', labels: [], drop: false, reviewedAt: '2025-03-02T10:00:00.000Z' },
+    ]);
+    const result = importReview(runDir, file);
+    expect(result).toMatchObject({ reviewed: 2, reviewers: 2, disagreements: 1 });
+  });
+
+  it('reads a Label Studio export: per reviewer the latest annotation that was not cancelled, reviewer and time, open tasks left out', () => {
     const { runDir } = reviewRun();
     const file = join(runDir, 'export.json');
     writeFileSync(
@@ -228,7 +295,12 @@ describe('checkReviewImport', () => {
       JSON.stringify(
         lsExport({
           'silver:s1': [
-            { choices: ['neuropsychiatric_symptoms'], at: '2025-03-01T10:00:00Z' },
+            // The same reviewer's later annotation replaces this one.
+            {
+              choices: ['neuropsychiatric_symptoms'],
+              by: { id: 3, email: 'ann@example.org' },
+              at: '2025-03-01T10:00:00Z',
+            },
             {
               choices: ['cognitive_impairment', 'notice_by_others'],
               by: { id: 3, email: 'ann@example.org' },
@@ -400,6 +472,7 @@ describe('importReview and reviewSummary', () => {
       changed: 1,
       dropped: 1,
       reviewers: 1,
+      disagreements: 0,
     });
     const rows = readJsonl<ReviewedRow>(join(runDir, RUN_FILES.reviewed));
     expect(importReview(runDir, file)).toEqual(result);

@@ -1,6 +1,6 @@
 // Training runs in a worker thread: same head as in-process training, and the caller's event loop keeps ticking.
 import { describe, expect, it } from 'vitest';
-import { trainOffThread } from '../../lib/model/training.js';
+import { trainHeadsOffThread, trainOffThread } from '../../lib/model/training.js';
 import { trainClassifier, type TrainOptions } from '../../lib/model/classifier.js';
 import { mulberry32 } from '../../lib/run/random.js';
 
@@ -37,5 +37,20 @@ describe('trainOffThread', () => {
     done = true;
     expect(head).toEqual(trainClassifier(X, Y, ['a', 'b'], opts));
     expect(turns).toBeGreaterThanOrEqual(100);
+  });
+
+  it('fits several jobs (folds) across threads and returns each head in job order, as fitted in-process', async () => {
+    const { X, Y } = problem(600, 16);
+    const jobs = [0, 1, 2].map((f) => ({
+      X: X.filter((_, i) => i % 3 !== f),
+      Y: Y.filter((_, i) => i % 3 !== f),
+      labels: ['a', 'b'],
+      opts: { kind: 'logreg' as const, seed: 1, validationShare: 0.2 },
+    }));
+    const heads = await trainHeadsOffThread(jobs);
+    expect(heads).toHaveLength(3);
+    heads.forEach((h, f) =>
+      expect(h, `fold ${f}`).toEqual(trainClassifier(jobs[f]!.X, jobs[f]!.Y, ['a', 'b'], jobs[f]!.opts)),
+    );
   });
 });

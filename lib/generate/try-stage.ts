@@ -1,0 +1,118 @@
+// `clinsynth try`: one LLM stage on a small sample, rendered by the experiment's templates and sent straight to its
+// LLM (no workflow), through the shared answer cache, in a scratch folder removed afterwards.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Experiment } from '../run/experiment.js';
+import { loadTaxonomy } from '../run/taxonomy.js';
+import { pagePath, readJsonl, writeJsonl } from '../run/run-dir.js';
+import type { BronzeRow, CandidateRow, SilverRow, VerdictRow } from '../run/records.js';
+import type { LlmCache } from '../llm/cache.js';
+import type { ChatMessage, LlmProvider } from '../llm/types.js';
+import { emptyUsage, type LlmUsageTotals } from '../run/run-state.js';
+import { selectSilverCandidates, startRun } from './run-setup.js';
+import { styleGrid, type BronzeJob } from './bronze-jobs.js';
+import { generateBronzePage, labelSilverPage, pageRequests, selfCheckPage, type PageContext } from './llm-pages.js';
+import { stageTemplate } from './stage-prompts.js';
+
+export type TryStage = 'silver' | 'bronze' | 'selfcheck';
+
+export interface TryOptions {
+  stage: TryStage;
+  n: number;
+  /** bronze: the label to write for (default: the taxonomy's first). */
+  label?: string;
+  provider: LlmProvider;
+  cache: LlmCache;
+}
+
+export interface TryItem {
+  text: string;
+  labels: string[];
+  rationale?: string;
+  /** selfcheck: the verdict on the silver labels (`labels` are the checked ones). */
+  verdict?: string;
+  reason?: string;
+  silverLabels?: string[];
+}
+
+export interface TryResult {
+  stage: TryStage;
+  template: { name: string; hash: string; path: string };
+  items: TryItem[];
+  /** The rendered messages of the stage's first-attempt requests, in call order. */
+  prompts: ChatMessage[][];
+  usage: LlmUsageTotals;
+  failures: number;
+}
+
+function add(total: LlmUsageTotals, u: LlmUsageTotals): void {
+  for (const k of Object.keys(u) as (keyof LlmUsageTotals)[]) total[k] = (total[k] ?? 0) + (u[k] ?? 0);
+}
+
+/** Runs the stage on its sample: silver the first n candidates the selection picks; bronze n sentences for one label;
+ * self-check n silver rows (labelled first, from the cache where it has them). */
+export async function tryStage(e: Experiment, opts: TryOptions): Promise<TryResult> {
+  const runDir = mkdtempSync(join(tmpdir(), 'clinsynth-try-'));
+  try {
+    startRun(e, runDir);
+    const taxonomy = loadTaxonomy(e.taxonomy);
+    const ctx: PageContext = { provider: opts.provider, cache: opts.cache, taxonomy, experiment: e, runDir };
+    const usage = emptyUsage();
+    const promptStage = opts.stage === 'selfcheck' ? 'selfCheck' : opts.stage;
+    const t = stageTemplate(e, promptStage);
+    const result = (items: TryItem[], stage: 'silver' | 'bronze' | 'selfcheck', set: 'silver' | 'bronze') => ({
+      stage: opts.stage,
+      template: { name: t.name, hash: t.hash, path: t.path },
+      items,
+      prompts: pageRequests(ctx, stage, set, 0).map((r) => r.messages),
+      usage,
+      failures: usage.failures,
+    });
+    if (opts.stage === 'bronze') {
+      const label = opts.label ?? taxonomy.labels[0]!.id;
+      if (!taxonomy.labels.some((l) => l.id === label))
+        throw new Error(`--label ${label}: not a label of the taxonomy`);
+      const job: BronzeJob = { labels: [label], count: opts.n, style: { ...styleGrid()[0]! }, jobIndex: 0 };
+      writeJsonl(pagePath(runDir, 'bronzeJobs', 0), [job]);
+      add(usage, (await generateBronzePage(ctx, 0)).usage);
+      const rows = readJsonl<BronzeRow>(pagePath(runDir, 'bronze', 0));
+      return result(
+        rows.map((r) => ({ text: r.text, labels: r.labels })),
+        'bronze',
+        'bronze',
+      );
+    }
+    if (!e.corpus) throw new Error('silver and self-check try the corpus: the experiment has none');
+    const { pages } = await selectSilverCandidates(runDir);
+    const candidates: CandidateRow[] = [];
+    for (let p = 0; p < pages && candidates.length < opts.n; p++)
+      candidates.push(...readJsonl<CandidateRow>(pagePath(runDir, 'candidates', p)));
+    candidates.splice(opts.n);
+    writeJsonl(pagePath(runDir, 'candidates', 0), candidates);
+    add(usage, (await labelSilverPage(ctx, 0)).usage);
+    const silver = readJsonl<SilverRow>(pagePath(runDir, 'silver', 0));
+    if (opts.stage === 'silver')
+      return result(
+        silver.map((r) => ({ text: r.text, labels: r.labels, ...(r.rationale ? { rationale: r.rationale } : {}) })),
+        'silver',
+        'silver',
+      );
+    add(usage, (await selfCheckPage(ctx, 'silver', 0)).usage);
+    const verdicts = new Map(readJsonl<VerdictRow>(pagePath(runDir, 'verdictsSilver', 0)).map((v) => [v.id, v]));
+    const items = silver.map((r) => {
+      const v = verdicts.get(r.id);
+      return {
+        text: r.text,
+        silverLabels: r.labels,
+        labels: v?.labels ?? r.labels,
+        verdict: v?.verdict ?? '(no verdict)',
+        reason: v?.reason ?? '',
+        ...(v?.rationale ? { rationale: v.rationale } : {}),
+      };
+    });
+    return result(items, 'selfcheck', 'silver');
+  } finally {
+    rmSync(runDir, { recursive: true, force: true });
+  }
+}
