@@ -55,6 +55,8 @@ export interface BenchResult {
   goal: string;
   goalOn?: 'ratio' | 'figure';
   pass: boolean | null;
+  /** Why the benchmark could not run here (its figure is NaN and it passes nothing); absent when it ran. */
+  skipped?: string;
   seconds: number;
   details: Record<string, unknown>;
   notes: string[];
@@ -166,12 +168,22 @@ export function skippedResult(id: string, title: string, unit: string, goal: str
     seconds: 0,
     details: {},
     notes: [msg],
+    skipped: msg,
   });
 }
 
 export function formatResult(r: BenchResult): string {
   const v = (f: Figure) => `${round(f.value, f.value >= 100 ? 1 : 3)} ${f.unit}`;
-  const verdict = r.pass === null ? 'n/a' : r.pass ? 'PASS' : 'MISS';
+  const verdict =
+    r.skipped !== undefined
+      ? 'SKIPPED'
+      : r.pass === null
+        ? /^none set\b/.test(r.goal)
+          ? 'information'
+          : 'NO VERDICT'
+        : r.pass
+          ? 'PASS'
+          : 'MISS';
   return [
     `[${r.id}] ${r.title}${r.quick ? ' (quick)' : ''} — ${r.seconds.toFixed(1)} s`,
     `  cpu:      ${r.cpu ?? cpuLine()}`,

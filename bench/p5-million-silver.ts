@@ -189,11 +189,8 @@ export async function run(): Promise<BenchResult> {
       const p = last;
       const candidates = p?.counts.silverCandidates ?? NaN;
       const span = sampler.span(from);
-      const labelled = stoppedEarly
-        ? Math.min(candidates, (p?.stages.silver.done ?? 0) * BATCH * 8)
-        : failure
-          ? 0
-          : candidates;
+      // The sentences silver labelled (rows written by its pages), not the candidates it was given.
+      const labelled = failure ? 0 : (p?.counts.silverRows ?? 0);
       await sleep(1500); // visibility catches up with the terminated run
       return {
         mode: how,

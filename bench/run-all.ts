@@ -1,5 +1,5 @@
-// `npm run bench`: runs each benchmark in its own process, prints figure vs same-run baseline, writes bench/results.json.
-// BENCH_ONLY=p1,p3 selects benchmarks; BENCH_QUICK=1 uses smaller sizes; BENCH_KEEP=1 keeps temp folders.
+// `npm run bench`: runs each benchmark in its own process, prints figure vs baseline, writes bench/results.json, and
+// exits 1 when a goal is missed (naming it). BENCH_ONLY=p1,p3 selects; BENCH_QUICK=1 smaller sizes; BENCH_KEEP=1 temps.
 import { spawn } from 'node:child_process';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -7,9 +7,19 @@ import { join } from 'node:path';
 import { PROJECT_ROOT } from '../lib/run/paths.js';
 import { encoderProblem } from '../lib/run/encoders.js';
 import { QUICK, cpuLine, formatResult, round, type BenchResult } from './common.js';
+import { benchVerdict, verdictLines, type BrokenRun, type NotRun } from './verdict.js';
 
-/** In run order: quick, CPU-bound ones first; the long Temporal ones last. */
-const BENCHES: { id: string; file: string; title: string; env?: Record<string, string>; when?: () => boolean }[] = [
+/**
+ * In run order: quick, CPU-bound ones first; the long Temporal ones last. `unavailable` says why a benchmark cannot
+ * run here (it is then reported as skipped, unless BENCH_ONLY asks for it).
+ */
+const BENCHES: {
+  id: string;
+  file: string;
+  title: string;
+  env?: Record<string, string>;
+  unavailable?: () => string | undefined;
+}[] = [
   { id: 'p3', file: 'bench/p3-prompt-tokens.ts', title: 'prompt tokens per silver sentence' },
   { id: 'p2', file: 'bench/p2-encoder.ts', title: 'encoder vs sentence-transformers' },
   // Opt-in encoders are measured when installed (npm run setup -- --encoder mpnet).
@@ -18,7 +28,7 @@ const BENCHES: { id: string; file: string; title: string; env?: Record<string, s
     file: 'bench/p2-encoder.ts',
     title: 'mpnet encoder vs sentence-transformers',
     env: { BENCH_ENCODER: 'mpnet' },
-    when: () => !encoderProblem('mpnet'),
+    unavailable: () => encoderProblem('mpnet'),
   },
   { id: 'classifier', file: 'bench/classifier-reference.ts', title: 'logreg vs scikit-learn' },
   {
@@ -26,7 +36,7 @@ const BENCHES: { id: string; file: string; title: string; env?: Record<string, s
     file: 'bench/classifier-reference.ts',
     title: 'logreg vs scikit-learn, mpnet features',
     env: { BENCH_ENCODER: 'mpnet' },
-    when: () => !encoderProblem('mpnet'),
+    unavailable: () => encoderProblem('mpnet'),
   },
   {
     id: 'logreg-fit-20k',
@@ -83,11 +93,17 @@ if (unknown.length) {
   );
   process.exit(2);
 }
-const selected = BENCHES.filter((b) => (only.length ? only.includes(b.id) : (b.when?.() ?? true)));
+const notRun: NotRun[] = [];
+const selected = BENCHES.filter((b) => {
+  if (only.length) return only.includes(b.id);
+  const why = b.unavailable?.();
+  if (why) notRun.push({ id: b.id, title: b.title, why: `not run: ${why}` });
+  return !why;
+});
 const tmp = mkdtempSync(join(tmpdir(), 'clinsynth-bench-all-'));
 const started = new Date();
 const t0 = performance.now();
-const results: (BenchResult | { id: string; title: string; error: string; seconds: number })[] = [];
+const results: (BenchResult | BrokenRun)[] = [];
 console.log(
   `clinsynth benchmarks${QUICK ? ' (quick)' : ''}: ${selected.map((b) => b.id).join(', ')} — ${cpuLine()}, load ${loadavg()
     .map((l) => l.toFixed(1))
@@ -104,6 +120,7 @@ for (const b of selected) {
 }
 rmSync(tmp, { recursive: true, force: true });
 
+const verdict = benchVerdict(results, notRun);
 const out = {
   startedAt: started.toISOString(),
   quick: QUICK,
@@ -115,13 +132,16 @@ const out = {
     loadavgAtEnd: loadavg().map((l) => round(l, 2)),
   },
   results,
+  notRun,
+  verdict,
 };
 writeFileSync(join(PROJECT_ROOT, 'bench', 'results.json'), JSON.stringify(out, null, 2) + '\n');
 
-console.log(`\n=== summary (${out.totalSeconds} s; figure vs the baseline measured in the same run) ===`);
+console.log(`\n=== summary (${out.totalSeconds} s; each baseline says what it is: same-run measurement or goal) ===`);
 for (const r of results) {
   if ('error' in r) console.log(`[${r.id}] ${r.title}: FAILED (${r.error})`);
   else console.log(formatResult(r));
 }
-console.log('\nwrote bench/results.json');
-process.exit(results.some((r) => 'error' in r) ? 1 : 0);
+console.log('\nwrote bench/results.json\n');
+for (const line of verdictLines(verdict)) console.log(line);
+process.exit(verdict.exitCode);

@@ -1,11 +1,16 @@
-// A real completion on the embedded GGUF model: the packaged SmolLM2 answers a silver batch in schema-valid JSON.
-import { afterAll, describe, expect, it } from 'vitest';
+// The embedded GGUF model: the packaged SmolLM2 answers a silver batch in schema-valid JSON, and runs a whole (small)
+// experiment through the workflow with `provider: local`.
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { LocalProvider, PACKAGED_MODEL, toGrammarSchema } from '../../lib/llm/local-provider.js';
 import { parseSilverAnswer, silverRequest } from '../../lib/generate/prompts.js';
 import { loadTaxonomy, labelIds } from '../../lib/run/taxonomy.js';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../../lib/run/paths.js';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { writeTestExperiment } from '../support/experiments.js';
+import { runCli } from '../support/cli.js';
+import { readJsonl } from '../../lib/run/run-dir.js';
 
 const taxonomy = loadTaxonomy(join(PROJECT_ROOT, 'taxonomy', 'ad-signs-symptoms.yaml'));
 let provider: LocalProvider | undefined;
@@ -35,6 +40,46 @@ describe('embedded model', () => {
     expect(parsed.ok).toBe(true);
     if (parsed.ok) expect([...parsed.labels.keys()].sort()).toEqual(['a', 'b', 'c']);
   });
+
+  // The embedded model on CPU: about a minute on 2 free cores; the limit leaves room for a busy machine.
+  it(
+    'runs an experiment with provider: local through the workflow: silver labels from the embedded model',
+    { timeout: 900_000 },
+    async () => {
+      const { file } = writeTestExperiment({
+        name: 'local-model-run',
+        llm: { provider: 'local', model: undefined, concurrency: 2, maxTokens: 400 },
+        overrides: {
+          corpus: {
+            path: join(PROJECT_ROOT, 'examples/demo/data/notes.jsonl'),
+            format: 'jsonl',
+            sensitive: true, // the embedded model may see sensitive notes: nothing leaves the machine
+            maxSentences: 8,
+          },
+          silver: { enabled: true, batchSize: 4 },
+          bronze: { enabled: false },
+          selfCheck: { enabled: false },
+          train: { seeds: [1] },
+          evaluate: { mixes: ['gold', 'gold+silver'], bootstrap: 200 },
+        },
+      });
+      const r = await runCli(['run', file, '--json'], {
+        TEMPORAL_ADDRESS: inject('temporalAddress'),
+        CLINSYNTH_HOME: mkdtempSync(join(tmpdir(), 'clinsynth-local-')),
+      });
+      expect(r.code, r.stderr.slice(-3000)).toBe(0);
+      const { runDir } = JSON.parse(r.stdout.trim().split('\n')[0]!) as { runDir: string };
+      const report = JSON.parse(readFileSync(join(runDir, 'report.json'), 'utf8'));
+      expect(report.llm.calls, 'calls to the embedded model').toBeGreaterThanOrEqual(2);
+      expect(report.llm.completionTokens).toBeGreaterThan(0);
+      const known = new Set(labelIds(taxonomy));
+      const silver = readJsonl<{ labels: string[] }>(join(runDir, 'datasets', 'silver.jsonl'));
+      expect(silver.length).toBeGreaterThan(0);
+      for (const row of silver) for (const l of row.labels) expect(known.has(l), l).toBe(true);
+      expect(Object.keys(report.mixes).sort()).toEqual(['gold', 'gold+silver']);
+      expect(JSON.parse(readFileSync(join(runDir, 'experiment.json'), 'utf8')).llm.provider).toBe('local');
+    },
+  );
 
   it('turns fixed-length id lists into ordered constant ids for the grammar', () => {
     const schema = toGrammarSchema({
