@@ -57,8 +57,8 @@ fi
 
 # The Python references the tests compare against (scikit-learn, scipy, Hugging Face datasets), in their own venv.
 bash scripts/test-venv-setup.sh
-# Label Studio from PyPI for the review drill (tests/drills/label-studio.test.ts), in its own venv (minutes, once).
-bash scripts/label-studio-setup.sh
+# Label Studio (the review drill's real counterpart) is not needed by the demo or the tests: `npm run drills` and CI
+# install it (scripts/label-studio-setup.sh, minutes, once).
 
 for e in "${encoders[@]}"; do
   bash scripts/encoder-setup.sh "$e"
