@@ -89,6 +89,9 @@ export interface CheckedRow {
   text: string;
   labels: string[];
   verdict: Verdict | null;
+  /** What the LLM wrote before its labels / its verdict (silver.rationale / selfCheck.rationale); null otherwise. */
+  rationale?: string | null;
+  verdict_rationale?: string | null;
 }
 
 /** Every silver and bronze row (one per id, rejected ones too) with the self-check applied, before the safety checks. */

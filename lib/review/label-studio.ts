@@ -25,6 +25,9 @@ export function labelStudioTasks(tasks: readonly ReviewTaskRow[], taxonomy: Pick
       llm_labels: t.llmLabels.length ? t.llmLabels.join(', ') : taxonomy.noneLabel,
       verdict: t.verdict ?? 'none',
       score: predictionScore(t),
+      // The LLM's reasoning (silver.rationale / selfCheck.rationale), shown beside the sentence when kept.
+      ...(t.rationale ? { rationale: t.rationale } : {}),
+      ...(t.verdictRationale ? { verdict_rationale: t.verdictRationale } : {}),
     },
     predictions: [
       {

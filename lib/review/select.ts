@@ -122,6 +122,8 @@ export function chooseRows(
       llmLabels: [...r.labels].sort(),
       verdict: r.verdict,
       reasons,
+      ...(r.rationale ? { rationale: r.rationale } : {}),
+      ...(r.verdict_rationale ? { verdictRationale: r.verdict_rationale } : {}),
       ...(view
         ? {
             classifierLabels: view.labels,

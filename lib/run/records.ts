@@ -102,6 +102,9 @@ export interface ReviewTaskRow {
    */
   classifierLabels?: string[];
   margin?: number | null;
+  /** The LLM's rationale for its labels (silver.rationale) and for its verdict (selfCheck.rationale), when kept. */
+  rationale?: string;
+  verdictRationale?: string;
 }
 
 /** A reviewer's decision on one task (review/reviewed.jsonl); becomes a `reviewed` row in the merge. */

@@ -18,6 +18,7 @@ import type { CandidateRow, SilverRow, VerdictRow } from '../../lib/run/records.
 import { labelIds, loadTaxonomy } from '../../lib/run/taxonomy.js';
 import { PROJECT_ROOT } from '../../lib/run/paths.js';
 import { checkExperiment } from '../../client/api.js';
+import { labelStudioTasks } from '../../lib/review/label-studio.js';
 import { estimateCost } from '../../lib/generate/cost-estimate.js';
 import { readPromptsUsed, type Report } from '../../lib/report/model.js';
 import { promptsSection } from '../../lib/report/view/prompts.js';
@@ -219,5 +220,24 @@ describe('prompt templates', () => {
     const withWhy = loadExperiment(exp, { 'silver.rationale': true, 'selfCheck.rationale': true });
     const tokens = (e: typeof plain) => estimateCost(e, taxonomy).total.completionTokens;
     expect(tokens(withWhy)).toBeGreaterThan(tokens(plain));
+  });
+
+  it('review tasks show the rationales', () => {
+    const task = {
+      ref: 'silver:a',
+      set: 'silver' as const,
+      id: 'a',
+      text: 'x',
+      llmLabels: [],
+      verdict: null,
+      reasons: [],
+    };
+    const [withWhy] = labelStudioTasks([{ ...task, rationale: 'no sign named', verdictRationale: 'agrees' }], taxonomy);
+    expect((withWhy as { data: object }).data).toMatchObject({
+      rationale: 'no sign named',
+      verdict_rationale: 'agrees',
+    });
+    const [plain] = labelStudioTasks([task], taxonomy);
+    expect((plain as { data: object }).data).not.toHaveProperty('rationale');
   });
 });
