@@ -6,14 +6,7 @@ import { join } from 'node:path';
 import { inspect, promisify } from 'node:util';
 import { PROJECT_ROOT } from './lib/run/paths.js';
 import type { DataConverter } from '@temporalio/common';
-import {
-  DefaultLogger,
-  Runtime,
-  Worker,
-  type LogEntry,
-  type LogLevel,
-  type WorkflowBundle,
-} from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker, type LogEntry, type LogLevel, type WorkflowBundle } from '@temporalio/worker';
 import * as cpuActivities from './activities/run.js';
 import * as llmActivities from './activities/llm.js';
 import { TASK_QUEUES } from './workflows/contract.js';

@@ -76,7 +76,7 @@ const say = (line: string) => process.stderr.write(line + '\n');
 
 export async function main(argv: string[]): Promise<number> {
   let command: string | undefined;
-  let rest: string[] = [];
+  let rest: string[];
   if (argv[0] === '--version' || argv[0] === '-V' || argv[0] === 'version') {
     process.stdout.write(`clinsynth ${version()}\n`);
     return 0;

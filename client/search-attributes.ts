@@ -67,7 +67,7 @@ export async function ensureSearchAttributes(
         /PERMISSION_DENIED|UNIMPLEMENTED|unauthori[sz]ed|40[13]/i.test(msg)
       )
         throw missingError(missing, s, `the server refused to add them (${msg.slice(0, 160)})`);
-      throw new Error(`could not register search attribute ${name} on ${s.address}: ${msg}`);
+      throw new Error(`could not register search attribute ${name} on ${s.address}: ${msg}`, { cause: e });
     }
   }
 }

@@ -63,7 +63,7 @@ export function* lbfgsSteps(
       alpha[j] = rho[j]! * dot(S[j]!, dir);
       axpy(-alpha[j]!, Yv[j]!, dir);
     }
-    let gamma = 1;
+    let gamma: number;
     if (S.length) gamma = dot(S[S.length - 1]!, Yv[Yv.length - 1]!) / dot(Yv[Yv.length - 1]!, Yv[Yv.length - 1]!);
     else gamma = 1 / Math.max(1, Math.sqrt(dot(g, g)));
     for (let k = 0; k < p; k++) dir[k]! *= gamma;

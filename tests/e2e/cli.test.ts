@@ -112,7 +112,7 @@ describe('clinsynth CLI', () => {
     const out: string[] = [];
     const write = process.stdout.write;
     process.stdout.write = ((chunk: string) => (out.push(String(chunk)), true)) as typeof process.stdout.write;
-    let usage = '';
+    let usage: string;
     const codes: Record<string, number> = {};
     try {
       await main(['--help']);

@@ -20,7 +20,7 @@ describe('html tag', () => {
   it('keeps nested markup as it is, joins lists and drops null, undefined and false', () => {
     const cell = (s: string) => html`<td>${s}</td>`;
     expect(html`<tr>${['a', '<b>'].map(cell)}</tr>`.value).toBe('<tr><td>a</td><td>&#60;b&#62;</td></tr>');
-    expect(html`${null}${undefined}${false}${false && html`<i>`}|`.value).toBe('|');
+    expect(html`${null}${undefined}${false}${(false as boolean) && html`<i>`}|`.value).toBe('|');
     expect(html`${trusted('<svg></svg>')}`.value).toBe('<svg></svg>');
     expect(joinHtml(['<a>', html`<b>`], html`<br>`).value).toBe('&#60;a&#62;<br><b>');
     expect(String(html`<p>${'&'}</p>`)).toBe('<p>&#38;</p>');
