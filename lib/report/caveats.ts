@@ -47,7 +47,7 @@ export function caveats(r: Report): string[] {
   const failed = Object.entries(r.stages).filter(([, p]) => p.failedPages > 0);
   if (failed.length)
     out.push(
-      `Pages failed after all retries in ${failed.map(([s, p]) => `${s} (${p.failedPages})`).join(', ')}: their items are missing from the data.`,
+      `Pages failed after all retries in ${failed.map(([s, p]) => `${s} (${p.failedPages})`).join(', ')}: their items are missing from the data (within llm.maxFailedShare; each page and why in failures/pages.jsonl).`,
     );
   const short = num(r.counts.bronzeTargetsShort);
   if (short > 0) {
