@@ -5,6 +5,7 @@ import { z } from 'zod';
 import {
   answerOf,
   callContext,
+  openaiClient,
   chatParams,
   toCallError,
   type CallContext,
@@ -246,13 +247,7 @@ export class BatchClient {
       opts,
       'no batch API (/files and /batches) there; vLLM and Ollama have none: set llm.batch to false',
     );
-    this.client = new OpenAI({
-      baseURL: opts.baseURL,
-      apiKey: opts.apiKey,
-      defaultHeaders: opts.headers,
-      timeout: opts.timeoutMs,
-      maxRetries: 0,
-    });
+    this.client = openaiClient(opts);
   }
 
   private async call<T>(fn: () => Promise<T>): Promise<T> {

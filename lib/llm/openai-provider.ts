@@ -46,13 +46,7 @@ export class OpenAIProvider implements LlmProvider {
     this.family = opts.family ?? modelFamily({ model: opts.model });
     this.model = cacheModelId(opts.model, this.family);
     this.ctx = callContext(opts);
-    this.client = new OpenAI({
-      baseURL: opts.baseURL,
-      apiKey: opts.apiKey,
-      defaultHeaders: opts.headers,
-      timeout: opts.timeoutMs,
-      maxRetries: 0,
-    });
+    this.client = openaiClient(opts);
   }
 
   /** The response format this instance sends: `json_schema` until the server rejects it, then `json_object`. */
@@ -109,6 +103,17 @@ export interface CallContext {
 }
 
 /** The context of calls to `baseURL` with these options. */
+/** The openai client for an endpoint: its URL, key, headers and timeout; no retries of its own (ours decide). */
+export function openaiClient(opts: OpenAIProviderOptions): OpenAI {
+  return new OpenAI({
+    baseURL: opts.baseURL,
+    apiKey: opts.apiKey,
+    defaultHeaders: opts.headers,
+    timeout: opts.timeoutMs,
+    maxRetries: 0,
+  });
+}
+
 export function callContext(opts: OpenAIProviderOptions, notFound?: string): CallContext {
   return {
     where: safeUrl(opts.baseURL),
