@@ -45,6 +45,7 @@ const COMMANDS = [
   'run',
   'study',
   'validate',
+  'try',
   'status',
   'list',
   'worker',

@@ -67,9 +67,13 @@ describe('workflow history', () => {
     expect(sentences.length).toBeGreaterThan(30);
     expect(labels.length).toBeGreaterThan(5);
     const home = mkdtempSync(join(tmpdir(), 'clinsynth-home-'));
-    const { file, dir } = writeTestExperiment({ name: 'enc-run', llm: { baseURL: llm.url } });
+    // Calls wait out an outage inside the activity, so a 500 reaches the history only as a lost page: no outage time
+    // allowed (the first 500 loses its page) and any share lost, so failed activities (their messages) are in it.
+    const { file, dir } = writeTestExperiment({
+      name: 'enc-run',
+      llm: { baseURL: llm.url, maxOutageMinutes: 0, maxFailedShare: 1 },
+    });
     const key = randomBytes(32).toString('base64');
-    // Some 500s, so failed attempts (their messages) reach the history too.
     llm.setFaults({ rate500: 0.15 });
     let r;
     try {
@@ -81,9 +85,10 @@ describe('workflow history', () => {
     const text = await historyOf('enc-run');
     // Failure messages are encoded into a payload, and so encrypted with the rest.
     const events = (await client.workflow.getHandle(workflowIdFor('enc-run')).fetchHistory()).events ?? [];
-    const failures = events.flatMap((e) =>
-      e.activityTaskStartedEventAttributes?.lastFailure ? [e.activityTaskStartedEventAttributes.lastFailure] : [],
-    );
+    const failures = events.flatMap((e) => [
+      ...(e.activityTaskStartedEventAttributes?.lastFailure ? [e.activityTaskStartedEventAttributes.lastFailure] : []),
+      ...(e.activityTaskFailedEventAttributes?.failure ? [e.activityTaskFailedEventAttributes.failure] : []),
+    ]);
     expect(failures.length).toBeGreaterThan(0);
     for (const f of failures) {
       expect(f.message).toBe('Encoded failure');
