@@ -72,7 +72,7 @@ describe('Temporal UI', () => {
     has(/^generateBronzePage • bronze page 1\/\d+ \(3 sentences a call\)$/);
     has(/^selfCheckPage • self-check bronze page 1\/\d+$/);
     has(/^mergeDatasets • merge: \d+ silver, \d+ bronze rows with gold/);
-    has(/^trainAndPredict • train gold\+silver seed 2 \(logreg, 1 fold\)$/);
+    has(/^trainAndPredict • train gold\+silver seed 1 \(logreg, 1 fold\)$/);
     has(/^compareMixes • evaluate: gold\+silver, gold\+bronze, gold\+silver\+bronze vs gold/);
     has(/^writeReport • write report/);
     // Pages are named by number, never by their sentences: no gold or note text reaches the UI's summaries.
