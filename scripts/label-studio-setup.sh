@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes .tools/label-studio: Label Studio from PyPI (hash-pinned, scripts/label-studio-requirements.txt) for the review
-# drill against a real Label Studio. Called by scripts/setup.sh; a second run is a no-op. Takes minutes (about 160 packages).
+# drill against a real Label Studio. Called by `npm run drills` and .ci/run before the drills (not by scripts/setup.sh:
+# the demo and npm test do not need it); a second run is a no-op. Takes minutes (about 160 packages).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 req=scripts/label-studio-requirements.txt

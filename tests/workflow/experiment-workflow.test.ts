@@ -11,6 +11,7 @@ import { loadExperiment } from '../../lib/run/experiment.js';
 import { workflowIdFor } from '../../lib/run/run-state.js';
 import { TASK_QUEUES, SEARCH_ATTRIBUTES } from '../../workflows/contract.js';
 import { readJsonl } from '../../lib/run/run-dir.js';
+import type { PredictionRow } from '../../lib/evaluate/predictions.js';
 import { tallyBronze } from '../../lib/generate/bronze-top-up.js';
 import type { ExperimentInput, ExperimentResult } from '../../workflows/experiment.js';
 import { sharedEmbed } from '../../lib/model/embeddings.js';
@@ -309,14 +310,8 @@ describe('experiment workflow', () => {
       expect(report.mixes[mix].duplicatesDropped).toBeGreaterThanOrEqual(0);
       // The mix itself trains once (logreg is deterministic); its curve points keep both seeds (they draw the sample).
       for (const seed of [1]) {
-        const preds = readJsonl<{
-          id: string;
-          note: string | null;
-          fold: number;
-          gold: string[];
-          pred: string[];
-          scores: Record<string, number>;
-        }>(join(result.runDir, 'eval', mix, `seed-${seed}`, 'predictions.jsonl'));
+        // The documented path, spelt out (the layout is what this checks); the row type is the library's own.
+        const preds = readJsonl<PredictionRow>(join(result.runDir, 'eval', mix, `seed-${seed}`, 'predictions.jsonl'));
         expect(preds.map((r) => r.id).sort(), `${mix} seed ${seed}`).toEqual(ids);
         expect([...new Set(preds.map((r) => r.fold))].sort()).toEqual([0, 1, 2, 3]);
         for (const r of preds) expect(Object.keys(r.scores).sort()).toEqual([...loadExperiment(file).labels].sort());
