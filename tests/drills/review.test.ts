@@ -243,7 +243,9 @@ describe('review drill', () => {
         ),
       );
       const importing = startCli(['review', 'import', runId, good, '--json'], env);
-      await sleep(4000);
+      // Longer than the SDK's 10 s sticky-queue schedule-to-start timeout, after which any surviving worker on the task
+      // queue would take the Update (with 4 s a stray worker went unnoticed).
+      await sleep(12_000);
       expect(importing.child.exitCode).toBeNull();
       // With no worker the run cannot take the Update: it is still running, and its history has no new accepted Update.
       expect((await handle.describe()).status.name).toBe('RUNNING');
