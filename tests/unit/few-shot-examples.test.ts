@@ -8,6 +8,7 @@ import {
   examplesPerCall,
   readExamplesFile,
   selectExamples,
+  shotsOf,
   type ExampleRow,
 } from '../../lib/generate/examples.js';
 import { silverRequest } from '../../lib/generate/prompts.js';
@@ -109,6 +110,15 @@ describe('few-shot examples', () => {
     for (const r of requests) expect(r.messages[1]!.content).not.toContain('No rash.');
     const similar = { ...e, silver: { ...e.silver, selectExamples: 'similar' as const } };
     await expect(examplesPerCall(similar, [[items[0]!]])).rejects.toThrow(/no sentence encoder/);
+    expect(shotsOf(e)).toEqual({ shots: 1, select: 'fixed' });
+    expect(shotsOf({ ...e, silver: { ...e.silver, shots: undefined } })).toEqual({ shots: 4, select: 'fixed' });
+    // similar with the real encoder: the example nearest each call's sentences.
+    const near = await examplesPerCall(
+      { ...similar, silver: { ...similar.silver, shots: 1 } },
+      [[{ text: 'He missed his doctor visit because he forgot it.' }], [{ text: 'Rash on both arms.' }]],
+      (t) => sharedEmbed(t),
+    );
+    expect(near.map((x) => x.map((y) => y.text))).toEqual([['He forgot his appointment.'], ['No rash.']]);
     const changed = { ...e, silver: { ...e.silver, shots: 2 } };
     expect(stagePrompt(changed, 'silver').template!.version).not.toBe(version);
   });
