@@ -12,6 +12,7 @@ import {
   type ExampleRow,
 } from '../../lib/generate/examples.js';
 import { silverRequest } from '../../lib/generate/prompts.js';
+import { estimateCost } from '../../lib/generate/cost-estimate.js';
 import { stagePrompt } from '../../lib/generate/stage-prompts.js';
 import { pageRequests } from '../../lib/generate/llm-pages.js';
 import { loadExperiment } from '../../lib/run/experiment.js';
@@ -119,6 +120,11 @@ describe('few-shot examples', () => {
       (t) => sharedEmbed(t),
     );
     expect(near.map((x) => x.map((y) => y.text))).toEqual([['He forgot his appointment.'], ['No rash.']]);
+    // The cost estimate counts the examples' tokens.
+    const silverTokens = (x: typeof e) =>
+      estimateCost(x, taxonomy).stages.find((st) => st.stage === 'silver')!.promptTokens;
+    const none = { ...e, silver: { ...e.silver, examples: undefined, shots: undefined } };
+    expect(silverTokens(e)).toBeGreaterThan(silverTokens(none));
     const changed = { ...e, silver: { ...e.silver, shots: 2 } };
     expect(stagePrompt(changed, 'silver').template!.version).not.toBe(version);
   });
