@@ -14,6 +14,7 @@ import type { CheckedSet } from '../lib/run/records.js';
 import { mapped } from './failures.js';
 import { OutageRetryingProvider, outageClockFor, retryLine } from '../lib/llm/outage.js';
 import { countPage, countRetry } from './llm-metrics.js';
+import { runEncoderSpec, sharedEmbed } from '../lib/model/embeddings.js';
 
 const taxonomies = new Map<string, Taxonomy>();
 
@@ -56,6 +57,7 @@ async function withPage<T>(
         taxonomy,
         experiment,
         runDir,
+        embed: (texts) => sharedEmbed(texts, heartbeat, runEncoderSpec(experiment)), // silver.selectExamples: similar
         onAnswer: () => {
           waiting = undefined;
           activity.heartbeat();

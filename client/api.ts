@@ -17,6 +17,7 @@ import { loadExperiment, type Experiment, type ExperimentOverrides } from '../li
 import { loadStudy, studyWorkflowId, type Study } from '../lib/run/study.js';
 import { preflight } from '../lib/corpus/preflight.js';
 import { checkPrompts } from '../lib/generate/stage-prompts.js';
+import { checkExamples } from '../lib/generate/examples.js';
 import { loadTaxonomy } from '../lib/run/taxonomy.js';
 import { sensitiveEndpointRefusal } from '../lib/run/privacy.js';
 import { readJson } from '../lib/run/run-dir.js';
@@ -190,6 +191,10 @@ async function checkInputs(experiment: Experiment): Promise<void> {
   const prompts = checkPrompts(experiment, loadTaxonomy(experiment.taxonomy));
   if (prompts.length) throw new InputError(prompts);
   await preflight(experiment);
+  // silver.examples against the gold, with MiniLM as the leakage screen (the encoder is loaded only for examples).
+  const embed = async (texts: string[]) => (await import('../lib/model/embeddings.js')).sharedEmbed(texts);
+  const examples = await checkExamples(experiment, embed);
+  if (examples.length) throw new InputError(examples);
 }
 
 /** Loads and checks a study file and every variant's experiment (the inputs of the base are checked once). */

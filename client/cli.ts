@@ -23,7 +23,7 @@ const USAGE = `usage:
   clinsynth run FILE [--run-id ID] [--detach] [--no-worker] [--json] [--dry-run]
   clinsynth study FILE [--detach] [--no-worker] [--json]
   clinsynth validate FILE
-  clinsynth try FILE [--stage silver|bronze|selfcheck] [--n 10] [--label ID] [--show-prompt] [--json]   (docs/prompts.md)
+  clinsynth try FILE [--stage silver|bronze|selfcheck] [--n 10] [--label ID] [--gold] [--show-prompt] [--json]   (docs/prompts.md)
   clinsynth status RUN_ID [--json]
   clinsynth list [--experiment NAME] [--study NAME] [--status STATUS] [--json]
   clinsynth worker [--llm-concurrency N] [--llm-pages-per-second N] [--queues main,llm] [--cpu-concurrency N]

@@ -58,8 +58,11 @@ function aligned(mix: string, runs: { seed: number; rows: PredictionRow[] }[], i
   });
 }
 
-/** Paired bootstrap and randomisation of `system` against `base` (both pooled predictions per seed, same sentences). */
-function comparison(
+/**
+ * Paired bootstrap and randomisation of `system` against `base` (both pooled predictions per seed, same sentences, the
+ * same notes resampled): a mix against the baseline mix here, an arm of a study against the study's baseline arm.
+ */
+export function comparePredictions(
   e: Experiment,
   name: string,
   baseName: string,
@@ -110,7 +113,7 @@ export function compareMixes(runDir: string, e: Experiment): Comparisons {
     for (const mix of e.evaluate.mixes) {
       if (mix === baseline) continue;
       const runs = readPredictions(runDir, mix, seeds);
-      if (runs.length) comparisons[mix] = comparison(e, mix, baseline, runs, base);
+      if (runs.length) comparisons[mix] = comparePredictions(e, mix, baseline, runs, base);
     }
     adjust(comparisons);
   }
@@ -118,7 +121,7 @@ export function compareMixes(runDir: string, e: Experiment): Comparisons {
   for (const mix of e.evaluate.mixes) {
     const before = readPredictions(runDir, mix, seeds, undefined, true);
     const after = before.length ? readPredictions(runDir, mix, seeds) : [];
-    if (after.length) review[mix] = comparison(e, mix, `${mix} before review`, after, before);
+    if (after.length) review[mix] = comparePredictions(e, mix, `${mix} before review`, after, before);
   }
   adjust(review);
   const seconds = (performance.now() - started) / 1000;

@@ -11,6 +11,7 @@ import {
   silverRequest,
 } from './prompts.js';
 import { stagePrompt } from './stage-prompts.js';
+import { loadExamples, shotsOf } from './examples.js';
 import { MAX_ASK_FACTOR } from './bronze-top-up.js';
 import { batchPrice, costUsd, priceOf } from '../llm/pricing.js';
 
@@ -60,10 +61,13 @@ export function estimateCost(e: Experiment, taxonomy: Taxonomy): CostEstimate {
     silverItems = e.corpus.maxSentences;
     const calls = Math.ceil(silverItems / e.silver.batchSize);
     const items = Array.from({ length: e.silver.batchSize }, (_, i) => ({ id: `x${i}`, text: SAMPLE }));
+    const shown = loadExamples(e).slice(0, shotsOf(e).shots);
     stages.push({
       stage: 'silver',
       calls,
-      promptTokens: calls * requestTokens(silverRequest(taxonomy, items, opts, stagePrompt(e, 'silver'))),
+      // The file's first `shots` examples stand for each request's (similar picks others of about the same length).
+      promptTokens:
+        calls * requestTokens(silverRequest(taxonomy, items, opts, { ...stagePrompt(e, 'silver'), examples: shown })),
       completionTokens: silverItems * (15 + (e.silver.rationale ? RATIONALE_TOKENS : 0)),
     });
   }

@@ -100,7 +100,7 @@ async function writeRequestFiles(deps: BatchDeps, inp: PageInputs, r: BatchRound
   let cached = 0;
   for (let n = r.from; n < r.to; n++) {
     const { set, page } = stagePage(r.stage, r.pages, n);
-    for (const request of pageRequests(inp, r.stage, set, page)) {
+    for (const request of await pageRequests(inp, r.stage, set, page)) {
       const key = llmCacheKey(OPENAI_KIND, keyModel, request);
       if (seen.has(key)) continue;
       seen.add(key);

@@ -19,6 +19,8 @@ import {
   type SelfCheckVerdict,
 } from './prompts.js';
 import { stagePrompt } from './stage-prompts.js';
+import { examplesPerCall } from './examples.js';
+import type { EmbedFn } from '../dataset/leakage.js';
 import { pagePath, readJsonl, writeJsonl, type PageFolder } from '../run/run-dir.js';
 import { addTokens, emptyUsage, type LlmUsageTotals, type PageResult, type PageSet } from '../run/run-state.js';
 import type {
@@ -38,6 +40,8 @@ export interface PageInputs {
   taxonomy: Taxonomy;
   experiment: Experiment;
   runDir: string;
+  /** The run's sentence encoder: silver.selectExamples `similar` picks each request's examples with it. */
+  embed?: EmbedFn;
 }
 
 export interface PageContext extends PageInputs {
@@ -248,27 +252,31 @@ const CHECK_FOLDERS = {
 type SilverValue = { labels: Map<string, string[]>; rationales: Map<string, string> };
 
 /** Silver labelling of one page of candidates (set `silver`) or of gold test sentences (set `probe`). */
-function silverStage(
+async function silverStage(
   inp: PageInputs,
   page: number,
   set: keyof typeof LABEL_FOLDERS,
-): LlmStage<CandidateRow, SilverValue> {
+): Promise<LlmStage<CandidateRow, SilverValue>> {
   const { experiment: e, taxonomy } = inp;
   const folders = LABEL_FOLDERS[set];
   const labelIds = taxonomy.labels.map((l) => l.id);
   const prompt = stagePrompt(e, 'silver');
   const candidates = readJsonl<CandidateRow>(pagePath(inp.runDir, folders.from, page));
   const version = prompt.template!.version;
+  const calls = chunks(candidates, e.silver.batchSize);
+  // Each call's examples (silver.examples), also for its halves after a repair: keyed by the call's item ids.
+  const examples = await examplesPerCall(e, calls, inp.embed);
+  const examplesOf = new Map(calls.flatMap((c, i) => c.map((it) => [it.id, examples[i]!] as const)));
   return {
     name: set,
     version,
-    calls: chunks(candidates, e.silver.batchSize),
+    calls,
     buildRequest: (items, retry) =>
       silverRequest(
         taxonomy,
         items.map(({ id, text }) => ({ id, text })),
         callOptions(e, retry),
-        prompt,
+        { ...prompt, examples: examplesOf.get(items[0]!.id) ?? [] },
       ),
     parse: (text, items) => {
       const r = parseSilverAnswer(text, items, labelIds, prompt.rationale);
@@ -310,7 +318,7 @@ export function labelSilverPage(
   page: number,
   set: keyof typeof LABEL_FOLDERS = 'silver',
 ): Promise<PageResult> {
-  return runPage(ctx, silverStage(ctx, page, set), page);
+  return silverStage(ctx, page, set).then((stage) => runPage(ctx, stage, page));
 }
 
 export function bronzeId(text: string): string {
@@ -452,15 +460,15 @@ export function selfCheckPage(ctx: PageContext, set: CheckedSet, page: number): 
  * The first request of every call of a page (set and page as `stagePage` names them), built by the same code as
  * the page's own calls: what a batch sends, so that the page, run after it, finds each answer in the cache.
  */
-export function pageRequests(
+export async function pageRequests(
   inp: PageInputs,
   stage: 'silver' | 'bronze' | 'selfcheck',
   set: PageSet,
   page: number,
-): LlmRequest[] {
+): Promise<LlmRequest[]> {
   const first = <I extends { id: string }, T>(s: LlmStage<I, T>) => s.calls.map((items) => s.buildRequest(items, 0));
   if (stage === 'bronze') return first(bronzeStage(inp, page));
   if (stage === 'selfcheck') return first(selfCheckStage(inp, set, page));
   if (set === 'bronze') throw new Error('silver pages are silver or probe pages');
-  return first(silverStage(inp, page, set));
+  return first(await silverStage(inp, page, set));
 }

@@ -23,6 +23,7 @@ import {
   type ParseFailure,
 } from './answers.js';
 import type { BronzeJobSpec } from './bronze-jobs.js';
+import type { FewShotExample } from './examples.js';
 import { loadPrompt, renderMessages, type PromptStage, type PromptTemplate } from './templates.js';
 
 export * from './answers.js';
@@ -38,6 +39,8 @@ export interface CallOptions {
 export interface PromptChoice {
   template?: PromptTemplate;
   rationale?: boolean;
+  /** silver: the few-shot examples this request shows (silver.examples; none by default). */
+  examples?: FewShotExample[];
 }
 
 const defaults = new Map<PromptStage, PromptTemplate>();
@@ -94,11 +97,20 @@ export interface SilverItem {
   text: string;
 }
 
-/** The silver template's variables: items as {id: s1.., text}, their count, taxonomy, guideline, rationale. */
-export function silverContext(taxonomy: Taxonomy, items: SilverItem[], rationale = false) {
+/**
+ * The silver template's variables: items as {id: s1.., text}, their count, taxonomy, guideline, rationale, and
+ * `examples` ({text, labels} labelled sentences from silver.examples; [] without them).
+ */
+export function silverContext(
+  taxonomy: Taxonomy,
+  items: SilverItem[],
+  rationale = false,
+  examples: FewShotExample[] = [],
+) {
   const ids = shortIds(items.length);
   const shown = items.map((it, i) => ({ id: ids[i]!, text: it.text }));
-  return { ...baseContext(taxonomy, rationale), items: shown, count: items.length };
+  const exs = examples.map((x) => ({ text: x.text, labels: [...x.labels] }));
+  return { ...baseContext(taxonomy, rationale), items: shown, count: items.length, examples: exs };
 }
 
 export function silverRequest(
@@ -111,7 +123,8 @@ export function silverRequest(
   const rationale = choice.rationale ?? false;
   const strict = { n: items.length, labelIds: taxonomyLabelIds(taxonomy) };
   const schema = silverAnswerSchema(strict, rationale);
-  return request('silver', choice, silverContext(taxonomy, items, rationale), SILVER_SCHEMA_NAME, schema, opts);
+  const context = silverContext(taxonomy, items, rationale, choice.examples);
+  return request('silver', choice, context, SILVER_SCHEMA_NAME, schema, opts);
 }
 
 export function silverSchema(n: number, labelIds: string[], rationale = false) {

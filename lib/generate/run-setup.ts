@@ -132,17 +132,7 @@ export async function selectSilverCandidates(
   const pageSize = silverPageSize(e);
   const pages = writePages(runDir, 'candidates', candidates, pageSize);
   const test = readJsonl<GoldRow>(join(runDir, RUN_FILES.goldTest));
-  const probe: CandidateRow[] = e.evaluate.llmAgreement
-    ? test.map((r) => ({
-        id: r.id,
-        noteId: r.noteId ?? r.id,
-        start: 0,
-        end: r.text.length,
-        text: r.text,
-        reason: 'gold-probe',
-        count: 1,
-      }))
-    : [];
+  const probe: CandidateRow[] = e.evaluate.llmAgreement ? goldProbeRows(test) : [];
   const probePages = writePages(runDir, 'probeCandidates', probe, pageSize);
   return {
     pages,
@@ -157,6 +147,19 @@ export async function selectSilverCandidates(
       corpusExcludedAsGold: stats.excluded,
     },
   };
+}
+
+/** Gold test sentences as silver candidates (the LLM-agreement probe; `clinsynth try --gold`). */
+export function goldProbeRows(test: readonly GoldRow[]): CandidateRow[] {
+  return test.map((r) => ({
+    id: r.id,
+    noteId: r.noteId ?? r.id,
+    start: 0,
+    end: r.text.length,
+    text: r.text,
+    reason: 'gold-probe',
+    count: 1,
+  }));
 }
 
 /** Writes the bronze job list (label × style, `perCall` sentences a call) as pages. */

@@ -7,6 +7,7 @@ import type { Problem } from '../run/problems.js';
 import { InputError } from '../run/problems.js';
 import type { Taxonomy } from '../run/taxonomy.js';
 import { bronzeContext, defaultPrompt, selfCheckContext, silverContext, type PromptChoice } from './prompts.js';
+import { examplesVersion } from './examples.js';
 import { checkTemplate, loadPrompt, PROMPT_STAGES, type PromptStage, type PromptTemplate } from './templates.js';
 
 /** The template of a stage: the experiment's `prompts.<stage>` or the default (older runs have no `prompts`). */
@@ -15,7 +16,10 @@ export function stageTemplate(e: Experiment, stage: PromptStage): PromptTemplate
   return path === undefined ? defaultPrompt(stage) : loadPrompt(stage, path);
 }
 
-/** What renders a stage's requests: its template and whether the answer starts with a rationale. */
+/**
+ * What renders a stage's requests: its template and whether the answer starts with a rationale. With
+ * silver.examples the silver template's version gains `+examples@<hash>` (the examples are part of the prompt).
+ */
 export function stagePrompt(e: Experiment, stage: PromptStage): PromptChoice {
   const rationale =
     stage === 'silver'
@@ -23,7 +27,9 @@ export function stagePrompt(e: Experiment, stage: PromptStage): PromptChoice {
       : stage === 'selfCheck'
         ? (e.selfCheck.rationale ?? false)
         : false;
-  return { template: stageTemplate(e, stage), rationale };
+  const template = stageTemplate(e, stage);
+  const extra = stage === 'silver' ? examplesVersion(e) : '';
+  return { template: extra ? { ...template, version: template.version + extra } : template, rationale };
 }
 
 /** The stages whose templates a run uses (silver, bronze, self-check when enabled). */
@@ -49,6 +55,8 @@ export function copyPrompts(e: Experiment, runDir: string): PromptUsed[] {
 }
 
 const SAMPLE_TEXTS = ['Sample sentence one about memory.', 'Sample sentence two, unrelated.'];
+/** The silver templates are also rendered with one example, so a template that shows examples is checked too. */
+const SAMPLE_EXAMPLE = { text: 'A worked example sentence.', labels: [] as string[] };
 
 /**
  * Renders every template the experiment names against sample contexts: syntax errors, unknown variables and a
@@ -71,7 +79,10 @@ export function checkPrompts(e: Experiment, taxonomy: Taxonomy): Problem[] {
     const rationale = stagePrompt(e, stage).rationale;
     const samples =
       stage === 'silver'
-        ? [{ context: silverContext(taxonomy, items, rationale), mustContain: SAMPLE_TEXTS }]
+        ? [[], [SAMPLE_EXAMPLE]].map((examples) => ({
+            context: silverContext(taxonomy, items, rationale, examples),
+            mustContain: SAMPLE_TEXTS,
+          }))
         : stage === 'bronze'
           ? [
               { context: bronzeContext(taxonomy, { labels: [first], count: 3, style }), mustContain: [first] },

@@ -5,12 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Experiment } from '../run/experiment.js';
 import { loadTaxonomy } from '../run/taxonomy.js';
-import { pagePath, readJsonl, writeJsonl } from '../run/run-dir.js';
-import type { BronzeRow, CandidateRow, SilverRow, VerdictRow } from '../run/records.js';
+import { pagePath, readJsonl, RUN_FILES, writeJsonl } from '../run/run-dir.js';
+import type { BronzeRow, CandidateRow, GoldRow, SilverRow, VerdictRow } from '../run/records.js';
+import type { EmbedFn } from '../dataset/leakage.js';
+import { agreement } from '../evaluate/metrics.js';
 import type { LlmCache } from '../llm/cache.js';
 import type { ChatMessage, LlmProvider } from '../llm/types.js';
 import { emptyUsage, type LlmUsageTotals } from '../run/run-state.js';
-import { selectSilverCandidates, startRun } from './run-setup.js';
+import { goldProbeRows, selectSilverCandidates, startRun } from './run-setup.js';
 import { styleGrid, type BronzeJob } from './bronze-jobs.js';
 import { generateBronzePage, labelSilverPage, pageRequests, selfCheckPage, type PageContext } from './llm-pages.js';
 import { stageTemplate } from './stage-prompts.js';
@@ -22,8 +24,12 @@ export interface TryOptions {
   n: number;
   /** bronze: the label to write for (default: the taxonomy's first). */
   label?: string;
+  /** silver: label the first n gold test sentences instead of corpus candidates and report agreement with gold. */
+  gold?: boolean;
   provider: LlmProvider;
   cache: LlmCache;
+  /** The sentence encoder (silver.selectExamples `similar`). */
+  embed?: EmbedFn;
 }
 
 export interface TryItem {
@@ -34,6 +40,16 @@ export interface TryItem {
   verdict?: string;
   reason?: string;
   silverLabels?: string[];
+  /** silver --gold: the sentence's gold labels. */
+  gold?: string[];
+}
+
+/** silver --gold: how the sample's LLM labels agree with the gold labels of the same sentences. */
+export interface TryAgreement {
+  n: number;
+  exactMatch: number;
+  macroF1: number;
+  microF1: number;
 }
 
 export interface TryResult {
@@ -44,6 +60,7 @@ export interface TryResult {
   prompts: ChatMessage[][];
   usage: LlmUsageTotals;
   failures: number;
+  agreement?: TryAgreement;
 }
 
 function add(total: LlmUsageTotals, u: LlmUsageTotals): void {
@@ -58,14 +75,15 @@ export async function tryStage(e: Experiment, opts: TryOptions): Promise<TryResu
     startRun(e, runDir);
     const taxonomy = loadTaxonomy(e.taxonomy);
     const ctx: PageContext = { provider: opts.provider, cache: opts.cache, taxonomy, experiment: e, runDir };
+    if (opts.embed) ctx.embed = opts.embed;
     const usage = emptyUsage();
     const promptStage = opts.stage === 'selfcheck' ? 'selfCheck' : opts.stage;
     const t = stageTemplate(e, promptStage);
-    const result = (items: TryItem[], stage: 'silver' | 'bronze' | 'selfcheck', set: 'silver' | 'bronze') => ({
+    const result = async (items: TryItem[], stage: 'silver' | 'bronze' | 'selfcheck', set: 'silver' | 'bronze') => ({
       stage: opts.stage,
       template: { name: t.name, hash: t.hash, path: t.path },
       items,
-      prompts: pageRequests(ctx, stage, set, 0).map((r) => r.messages),
+      prompts: (await pageRequests(ctx, stage, set, 0)).map((r) => r.messages),
       usage,
       failures: usage.failures,
     });
@@ -83,21 +101,28 @@ export async function tryStage(e: Experiment, opts: TryOptions): Promise<TryResu
         'bronze',
       );
     }
-    if (!e.corpus) throw new Error('silver and self-check try the corpus: the experiment has none');
-    const { pages } = await selectSilverCandidates(runDir);
-    const candidates: CandidateRow[] = [];
-    for (let p = 0; p < pages && candidates.length < opts.n; p++)
-      candidates.push(...readJsonl<CandidateRow>(pagePath(runDir, 'candidates', p)));
-    candidates.splice(opts.n);
-    writeJsonl(pagePath(runDir, 'candidates', 0), candidates);
+    if (opts.gold && opts.stage !== 'silver') throw new Error('--gold: only with --stage silver');
+    const goldLabels = opts.gold ? goldSample(runDir, opts.n) : await corpusSample(e, runDir, opts.n);
     add(usage, (await labelSilverPage(ctx, 0)).usage);
     const silver = readJsonl<SilverRow>(pagePath(runDir, 'silver', 0));
-    if (opts.stage === 'silver')
-      return result(
-        silver.map((r) => ({ text: r.text, labels: r.labels, ...(r.rationale ? { rationale: r.rationale } : {}) })),
-        'silver',
-        'silver',
-      );
+    if (opts.stage === 'silver') {
+      const items = silver.map((r) => ({
+        text: r.text,
+        labels: r.labels,
+        ...(r.rationale ? { rationale: r.rationale } : {}),
+        ...(goldLabels ? { gold: goldLabels.get(r.id) ?? [] } : {}),
+      }));
+      const out: TryResult = await result(items, 'silver', 'silver');
+      if (goldLabels) {
+        const a = agreement(
+          items.map((it) => it.gold ?? []),
+          items.map((it) => it.labels),
+          e.labels,
+        );
+        out.agreement = { n: a.n, exactMatch: a.exactMatch, macroF1: a.macroF1, microF1: a.microF1 };
+      }
+      return out;
+    }
     add(usage, (await selfCheckPage(ctx, 'silver', 0)).usage);
     const verdicts = new Map(readJsonl<VerdictRow>(pagePath(runDir, 'verdictsSilver', 0)).map((v) => [v.id, v]));
     const items = silver.map((r) => {
@@ -115,4 +140,23 @@ export async function tryStage(e: Experiment, opts: TryOptions): Promise<TryResu
   } finally {
     rmSync(runDir, { recursive: true, force: true });
   }
+}
+
+/** Writes the first n silver candidates the selection picks as page 0; no gold labels. */
+async function corpusSample(e: Experiment, runDir: string, n: number): Promise<undefined> {
+  if (!e.corpus) throw new Error('silver and self-check try the corpus: the experiment has none');
+  const { pages } = await selectSilverCandidates(runDir);
+  const candidates: CandidateRow[] = [];
+  for (let p = 0; p < pages && candidates.length < n; p++)
+    candidates.push(...readJsonl<CandidateRow>(pagePath(runDir, 'candidates', p)));
+  candidates.splice(n);
+  writeJsonl(pagePath(runDir, 'candidates', 0), candidates);
+  return undefined;
+}
+
+/** Writes the first n gold test sentences as page 0 (as the LLM-agreement probe does); their gold labels by id. */
+function goldSample(runDir: string, n: number): Map<string, string[]> {
+  const test = readJsonl<GoldRow>(join(runDir, RUN_FILES.goldTest)).slice(0, n);
+  writeJsonl(pagePath(runDir, 'candidates', 0), goldProbeRows(test));
+  return new Map(test.map((r) => [r.id, r.labels]));
 }

@@ -6,7 +6,7 @@ import { loadTaxonomy } from '../run/taxonomy.js';
 import type { ReviewTaskRow } from '../run/records.js';
 import { REVIEW_IMPORTS_DIR } from '../run/review.js';
 import { selectForReview } from './select.js';
-import { labelStudioConfig, labelStudioTasks } from './label-studio.js';
+import { labelStudioConfig, labelStudioTasks, rationalesShown } from './label-studio.js';
 import { reviewCsv } from './spreadsheet.js';
 
 /** The files reviewers work from, by purpose (absolute paths). */
@@ -34,7 +34,7 @@ export function writeReviewFiles(
   const taxonomy = loadTaxonomy(readRunExperiment(runDir).taxonomy);
   const f = reviewFiles(runDir);
   writeJson(f.tasks, labelStudioTasks(tasks, taxonomy));
-  writeFileAtomic(f.config, labelStudioConfig(taxonomy));
+  writeFileAtomic(f.config, labelStudioConfig(taxonomy, rationalesShown(tasks)));
   writeFileAtomic(f.csv, reviewCsv(tasks, taxonomy.noneLabel));
 }
 

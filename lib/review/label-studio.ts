@@ -15,6 +15,8 @@ export const PREDICTION_MODEL = 'clinsynth LLM labels';
  * labels the run would train on without review, as pre-annotations reviewers accept or correct.
  */
 export function labelStudioTasks(tasks: readonly ReviewTaskRow[], taxonomy: Pick<Taxonomy, 'noneLabel'>): unknown[] {
+  // Where the interface shows a rationale (rationalesShown), every task has the field: '' for a row without one.
+  const shows = rationalesShown(tasks);
   return tasks.map((t) => ({
     // The prediction's score as a task column too: Label Studio's data manager sorts and filters by data columns.
     data: {
@@ -26,8 +28,8 @@ export function labelStudioTasks(tasks: readonly ReviewTaskRow[], taxonomy: Pick
       verdict: t.verdict ?? 'none',
       score: predictionScore(t),
       // The LLM's reasoning (silver.rationale / selfCheck.rationale), shown beside the sentence when kept.
-      ...(t.rationale ? { rationale: t.rationale } : {}),
-      ...(t.verdictRationale ? { verdict_rationale: t.verdictRationale } : {}),
+      ...(shows.rationale ? { rationale: t.rationale ?? '' } : {}),
+      ...(shows.verdictRationale ? { verdict_rationale: t.verdictRationale ?? '' } : {}),
     },
     predictions: [
       {
@@ -64,6 +66,16 @@ export function predictionScore(
   return t.verdict === 'fix' || t.verdict === 'reject' ? 0.5 : 1;
 }
 
+/** Which rationales the tasks carry (silver.rationale, selfCheck.rationale): the interface shows those fields. */
+export interface RationalesShown {
+  rationale?: boolean;
+  verdictRationale?: boolean;
+}
+
+export function rationalesShown(tasks: readonly ReviewTaskRow[]): RationalesShown {
+  return { rationale: tasks.some((t) => !!t.rationale), verdictRationale: tasks.some((t) => !!t.verdictRationale) };
+}
+
 const xml = escapeHtml; // the one escape (lib/run/html.ts): the same five characters are all XML needs
 
 const NONE_HINT = 'None of the labels: the sentence expresses no sign or symptom of the taxonomy';
@@ -73,9 +85,12 @@ const DROP_HINT = 'Not a usable sentence (garbled, not clinical, not one sentenc
  * The labelling interface: the sentence, the label guide (each label's name and definition as headers, which stock
  * Label Studio always shows: a `hint` shows only behind a feature flag), one checkbox per taxonomy label (its name
  * shown, its id stored, the definition also as the hint), `none`, and a separate "drop" box for sentences that should
- * train nowhere.
+ * train nowhere; with `shows`, the LLM's rationale and the self-check's under the sentence.
  */
-export function labelStudioConfig(taxonomy: Pick<Taxonomy, 'id' | 'version' | 'noneLabel' | 'labels'>): string {
+export function labelStudioConfig(
+  taxonomy: Pick<Taxonomy, 'id' | 'version' | 'noneLabel' | 'labels'>,
+  shows: RationalesShown = {},
+): string {
   const choices = taxonomy.labels.map(
     (l) => `    <Choice value="${xml(l.id)}" html="${xml(xml(l.name))}" hint="${xml(l.definition)}"/>`,
   );
@@ -83,6 +98,19 @@ export function labelStudioConfig(taxonomy: Pick<Taxonomy, 'id' | 'version' | 'n
     `<!-- clinsynth review: taxonomy ${xml(`${taxonomy.id}@${taxonomy.version}`)}. Import tasks.json into a project with this interface; export as JSON. -->`,
     '<View>',
     `  <Text name="${CONTROLS.text}" value="$${CONTROLS.text}"/>`,
+    // The LLM's reasoning before its labels / verdict, under the sentence, when the run kept one.
+    ...(shows.rationale
+      ? [
+          '  <Header value="The LLM\'s rationale for its labels" size="6"/>',
+          '  <Text name="rationale" value="$rationale"/>',
+        ]
+      : []),
+    ...(shows.verdictRationale
+      ? [
+          '  <Header value="The self-check\'s rationale for its verdict" size="6"/>',
+          '  <Text name="verdict_rationale" value="$verdict_rationale"/>',
+        ]
+      : []),
     '  <View style="padding: 0 1em; border-left: 3px solid #ccc">',
     '    <Header value="Label guide" size="5"/>',
     ...taxonomy.labels.map(

@@ -64,6 +64,11 @@ export const experimentSchema = z.strictObject({
       batchSize: z.number().int().min(1).max(64).default(8),
       /** The answer starts each sentence's entry with a short rationale (kept per row), then its labels. */
       rationale: z.boolean().default(false),
+      /** Few-shot examples: a JSONL file of labelled sentences (`{"text", "labels"}`), never gold sentences. */
+      examples: z.string().min(1).optional(),
+      /** Examples each request shows (default 4), chosen `fixed` (the file's first) or `similar` (nearest the page). */
+      shots: z.number().int().min(1).max(64).optional(),
+      selectExamples: z.enum(['fixed', 'similar']).optional(),
     })
     .default({ enabled: true, batchSize: 8, rationale: false }),
   bronze: z
@@ -385,6 +390,16 @@ function loadChecked(absFile: string, overrides: ExperimentOverrides): Experimen
     data.prompts[stage] = abs;
   }
 
+  if (data.silver.examples !== undefined)
+    data.silver.examples = mustBeFile(data.silver.examples, ['silver', 'examples']);
+  for (const key of ['shots', 'selectExamples'] as const)
+    if (data.silver[key] !== undefined && data.silver.examples === undefined)
+      problems.push({
+        file: absFile,
+        line: at(['silver', key]),
+        key: `silver.${key}`,
+        message: 'needs silver.examples (the file of labelled example sentences)',
+      });
   if (data.silver.enabled && !corpus)
     problems.push({
       file: absFile,

@@ -1,6 +1,6 @@
 // The study file: one base experiment run across a grid (or zipped lists) of overridden values, before anything starts.
 import { existsSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { lineOfPath, loadYaml } from './structured-file.js';
 import { InputError, type Problem } from './problems.js';
@@ -22,6 +22,8 @@ export const studySchema = z.strictObject({
     (v) => Object.keys(v).length > 0,
     'give at least one key path to vary',
   ),
+  /** The variant id every other arm is compared with (Δ macro-F1 per mix, paired bootstrap); default the first. */
+  baseline: z.string().min(1).optional(),
   /** false: every combination of the lists (grid); true: the lists pairwise (all of one length). */
   zip: z.boolean().default(false),
   /** Experiments running at once. */
@@ -65,6 +67,8 @@ export interface Study {
   zip: boolean;
   concurrency: number;
   output: string;
+  /** The baseline arm's variant id: the first of `variants`. */
+  baseline: string;
   /** `<output>/<name>`. */
   studyDir: string;
   variants: StudyVariant[];
@@ -92,7 +96,14 @@ export function studyGrid(vary: Record<string, unknown[]>, zip: boolean): Record
 }
 
 /**
- * Short readable variant ids, one `key-value` part per varied key joined by `.`: `perLabel-5.classifier-mlp`. The key
+ * Varied keys whose values are files (templates, examples): resolved relative to the study file's folder, like `base`
+ * and `output`, and named in variant ids by their stem (`silver-terse` for prompts/terse.njk).
+ */
+export const PATH_KEYS = new Set(['prompts.silver', 'prompts.bronze', 'prompts.selfCheck', 'silver.examples']);
+
+/**
+ * Short readable variant ids, one `key-value` part per varied key joined by `.`: `perLabel-5.classifier-mlp` (a file
+ * value by its stem: `silver-terse.rationale-true`). The key
  * is the path's last part unless two paths share it (then the whole path, dots as `_`); values that are not short
  * scalars become their position in the list (`combos-2`); a clash gets the variant's number appended.
  */
@@ -103,8 +114,12 @@ export function variantIds(vary: Record<string, unknown[]>, rows: readonly Recor
     keys.map((k) => [k, keys.filter((o) => last(o) === last(k)).length > 1 ? k.replaceAll('.', '_') : last(k)]),
   );
   const valuePart = (k: string, v: unknown): string => {
-    if ((typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') && String(v).length <= 24) {
-      const s = String(v)
+    const shown = PATH_KEYS.has(k) && typeof v === 'string' ? basename(v, extname(v)) : v;
+    if (
+      (typeof shown === 'string' || typeof shown === 'number' || typeof shown === 'boolean') &&
+      String(shown).length <= 24
+    ) {
+      const s = String(shown)
         .replace(/[^A-Za-z0-9._-]+/g, '_')
         .replace(/^[._-]+|[._-]+$/g, '');
       if (s) return s;
@@ -182,13 +197,29 @@ export function loadStudy(file: string): Study {
       },
     ]);
   const ids = variantIds(data.vary, rows);
+  // The baseline arm goes first: the study report compares every other arm with the first.
+  const baseAt = data.baseline === undefined ? 0 : ids.indexOf(data.baseline);
+  if (baseAt < 0)
+    throw new InputError([
+      {
+        file: absFile,
+        line: at(['baseline']),
+        key: 'baseline',
+        message: `no variant ${JSON.stringify(data.baseline)}; the variants are ${ids.join(', ')}`,
+      },
+    ]);
+  const order = [baseAt, ...rows.map((_, i) => i).filter((i) => i !== baseAt)];
   const output = resolve(base, data.output);
   const studyDir = join(output, data.name);
   const variants: StudyVariant[] = [];
-  rows.forEach((values, i) => {
+  order.forEach((i) => {
+    const values = rows[i]!;
     const id = ids[i]!;
+    const resolved = Object.fromEntries(
+      Object.entries(values).map(([k, v]) => [k, PATH_KEYS.has(k) && typeof v === 'string' ? resolve(base, v) : v]),
+    );
     try {
-      const e = loadExperiment(baseFile, values);
+      const e = loadExperiment(baseFile, resolved);
       const runId = `${data.name}-${id}`;
       variants.push({ id, values, runId, runDir: join(studyDir, id), experiment: { ...e, output: studyDir } });
     } catch (err) {
@@ -231,6 +262,7 @@ export function loadStudy(file: string): Study {
     zip: data.zip,
     concurrency: data.concurrency,
     output,
+    baseline: ids[baseAt]!,
     studyDir,
     variants,
   };

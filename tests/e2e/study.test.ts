@@ -1,13 +1,15 @@
 // A study end to end: 4 child experiments of the demo-sized test experiment (bronze.perLabel × train.classifier)
 // against the fake endpoint; study.json rows, the children in Temporal, and LLM calls paid once per distinct prompt.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { Client, Connection } from '@temporalio/client';
 import { startFakeLlmServer, type FakeLlmServer } from '../support/fake-llm-server.js';
-import { writeTestExperiment } from '../support/experiments.js';
+import { DEMO_DIR, writeTestExperiment } from '../support/experiments.js';
+import { PROJECT_ROOT } from '../../lib/run/paths.js';
+import { pagePath } from '../../lib/run/run-dir.js';
 import { runCli } from '../support/cli.js';
 import { dumpUrl } from '../support/chromium.js';
 import { SEARCH_ATTRIBUTES } from '../../workflows/contract.js';
@@ -148,6 +150,84 @@ describe('clinsynth study', () => {
     expect(again.variants.map((v: { mixes: unknown }) => v.mixes)).toEqual(
       study.variants.map((v: { mixes: unknown }) => v.mixes),
     );
+  });
+
+  it('a prompt study: two silver templates × rationale; study.json and study.html compare each arm with the baseline arm', async () => {
+    const { file, dir } = writeTestExperiment({
+      name: 'prompt-base',
+      llm: { baseURL: llm.url },
+      overrides: {
+        corpus: { path: join(DEMO_DIR, 'data/notes.jsonl'), format: 'jsonl', maxSentences: 8 },
+        bronze: { enabled: false },
+        selfCheck: { enabled: false },
+        train: { seeds: [1] },
+        evaluate: { mixes: ['gold', 'gold+silver'], llmAgreement: false, bootstrap: 200 },
+      },
+    });
+    // The study sits in its own folder: its template path is relative to it, not to the base experiment.
+    const studyDir = join(dir, 'study');
+    mkdirSync(join(studyDir, 'prompts'), { recursive: true });
+    copyFileSync(join(PROJECT_ROOT, 'examples/studies/prompts/terse.njk'), join(studyDir, 'prompts/terse.njk'));
+    const studyFile = join(studyDir, 'prompts.yaml');
+    writeFileSync(
+      studyFile,
+      stringify({
+        name: 'prompts',
+        base: file,
+        vary: {
+          'prompts.silver': [join(PROJECT_ROOT, 'prompts/silver'), 'prompts/terse.njk'],
+          'silver.rationale': [false, true],
+        },
+        concurrency: 2,
+        output: join(dir, 'studies'),
+      }),
+    );
+    const env = { TEMPORAL_ADDRESS: address(), CLINSYNTH_HOME: freshHome() };
+    const r = await runCli(['study', studyFile, '--json'], env);
+    expect(r.code, r.stderr.slice(-4000)).toBe(0);
+    const out = join(dir, 'studies', 'prompts');
+    const study = JSON.parse(readFileSync(join(out, 'study.json'), 'utf8'));
+    const ids = [
+      'silver-silver.rationale-false',
+      'silver-silver.rationale-true',
+      'silver-terse.rationale-false',
+      'silver-terse.rationale-true',
+    ];
+    expect(study.variants.map((v: { id: string }) => v.id)).toEqual(ids);
+    expect(study.baseline).toBe(ids[0]);
+    expect(study.armResamples).toBe(200);
+    expect(study.variants[0].arms).toEqual({});
+    for (const v of study.variants.slice(1)) {
+      expect(v.status).toBe('completed');
+      for (const mix of ['gold', 'gold+silver']) {
+        const a = v.arms[mix];
+        expect(a.baseline).toBe(ids[0]);
+        expect(a.macroF1.ci[0]).toBeLessThanOrEqual(a.macroF1.delta);
+        expect(a.macroF1.ci[1]).toBeGreaterThanOrEqual(a.macroF1.delta);
+        expect(a.sentences).toBeGreaterThan(0);
+        expect(a.macroF1.pHolm).toBeGreaterThanOrEqual(a.macroF1.p);
+      }
+      // gold alone does not depend on the silver prompt: the same classifier on the same sentences.
+      expect(v.arms.gold.macroF1).toMatchObject({ delta: 0, ci: [0, 0] });
+      const rows = readFileSync(pagePath(join(out, v.id), 'silver', 0), 'utf8')
+        .trim()
+        .split('\n');
+      const row = JSON.parse(rows[0]!);
+      expect(row.promptVersion).toMatch(v.id.includes('terse') ? /^terse@/ : /^silver@/);
+      expect(Boolean(row.rationale)).toBe(v.values['silver.rationale']);
+    }
+    const html = readFileSync(join(out, 'study.html'), 'utf8');
+    expect(html).toContain(`Each arm against the baseline arm ${ids[0]}`);
+    expect(html).toContain('<svg id="study-arms"');
+    const table = html.slice(
+      html.indexOf('<table id="arms">'),
+      html.indexOf('</table>', html.indexOf('<table id="arms">')),
+    );
+    for (const v of study.variants.slice(1)) {
+      const a = v.arms['gold+silver'].macroF1;
+      const f3 = (x: number) => x.toFixed(3);
+      expect(table).toContain(`${v.id} · gold+silver</td><td>${f3(a.delta)} [${f3(a.ci[0])}, ${f3(a.ci[1])}]`);
+    }
   });
 
   it('validate and study reject a bad study file with file:line problems and exit 2', async () => {

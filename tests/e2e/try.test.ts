@@ -1,5 +1,5 @@
 // `clinsynth try`: a stage's prompts on a small sample, answered by the test endpoint and by the embedded model.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -47,6 +47,34 @@ describe('clinsynth try', () => {
     expect(json.prompts[0]!.map((m) => m.role)).toEqual(['system', 'user']);
     expect(json.prompts[0]![1]!.content).toContain(JSON.stringify(json.items[0]!.text));
     expect(server.stats.requests).toBe(2);
+  });
+
+  it('silver --gold labels gold test sentences and prints their agreement with gold', async () => {
+    const { file } = writeTestExperiment({ llm: { baseURL: server.url, concurrency: 2 } });
+    const env = home();
+    const r = await runCli(['try', file, '--stage', 'silver', '--n', '4', '--gold', '--json'], env);
+    expect(r.code).toBe(0);
+    const json = JSON.parse(r.stdout) as {
+      items: { text: string; labels: string[]; gold: string[] }[];
+      agreement: { n: number; exactMatch: number; macroF1: number; microF1: number };
+    };
+    const test = readFileSync(join(DEMO_DIR, 'data/gold-test.jsonl'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .slice(0, 4)
+      .map((l) => JSON.parse(l) as { text: string; labels: string[] });
+    expect(json.items.map((it) => it.text)).toEqual(test.map((t) => t.text));
+    expect(json.items.map((it) => [...it.gold].sort())).toEqual(test.map((t) => [...t.labels].sort()));
+    const same = json.items.filter((it) => [...it.labels].sort().join() === [...it.gold].sort().join()).length;
+    expect(json.agreement).toMatchObject({ n: 4, exactMatch: same / 4 });
+    const text = await runCli(['try', file, '--stage', 'silver', '--n', '4', '--gold'], env);
+    expect(text.stdout.match(/^ {3}gold: /gm)).toHaveLength(4);
+    expect(text.stdout).toMatch(
+      /^agreement with gold on 4 gold test sentences: exact match \d\.\d\d, macro-F1 \d\.\d\d, micro-F1 \d\.\d\d$/m,
+    );
+    const bad = await runCli(['try', file, '--stage', 'bronze', '--gold'], env);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--gold: only with --stage silver');
   });
 
   it('bronze --label and selfcheck against the test endpoint; a bad stage is a usage error', async () => {

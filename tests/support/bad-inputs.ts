@@ -124,6 +124,12 @@ const taxonomyWith = (from: string, to: string): string => {
 };
 
 const EXP = 'experiment.yaml';
+const EXAMPLES = 'examples.jsonl';
+/** Two worked examples that are no gold sentence. */
+const EXAMPLES_OK = jsonl([
+  { text: 'He cannot recall what he ate for breakfast.', labels: ['memory'] },
+  { text: 'Skin is warm and dry.', labels: [] },
+]);
 const TAX = 'taxonomy.yaml';
 const TRAIN = 'gold-train.jsonl';
 const TEST = 'gold-test.jsonl';
@@ -590,6 +596,48 @@ export function badInputCases(): BadInputCase[] {
       line: 1,
     },
 
+    // --- the few-shot examples (silver.examples): never a gold sentence, only the taxonomy's labels
+    {
+      name: 'bad-examples-gold-sentence',
+      files: { [EXAMPLES]: EXAMPLES_OK + jsonl([{ text: 'Lungs are clear.', labels: [] }]) },
+      experiment: set('silver.examples', EXAMPLES),
+      offending: EXAMPLES,
+      message: /text: equals gold sentence at \/\S*\/gold-test\.jsonl:2: gold is never a source of examples/,
+      line: 3,
+    },
+    {
+      name: 'bad-examples-near-gold',
+      files: {
+        [EXAMPLES]: jsonl([{ text: 'She forgets her recent conversations.', labels: ['memory'] }]) + EXAMPLES_OK,
+      },
+      experiment: set('silver.examples', EXAMPLES),
+      offending: EXAMPLES,
+      message: /text: near gold sentence at \/\S*\/gold-train\.jsonl:1 \(cosine (0\.9[5-9]|1\.00)\)/,
+      line: 1,
+    },
+    {
+      name: 'bad-examples-unknown-label',
+      files: { [EXAMPLES]: EXAMPLES_OK + jsonl([{ text: 'He sleeps all day.', labels: ['sleep'] }]) },
+      experiment: set('silver.examples', EXAMPLES),
+      offending: EXAMPLES,
+      message: /labels\.0: unknown label "sleep" \(expected one of memory, mood\)/,
+      line: 3,
+    },
+    {
+      name: 'bad-examples-not-json',
+      files: { [EXAMPLES]: '{"text": "Forgets keys.", "labels": [memory]}\n' },
+      experiment: set('silver.examples', EXAMPLES),
+      offending: EXAMPLES,
+      message: /\(root\): invalid JSON/,
+      line: 1,
+    },
+    {
+      name: 'bad-exp-shots-without-examples',
+      experiment: set('silver.shots', 2),
+      offending: EXP,
+      message: /silver\.shots: needs silver\.examples/,
+      line: 'shots: 2',
+    },
     // --- the corpus
     {
       name: 'bad-corpus-empty',
@@ -817,6 +865,15 @@ export function validCases(): Fixture[] {
           [MIMIC_HEADER, mimicRow(1, 'Wrong note.', '1'), mimicRow(2, 'Tearful and agitated.')].join('\n') + '\n',
       },
       experiment: corpus('noteevents.csv', 'mimic-noteevents-csv'),
+    },
+    {
+      name: 'good-examples',
+      files: { [EXAMPLES]: EXAMPLES_OK },
+      experiment: (e) => {
+        set('silver.examples', EXAMPLES)(e);
+        set('silver.shots', 1)(e);
+        set('silver.selectExamples', 'similar')(e);
+      },
     },
     { name: 'good-999-bad-rows-then-a-note', files: { 'notes.jsonl': '{"id":"x"}\n'.repeat(999) + NOTES } },
     {

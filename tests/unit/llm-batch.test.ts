@@ -231,7 +231,7 @@ describe('the fake server batch API', () => {
   it('moves a batch through validating → in_progress → finalizing → completed and answers each line as online', async () => {
     const run = runDir();
     const s = setup(run);
-    const requests = pageRequests(s.ctx, 'silver', 'silver', 0);
+    const requests = await pageRequests(s.ctx, 'silver', 'silver', 0);
     const path = join(run, 'in.jsonl');
     writeFileSync(
       path,
@@ -263,7 +263,7 @@ describe('the fake server batch API', () => {
     const path = join(run, 'in.jsonl');
     writeFileSync(
       path,
-      batchLine(s.deps.client.flavour, 'fake', 'x', pageRequests(s.ctx, 'silver', 'silver', 0)[0]!) + '\n',
+      batchLine(s.deps.client.flavour, 'fake', 'x', (await pageRequests(s.ctx, 'silver', 'silver', 0))[0]!) + '\n',
     );
     const f1 = await s.deps.client.upload(path);
     const f2 = await s.deps.client.upload(path);
@@ -316,7 +316,9 @@ describe('the fake server batch API', () => {
     const path = join(run, 'bom.jsonl');
     writeFileSync(
       path,
-      '\uFEFF' + batchLine(s.deps.client.flavour, 'fake', 'x', pageRequests(s.ctx, 'silver', 'silver', 0)[0]!) + '\n',
+      '\uFEFF' +
+        batchLine(s.deps.client.flavour, 'fake', 'x', (await pageRequests(s.ctx, 'silver', 'silver', 0))[0]!) +
+        '\n',
     );
     const b = await s.deps.client.create((await s.deps.client.upload(path)).id, {});
     expect(await untilDone(s.deps.client, b.id)).toMatchObject({
@@ -355,8 +357,8 @@ describe('a stage batch round', () => {
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l).custom_id);
-    const expected = [0, 1]
-      .flatMap((p) => pageRequests(s.ctx, 'silver', 'silver', p))
+    const expected = (await Promise.all([0, 1].map((p) => pageRequests(s.ctx, 'silver', 'silver', p))))
+      .flat()
       .map((q) => llmCacheKey('openai', 'fake', q));
     expect(keys).toEqual(expected);
     expect(col).toMatchObject({ answered: 6, unanswered: 0, usage: { calls: 6, cacheHits: 0, failures: 0 } });
@@ -394,7 +396,7 @@ describe('a stage batch round', () => {
       round: 0,
     };
     const { sub, col } = await submitAndCollect(run, s, r);
-    expect(sub.requests).toBe(pageRequests(s.ctx, 'bronze', 'bronze', 0).length);
+    expect(sub.requests).toBe((await pageRequests(s.ctx, 'bronze', 'bronze', 0)).length);
     expect(col.unanswered).toBe(0);
     const page = await generateBronzePage(s.ctx, 0);
     expect(page.usage.calls).toBe(0);

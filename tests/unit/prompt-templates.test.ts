@@ -18,7 +18,7 @@ import type { CandidateRow, SilverRow, VerdictRow } from '../../lib/run/records.
 import { labelIds, loadTaxonomy } from '../../lib/run/taxonomy.js';
 import { PROJECT_ROOT } from '../../lib/run/paths.js';
 import { checkExperiment } from '../../client/api.js';
-import { labelStudioTasks } from '../../lib/review/label-studio.js';
+import { labelStudioConfig, labelStudioTasks, rationalesShown } from '../../lib/review/label-studio.js';
 import { estimateCost } from '../../lib/generate/cost-estimate.js';
 import { readPromptsUsed, type Report } from '../../lib/report/model.js';
 import { promptsSection } from '../../lib/report/view/prompts.js';
@@ -239,5 +239,21 @@ describe('prompt templates', () => {
     });
     const [plain] = labelStudioTasks([task], taxonomy);
     expect((plain as { data: object }).data).not.toHaveProperty('rationale');
+    // The interface shows the rationale under the sentence when a task carries one (and every task has the field).
+    const mixed = [
+      { ...task, rationale: 'forgets is named' },
+      { ...task, ref: 'silver:b', id: 'b' },
+    ];
+    const shown = labelStudioTasks(mixed, taxonomy) as { data: Record<string, unknown> }[];
+    expect(shown.map((t) => t.data.rationale)).toEqual(['forgets is named', '']);
+    expect(shown[0]!.data).not.toHaveProperty('verdict_rationale');
+    const config = labelStudioConfig(taxonomy, rationalesShown(mixed));
+    expect(config).toContain('<Text name="rationale" value="$rationale"/>');
+    expect(config.indexOf('$rationale')).toBeGreaterThan(config.indexOf('value="$text"'));
+    expect(config).not.toContain('$verdict_rationale');
+    expect(labelStudioConfig(taxonomy, rationalesShown([{ ...task, verdictRationale: 'agrees' }]))).toContain(
+      '<Text name="verdict_rationale" value="$verdict_rationale"/>',
+    );
+    expect(labelStudioConfig(taxonomy)).not.toContain('rationale');
   });
 });

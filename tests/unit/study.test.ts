@@ -125,6 +125,35 @@ describe('study file', () => {
     expect(s.studyDir).toBe(join(PROJECT_ROOT, 'runs', 'demo-sweep'));
   });
 
+  it('the example prompt study: templates by file stem, paths from the study folder, the baseline arm first', () => {
+    const file = join(PROJECT_ROOT, 'examples/studies/prompt-study.yaml');
+    const s = loadStudy(file);
+    expect(s.variants.map((v) => v.id)).toEqual([
+      'silver-silver.rationale-false',
+      'silver-silver.rationale-true',
+      'silver-terse.rationale-false',
+      'silver-terse.rationale-true',
+    ]);
+    expect(s.baseline).toBe('silver-silver.rationale-false');
+    const terse = s.variants.find((v) => v.id === 'silver-terse.rationale-true')!;
+    expect(terse.values).toEqual({ 'prompts.silver': 'prompts/terse.njk', 'silver.rationale': true });
+    expect(terse.experiment.prompts.silver).toBe(join(PROJECT_ROOT, 'examples/studies/prompts/terse.njk'));
+    expect(terse.experiment.silver.rationale).toBe(true);
+    expect(s.variants[0]!.experiment.prompts.silver).toBe(join(PROJECT_ROOT, 'prompts/silver'));
+
+    const dir = mkdtempSync(join(tmpdir(), 'clinsynth-prompt-study-'));
+    const named = join(dir, 'named.yaml');
+    const base = join(PROJECT_ROOT, 'examples/demo/experiment.yaml');
+    const vary = `vary:\n  prompts.silver: [${join(PROJECT_ROOT, 'prompts/silver')}, ${join(PROJECT_ROOT, 'examples/studies/prompts/terse.njk')}]\n`;
+    writeFileSync(named, `name: named\nbase: ${base}\n${vary}baseline: silver-terse\n`);
+    expect(loadStudy(named).variants.map((v) => v.id)).toEqual(['silver-terse', 'silver-silver']);
+    const unknown = join(dir, 'unknown.yaml');
+    writeFileSync(unknown, `name: unknown\nbase: ${base}\n${vary}baseline: silver-long\n`);
+    expect(problems(() => loadStudy(unknown))).toEqual([
+      `${unknown}:5: baseline: no variant "silver-long"; the variants are silver-silver, silver-terse`,
+    ]);
+  });
+
   it('rejects bad study files with file:line: key problems', () => {
     const { file, dir } = writeTestExperiment({ name: 'base-exp', llm: { baseURL: 'http://127.0.0.1:9/v1' } });
     const sf = join(dir, 'bad-study.yaml');

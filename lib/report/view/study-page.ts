@@ -1,7 +1,10 @@
-// study.html: the variants table (varied values, status, macro-F1 and Δ per mix) and a macro-F1 chart per numeric key.
+// study.html: the variants table (varied values, status, macro-F1 and Δ per mix), each arm against the baseline arm
+// (Δ macro-F1 with its paired-bootstrap CI, table and forest plot) and a macro-F1 chart per numeric key.
 import { html, trusted, type SafeHtml } from '../../run/html.js';
 import { renderSvg } from '../charts/render.js';
 import { studyF1Spec } from '../charts/study-f1.js';
+import { forestPlotSvg, type ForestRow } from '../charts/forest.js';
+import { ciLevel, DEFAULT_ALPHA } from '../format.js';
 import type { StudyReport } from '../study-model.js';
 
 const f3 = (x: number | undefined): string => (typeof x === 'number' && Number.isFinite(x) ? x.toFixed(3) : 'n/a');
@@ -48,6 +51,7 @@ export async function renderStudyHtml(report: StudyReport): Promise<string> {
     });
     charts.push(html`<h2>Macro-F1 against ${key}</h2>\n${trusted(svg)}\n`);
   }
+  const arms = await armsSection(report);
   const c = report.counts;
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Study ${report.study}</title>
@@ -57,7 +61,39 @@ export async function renderStudyHtml(report: StudyReport): Promise<string> {
 <p>${report.variants.length} variants: ${c.completed} completed${c.failed ? `, ${c.failed} failed` : ''}${c.cancelled ? `, ${c.cancelled} cancelled` : ''}. Workflow <code>${report.workflowId}</code>.</p>
 <table id="variants"><thead><tr>${head.map((h) => html`<th>${h}</th>`)}</tr></thead><tbody>
 ${rows}</tbody></table>
-${charts}<p>Generated ${report.generatedAt}.</p>
+${arms}${charts}<p>Generated ${report.generatedAt}.</p>
 </body></html>
 `.value;
+}
+
+/** The arms against the baseline arm: per arm and mix, Δ macro-F1 [CI] and p (Holm), and the same as a forest plot. */
+async function armsSection(report: StudyReport): Promise<SafeHtml | string> {
+  const rows: ForestRow[] = report.variants.flatMap((v) =>
+    Object.entries(v.arms ?? {}).map(([mix, a]) => ({
+      mix: `${v.id} · ${mix}`,
+      baseline: a.baseline,
+      delta: a.macroF1.delta,
+      lo: a.macroF1.ci[0],
+      hi: a.macroF1.ci[1],
+      p: a.macroF1.p,
+      pHolm: a.macroF1.pHolm,
+    })),
+  );
+  if (!rows.length || !report.baseline) return '';
+  const alpha = report.armAlpha ?? DEFAULT_ALPHA;
+  const level = ciLevel(alpha);
+  const table = rows.map(
+    (r) =>
+      html`<tr><td>${r.mix}</td><td>${f3(r.delta)} [${f3(r.lo)}, ${f3(r.hi)}]</td><td>${f3(r.p)}</td><td>${f3(r.pHolm)}</td></tr>\n`,
+  );
+  const svg = await forestPlotSvg(
+    rows.map((r) => ({ ...r, baseline: report.baseline! })),
+    { alpha, id: 'study-arms' },
+  );
+  return html`<h2>Each arm against the baseline arm ${report.baseline}</h2>
+<p>Δ macro-F1 of the same mix, this arm minus the baseline arm, with its ${level} paired-bootstrap CI (${report.armResamples ?? ''} resamples of the same gold notes) and p (Holm-adjusted over all arms and mixes).</p>
+<table id="arms"><thead><tr><th>arm · mix</th><th>Δ macro-F1 [${level} CI]</th><th>p</th><th>p (Holm)</th></tr></thead><tbody>
+${table}</tbody></table>
+${trusted(svg)}
+`;
 }
