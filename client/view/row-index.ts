@@ -74,29 +74,27 @@ export class RowIndex {
     const t0 = performance.now();
     const n = Number((await c.runAndReadAll('SELECT count(*) AS n FROM view_rows')).getRowObjectsJson()[0]!.n);
     const tmp = `${file}.tmp-${process.pid}`;
-    let target = file;
-    try {
-      await c.run(`ATTACH ${sqlLiteral(tmp)} AS vx`);
-    } catch {
-      target = ':memory:';
-      await c.run(`ATTACH ':memory:' AS vx`);
-    }
-    say(
-      `indexing ${n.toLocaleString('en-US')} rows for the viewer (${target === ':memory:' ? 'in memory: the datasets folder is read-only' : `once per run, kept in ${file}`})…`,
+    const inFile = await c.run(`ATTACH ${sqlLiteral(tmp)} AS vx`).then(
+      () => true,
+      () => false,
     );
-    try {
-      await RowIndex.build(c, stamp);
-      if (target !== ':memory:') {
+    if (!inFile) await c.run(`ATTACH ':memory:' AS vx`);
+    say(
+      `indexing ${n.toLocaleString('en-US')} rows for the viewer (${inFile ? `once per run, kept in ${file}` : `in memory: ${tmp} cannot be written`})…`,
+    );
+    if (!inFile) await RowIndex.build(c, stamp);
+    else
+      try {
+        await RowIndex.build(c, stamp);
         await c.run('DETACH vx');
         renameSync(tmp, file);
+      } finally {
+        rmSync(tmp, { force: true });
+        rmSync(`${tmp}.wal`, { force: true });
       }
-    } finally {
-      rmSync(tmp, { force: true });
-      rmSync(`${tmp}.wal`, { force: true });
-    }
     const seconds = Math.round((performance.now() - t0) / 100) / 10;
     say(`indexed ${n.toLocaleString('en-US')} rows in ${seconds} s`);
-    const built = await RowIndex.attach(c, target === ':memory:' ? undefined : file, stamp, seconds);
+    const built = await RowIndex.attach(c, inFile ? file : undefined, stamp, seconds);
     if (!built) throw new Error(`${file}: the viewer's index was built but does not read back`);
     return built;
   }

@@ -199,4 +199,24 @@ describe('the viewer row index', () => {
       changed.close();
     }
   });
+
+  it('indexes in memory when the datasets folder takes no file, and still answers', async () => {
+    const file = join(runDir, 'datasets', INDEX_FILE);
+    rmSync(file);
+    const blocker = join(runDir, 'datasets', `${INDEX_FILE}.tmp-${process.pid}`);
+    mkdirSync(blocker); // a folder where the index file would be written: DuckDB cannot create it
+    const lines: string[] = [];
+    const store = await RunStore.open(runDir, (l) => lines.push(l));
+    try {
+      expect(lines.join('\n')).toMatch(/indexing 120 rows for the viewer \(in memory/);
+      expect(store.index.file).toBe(':memory:');
+      expect((await store.rows(rowQuerySchema.parse({ source: 'gold' }))).total).toBe(
+        expected({ source: 'gold' }).length,
+      );
+      expect(existsSync(file)).toBe(false);
+    } finally {
+      store.close();
+      rmSync(blocker, { recursive: true });
+    }
+  });
 });
