@@ -124,6 +124,7 @@ export class RowIndex {
     if (file) await c.run(`ATTACH ${sqlLiteral(file)} AS vx (READ_ONLY)`);
     const meta = (await c.runAndReadAll('SELECT * FROM vx.meta')).getRowObjectsJson()[0];
     if (!meta || meta.stamp !== stamp) return undefined;
+    await c.run(loadSql('view-index-warm'));
     return new RowIndex(
       c,
       (meta.labels as string[]) ?? [],
