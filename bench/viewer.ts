@@ -1,8 +1,10 @@
-// Viewer speed (issue #23): the first page and each single filter with its total count on 1,000,000 silver rows, read in place from DuckDB and Parquet.
+// Viewer speed (issue #23): the first page and each single filter with its total count on 1,000,000 silver rows, timed over the viewer's HTTP API (the run's merged DuckDB or Parquet, through its row index).
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { RunStore, rowQuerySchema, type RowQuery } from '../client/view/store.js';
+import { availableParallelism } from 'node:os';
+import type { RowQuery } from '../client/view/store.js';
+import { startViewer } from '../client/view/server.js';
 import { RUN_FILES, writeJson } from '../lib/run/run-dir.js';
 import { cleanup, mainIfDirect, QUICK, result, round, tempDir, type BenchResult } from './common.js';
 
@@ -20,7 +22,7 @@ const LABELS = [
  * Synthesised rows with every column of sql/merge.sql (varied text, labels, verdicts, flags), written as Parquet,
  * then loaded into a clinsynth.duckdb as the merge leaves it.
  */
-async function synthesiseRun(dir: string, n: number): Promise<void> {
+export async function synthesiseRun(dir: string, n: number): Promise<void> {
   const runDir = join(dir, 'run');
   writeJson(join(runDir, RUN_FILES.experiment), {
     name: 'bench-viewer',
@@ -74,22 +76,53 @@ const QUERIES: [string, Partial<RowQuery>][] = [
   ['sort by text', { sort: 'text' }],
 ];
 
-/** Median over 5 tries (after one warm-up) of each query's page + total count, in ms. */
-async function timeQueries(store: RunStore): Promise<Record<string, { ms: number; total: number }>> {
-  const out: Record<string, { ms: number; total: number }> = {};
+type Timing = { firstMs: number; medianMs: number; total: number };
+
+/**
+ * Over HTTP, as the page asks: each query's first request on a viewer just opened (that filter never asked before),
+ * then the median of 5 more; each time is from the request to the parsed JSON answer.
+ */
+async function timeQueries(url: string): Promise<Record<string, Timing>> {
+  const out: Record<string, Timing> = {};
+  const ask = async (q: Partial<RowQuery>) => {
+    const params = new URLSearchParams(Object.fromEntries(Object.entries(q).map(([k, v]) => [k, String(v)])));
+    const s = performance.now();
+    const r = await fetch(new URL(`/api/rows?${params}`, url));
+    const body = (await r.json()) as { total: number; error?: string };
+    if (r.status !== 200) throw new Error(`/api/rows?${params}: ${r.status} ${body.error}`);
+    return { ms: performance.now() - s, total: body.total };
+  };
   for (const [name, q] of QUERIES) {
-    const query = rowQuerySchema.parse(Object.fromEntries(Object.entries(q).map(([k, v]) => [k, String(v)])));
-    let total = (await store.rows(query)).total;
+    const first = await ask(q);
     const times: number[] = [];
-    for (let k = 0; k < 5; k++) {
-      const s = performance.now();
-      total = (await store.rows(query)).total;
-      times.push(performance.now() - s);
-    }
-    out[name] = { ms: round(times.sort((a, b) => a - b)[2]!, 1), total };
+    for (let k = 0; k < 5; k++) times.push((await ask(q)).ms);
+    out[name] = {
+      firstMs: round(first.ms, 1),
+      medianMs: round(times.sort((a, b) => a - b)[2]!, 1),
+      total: first.total,
+    };
   }
   return out;
 }
+
+/** Opens the viewer on a run (timed: the first open builds the row index), runs the queries, closes it. */
+async function measure(runDir: string): Promise<{ openSeconds: number; timings: Record<string, Timing> }> {
+  const t = performance.now();
+  const viewer = await startViewer({
+    variants: [{ id: 'bench', runDir }],
+    host: '127.0.0.1',
+    port: 0,
+    checkHostHeader: true,
+  });
+  const openSeconds = round((performance.now() - t) / 1000, 2);
+  try {
+    return { openSeconds, timings: await timeQueries(viewer.url) };
+  } finally {
+    await viewer.close();
+  }
+}
+
+const worst = (t: Record<string, Timing>) => Math.max(...Object.values(t).map((x) => Math.max(x.firstMs, x.medianMs)));
 
 export async function run(): Promise<BenchResult> {
   const t0 = performance.now();
@@ -99,38 +132,52 @@ export async function run(): Promise<BenchResult> {
   try {
     await synthesiseRun(big, n);
     await synthesiseRun(small, 1000);
-    const measure = async (runDir: string, parquetOnly = false) => {
-      if (parquetOnly) cleanupDb(runDir);
-      const store = await RunStore.open(runDir);
-      try {
-        return await timeQueries(store);
-      } finally {
-        store.close();
-      }
-    };
+    const bigRun = join(big, 'run');
     const demo = await measure(join(small, 'run'));
-    const duck = await measure(join(big, 'run'));
-    const parquet = await measure(join(big, 'run'), true);
-    const worst = (t: Record<string, { ms: number }>) => Math.max(...Object.values(t).map((x) => x.ms));
-    const slowest = Object.entries(duck).sort((a, b) => b[1].ms - a[1].ms)[0]!;
-    for (const [name, t] of Object.entries(duck))
+    const firstOpen = await measure(bigRun); // builds datasets/view-index.duckdb
+    const duck = await measure(bigRun); // reopens over the index kept from the first open
+    cleanupDb(bigRun);
+    const parquet = await measure(bigRun); // merged.parquet only: a fresh index from the Parquet file
+    const slowest = Object.entries(duck.timings).sort(
+      (a, b) => Math.max(b[1].firstMs, b[1].medianMs) - Math.max(a[1].firstMs, a[1].medianMs),
+    )[0]!;
+    for (const [name, t] of Object.entries(duck.timings))
       console.log(
-        `  ${name.padEnd(20)} ${String(t.ms).padStart(7)} ms  (${t.total.toLocaleString('en-US')} rows; Parquet ${parquet[name]!.ms} ms; 1,000-row run ${demo[name]!.ms} ms)`,
+        `  ${name.padEnd(20)} first ${String(t.firstMs).padStart(7)} ms, median ${String(t.medianMs).padStart(7)} ms  (${t.total.toLocaleString('en-US')} rows; Parquet-built index ${parquet.timings[name]!.medianMs} ms; 1,000-row run ${demo.timings[name]!.medianMs} ms)`,
       );
+    console.log(
+      `  open: ${firstOpen.openSeconds} s the first time (builds the row index), ${duck.openSeconds} s after (index kept); 1,000-row run ${demo.openSeconds} s`,
+    );
     return result({
       id: 'viewer',
-      title: `viewer first page and single filters with total count, ${n.toLocaleString('en-US')} silver rows`,
+      title: `viewer first page and single filters with total count over HTTP, ${n.toLocaleString('en-US')} silver rows`,
       figure: {
-        value: worst(duck),
+        value: worst(duck.timings),
         unit: 'ms',
-        what: `slowest of ${QUERIES.length} queries (${slowest[0]}), median of 5, clinsynth.duckdb read in place, DuckDB 2 threads`,
+        what: `slowest of ${QUERIES.length} GET /api/rows (${slowest[0]}), worst of its first request after open and its median of 5, row index kept from an earlier open, DuckDB ${availableParallelism()} threads`,
       },
-      baseline: { value: worst(demo), unit: 'ms', what: 'the same queries on a 1,000-row run' },
+      baseline: { value: worst(demo.timings), unit: 'ms', what: 'the same requests on a 1,000-row run' },
       goal: `<= ${GOAL_MS}`,
       goalOn: 'figure',
       seconds: round((performance.now() - t0) / 1000, 1),
-      details: { rows: n, duckdb: duck, parquet, demo },
-      notes: [`Parquet only (no clinsynth.duckdb): slowest ${worst(parquet)} ms`],
+      details: {
+        rows: n,
+        openSeconds: {
+          firstOpen: firstOpen.openSeconds,
+          reopen: duck.openSeconds,
+          demo: demo.openSeconds,
+          parquet: parquet.openSeconds,
+        },
+        duckdb: duck.timings,
+        firstOpen: firstOpen.timings,
+        parquet: parquet.timings,
+        demo: demo.timings,
+      },
+      notes: [
+        `open: ${firstOpen.openSeconds} s the first time (indexing ${n.toLocaleString('en-US')} rows into datasets/view-index.duckdb), ${duck.openSeconds} s once indexed; a 1,000-row run ${demo.openSeconds} s`,
+        `right after the first open (index just built): slowest ${worst(firstOpen.timings)} ms`,
+        `index built from merged.parquet (no clinsynth.duckdb): slowest ${worst(parquet.timings)} ms`,
+      ],
     });
   } finally {
     cleanup(big);

@@ -73,7 +73,7 @@ export async function viewCommand(args: string[], say: (line: string) => void): 
     say(refusal);
     return 2;
   }
-  const viewer = await startViewer({ variants, host, port, checkHostHeader: isLoopbackHost(host) });
+  const viewer = await startViewer({ variants, host, port, checkHostHeader: isLoopbackHost(host), say });
   process.stdout.write(`viewer: ${viewer.url}\n`);
   say(`serving ${variants.map((v) => v.runDir).join(', ')} (Ctrl-C stops)`);
   await new Promise<void>((done) => {

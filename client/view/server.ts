@@ -63,9 +63,11 @@ export async function startViewer(opts: {
   host: string;
   port: number;
   checkHostHeader: boolean;
+  /** Progress lines while opening (a run's first open builds its row index). */
+  say?: (line: string) => void;
 }): Promise<{ url: string; close(): Promise<void> }> {
   const stores = new Map<string, RunStore>();
-  for (const v of opts.variants) stores.set(v.id, await RunStore.open(v.runDir));
+  for (const v of opts.variants) stores.set(v.id, await RunStore.open(v.runDir, opts.say));
   const first = opts.variants[0]!.id;
   const storeFor = (variant: string | undefined): RunStore => {
     const s = stores.get(variant ?? first);

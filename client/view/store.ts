@@ -1,6 +1,7 @@
 // The viewer's data access: one run's rows read in place through DuckDB (filters, sorting, paging in SQL), a row's provenance from the answer cache, the LLM-vs-gold confusion.
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBInstance as Instance } from '@duckdb/node-api';
@@ -13,8 +14,8 @@ import type { GoldRow } from '../../lib/run/records.js';
 import { readNotes } from '../../lib/corpus/readers.js';
 import { agreementLines, confusionOf, type AgreementLine, type Confusion } from '../../lib/evaluate/label-agreement.js';
 import { BRONZE_NEAREST_FILE, readFidelity, type FidelityReport } from '../../lib/fidelity/run-fidelity.js';
+import { RowIndex, SORT_KEYS, type SortKey } from './row-index.js';
 
-const SORTS = { ref: 'source, id', text: 'text', chars: 'chars', verdict: 'verdict' } as const;
 const flag = z.enum(['', 'true', 'false']).default('');
 
 /** GET /api/rows query parameters (every one optional; empty = any). */
@@ -30,7 +31,7 @@ export const rowQuerySchema = z.strictObject({
   reviewReason: z.string().max(100).default(''),
   promptVersion: z.string().max(100).default(''),
   q: z.string().max(500).default(''),
-  sort: z.enum(Object.keys(SORTS) as [keyof typeof SORTS]).default('ref'),
+  sort: z.enum(Object.keys(SORT_KEYS) as [SortKey]).default('ref'),
   desc: flag,
   limit: z.coerce.number().int().min(1).max(500).default(50),
   offset: z.coerce.number().int().min(0).default(0),
@@ -52,11 +53,14 @@ export class RunStore {
     readonly experiment: Experiment,
     private readonly instance: Instance,
     private readonly c: DuckDBConnection,
+    /** The rows' index that filters, counts and pages (client/view/row-index.ts). */
+    readonly index: RowIndex,
     private readonly agreement: AgreementLine[],
     private readonly goldText: Map<string, string>,
   ) {}
 
-  static async open(runDir: string): Promise<RunStore> {
+  /** Opens a run's merged rows in place; the first open of a run builds its row index (progress goes to `say`). */
+  static async open(runDir: string, say: (line: string) => void = () => {}): Promise<RunStore> {
     const datasets = join(runDir, RUN_FILES.datasets);
     const dbFile = join(datasets, 'clinsynth.duckdb');
     const parquetFile = join(datasets, 'merged.parquet');
@@ -64,13 +68,13 @@ export class RunStore {
       throw new Error(
         `${runDir} has no merged datasets yet (datasets/clinsynth.duckdb): the run has not reached its merge stage`,
       );
-    const instance = await DuckDBInstance.create(':memory:', { threads: '2' });
+    const instance = await DuckDBInstance.create(':memory:', { threads: String(availableParallelism()) });
     const c = await instance.connect();
-    await c.run(
-      existsSync(dbFile) ? loadSql('view-open-duckdb', { dbFile }) : loadSql('view-open-parquet', { parquetFile }),
-    );
+    const inDb = existsSync(dbFile);
+    await c.run(inDb ? loadSql('view-open-duckdb', { dbFile }) : loadSql('view-open-parquet', { parquetFile }));
+    const index = await RowIndex.open(c, inDb ? dbFile : parquetFile, say);
     const gold = new Map(readJsonl<GoldRow>(join(runDir, RUN_FILES.goldTest)).map((r) => [r.id, r.text]));
-    return new RunStore(runDir, readRunExperiment(runDir), instance, c, agreementLines(runDir), gold);
+    return new RunStore(runDir, readRunExperiment(runDir), instance, c, index, agreementLines(runDir), gold);
   }
 
   close(): void {
@@ -82,19 +86,13 @@ export class RunStore {
     return (await this.c.runAndReadAll(sql)).getRowObjectsJson() as Json[];
   }
 
-  /** One page of rows and the total that match (two SQL statements over the same filter). */
+  /** One page of rows and the total that match, from the row index. */
   async rows(q: RowQuery): Promise<{ total: number; rows: Json[] }> {
     const labels = q.label
       .split(',')
       .map((l) => l.trim())
       .filter(Boolean);
-    const filter = loadSql('view-filter', { ...q, labels, usable: q.usable, phi: q.phi });
-    const order = `${SORTS[q.sort]} ${q.desc === 'true' ? 'DESC' : 'ASC'} NULLS LAST, ref`;
-    const [count, rows] = await Promise.all([
-      this.all(`SELECT count(*)::INTEGER AS total FROM (${filter})`),
-      this.all(`${filter}\nORDER BY ${order} LIMIT ${q.limit} OFFSET ${q.offset}`),
-    ]);
-    return { total: Number(count[0]?.total ?? 0), rows };
+    return this.index.page({ ...q, labels, desc: q.desc === 'true' });
   }
 
   async facets(): Promise<Record<string, { value: string; n: number }[]>> {
