@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { dataConverterFromEnv } from '../lib/run/codec.js';
 import { Client, type Connection, WorkflowNotFoundError } from '@temporalio/client';
-import { InputError } from '../lib/run/problems.js';
-import type { Experiment, ExperimentOverrides } from '../lib/run/experiment.js';
-import { studyWorkflowId, type Study } from '../lib/run/study.js';
-import { WORKFLOW_ID_PREFIX, workflowIdFor } from '../lib/run/run-state.js';
+import { InputError } from '../lib/config/problems.js';
+import type { Experiment, ExperimentOverrides } from '../lib/config/experiment.js';
+import type { Study } from '../lib/config/study.js';
+import { studyWorkflowId, WORKFLOW_ID_PREFIX, workflowIdFor } from '../lib/run/run-state.js';
 import { experimentDetails, experimentSummary, studyDetails, studySummary } from '../lib/run/summaries.js';
 import { DEFAULT_PORT, ensureTemporal } from './temporal-server.js';
 import { connectClient, resolveSettings, uiBaseFor } from './connection.js';
@@ -26,8 +26,8 @@ import {
   WORKFLOW_TYPES,
 } from '../workflows/contract.js';
 
-export type { Experiment, ExperimentOverrides } from '../lib/run/experiment.js';
-export type { Study, StudyVariant } from '../lib/run/study.js';
+export type { Experiment, ExperimentOverrides } from '../lib/config/experiment.js';
+export type { Study, StudyVariant } from '../lib/config/study.js';
 export type { RunProgress, StageName } from '../lib/run/run-state.js';
 export type { Report } from '../lib/report/report.js';
 export type { StudyReport, StudyVariantRow } from '../lib/report/study.js';
@@ -35,7 +35,7 @@ export type { ExperimentResult } from '../workflows/experiment.js';
 export type { StudyProgress } from '../workflows/contract.js';
 export type { SteeringState } from '../lib/run/steering.js';
 export type { ReviewImportResult, ReviewProgress } from '../lib/run/review.js';
-export { InputError } from '../lib/run/problems.js';
+export { InputError } from '../lib/config/problems.js';
 export { TemporalConnectionError, TemporalConfigError, type ConnectionCause } from './connection.js';
 export { SearchAttributesMissingError } from './search-attributes.js';
 export { checkExperiment, checkStudy, runIdFor } from './checks.js';

@@ -1,12 +1,12 @@
 // Checks an experiment or study file and the inputs it names before any server or workflow is touched; the run id
 // an experiment gets.
-import { InputError } from '../lib/run/problems.js';
-import { loadExperiment, type Experiment, type ExperimentOverrides } from '../lib/run/experiment.js';
-import { loadStudy, type Study } from '../lib/run/study.js';
+import { InputError } from '../lib/config/problems.js';
+import { loadExperiment, type Experiment, type ExperimentOverrides } from '../lib/config/experiment.js';
+import { loadStudy, type Study } from '../lib/config/study.js';
 import { preflight } from '../lib/corpus/preflight.js';
 import { checkPrompts } from '../lib/generate/stage-prompts.js';
-import { loadTaxonomy } from '../lib/run/taxonomy.js';
-import { sensitiveEndpointRefusal } from '../lib/run/privacy.js';
+import { loadTaxonomy } from '../lib/config/taxonomy.js';
+import { sensitiveEndpointRefusal } from '../lib/config/privacy.js';
 
 /**
  * Loads and checks an experiment file (with overrides) and its gold and corpus files, before any server or

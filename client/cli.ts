@@ -2,8 +2,8 @@
 // main(), which maps errors to exit codes.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InputError } from '../lib/run/problems.js';
-import { PROJECT_ROOT } from '../lib/run/paths.js';
+import { InputError } from '../lib/config/problems.js';
+import { PROJECT_ROOT } from '../lib/config/paths.js';
 import { setFlagOverrides, takeConnectionFlags, TemporalConfigError } from './connection.js';
 import { say, UsageError } from './cli-args.js';
 

@@ -8,7 +8,7 @@ import { batchTable, progressLine, stageTable } from './progress.js';
 import { watch } from './watch.js';
 import { keysFromEnv } from '../lib/run/codec.js';
 import { estimateCost, formatEstimate } from '../lib/generate/cost-estimate.js';
-import { loadTaxonomy } from '../lib/run/taxonomy.js';
+import { loadTaxonomy } from '../lib/config/taxonomy.js';
 import { checkExperiment, checkStudy, Clinsynth, failureMessage, runIdFor } from './api.js';
 import { oneFile, say, UsageError } from './cli-args.js';
 

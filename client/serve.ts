@@ -2,7 +2,7 @@
 // embedded Temporal dev server) that run until Ctrl-C.
 import { parseArgs } from 'node:util';
 import { codecEndpointFromEnv, startDevServer, stopEmbeddedServer, ensureTemporal } from './temporal-server.js';
-import { clinsynthHome } from '../lib/run/paths.js';
+import { clinsynthHome } from '../lib/config/paths.js';
 import { portArg, say, UsageError } from './cli-args.js';
 
 export async function workerCommand(args: string[]): Promise<number> {

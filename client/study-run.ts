@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import type { WorkflowHandle } from '@temporalio/client';
 import { readJson } from '../lib/run/run-dir.js';
-import { studyWorkflowId } from '../lib/run/study.js';
+import { studyWorkflowId } from '../lib/run/run-state.js';
 import type { StudyReport } from '../lib/report/study.js';
 import type { WaitOptions } from './wait-for-run.js';
 import { outcomeOf } from './outcome.js';

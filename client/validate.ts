@@ -1,8 +1,8 @@
 // `clinsynth validate FILE`: checks an experiment or study file and every input it names, starting nothing.
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
-import { parseYamlFile } from '../lib/run/structured-file.js';
-import { looksLikeStudy } from '../lib/run/study.js';
+import { parseYamlFile } from '../lib/config/structured-file.js';
+import { looksLikeStudy } from '../lib/config/study.js';
 import { checkExperiment, checkStudy } from './api.js';
 import { oneFile, say } from './cli-args.js';
 

@@ -1,10 +1,10 @@
 // Pre-flight checks of an experiment's data files (gold, corpus) before any workflow starts: unusable input is an InputError.
 import { closeSync, openSync, readSync } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
-import type { Experiment } from '../run/experiment.js';
+import type { Experiment } from '../config/experiment.js';
 import { readGold, readNotes } from './readers.js';
-import { assertReadableFile, lineOfPath, parseYamlFile } from '../run/structured-file.js';
-import { InputError, inputError, type Problem } from '../run/problems.js';
+import { assertReadableFile, lineOfPath, parseYamlFile } from '../config/structured-file.js';
+import { InputError, inputError, type Problem } from '../config/problems.js';
 import { noteGroupKey } from '../run/records.js';
 
 /** Rows (notes and bad rows) of the corpus read up front; a corpus without one valid note among them is rejected. */

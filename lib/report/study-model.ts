@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { readJson } from '../run/run-dir.js';
 import type { Report } from './model.js';
 import type { MixComparison } from '../evaluate/compare.js';
-import type { StudyVariantOutcome, VariantStatus } from '../run/study.js';
+import type { StudyVariantOutcome, VariantStatus } from '../config/study.js';
 
 export type { StudyVariantOutcome, VariantStatus };
 

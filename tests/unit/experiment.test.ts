@@ -3,11 +3,11 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadExperiment } from '../../lib/run/experiment.js';
+import { loadExperiment } from '../../lib/config/experiment.js';
 import { experimentDetails } from '../../lib/run/summaries.js';
-import { InputError, formatProblem, type Problem } from '../../lib/run/problems.js';
-import { parseYamlFile, readTextFile } from '../../lib/run/structured-file.js';
-import { PROJECT_ROOT } from '../../lib/run/paths.js';
+import { InputError, formatProblem, type Problem } from '../../lib/config/problems.js';
+import { parseYamlFile, readTextFile } from '../../lib/config/structured-file.js';
+import { PROJECT_ROOT } from '../../lib/config/paths.js';
 
 const TAXONOMY = resolve(PROJECT_ROOT, 'taxonomy/ad-signs-symptoms.yaml');
 

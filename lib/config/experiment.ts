@@ -6,7 +6,7 @@ import { parseYamlFile, lineOfPath, zodProblems } from './structured-file.js';
 import { InputError, type Problem } from './problems.js';
 import { loadTaxonomy, labelIds } from './taxonomy.js';
 import { DEFAULT_ENCODER, encoderProblem, resolveEncoderSpec } from './encoders.js';
-import { REVIEW_REASONS, reviewEnabled } from './review.js';
+import { REVIEW_REASONS, reviewEnabled } from './review-settings.js';
 
 /** How a chat request may name its token limit (llm.maxTokensParam; lib/llm/model-family.ts applies it). */
 export const MAX_TOKENS_PARAMS = ['max_completion_tokens', 'max_tokens'] as const;
