@@ -5,7 +5,7 @@ import { createWriteStream, existsSync, readFileSync, renameSync, writeFileSync 
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
-import { loadExperiment } from '../lib/config/experiment.js';
+import { loadExperiment } from '../lib/config/load-experiment.js';
 import { workflowIdFor, type RunProgress } from '../lib/run/run-state.js';
 import { TASK_QUEUES, progressQuery } from '../workflows/contract.js';
 import type { ExperimentInput } from '../workflows/experiment.js';

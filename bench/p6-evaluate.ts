@@ -275,7 +275,7 @@ export async function run(): Promise<BenchResult> {
   // A fresh home before anything reads it: the embedding cache starts cold.
   process.env.CLINSYNTH_HOME = join(dir, 'home');
   try {
-    const { loadExperiment } = await import('../lib/config/experiment.js');
+    const { loadExperiment } = await import('../lib/config/load-experiment.js');
     const { startRun } = await import('../lib/generate/run-setup.js');
     const { evaluationJobs } = await import('../lib/evaluate/jobs.js');
     const { compareMixes } = await import('../lib/evaluate/compare.js');

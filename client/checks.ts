@@ -1,7 +1,8 @@
 // Checks an experiment or study file and the inputs it names before any server or workflow is touched; the run id
 // an experiment gets.
 import { InputError } from '../lib/config/problems.js';
-import { loadExperiment, type Experiment, type ExperimentOverrides } from '../lib/config/experiment.js';
+import { type Experiment, type ExperimentOverrides } from '../lib/config/experiment.js';
+import { loadExperiment } from '../lib/config/load-experiment.js';
 import { loadStudy, type Study } from '../lib/config/study.js';
 import { preflight } from '../lib/corpus/preflight.js';
 import { checkPrompts } from '../lib/generate/stage-prompts.js';

@@ -4,7 +4,9 @@ import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { lineOfPath, loadYaml } from './structured-file.js';
 import { InputError, type Problem } from './problems.js';
-import { keyPathRecord, loadExperiment, type Experiment } from './experiment.js';
+import { type Experiment } from './experiment.js';
+import { loadExperiment } from './load-experiment.js';
+import { keyPathRecord } from './key-paths.js';
 
 /** Children at most per study: every variant's experiment travels in the study workflow's input (≈2 KB each). */
 export const MAX_VARIANTS = 200;

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { AesGcmCodec, NoKeyCodec, parseKeys } from '../../lib/run/codec.js';
 import { startWorkers } from '../../worker.js';
-import { loadExperiment } from '../../lib/config/experiment.js';
+import { loadExperiment } from '../../lib/config/load-experiment.js';
 import { TASK_QUEUES } from '../../workflows/contract.js';
 import { startFakeLlmServer, type FakeLlmServer } from '../support/fake-llm-server.js';
 import { DEMO_DIR, writeTestExperiment } from '../support/experiments.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { PROJECT_ROOT } from '../../lib/config/paths.js';
-import { loadExperiment } from '../../lib/config/experiment.js';
+import { loadExperiment } from '../../lib/config/load-experiment.js';
 import { RUN_FILES, writeJson } from '../../lib/run/run-dir.js';
 
 export const DEMO_DIR = join(PROJECT_ROOT, 'examples', 'demo');

@@ -8,7 +8,7 @@ import { SentenceEncoder } from '../../lib/model/encoder.js';
 import { loadModelEncoder } from '../../lib/model/predict.js';
 import { trainClassifier } from '../../lib/model/classifier.js';
 import type { SavedModel } from '../../lib/model/training.js';
-import { loadExperiment } from '../../lib/config/experiment.js';
+import { loadExperiment } from '../../lib/config/load-experiment.js';
 import { InputError } from '../../lib/config/problems.js';
 import { ENCODER_ID, PROJECT_ROOT } from '../../lib/config/paths.js';
 import { writeEncoderDir } from '../support/encoder-dir.js';

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadExperiment } from '../../lib/config/experiment.js';
+import { loadExperiment } from '../../lib/config/load-experiment.js';
 import { experimentDetails } from '../../lib/run/summaries.js';
 import { InputError, formatProblem, type Problem } from '../../lib/config/problems.js';
 import { parseYamlFile, readTextFile } from '../../lib/config/structured-file.js';

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { loadExperiment, type Experiment } from '../../lib/config/experiment.js';
+import { type Experiment } from '../../lib/config/experiment.js';
+import { loadExperiment } from '../../lib/config/load-experiment.js';
 import { isLoopbackHost, sensitiveEndpointRefusal } from '../../lib/config/privacy.js';
 import { PROJECT_ROOT } from '../../lib/config/paths.js';
 

@@ -11,7 +11,7 @@ import { checkPrompts, copyPrompts } from '../../lib/generate/stage-prompts.js';
 import { FileLlmCache } from '../../lib/llm/cache.js';
 import { OpenAIProvider } from '../../lib/llm/openai-provider.js';
 import type { LlmProvider, LlmRequest } from '../../lib/llm/types.js';
-import { loadExperiment } from '../../lib/config/experiment.js';
+import { loadExperiment } from '../../lib/config/load-experiment.js';
 import { formatProblem, InputError } from '../../lib/config/problems.js';
 import { pagePath, readJsonl, readRunExperiment, RUN_FILES, writeJsonl, writePages } from '../../lib/run/run-dir.js';
 import type { CandidateRow, SilverRow, VerdictRow } from '../../lib/run/records.js';

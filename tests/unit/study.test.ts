@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadExperiment } from '../../lib/config/experiment.js';
+import { loadExperiment } from '../../lib/config/load-experiment.js';
 import { InputError, formatProblem } from '../../lib/config/problems.js';
 import { loadStudy, studyGrid, variantIds } from '../../lib/config/study.js';
 import { experimentDetails, experimentSummary } from '../../lib/run/summaries.js';

@@ -14,7 +14,7 @@ import { writeTestExperiment } from '../support/experiments.js';
 import { runCli } from '../support/cli.js';
 import { currentDetails, untilProgress } from '../support/progress.js';
 import { historyText } from '../support/history.js';
-import { loadExperiment } from '../../lib/config/experiment.js';
+import { loadExperiment } from '../../lib/config/load-experiment.js';
 import { readJsonl, RUN_FILES } from '../../lib/run/run-dir.js';
 import { workflowIdFor } from '../../lib/run/run-state.js';
 import { TASK_QUEUES, importReviewUpdate } from '../../workflows/contract.js';
