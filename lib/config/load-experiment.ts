@@ -2,7 +2,7 @@
 // the files it names (paths made absolute, mixes runnable, labels known), all problems as `file:line: key`.
 import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { parseYamlFile, lineOfPath, zodProblems } from './structured-file.js';
+import { parseYamlFile, lineOfPath, zodProblems, type ParsedYaml } from './structured-file.js';
 import { InputError, type Problem } from './problems.js';
 import { loadTaxonomy, labelIds } from './taxonomy.js';
 import { encoderProblem, resolveEncoderSpec } from './encoders.js';
@@ -250,7 +250,7 @@ function loadChecked(absFile: string, overrides: ExperimentOverrides): Experimen
   );
   if (problems.length) throw new InputError(problems);
   const taxonomyVersion = `${tax.id}@${tax.version}`;
-  return {
+  const experiment: Experiment = {
     ...data,
     file: absFile,
     taxonomy,
@@ -264,4 +264,18 @@ function loadChecked(absFile: string, overrides: ExperimentOverrides): Experimen
     labels,
     taxonomyVersion,
   };
+  sources.set(experiment, parsed);
+  return experiment;
+}
+
+/** The parsed file of each experiment this process loaded (kept beside it, never in it: the experiment stays plain JSON). */
+const sources = new WeakMap<Experiment, ParsedYaml>();
+
+/**
+ * The line of a key of the file `experiment` was loaded from, for problems found after loading (e.g. preflight's):
+ * from the parse loadExperiment kept, so the file is read again only for an experiment that came from elsewhere (a
+ * workflow input, experiment.json).
+ */
+export function experimentLine(experiment: Experiment, path: readonly PropertyKey[]): number {
+  return lineOfPath(sources.get(experiment) ?? parseYamlFile(experiment.file), path);
 }

@@ -3,7 +3,8 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import type { Experiment } from '../config/experiment.js';
 import { readGold, readNotes } from './readers.js';
-import { assertReadableFile, lineOfPath, parseYamlFile } from '../config/structured-file.js';
+import { assertReadableFile } from '../config/structured-file.js';
+import { experimentLine } from '../config/load-experiment.js';
 import { InputError, inputError, type Problem } from '../config/problems.js';
 import { noteGroupKey } from '../run/records.js';
 
@@ -37,7 +38,7 @@ export async function preflight(experiment: Experiment): Promise<void> {
     const folds = experiment.evaluate.folds;
     const notes = new Set(oneFile.map(noteGroupKey)).size;
     if (folds > notes) {
-      const line = lineOfPath(parseYamlFile(experiment.file), ['evaluate', 'folds']);
+      const line = experimentLine(experiment, ['evaluate', 'folds']);
       problems.push({
         file: experiment.file,
         line,
