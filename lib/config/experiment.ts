@@ -61,7 +61,7 @@ export const experimentSchema = z.strictObject({
       /** The answer starts each sentence's entry with a short rationale (kept per row), then its labels. */
       rationale: z.boolean().default(false),
     })
-    .default({ enabled: true, batchSize: 8, rationale: false }),
+    .prefault({}),
   bronze: z
     .strictObject({
       enabled: z.boolean().default(true),
@@ -75,15 +75,7 @@ export const experimentSchema = z.strictObject({
       /** Extra rounds that ask again for the labels still short of perLabel usable sentences (0 = off). */
       topUpRounds: z.number().int().min(0).max(20).default(3),
     })
-    .default({
-      enabled: true,
-      perLabel: 50,
-      perCall: 5,
-      includeNone: true,
-      combos: [],
-      temperature: 0.8,
-      topUpRounds: 3,
-    }),
+    .prefault({}),
   selfCheck: z
     .strictObject({
       enabled: z.boolean().default(true),
@@ -91,7 +83,7 @@ export const experimentSchema = z.strictObject({
       /** Each verdict starts with a short rationale (kept per verdict row), then the verdict. */
       rationale: z.boolean().default(false),
     })
-    .default({ enabled: true, batchSize: 8, rationale: false }),
+    .prefault({}),
   /**
    * The researcher's prompt templates (Nunjucks; docs/prompts.md): a folder with `system` and `user` files, or one
    * file for the user message. Absent: the defaults in prompts/.
@@ -102,7 +94,7 @@ export const experimentSchema = z.strictObject({
       bronze: z.string().min(1).optional(),
       selfCheck: z.string().min(1).optional(),
     })
-    .default({}),
+    .prefault({}),
   /** Human review after the self-check: rows exported for Label Studio (or a spreadsheet); the run waits for the import. */
   review: z
     .strictObject({
@@ -116,7 +108,7 @@ export const experimentSchema = z.strictObject({
         .refine((r) => new Set(r).size === r.length, 'a reason appears twice')
         .default([...REVIEW_REASONS]),
     })
-    .default({ enabled: false, max: 200, select: [...REVIEW_REASONS] }),
+    .prefault({}),
   llm: z
     .strictObject({
       provider: z.enum(['local', 'openai']).default('local'),
@@ -171,24 +163,7 @@ export const experimentSchema = z.strictObject({
       /** Share (0..1) of a stage's pages that may be lost before the run fails (0: any lost page fails it). */
       maxFailedShare: z.number().min(0).max(1).default(0),
     })
-    .default({
-      provider: 'local',
-      apiKeyEnv: 'OPENAI_API_KEY',
-      concurrency: 8,
-      allowSensitive: false,
-      temperature: 0,
-      seed: 0,
-      maxTokens: 1024,
-      timeoutSeconds: 60,
-      headers: {},
-      prices: {},
-      batch: false,
-      batchPollSeconds: 60,
-      batchRounds: 3,
-      batchKeepFiles: false,
-      maxOutageMinutes: 60,
-      maxFailedShare: 0,
-    }),
+    .prefault({}),
   train: z
     .strictObject({
       seeds: z.array(z.number().int()).min(1).default([1, 2, 3]),
@@ -198,13 +173,7 @@ export const experimentSchema = z.strictObject({
       /** Sentence encoder: `minilm` (default), `mpnet` (after `npm run setup -- --encoder mpnet`) or an encoder directory. */
       encoder: z.string().min(1).default(DEFAULT_ENCODER),
     })
-    .default({
-      seeds: [1, 2, 3],
-      finalMix: 'gold+silver+bronze',
-      classifier: 'logreg',
-      validationShare: 0.2,
-      encoder: DEFAULT_ENCODER,
-    }),
+    .prefault({}),
   evaluate: z
     .strictObject({
       mixes: z.array(mixSchema).min(1).default(['gold', 'gold+silver', 'gold+bronze', 'gold+silver+bronze']),
@@ -221,17 +190,9 @@ export const experimentSchema = z.strictObject({
       /** Learning curves: shares of the synthetic rows, and of the gold training rows (by note), to train on. */
       curves: z
         .strictObject({ synthetic: z.array(shareSchema).default([]), gold: z.array(shareSchema).default([]) })
-        .default({ synthetic: [], gold: [] }),
+        .prefault({}),
     })
-    .default({
-      mixes: ['gold', 'gold+silver', 'gold+bronze', 'gold+silver+bronze'],
-      llmAgreement: true,
-      folds: DEFAULT_FOLDS,
-      baseline: 'gold',
-      bootstrap: 10_000,
-      alpha: 0.05,
-      curves: { synthetic: [], gold: [] },
-    }),
+    .prefault({}),
   output: z.string().min(1).default('runs/'),
 });
 
