@@ -21,6 +21,7 @@ import { callsPerPage, pagesScheduled } from '../lib/run/run-state.js';
 import {
   CounterSampler,
   connectClient,
+  type Child,
   historyLengths,
   spawnTsx,
   startExperiment,
@@ -35,17 +36,31 @@ import {
  * P1: concurrency 16 against a 100 ms endpoint (the workflow's page turnover is what can idle the slots).
  * P1-scale (BENCH_P1_SCALE=1): concurrency 256 against a 2 s endpoint, a realistic model latency, ~60 s of calls:
  * also checks the workers' resident memory and the history length of every run.
+ * P1-scale-1024 (BENCH_P1_SCALE=1 BENCH_P1_CONCURRENCY=1024): a large account's limit, 1024 calls in flight in all;
+ * with BENCH_P1_WORKERS=2 two worker processes share them (llm.concurrency 512 each, a second process beside this
+ * one), so the ideal stays 1024 ÷ 2 s.
  */
 const SCALE = process.env.BENCH_P1_SCALE === '1';
 const LATENCY_MS = SCALE ? 2000 : 100;
-const CONCURRENCY = SCALE ? 256 : 16;
+/** Calls in flight in all, across the workers. */
+const CONCURRENCY = Number(process.env.BENCH_P1_CONCURRENCY ?? (SCALE ? 256 : 16));
+const WORKERS = Number(process.env.BENCH_P1_WORKERS ?? 1);
+if (!(Number.isInteger(WORKERS) && WORKERS >= 1 && CONCURRENCY % WORKERS === 0)) {
+  throw new Error(`BENCH_P1_WORKERS=${WORKERS}: a positive integer dividing the concurrency ${CONCURRENCY}`);
+}
+/** llm.concurrency: each worker process's share of the calls in flight. */
+const PER_WORKER = CONCURRENCY / WORKERS;
 const BATCH = 8;
 /** Silver candidates: 8 per call; P1 ~6 s of calls at the ideal rate, P1-scale ~60 s (quick: a third). */
-const CANDIDATES = SCALE ? (QUICK ? 20_480 : 61_440) : QUICK ? 2560 : 8000;
+const CANDIDATES = SCALE ? (CONCURRENCY / (LATENCY_MS / 1000)) * (QUICK ? 20 : 60) * BATCH : QUICK ? 2560 : 8000;
+/** The result's id: p1, p1-scale, p1-scale-1024, p1-scale-1024-2w. */
+const ID = SCALE
+  ? `p1-scale${CONCURRENCY === 256 ? '' : `-${CONCURRENCY}`}${WORKERS > 1 ? `-${WORKERS}w` : ''}`
+  : `p1${WORKERS > 1 ? `-${WORKERS}w` : ''}`;
 const MEMORY_GOAL_MIB = 1024;
 const HISTORY_GOAL_EVENTS = 10_000;
-/** Diagnosis only: a workflow window (experiment llm.concurrency) other than the worker's 16 LLM slots. */
-const WINDOW = Number(process.env.BENCH_P1_WINDOW ?? CONCURRENCY);
+/** Diagnosis only: a workflow window (experiment llm.concurrency) other than each worker's LLM slots. */
+const WINDOW = Number(process.env.BENCH_P1_WINDOW ?? PER_WORKER);
 /**
  * Where the fake LLM runs: `process` (its own process, like a real endpoint; stats polled over HTTP; default) or
  * `inproc` (same process and event loop as the workers, as the tests do).
@@ -127,7 +142,12 @@ export async function run(): Promise<BenchResult> {
   // The client alone first, in a quiet process: measured after the run it would share the process with the merge
   // activity that the terminated workflow had already started.
   const direct = await directClientRate(llm.url, SCALE ? CONCURRENCY * (QUICK ? 2 : 4) : QUICK ? 320 : 640);
-  const workers = await startWorkers({ address: server.address, namespace: 'default', llmConcurrency: CONCURRENCY });
+  const workers = await startWorkers({ address: server.address, namespace: 'default', llmConcurrency: PER_WORKER });
+  // More workers: processes of their own (bench/p5-worker.ts, both queues), as `clinsynth worker` on another machine.
+  const others: Child[] = [];
+  for (let i = 1; i < WORKERS; i++) {
+    others.push(await spawnTsx('bench/p5-worker.ts', [server.address, String(PER_WORKER)], /^ready$/, process.env));
+  }
   const { client, close } = await connectClient(server.address);
   try {
     const file = writeExperiment({
@@ -146,7 +166,9 @@ export async function run(): Promise<BenchResult> {
     const sampler = new CounterSampler(
       async () => {
         const c = await llm.counts();
-        peakRssMiB = Math.max(peakRssMiB, procMemory('self').rssMiB);
+        for (const pid of ['self' as const, ...others.map((o) => o.pid!)]) {
+          peakRssMiB = Math.max(peakRssMiB, procMemory(pid).rssMiB);
+        }
         if (c.requests > before) inflight.push(c.requests - c.answered);
         return c.requests - before;
       },
@@ -179,10 +201,8 @@ export async function run(): Promise<BenchResult> {
     const pass =
       ratio >= 0.9 && (SCALE ? peakRssMiB <= MEMORY_GOAL_MIB && maxHistory <= HISTORY_GOAL_EVENTS : toDirect >= 0.95);
     return result({
-      id: SCALE ? 'p1-scale' : 'p1',
-      title: SCALE
-        ? 'silver LLM throughput through Temporal at concurrency 256'
-        : 'silver LLM throughput through Temporal',
+      id: ID,
+      title: `silver LLM throughput through Temporal${SCALE ? ` at concurrency ${CONCURRENCY}` : ''}${WORKERS > 1 ? `, ${WORKERS} workers` : ''}`,
       figure: {
         value: round(rate, 1),
         unit: 'calls/s',
@@ -199,7 +219,8 @@ export async function run(): Promise<BenchResult> {
         candidates: p.counts.silverCandidates,
         workflowWindow: WINDOW,
         fakeLlm: LLM_MODE === 'inproc' ? "in the workers' process (shares their event loop)" : 'own process',
-        workerLlmSlots: CONCURRENCY,
+        workers: WORKERS,
+        workerLlmSlots: PER_WORKER,
         pages,
         callsPerPage: callsPerPage(WINDOW),
         workflowPagesScheduled: pagesScheduled(WINDOW),
@@ -216,19 +237,20 @@ export async function run(): Promise<BenchResult> {
         steadyRatio: round(steady / ideal, 3),
         directClientCallsPerSec: round(direct, 1),
         ratioToDirectClient: round(rate / direct, 3),
-        model: `pages of ${callsPerPage(WINDOW)} calls start all their calls at once; the workflow keeps ${pagesScheduled(WINDOW)} pages scheduled (pagesScheduled: the slots' calls, one page and 2 × concurrency waiting); the worker caps calls in flight at ${CONCURRENCY} (ConcurrencyLimitedProvider)`,
+        model: `pages of ${callsPerPage(WINDOW)} calls start all their calls at once; the workflow keeps ${pagesScheduled(WINDOW)} pages scheduled (pagesScheduled: the slots' calls, one page and 2 × concurrency waiting); each of the ${WORKERS} worker process(es) caps its calls in flight at ${PER_WORKER} (ConcurrencyLimitedProvider)`,
       },
       notes: [
         `steady state (10%→90% of calls): ${round(steady, 1)} calls/s = ${round(steady / ideal, 3)} of ideal`,
         `same client without Temporal, same run: ${round(direct, 1)} calls/s (${round(direct / ideal, 3)} of ideal); through Temporal = ${round(toDirect, 3)} of that`,
         ...(SCALE
           ? [
-              `workers' peak RSS ${round(peakRssMiB, 0)} MiB; history events per run: ${runs.map((r) => r.historyLength).join(', ')}`,
+              `peak RSS of a worker process ${round(peakRssMiB, 0)} MiB; history events per run: ${runs.map((r) => r.historyLength).join(', ')}`,
             ]
           : []),
       ],
     });
   } finally {
+    await Promise.all(others.map((o) => stopChild(o)));
     await teardown({ workers, close, llm, server, dir });
   }
 }

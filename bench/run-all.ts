@@ -67,6 +67,18 @@ const BENCHES: {
     title: 'silver throughput through Temporal at concurrency 256, 2 s endpoint',
     env: { BENCH_P1_SCALE: '1' },
   },
+  {
+    id: 'p1-scale-1024',
+    file: 'bench/p1-silver-throughput.ts',
+    title: 'silver throughput through Temporal at concurrency 1024, 2 s endpoint, one worker',
+    env: { BENCH_P1_SCALE: '1', BENCH_P1_CONCURRENCY: '1024' },
+  },
+  {
+    id: 'p1-scale-1024-2w',
+    file: 'bench/p1-silver-throughput.ts',
+    title: 'silver throughput through Temporal, 1024 calls in flight over two worker processes, 2 s endpoint',
+    env: { BENCH_P1_SCALE: '1', BENCH_P1_CONCURRENCY: '1024', BENCH_P1_WORKERS: '2' },
+  },
   { id: 'p4', file: 'bench/p4-warm-rerun.ts', title: 'warm rerun' },
   { id: 'p5', file: 'bench/p5-million-silver.ts', title: '1M-candidate silver stage' },
 ];

@@ -118,7 +118,7 @@ export const experimentSchema = z.strictObject({
         .string()
         .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'the NAME of an environment variable, not the key')
         .default('OPENAI_API_KEY'),
-      concurrency: z.number().int().min(1).max(512).default(8),
+      concurrency: z.number().int().min(1).max(4096).default(8),
       allowSensitive: z.union([z.boolean(), z.array(z.string().min(1))]).default(false),
       temperature: z.number().min(0).max(2).default(0),
       seed: z.number().int().default(0),

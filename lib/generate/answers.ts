@@ -52,7 +52,27 @@ const listOf = <T extends z.ZodType>(item: T, n: number | undefined) =>
 /** The rationale comes first in each entry: the model writes its reasoning before its labels or verdict. */
 const rationaleField = (rationale: boolean) => (rationale ? { rationale: z.string() } : {});
 
+/**
+ * Schemas built once per shape (zod compiles a schema's parser on first use, ~0.2 ms, and converting it to JSON Schema
+ * costs as much: per call at 500 calls/s that was a tenth of a core). zod schemas are immutable, so sharing is safe.
+ */
+const built = new Map<string, z.ZodType>();
+function once<T extends z.ZodType>(key: string, make: () => T): T {
+  let s = built.get(key) as T | undefined;
+  if (!s) {
+    if (built.size >= 256) built.clear(); // a few shapes a run (batch sizes × rationale); bounded all the same
+    built.set(key, (s = make()));
+  }
+  return s;
+}
+const shapeKey = (kind: string, strict: Strict | null, rationale: boolean) =>
+  JSON.stringify([kind, strict?.n ?? null, strict?.labelIds ?? null, rationale]);
+
 export function silverAnswerSchema(strict: Strict | null, rationale = false) {
+  return once(shapeKey('silver', strict, rationale), () => buildSilverAnswerSchema(strict, rationale));
+}
+
+function buildSilverAnswerSchema(strict: Strict | null, rationale: boolean) {
   return z.object({
     answers: listOf(
       z.object({
@@ -70,6 +90,10 @@ export function bronzeAnswerSchema(count: number | null) {
 }
 
 export function selfCheckAnswerSchema(strict: Strict | null, rationale = false) {
+  return once(shapeKey('selfCheck', strict, rationale), () => buildSelfCheckAnswerSchema(strict, rationale));
+}
+
+function buildSelfCheckAnswerSchema(strict: Strict | null, rationale: boolean) {
   return z.object({
     verdicts: listOf(
       z.object({
@@ -105,8 +129,11 @@ function ordered(node: unknown): unknown {
 
 /** The JSON Schema of a request (strict structured outputs: every key required, no others). */
 export function requestSchema(schema: z.ZodType): JsonSchema {
-  return ordered(z.toJSONSchema(schema)) as JsonSchema;
+  let json = jsonSchemas.get(schema);
+  if (!json) jsonSchemas.set(schema, (json = ordered(z.toJSONSchema(schema)) as JsonSchema));
+  return structuredClone(json); // each request owns its copy
 }
+const jsonSchemas = new WeakMap<z.ZodType, JsonSchema>();
 
 /** Parses JSON, tolerating a ```json fence around it (some servers add one in json_object mode). */
 function parseJson(text: string): { ok: true; value: unknown } | ParseFailure {

@@ -4,7 +4,7 @@
  * A signal for one call that aborts with `outer`, and lets go of `outer` when released. For APIs that add an abort
  * listener to the signal they are given and never remove it (the openai client; Temporal's
  * `Connection.withAbortSignal`, one listener per gRPC call): handing them a long-lived signal leaks one listener per
- * call.
+ * call. However many calls follow `outer` at once (a page's 256 calls in flight), it carries one listener (onAbort).
  */
 export function followSignal(outer?: AbortSignal): { signal?: AbortSignal; release(): void } {
   if (!outer) return { release: () => {} };
@@ -13,9 +13,8 @@ export function followSignal(outer?: AbortSignal): { signal?: AbortSignal; relea
     controller.abort(outer.reason);
     return { signal: controller.signal, release: () => {} };
   }
-  const onAbort = () => controller.abort(outer.reason);
-  outer.addEventListener('abort', onAbort, { once: true });
-  return { signal: controller.signal, release: () => outer.removeEventListener('abort', onAbort) };
+  const release = onAbort(outer, () => controller.abort(outer.reason));
+  return { signal: controller.signal, release };
 }
 
 /** Runs `fn` with a signal that follows `outer` for the call only (see followSignal). */

@@ -50,6 +50,26 @@ describe('Temporal queries on one signal (the CLI progress watch)', () => {
     expect(warnings).toEqual([]);
   });
 
+  it('N calls in flight at once following one signal put one listener on it, no warning; abort reaches each', async () => {
+    const outer = new AbortController();
+    const warnings = await warningsDuring(async () => {
+      const pending = Array.from({ length: N }, () =>
+        withFollowedSignal(
+          outer.signal,
+          (s) => new Promise((_, reject) => s.addEventListener('abort', () => reject(s.reason))),
+        ),
+      );
+      expect(listeners(outer.signal)).toBe(1);
+      outer.abort(new Error('stop all'));
+      const settled = await Promise.allSettled(pending);
+      expect(settled.map((r) => (r.status === 'rejected' ? String(r.reason) : 'fulfilled'))).toEqual(
+        Array.from({ length: N }, () => 'Error: stop all'),
+      );
+    });
+    expect(listeners(outer.signal)).toBe(0);
+    expect(warnings).toEqual([]);
+  });
+
   it('an aborted outer signal still aborts the call it follows', async () => {
     const outer = new AbortController();
     const pending = withFollowedSignal(
