@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect, promisify } from 'node:util';
-import { PROJECT_ROOT } from './lib/run/paths.js';
+import { PROJECT_ROOT } from './lib/config/paths.js';
 import type { DataConverter } from '@temporalio/common';
 import { DefaultLogger, Runtime, Worker, type LogEntry, type LogLevel, type WorkflowBundle } from '@temporalio/worker';
 import * as cpuActivities from './activities/run.js';

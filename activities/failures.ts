@@ -1,6 +1,6 @@
 // Turns domain errors into Temporal activity failures: what to retry, after how long, and what needs a human.
 import { ApplicationFailure } from '@temporalio/activity';
-import { InputError } from '../lib/run/problems.js';
+import { InputError } from '../lib/config/problems.js';
 import { LlmCallError } from '../lib/llm/types.js';
 import { LlmOutageError } from '../lib/llm/outage.js';
 

@@ -1,6 +1,6 @@
 // clinsynth's own worker metrics (LLM calls, cached answers, tokens, retried failures by status, dollars) on the runtime's meter.
 import { Context } from '@temporalio/activity';
-import type { Experiment } from '../lib/run/experiment.js';
+import type { Experiment } from '../lib/config/experiment.js';
 import { costUsd, priceOf } from '../lib/llm/pricing.js';
 import type { LlmUsageTotals } from '../lib/run/run-state.js';
 

@@ -1,14 +1,14 @@
 // LLM activities (their own task queue): pages and batch rounds by reference, run through lib, heartbeating.
 import { Context, log } from '@temporalio/activity';
 import { join } from 'node:path';
-import { loadTaxonomy, type Taxonomy } from '../lib/run/taxonomy.js';
+import { loadTaxonomy, type Taxonomy } from '../lib/config/taxonomy.js';
 import { readRunExperiment } from '../lib/run/run-dir.js';
 import { FileLlmCache } from '../lib/llm/cache.js';
 import { openaiOptions, providerFor } from '../lib/llm/providers.js';
 import { BatchClient, batchFlavour, type BatchInfo } from '../lib/llm/batch-api.js';
 import * as batch from '../lib/generate/llm-batch.js';
 import * as pages from '../lib/generate/llm-pages.js';
-import { clinsynthHome } from '../lib/run/paths.js';
+import { clinsynthHome } from '../lib/config/paths.js';
 import type { PageResult } from '../lib/run/run-state.js';
 import type { CheckedSet } from '../lib/run/records.js';
 import { mapped } from './failures.js';

@@ -1,7 +1,7 @@
 // CPU activities of a run (main task queue): thin adapters from references (run dir, mix, seed) to lib.
 import { join } from 'node:path';
 import { CancelledFailure, Context } from '@temporalio/activity';
-import type { Experiment } from '../lib/run/experiment.js';
+import type { Experiment } from '../lib/config/experiment.js';
 import * as setup from '../lib/generate/run-setup.js';
 import * as topUp from '../lib/generate/bronze-top-up.js';
 import { mergeRunDatasets } from '../lib/dataset/merge.js';
@@ -17,7 +17,7 @@ import { writeStudyReport as writeStudy, type StudyReportInput } from '../lib/re
 import * as review from '../lib/review/export.js';
 import { importReview as importDecisions } from '../lib/review/import.js';
 import { importReviewArg, type ImportReviewArg, type ReviewImportResult } from '../lib/run/review.js';
-import { inputError } from '../lib/run/problems.js';
+import { inputError } from '../lib/config/problems.js';
 import { mapped } from './failures.js';
 import { recordLostPages as writeLostPages } from '../lib/run/lost-pages-file.js';
 import type { LostPage } from '../lib/run/lost-pages.js';

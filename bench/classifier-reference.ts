@@ -7,11 +7,11 @@ import { multilabelMetrics, meanSd } from '../lib/evaluate/metrics.js';
 import { stratifiedGroupFolds } from '../lib/evaluate/folds.js';
 import { pairedComparison } from '../lib/evaluate/paired-bootstrap.js';
 import { readGold } from '../lib/corpus/readers.js';
-import { labelIds, loadTaxonomy } from '../lib/run/taxonomy.js';
+import { labelIds, loadTaxonomy } from '../lib/config/taxonomy.js';
 import type { GoldRow } from '../lib/run/records.js';
 import { DEV_GOLD, TAXONOMY, mainIfDirect, result, round, skippedResult, type BenchResult } from './common.js';
 import { runReference } from './reference-py.js';
-import { DEFAULT_ENCODER } from '../lib/run/encoders.js';
+import { DEFAULT_ENCODER } from '../lib/config/encoders.js';
 
 /**
  * Every sentence is predicted once per seed by a head trained on the other folds (5 folds by note, stratified for

@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import type { WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { PROJECT_ROOT } from '../lib/run/paths.js';
+import { PROJECT_ROOT } from '../lib/config/paths.js';
 import { freePort } from '../tests/support/net.js';
 
 export { freePort };

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { LocalProvider } from '../lib/llm/local-provider.js';
 import { parseSilverAnswer, silverRequest } from '../lib/generate/prompts.js';
 import { readGold } from '../lib/corpus/readers.js';
-import { labelIds, loadTaxonomy } from '../lib/run/taxonomy.js';
+import { labelIds, loadTaxonomy } from '../lib/config/taxonomy.js';
 import { agreement } from '../lib/evaluate/metrics.js';
 import { DEV_GOLD, QUICK, TAXONOMY, mainIfDirect, result, round, type BenchResult } from './common.js';
 

@@ -5,11 +5,11 @@ import { createWriteStream, existsSync, readFileSync, renameSync, writeFileSync 
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
-import { loadExperiment } from '../lib/run/experiment.js';
+import { loadExperiment } from '../lib/config/load-experiment.js';
 import { workflowIdFor, type RunProgress } from '../lib/run/run-state.js';
 import { TASK_QUEUES, progressQuery } from '../workflows/contract.js';
 import type { ExperimentInput } from '../workflows/experiment.js';
-import { PROJECT_ROOT } from '../lib/run/paths.js';
+import { PROJECT_ROOT } from '../lib/config/paths.js';
 import { TAXONOMY, cleanup, sleep, syntheticSentence, writeLinesBuffered } from './common.js';
 
 export const DEMO_DATA = join(PROJECT_ROOT, 'examples', 'demo', 'data');

@@ -4,8 +4,8 @@ import { startWorkers } from '../worker.js';
 import { startFakeLlmServer } from '../tests/support/fake-llm-server.js';
 import { OpenAIProvider } from '../lib/llm/openai-provider.js';
 import { silverRequest } from '../lib/generate/prompts.js';
-import { loadTaxonomy } from '../lib/run/taxonomy.js';
-import { PROJECT_ROOT } from '../lib/run/paths.js';
+import { loadTaxonomy } from '../lib/config/taxonomy.js';
+import { PROJECT_ROOT } from '../lib/config/paths.js';
 import {
   QUICK,
   freePort,

@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SentenceEncoder } from '../lib/model/encoder.js';
-import { DEFAULT_ENCODER, ENCODER_INFO_FILE, encoderFiles } from '../lib/run/encoders.js';
+import { DEFAULT_ENCODER, ENCODER_INFO_FILE, encoderFiles } from '../lib/config/encoders.js';
 import {
   DEV_GOLD,
   QUICK,

@@ -1,5 +1,5 @@
 // P3: prompt tokens per silver sentence, batched (8, 16) vs one sentence per call, via silverRequest on 200 sentences.
-import { loadTaxonomy } from '../lib/run/taxonomy.js';
+import { loadTaxonomy } from '../lib/config/taxonomy.js';
 import { silverRequest } from '../lib/generate/prompts.js';
 import { PACKAGED_MODEL } from '../lib/llm/local-provider.js';
 import {

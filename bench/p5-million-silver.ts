@@ -32,7 +32,7 @@ import {
   type StartedRun,
 } from './harness.js';
 import type { Client } from '@temporalio/client';
-import { loadExperiment } from '../lib/run/experiment.js';
+import { loadExperiment } from '../lib/config/load-experiment.js';
 import { startRun, silverPageSize } from '../lib/generate/run-setup.js';
 import { writePages } from '../lib/run/run-dir.js';
 import { candidateId } from '../lib/corpus/selection.js';

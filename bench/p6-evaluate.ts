@@ -6,7 +6,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { EvaluationJob } from '../lib/evaluate/jobs.js';
-import { PROJECT_ROOT } from '../lib/run/paths.js';
+import { PROJECT_ROOT } from '../lib/config/paths.js';
 import {
   DEV_GOLD,
   QUICK,
@@ -275,7 +275,7 @@ export async function run(): Promise<BenchResult> {
   // A fresh home before anything reads it: the embedding cache starts cold.
   process.env.CLINSYNTH_HOME = join(dir, 'home');
   try {
-    const { loadExperiment } = await import('../lib/run/experiment.js');
+    const { loadExperiment } = await import('../lib/config/load-experiment.js');
     const { startRun } = await import('../lib/generate/run-setup.js');
     const { evaluationJobs } = await import('../lib/evaluate/jobs.js');
     const { compareMixes } = await import('../lib/evaluate/compare.js');

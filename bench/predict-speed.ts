@@ -4,7 +4,7 @@ import { SentenceEncoder, encoderThreads } from '../lib/model/encoder.js';
 import { trainClassifier } from '../lib/model/classifier.js';
 import { predictSentences } from '../lib/model/predict.js';
 import { readGold } from '../lib/corpus/readers.js';
-import { labelIds, loadTaxonomy } from '../lib/run/taxonomy.js';
+import { labelIds, loadTaxonomy } from '../lib/config/taxonomy.js';
 import type { SavedModel } from '../lib/model/training.js';
 import { predictThreads } from '../client/predict.js';
 import {

@@ -3,7 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PROJECT_ROOT } from '../lib/run/paths.js';
+import { PROJECT_ROOT } from '../lib/config/paths.js';
 import { BENCH_VENV_PY, tempDir, cleanup } from './common.js';
 
 let ready = false;

@@ -4,8 +4,8 @@ import { spawn } from 'node:child_process';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PROJECT_ROOT } from '../lib/run/paths.js';
-import { encoderProblem } from '../lib/run/encoders.js';
+import { PROJECT_ROOT } from '../lib/config/paths.js';
+import { encoderProblem } from '../lib/config/encoders.js';
 import { QUICK, cpuLine, formatResult, round, type BenchResult } from './common.js';
 import { benchVerdict, verdictLines, type BrokenRun, type NotRun } from './verdict.js';
 

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PROJECT_ROOT } from '../lib/run/paths.js';
+import { PROJECT_ROOT } from '../lib/config/paths.js';
 import { mulberry32 } from '../lib/run/random.js';
 
 /** The hash-pinned test venv (scikit-learn, numpy; scripts/test-venv-setup.sh); CLINSYNTH_TEST_PYTHON overrides it. */

@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, openSync, writeFileSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { clinsynthHome, requireInstalled, TEMPORAL_BIN } from '../lib/run/paths.js';
+import { clinsynthHome, requireInstalled, TEMPORAL_BIN } from '../lib/config/paths.js';
 import { SEARCH_ATTRIBUTES } from '../workflows/contract.js';
 import {
   checkNamespace,

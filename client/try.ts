@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FileLlmCache } from '../lib/llm/cache.js';
 import { closeAllProviders, providerFor } from '../lib/llm/providers.js';
-import { clinsynthHome } from '../lib/run/paths.js';
+import { clinsynthHome } from '../lib/config/paths.js';
 import { runEncoderSpec, sharedEmbed } from '../lib/model/embeddings.js';
 import { tryStage, type TryResult, type TryStage } from '../lib/generate/try-stage.js';
 import { checkExperiment } from './api.js';

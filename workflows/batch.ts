@@ -2,7 +2,7 @@
 import { condition, isCancellation, type ActivityInterfaceFor } from '@temporalio/workflow';
 import type * as llm from '../activities/llm.js';
 import type { BatchInfo } from '../lib/llm/batch-api.js';
-import type { Experiment } from '../lib/run/experiment.js';
+import type { Experiment } from '../lib/config/experiment.js';
 import {
   addUsage,
   batchScope,

@@ -5,7 +5,7 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 import type { RunProgress } from '../lib/run/run-state.js';
 import type { SteeringState } from '../lib/run/steering.js';
 import type { ImportReviewArg, ReviewImportResult, ReviewProgress } from '../lib/run/review.js';
-import type { StudyVariantOutcome } from '../lib/run/study.js';
+import type { StudyVariantOutcome } from '../lib/config/study.js';
 
 /** Workflow type names, as the server and the Temporal UI show them (the exported functions' names). */
 export const WORKFLOW_TYPES = { experiment: 'experimentWorkflow', study: 'studyWorkflow' } as const;

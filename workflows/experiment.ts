@@ -15,7 +15,7 @@ import {
 } from '@temporalio/workflow';
 import type * as cpu from '../activities/run.js';
 import type * as llm from '../activities/llm.js';
-import type { Experiment } from '../lib/run/experiment.js';
+import type { Experiment } from '../lib/config/experiment.js';
 import { priceOf, runCostUsd } from '../lib/llm/pricing.js';
 import {
   addUsage,

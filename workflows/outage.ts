@@ -1,6 +1,6 @@
 // Lost LLM pages in the workflow: noted as they fail, recorded at the stage's end, and the run failed past llm.maxFailedShare.
 import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
-import type { Experiment } from '../lib/run/experiment.js';
+import type { Experiment } from '../lib/config/experiment.js';
 import { lostOf, lostPage, lostPagesMessage, tooManyLost, type LostPage } from '../lib/run/lost-pages.js';
 import type { PageSet, RunProgress, StageName } from '../lib/run/run-state.js';
 

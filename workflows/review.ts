@@ -2,7 +2,8 @@
 // without a timer — for an `importReview` Update (its file checked and ingested by an activity) or `skipReview`.
 import { ActivityFailure, ApplicationFailure, condition, proxyActivities, setHandler } from '@temporalio/workflow';
 import type * as cpu from '../activities/run.js';
-import { importReviewArg, reviewEnabled, type ImportReviewArg, type ReviewProgress } from '../lib/run/review.js';
+import { importReviewArg, type ImportReviewArg, type ReviewProgress } from '../lib/run/review.js';
+import { reviewEnabled } from '../lib/config/review-settings.js';
 import type { RunProgress } from '../lib/run/run-state.js';
 import { importReviewUpdate, skipReviewUpdate, TASK_QUEUES } from './contract.js';
 

@@ -11,8 +11,8 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type * as cpu from '../activities/run.js';
-import type { Experiment } from '../lib/run/experiment.js';
-import type { VariantStatus } from '../lib/run/study.js';
+import type { Experiment } from '../lib/config/experiment.js';
+import type { VariantStatus } from '../lib/config/study.js';
 import { workflowIdFor } from '../lib/run/run-state.js';
 import { experimentDetails, experimentSummary } from '../lib/run/summaries.js';
 import { experimentWorkflow } from './experiment.js';

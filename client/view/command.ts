@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { isLoopbackHost } from '../../lib/run/privacy.js';
+import { isLoopbackHost } from '../../lib/config/privacy.js';
 import { readRunExperiment } from '../../lib/run/run-dir.js';
 import { Clinsynth } from '../api.js';
 import { startViewer, type ViewerVariant } from './server.js';

@@ -1,7 +1,7 @@
 // Streaming building blocks for corpus files: byte lines with UTF-8 checks, and an RFC 4180 CSV record assembler.
 import { createReadStream } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
-import { inputError } from '../run/problems.js';
+import { inputError } from '../config/problems.js';
 
 /** One physical line of a file: text without the `\n` (a `\r` before it is kept), 1-based number, UTF-8 validity. */
 export interface RawLine {

@@ -1,10 +1,11 @@
 // Pre-flight checks of an experiment's data files (gold, corpus) before any workflow starts: unusable input is an InputError.
 import { closeSync, openSync, readSync } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
-import type { Experiment } from '../run/experiment.js';
+import type { Experiment } from '../config/experiment.js';
 import { readGold, readNotes } from './readers.js';
-import { assertReadableFile, lineOfPath, parseYamlFile } from '../run/structured-file.js';
-import { InputError, inputError, type Problem } from '../run/problems.js';
+import { assertReadableFile } from '../config/structured-file.js';
+import { experimentLine } from '../config/load-experiment.js';
+import { InputError, inputError, type Problem } from '../config/problems.js';
 import { noteGroupKey } from '../run/records.js';
 
 /** Rows (notes and bad rows) of the corpus read up front; a corpus without one valid note among them is rejected. */
@@ -37,7 +38,7 @@ export async function preflight(experiment: Experiment): Promise<void> {
     const folds = experiment.evaluate.folds;
     const notes = new Set(oneFile.map(noteGroupKey)).size;
     if (folds > notes) {
-      const line = lineOfPath(parseYamlFile(experiment.file), ['evaluate', 'folds']);
+      const line = experimentLine(experiment, ['evaluate', 'folds']);
       problems.push({
         file: experiment.file,
         line,

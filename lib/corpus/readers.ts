@@ -1,9 +1,9 @@
 // Streaming readers for the note corpus (jsonl, text, MTSamples CSV, MIMIC-III NOTEEVENTS CSV) and the gold JSONL.
 import { z } from 'zod';
-import { InputError, inputError, type Problem } from '../run/problems.js';
+import { InputError, inputError, type Problem } from '../config/problems.js';
 import type { GoldRow } from '../run/records.js';
-import type { ExperimentFile } from '../run/experiment.js';
-import { assertReadableFile, readTextFile } from '../run/structured-file.js';
+import type { ExperimentFile } from '../config/experiment.js';
+import { assertReadableFile, readTextFile } from '../config/structured-file.js';
 import { CsvAssembler, DEFAULT_MAX_ROW_BYTES, lineBatches, type CsvRecord } from './csv.js';
 
 export type CorpusFormat = NonNullable<ExperimentFile['corpus']>['format'];

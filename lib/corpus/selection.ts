@@ -1,7 +1,7 @@
 // Chooses the note sentences sent for silver labelling: de-duplicated cue hits plus a seeded random share of others.
 import { createHash } from 'node:crypto';
 import type { CandidateRow } from '../run/records.js';
-import type { Taxonomy } from '../run/taxonomy.js';
+import type { Taxonomy } from '../config/taxonomy.js';
 import { normaliseSentence, splitSentences } from './sentences.js';
 import { mulberry32, shuffled } from '../run/random.js';
 

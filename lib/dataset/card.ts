@@ -1,7 +1,7 @@
 // The run's datasets/README.md: a Hugging Face dataset card (configs for the Parquet exports, counts, provenance, licence notes).
 import { join } from 'node:path';
 import { writeFileAtomic } from '../run/run-dir.js';
-import type { Source } from '../run/experiment.js';
+import type { Source } from '../config/experiment.js';
 import { hfCardYaml, type HfExport } from './hf-export.js';
 
 /** What the safety checks found; flagged silver/bronze rows are kept in the database but are not usable. */

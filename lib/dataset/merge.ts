@@ -4,7 +4,7 @@ import { basename, join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { loadSql } from './sql.js';
 import { pageFiles, readJsonl, readRunExperiment, RUN_FILES, writeJsonl, type PageFolder } from '../run/run-dir.js';
-import type { Experiment, MixSource, Source } from '../run/experiment.js';
+import type { Experiment, MixSource, Source } from '../config/experiment.js';
 import type { Verdict } from '../run/records.js';
 import { PHI_KINDS, phiKinds } from './phi.js';
 import {

@@ -1,7 +1,7 @@
 // Loads the SQL files in sql/ and fills their {{placeholders}} with safely quoted literals.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PROJECT_ROOT } from '../run/paths.js';
+import { PROJECT_ROOT } from '../config/paths.js';
 
 export type SqlValue = string | number | boolean | readonly string[];
 

@@ -1,6 +1,6 @@
 // Each mix against the baseline, and against itself before human review, on the pooled out-of-fold predictions (paired bootstrap CIs, p-values), and learning curves.
 import { join } from 'node:path';
-import type { Experiment } from '../run/experiment.js';
+import type { Experiment } from '../config/experiment.js';
 import { writeJson } from '../run/run-dir.js';
 import { meanSd } from './metrics.js';
 import { holm, pairedComparison, type DeltaWithCi } from './paired-bootstrap.js';

@@ -1,5 +1,5 @@
 // What an experiment trains and evaluates: one job per (mix, seed, learning-curve point); pure, so workflows use it.
-import type { Experiment } from '../run/experiment.js';
+import type { Experiment } from '../config/experiment.js';
 
 /** A learning-curve point: train on this share of the synthetic rows, or of the gold training rows (by note). */
 export interface CurvePoint {

@@ -1,6 +1,6 @@
 // The bronze sentence gate: an LLM-written item must read like one note sentence, not a label, placeholder or copy.
 import { normaliseSentence } from '../corpus/sentences.js';
-import { guidelineText, type Taxonomy } from '../run/taxonomy.js';
+import { guidelineText, type Taxonomy } from '../config/taxonomy.js';
 
 /** Fewest words a bronze sentence may have ("Pt forgets appointments." has three). */
 export const MIN_WORDS = 3;

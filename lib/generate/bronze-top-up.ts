@@ -6,7 +6,7 @@ import { findLeakage, findNearDuplicates, type EmbedFn } from '../dataset/leakag
 import { bronzeTargets, countsForTarget, planBronzeJobs, type BronzeJob } from './bronze-jobs.js';
 import { pagePath, readJsonl, readRunExperiment, RUN_FILES, writePages } from '../run/run-dir.js';
 import type { BronzeRow, GoldRow } from '../run/records.js';
-import type { Experiment } from '../run/experiment.js';
+import type { Experiment } from '../config/experiment.js';
 import { bronzeJobsPerPage } from './run-setup.js';
 
 /** Each round asks for at most this many times a label's shortfall, however poor the yield so far. */

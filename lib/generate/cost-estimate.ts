@@ -1,6 +1,6 @@
 // Estimates an experiment's LLM calls, tokens and cost before it runs (`clinsynth run --dry-run`).
-import type { Experiment } from '../run/experiment.js';
-import type { Taxonomy } from '../run/taxonomy.js';
+import type { Experiment } from '../config/experiment.js';
+import type { Taxonomy } from '../config/taxonomy.js';
 import type { LlmRequest } from '../llm/types.js';
 import {
   bronzeJobs,

@@ -4,10 +4,10 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { z } from 'zod';
-import type { Experiment } from '../run/experiment.js';
-import type { Problem } from '../run/problems.js';
-import { InputError } from '../run/problems.js';
-import { readTextFile } from '../run/structured-file.js';
+import type { Experiment } from '../config/experiment.js';
+import type { Problem } from '../config/problems.js';
+import { InputError } from '../config/problems.js';
+import { readTextFile } from '../config/structured-file.js';
 import { normaliseSentence } from '../corpus/sentences.js';
 import { dot, findLeakage, LEAKAGE_THRESHOLD, type EmbedFn } from '../dataset/leakage.js';
 

@@ -1,7 +1,7 @@
 // One page of an LLM stage (silver labelling, bronze generation, self-check): batched calls, repair, provenance.
 import { createHash } from 'node:crypto';
-import type { Experiment } from '../run/experiment.js';
-import type { Taxonomy } from '../run/taxonomy.js';
+import type { Experiment } from '../config/experiment.js';
+import type { Taxonomy } from '../config/taxonomy.js';
 import { completeCached, type LlmCache } from '../llm/cache.js';
 import type { LlmProvider, LlmRequest } from '../llm/types.js';
 import { modelFamily } from '../llm/model-family.js';

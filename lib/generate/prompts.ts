@@ -1,6 +1,6 @@
 // LLM requests (silver labelling, bronze generation, self-check) rendered from their templates, and answer parsers.
 import type { LlmRequest } from '../llm/types.js';
-import { guidelineText, labelIds as taxonomyLabelIds, type Taxonomy } from '../run/taxonomy.js';
+import { guidelineText, labelIds as taxonomyLabelIds, type Taxonomy } from '../config/taxonomy.js';
 import type { Verdict } from '../run/records.js';
 import {
   BRONZE_SCHEMA_NAME,

@@ -1,8 +1,8 @@
 // The first stages of a run: snapshot the experiment, check taxonomy and gold, pick silver candidates, plan bronze.
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Experiment } from '../run/experiment.js';
-import { loadTaxonomy, labelIds } from '../run/taxonomy.js';
+import type { Experiment } from '../config/experiment.js';
+import { loadTaxonomy, labelIds } from '../config/taxonomy.js';
 import { readGold, readNotes } from '../corpus/readers.js';
 import { selectCandidates } from '../corpus/selection.js';
 import { bronzeJobs } from './bronze-jobs.js';
@@ -12,9 +12,9 @@ import type { CandidateRow, GoldRow } from '../run/records.js';
 import { normaliseSentence } from '../corpus/sentences.js';
 import { splitByGroup } from '../evaluate/split.js';
 import { stratifiedGroupFolds } from '../evaluate/folds.js';
-import type { Problem } from '../run/problems.js';
-import { sensitiveEndpointRefusal } from '../run/privacy.js';
-import { InputError } from '../run/problems.js';
+import type { Problem } from '../config/problems.js';
+import { sensitiveEndpointRefusal } from '../config/privacy.js';
+import { InputError } from '../config/problems.js';
 import { callsPerPage } from '../run/run-state.js';
 
 /**

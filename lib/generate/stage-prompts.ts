@@ -2,10 +2,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { RUN_FILES, writeJson, type PromptUsed } from '../run/run-dir.js';
 import { basename, join } from 'node:path';
-import type { Experiment } from '../run/experiment.js';
-import type { Problem } from '../run/problems.js';
-import { InputError } from '../run/problems.js';
-import type { Taxonomy } from '../run/taxonomy.js';
+import type { Experiment } from '../config/experiment.js';
+import type { Problem } from '../config/problems.js';
+import { InputError } from '../config/problems.js';
+import type { Taxonomy } from '../config/taxonomy.js';
 import { bronzeContext, defaultPrompt, selfCheckContext, silverContext, type PromptChoice } from './prompts.js';
 import { examplesVersion } from './examples.js';
 import { checkTemplate, loadPrompt, PROMPT_STAGES, type PromptStage, type PromptTemplate } from './templates.js';

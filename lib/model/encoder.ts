@@ -14,14 +14,14 @@ import {
 import { basename, join } from 'node:path';
 import ort from 'onnxruntime-node';
 import { Tokenizer } from '@huggingface/tokenizers';
-import { ENCODER_ID } from '../run/paths.js';
+import { ENCODER_ID } from '../config/paths.js';
 import {
   DEFAULT_ENCODER,
   ENCODER_DIR_FILES,
   encoderFiles,
   type EncoderFiles,
   type PoolingMode,
-} from '../run/encoders.js';
+} from '../config/encoders.js';
 
 /** Tokens per sentence at most ([CLS] … [SEP]) for MiniLM; sentence-transformers' max_seq_length for this model. */
 export const MAX_TOKENS = 256;
@@ -37,7 +37,7 @@ export interface Embedder {
 export interface EncoderOptions {
   /** onnxruntime intra-op threads (it ignores OMP_NUM_THREADS). Default: $CLINSYNTH_ENCODER_THREADS, else 1. */
   threads?: number;
-  /** `minilm` (default), `mpnet`, or an absolute encoder directory (lib/run/encoders.ts). */
+  /** `minilm` (default), `mpnet`, or an absolute encoder directory (lib/config/encoders.ts). */
   encoder?: string;
   /** Another model file with the same tokenizer and pooling (benchmarks compare variants this way). */
   modelFile?: string;

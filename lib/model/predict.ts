@@ -3,10 +3,10 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { predictScores, type TrainedHead } from './classifier.js';
 import { readJson } from '../run/run-dir.js';
-import { inputError } from '../run/problems.js';
+import { inputError } from '../config/problems.js';
 import type { SavedModel } from './training.js';
 import { SentenceEncoder, type Embedder, type EncoderOptions } from './encoder.js';
-import { DEFAULT_ENCODER } from '../run/encoders.js';
+import { DEFAULT_ENCODER } from '../config/encoders.js';
 
 export function loadSavedModel(dir: string): SavedModel {
   const file = existsSync(dir) && statSync(dir).isDirectory() ? join(dir, 'model.json') : dir;

@@ -2,12 +2,12 @@
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
-import { mixSources, sourceEnabled, SOURCES, type Experiment, type MixSource } from '../run/experiment.js';
-import { reviewEnabled } from '../run/review.js';
+import { mixSources, sourceEnabled, SOURCES, type Experiment, type MixSource } from '../config/experiment.js';
+import { reviewEnabled } from '../config/review-settings.js';
 import { trainingRows, type TrainingRow } from '../dataset/merge.js';
 import { findLeakage, NEAR_DUPLICATE_THRESHOLD } from '../dataset/leakage.js';
 import { runEncoderSpec, sharedEmbed, sharedEncoder } from './embeddings.js';
-import { DEFAULT_ENCODER } from '../run/encoders.js';
+import { DEFAULT_ENCODER } from '../config/encoders.js';
 import { predictScores, type TrainedHead, type TrainOptions } from './classifier.js';
 import type { FitJob } from './train-thread.js';
 import { multilabelMetrics } from '../evaluate/metrics.js';

@@ -6,7 +6,7 @@ import type { Report } from './model.js';
 import { comparePredictions, type MixComparison } from '../evaluate/compare.js';
 import { readPredictions } from '../evaluate/predictions.js';
 import { holm } from '../evaluate/paired-bootstrap.js';
-import type { StudyVariantOutcome, VariantStatus } from '../run/study.js';
+import type { StudyVariantOutcome, VariantStatus } from '../config/study.js';
 
 export type { StudyVariantOutcome, VariantStatus };
 

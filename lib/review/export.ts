@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readJsonl, readRunExperiment, RUN_FILES, writeFileAtomic, writeJson, writeJsonl } from '../run/run-dir.js';
-import { loadTaxonomy } from '../run/taxonomy.js';
+import { loadTaxonomy } from '../config/taxonomy.js';
 import type { ReviewTaskRow } from '../run/records.js';
 import { REVIEW_IMPORTS_DIR } from '../run/review.js';
 import { selectForReview } from './select.js';

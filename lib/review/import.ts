@@ -2,9 +2,9 @@
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { extname, join, relative } from 'node:path';
 import { readJsonl, readRunExperiment, RUN_FILES, writeJson, writeJsonl } from '../run/run-dir.js';
-import { InputError, inputError, type Problem } from '../run/problems.js';
-import { assertReadableFile } from '../run/structured-file.js';
-import { loadTaxonomy } from '../run/taxonomy.js';
+import { InputError, inputError, type Problem } from '../config/problems.js';
+import { assertReadableFile } from '../config/structured-file.js';
+import { loadTaxonomy } from '../config/taxonomy.js';
 import type { ReviewedRow, ReviewTaskRow } from '../run/records.js';
 import type { ReviewImportResult } from '../run/review.js';
 import { shown, type Decision, type ParsedDecisions } from './decisions.js';

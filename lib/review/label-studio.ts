@@ -1,8 +1,8 @@
 // Label Studio's formats: the review tasks to import (tasks.json, with the LLM's labels as a prediction), the labelling interface (label-config.xml) and the reading of Label Studio's JSON export.
 import { z } from 'zod';
-import type { Taxonomy } from '../run/taxonomy.js';
+import type { Taxonomy } from '../config/taxonomy.js';
 import type { ReviewTaskRow } from '../run/records.js';
-import { lineOfPath, parseYamlFile, zodProblems } from '../run/structured-file.js';
+import { lineOfPath, parseYamlFile, zodProblems } from '../config/structured-file.js';
 import { CONTROLS, isoTime, shown, type Decision, type ParsedDecisions } from './decisions.js';
 import { escapeHtml } from '../run/html.js';
 

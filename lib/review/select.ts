@@ -1,6 +1,6 @@
 // Chooses the silver and bronze rows for human review: the self-check's fixes and rejections, and rows where a classifier trained on gold disagrees with the LLM or is unsure, up to review.max.
-import type { Experiment } from '../run/experiment.js';
-import type { ReviewReason } from '../run/review.js';
+import type { Experiment } from '../config/experiment.js';
+import type { ReviewReason } from '../config/review-settings.js';
 import type { ReviewTaskRow } from '../run/records.js';
 import { checkedSyntheticRows, unsafeSyntheticRows, type CheckedRow, type UnsafeReason } from '../dataset/merge.js';
 import { foldedGold, headOptions, trainOffThread } from '../model/training.js';

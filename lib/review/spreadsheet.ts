@@ -1,5 +1,5 @@
 // The review as a spreadsheet: tasks.csv to fill in (one row per sentence, empty label cells), and reading it back.
-import { readTextFile } from '../run/structured-file.js';
+import { readTextFile } from '../config/structured-file.js';
 import type { ReviewTaskRow } from '../run/records.js';
 import { CsvAssembler, type CsvRecord } from '../corpus/csv.js';
 import { CONTROLS, isoTime, shown, type ParsedDecisions } from './decisions.js';

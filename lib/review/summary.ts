@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readJson, readJsonl, RUN_FILES } from '../run/run-dir.js';
 import type { ReviewedRow, ReviewTaskRow } from '../run/records.js';
-import { REVIEW_REASONS } from '../run/review.js';
+import { REVIEW_REASONS } from '../config/review-settings.js';
 import type { SelectionStats } from './select.js';
 
 export interface ReasonCounts {

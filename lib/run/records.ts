@@ -1,5 +1,5 @@
 // The row shapes of every stage's output files (JSONL parts under the run directory), shared by all layers.
-import type { ReviewReason } from './review.js';
+import type { ReviewReason } from '../config/review-settings.js';
 
 /** A gold sentence, from the user's JSONL. */
 export interface GoldRow {

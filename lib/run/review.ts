@@ -1,10 +1,6 @@
-// Human review of LLM labels: why a row is chosen, and the Updates that end the review wait (names, argument schema,
+// Human review of LLM labels: the Updates that end the review wait (names, argument schema,
 // results), shared by the workflow, which validates, and the `clinsynth review` client.
 import { z } from 'zod';
-
-/** Why a silver or bronze row goes to reviewers, in the order `review.select` lists by default. */
-export const REVIEW_REASONS = ['selfcheck-fix', 'selfcheck-reject', 'disagreement', 'low-confidence'] as const;
-export type ReviewReason = (typeof REVIEW_REASONS)[number];
 
 /** Where imported files live, relative to the run directory: every worker reads them there. */
 export const REVIEW_IMPORTS_DIR = 'review/imports';
@@ -48,9 +44,4 @@ export interface ReviewProgress {
   /** Import attempts the run refused (bad files); the run kept waiting after each. */
   refused: number;
   result?: ReviewImportResult;
-}
-
-/** The settings of a run's experiment; runs validated before `review` existed have none (review off). */
-export function reviewEnabled(e: { review?: { enabled: boolean } }): boolean {
-  return e.review?.enabled === true;
 }

@@ -1,7 +1,7 @@
 // The run directory's layout and its file I/O: JSONL parts written atomically, so a rerun overwrites, never appends.
 import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { Experiment } from './experiment.js';
+import type { Experiment } from '../config/experiment.js';
 
 export const RUN_FILES = {
   experiment: 'experiment.json',

@@ -256,3 +256,8 @@ export const WORKFLOW_ID_PREFIX = 'clinsynth-';
 export function workflowIdFor(runId: string): string {
   return `${WORKFLOW_ID_PREFIX}${runId}`;
 }
+
+/** A study's workflow id (its variants' runs are `workflowIdFor(<study>-<variant>)`). */
+export function studyWorkflowId(name: string): string {
+  return `${WORKFLOW_ID_PREFIX}study-${name}`;
+}

@@ -1,6 +1,6 @@
 // What the Temporal UI shows for a run: a one-line summary and a small Markdown table of the key settings, and the
 // one-line summaries of activities. Pure text built from settings and references only — never note text.
-import type { Experiment } from './experiment.js';
+import type { Experiment } from '../config/experiment.js';
 import type { BatchProgress, RunProgress } from './run-state.js';
 
 const fmt = (n: number): string => n.toLocaleString('en-US');

@@ -14,7 +14,7 @@ import { CLI, runCli } from '../support/cli.js';
 import { freePort } from '../support/net.js';
 import { startDevServer } from '../../client/temporal-server.js';
 import { readJsonl } from '../../lib/run/run-dir.js';
-import { PROJECT_ROOT } from '../../lib/run/paths.js';
+import { PROJECT_ROOT } from '../../lib/config/paths.js';
 import { workflowIdFor, type RunProgress } from '../../lib/run/run-state.js';
 import type { ExperimentResult } from '../../workflows/experiment.js';
 import { progressQuery } from '../../workflows/contract.js';

@@ -7,8 +7,8 @@ import { startFakeLlmServer, type FakeLlmServer } from '../support/fake-llm-serv
 import { writeTestExperiment } from '../support/experiments.js';
 import { runCli } from '../support/cli.js';
 import { readJsonl } from '../../lib/run/run-dir.js';
-import { loadTaxonomy, labelIds } from '../../lib/run/taxonomy.js';
-import { PROJECT_ROOT } from '../../lib/run/paths.js';
+import { loadTaxonomy, labelIds } from '../../lib/config/taxonomy.js';
+import { PROJECT_ROOT } from '../../lib/config/paths.js';
 
 let llm: FakeLlmServer;
 beforeAll(async () => {

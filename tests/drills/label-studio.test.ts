@@ -15,7 +15,7 @@ import { progressQuery } from '../../workflows/contract.js';
 import { freePort } from '../support/net.js';
 import { workflowIdFor } from '../../lib/run/run-state.js';
 import { trainingRows, withDuckDb } from '../../lib/dataset/merge.js';
-import { PROJECT_ROOT } from '../../lib/run/paths.js';
+import { PROJECT_ROOT } from '../../lib/config/paths.js';
 import { readJsonl, RUN_FILES } from '../../lib/run/run-dir.js';
 import type { ReviewedRow } from '../../lib/run/records.js';
 import type { ExperimentResult } from '../../workflows/experiment.js';

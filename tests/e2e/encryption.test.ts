@@ -7,15 +7,15 @@ import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { AesGcmCodec, NoKeyCodec, parseKeys } from '../../lib/run/codec.js';
 import { startWorkers } from '../../worker.js';
-import { loadExperiment } from '../../lib/run/experiment.js';
+import { loadExperiment } from '../../lib/config/load-experiment.js';
 import { TASK_QUEUES } from '../../workflows/contract.js';
 import { startFakeLlmServer, type FakeLlmServer } from '../support/fake-llm-server.js';
 import { DEMO_DIR, writeTestExperiment } from '../support/experiments.js';
 import { runCli } from '../support/cli.js';
 import { workflowIdFor } from '../../lib/run/run-state.js';
 import { splitSentences } from '../../lib/corpus/sentences.js';
-import { labelIds, loadTaxonomy } from '../../lib/run/taxonomy.js';
-import { PROJECT_ROOT } from '../../lib/run/paths.js';
+import { labelIds, loadTaxonomy } from '../../lib/config/taxonomy.js';
+import { PROJECT_ROOT } from '../../lib/config/paths.js';
 import { historyText } from '../support/history.js';
 
 let llm: FakeLlmServer;

@@ -3,9 +3,9 @@
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { LocalProvider, PACKAGED_MODEL, toGrammarSchema } from '../../lib/llm/local-provider.js';
 import { parseSilverAnswer, silverRequest } from '../../lib/generate/prompts.js';
-import { loadTaxonomy, labelIds } from '../../lib/run/taxonomy.js';
+import { loadTaxonomy, labelIds } from '../../lib/config/taxonomy.js';
 import { join } from 'node:path';
-import { PROJECT_ROOT } from '../../lib/run/paths.js';
+import { PROJECT_ROOT } from '../../lib/config/paths.js';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { writeTestExperiment } from '../support/experiments.js';

@@ -7,7 +7,7 @@ import { writeReport } from '../../lib/report/report.js';
 import { RUN_FILES, writeJson, writeJsonl } from '../../lib/run/run-dir.js';
 import { evalPath, predictionsPath, type MixEvaluation } from '../../lib/evaluate/predictions.js';
 import { initialProgress } from '../../lib/run/run-state.js';
-import { experimentSchema, type Experiment } from '../../lib/run/experiment.js';
+import { experimentSchema, type Experiment } from '../../lib/config/experiment.js';
 import type { MergeSummary } from '../../lib/dataset/merge.js';
 import type { LabelScores } from '../../lib/evaluate/metrics.js';
 import { chromiumPath, dumpDom, screenshot } from '../support/chromium.js';

@@ -8,7 +8,7 @@ import { stringify } from 'yaml';
 import { Client, Connection } from '@temporalio/client';
 import { startFakeLlmServer, type FakeLlmServer } from '../support/fake-llm-server.js';
 import { DEMO_DIR, writeTestExperiment } from '../support/experiments.js';
-import { PROJECT_ROOT } from '../../lib/run/paths.js';
+import { PROJECT_ROOT } from '../../lib/config/paths.js';
 import { pagePath } from '../../lib/run/run-dir.js';
 import { runCli } from '../support/cli.js';
 import { dumpUrl } from '../support/chromium.js';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { AesGcmCodec, ENCRYPTED_ENCODING, KEY_ENV, KEY_FILE_ENV, parseKeys } from '../../lib/run/codec.js';
-import { PROJECT_ROOT } from '../../lib/run/paths.js';
+import { PROJECT_ROOT } from '../../lib/config/paths.js';
 import { startCodecServer, type CodecRequest, type CodecServer } from '../../client/codec-server.js';
 import { codecEndpointFromEnv, startDevServer, type DevServer } from '../../client/temporal-server.js';
 import { Clinsynth, type ExperimentRun } from '../../client/api.js';

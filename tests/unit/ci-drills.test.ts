@@ -2,7 +2,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../../lib/run/paths.js';
+import { PROJECT_ROOT } from '../../lib/config/paths.js';
 
 const ciRun = readFileSync(join(PROJECT_ROOT, '.ci/run'), 'utf8');
 const ciDrills = [...ciRun.matchAll(/tests\/drills\/([a-z-]+)\.test\.ts/g)].map((m) => m[1]!);

@@ -15,7 +15,7 @@ import {
 import { classifyConnectionFailure, type ConnectionContext } from '../../client/connection-errors.js';
 import { missingError } from '../../client/search-attributes.js';
 import { legacyPageWindow, pagesFillingSlots, pagesScheduled } from '../../lib/run/run-state.js';
-import { PROJECT_ROOT } from '../../lib/run/paths.js';
+import { PROJECT_ROOT } from '../../lib/config/paths.js';
 import { SEARCH_ATTRIBUTES } from '../../workflows/contract.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'clinsynth-conn-'));

@@ -3,7 +3,7 @@ import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { InputError, type Problem } from '../../lib/run/problems.js';
+import { InputError, type Problem } from '../../lib/config/problems.js';
 import { readGold, readNotes, type CorpusFormat, type Note } from '../../lib/corpus/readers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'corpus-readers-'));

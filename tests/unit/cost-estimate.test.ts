@@ -1,8 +1,8 @@
 // lib/generate/cost-estimate.ts: the dry-run's calls per stage are an upper bound, bronze top-up rounds included.
 import { describe, expect, it } from 'vitest';
 import { estimateCost, formatEstimate } from '../../lib/generate/cost-estimate.js';
-import { loadExperiment } from '../../lib/run/experiment.js';
-import { loadTaxonomy } from '../../lib/run/taxonomy.js';
+import { loadExperiment } from '../../lib/config/load-experiment.js';
+import { loadTaxonomy } from '../../lib/config/taxonomy.js';
 import { writeTestExperiment } from '../support/experiments.js';
 
 function estimate(overrides: Record<string, unknown>, llm: Record<string, unknown> = {}) {

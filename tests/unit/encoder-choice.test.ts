@@ -8,11 +8,11 @@ import { SentenceEncoder } from '../../lib/model/encoder.js';
 import { loadModelEncoder } from '../../lib/model/predict.js';
 import { trainClassifier } from '../../lib/model/classifier.js';
 import type { SavedModel } from '../../lib/model/training.js';
-import { loadExperiment } from '../../lib/run/experiment.js';
-import { InputError } from '../../lib/run/problems.js';
-import { ENCODER_ID, PROJECT_ROOT } from '../../lib/run/paths.js';
+import { loadExperiment } from '../../lib/config/load-experiment.js';
+import { InputError } from '../../lib/config/problems.js';
+import { ENCODER_ID, PROJECT_ROOT } from '../../lib/config/paths.js';
 import { writeEncoderDir } from '../support/encoder-dir.js';
-import { encoderProblem } from '../../lib/run/encoders.js';
+import { encoderProblem } from '../../lib/config/encoders.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'clinsynth-encdir-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

@@ -11,7 +11,7 @@ import {
   encoderThreads,
   type Embedder,
 } from '../../lib/model/encoder.js';
-import { ENCODER_ID } from '../../lib/run/paths.js';
+import { ENCODER_ID } from '../../lib/config/paths.js';
 
 const dot = (a: Float32Array, b: Float32Array) => a.reduce((s, x, i) => s + x * b[i]!, 0);
 const tmp = mkdtempSync(join(tmpdir(), 'clinsynth-enc-'));

@@ -3,11 +3,12 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadExperiment } from '../../lib/run/experiment.js';
+import { loadExperiment } from '../../lib/config/load-experiment.js';
+import { preflight } from '../../lib/corpus/preflight.js';
 import { experimentDetails } from '../../lib/run/summaries.js';
-import { InputError, formatProblem, type Problem } from '../../lib/run/problems.js';
-import { parseYamlFile, readTextFile } from '../../lib/run/structured-file.js';
-import { PROJECT_ROOT } from '../../lib/run/paths.js';
+import { InputError, formatProblem, type Problem } from '../../lib/config/problems.js';
+import { parseYamlFile, readTextFile } from '../../lib/config/structured-file.js';
+import { PROJECT_ROOT } from '../../lib/config/paths.js';
 
 const TAXONOMY = resolve(PROJECT_ROOT, 'taxonomy/ad-signs-symptoms.yaml');
 
@@ -423,5 +424,26 @@ describe('loadExperiment: gold as one file split by note', () => {
     expect(() => loadExperiment(join(dir, 'both.yaml'))).toThrow(/both.yaml:5: gold.path: give either gold.path/);
     writeFileSync(join(dir, 'none.yaml'), `${base}gold:\n  testShare: 0.3\n`);
     expect(() => loadExperiment(join(dir, 'none.yaml'))).toThrow(/gold.train: required/);
+  });
+});
+
+describe('problems found after loading keep the line of the file loadExperiment read', () => {
+  it("preflight's folds problem names the line from the load, and re-reads the file only for a copy", async () => {
+    const dir = tempProject();
+    // gold.path with one note, `folds: 3` on line 14.
+    const text = withLines({ 4: '  path: data/train.jsonl', 5: [], 14: ['evaluate:', '  folds: 3'] });
+    const file = write(dir, text);
+    const experiment = loadExperiment(file);
+    write(dir, '\n\n\n' + text); // the file changes after loading: folds is on line 17 now
+    const linesOf = async (e: typeof experiment) => {
+      try {
+        await preflight(e);
+      } catch (err) {
+        return (err as InputError).problems.filter((p) => p.key === 'evaluate.folds').map((p) => p.line);
+      }
+      return [];
+    };
+    expect(await linesOf(experiment)).toEqual([14]);
+    expect(await linesOf(structuredClone(experiment))).toEqual([17]);
   });
 });

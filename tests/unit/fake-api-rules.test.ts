@@ -8,7 +8,7 @@ import { OpenAIProvider, toCallError, callContext } from '../../lib/llm/openai-p
 import { BatchClient, batchFlavour, batchLine } from '../../lib/llm/batch-api.js';
 import { modelFamily, type FamilySettings } from '../../lib/llm/model-family.js';
 import { LlmCallError, type LlmRequest } from '../../lib/llm/types.js';
-import { loadTaxonomy } from '../../lib/run/taxonomy.js';
+import { loadTaxonomy } from '../../lib/config/taxonomy.js';
 import { silverRequest } from '../../lib/generate/prompts.js';
 import { asActivityFailure } from '../../activities/failures.js';
 import { startFakeLlmServer, type FakeLlmServer } from '../support/fake-llm-server.js';

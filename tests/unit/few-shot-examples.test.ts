@@ -15,11 +15,11 @@ import { silverRequest } from '../../lib/generate/prompts.js';
 import { estimateCost } from '../../lib/generate/cost-estimate.js';
 import { stagePrompt } from '../../lib/generate/stage-prompts.js';
 import { pageRequests } from '../../lib/generate/llm-pages.js';
-import { loadExperiment } from '../../lib/run/experiment.js';
-import { formatProblem } from '../../lib/run/problems.js';
+import { loadExperiment } from '../../lib/config/load-experiment.js';
+import { formatProblem } from '../../lib/config/problems.js';
 import { readRunExperiment, writePages } from '../../lib/run/run-dir.js';
-import { loadTaxonomy } from '../../lib/run/taxonomy.js';
-import { PROJECT_ROOT } from '../../lib/run/paths.js';
+import { loadTaxonomy } from '../../lib/config/taxonomy.js';
+import { PROJECT_ROOT } from '../../lib/config/paths.js';
 import { sharedEmbed } from '../../lib/model/embeddings.js';
 import { DEMO_DIR, writeRunDir, writeTestExperiment } from '../support/experiments.js';
 

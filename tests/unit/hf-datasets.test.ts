@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { mergeRunDatasets, trainingRows } from '../../lib/dataset/merge.js';
 import { sharedEmbed } from '../../lib/model/embeddings.js';
-import { PROJECT_ROOT } from '../../lib/run/paths.js';
+import { PROJECT_ROOT } from '../../lib/config/paths.js';
 import { pagePath, RUN_FILES, writeJsonl } from '../../lib/run/run-dir.js';
 import type { ReviewedRow, SilverRow, VerdictRow } from '../../lib/run/records.js';
 

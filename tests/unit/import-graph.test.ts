@@ -4,27 +4,38 @@ import { mkdtempSync, mkdirSync, writeFileSync, readdirSync, existsSync, rmSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { importCycles, importEdges, layerViolations, projectFiles } from '../support/import-graph.js';
-import { PROJECT_ROOT } from '../../lib/run/paths.js';
+import { PROJECT_ROOT } from '../../lib/config/paths.js';
 
 const ROOTS = ['lib', 'activities', 'workflows', 'client', 'worker.ts'];
 
 /**
  * What each layer may import (its own layer always). `client/` → `workflows/`/`activities/` → `lib/<domain>/` →
- * `lib/run/` basics; `type:X` allows type-only imports of X (a workflow names its activities' types, never their code).
+ * `lib/run/` (run directory, state, records) → `lib/config/` (experiment, study, taxonomy, file problems); `type:X` allows type-only imports of X (a workflow names its activities' types, never their code).
  * The same order is written in each lib folder's README.md.
  */
 const LAYERS: Record<string, string[]> = {
-  'lib/run': [],
-  'lib/corpus': ['lib/run'],
-  'lib/llm': ['lib/run'],
-  'lib/dataset': ['lib/run', 'lib/corpus'],
-  'lib/evaluate': ['lib/run'],
-  'lib/generate': ['lib/run', 'lib/corpus', 'lib/llm', 'lib/dataset', 'lib/evaluate'],
-  'lib/model': ['lib/run', 'lib/dataset', 'lib/evaluate'],
-  'lib/review': ['lib/run', 'lib/corpus', 'lib/dataset', 'lib/model'],
-  'lib/fidelity': ['lib/run', 'lib/dataset', 'lib/model'],
-  'lib/report': ['lib/run', 'lib/llm', 'lib/dataset', 'lib/evaluate', 'lib/model', 'lib/review', 'lib/fidelity'],
+  'lib/config': [],
+  'lib/run': ['lib/config'],
+  'lib/corpus': ['lib/config', 'lib/run'],
+  'lib/llm': ['lib/config', 'lib/run'],
+  'lib/dataset': ['lib/config', 'lib/run', 'lib/corpus'],
+  'lib/evaluate': ['lib/config', 'lib/run'],
+  'lib/generate': ['lib/config', 'lib/run', 'lib/corpus', 'lib/llm', 'lib/dataset', 'lib/evaluate'],
+  'lib/model': ['lib/config', 'lib/run', 'lib/dataset', 'lib/evaluate'],
+  'lib/review': ['lib/config', 'lib/run', 'lib/corpus', 'lib/dataset', 'lib/model'],
+  'lib/fidelity': ['lib/config', 'lib/run', 'lib/dataset', 'lib/model'],
+  'lib/report': [
+    'lib/config',
+    'lib/run',
+    'lib/llm',
+    'lib/dataset',
+    'lib/evaluate',
+    'lib/model',
+    'lib/review',
+    'lib/fidelity',
+  ],
   activities: [
+    'lib/config',
     'lib/run',
     'lib/corpus',
     'lib/llm',
@@ -36,16 +47,25 @@ const LAYERS: Record<string, string[]> = {
     'lib/report',
     'lib/fidelity',
   ],
-  'workflows/contract.ts': ['lib/run'],
-  workflows: ['workflows/contract.ts', 'lib/run', 'lib/llm', 'lib/evaluate', 'type:activities'],
+  'workflows/contract.ts': ['lib/config', 'lib/run'],
+  workflows: ['workflows/contract.ts', 'lib/config', 'lib/run', 'lib/llm', 'lib/evaluate', 'type:activities'],
   'client/connection': [],
-  'worker.ts': ['activities', 'workflows', 'workflows/contract.ts', 'lib/run', 'lib/llm', 'client/connection'],
+  'worker.ts': [
+    'activities',
+    'workflows',
+    'workflows/contract.ts',
+    'lib/config',
+    'lib/run',
+    'lib/llm',
+    'client/connection',
+  ],
   client: [
     'worker.ts',
     'client/connection',
     'activities',
     'workflows/contract.ts',
     'type:workflows',
+    'lib/config',
     'lib/run',
     'lib/corpus',
     'lib/llm',

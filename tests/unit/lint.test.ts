@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { ESLint } from 'eslint';
 import { join } from 'node:path';
-import { PROJECT_ROOT } from '../../lib/run/paths.js';
+import { PROJECT_ROOT } from '../../lib/config/paths.js';
 
 const FIXTURES = 'tests/fixtures/lint/workflows';
 

@@ -29,8 +29,8 @@ import {
 import { bronzeJobs, silverRequest } from '../../lib/generate/prompts.js';
 import { pagePath, readJson, readJsonl, readRunExperiment, writeJson, writeJsonl } from '../../lib/run/run-dir.js';
 import type { CandidateRow, SilverRow } from '../../lib/run/records.js';
-import { labelIds, loadTaxonomy } from '../../lib/run/taxonomy.js';
-import { PROJECT_ROOT } from '../../lib/run/paths.js';
+import { labelIds, loadTaxonomy } from '../../lib/config/taxonomy.js';
+import { PROJECT_ROOT } from '../../lib/config/paths.js';
 import type { FakeLlmFaults } from '../support/fake-llm-server.js';
 import { fakeLlmPerFile } from '../support/fake-llm-per-file.js';
 import { writeRunDir } from '../support/experiments.js';

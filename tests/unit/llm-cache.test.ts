@@ -8,7 +8,7 @@ import { canonicalJson, completeCached, FileLlmCache, llmCacheKey } from '../../
 import { OpenAIProvider } from '../../lib/llm/openai-provider.js';
 import type { LlmAnswer, LlmRequest } from '../../lib/llm/types.js';
 import { startFakeLlmServer, type FakeLlmServer } from '../support/fake-llm-server.js';
-import { labelIds, loadTaxonomy } from '../../lib/run/taxonomy.js';
+import { labelIds, loadTaxonomy } from '../../lib/config/taxonomy.js';
 import { bronzeJobs, bronzeRequest } from '../../lib/generate/prompts.js';
 
 const request: LlmRequest = {

@@ -12,7 +12,7 @@ import {
   selfCheckRequest,
   silverRequest,
 } from '../../lib/generate/prompts.js';
-import { labelIds, loadTaxonomy } from '../../lib/run/taxonomy.js';
+import { labelIds, loadTaxonomy } from '../../lib/config/taxonomy.js';
 import { startFakeLlmServer, type FakeLlmServer } from '../support/fake-llm-server.js';
 
 const taxonomy = loadTaxonomy('taxonomy/ad-signs-symptoms.yaml');

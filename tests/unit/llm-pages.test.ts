@@ -34,8 +34,8 @@ import type {
 } from '../../lib/run/records.js';
 import { bronzeGate } from '../../lib/generate/bronze-gate.js';
 import { planBronzeTopUp, sentencesToAsk, tallyBronze } from '../../lib/generate/bronze-top-up.js';
-import { labelIds, loadTaxonomy } from '../../lib/run/taxonomy.js';
-import { PROJECT_ROOT } from '../../lib/run/paths.js';
+import { labelIds, loadTaxonomy } from '../../lib/config/taxonomy.js';
+import { PROJECT_ROOT } from '../../lib/config/paths.js';
 import { startFakeLlmServer, type FakeLlmFaults } from '../support/fake-llm-server.js';
 import { fakeLlmPerFile } from '../support/fake-llm-per-file.js';
 import { writeRunDir } from '../support/experiments.js';

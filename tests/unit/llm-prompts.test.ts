@@ -14,7 +14,7 @@ import {
   silverRequest,
   styleGrid,
 } from '../../lib/generate/prompts.js';
-import { guidelineText, labelIds, loadTaxonomy } from '../../lib/run/taxonomy.js';
+import { guidelineText, labelIds, loadTaxonomy } from '../../lib/config/taxonomy.js';
 import type { JsonSchema } from '../../lib/llm/types.js';
 
 const taxonomy = loadTaxonomy('taxonomy/ad-signs-symptoms.yaml');

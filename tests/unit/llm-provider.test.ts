@@ -3,7 +3,7 @@ import { getEventListeners } from 'node:events';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { OpenAIProvider, parseDurationMs, retryAfterMsFromHeaders } from '../../lib/llm/openai-provider.js';
 import { LlmCallError, type LlmRequest } from '../../lib/llm/types.js';
-import { loadTaxonomy, labelIds } from '../../lib/run/taxonomy.js';
+import { loadTaxonomy, labelIds } from '../../lib/config/taxonomy.js';
 import { parseSilverAnswer, silverRequest } from '../../lib/generate/prompts.js';
 import { startFakeLlmServer, type FakeLlmServer } from '../support/fake-llm-server.js';
 

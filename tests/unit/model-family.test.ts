@@ -4,8 +4,8 @@ import { cacheModelId, isReasoningModelName, modelFamily, REASONING_ALLOWANCE } 
 import { chatParams } from '../../lib/llm/openai-provider.js';
 import { batchFlavour, batchLine } from '../../lib/llm/batch-api.js';
 import type { LlmRequest } from '../../lib/llm/types.js';
-import { loadExperiment } from '../../lib/run/experiment.js';
-import { InputError } from '../../lib/run/problems.js';
+import { loadExperiment } from '../../lib/config/load-experiment.js';
+import { InputError } from '../../lib/config/problems.js';
 import { writeTestExperiment } from '../support/experiments.js';
 
 const request: LlmRequest = {

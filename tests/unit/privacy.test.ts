@@ -1,12 +1,13 @@
-// lib/run/privacy.ts: sensitive notes go only to the local model, loopback, or hosts the experiment explicitly allows.
+// lib/config/privacy.ts: sensitive notes go only to the local model, loopback, or hosts the experiment explicitly allows.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { loadExperiment, type Experiment } from '../../lib/run/experiment.js';
-import { isLoopbackHost, sensitiveEndpointRefusal } from '../../lib/run/privacy.js';
-import { PROJECT_ROOT } from '../../lib/run/paths.js';
+import { type Experiment } from '../../lib/config/experiment.js';
+import { loadExperiment } from '../../lib/config/load-experiment.js';
+import { isLoopbackHost, sensitiveEndpointRefusal } from '../../lib/config/privacy.js';
+import { PROJECT_ROOT } from '../../lib/config/paths.js';
 
 const DEMO = join(PROJECT_ROOT, 'examples/demo/data');
 

@@ -14,7 +14,7 @@ import {
 import { RUN_FILES, writeJson, writeJsonl } from '../../lib/run/run-dir.js';
 import { evalPath, type MixEvaluation } from '../../lib/evaluate/predictions.js';
 import { initialProgress, type RunProgress } from '../../lib/run/run-state.js';
-import { experimentSchema, type Experiment } from '../../lib/run/experiment.js';
+import { experimentSchema, type Experiment } from '../../lib/config/experiment.js';
 import type { MergeSummary } from '../../lib/dataset/merge.js';
 import type { LabelScores } from '../../lib/evaluate/metrics.js';
 

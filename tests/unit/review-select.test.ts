@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { selectForReview } from '../../lib/review/select.js';
 import { predictionScore } from '../../lib/review/label-studio.js';
-import type { Experiment } from '../../lib/run/experiment.js';
+import type { Experiment } from '../../lib/config/experiment.js';
 import { pagePath, RUN_FILES, writeJsonl } from '../../lib/run/run-dir.js';
 
 const prov = (id: string) => ({ model: 'openai:fake', promptVersion: 'p1', cacheKey: `ck-${id}` });

@@ -10,10 +10,10 @@ import { checkReviewImport, importReview } from '../../lib/review/import.js';
 import { reviewSummary } from '../../lib/review/summary.js';
 import { writeReviewFiles } from '../../lib/review/export.js';
 import type { CheckedRow } from '../../lib/dataset/merge.js';
-import { InputError } from '../../lib/run/problems.js';
-import { PROJECT_ROOT } from '../../lib/run/paths.js';
+import { InputError } from '../../lib/config/problems.js';
+import { PROJECT_ROOT } from '../../lib/config/paths.js';
 import { readJsonl, RUN_FILES, writeJson, writeJsonl } from '../../lib/run/run-dir.js';
-import { labelIds, loadTaxonomy } from '../../lib/run/taxonomy.js';
+import { labelIds, loadTaxonomy } from '../../lib/config/taxonomy.js';
 import type { ReviewedRow, ReviewTaskRow } from '../../lib/run/records.js';
 
 const TAXONOMY_FILE = resolve(PROJECT_ROOT, 'taxonomy/ad-signs-symptoms.yaml');

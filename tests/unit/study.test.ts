@@ -3,12 +3,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadExperiment } from '../../lib/run/experiment.js';
-import { InputError, formatProblem } from '../../lib/run/problems.js';
-import { loadStudy, studyGrid, variantIds } from '../../lib/run/study.js';
+import { loadExperiment } from '../../lib/config/load-experiment.js';
+import { InputError, formatProblem } from '../../lib/config/problems.js';
+import { loadStudy, studyGrid, variantIds } from '../../lib/config/study.js';
 import { experimentDetails, experimentSummary } from '../../lib/run/summaries.js';
 import { writeTestExperiment } from '../support/experiments.js';
-import { PROJECT_ROOT } from '../../lib/run/paths.js';
+import { PROJECT_ROOT } from '../../lib/config/paths.js';
 
 function problems(fn: () => unknown): string[] {
   try {

@@ -1,11 +1,11 @@
-// lib/run/taxonomy.ts: the shipped taxonomy, every rejection with its line and key path, and the prompt guideline text.
+// lib/config/taxonomy.ts: the shipped taxonomy, every rejection with its line and key path, and the prompt guideline text.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { guidelineText, labelIds, loadTaxonomy } from '../../lib/run/taxonomy.js';
-import { InputError, type Problem } from '../../lib/run/problems.js';
-import { PROJECT_ROOT } from '../../lib/run/paths.js';
+import { guidelineText, labelIds, loadTaxonomy } from '../../lib/config/taxonomy.js';
+import { InputError, type Problem } from '../../lib/config/problems.js';
+import { PROJECT_ROOT } from '../../lib/config/paths.js';
 
 const SHIPPED = join(PROJECT_ROOT, 'taxonomy/ad-signs-symptoms.yaml');
 

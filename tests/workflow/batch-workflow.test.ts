@@ -9,7 +9,7 @@ import { Worker } from '@temporalio/worker';
 import { startWorkers, workflowBundle, type RunningWorkers } from '../../worker.js';
 import { startFakeLlmServer, type FakeLlmFaults, type FakeLlmServer } from '../support/fake-llm-server.js';
 import { writeTestExperiment } from '../support/experiments.js';
-import { loadExperiment } from '../../lib/run/experiment.js';
+import { loadExperiment } from '../../lib/config/load-experiment.js';
 import { workflowIdFor, type BatchProgress } from '../../lib/run/run-state.js';
 import { TASK_QUEUES, cancelLlmUpdate, progressQuery } from '../../workflows/contract.js';
 import { readJsonl } from '../../lib/run/run-dir.js';

@@ -7,7 +7,7 @@ import type { Client } from '@temporalio/client';
 import type { FakeLlmServer } from '../support/fake-llm-server.js';
 import { startWorkflowEnv, type WorkflowEnv } from '../support/workflow-env.js';
 import { DEMO_DIR, writeTestExperiment } from '../support/experiments.js';
-import { loadExperiment } from '../../lib/run/experiment.js';
+import { loadExperiment } from '../../lib/config/load-experiment.js';
 import { workflowIdFor } from '../../lib/run/run-state.js';
 import { TASK_QUEUES, SEARCH_ATTRIBUTES } from '../../workflows/contract.js';
 import { readJsonl } from '../../lib/run/run-dir.js';

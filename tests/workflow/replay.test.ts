@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
 import { workflowBundle } from '../../worker.js';
-import { PROJECT_ROOT } from '../../lib/run/paths.js';
+import { PROJECT_ROOT } from '../../lib/config/paths.js';
 
 const FIXTURES = join(PROJECT_ROOT, 'tests', 'fixtures', 'histories');
 

@@ -14,7 +14,7 @@ import { writeTestExperiment } from '../support/experiments.js';
 import { runCli } from '../support/cli.js';
 import { currentDetails, untilProgress } from '../support/progress.js';
 import { historyText } from '../support/history.js';
-import { loadExperiment } from '../../lib/run/experiment.js';
+import { loadExperiment } from '../../lib/config/load-experiment.js';
 import { readJsonl, RUN_FILES } from '../../lib/run/run-dir.js';
 import { workflowIdFor } from '../../lib/run/run-state.js';
 import { TASK_QUEUES, importReviewUpdate } from '../../workflows/contract.js';
@@ -23,7 +23,7 @@ import type { ReviewTaskRow } from '../../lib/run/records.js';
 import type { ExperimentInput, ExperimentResult } from '../../workflows/experiment.js';
 import type { Report } from '../../lib/report/report.js';
 import { Clinsynth, RunRefusedError } from '../../client/api.js';
-import { InputError } from '../../lib/run/problems.js';
+import { InputError } from '../../lib/config/problems.js';
 
 let env: WorkflowEnv;
 let llm: FakeLlmServer;

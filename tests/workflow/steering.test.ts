@@ -11,7 +11,7 @@ import { startWorkflowEnv, type WorkflowEnv } from '../support/workflow-env.js';
 import { writeTestExperiment } from '../support/experiments.js';
 import { runCli } from '../support/cli.js';
 import { currentDetails, untilProgress } from '../support/progress.js';
-import { loadExperiment } from '../../lib/run/experiment.js';
+import { loadExperiment } from '../../lib/config/load-experiment.js';
 import { workflowIdFor, type RunProgress, type StageName } from '../../lib/run/run-state.js';
 import { TASK_QUEUES, budgetUpdate, progressQuery } from '../../workflows/contract.js';
 import type { ExperimentInput, ExperimentResult } from '../../workflows/experiment.js';

@@ -4,8 +4,9 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { lineOfPath, loadYaml } from './structured-file.js';
 import { InputError, type Problem } from './problems.js';
-import { keyPathRecord, loadExperiment, type Experiment } from './experiment.js';
-import { WORKFLOW_ID_PREFIX } from './run-state.js';
+import { type Experiment } from './experiment.js';
+import { loadExperiment } from './load-experiment.js';
+import { keyPathRecord } from './key-paths.js';
 
 /** Children at most per study: every variant's experiment travels in the study workflow's input (≈2 KB each). */
 export const MAX_VARIANTS = 200;
@@ -72,10 +73,6 @@ export interface Study {
   /** `<output>/<name>`. */
   studyDir: string;
   variants: StudyVariant[];
-}
-
-export function studyWorkflowId(name: string): string {
-  return `${WORKFLOW_ID_PREFIX}study-${name}`;
 }
 
 /** True when a YAML/JSON value looks like a study file (a `vary` or `base` key), not an experiment. */
