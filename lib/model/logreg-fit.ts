@@ -46,78 +46,145 @@ export function accumulateLogreg(
   f: Float64Array,
   G: readonly Float64Array[],
 ): void {
-  const { n, d, x } = D;
+  const { d, x } = D;
   const A = ps.length;
-  const z = new Float64Array(A);
-  const r = new Float64Array(A);
+  const z0 = new Float64Array(A);
+  const z1 = new Float64Array(A);
+  const r0 = new Float64Array(A);
+  const r1 = new Float64Array(A);
   const ys = which.map((j) => Y[j]!);
   const cws = which.map((j) => classWeights[j]!);
-  for (let i = from; i < to; i++) {
-    const o = i * d;
+  // Two rows at a time: each weight (and gradient entry) loaded once serves both rows. Every row's sums are added in
+  // the same order as one row at a time, so the results are the same to the bit.
+  let i = from;
+  for (; i + 2 <= to; i += 2) {
+    const o0 = i * d;
+    const o1 = o0 + d;
     let a = 0;
     for (; a + 4 <= A; a += 4) {
       const p0 = ps[a]!;
       const p1 = ps[a + 1]!;
       const p2 = ps[a + 2]!;
       const p3 = ps[a + 3]!;
-      let s0 = p0[d]!;
-      let s1 = p1[d]!;
-      let s2 = p2[d]!;
-      let s3 = p3[d]!;
+      let s00 = p0[d]!;
+      let s01 = p1[d]!;
+      let s02 = p2[d]!;
+      let s03 = p3[d]!;
+      let s10 = s00;
+      let s11 = s01;
+      let s12 = s02;
+      let s13 = s03;
       for (let k = 0; k < d; k++) {
-        const xv = x[o + k]!;
-        s0 += xv * p0[k]!;
-        s1 += xv * p1[k]!;
-        s2 += xv * p2[k]!;
-        s3 += xv * p3[k]!;
+        const u = x[o0 + k]!;
+        const v = x[o1 + k]!;
+        const q0 = p0[k]!;
+        const q1 = p1[k]!;
+        const q2 = p2[k]!;
+        const q3 = p3[k]!;
+        s00 += u * q0;
+        s01 += u * q1;
+        s02 += u * q2;
+        s03 += u * q3;
+        s10 += v * q0;
+        s11 += v * q1;
+        s12 += v * q2;
+        s13 += v * q3;
       }
-      z[a] = s0;
-      z[a + 1] = s1;
-      z[a + 2] = s2;
-      z[a + 3] = s3;
+      z0[a] = s00;
+      z0[a + 1] = s01;
+      z0[a + 2] = s02;
+      z0[a + 3] = s03;
+      z1[a] = s10;
+      z1[a + 1] = s11;
+      z1[a + 2] = s12;
+      z1[a + 3] = s13;
     }
     for (; a < A; a++) {
       const p0 = ps[a]!;
       let s0 = p0[d]!;
-      for (let k = 0; k < d; k++) s0 += x[o + k]! * p0[k]!;
-      z[a] = s0;
+      let s1 = s0;
+      for (let k = 0; k < d; k++) {
+        const q = p0[k]!;
+        s0 += x[o0 + k]! * q;
+        s1 += x[o1 + k]! * q;
+      }
+      z0[a] = s0;
+      z1[a] = s1;
     }
-    for (a = 0; a < A; a++) {
-      const y = ys[a]![i]!;
-      const c = cws[a]![y]!;
-      const s = z[a]!;
-      const e = Math.exp(-Math.abs(s));
-      // softplus(s) − y·s and sigmoid(s) − y, from one exp
-      f[a]! += c * ((s > 0 ? s : 0) + Math.log1p(e) - y * s);
-      r[a] = (c * ((s >= 0 ? 1 / (1 + e) : e / (1 + e)) - y)) / n;
-    }
+    rowLosses(D.n, A, ys, cws, i, z0, f, r0);
+    rowLosses(D.n, A, ys, cws, i + 1, z1, f, r1);
     for (a = 0; a + 4 <= A; a += 4) {
       const g0 = G[a]!;
       const g1 = G[a + 1]!;
       const g2 = G[a + 2]!;
       const g3 = G[a + 3]!;
-      const r0 = r[a]!;
-      const r1 = r[a + 1]!;
-      const r2 = r[a + 2]!;
-      const r3 = r[a + 3]!;
+      const r00 = r0[a]!;
+      const r01 = r0[a + 1]!;
+      const r02 = r0[a + 2]!;
+      const r03 = r0[a + 3]!;
+      const r10 = r1[a]!;
+      const r11 = r1[a + 1]!;
+      const r12 = r1[a + 2]!;
+      const r13 = r1[a + 3]!;
       for (let k = 0; k < d; k++) {
-        const xv = x[o + k]!;
-        g0[k]! += xv * r0;
-        g1[k]! += xv * r1;
-        g2[k]! += xv * r2;
-        g3[k]! += xv * r3;
+        const u = x[o0 + k]!;
+        const v = x[o1 + k]!;
+        g0[k] = g0[k]! + u * r00 + v * r10;
+        g1[k] = g1[k]! + u * r01 + v * r11;
+        g2[k] = g2[k]! + u * r02 + v * r12;
+        g3[k] = g3[k]! + u * r03 + v * r13;
       }
-      g0[d]! += r0;
-      g1[d]! += r1;
-      g2[d]! += r2;
-      g3[d]! += r3;
+      g0[d] = g0[d]! + r00 + r10;
+      g1[d] = g1[d]! + r01 + r11;
+      g2[d] = g2[d]! + r02 + r12;
+      g3[d] = g3[d]! + r03 + r13;
     }
     for (; a < A; a++) {
       const g0 = G[a]!;
-      const r0 = r[a]!;
-      for (let k = 0; k < d; k++) g0[k]! += x[o + k]! * r0;
-      g0[d]! += r0;
+      const r00 = r0[a]!;
+      const r10 = r1[a]!;
+      for (let k = 0; k < d; k++) g0[k] = g0[k]! + x[o0 + k]! * r00 + x[o1 + k]! * r10;
+      g0[d] = g0[d]! + r00 + r10;
     }
+  }
+  if (i < to) {
+    // the odd last row
+    const o = i * d;
+    for (let a = 0; a < A; a++) {
+      const p0 = ps[a]!;
+      let s0 = p0[d]!;
+      for (let k = 0; k < d; k++) s0 += x[o + k]! * p0[k]!;
+      z0[a] = s0;
+    }
+    rowLosses(D.n, A, ys, cws, i, z0, f, r0);
+    for (let a = 0; a < A; a++) {
+      const g0 = G[a]!;
+      const r00 = r0[a]!;
+      for (let k = 0; k < d; k++) g0[k]! += x[o + k]! * r00;
+      g0[d]! += r00;
+    }
+  }
+}
+
+/** Row i's loss terms into f (softplus(z) − y·z, class-weighted) and its residuals c·(sigmoid(z) − y) ÷ n into r. */
+function rowLosses(
+  n: number,
+  A: number,
+  ys: readonly Uint8Array[],
+  cws: readonly [number, number][],
+  i: number,
+  z: Float64Array,
+  f: Float64Array,
+  r: Float64Array,
+): void {
+  for (let a = 0; a < A; a++) {
+    const y = ys[a]![i]!;
+    const c = cws[a]![y]!;
+    const s = z[a]!;
+    const e = Math.exp(-Math.abs(s));
+    // softplus(s) − y·s and sigmoid(s) − y, from one exp
+    f[a]! += c * ((s > 0 ? s : 0) + Math.log1p(e) - y * s);
+    r[a] = (c * ((s >= 0 ? 1 / (1 + e) : e / (1 + e)) - y)) / n;
   }
 }
 
