@@ -20,8 +20,8 @@ import {
   type RunProgress,
 } from '../../lib/run/run-state.js';
 import type { LostPage } from '../../lib/run/lost-pages.js';
-import type * as cpu from '../../activities/run.js';
-import type * as llm from '../../activities/llm.js';
+import type { CpuActivities } from '../../activities/run.js';
+import type { LlmActivities } from '../../activities/llm.js';
 import {
   experimentKey,
   pauseUpdate,
@@ -52,7 +52,7 @@ const scenario = (runDir: string): Scenario => {
 };
 const noCounts = async () => ({ counts: {} });
 
-const cpuStubs: Partial<typeof cpu> = {
+const cpuStubs: Partial<CpuActivities> = {
   startRun: noCounts,
   selectSilverCandidates: async ({ runDir }) => ({ pages: scenario(runDir).silverPages, probePages: 0, counts: {} }),
   recordLostPages: async ({ runDir, lost }) => {
@@ -67,7 +67,7 @@ const cpuStubs: Partial<typeof cpu> = {
   writeReport: async ({ runDir }) => ({ reportPath: join(runDir, 'report.json') }),
 };
 
-const llmStubs: Partial<typeof llm> = {
+const llmStubs: Partial<LlmActivities> = {
   labelSilverPage: async ({ runDir, page }) => {
     const s = scenario(runDir);
     s.started.push(page);
