@@ -27,6 +27,41 @@ export function readTextFile(file: string, what = 'file'): string {
   }
 }
 
+/** Reports a problem of one JSONL line: `key` is a dotted path inside the line's object ('' for the whole line). */
+export type LineProblem = (key: string, message: string) => void;
+
+/**
+ * Each non-blank line of a JSONL text, parsed and checked against `schema`: invalid JSON and schema issues go to
+ * `problems` as `file:line: key: why`; `onRow` gets each valid line's data, its 1-based line and a reporter for the
+ * checks the schema cannot make.
+ */
+export function forEachJsonlRow<S extends z.ZodType>(
+  content: string,
+  file: string,
+  schema: S,
+  problems: Problem[],
+  onRow: (data: z.output<S>, line: number, problem: LineProblem) => void,
+): void {
+  content.split('\n').forEach((raw, i) => {
+    const line = i + 1;
+    const text = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    if (text.trim() === '') return;
+    const problem: LineProblem = (key, message) => problems.push({ file, line, key, message });
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (e) {
+      return problem('', `invalid JSON: ${(e as Error).message}`);
+    }
+    const parsed = schema.safeParse(value);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) problem(issue.path.map(String).join('.'), issue.message);
+      return;
+    }
+    onRow(parsed.data, line, problem);
+  });
+}
+
 function firstInvalidUtf8Line(bytes: Buffer): number {
   let line = 1;
   let start = 0;

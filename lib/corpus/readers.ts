@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { InputError, inputError, type Problem } from '../config/problems.js';
 import type { GoldRow } from '../run/records.js';
 import type { ExperimentFile } from '../config/experiment.js';
-import { assertReadableFile, readTextFile } from '../config/structured-file.js';
+import { assertReadableFile, forEachJsonlRow, readTextFile } from '../config/structured-file.js';
 import { CsvAssembler, DEFAULT_MAX_ROW_BYTES, lineBatches, type CsvRecord } from './csv.js';
 
 export type CorpusFormat = NonNullable<ExperimentFile['corpus']>['format'];
@@ -255,25 +255,9 @@ export function readGold(path: string, labelIds: readonly string[]): GoldRow[] {
   const problems: Problem[] = [];
   const firstLine = new Map<string, number>();
   const rows: GoldRow[] = [];
-  const lines = content.split('\n');
-  lines.forEach((raw, i) => {
-    const no = i + 1;
-    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-    if (line.trim() === '') return;
-    const problem = (key: string, message: string) => problems.push({ file: path, line: no, key, message });
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch (e) {
-      return problem('', `invalid JSON: ${(e as Error).message}`);
-    }
-    const parsed = goldSchema.safeParse(value);
-    if (!parsed.success) {
-      for (const issue of parsed.error.issues) problem(issue.path.map(String).join('.'), issue.message);
-      return;
-    }
-    const { text, labels, note_hash, noteId } = parsed.data;
-    const id = String(parsed.data.id);
+  forEachJsonlRow(content, path, goldSchema, problems, (data, no, problem) => {
+    const { text, labels, note_hash, noteId } = data;
+    const id = String(data.id);
     let ok = true;
     if (text.trim() === '') {
       problem('text', 'empty text');

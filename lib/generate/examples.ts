@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { Experiment } from '../config/experiment.js';
 import type { Problem } from '../config/problems.js';
 import { InputError } from '../config/problems.js';
-import { readTextFile } from '../config/structured-file.js';
+import { forEachJsonlRow, readTextFile } from '../config/structured-file.js';
 import { normaliseSentence } from '../corpus/sentences.js';
 import { dot, findLeakage, LEAKAGE_THRESHOLD, type EmbedFn } from '../dataset/leakage.js';
 
@@ -42,33 +42,13 @@ export function readExamplesFile(
   const known = new Set(labelIds);
   const rows: ExampleRow[] = [];
   const problems: Problem[] = [];
-  readTextFile(file, 'examples file')
-    .split('\n')
-    .forEach((raw, i) => {
-      const line = i + 1;
-      const text = raw.replace(/\r$/, '');
-      if (text.trim() === '') return;
-      const problem = (key: string, message: string) => problems.push({ file, line, key, message });
-      let value: unknown;
-      try {
-        value = JSON.parse(text);
-      } catch (e) {
-        return problem('', `invalid JSON: ${(e as Error).message}`);
-      }
-      const parsed = exampleSchema.safeParse(value);
-      if (!parsed.success) {
-        for (const issue of parsed.error.issues) problem(issue.path.map(String).join('.'), issue.message);
-        return;
-      }
-      const bad = parsed.data.labels.findIndex((l) => !known.has(l));
-      if (bad >= 0)
-        return problem(
-          `labels.${bad}`,
-          `unknown label "${parsed.data.labels[bad]}" (expected one of ${labelIds.join(', ')})`,
-        );
-      const labels = labelIds.filter((l) => parsed.data.labels.includes(l));
-      rows.push({ text: parsed.data.text.replace(/\s+/g, ' ').trim(), labels, line });
-    });
+  forEachJsonlRow(readTextFile(file, 'examples file'), file, exampleSchema, problems, (data, line, problem) => {
+    const bad = data.labels.findIndex((l) => !known.has(l));
+    if (bad >= 0)
+      return problem(`labels.${bad}`, `unknown label "${data.labels[bad]}" (expected one of ${labelIds.join(', ')})`);
+    const labels = labelIds.filter((l) => data.labels.includes(l));
+    rows.push({ text: data.text.replace(/\s+/g, ' ').trim(), labels, line });
+  });
   if (rows.length === 0 && problems.length === 0) problems.push({ file, line: 1, key: '', message: 'no examples' });
   return { rows, problems };
 }
