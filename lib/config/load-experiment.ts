@@ -193,20 +193,14 @@ function loadChecked(absFile: string, overrides: ExperimentOverrides): Experimen
     ev.folds = 1;
   }
   if (data.llm.provider === 'openai') {
-    if (!data.llm.baseURL)
-      problems.push({
-        file: absFile,
-        line: at(['llm']),
-        key: 'llm.baseURL',
-        message: 'required when provider is openai',
-      });
-    if (!data.llm.model)
-      problems.push({
-        file: absFile,
-        line: at(['llm']),
-        key: 'llm.model',
-        message: 'required when provider is openai',
-      });
+    for (const key of ['baseURL', 'model'] as const)
+      if (!data.llm[key])
+        problems.push({
+          file: absFile,
+          line: at(['llm']),
+          key: `llm.${key}`,
+          message: 'required when provider is openai',
+        });
   } else {
     if (data.llm.batch)
       problems.push({
