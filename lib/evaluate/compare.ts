@@ -48,11 +48,18 @@ const BOOTSTRAP_SEED = 20231;
 
 export const COMPARISONS_FILE = join('eval', 'comparisons.json');
 
+/** Two systems' predictions that cover different gold sentences: they cannot be compared pairwise. */
+export class NotComparableError extends Error {
+  override name = 'NotComparableError';
+}
+
 /** Per seed, the predicted label sets in the baseline's sentence order; throws when the sentences differ. */
 function aligned(mix: string, runs: { seed: number; rows: PredictionRow[] }[], ids: readonly string[]): string[][][] {
   return runs.map(({ seed, rows }) => {
     if (rows.length !== ids.length || rows.some((r, i) => r.id !== ids[i])) {
-      throw new Error(`predictions of ${mix} seed ${seed} do not cover the same gold sentences as the baseline's`);
+      throw new NotComparableError(
+        `predictions of ${mix} seed ${seed} do not cover the same gold sentences as the baseline's`,
+      );
     }
     return rows.map((r) => r.pred);
   });

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readJson, readRunExperiment } from '../run/run-dir.js';
 import type { Report } from './model.js';
-import { comparePredictions, type MixComparison } from '../evaluate/compare.js';
+import { comparePredictions, NotComparableError, type MixComparison } from '../evaluate/compare.js';
 import { readPredictions } from '../evaluate/predictions.js';
 import { holm } from '../evaluate/paired-bootstrap.js';
 import type { StudyVariantOutcome, VariantStatus } from '../config/study.js';
@@ -110,8 +110,7 @@ function compareArms(
   e: ReturnType<typeof readRunExperiment>,
 ): Record<string, ArmComparison> {
   const arms: Record<string, ArmComparison> = {};
-  const seedsOf = (runDir: string) => readRunExperiment(runDir).train.seeds;
-  const seeds = seedsOf(v.runDir);
+  const seeds = readRunExperiment(v.runDir).train.seeds;
   for (const mix of Object.keys(v.mixes)) {
     if (!base.mixes[mix]) continue;
     const system = readPredictions(v.runDir, mix, seeds);
@@ -120,8 +119,9 @@ function compareArms(
     try {
       const c = comparePredictions(e, `${v.id} ${mix}`, `${base.id} ${mix}`, system, baseline);
       arms[mix] = { baseline: base.id, macroF1: c.macroF1, microF1: c.microF1, sentences: c.sentences, notes: c.notes };
-    } catch {
-      // other gold sentences than the baseline arm's: not comparable pairwise
+    } catch (err) {
+      // other gold sentences than the baseline arm's: not comparable pairwise; anything else is a fault to see
+      if (!(err instanceof NotComparableError)) throw err;
     }
   }
   return arms;
