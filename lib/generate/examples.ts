@@ -139,6 +139,23 @@ export async function checkExamples(e: Experiment, embed: EmbedFn): Promise<Prob
   return problems.sort((a, b) => a.line - b.line);
 }
 
+const pick = (chosen: readonly ExampleRow[]) => chosen.map(({ text, labels }) => ({ text, labels }));
+
+/** The `shots` rows whose vectors are nearest the page's (cosine to the sum of its unit vectors), in file order. */
+function nearest(
+  rows: readonly ExampleRow[],
+  rowVecs: readonly Float32Array[],
+  pageVecs: readonly Float32Array[],
+  shots: number,
+): FewShotExample[] {
+  const page = new Float32Array(rowVecs[0]!.length);
+  for (const v of pageVecs) for (let k = 0; k < v.length; k++) page[k] = page[k]! + v[k]!;
+  const scored = rows.map((r, i) => ({ i, s: dot(rowVecs[i]!, page) }));
+  scored.sort((a, b) => b.s - a.s || a.i - b.i);
+  const keep = new Set(scored.slice(0, shots).map((x) => x.i));
+  return pick(rows.filter((_, i) => keep.has(i)));
+}
+
 /**
  * The examples a silver request shows for a page of sentences: `fixed` the first `shots` of the file; `similar` the
  * `shots` whose vectors are nearest the page's (cosine to the sum of the page's unit vectors), in file order.
@@ -148,22 +165,16 @@ export async function selectExamples(
   pageTexts: readonly string[],
   opts: { shots: number; select: SelectExamples; embed: EmbedFn },
 ): Promise<FewShotExample[]> {
-  const pick = (chosen: readonly ExampleRow[]) => chosen.map(({ text, labels }) => ({ text, labels }));
   if (rows.length <= opts.shots) return pick(rows);
   if (opts.select === 'fixed' || pageTexts.length === 0) return pick(rows.slice(0, opts.shots));
   const vecs = await opts.embed([...rows.map((r) => r.text), ...pageTexts]);
-  const page = new Float32Array(vecs[0]!.length);
-  for (const v of vecs.slice(rows.length)) for (let k = 0; k < v.length; k++) page[k] = page[k]! + v[k]!;
-  const scored = rows.map((r, i) => ({ i, s: dot(vecs[i]!, page) }));
-  scored.sort((a, b) => b.s - a.s || a.i - b.i);
-  const keep = new Set(scored.slice(0, opts.shots).map((x) => x.i));
-  return pick(rows.filter((_, i) => keep.has(i)));
+  return nearest(rows, vecs.slice(0, rows.length), vecs.slice(rows.length), opts.shots);
 }
 
 /**
  * The examples of each silver call (its sentences' texts): none without silver.examples; `similar` needs the run's
  * encoder (`embed`). Per call rather than per page, so the same sentences get the same examples at any page size and
- * the answer cache still answers.
+ * the answer cache still answers: the examples are embedded once (alone), each call's sentences on their own.
  */
 export async function examplesPerCall(
   e: Experiment,
@@ -174,15 +185,11 @@ export async function examplesPerCall(
   if (rows.length === 0) return calls.map(() => []);
   const { shots, select } = shotsOf(e);
   if (select === 'similar' && !embed) throw new Error('silver.selectExamples similar: no sentence encoder given');
-  const noEmbed: EmbedFn = () => Promise.reject(new Error('no encoder'));
+  if (rows.length <= shots) return calls.map(() => pick(rows));
+  if (select === 'fixed' || !embed) return calls.map(() => pick(rows.slice(0, shots)));
+  const rowVecs = await embed(rows.map((r) => r.text));
   const out: FewShotExample[][] = [];
   for (const c of calls)
-    out.push(
-      await selectExamples(
-        rows,
-        c.map((x) => x.text),
-        { shots, select, embed: embed ?? noEmbed },
-      ),
-    );
+    out.push(c.length ? nearest(rows, rowVecs, await embed(c.map((x) => x.text)), shots) : pick(rows.slice(0, shots)));
   return out;
 }
