@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { budgetUsdArg, type SteeringAction, type SteeringState } from '../lib/run/steering.js';
+import { resendSaying } from './send-update.js';
 import { Clinsynth, RunRefusedError, type ExperimentRun } from './api.js';
 
 const USAGE = 'usage: clinsynth control RUN_ID pause|resume|budget USD|cancel [--json]';
@@ -57,6 +58,7 @@ export async function controlCommand(args: string[], say: (line: string) => void
   const cs = await Clinsynth.connect({ startServer: false });
   try {
     const run = cs.get(parsed.runId);
+    run.resend = resendSaying(say);
     let state: SteeringState;
     try {
       state = await STEER[parsed.action](run, parsed.usd);

@@ -17,6 +17,7 @@ import { checkReviewImport } from '../lib/review/import.js';
 import { reviewExported, reviewFiles, writeReviewFiles } from '../lib/review/export.js';
 import type { WaitOptions } from './wait-for-run.js';
 import { outcomeOf } from './outcome.js';
+import { sendUpdate, type ResendOptions } from './send-update.js';
 import type { experimentWorkflow, ExperimentResult } from '../workflows/experiment.js';
 import {
   budgetUpdate,
@@ -71,6 +72,8 @@ export interface ReviewFiles {
 export class ExperimentRun {
   readonly workflowId: string;
   readonly uiUrl: string;
+  /** How an Update that no worker processed is sent again (steering and review); `onResend` hears of each resend. */
+  resend: ResendOptions = {};
 
   constructor(
     private readonly cs: RunHost,
@@ -198,7 +201,7 @@ export class ExperimentRun {
   /** An Update the run may refuse: its validator's or handler's reason becomes a RunRefusedError. */
   private async refusable<R>(send: () => Promise<R>): Promise<R> {
     try {
-      return await send();
+      return await sendUpdate(send, this.resend);
     } catch (e) {
       if (e instanceof WorkflowUpdateFailedError)
         throw new RunRefusedError(this.runId, (e.cause as Error | undefined)?.message ?? e.message);

@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { workflowIdFor } from '../lib/run/run-state.js';
+import { resendSaying } from './send-update.js';
 import { Clinsynth, RunRefusedError } from './api.js';
 
 const USAGE = 'usage: clinsynth review export RUN_ID [--rewrite] | import RUN_ID FILE | skip RUN_ID   [--json]';
@@ -43,6 +44,7 @@ export async function reviewCommand(args: string[], say: (line: string) => void)
   const cs = await Clinsynth.connect({ startServer: false });
   try {
     const run = cs.get(p.runId);
+    run.resend = resendSaying(say);
     if (p.action === 'export') {
       const files = await run.exportReview({ rewrite: values.rewrite });
       json(files);
