@@ -17,7 +17,7 @@ import { checkReviewImport } from '../lib/review/import.js';
 import { reviewExported, reviewFiles, writeReviewFiles } from '../lib/review/export.js';
 import type { WaitOptions } from './wait-for-run.js';
 import { outcomeOf } from './outcome.js';
-import { sendUpdate, type ResendOptions } from './send-update.js';
+import { sendUpdate, UnprocessedUpdateError, type ResendOptions } from './send-update.js';
 import type { experimentWorkflow, ExperimentResult } from '../workflows/experiment.js';
 import {
   budgetUpdate,
@@ -198,13 +198,14 @@ export class ExperimentRun {
     return this.refusable(() => this.handle.executeUpdate(cancelLlmUpdate));
   }
 
-  /** An Update the run may refuse: its validator's or handler's reason becomes a RunRefusedError. */
+  /** An Update the run may refuse: its validator's or handler's reason, or no worker taking it, becomes a RunRefusedError. */
   private async refusable<R>(send: () => Promise<R>): Promise<R> {
     try {
       return await sendUpdate(send, this.resend);
     } catch (e) {
       if (e instanceof WorkflowUpdateFailedError)
         throw new RunRefusedError(this.runId, (e.cause as Error | undefined)?.message ?? e.message);
+      if (e instanceof UnprocessedUpdateError) throw new RunRefusedError(this.runId, e.message);
       throw e;
     }
   }

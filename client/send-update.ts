@@ -1,5 +1,6 @@
 // Sends one Workflow Update, resending it while the server answers that no worker processed it (a worker killed or
-// restarted as the Update arrived), and turns the run's own refusal into a RunRefusedError-ready reason.
+// restarted as the Update arrived).
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplicationFailure, WorkflowUpdateFailedError } from '@temporalio/client';
 
 /**
@@ -19,6 +20,20 @@ export interface ResendOptions {
   onResend?: (attempt: number, delayMs: number) => void;
 }
 
+/** No worker processed the Update in `attempts` sends (the run handle reports it as the run's refusal). */
+export class UnprocessedUpdateError extends Error {
+  constructor(
+    readonly attempts: number,
+    cause: WorkflowUpdateFailedError,
+  ) {
+    super(
+      `no worker processed the Update after ${attempts} sends: are the run's workers up, and of a version that has it? (${cause.cause?.message})`,
+      { cause },
+    );
+    this.name = 'UnprocessedUpdateError';
+  }
+}
+
 /** True when the server rejected the Update because no worker processed it (safe to send again). */
 export function isUnprocessedUpdate(e: unknown): boolean {
   return (
@@ -29,8 +44,8 @@ export function isUnprocessedUpdate(e: unknown): boolean {
 }
 
 /**
- * Runs `send` until the Update is processed; an Update no worker processed after `attempts` sends is rethrown with a
- * message that says so (the run's workers may be down, or be a version without this Update).
+ * Runs `send` until the Update is processed; after `attempts` sends that no worker processed, an UnprocessedUpdateError
+ * says so (the run's workers may be down, or be a version without this Update).
  */
 export async function sendUpdate<R>(send: () => Promise<R>, options: ResendOptions = {}): Promise<R> {
   const attempts = options.attempts ?? 6;
@@ -40,14 +55,9 @@ export async function sendUpdate<R>(send: () => Promise<R>, options: ResendOptio
       return await send();
     } catch (e) {
       if (!isUnprocessedUpdate(e)) throw e;
-      if (attempt >= attempts) {
-        throw new Error(
-          `no worker processed the Update after ${attempts} sends: are the run's workers up, and of a version that has it? (${(e as WorkflowUpdateFailedError).cause?.message})`,
-          { cause: e },
-        );
-      }
+      if (attempt >= attempts) throw new UnprocessedUpdateError(attempts, e as WorkflowUpdateFailedError);
       options.onResend?.(attempt, delayMs);
-      await new Promise((r) => setTimeout(r, delayMs));
+      await sleep(delayMs);
       delayMs *= 2;
     }
   }

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Client, Connection, WorkflowUpdateFailedError } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { isUnprocessedUpdate, sendUpdate } from '../../client/send-update.js';
+import { isUnprocessedUpdate, sendUpdate, UnprocessedUpdateError } from '../../client/send-update.js';
 import { pingUpdate, updateProbeWorkflow } from '../support/update-probe-workflow.js';
 
 const namespace = 'default';
@@ -88,6 +88,7 @@ describe('an Update no worker processed', () => {
     await completeNextTaskIgnoringUpdates(taskQueue);
     await completeNextTaskIgnoringUpdates(taskQueue);
     const e = (await answer) as Error;
+    expect(e).toBeInstanceOf(UnprocessedUpdateError);
     expect(e.message).toMatch(/^no worker processed the Update after 2 sends: .*wasn't processed by worker/);
     await handle.terminate('probe done');
   });
