@@ -1,7 +1,9 @@
 // The run directory's layout and its file I/O: JSONL parts written atomically, so a rerun overwrites, never appends.
 import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { Experiment } from '../config/experiment.js';
+import { z } from 'zod';
+import { experimentSchema, type Experiment } from '../config/experiment.js';
+import { loadYaml } from '../config/structured-file.js';
 
 export const RUN_FILES = {
   experiment: 'experiment.json',
@@ -91,8 +93,48 @@ export function readJson<T>(path: string): T {
   return JSON.parse(readFileSync(path, 'utf8')) as T;
 }
 
+/** experiment.json as a run writes it: the experiment file's schema, plus what loading it added. */
+const runExperimentSchema = experimentSchema.extend({
+  file: z.string(),
+  labels: z.array(z.string()),
+  taxonomyVersion: z.string(),
+});
+
+/** The run's experiment (`<run>/experiment.json`), schema-checked: a file that does not fit fails with its problems. */
 export function readRunExperiment(runDir: string): Experiment {
-  return readJson<Experiment>(join(runDir, RUN_FILES.experiment));
+  return new RunDir(runDir).experiment();
+}
+
+/**
+ * One run's directory: its file names and page folders (RUN_FILES, PAGE_FOLDERS) and the validated experiment it
+ * ran with, so no caller joins names to a bare path by hand.
+ */
+export class RunDir {
+  constructor(readonly path: string) {}
+
+  /** A run file's path (experiment.json, gold/train.jsonl, report.json, …). */
+  file(name: keyof typeof RUN_FILES): string {
+    return join(this.path, RUN_FILES[name]);
+  }
+
+  /** Page n of a paged stage output. */
+  page(folder: PageFolder, page: number): string {
+    return pagePath(this.path, folder, page);
+  }
+
+  /** All page files of a folder, in page order. */
+  pages(folder: PageFolder): string[] {
+    return pageFiles(this.path, folder);
+  }
+
+  /** The experiment the run started with, checked against the experiment schema (not an unchecked cast). */
+  experiment(): Experiment {
+    const file = this.file('experiment');
+    const r = runExperimentSchema.safeParse(readJson<unknown>(file));
+    if (r.success) return r.data;
+    // JSON is YAML: read again for the line of each problem (throws InputError with `file:line: key: why`).
+    return loadYaml(file, runExperimentSchema).data;
+  }
 }
 
 /** All page files of a folder, in page order. */
