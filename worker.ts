@@ -4,13 +4,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect, promisify } from 'node:util';
-import { PROJECT_ROOT } from './lib/config/paths.js';
+import { clinsynthHome, PROJECT_ROOT } from './lib/config/paths.js';
 import type { DataConverter } from '@temporalio/common';
 import { DefaultLogger, Runtime, Worker, type LogEntry, type LogLevel, type WorkflowBundle } from '@temporalio/worker';
-import * as cpuActivities from './activities/run.js';
-import * as llmActivities from './activities/llm.js';
+import { createActivities, sharedEncoder, type ActivityDeps } from './activities/index.js';
 import { TASK_QUEUES } from './workflows/contract.js';
-import { closeAllProviders } from './lib/llm/providers.js';
+import { closeAllProviders, providerFor } from './lib/llm/providers.js';
+import { FileLlmCache } from './lib/llm/cache.js';
 import { dataConverterFromEnv } from './lib/run/codec.js';
 import { connectNative, plainSettings, type TemporalTargetSettings } from './client/connection.js';
 
@@ -40,6 +40,13 @@ export interface WorkerOptions {
    * (clinsynth_llm_*). Only the first workers of a process set it (the runtime is installed once).
    */
   metrics?: string;
+  /** What the activities are built from (default: the shared providers, the answer cache and encoder of the home). */
+  activityDeps?: ActivityDeps;
+}
+
+/** The activities' dependencies of a worker in `home`: shared providers, its answer cache, the shared encoder. */
+export function defaultActivityDeps(home: string = clinsynthHome()): ActivityDeps {
+  return { providers: providerFor, cache: new FileLlmCache(join(home, 'llm-cache')), encoder: sharedEncoder, home };
 }
 
 /** The grace a stopping worker gives a call in flight beyond its llm.timeoutSeconds. */
@@ -134,6 +141,8 @@ export async function startWorkers(opts: WorkerOptions): Promise<RunningWorkers>
   const dataConverter = opts.dataConverter ?? dataConverterFromEnv();
   const connection = await connectNative(opts.temporal ?? plainSettings(opts.address, opts.namespace));
   const queues = opts.queues ?? ['main', 'llm'];
+  // Built once per worker process (dependency injection): no activity reaches for a module global.
+  const activities = createActivities(opts.activityDeps ?? defaultActivityDeps());
   const workers: Worker[] = [];
   if (queues.includes('main')) {
     workers.push(
@@ -144,7 +153,7 @@ export async function startWorkers(opts: WorkerOptions): Promise<RunningWorkers>
         taskQueue: TASK_QUEUES.main,
         // Encrypted runs encode failure messages too: the workflow code needs the same failure converter.
         workflowBundle: opts.workflowBundle ?? (await workflowBundle(dataConverter.failureConverterPath)),
-        activities: cpuActivities,
+        activities: activities.cpu,
         maxConcurrentActivityTaskExecutions: opts.cpuConcurrency ?? 2,
         shutdownGraceTime,
       }),
@@ -157,7 +166,7 @@ export async function startWorkers(opts: WorkerOptions): Promise<RunningWorkers>
         dataConverter,
         namespace: opts.namespace,
         taskQueue: TASK_QUEUES.llm,
-        activities: llmActivities,
+        activities: activities.llm,
         maxConcurrentActivityTaskExecutions: opts.llmConcurrency ?? 8,
         shutdownGraceTime,
         ...(opts.llmPagesPerSecond ? { maxTaskQueueActivitiesPerSecond: opts.llmPagesPerSecond } : {}),

@@ -1,7 +1,7 @@
 // The experiment workflow's activity stubs (CPU and LLM task queues), their retry policies, and what counts as fatal.
 import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
-import type * as cpu from '../activities/run.js';
-import type * as llm from '../activities/llm.js';
+import type { CpuActivities } from '../activities/run.js';
+import type { LlmActivities } from '../activities/llm.js';
 import type { Experiment } from '../lib/config/experiment.js';
 import { TASK_QUEUES } from './contract.js';
 
@@ -10,7 +10,7 @@ const NON_RETRYABLE = ['InputError', 'LlmConfigError', 'PayloadTooLarge'];
 export const LLM_MAX_ATTEMPTS = 10;
 
 /** The CPU activities (main task queue): set up, plan, merge, train, evaluate, report. */
-export const run = proxyActivities<typeof cpu>({
+export const run = proxyActivities<CpuActivities>({
   taskQueue: TASK_QUEUES.main,
   startToCloseTimeout: '2 hours',
   heartbeatTimeout: '2 minutes',
@@ -21,7 +21,7 @@ export type LlmCalls = ReturnType<typeof llmActivities>;
 
 /** The LLM page and batch activities (their own task queue), timed for the run's outage allowance. */
 export function llmActivities(experiment: Experiment) {
-  return proxyActivities<typeof llm>({
+  return proxyActivities<LlmActivities>({
     taskQueue: TASK_QUEUES.llm,
     // A page is a few calls, each bounded by llm.timeoutSeconds and waiting out up to llm.maxOutageMinutes of outage;
     // the activity heartbeats every 2 s while it waits, so a dead worker is noticed within the heartbeat timeout and

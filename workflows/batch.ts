@@ -1,6 +1,6 @@
 // The batch rounds of an LLM stage (llm.batch): submit, wait on durable timers, collect, resubmit what is missing.
 import { condition, isCancellation, type ActivityInterfaceFor } from '@temporalio/workflow';
-import type * as llm from '../activities/llm.js';
+import type { LlmActivities } from '../activities/llm.js';
 import type { BatchInfo } from '../lib/llm/batch-api.js';
 import type { Experiment } from '../lib/config/experiment.js';
 import {
@@ -23,7 +23,7 @@ export interface BatchRun {
   p: RunProgress;
   experiment: Experiment;
   runDir: string;
-  calls: ActivityInterfaceFor<typeof llm>;
+  calls: ActivityInterfaceFor<LlmActivities>;
   /** True when the run must continue as new before its next command. */
   historyFull: () => boolean;
   /** True once no new LLM work may start (budget reached). */

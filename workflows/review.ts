@@ -1,7 +1,7 @@
 // The experiment workflow's review stage: export rows for human review, then wait — durably, for as long as it takes,
 // without a timer — for an `importReview` Update (its file checked and ingested by an activity) or `skipReview`.
 import { ActivityFailure, ApplicationFailure, condition, proxyActivities, setHandler } from '@temporalio/workflow';
-import type * as cpu from '../activities/run.js';
+import type { CpuActivities } from '../activities/run.js';
 import { importReviewArg, type ImportReviewArg, type ReviewProgress } from '../lib/run/review.js';
 import { reviewEnabled } from '../lib/config/review-settings.js';
 import type { RunProgress } from '../lib/run/run-state.js';
@@ -15,13 +15,13 @@ const retry = {
 };
 // The export embeds and trains a classifier on gold (heartbeating); an import reads one file: a worker lost in the
 // middle of one is noticed in a minute and the file is read again.
-const { exportReview } = proxyActivities<typeof cpu>({
+const { exportReview } = proxyActivities<CpuActivities>({
   taskQueue: TASK_QUEUES.main,
   startToCloseTimeout: '2 hours',
   heartbeatTimeout: '2 minutes',
   retry,
 });
-const { importReview } = proxyActivities<typeof cpu>({
+const { importReview } = proxyActivities<CpuActivities>({
   taskQueue: TASK_QUEUES.main,
   startToCloseTimeout: '1 minute',
   retry,

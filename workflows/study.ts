@@ -10,7 +10,7 @@ import {
   startChild,
   workflowInfo,
 } from '@temporalio/workflow';
-import type * as cpu from '../activities/run.js';
+import type { CpuActivities } from '../activities/run.js';
 import type { Experiment } from '../lib/config/experiment.js';
 import type { VariantStatus } from '../lib/config/study.js';
 import { workflowIdFor } from '../lib/run/run-state.js';
@@ -42,7 +42,7 @@ export interface StudyInput {
 
 export type StudyResult = StudyProgress;
 
-const run = proxyActivities<typeof cpu>({
+const run = proxyActivities<CpuActivities>({
   taskQueue: TASK_QUEUES.main,
   startToCloseTimeout: '30 minutes',
   retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 5 },

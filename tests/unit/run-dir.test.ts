@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RunDir, readRunExperiment } from '../../lib/run/run-dir.js';
 import { loadExperiment } from '../../lib/config/load-experiment.js';
-import { InputError } from '../../lib/run/problems.js';
+import { InputError } from '../../lib/config/problems.js';
 import { writeRunDir, writeTestExperiment } from '../support/experiments.js';
 
 describe('RunDir', () => {

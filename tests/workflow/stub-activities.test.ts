@@ -9,8 +9,9 @@ import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { workflowBundle } from '../../worker.js';
-import { TEMPORAL_BIN } from '../../lib/run/paths.js';
-import { loadExperiment, type Experiment } from '../../lib/run/experiment.js';
+import { TEMPORAL_BIN } from '../../lib/config/paths.js';
+import type { Experiment } from '../../lib/config/experiment.js';
+import { loadExperiment } from '../../lib/config/load-experiment.js';
 import {
   emptyUsage,
   pagesFillingSlots,
@@ -20,8 +21,8 @@ import {
   type RunProgress,
 } from '../../lib/run/run-state.js';
 import type { LostPage } from '../../lib/run/lost-pages.js';
-import type * as cpu from '../../activities/run.js';
-import type * as llm from '../../activities/llm.js';
+import type { CpuActivities } from '../../activities/run.js';
+import type { LlmActivities } from '../../activities/llm.js';
 import {
   experimentKey,
   pauseUpdate,
@@ -52,7 +53,7 @@ const scenario = (runDir: string): Scenario => {
 };
 const noCounts = async () => ({ counts: {} });
 
-const cpuStubs: Partial<typeof cpu> = {
+const cpuStubs: Partial<CpuActivities> = {
   startRun: noCounts,
   selectSilverCandidates: async ({ runDir }) => ({ pages: scenario(runDir).silverPages, probePages: 0, counts: {} }),
   recordLostPages: async ({ runDir, lost }) => {
@@ -67,7 +68,7 @@ const cpuStubs: Partial<typeof cpu> = {
   writeReport: async ({ runDir }) => ({ reportPath: join(runDir, 'report.json') }),
 };
 
-const llmStubs: Partial<typeof llm> = {
+const llmStubs: Partial<LlmActivities> = {
   labelSilverPage: async ({ runDir, page }) => {
     const s = scenario(runDir);
     s.started.push(page);
