@@ -1,5 +1,5 @@
 // Builds experiment files for tests from the demo data, with absolute paths and the LLM endpoint of the test.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
@@ -43,4 +43,23 @@ export function writeRunDir(opts: TestExperimentOptions = {}): string {
   const runDir = join(dir, 'run');
   writeJson(join(runDir, RUN_FILES.experiment), loadExperiment(file));
   return runDir;
+}
+
+/**
+ * Writes `<runDir>/experiment.json` as a run does: the demo-sized experiment, loaded and checked, with `fields` laid
+ * over it (objects merged one level deep), so unit tests below the workflow state only what they care about and the
+ * run directory still hands out a schema-valid experiment.
+ */
+export function writeExperimentJson(runDir: string, fields: Record<string, unknown>): void {
+  // No test below the workflow calls the LLM: the endpoint is a closed port, there only because openai needs one.
+  const { file, dir } = writeTestExperiment({ llm: { baseURL: 'http://127.0.0.1:9/v1' } });
+  const base = loadExperiment(file) as unknown as Record<string, unknown>;
+  rmSync(dir, { recursive: true, force: true });
+  const merged: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(fields)) {
+    const under = base[key];
+    const bothObjects = [value, under].every((v) => v !== null && typeof v === 'object' && !Array.isArray(v));
+    merged[key] = bothObjects ? { ...(under as object), ...(value as object) } : value;
+  }
+  writeJson(join(runDir, RUN_FILES.experiment), merged);
 }

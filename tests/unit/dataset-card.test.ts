@@ -1,5 +1,6 @@
 // lib/dataset/card.ts: the Hugging Face dataset card (YAML configs for the Parquet exports, counts, provenance, licence notes), alone and as written by the merge.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeExperimentJson } from '../support/experiments.js';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -152,15 +153,12 @@ describe('dataset card written by mergeRunDatasets', () => {
 
   it('writes datasets/README.md with configs, exported counts per label and source, models and licence notes', async () => {
     const runDir = mkdtempSync(join(tmpdir(), 'clinsynth-card-'));
-    writeFileSync(
-      join(runDir, RUN_FILES.experiment),
-      JSON.stringify({
-        name: 'card-test',
-        labels: ['cognitive_impairment', 'requiring_assistance'],
-        taxonomyVersion: 'ad@2',
-        corpus: { format: 'mimic-noteevents-csv', sensitive: true },
-      }),
-    );
+    writeExperimentJson(runDir, {
+      name: 'card-test',
+      labels: ['cognitive_impairment', 'requiring_assistance'],
+      taxonomyVersion: 'ad@2',
+      corpus: { format: 'mimic-noteevents-csv', sensitive: true },
+    });
     writeJsonl(join(runDir, RUN_FILES.goldTrain), [
       { id: 'g1', text: 'She forgets recent conversations.', labels: ['cognitive_impairment'], split: 'train' },
     ]);

@@ -1,4 +1,5 @@
 // lib/fidelity on small inputs: distinct-n, negation, label distribution, percentiles, sampling; and a run's fidelity report with the real encoder (memorisation risk, bronze neighbours).
+import { writeExperimentJson } from '../support/experiments.js';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +15,7 @@ import {
 import { BRONZE_NEAREST_FILE, evenSample, FIDELITY_FILE, writeFidelity } from '../../lib/fidelity/run-fidelity.js';
 import { mergeRunDatasets } from '../../lib/dataset/merge.js';
 import { sharedEmbed } from '../../lib/model/embeddings.js';
-import { pagePath, RUN_FILES, writeJson, writeJsonl } from '../../lib/run/run-dir.js';
+import { pagePath, RUN_FILES, writeJsonl } from '../../lib/run/run-dir.js';
 
 const home = mkdtempSync(join(tmpdir(), 'clinsynth-fidelity-home-'));
 let savedHome: string | undefined;
@@ -58,13 +59,7 @@ describe('fidelity measures', () => {
   it("a run's report: bronze copying a corpus sentence is a memorisation risk; silver has no nearest-corpus figure", async () => {
     const runDir = mkdtempSync(join(tmpdir(), 'clinsynth-fidelity-'));
     const labels = ['cognitive_impairment', 'requiring_assistance'];
-    writeJson(join(runDir, RUN_FILES.experiment), {
-      name: 'fidelity',
-      labels,
-      taxonomyVersion: 't@1',
-      evaluate: {},
-      train: {},
-    });
+    writeExperimentJson(runDir, { name: 'fidelity', labels, taxonomyVersion: 't@1' });
     writeJsonl(join(runDir, RUN_FILES.goldTrain), [
       { id: 'g1', text: 'She forgets recent conversations.', labels: ['cognitive_impairment'], split: 'train' },
     ]);

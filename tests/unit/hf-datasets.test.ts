@@ -1,6 +1,7 @@
 // The export loaded with the real Hugging Face `datasets` library (the hash-pinned test venv): train/test splits, flagged rows apart, ClassLabel label names.
+import { writeExperimentJson } from '../support/experiments.js';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -57,10 +58,7 @@ const verdict = (id: string, v: VerdictRow['verdict']): VerdictRow => ({
 /** Gold train/test, silver kept/rejected/PHI/leaking/reviewed, bronze with a near-duplicate. */
 function runDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'clinsynth-hf-'));
-  writeFileSync(
-    join(dir, RUN_FILES.experiment),
-    JSON.stringify({ name: 'hf-test', labels: LABELS, taxonomyVersion: 'ad@2' }),
-  );
+  writeExperimentJson(dir, { name: 'hf-test', labels: LABELS, taxonomyVersion: 'ad@2' });
   writeJsonl(join(dir, RUN_FILES.goldTrain), [
     { id: 'g1', text: 'She forgets recent conversations.', labels: ['cognitive_impairment'], split: 'train' },
     { id: 'g2', text: 'Abdomen soft, non-tender.', labels: [], split: 'train' },

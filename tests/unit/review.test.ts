@@ -1,4 +1,5 @@
 // lib/review: choosing rows for review, Label Studio and CSV exports, and checking imports (file:line problems) into reviewed rows.
+import { writeExperimentJson } from '../support/experiments.js';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -96,7 +97,7 @@ describe('chooseRows', () => {
 /** A run directory with the taxonomy, three exported tasks, and (from writeReviewFiles) the reviewers' files. */
 function reviewRun(): { runDir: string; tasks: ReviewTaskRow[] } {
   const runDir = mkdtempSync(join(tmpdir(), 'clinsynth-review-test-'));
-  writeJson(join(runDir, RUN_FILES.experiment), { name: 'review-test', taxonomy: TAXONOMY_FILE, labels: LABELS });
+  writeExperimentJson(runDir, { name: 'review-test', taxonomy: TAXONOMY_FILE, labels: LABELS });
   const tasks: ReviewTaskRow[] = [
     {
       ref: 'silver:s1',
@@ -439,7 +440,7 @@ describe('checkReviewImport', () => {
       `${pasted}:2: labels: unknown label "Daughter says she forgets things all th…" (labels: ${LABELS.join(', ')}, or none)`,
     );
     const noRun = mkdtempSync(join(tmpdir(), 'clinsynth-no-review-'));
-    writeJson(join(noRun, RUN_FILES.experiment), { name: 'x', taxonomy: TAXONOMY_FILE, labels: LABELS });
+    writeExperimentJson(noRun, { name: 'x', taxonomy: TAXONOMY_FILE, labels: LABELS });
     expect(problemsOf(() => checkReviewImport(noRun, good))[0]).toMatch(
       /selection\.jsonl:0: \(root\): this run has exported no rows for review/,
     );

@@ -1,4 +1,5 @@
 // The viewer's row index (client/view/row-index.ts): every filter, sort and page against a plain JavaScript filter over the same rows; the index file is reused, and rebuilt when the merged data changes.
+import { writeExperimentJson } from '../support/experiments.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,7 +7,6 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { RunStore, rowQuerySchema } from '../../client/view/store.js';
 import { INDEX_FILE } from '../../client/view/row-index.js';
-import { RUN_FILES, writeJson } from '../../lib/run/run-dir.js';
 
 const LABELS = ['a_label', 'b_label', 'c_label'];
 type R = {
@@ -58,13 +58,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'clinsynth-view-index-'));
   runDir = join(dir, 'run');
   mkdirSync(join(runDir, 'datasets'), { recursive: true });
-  writeJson(join(runDir, RUN_FILES.experiment), {
-    name: 'view-index',
-    labels: LABELS,
-    taxonomyVersion: 't@1',
-    evaluate: {},
-    train: {},
-  });
+  writeExperimentJson(runDir, { name: 'view-index', labels: LABELS, taxonomyVersion: 't@1' });
   await writeMerged(300);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
