@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
-import { startWorkers, workflowBundle, type RunningWorkers } from '../../worker.js';
+import { defaultActivityDeps, startWorkers, workflowBundle, type RunningWorkers } from '../../worker.js';
+import { FileLlmCache, type LlmCache } from '../../lib/llm/cache.js';
 import { startFakeLlmServer, type FakeLlmFaults, type FakeLlmServer } from '../support/fake-llm-server.js';
 import { writeTestExperiment } from '../support/experiments.js';
 import { loadExperiment } from '../../lib/config/load-experiment.js';
@@ -35,7 +36,8 @@ const FAST: Partial<FakeLlmFaults> = {
 beforeAll(async () => {
   llm = await startFakeLlmServer({ seed: 9, ...FAST });
   const address = inject('temporalAddress');
-  workers = await startWorkers({ address, namespace: 'default', llmConcurrency: 4, dataConverter: {} });
+  const activityDeps = { ...defaultActivityDeps(), cache: currentCache };
+  workers = await startWorkers({ address, namespace: 'default', llmConcurrency: 4, dataConverter: {}, activityDeps });
   connection = await Connection.connect({ address });
   client = new Client({ connection });
 });
@@ -61,9 +63,13 @@ function experimentFile(name: string, batch: boolean, llmExtra: Record<string, u
   }).file;
 }
 
-/** Each test's answers go to a cache of its own (CLINSYNTH_HOME is read per activity by the in-process workers). */
+/** Each test's answers go to a cache of its own, cold at its start: the workers' cache is the current test's. */
+let cache = new FileLlmCache(join(mkdtempSync(join(tmpdir(), 'clinsynth-batch-home-')), 'llm-cache'));
+const currentCache: LlmCache = { get: (key) => cache.get(key), put: (key, a, request) => cache.put(key, a, request) };
 function freshHome(): string {
-  return (process.env.CLINSYNTH_HOME = mkdtempSync(join(tmpdir(), 'clinsynth-batch-home-')));
+  const home = (process.env.CLINSYNTH_HOME = mkdtempSync(join(tmpdir(), 'clinsynth-batch-home-')));
+  cache = new FileLlmCache(join(home, 'llm-cache'));
+  return home;
 }
 
 async function start(file: string, runId: string, extra: Partial<ExperimentInput> = {}): Promise<WorkflowHandle> {
