@@ -6,6 +6,8 @@ import { availableParallelism } from 'node:os';
 import type { RowQuery } from '../client/view/store.js';
 import { startViewer } from '../client/view/server.js';
 import { RUN_FILES, writeJson } from '../lib/run/run-dir.js';
+import { loadExperiment } from '../lib/config/load-experiment.js';
+import { PROJECT_ROOT } from '../lib/config/paths.js';
 import { cleanup, mainIfDirect, QUICK, result, round, tempDir, type BenchResult } from './common.js';
 
 const GOAL_MS = 300;
@@ -24,12 +26,13 @@ const LABELS = [
  */
 export async function synthesiseRun(dir: string, n: number): Promise<void> {
   const runDir = join(dir, 'run');
+  // experiment.json as a run writes it (the demo's, checked on load), with this run's name and labels.
+  const demo = loadExperiment(join(PROJECT_ROOT, 'examples', 'demo', 'experiment.yaml'));
   writeJson(join(runDir, RUN_FILES.experiment), {
+    ...demo,
     name: 'bench-viewer',
     labels: LABELS,
     taxonomyVersion: 'bench@1',
-    evaluate: {},
-    train: {},
   });
   mkdirSync(join(runDir, 'datasets'), { recursive: true });
   const parquetFile = join(runDir, 'datasets', 'merged.parquet');
