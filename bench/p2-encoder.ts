@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SentenceEncoder } from '../lib/model/encoder.js';
-import { DEFAULT_ENCODER, ENCODER_INFO_FILE, encoderFiles } from '../lib/config/encoders.js';
+import { DEFAULT_ENCODER, ENCODER_INFO_FILE, encoderFiles, encoderProblem } from '../lib/config/encoders.js';
 import {
   DEV_GOLD,
   QUICK,
@@ -39,6 +39,8 @@ export function referenceModel(spec: string): string | undefined {
 const MLAS_NOTE =
   'onnxruntime (MLAS) picks its GEMM kernels from CPUID/XGETBV once per process (core/mlas/lib/platform.cpp): no environment variable or session option turns AVX-512 or VNNI off (only a build with FORCE_GENERIC_ALGORITHMS/ORT_MINIMAL_BUILD does), so the AVX2-only path cannot be measured on a VNNI CPU';
 
+/** The MiniLM that setup converts per CPU (int8 where it keeps parity and is faster): P2's goal is judged on it. */
+const FAST_ENCODER = 'minilm-fast';
 const N = 500;
 const BATCH = 32;
 const THREADS = 2;
@@ -116,6 +118,8 @@ export async function run(): Promise<BenchResult> {
   const refRate = N / ref.seconds;
   const ratio = oursRate / refRate;
   const parityOk = cos[minI]! >= 0.99;
+  // With minilm-fast installed (npm run bench installs it), the packaged MiniLM's figure is shown for comparison.
+  const judgedOnFast = spec === DEFAULT_ENCODER && encoderProblem(FAST_ENCODER) === undefined;
   notes.push(
     `parity: mean cosine ${round(mean, 5)}, min ${round(cos[minI]!, 5)} (goal >= 0.99) → ${parityOk ? 'PASS' : 'MISS'}`,
   );
@@ -138,8 +142,10 @@ export async function run(): Promise<BenchResult> {
       unit: 'sentences/s',
       what: `sentence-transformers fp32 (torch ${String(ref.versions.torch)}), ${THREADS} threads, batch ${BATCH}, ${round(ref.seconds, 2)} s`,
     },
-    goal: '>= 2.0',
-    pass: ratio >= 2.0 && parityOk,
+    goal: judgedOnFast
+      ? `none set (P2's goal >= 2.0 is judged on ${FAST_ENCODER}, the MiniLM variant setup chose for this CPU: p2-${FAST_ENCODER})`
+      : '>= 2.0',
+    pass: judgedOnFast ? null : ratio >= 2.0 && parityOk,
     seconds: (performance.now() - t0) / 1000,
     details: {
       sentences: N,

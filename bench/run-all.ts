@@ -22,7 +22,14 @@ const BENCHES: {
 }[] = [
   { id: 'p3', file: 'bench/p3-prompt-tokens.ts', title: 'prompt tokens per silver sentence' },
   { id: 'p2', file: 'bench/p2-encoder.ts', title: 'encoder vs sentence-transformers' },
-  // Opt-in encoders are measured when installed (npm run setup -- --encoder mpnet).
+  // Opt-in encoders are measured when installed (npm run setup -- --encoder NAME; `npm run bench` installs minilm-fast).
+  {
+    id: 'p2-minilm-fast',
+    file: 'bench/p2-encoder.ts',
+    title: 'MiniLM as setup converted it for this CPU (minilm-fast) vs sentence-transformers',
+    env: { BENCH_ENCODER: 'minilm-fast' },
+    unavailable: () => encoderProblem('minilm-fast'),
+  },
   {
     id: 'p2-mpnet',
     file: 'bench/p2-encoder.ts',

@@ -8,8 +8,9 @@ OUT_DIR: written atomically (OUT_DIR.tmp, then renamed). Needs torch (CPU), sent
 
 The transformer is exported with torch.onnx.export (opset 17, dynamic batch and sequence axes) to output
 last_hidden_state; pooling and normalisation stay in clinsynth (read from the copied config). With --int8 auto (the
-default) a dynamically quantised int8 copy is kept when its cosine to sentence-transformers is >= 0.99 on every test
-sentence and it is faster; clinsynth-encoder.json records the variant, both variants' parity and speed, and the id.
+default) dynamically quantised int8 copies are measured too (int8_candidates) and the fastest variant whose cosine to
+sentence-transformers is >= 0.99 on every test sentence is kept; clinsynth-encoder.json records the variant, every
+variant's parity and speed, the CPU and the id.
 """
 import argparse
 import hashlib
@@ -78,7 +79,8 @@ def export(src, onnx_path):
     import torch
     from sentence_transformers import SentenceTransformer
 
-    st = SentenceTransformer(src, device="cpu")
+    # Eager attention: the SDPA export adds Where/IsNaN masking around every softmax (measured 7% of int8 MiniLM's time).
+    st = SentenceTransformer(src, device="cpu", model_kwargs={"attn_implementation": "eager"})
     hf = st[0].auto_model.eval()
     names = ["input_ids", "attention_mask"]
     tok = st.tokenizer(["a sentence", "another, longer sentence here"], padding=True, return_tensors="pt")
@@ -136,6 +138,40 @@ def onnx_embed(model_path, st, pool, texts, threads, batch=32):
     return np.stack(out), time.perf_counter() - t0
 
 
+def has_vnni():
+    try:
+        flags = next(line for line in open("/proc/cpuinfo") if line.startswith("flags")).split()
+    except (OSError, StopIteration):
+        return False
+    return "avx512_vnni" in flags or "avx_vnni" in flags
+
+
+def int8_candidates(fp32, tmp):
+    """Dynamically quantised copies, fastest last: `int8` quantises every MatMul but the FFN output projections (GELU
+    outliers: quantising all of them costs MiniLM its cosine >= 0.99, measured min 0.986); `int8-ffn` also quantises
+    those of the last third of the layers (measured on MiniLM: the later layers cost least). Weights are per-channel,
+    8-bit on VNNI CPUs and 7-bit elsewhere (reduce_range: ORT's u8s8 AVX2 kernels without VNNI saturate at 8 bits)."""
+    import re
+
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    ffn_out = {}
+    for n in onnx.load(fp32, load_external_data=False).graph.node:
+        m = re.search(r"layer\.(\d+)/output/dense/MatMul$", n.name)
+        if n.op_type == "MatMul" and m and "attention" not in n.name:
+            ffn_out[n.name] = int(m.group(1))
+    layers = max(ffn_out.values(), default=-1) + 1
+    vnni = has_vnni()
+    out = {}
+    for v, quantised_ffn in [("int8", 0), ("int8-ffn", max(1, layers // 3))]:
+        keep = [name for name, layer in ffn_out.items() if layer < layers - quantised_ffn]
+        path = os.path.join(tmp, f"model-{v}.onnx")
+        quantize_dynamic(fp32, path, weight_type=QuantType.QInt8, per_channel=True, reduce_range=not vnni, op_types_to_quantize=["MatMul"], nodes_to_exclude=keep)
+        out[v] = path
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("src")
@@ -184,17 +220,7 @@ def main():
     variants = {}
     cand = {"fp32": fp32}
     if a.int8 != "no":
-        from onnxruntime.quantization import QuantType, quantize_dynamic
-
-        q = os.path.join(tmp, "model-int8.onnx")
-        # Per-channel 7-bit weights (reduce_range: ORT's u8s8 kernels on AVX2 CPUs without VNNI cannot saturate) on the
-        # MatMuls only, leaving each layer's FFN output projection (GELU outliers) in fp32: per-tensor scales,
-        # quantised embeddings or quantised FFN outputs cost MiniLM its cosine >= 0.99 (measured: min 0.986 with them).
-        import onnx
-
-        keep = [n.name for n in onnx.load(fp32, load_external_data=False).graph.node if n.op_type == "MatMul" and n.name.endswith("/output/dense/MatMul") and "attention" not in n.name]
-        quantize_dynamic(fp32, q, weight_type=QuantType.QInt8, per_channel=True, reduce_range=True, op_types_to_quantize=["MatMul"], nodes_to_exclude=keep)
-        cand["int8"] = q
+        cand.update(int8_candidates(fp32, tmp))
     for v, path in cand.items():
         onnx_embed(path, st, pool, texts[:32], a.threads)  # warm-up
         best = None
@@ -207,10 +233,8 @@ def main():
     ok = {v: r for v, r in variants.items() if r["cosMin"] >= 0.99}
     if a.int8 == "yes":
         chosen = "int8"
-    elif "int8" in ok and ok["int8"]["seconds"] < variants["fp32"]["seconds"]:
-        chosen = "int8"
-    else:
-        chosen = "fp32"
+    else:  # the fastest variant that keeps parity (fp32 always does, checked below)
+        chosen = min(ok, key=lambda v: ok[v]["seconds"]) if ok else "fp32"
     if variants[chosen]["cosMin"] < 0.99:
         sys.exit(f"encoder-export: the {chosen} export misses parity (min cosine {variants[chosen]['cosMin']} < 0.99)")
     os.replace(cand[chosen], os.path.join(tmp, "model.onnx"))
@@ -227,6 +251,7 @@ def main():
         "checkedOn": {"sentences": len(texts), "threads": a.threads, "batch": 32, "sentenceTransformersSeconds": round(ref_s, 3)},
         "variants": variants,
         "cpu": cpu_line(),
+        "int8Weights": "8-bit (VNNI)" if has_vnni() else "7-bit (no VNNI: reduce_range)",
         "versions": {"torch": torch.__version__, "onnxruntime": __import__("onnxruntime").__version__},
     }
     json.dump(info, open(os.path.join(tmp, "clinsynth-encoder.json"), "w"), indent=1)

@@ -102,6 +102,9 @@ describe('an encoder directory (train.encoder: path)', () => {
     process.env.CLINSYNTH_ENCODERS_DIR = join(tmp, 'empty-encoders');
     try {
       expect(encoderProblem('mpnet')).toBe('encoder mpnet is not installed: run `npm run setup -- --encoder mpnet`');
+      expect(encoderProblem('minilm-fast')).toBe(
+        'encoder minilm-fast is not installed: run `npm run setup -- --encoder minilm-fast`',
+      );
       expect(problemsOf(experimentWith('mpnet'))).toEqual([
         {
           line: 10,
