@@ -3,7 +3,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SentenceEncoder } from '../lib/model/encoder.js';
-import { DEFAULT_ENCODER, ENCODER_INFO_FILE, encoderFiles, encoderProblem } from '../lib/config/encoders.js';
+import {
+  DEFAULT_ENCODER,
+  ENCODER_INFO_FILE,
+  FAST_ENCODER,
+  encoderFiles,
+  encoderProblem,
+} from '../lib/config/encoders.js';
 import {
   DEV_GOLD,
   QUICK,
@@ -39,8 +45,6 @@ export function referenceModel(spec: string): string | undefined {
 const MLAS_NOTE =
   'onnxruntime (MLAS) picks its GEMM kernels from CPUID/XGETBV once per process (core/mlas/lib/platform.cpp): no environment variable or session option turns AVX-512 or VNNI off (only a build with FORCE_GENERIC_ALGORITHMS/ORT_MINIMAL_BUILD does), so the AVX2-only path cannot be measured on a VNNI CPU';
 
-/** The MiniLM that setup converts per CPU (int8 where it keeps parity and is faster): P2's goal is judged on it. */
-const FAST_ENCODER = 'minilm-fast';
 const N = 500;
 const BATCH = 32;
 const THREADS = 2;

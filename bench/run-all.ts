@@ -5,7 +5,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../lib/config/paths.js';
-import { encoderProblem } from '../lib/config/encoders.js';
+import { FAST_ENCODER, encoderProblem } from '../lib/config/encoders.js';
 import { QUICK, cpuLine, formatResult, round, type BenchResult } from './common.js';
 import { benchVerdict, verdictLines, type BrokenRun, type NotRun } from './verdict.js';
 
@@ -24,11 +24,11 @@ const BENCHES: {
   { id: 'p2', file: 'bench/p2-encoder.ts', title: 'encoder vs sentence-transformers' },
   // Opt-in encoders are measured when installed (npm run setup -- --encoder NAME; `npm run bench` installs minilm-fast).
   {
-    id: 'p2-minilm-fast',
+    id: `p2-${FAST_ENCODER}`,
     file: 'bench/p2-encoder.ts',
-    title: 'MiniLM as setup converted it for this CPU (minilm-fast) vs sentence-transformers',
-    env: { BENCH_ENCODER: 'minilm-fast' },
-    unavailable: () => encoderProblem('minilm-fast'),
+    title: `MiniLM as setup converted it for this CPU (${FAST_ENCODER}) vs sentence-transformers`,
+    env: { BENCH_ENCODER: FAST_ENCODER },
+    unavailable: () => encoderProblem(FAST_ENCODER),
   },
   {
     id: 'p2-mpnet',

